@@ -1,0 +1,1 @@
+"""The one place that wires papertape together: settings, CLI, ingest, recall, lifecycle."""

@@ -1,0 +1,221 @@
+"""Text ingest: notes, stdin, text files and folders. Idempotent by content hash.
+
+Every item is read and checked before anything is written, then written in its own
+transaction together with its vectors and passages, so a bad item changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.clock import quantize
+from agent.errors import UserError
+from agent.passages import split_passages, title_of
+from agent.retention import initial_strength
+from agent.settings import Settings
+from models import Embedder
+from storage import MemoryStore, NewMemory
+
+# Leading bytes of media that the text path must not read as text.
+_MEDIA_MAGIC = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"RIFF", "a RIFF (WAV/WebP) file"), (b"ID3", "an MP3 file"), (b"OggS", "an Ogg file"),
+    (b"fLaC", "a FLAC file"), (b"%PDF", "a PDF"), (b"PK\x03\x04", "a ZIP archive"),
+)
+EMBED_GROUP = 256  # passages embedded together before their items are written
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    label: str
+    status: str  # stored | duplicate | rejected
+    memory_id: int | None = None  # the note or document stored, or the one it duplicates
+    passages: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Item:
+    label: str
+    source: str
+    text: str
+    occurred_at: float
+    content_hash: str
+    passages: tuple[str, ...]
+
+
+class _Rejected(Exception):
+    pass
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def read_text_file(path: Path, max_bytes: int) -> str:
+    """The file's text, or _Rejected with one sentence on why it is not a text memory."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _Rejected(
+                f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a text "
+                "file; split it or raise max_file_mb in config.toml"
+            )
+        data = path.read_bytes()
+    except PermissionError:
+        raise _Rejected("cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise _Rejected(f"cannot be read ({exc.strerror or exc})") from None
+    for magic, what in _MEDIA_MAGIC:
+        if data.startswith(magic):
+            raise _Rejected(f"is {what}, and only text can be ingested so far")
+    if b"\x00" in data[:8192]:
+        raise _Rejected("is a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _Rejected("is not UTF-8 text; convert it (iconv -t UTF-8) and try again") from None
+    if not normalise(text):
+        raise _Rejected("is empty")
+    return text
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files under `folder` in a stable order, skipping hidden files and folders."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+class Ingestor:
+    def __init__(self, store: MemoryStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def _item(self, label: str, source: str, text: str, occurred_at: float) -> _Item:
+        clean = normalise(text)
+        return _Item(
+            label=label,
+            source=source,
+            text=clean,
+            occurred_at=quantize(occurred_at),
+            content_hash=content_hash(clean),
+            passages=tuple(split_passages(clean, self.settings.passage_chars)),
+        )
+
+    def note(
+        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+    ) -> IngestResult:
+        """Store one note (or stdin) as a memory; a long one is split like a document."""
+        if not normalise(text):
+            raise UserError("the note is empty: give some text, or - to read it from stdin.")
+        return self._store_all([self._item(source, source, text, occurred_at or now)], now)[0]
+
+    def paths(
+        self,
+        paths: Sequence[Path],
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        progress: Progress | None = None,
+    ) -> list[IngestResult]:
+        """Ingest files and folders; returns one result per file (or per unusable path)."""
+        results: list[IngestResult] = []
+        items: list[_Item] = []
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        for path in paths:
+            if not path.exists():
+                results.append(IngestResult(str(path), "rejected", reason="does not exist"))
+                continue
+            files = list(_walk(path)) if path.is_dir() else [path]
+            found = 0
+            for file in files:
+                try:
+                    text = read_text_file(file, max_bytes)
+                except _Rejected as exc:
+                    results.append(IngestResult(str(file), "rejected", reason=str(exc)))
+                    continue
+                found += 1
+                when = occurred_at if occurred_at is not None else file.stat().st_mtime
+                items.append(self._item(str(file), str(file.resolve()), text, when))
+            if path.is_dir() and found == 0:
+                results.append(
+                    IngestResult(str(path), "rejected", reason="holds no readable text files")
+                )
+        return results + self._store_all(items, now, progress)
+
+    def _store_all(
+        self, items: list[_Item], now: float, progress: Progress | None = None
+    ) -> list[IngestResult]:
+        results: list[IngestResult] = []
+        fresh = []
+        for item in items:  # known content is answered without spending time on embedding
+            existing = self.store.find_by_hash(item.content_hash)
+            if existing is None:
+                fresh.append(item)
+            else:
+                results.append(IngestResult(item.label, "duplicate", existing))
+                if progress:
+                    progress(len(results), len(items), item.label)
+        for group in _groups(fresh):
+            texts = [p for item in group for p in item.passages]
+            vectors = self.embedder.embed(texts)
+            offset = 0
+            for item in group:
+                count = len(item.passages)
+                results.append(self._write(item, vectors[offset : offset + count], now))
+                offset += count
+                if progress:
+                    progress(len(results), len(items), item.label)
+        return results
+
+    def _write(self, item: _Item, vectors: Sequence[object], now: float) -> IngestResult:
+        strength = initial_strength(0.5, self.settings.base_strength_days)
+
+        def memory(kind: str, text: str, chash: str) -> NewMemory:
+            return NewMemory(
+                kind=kind, source=item.source, occurred_at=item.occurred_at, ingested_at=now,
+                content_hash=chash, text=text, strength=strength,
+            )
+
+        with self.store.transaction():
+            existing = self.store.find_by_hash(item.content_hash)
+            if existing is not None:
+                return IngestResult(item.label, "duplicate", existing)
+            if len(item.passages) == 1:
+                new_id = self.store.add(memory("text", item.text, item.content_hash), vectors[0])  # type: ignore[arg-type]
+                return IngestResult(item.label, "stored", new_id, 1)
+            # The document row holds the title; its passages hold the text and the vectors.
+            title = title_of(item.text, Path(item.source).name)
+            doc_id = self.store.add(memory("document", title, item.content_hash), None)
+            for position, (passage, vector) in enumerate(zip(item.passages, vectors, strict=True)):
+                passage_hash = hashlib.sha256(f"{item.content_hash}#{position}".encode()).hexdigest()
+                passage_id = self.store.add(memory("text", passage, passage_hash), vector)  # type: ignore[arg-type]
+                self.store.link(passage_id, doc_id, "part_of", position)
+            return IngestResult(item.label, "stored", doc_id, len(item.passages))
+
+
+def _groups(items: Iterable[_Item]) -> Iterator[list[_Item]]:
+    group: list[_Item] = []
+    size = 0
+    for item in items:
+        group.append(item)
+        size += len(item.passages)
+        if size >= EMBED_GROUP:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group

@@ -1,0 +1,31 @@
+"""The forgetting curve: retention R = exp(-t / S), with S in days.
+
+t runs from the last time the person met the memory: its last recall, else its ingestion.
+S starts from importance and grows with each recall, by more the closer the memory was to
+being forgotten (the spacing effect): S' = S * (1 + (growth - 1) * (1 - R)). A recall moments
+after the last one adds almost nothing, so repeated identical queries cannot inflate strength.
+"""
+
+from __future__ import annotations
+
+import math
+
+from storage import Memory
+
+DAY = 86_400.0
+
+
+def initial_strength(importance: float, base_days: float) -> float:
+    return base_days * (1.0 + 2.0 * importance)
+
+
+def retention(memory: Memory, now: float) -> float:
+    last_seen = memory.last_recalled_at if memory.last_recalled_at is not None else (
+        memory.ingested_at
+    )
+    elapsed_days = max(0.0, now - last_seen) / DAY
+    return math.exp(-elapsed_days / memory.strength)
+
+
+def strengthened(memory: Memory, now: float, growth: float) -> float:
+    return memory.strength * (1.0 + (growth - 1.0) * (1.0 - retention(memory, now)))

@@ -1,0 +1,123 @@
+"""Papertape: the services the CLI (and later the TUI and daemon) call, over one home."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+
+from agent import recall as recall_module
+from agent.errors import Failure, UserError
+from agent.ingest import IngestResult, Ingestor, Progress
+from agent.recall import Mode, RecallHit
+from agent.settings import Settings
+from agent.transfer import ImportReport, export_lines, import_lines
+from device import DeviceInfo, probe
+from models import Embedder, ModelError, load_embedder
+from models.errors import UnknownModelError
+from storage import MemoryStore, StorageError, StoreStats
+
+
+class Papertape:
+    """Opens the store and the embedder on first use; close() releases them."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
+        try:
+            return load_embedder(self.settings.embedder)
+        except UnknownModelError as exc:
+            raise UserError(str(exc)) from None
+        except ModelError as exc:
+            raise Failure(str(exc)) from None
+
+    @cached_property
+    def store(self) -> MemoryStore:
+        try:
+            return MemoryStore.open(
+                self.settings.store_path,
+                vector_dim=self.embedder.dim,
+                embedder=self.embedder.name,
+                cache_kib=self.settings.cache_mb * 1024,
+            )
+        except StorageError as exc:
+            raise Failure(str(exc)) from None
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]
+
+    def __enter__(self) -> Papertape:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the commands ------------------------------------------------------------------------
+
+    def note(self, text: str, *, now: float, occurred_at: float | None = None,
+             source: str = "note") -> IngestResult:
+        return Ingestor(self.store, self.embedder, self.settings).note(
+            text, now=now, occurred_at=occurred_at, source=source
+        )
+
+    def ingest(self, paths: Sequence[Path], *, now: float, occurred_at: float | None = None,
+               progress: Progress | None = None) -> list[IngestResult]:
+        return Ingestor(self.store, self.embedder, self.settings).paths(
+            paths, now=now, occurred_at=occurred_at, progress=progress
+        )
+
+    def recall(self, query: str, *, now: float, k: int | None = None, mode: Mode = "fused",
+               strengthen: bool = True) -> list[RecallHit]:
+        if not query.strip():
+            raise UserError("the query is empty: say what to recall.")
+        if k is not None and k < 1:
+            raise UserError(f"-k must be at least 1, not {k}.")
+        return recall_module.recall(
+            self.store, self.embedder, query, settings=self.settings, now=now, k=k, mode=mode,
+            strengthen=strengthen,
+        )
+
+    def _require(self, ids: Iterable[int]) -> list[int]:
+        wanted = list(dict.fromkeys(ids))
+        found = self.store.get_many(wanted)
+        missing = [str(i) for i in wanted if i not in found]
+        if missing:
+            raise UserError(f"no memory with id {', '.join(missing)}; nothing was changed.")
+        return wanted
+
+    def forget(self, ids: Iterable[int]) -> list[int]:
+        """Delete for good, with a document's passages; returns every id deleted."""
+        wanted = self._require(ids)
+        doomed = list(wanted)
+        for memory_id in wanted:
+            doomed += [link.from_id for link in self.store.links_to(memory_id)
+                       if link.relation == "part_of"]
+        doomed = list(dict.fromkeys(doomed))
+        self.store.delete(doomed)
+        self.store.checkpoint()  # so the deleted pages do not linger in the WAL
+        return doomed
+
+    def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
+        wanted = self._require(ids)
+        for memory_id in wanted:
+            self.store.set_pinned(memory_id, pinned)
+        return wanted
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
+    def export(self) -> Iterator[str]:
+        return export_lines(self.store, self.embedder.name)
+
+    def import_(self, lines: Iterable[str]) -> ImportReport:
+        return import_lines(self.store, self.embedder, lines)
+
+    def device(self) -> DeviceInfo:
+        return probe(self.settings.home)

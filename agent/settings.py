@@ -1,0 +1,123 @@
+"""Settings: defaults < config.toml in the home < PAPERTAPE_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from agent.errors import UserError
+
+HOME_ENV = "PAPERTAPE_HOME"
+CONFIG_NAME = "config.toml"
+STORE_NAME = "papertape.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    embedder: str = "minilm"
+    # Text files over this size are refused rather than split into tens of thousands of passages.
+    max_file_mb: float = 8.0
+    # MiniLM reads 256 word pieces, about 1,000 characters of English.
+    passage_chars: int = 1000
+    recall_k: int = 10
+    # How many candidates each of vector and keyword search contributes before fusion.
+    recall_candidates: int = 60
+    # Reciprocal rank fusion: score = sum of weight / (rrf_k + rank); see agent/recall.py.
+    rrf_k: int = 60
+    vector_weight: float = 1.0
+    keyword_weight: float = 1.0
+    retention_weight: float = 0.25
+    # Strength S in days for importance 0; S = base * (1 + 2 * importance).
+    base_strength_days: float = 7.0
+    # Most a recall can multiply strength by (when the memory was nearly forgotten).
+    recall_growth: float = 2.0
+    cache_mb: int = 32
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / STORE_NAME
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_NAME
+
+
+_TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("papertape", appauthor=False))
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kind = type(getattr(Settings, name))
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        coerced = kind(value)
+    except (TypeError, ValueError):
+        raise UserError(
+            f"{origin}: {name} must be a {kind.__name__}, not {value!r}."
+        ) from None
+    if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
+        raise UserError(f"{origin}: {name} cannot be negative ({value!r}).")
+    return coerced
+
+
+def _unknown(name: str, origin: str) -> UserError:
+    close = difflib.get_close_matches(name, _TUNABLE, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UserError(f"{origin}: there is no setting called {name!r}.{hint}")
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
+    values = {}
+    for name, value in data.items():
+        if name not in _TUNABLE:
+            raise _unknown(name, str(path))
+        values[name] = _coerce(name, value, str(path))
+    return values
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values = {}
+    for name in _TUNABLE:
+        key = f"PAPERTAPE_{name.upper()}"
+        if key in env:
+            values[name] = _coerce(name, env[key], key)
+    return values
+
+
+def load_settings(
+    home: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings in order: defaults, the home's config.toml, environment, `overrides`."""
+    environ = os.environ if env is None else env
+    chosen = home or environ.get(HOME_ENV) or default_home()
+    settings = Settings(home=Path(chosen).expanduser().resolve())
+    merged = _from_file(settings.config_path)
+    merged.update(_from_env(environ))
+    for name, value in (overrides or {}).items():
+        if name not in _TUNABLE:
+            raise _unknown(name, "flag")
+        if value is not None:
+            merged[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    return replace(settings, **merged)

@@ -1,0 +1,21 @@
+"""Model errors; each message says what to do."""
+
+
+class ModelError(Exception):
+    """A model could not be loaded or run."""
+
+
+class MissingRuntimeError(ModelError):
+    """The Python runtime a backend needs is not installed."""
+
+
+class MissingModelError(ModelError):
+    """A model file is not on this machine."""
+
+
+class ChecksumError(ModelError):
+    """A model file is not the file that was pinned."""
+
+
+class UnknownModelError(ModelError):
+    """A model name that is not in the catalog."""

@@ -1,0 +1,22 @@
+"""SQLite storage for papertape: one connection factory, named migrations, memory records,
+vectors (sqlite-vec), keywords (FTS5). Takes vectors and bytes, never models."""
+
+from storage.connection import open_connection
+from storage.errors import ExtensionLoadError, StorageError, StoreMismatchError
+from storage.records import KINDS, RELATIONS, TIERS, Link, Memory, NewMemory, StoreStats
+from storage.store import MemoryStore
+
+__all__ = [
+    "KINDS",
+    "RELATIONS",
+    "TIERS",
+    "ExtensionLoadError",
+    "Link",
+    "Memory",
+    "MemoryStore",
+    "NewMemory",
+    "StorageError",
+    "StoreMismatchError",
+    "StoreStats",
+    "open_connection",
+]

@@ -1,0 +1,86 @@
+"""The one place that opens SQLite connections and sets their pragmas."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import apsw
+
+from storage.errors import ExtensionLoadError, StorageError
+
+log = logging.getLogger(__name__)
+
+SQLITE_VEC_PIN = "sqlite-vec==0.1.9"
+DEFAULT_CACHE_KIB = 32 * 1024
+
+
+def _pragma(conn: apsw.Connection, statement: str) -> list[tuple[object, ...]]:
+    # apsw runs a multi-statement string lazily, one statement per step: a second pragma in
+    # the same string would silently never run. So each pragma runs, and is read, on its own.
+    return list(conn.execute(f"PRAGMA {statement}"))
+
+
+def _load_sqlite_vec(conn: apsw.Connection) -> None:
+    try:
+        import sqlite_vec
+    except ImportError as exc:
+        raise ExtensionLoadError(
+            f"sqlite-vec is not installed: run scripts/setup (or pip install {SQLITE_VEC_PIN})."
+        ) from exc
+    try:
+        conn.enable_load_extension(True)
+        conn.load_extension(sqlite_vec.loadable_path())
+    except apsw.Error as exc:
+        raise ExtensionLoadError(
+            f"SQLite could not load sqlite-vec ({exc}): reinstall it with "
+            f"pip install --force-reinstall {SQLITE_VEC_PIN}."
+        ) from exc
+    finally:
+        conn.enable_load_extension(False)
+
+
+def _check_fts5(conn: apsw.Connection) -> None:
+    options = {row[0] for row in conn.execute("PRAGMA compile_options")}
+    if "ENABLE_FTS5" not in options:
+        raise ExtensionLoadError(
+            "this SQLite build lacks FTS5: reinstall apsw from its wheel (pip install apsw)."
+        )
+
+
+def open_connection(
+    path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB, readonly: bool = False
+) -> apsw.Connection:
+    """Open `path` with sqlite-vec and FTS5 ready, WAL, secure_delete and foreign keys on.
+
+    `cache_kib` bounds SQLite's page cache: it is the RAM budget for this connection.
+    """
+    target = str(path)
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else (
+        apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    )
+    try:
+        conn = apsw.Connection(target, flags=flags)
+    except apsw.Error as exc:
+        raise StorageError(f"cannot open the store at {target}: {exc}.") from exc
+    conn.set_busy_timeout(10_000)
+    _load_sqlite_vec(conn)
+    _check_fts5(conn)
+    try:
+        if not readonly:
+            mode = _pragma(conn, "journal_mode=WAL")[0][0]
+            if target != ":memory:" and str(mode).lower() != "wal":
+                raise StorageError(f"the store at {target} could not switch to WAL mode.")
+        # NORMAL under WAL survives a killed process; only a power cut can drop the last commit.
+        _pragma(conn, "synchronous=NORMAL")
+        _pragma(conn, "foreign_keys=ON")
+        _pragma(conn, "secure_delete=ON")
+        _pragma(conn, "temp_store=MEMORY")
+        _pragma(conn, f"cache_size=-{int(cache_kib)}")
+        if _pragma(conn, "secure_delete")[0][0] != 1:
+            raise StorageError("SQLite refused secure_delete; forgetting could leave traces.")
+    except apsw.Error as exc:
+        conn.close()
+        raise StorageError(f"cannot prepare the store at {target}: {exc}.") from exc
+    log.debug("opened %s", target)
+    return conn

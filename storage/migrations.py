@@ -1,0 +1,130 @@
+"""Schema as small named migrations, applied in order and recorded in schema_migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import apsw
+
+from storage.errors import StoreMismatchError
+
+
+@dataclass(frozen=True)
+class SchemaContext:
+    """What a migration may need to know about the caller's vectors."""
+
+    vector_dim: int
+    embedder: str
+
+
+def _create_memories(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    conn.execute(
+        """
+        CREATE TABLE memories (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            occurred_at REAL NOT NULL,
+            ingested_at REAL NOT NULL,
+            content_hash TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            tier TEXT NOT NULL DEFAULT 'sharp' CHECK (tier IN ('sharp', 'hazy', 'archive')),
+            importance REAL NOT NULL DEFAULT 0.5 CHECK (importance BETWEEN 0 AND 1),
+            strength REAL NOT NULL CHECK (strength > 0),
+            last_recalled_at REAL,
+            recall_count INTEGER NOT NULL DEFAULT 0,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            vector_bytes INTEGER NOT NULL DEFAULT 0
+        );
+        -- Clustered by tier and time so a scan of one tier reads neighbouring pages.
+        CREATE INDEX memories_tier_time ON memories (tier, occurred_at);
+        CREATE INDEX memories_occurred ON memories (occurred_at);
+        CREATE TABLE memory_links (
+            from_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+            to_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+            relation TEXT NOT NULL,
+            position INTEGER,
+            PRIMARY KEY (from_id, to_id, relation)
+        );
+        CREATE INDEX memory_links_to ON memory_links (to_id);
+        CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+def _create_keyword_index(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # External-content FTS5 kept in step by triggers, so a write and its index entry share
+    # one transaction. secure-delete removes a forgotten memory's terms from the index itself.
+    conn.execute(
+        """
+        CREATE VIRTUAL TABLE memory_fts USING fts5 (
+            text, content = 'memories', content_rowid = 'id',
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        INSERT INTO memory_fts (memory_fts, rank) VALUES ('secure-delete', 1);
+        CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+            INSERT INTO memory_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+            INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
+            INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO memory_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        """
+    )
+
+
+def _create_vectors(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    dim = int(ctx.vector_dim)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE memory_vectors USING vec0 ("
+        f"embedding float[{dim}] distance_metric=cosine)"
+    )
+    conn.execute(
+        "INSERT INTO store_meta (key, value) VALUES ('vector_dim', ?), ('embedder', ?)",
+        (str(dim), ctx.embedder),
+    )
+
+
+Migration = Callable[[apsw.Connection, SchemaContext], None]
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
+    ("001_create_memories", _create_memories),
+    ("002_create_keyword_index", _create_keyword_index),
+    ("003_create_vectors", _create_vectors),
+)
+
+
+def applied_migrations(conn: apsw.Connection) -> list[str]:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (seq INTEGER PRIMARY KEY, name TEXT UNIQUE)"
+    )
+    return [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY seq")]
+
+
+def migrate(conn: apsw.Connection, ctx: SchemaContext) -> list[str]:
+    """Apply every migration not yet recorded, each in its own transaction; return their names."""
+    done = set(applied_migrations(conn))
+    ran = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with conn:
+            step(conn, ctx)
+            conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+        ran.append(name)
+    _check_vectors_match(conn, ctx)
+    return ran
+
+
+def _check_vectors_match(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    meta = dict(conn.execute("SELECT key, value FROM store_meta"))
+    if int(meta["vector_dim"]) != ctx.vector_dim or meta["embedder"] != ctx.embedder:
+        raise StoreMismatchError(
+            f"this store holds {meta['vector_dim']}-d vectors from the {meta['embedder']!r} "
+            f"embedder, not {ctx.vector_dim}-d from {ctx.embedder!r}: choose embedder = "
+            f"{meta['embedder']!r} in the settings, or export and import into a new home."
+        )

@@ -1,0 +1,81 @@
+"""The memory record and its companions, as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# A document is the parent of the passages it was split into; the other kinds are DESIGN.md's.
+KINDS = ("text", "document", "chat", "audio", "screenshot", "summary")
+TIERS = ("sharp", "hazy", "archive")
+# part_of: passage -> document; summarizes / derived_from / supersedes / duplicate_of: later tiers.
+RELATIONS = ("part_of", "summarizes", "derived_from", "supersedes", "duplicate_of")
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """What a caller hands the store to write one memory. Times are UTC epoch seconds."""
+
+    kind: str
+    source: str
+    occurred_at: float
+    ingested_at: float
+    content_hash: str
+    text: str
+    strength: float
+    importance: float = 0.5
+    tier: str = "sharp"
+    pinned: bool = False
+    last_recalled_at: float | None = None
+    recall_count: int = 0
+    id: int | None = None  # set only to keep an id on import
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; valid kinds: {', '.join(KINDS)}")
+        if self.tier not in TIERS:
+            raise ValueError(f"unknown tier {self.tier!r}; valid tiers: {', '.join(TIERS)}")
+        if not 0.0 <= self.importance <= 1.0:
+            raise ValueError(f"importance must be between 0 and 1, not {self.importance}")
+        if self.strength <= 0:
+            raise ValueError(f"strength must be positive, not {self.strength}")
+
+
+@dataclass(frozen=True)
+class Link:
+    from_id: int
+    to_id: int
+    relation: str
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: int
+    kind: str
+    source: str
+    occurred_at: float
+    ingested_at: float
+    content_hash: str
+    text: str
+    tier: str
+    importance: float
+    strength: float
+    last_recalled_at: float | None
+    recall_count: int
+    pinned: bool
+    vector_bytes: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    count: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    memories: int
+    bytes: int
+    file_bytes: int
+    tiers: dict[str, Bucket] = field(default_factory=dict)
+    kinds: dict[str, Bucket] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The Textual terminal UI (issue 7). Knows agent's services, nothing below them."""
