@@ -29,14 +29,19 @@ log = logging.getLogger("papertape")
 
 def _home_option(func: F) -> F:
     return click.option(
-        "--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--home",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
         help="Data folder (default: $PAPERTAPE_HOME, else the platform's user data folder).",
     )(func)
 
 
 def _now_option(func: F) -> F:
     return click.option(
-        "--now", "now_text", metavar="TIME", default=None,
+        "--now",
+        "now_text",
+        metavar="TIME",
+        default=None,
         help="Pretend it is TIME (ISO 8601); default $PAPERTAPE_NOW, else the clock.",
     )(func)
 
@@ -73,9 +78,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
         app = _app(ctx, home)
         click.echo(f"papertape home: {app.settings.home}")
         click.echo(output.stats_text(app.stats()))
-        click.echo(
-            "\nThe terminal UI is not built yet; until it is, use the commands below.\n"
-        )
+        click.echo("\nThe terminal UI is not built yet; until it is, use the commands below.\n")
         click.echo(ctx.get_help())
 
 
@@ -87,8 +90,15 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
 @_now_option
 @_json_option
 @click.pass_context
-def note(ctx: click.Context, text: str, at_text: str | None, source: str, home: Path | None,
-         now_text: str | None, as_json: bool) -> None:
+def note(
+    ctx: click.Context,
+    text: str,
+    at_text: str | None,
+    source: str,
+    home: Path | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
     """Store TEXT as a memory and print its id (TEXT - reads stdin)."""
     if text == "-":
         text = sys.stdin.read()
@@ -116,13 +126,21 @@ def _progress_printer() -> Callable[[int, int, str], None] | None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--at", "at_text", metavar="TIME", help="When it happened (default: each file's time).")
+@click.option(
+    "--at", "at_text", metavar="TIME", help="When it happened (default: each file's time)."
+)
 @_home_option
 @_now_option
 @_json_option
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], at_text: str | None, home: Path | None,
-           now_text: str | None, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    at_text: str | None,
+    home: Path | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
     """Store text files and folders (UTF-8 .txt, .md and the like); - reads stdin.
 
     Long documents are split into passages linked to the document. Content already stored is
@@ -139,9 +157,20 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], at_text: str | None, home
         results += app.ingest(files, now=now, occurred_at=at, progress=_progress_printer())
     rejected = [r for r in results if r.status == "rejected"]
     if as_json:
-        _echo_json({"results": [
-            {"path": r.label, "status": r.status, "id": r.memory_id, "passages": r.passages,
-             "reason": r.reason or None} for r in results]})
+        _echo_json(
+            {
+                "results": [
+                    {
+                        "path": r.label,
+                        "status": r.status,
+                        "id": r.memory_id,
+                        "passages": r.passages,
+                        "reason": r.reason or None,
+                    }
+                    for r in results
+                ]
+            }
+        )
     else:
         for r in results:
             if r.status == "stored":
@@ -158,18 +187,36 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], at_text: str | None, home
 @cli.command()
 @click.argument("query")
 @click.option("-k", "k", type=int, default=None, help="How many memories (default 10).")
-@click.option("--mode", type=click.Choice(MODES), default="fused", show_default=True,
-              help="Rank by fused score, vectors alone or BM25 keywords alone.")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="fused",
+    show_default=True,
+    help="Rank by fused score, vectors alone or BM25 keywords alone.",
+)
 @click.option("--peek", is_flag=True, help="Do not count this as recalling (no strengthening).")
 @_home_option
 @_now_option
 @_json_option
 @click.pass_context
-def recall(ctx: click.Context, query: str, k: int | None, mode: str, peek: bool,
-           home: Path | None, now_text: str | None, as_json: bool) -> None:
+def recall(
+    ctx: click.Context,
+    query: str,
+    k: int | None,
+    mode: str,
+    peek: bool,
+    home: Path | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
     """Memories that best match QUERY, best first. Recalling strengthens them."""
-    hits = _app(ctx, home).recall(query, now=resolve_now(now_text), k=k, mode=mode,  # type: ignore[arg-type]
-                                  strengthen=not peek)
+    hits = _app(ctx, home).recall(
+        query,
+        now=resolve_now(now_text),
+        k=k,
+        mode=mode,  # type: ignore[arg-type]
+        strengthen=not peek,
+    )
     if as_json:
         _echo_json(output.recall_json(query, hits))
     else:
@@ -182,19 +229,23 @@ def recall(ctx: click.Context, query: str, k: int | None, mode: str, peek: bool,
 @_home_option
 @_json_option
 @click.pass_context
-def forget(ctx: click.Context, ids: tuple[int, ...], yes: bool, home: Path | None,
-           as_json: bool) -> None:
+def forget(
+    ctx: click.Context, ids: tuple[int, ...], yes: bool, home: Path | None, as_json: bool
+) -> None:
     """Delete memories for good (text, vectors, index entries; a document's passages too)."""
     app = _app(ctx, home)
     if not yes and sys.stdin.isatty():
-        click.confirm(f"Forget {len(ids)} memor{'y' if len(ids) == 1 else 'ies'} for good?",
-                      abort=True)
+        click.confirm(
+            f"Forget {len(ids)} memor{'y' if len(ids) == 1 else 'ies'} for good?", abort=True
+        )
     gone = app.forget(ids)
     if as_json:
         _echo_json({"forgotten": gone})
     else:
-        click.echo(f"forgot {len(gone)} memor{'y' if len(gone) == 1 else 'ies'}: "
-                   + " ".join(f"#{i}" for i in gone))
+        click.echo(
+            f"forgot {len(gone)} memor{'y' if len(gone) == 1 else 'ies'}: "
+            + " ".join(f"#{i}" for i in gone)
+        )
 
 
 def _pin_command(pinned: bool) -> Callable[..., None]:
@@ -226,8 +277,13 @@ def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
 
 
 @cli.command("export")
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of stdout.",
+)
 @_home_option
 @click.pass_context
 def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> None:
@@ -267,8 +323,10 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
     if as_json:
         _echo_json(report.__dict__)
     else:
-        click.echo(f"imported {report.imported}, already present {report.duplicates}"
-                   + (f", re-embedded {report.reembedded}" if report.reembedded else ""))
+        click.echo(
+            f"imported {report.imported}, already present {report.duplicates}"
+            + (f", re-embedded {report.reembedded}" if report.reembedded else "")
+        )
 
 
 @cli.command()
@@ -294,8 +352,12 @@ def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     settings = load_settings(home or ctx.find_root().params.get("home"))
     app = Papertape(settings)
     info = app.device()
-    paths = {"home": str(settings.home), "store": str(settings.store_path),
-             "config": str(settings.config_path), "default": str(default_home())}
+    paths = {
+        "home": str(settings.home),
+        "store": str(settings.store_path),
+        "config": str(settings.config_path),
+        "default": str(default_home()),
+    }
     rows = catalog_status(verify=True)
     if as_json:
         _echo_json(output.doctor_json(info, paths, rows))
@@ -326,7 +388,10 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except Exception as exc:  # the last line of defence: a sentence, the traceback in the log
         log.debug("unexpected error", exc_info=True)
-        click.echo(f"papertape: unexpected error ({type(exc).__name__}: {exc}); "
-                   "run again with -vv to see where.", err=True)
+        click.echo(
+            f"papertape: unexpected error ({type(exc).__name__}: {exc}); "
+            "run again with -vv to see where.",
+            err=True,
+        )
         code = 1
     sys.exit(code if isinstance(code, int) else 0)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from agent.clock import quantize
 from agent.errors import UserError
 from agent.passages import split_passages, title_of
@@ -22,9 +24,15 @@ from storage import MemoryStore, NewMemory
 
 # Leading bytes of media that the text path must not read as text.
 _MEDIA_MAGIC = (
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"RIFF", "a RIFF (WAV/WebP) file"), (b"ID3", "an MP3 file"), (b"OggS", "an Ogg file"),
-    (b"fLaC", "a FLAC file"), (b"%PDF", "a PDF"), (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"RIFF", "a RIFF (WAV/WebP) file"),
+    (b"ID3", "an MP3 file"),
+    (b"OggS", "an Ogg file"),
+    (b"fLaC", "a FLAC file"),
+    (b"%PDF", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive"),
 )
 EMBED_GROUP = 256  # passages embedded together before their items are written
 
@@ -90,10 +98,13 @@ def read_text_file(path: Path, max_bytes: int) -> str:
     return text
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Files under `folder` in a stable order, skipping hidden files and folders."""
+def _walk(folder: Path, skip: Path) -> Iterator[Path]:
+    """Files under `folder` in a stable order, skipping hidden files and folders and `skip`
+    (papertape's own home: its store must never be ingested into itself)."""
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (Path(root) / d).resolve() != skip
+        )
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(root) / name
@@ -140,7 +151,7 @@ class Ingestor:
             if not path.exists():
                 results.append(IngestResult(str(path), "rejected", reason="does not exist"))
                 continue
-            files = list(_walk(path)) if path.is_dir() else [path]
+            files = list(_walk(path, self.settings.home)) if path.is_dir() else [path]
             found = 0
             for file in files:
                 try:
@@ -182,13 +193,18 @@ class Ingestor:
                     progress(len(results), len(items), item.label)
         return results
 
-    def _write(self, item: _Item, vectors: Sequence[object], now: float) -> IngestResult:
+    def _write(self, item: _Item, vectors: np.ndarray, now: float) -> IngestResult:
         strength = initial_strength(0.5, self.settings.base_strength_days)
 
         def memory(kind: str, text: str, chash: str) -> NewMemory:
             return NewMemory(
-                kind=kind, source=item.source, occurred_at=item.occurred_at, ingested_at=now,
-                content_hash=chash, text=text, strength=strength,
+                kind=kind,
+                source=item.source,
+                occurred_at=item.occurred_at,
+                ingested_at=now,
+                content_hash=chash,
+                text=text,
+                strength=strength,
             )
 
         with self.store.transaction():
@@ -196,14 +212,16 @@ class Ingestor:
             if existing is not None:
                 return IngestResult(item.label, "duplicate", existing)
             if len(item.passages) == 1:
-                new_id = self.store.add(memory("text", item.text, item.content_hash), vectors[0])  # type: ignore[arg-type]
+                new_id = self.store.add(memory("text", item.text, item.content_hash), vectors[0])
                 return IngestResult(item.label, "stored", new_id, 1)
             # The document row holds the title; its passages hold the text and the vectors.
             title = title_of(item.text, Path(item.source).name)
             doc_id = self.store.add(memory("document", title, item.content_hash), None)
             for position, (passage, vector) in enumerate(zip(item.passages, vectors, strict=True)):
-                passage_hash = hashlib.sha256(f"{item.content_hash}#{position}".encode()).hexdigest()
-                passage_id = self.store.add(memory("text", passage, passage_hash), vector)  # type: ignore[arg-type]
+                passage_hash = hashlib.sha256(
+                    f"{item.content_hash}#{position}".encode()
+                ).hexdigest()
+                passage_id = self.store.add(memory("text", passage, passage_hash), vector)
                 self.store.link(passage_id, doc_id, "part_of", position)
             return IngestResult(item.label, "stored", doc_id, len(item.passages))
 

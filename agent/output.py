@@ -75,8 +75,9 @@ def stats_text(stats: StoreStats) -> str:
     return "\n".join(lines)
 
 
-def doctor_json(info: DeviceInfo, paths: dict[str, str], models: list[dict[str, Any]]
-                ) -> dict[str, Any]:
+def doctor_json(
+    info: DeviceInfo, paths: dict[str, str], models: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {"device": asdict(info), "paths": paths, "models": models}
 
 
@@ -87,7 +88,8 @@ def doctor_text(info: DeviceInfo, paths: dict[str, str], models: list[dict[str, 
         + ("  Apple silicon" if info.apple_silicon else ""),
         f"cpu       {info.cpu}, {info.cores} cores"
         + (f", {' '.join(info.cpu_features)}" if info.cpu_features else ""),
-        f"ram       {info.ram_available_bytes / gb:.1f} GB free of {info.ram_total_bytes / gb:.1f} GB",
+        f"ram       {info.ram_available_bytes / gb:.1f} GB free "
+        f"of {info.ram_total_bytes / gb:.1f} GB",
         f"disk      {info.disk_free_bytes / gb:.1f} GB free at {info.disk_path}",
         f"python    {info.python}",
         "",
@@ -97,6 +99,8 @@ def doctor_text(info: DeviceInfo, paths: dict[str, str], models: list[dict[str, 
         lines.append(f"  {'yes' if present else 'no ':<4} {name:<15} {RUNTIMES[name]}")
     lines += ["", "models"]
     for m in models:
-        lines.append(f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} {m['path'] or m['package']}")
+        lines.append(
+            f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} {m['path'] or m['package']}"
+        )
     lines += ["", "paths"] + [f"  {k:<8} {v}" for k, v in paths.items()]
     return "\n".join(lines)

@@ -66,9 +66,7 @@ def recall(
     """The k memories that best answer `query`, best first."""
     limit = k or settings.recall_k
     pool = max(settings.recall_candidates, limit)
-    vector_hits = (
-        store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
-    )
+    vector_hits = store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
     keyword_hits = store.keyword_search(query_terms(query), pool) if mode != "vector" else []
     vector_rank = {mid: rank for rank, (mid, _) in enumerate(vector_hits, start=1)}
     similarity = dict(vector_hits)
@@ -91,8 +89,9 @@ def recall(
         if mode == "fused":
             score += settings.retention_weight * r / (k_rrf + 1)
         hits.append(
-            RecallHit(memory, score, similarity.get(mid), vector_rank.get(mid),
-                      keyword_rank.get(mid), r)
+            RecallHit(
+                memory, score, similarity.get(mid), vector_rank.get(mid), keyword_rank.get(mid), r
+            )
         )
     hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
     top = hits[:limit]

@@ -20,8 +20,8 @@ def initial_strength(importance: float, base_days: float) -> float:
 
 
 def retention(memory: Memory, now: float) -> float:
-    last_seen = memory.last_recalled_at if memory.last_recalled_at is not None else (
-        memory.ingested_at
+    last_seen = (
+        memory.last_recalled_at if memory.last_recalled_at is not None else (memory.ingested_at)
     )
     elapsed_days = max(0.0, now - last_seen) / DAY
     return math.exp(-elapsed_days / memory.strength)

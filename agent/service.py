@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent import recall as recall_module
 from agent.errors import Failure, UserError
-from agent.ingest import IngestResult, Ingestor, Progress
+from agent.ingest import Ingestor, IngestResult, Progress
 from agent.recall import Mode, RecallHit
 from agent.settings import Settings
 from agent.transfer import ImportReport, export_lines, import_lines
@@ -61,26 +61,46 @@ class Papertape:
 
     # -- the commands ------------------------------------------------------------------------
 
-    def note(self, text: str, *, now: float, occurred_at: float | None = None,
-             source: str = "note") -> IngestResult:
+    def note(
+        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+    ) -> IngestResult:
         return Ingestor(self.store, self.embedder, self.settings).note(
             text, now=now, occurred_at=occurred_at, source=source
         )
 
-    def ingest(self, paths: Sequence[Path], *, now: float, occurred_at: float | None = None,
-               progress: Progress | None = None) -> list[IngestResult]:
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        progress: Progress | None = None,
+    ) -> list[IngestResult]:
         return Ingestor(self.store, self.embedder, self.settings).paths(
             paths, now=now, occurred_at=occurred_at, progress=progress
         )
 
-    def recall(self, query: str, *, now: float, k: int | None = None, mode: Mode = "fused",
-               strengthen: bool = True) -> list[RecallHit]:
+    def recall(
+        self,
+        query: str,
+        *,
+        now: float,
+        k: int | None = None,
+        mode: Mode = "fused",
+        strengthen: bool = True,
+    ) -> list[RecallHit]:
         if not query.strip():
             raise UserError("the query is empty: say what to recall.")
         if k is not None and k < 1:
             raise UserError(f"-k must be at least 1, not {k}.")
         return recall_module.recall(
-            self.store, self.embedder, query, settings=self.settings, now=now, k=k, mode=mode,
+            self.store,
+            self.embedder,
+            query,
+            settings=self.settings,
+            now=now,
+            k=k,
+            mode=mode,
             strengthen=strengthen,
         )
 
@@ -97,8 +117,11 @@ class Papertape:
         wanted = self._require(ids)
         doomed = list(wanted)
         for memory_id in wanted:
-            doomed += [link.from_id for link in self.store.links_to(memory_id)
-                       if link.relation == "part_of"]
+            doomed += [
+                link.from_id
+                for link in self.store.links_to(memory_id)
+                if link.relation == "part_of"
+            ]
         doomed = list(dict.fromkeys(doomed))
         self.store.delete(doomed)
         self.store.checkpoint()  # so the deleted pages do not linger in the WAL

@@ -66,9 +66,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return bool(value)
         coerced = kind(value)
     except (TypeError, ValueError):
-        raise UserError(
-            f"{origin}: {name} must be a {kind.__name__}, not {value!r}."
-        ) from None
+        raise UserError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}.") from None
     if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
         raise UserError(f"{origin}: {name} cannot be negative ({value!r}).")
     return coerced

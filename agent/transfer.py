@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -67,12 +67,24 @@ def _field(record: dict[str, Any], name: str, kind: type | tuple[type, ...], lin
     return value
 
 
-def _parse(record: Any, line: int) -> tuple[NewMemory, list[dict[str, Any]], str | None, str | None]:
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    old_id: int
+    memory: NewMemory
+    links: list[dict[str, Any]]
+    embedder: str | None
+    vector: str | None
+
+
+def _parse(record: Any, line: int) -> _Line:
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise UserError(f"line {line}: not a papertape export record ({FORMAT}).")
+    old_id = _field(record, "id", int, line)
+    recalled = record.get("last_recalled_at")
     try:
         memory = NewMemory(
-            id=_field(record, "id", int, line),
+            id=old_id,
             kind=_field(record, "kind", str, line),
             source=_field(record, "source", str, line),
             occurred_at=parse_time(_field(record, "occurred_at", str, line)),
@@ -83,7 +95,8 @@ def _parse(record: Any, line: int) -> tuple[NewMemory, list[dict[str, Any]], str
             importance=float(_field(record, "importance", (int, float), line)),
             strength=float(_field(record, "strength", (int, float), line)),
             last_recalled_at=(
-                None if record.get("last_recalled_at") is None
+                None
+                if recalled is None
                 else parse_time(_field(record, "last_recalled_at", str, line))
             ),
             recall_count=_field(record, "recall_count", int, line),
@@ -93,65 +106,74 @@ def _parse(record: Any, line: int) -> tuple[NewMemory, list[dict[str, Any]], str
         raise UserError(f"line {line}: {exc}.") from None
     links = _field(record, "links", list, line)
     for link in links:
-        if not (isinstance(link, dict) and isinstance(link.get("to"), int)
-                and link.get("relation") in RELATIONS):
+        if not (
+            isinstance(link, dict)
+            and isinstance(link.get("to"), int)
+            and link.get("relation") in RELATIONS
+        ):
             raise UserError(f"line {line}: a link is malformed.")
-    return memory, links, record.get("embedder"), record.get("vector")
+    return _Line(line, old_id, memory, links, record.get("embedder"), record.get("vector"))
 
 
-def import_lines(
-    store: MemoryStore, embedder: Embedder, lines: Iterable[str]
-) -> ImportReport:
-    parsed = []
+def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -> ImportReport:
+    parsed: list[_Line] = []
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise UserError(f"line {number} is not JSON ({exc.msg}); nothing was imported.") from None
-        parsed.append((number, *_parse(record, number)))
+            raise UserError(
+                f"line {number} is not JSON ({exc.msg}); nothing was imported."
+            ) from None
+        parsed.append(_parse(record, number))
 
     # Vectors from another embedder cannot share this store's space: embed those texts again.
     vectors: dict[int, np.ndarray | None] = {}
-    to_embed: list[tuple[int, str]] = []
-    for number, memory, _, embedder_name, blob in parsed:
-        if blob is None:
-            vectors[number] = None
-        elif embedder_name == embedder.name:
-            try:
-                vectors[number] = np.frombuffer(base64.b64decode(blob, validate=True), np.float32)
-            except ValueError:
-                raise UserError(f"line {number}: the vector is not valid base64.") from None
-            if vectors[number].shape[0] != store.vector_dim:  # type: ignore[union-attr]
-                raise UserError(f"line {number}: the vector does not have {store.vector_dim} dimensions.")
+    to_embed: list[_Line] = []
+    for entry in parsed:
+        if entry.vector is None:
+            vectors[entry.number] = None
+        elif entry.embedder == embedder.name:
+            vectors[entry.number] = _decode_vector(entry, store.vector_dim)
         else:
-            to_embed.append((number, memory.text))
+            to_embed.append(entry)
     if to_embed:
-        fresh = embedder.embed([text for _, text in to_embed])
-        for (number, _), vector in zip(to_embed, fresh, strict=True):
-            vectors[number] = vector
+        fresh = embedder.embed([entry.memory.text for entry in to_embed])
+        for entry, vector in zip(to_embed, fresh, strict=True):
+            vectors[entry.number] = vector
 
     id_map: dict[int, int] = {}
     imported = duplicates = 0
     with store.transaction():
-        for number, memory, _, _, _ in parsed:
-            existing = store.find_by_hash(memory.content_hash)
+        for entry in parsed:
+            existing = store.find_by_hash(entry.memory.content_hash)
             if existing is not None:
-                id_map[memory.id] = existing  # type: ignore[index]
+                id_map[entry.old_id] = existing
                 duplicates += 1
                 continue
-            keep_id = memory.id if store.get(memory.id) is None else None  # type: ignore[arg-type]
-            new = NewMemory(**{**memory.__dict__, "id": keep_id})
-            id_map[memory.id] = store.add(new, vectors[number])  # type: ignore[index]
+            keep_id = entry.old_id if store.get(entry.old_id) is None else None
+            new = replace(entry.memory, id=keep_id)
+            id_map[entry.old_id] = store.add(new, vectors[entry.number])
             imported += 1
-        for _, memory, links, _, _ in parsed:
-            for link in links:
+        for entry in parsed:
+            for link in entry.links:
                 if link["to"] not in id_map:
                     raise UserError(
-                        f"memory {memory.id} links to {link['to']}, which is not in the file; "
-                        "nothing was imported."
+                        f"memory {entry.old_id} links to {link['to']}, which is not in the "
+                        "file; nothing was imported."
                     )
-                store.link(id_map[memory.id], id_map[link["to"]], link["relation"],  # type: ignore[index]
-                           link.get("position"))
+                store.link(
+                    id_map[entry.old_id], id_map[link["to"]], link["relation"], link.get("position")
+                )
     return ImportReport(imported, duplicates, len(to_embed))
+
+
+def _decode_vector(entry: _Line, dim: int) -> np.ndarray:
+    try:
+        vector = np.frombuffer(base64.b64decode(entry.vector or "", validate=True), np.float32)
+    except ValueError:
+        raise UserError(f"line {entry.number}: the vector is not valid base64.") from None
+    if vector.shape[0] != dim:
+        raise UserError(f"line {entry.number}: the vector does not have {dim} dimensions.")
+    return vector

@@ -61,7 +61,7 @@ def _sysctl(name: str) -> str:
 
 
 def _cpu_linux() -> tuple[str, tuple[str, ...]]:
-    name, flags = "", set()
+    name, flags = "", set[str]()
     for line in _read("/proc/cpuinfo").splitlines():
         key, _, value = line.partition(":")
         key = key.strip().lower()

@@ -110,13 +110,15 @@ def catalog_status(verify: bool = True) -> list[dict[str, str | None]]:
             status = "installed"
         else:
             status = "verified" if sha256_of(path) == entry.sha256 else "MISMATCH"
-        rows.append({
-            "name": entry.name,
-            "role": entry.role,
-            "package": entry.package,
-            "path": None if path is None else str(path),
-            "status": status,
-            "sha256": entry.sha256,
-            "licence": entry.licence,
-        })
+        rows.append(
+            {
+                "name": entry.name,
+                "role": entry.role,
+                "package": entry.package,
+                "path": None if path is None else str(path),
+                "status": status,
+                "sha256": entry.sha256,
+                "licence": entry.licence,
+            }
+        )
     return rows

@@ -56,8 +56,10 @@ def open_connection(
     `cache_kib` bounds SQLite's page cache: it is the RAM budget for this connection.
     """
     target = str(path)
-    flags = apsw.SQLITE_OPEN_READONLY if readonly else (
-        apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    flags = (
+        apsw.SQLITE_OPEN_READONLY
+        if readonly
+        else (apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
     )
     try:
         conn = apsw.Connection(target, flags=flags)

@@ -9,9 +9,7 @@ import numpy as np
 MAX_KNN = 4096
 
 
-def vector_search(
-    conn: apsw.Connection, query: np.ndarray, limit: int
-) -> list[tuple[int, float]]:
+def vector_search(conn: apsw.Connection, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
     """Ids of the `limit` nearest vectors with their cosine similarity, best first."""
     if limit <= 0:
         return []
@@ -30,9 +28,7 @@ def fts_query(terms: list[str]) -> str:
     return " OR ".join(quoted)
 
 
-def keyword_search(
-    conn: apsw.Connection, terms: list[str], limit: int
-) -> list[tuple[int, float]]:
+def keyword_search(conn: apsw.Connection, terms: list[str], limit: int) -> list[tuple[int, float]]:
     """Ids matching any term with their BM25 score (higher is better), best first."""
     query = fts_query(terms)
     if not query or limit <= 0:

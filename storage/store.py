@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import cast
 
 import apsw
 import numpy as np
@@ -23,8 +24,22 @@ _COLUMNS = (
 
 
 def _memory(row: Sequence[object]) -> Memory:
-    (id_, kind, source, occurred, ingested, chash, text, tier, imp, strength, recalled,
-     count, pinned, vbytes) = row
+    (
+        id_,
+        kind,
+        source,
+        occurred,
+        ingested,
+        chash,
+        text,
+        tier,
+        imp,
+        strength,
+        recalled,
+        count,
+        pinned,
+        vbytes,
+    ) = row
     return Memory(
         id=int(id_),  # type: ignore[call-overload]
         kind=str(kind),
@@ -95,13 +110,23 @@ class MemoryStore:
             "text, tier, importance, strength, last_recalled_at, recall_count, pinned, "
             "vector_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
-                memory.id, memory.kind, memory.source, memory.occurred_at, memory.ingested_at,
-                memory.content_hash, memory.text, memory.tier, memory.importance,
-                memory.strength, memory.last_recalled_at, memory.recall_count,
-                int(memory.pinned), 0 if vector_blob is None else len(vector_blob),
+                memory.id,
+                memory.kind,
+                memory.source,
+                memory.occurred_at,
+                memory.ingested_at,
+                memory.content_hash,
+                memory.text,
+                memory.tier,
+                memory.importance,
+                memory.strength,
+                memory.last_recalled_at,
+                memory.recall_count,
+                int(memory.pinned),
+                0 if vector_blob is None else len(vector_blob),
             ),
         )
-        new_id = int(cursor.fetchall()[0][0])
+        new_id = cast(int, cursor.fetchall()[0][0])
         if vector_blob is not None:
             self.conn.execute(
                 "INSERT INTO memory_vectors (rowid, embedding) VALUES (?, ?)", (new_id, vector_blob)
@@ -144,7 +169,8 @@ class MemoryStore:
             self.conn.execute(
                 "UPDATE memories SET pinned = ? WHERE id = ?", (int(pinned), memory_id)
             )
-            return self.conn.changes() > 0
+            changed = self.conn.changes() > 0
+        return changed
 
     def record_recalls(self, updates: Iterable[tuple[int, float, float]]) -> None:
         """Write (id, new strength, recalled_at) for memories a recall returned."""
@@ -162,7 +188,9 @@ class MemoryStore:
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, memory_id: int) -> Memory | None:
-        rows = list(self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,)))
+        rows = list(
+            self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,))
+        )
         return _memory(rows[0]) if rows else None
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Memory]:

@@ -1,0 +1,82 @@
+"""Shared fixtures: a temporary home with a real SQLite store, fake or real embedders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from agent.service import Papertape
+from agent.settings import Settings, load_settings
+from models.fake_embedder import FakeEmbedder
+from storage import MemoryStore
+
+NOW = 1_700_000_000.0  # a fixed clock: 2023-11-14T22:13:20Z
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's own home, config or clock."""
+    for key in list(os.environ):
+        if key.startswith("PAPERTAPE_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PAPERTAPE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TZ", "UTC")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return load_settings(home, overrides={"embedder": "fake"})
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Papertape]:
+    with Papertape(settings, embedder=FakeEmbedder()) as papertape:
+        yield papertape
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[MemoryStore]:
+    with MemoryStore.open(tmp_path / "store.db", vector_dim=384, embedder="fake") as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def minilm():  # type: ignore[no-untyped-def]
+    from models.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder.from_installed_packages()
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run the real entry point in-process (fake embedder unless a test sets another)."""
+    monkeypatch.setenv("PAPERTAPE_EMBEDDER", "fake")
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

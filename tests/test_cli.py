@@ -1,0 +1,162 @@
+"""The CLI contract of DESIGN.md, through the real entry point (fake embedder for speed)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import click
+import pytest
+
+from agent.cli import cli as cli_group
+
+NOW = "2024-03-01T12:00:00Z"
+
+
+def test_every_command_has_help(cli) -> None:  # type: ignore[no-untyped-def]
+    for name, command in cli_group.commands.items():
+        assert command.help or command.callback.__doc__, f"{name} has no help"  # type: ignore[union-attr]
+        result = cli(name, "--help")
+        assert result.code == 0 and "Usage:" in result.out, name
+
+
+def test_note_recall_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
+    first = cli("note", "dentist moved to thursday", "--now", NOW)
+    assert first.code == 0 and first.out.strip() == "1"
+    cli("note", "alice lives on elm street", "--now", NOW, "--at", "2024-02-01")
+    result = cli("recall", "dentist", "--json", "-k", "1", "--now", NOW)
+    data = json.loads(result.out)
+    assert data["query"] == "dentist"
+    (hit,) = data["results"]
+    assert set(hit) >= {"id", "score", "tier", "kind", "source", "occurred_at", "text"}
+    assert (hit["id"], hit["tier"], hit["kind"], hit["occurred_at"]) == (
+        1,
+        "sharp",
+        "text",
+        "2024-03-01T12:00:00Z",
+    )
+
+
+def test_duplicate_note_prints_existing_id(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "same words")
+    again = cli("note", "same words")
+    assert again.code == 0 and again.out.strip() == "1" and "already stored as #1" in again.err
+
+
+def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("from a pipe\n"))
+    assert cli("note", "-").out.strip() == "1"
+    assert "from a pipe" in cli("recall", "pipe").out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("note", ""), "empty"),
+        (("recall", "  "), "empty"),
+        (("recall", "x", "-k", "0"), "at least 1"),
+        (("note", "x", "--at", "yesterday-ish"), "ISO 8601"),
+        (("forget", "42"), "no memory with id 42"),
+        (("pin", "7"), "no memory with id 7"),
+        (("recall", "x", "--mode", "magic"), "magic"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_2(cli, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args)
+    assert result.code == 2, result
+    assert message in result.err
+    assert "Traceback" not in result.err + result.out
+
+
+def test_ingest_reports_each_file_and_exits_2_on_a_bad_one(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("a fine note")
+    (folder / "bad.txt").write_bytes(b"\x00\x00binary")
+    result = cli("ingest", str(folder), "--json")
+    assert result.code == 2
+    statuses = {Path(r["path"]).name: r["status"] for r in json.loads(result.out)["results"]}
+    assert statuses == {"ok.txt": "stored", "bad.txt": "rejected"}
+    human = cli("ingest", str(folder))
+    assert "already stored" in human.out and "bad.txt is a binary file" in human.err
+
+
+def test_ingest_missing_path(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("ingest", str(tmp_path / "nowhere.txt"))
+    assert result.code == 2 and "does not exist" in result.err
+
+
+def test_forget_pin_unpin(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "keep me")
+    cli("note", "drop me")
+    assert cli("pin", "1").out.strip() == "pinned #1"
+    recall = json.loads(cli("recall", "me", "--json").out)
+    assert {r["id"] for r in recall["results"]} == {1, 2}
+    assert cli("forget", "2", "--yes").code == 0
+    assert "drop me" not in cli("recall", "me").out
+    assert cli("unpin", "1").out.strip() == "unpinned #1"
+
+
+def test_stats_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "abc")
+    data = json.loads(cli("stats", "--json").out)
+    assert data["memories"] == 1
+    assert set(data["tiers"]) == {"sharp", "hazy", "archive"}
+    assert data["tiers"]["sharp"] == {"count": 1, "bytes": 3 + 384 * 4}
+    assert data["kinds"]["text"]["count"] == 1
+
+
+def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "one")
+    cli("note", "two")
+    out = tmp_path / "backup.jsonl"
+    assert cli("export", "-o", str(out)).code == 0
+    assert len(out.read_text().splitlines()) == 2
+    result = cli("--home", str(tmp_path / "other"), "import", str(out), "--json")
+    assert json.loads(result.out)["imported"] == 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"format": "something else"}\n')
+    failed = cli("--home", str(tmp_path / "third"), "import", str(bad))
+    assert failed.code == 2 and "line 1" in failed.err
+
+
+def test_home_flag_on_a_command(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "elsewhere", "--home", str(tmp_path / "h2"))
+    assert (tmp_path / "h2" / "papertape.db").exists()
+
+
+def test_doctor_and_models_json(cli) -> None:  # type: ignore[no-untyped-def]
+    doctor = json.loads(cli("doctor", "--json").out)
+    assert doctor["device"]["cores"] >= 1 and "onnxruntime" in doctor["device"]["runtimes"]
+    assert doctor["paths"]["store"].endswith("papertape.db")
+    models = json.loads(cli("models", "--json").out)["models"]
+    assert {m["name"] for m in models} == {"minilm-int8-onnx", "minilm-tokenizer"}
+
+
+def test_no_command_shows_the_overview(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli()
+    assert result.code == 0 and "papertape home:" in result.out and "Commands:" in result.out
+
+
+def test_unknown_embedder_suggests_the_closest(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PAPERTAPE_EMBEDDER", "minilmm")
+    result = cli("note", "x")
+    assert result.code == 2 and "Did you mean 'minilm'" in result.err
+
+
+def test_group_lists_the_contract_commands() -> None:
+    assert isinstance(cli_group, click.Group)
+    assert {
+        "note",
+        "ingest",
+        "recall",
+        "forget",
+        "pin",
+        "unpin",
+        "stats",
+        "export",
+        "import",
+        "models",
+        "doctor",
+    } <= set(cli_group.commands)

@@ -1,0 +1,57 @@
+"""Imports run one way: tui -> agent -> {models, storage, device}. Checked, not remembered."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "models": {"agent", "tui", "storage", "device"},
+    "storage": {"agent", "tui", "models", "device"},
+    "device": {"agent", "tui", "models", "storage"},
+    "agent": {"tui"},
+}
+RUNTIMES = {"onnxruntime", "tokenizers", "llama_cpp", "mlx", "faster_whisper", "rapidocr"}
+NETWORK = {"requests", "httpx", "urllib3", "aiohttp", "huggingface_hub", "socket"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_lower_packages_do_not_import_upward(package: str) -> None:
+    for path in (ROOT / package).rglob("*.py"):
+        bad = imported_modules(path) & FORBIDDEN[package]
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_only_models_imports_model_runtimes() -> None:
+    for package in ("agent", "storage", "device", "tui"):
+        for path in (ROOT / package).rglob("*.py"):
+            assert not imported_modules(path) & RUNTIMES, path
+
+
+def test_no_network_libraries_in_the_product() -> None:
+    for package in ("agent", "storage", "device", "models", "tui"):
+        for path in (ROOT / package).rglob("*.py"):
+            assert not imported_modules(path) & NETWORK, path
+
+
+def test_importing_the_cli_loads_no_runtime() -> None:
+    wanted = sorted(RUNTIMES)
+    code = f"import sys, agent.cli; print(','.join(m for m in {wanted!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

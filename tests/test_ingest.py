@@ -1,0 +1,152 @@
+"""Text ingest against a real store: good input, duplicates, and every bad input of issue 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.errors import UserError
+from agent.service import Papertape
+from tests.conftest import NOW
+
+
+def snapshot(app: Papertape) -> tuple[int, str]:
+    return app.store.count(), app.store.integrity_check()
+
+
+def test_note_is_stored_and_duplicates_return_the_existing_id(app: Papertape) -> None:
+    first = app.note("Parking is on level 3, spot 42", now=NOW)
+    again = app.note("  Parking is on level 3, spot 42\n", now=NOW + 5)
+    assert first.status == "stored" and again.status == "duplicate"
+    assert again.memory_id == first.memory_id
+    assert app.store.count() == 1
+    stored = app.store.get(first.memory_id or 0)
+    assert stored is not None and stored.ingested_at == NOW and stored.occurred_at == NOW
+
+
+def test_note_at_sets_occurred_at(app: Papertape) -> None:
+    result = app.note("met Sam", now=NOW, occurred_at=NOW - 86400)
+    assert app.store.get(result.memory_id or 0).occurred_at == NOW - 86400  # type: ignore[union-attr]
+
+
+def test_empty_note_is_refused(app: Papertape) -> None:
+    with pytest.raises(UserError, match="empty"):
+        app.note(" \n ", now=NOW)
+    assert app.store.count() == 0
+
+
+def test_folder_of_text_files(app: Papertape, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_text("# Groceries\nmilk, eggs")
+    (folder / "sub" / "b.txt").write_text("call the plumber")
+    (folder / ".hidden.txt").write_text("skipped")
+    results = app.ingest([folder], now=NOW)
+    assert sorted(r.status for r in results) == ["stored", "stored"]
+    assert app.store.count() == 2
+    again = app.ingest([folder], now=NOW)
+    assert [r.status for r in again] == ["duplicate", "duplicate"]
+    assert app.store.count() == 2
+
+
+def test_occurred_at_defaults_to_file_time(app: Papertape, tmp_path: Path) -> None:
+    path = tmp_path / "old.txt"
+    path.write_text("an old note")
+    import os
+
+    os.utime(path, (1_500_000_000, 1_500_000_000))
+    result = app.ingest([path], now=NOW)[0]
+    assert app.store.get(result.memory_id or 0).occurred_at == 1_500_000_000  # type: ignore[union-attr]
+
+
+def test_long_document_is_split_into_linked_passages(app: Papertape, tmp_path: Path) -> None:
+    path = tmp_path / "trip.md"
+    body = "\n\n".join(f"Day {i}: we walked to place number {i} and ate." * 8 for i in range(12))
+    path.write_text("# Lisbon trip\n\n" + body)
+    result = app.ingest([path], now=NOW)[0]
+    doc = app.store.get(result.memory_id or 0)
+    assert doc is not None and doc.kind == "document" and doc.text == "Lisbon trip"
+    parts = app.store.links_to(doc.id)
+    assert len(parts) == result.passages > 1
+    assert [link.position for link in parts] == list(range(len(parts)))
+    texts = [app.store.get(link.from_id).text for link in parts]  # type: ignore[union-attr]
+    assert all(len(t) <= app.settings.passage_chars for t in texts)
+    assert " ".join(" ".join(texts).split()) == " ".join(("# Lisbon trip\n\n" + body).split())
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("binary.txt", b"\x00\x01\x02binary\x00", "binary"),
+        ("latin1.txt", "café crème".encode("latin-1"), "not UTF-8"),
+        ("empty.txt", b"   \n", "empty"),
+        ("picture.txt", b"\x89PNG\r\n\x1a\n....", "PNG"),
+    ],
+)
+def test_bad_files_are_rejected_with_a_reason(
+    app: Papertape, tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = snapshot(app)
+    (result,) = app.ingest([path], now=NOW)
+    assert result.status == "rejected" and reason in result.reason
+    assert snapshot(app) == before == (0, "ok")
+
+
+def test_a_50_mb_text_file_is_refused_before_it_is_read(app: Papertape, tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    line = b"a perfectly ordinary line of text, repeated many times over\n"
+    with path.open("wb") as handle:
+        for _ in range(50_000_000 // len(line) + 1):
+            handle.write(line)
+    (result,) = app.ingest([path], now=NOW)
+    assert (
+        result.status == "rejected"
+        and "50.0 MB" in result.reason
+        and "max_file_mb" in result.reason
+    )
+    assert snapshot(app) == (0, "ok")
+
+
+def test_missing_path_and_folder_without_text(app: Papertape, tmp_path: Path) -> None:
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.bin").write_bytes(b"\x00" * 10)
+    results = app.ingest([tmp_path / "nope", tmp_path / "media"], now=NOW)
+    reasons = {r.label: r.reason for r in results}
+    assert reasons[str(tmp_path / "nope")] == "does not exist"
+    assert reasons[str(tmp_path / "media")] == "holds no readable text files"
+    assert app.store.count() == 0
+
+
+def test_folder_with_one_bad_file_stores_the_good_ones(app: Papertape, tmp_path: Path) -> None:
+    (tmp_path / "good1.txt").write_text("first good note")
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00\x00")
+    (tmp_path / "good2.txt").write_text("second good note")
+    results = app.ingest([tmp_path], now=NOW)
+    assert sorted(r.status for r in results) == ["rejected", "stored", "stored"]
+    assert app.store.count() == 2
+
+
+def test_an_embedder_failure_writes_nothing(
+    app: Papertape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text("some text")
+
+    def broken(texts: object) -> None:
+        raise RuntimeError("runtime crashed")
+
+    monkeypatch.setattr(app.embedder, "embed", broken)
+    with pytest.raises(RuntimeError):
+        app.ingest([tmp_path / "a.txt"], now=NOW)
+    assert snapshot(app) == (0, "ok")
+
+
+def test_a_folder_holding_the_home_does_not_ingest_the_store(
+    app: Papertape, tmp_path: Path
+) -> None:
+    app.note("already here", now=NOW)  # creates the store inside tmp_path/home
+    (tmp_path / "real.txt").write_text("a real note")
+    results = app.ingest([tmp_path], now=NOW)
+    assert [(Path(r.label).name, r.status) for r in results] == [("real.txt", "stored")]

@@ -1,0 +1,111 @@
+"""Export/import: a lossless round trip, all-or-nothing imports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.errors import UserError
+from agent.service import Papertape
+from agent.settings import load_settings
+from models.fake_embedder import FakeEmbedder
+from tests.conftest import NOW
+
+
+def fill(app: Papertape, tmp_path: Path) -> None:
+    app.note("first note", now=NOW, occurred_at=NOW - 100.5)
+    app.note("pinned note", now=NOW)
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Long\n\n" + "\n\n".join(f"paragraph {i} " * 30 for i in range(6)))
+    app.ingest([doc], now=NOW + 0.25)
+    app.set_pinned([2], True)
+    app.recall("first", now=NOW + 86400.123456, k=1)
+
+
+def rows(app: Papertape) -> list[tuple[object, ...]]:
+    memories = [tuple(m.__dict__.values()) for m in app.store.iter_memories()]
+    links = list(app.store.conn.execute("SELECT * FROM memory_links ORDER BY 1, 2"))
+    vectors = [app.store.vector(m.id) for m in app.store.iter_memories()]
+    return memories + links + [None if v is None else v.tobytes() for v in vectors]  # type: ignore[list-item]
+
+
+def test_round_trip_is_lossless(app: Papertape, tmp_path: Path) -> None:
+    fill(app, tmp_path)
+    exported = list(app.export())
+    with Papertape(
+        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
+    ) as other:
+        report = other.import_(exported)
+        assert (report.imported, report.duplicates, report.reembedded) == (len(exported), 0, 0)
+        assert list(other.export()) == exported
+        assert rows(other) == rows(app)
+        again = other.import_(exported)
+        assert (again.imported, again.duplicates) == (0, len(exported))
+
+
+def test_every_line_carries_every_field(app: Papertape, tmp_path: Path) -> None:
+    fill(app, tmp_path)
+    record = json.loads(next(iter(app.export())))
+    assert set(record) >= {
+        "id",
+        "kind",
+        "source",
+        "occurred_at",
+        "ingested_at",
+        "content_hash",
+        "text",
+        "tier",
+        "importance",
+        "strength",
+        "last_recalled_at",
+        "recall_count",
+        "pinned",
+        "links",
+        "vector",
+        "embedder",
+    }
+
+
+def test_a_bad_line_imports_nothing(app: Papertape, tmp_path: Path) -> None:
+    fill(app, tmp_path)
+    lines = list(app.export())
+    with Papertape(
+        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
+    ) as other:
+        broken = [*lines[:3], "{not json", *lines[3:]]
+        with pytest.raises(UserError, match="line 4"):
+            other.import_(broken)
+        bad_tier = json.loads(lines[0]) | {"tier": "frozen"}
+        with pytest.raises(UserError, match="tier"):
+            other.import_([json.dumps(bad_tier)])
+        dangling = json.loads(lines[-1]) | {"links": [{"to": 999, "relation": "part_of"}]}
+        with pytest.raises(UserError, match="999"):
+            other.import_([*lines[:-1], json.dumps(dangling)])
+        assert other.store.count() == 0
+
+
+def test_vectors_of_another_embedder_are_recomputed(app: Papertape, tmp_path: Path) -> None:
+    app.note("first note", now=NOW)
+    record = json.loads(next(iter(app.export()))) | {"embedder": "elsewhere"}
+    with Papertape(
+        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
+    ) as other:
+        assert other.import_([json.dumps(record)]).reembedded == 1
+        assert other.store.vector(record["id"]) is not None
+
+
+def test_import_into_a_busy_store_keeps_links_right(app: Papertape, tmp_path: Path) -> None:
+    fill(app, tmp_path)
+    exported = list(app.export())
+    with Papertape(
+        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
+    ) as other:
+        for i in range(5):
+            other.note(f"something else {i}", now=NOW)  # takes ids 1..5
+        other.import_(exported)
+        doc = next(m for m in other.store.iter_memories() if m.kind == "document")
+        parts = other.store.links_to(doc.id)
+        assert len(parts) >= 2
+        assert all(other.store.get(p.from_id).source.endswith("doc.md") for p in parts)  # type: ignore[union-attr]
