@@ -58,6 +58,13 @@ class _Item:
     passages: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class NoteInput:
+    text: str
+    occurred_at: float
+    source: str = "note"
+
+
 class _Rejected(Exception):
     pass
 
@@ -134,6 +141,19 @@ class Ingestor:
         if not normalise(text):
             raise UserError("the note is empty: give some text, or - to read it from stdin.")
         return self._store_all([self._item(source, source, text, occurred_at or now)], now)[0]
+
+    def notes(
+        self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
+    ) -> list[IngestResult]:
+        """Store many notes, embedded in batches; empty ones are rejected, not raised."""
+        results: list[IngestResult] = []
+        items = []
+        for entry in notes:
+            if normalise(entry.text):
+                items.append(self._item(entry.source, entry.source, entry.text, entry.occurred_at))
+            else:
+                results.append(IngestResult(entry.source, "rejected", reason="is empty"))
+        return results + self._store_all(items, now, progress)
 
     def paths(
         self,

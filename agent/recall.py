@@ -1,15 +1,23 @@
 """Recall: fuse vector similarity, BM25 keywords and retention into one ranking.
 
-Fusion is weighted reciprocal rank fusion (Cormack et al., 2009). Each search ranks its own
-candidates (rank 1 = best); a memory scores
+Vector search and FTS5 each return their best candidates (60 by default). Each signal is
+rescaled over that candidate pool so that the two can be added:
 
-    score = wv / (K + rank_vector) + wk / (K + rank_keyword) + wr * R / (K + 1)
+    cosine' = (cosine - lowest cosine in the pool) / (highest - lowest)     in [0, 1]
+    bm25'   = bm25 / highest bm25 in the pool                               in [0, 1]
+    score   = wv * cosine' + wk * bm25' + wr * R
 
-where a search that did not return the memory adds nothing, K = rrf_k (60), and R is the
-memory's retention exp(-t / S) in [0, 1]. Ranks rather than raw scores are fused because cosine
-similarity and BM25 live on unrelated scales. The retention term is worth at most wr (0.25) of a
-first place, enough to order near-ties by how alive a memory is, not enough to bury a clear
-match. Recall then strengthens what it returns (see agent/retention.py).
+A search that did not return a memory adds 0 for it. R = exp(-t / S) is the memory's retention
+(agent/retention.py), so among near-equal matches the one the person met more recently, or
+recalled more often, wins. Defaults wv = wk = 1, wr = 0.25.
+
+Why this and not reciprocal rank fusion: on LoCoMo (scripts/bench_recall.py) vectors from a
+small embedder are much weaker than BM25, and rank fusion gives a poor vector ranking the same
+say as a good keyword ranking. Rescaled scores keep BM25's confidence: one rare word that
+matches strongly still counts. The method and its weights were chosen on one conversation
+(conv-26) and then measured on the six others; docs/BENCHMARKS.md has both.
+
+Recall then strengthens what it returns (see agent/retention.py).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have he her
     him his how i if in into is it its me my of on or our she so that the their them then there
     these they this to was we were what when where which who whom why will with would you your
-    about after before did does doing any some""".split()
+    about after before doing any some""".split()
 )
 
 
@@ -68,26 +76,25 @@ def recall(
     pool = max(settings.recall_candidates, limit)
     vector_hits = store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
     keyword_hits = store.keyword_search(query_terms(query), pool) if mode != "vector" else []
-    vector_rank = {mid: rank for rank, (mid, _) in enumerate(vector_hits, start=1)}
     similarity = dict(vector_hits)
-    keyword_rank: dict[int, int] = {}
-    for mid, _ in keyword_hits:
-        keyword_rank.setdefault(mid, len(keyword_rank) + 1)
-    memories = store.get_many(list(dict.fromkeys([*vector_rank, *keyword_rank])))
+    bm25 = dict(keyword_hits)
+    vector_rank = {mid: rank for rank, mid in enumerate(similarity, start=1)}
+    keyword_rank = {mid: rank for rank, mid in enumerate(bm25, start=1)}
+    lowest = min(similarity.values(), default=0.0)
+    spread = (max(similarity.values(), default=0.0) - lowest) or 1.0
+    top_bm25 = max(bm25.values(), default=0.0) or 1.0
+    use_retention = settings.retention_weight if mode == "fused" else 0.0
 
-    k_rrf = settings.rrf_k
     hits = []
-    for mid, memory in memories.items():
+    for mid, memory in store.get_many(list({**similarity, **bm25})).items():
         if memory.kind == "document":
             continue  # a document's title row; its passages carry the text
         r = retention(memory, now)
-        score = 0.0
-        if mid in vector_rank:
-            score += settings.vector_weight / (k_rrf + vector_rank[mid])
-        if mid in keyword_rank:
-            score += settings.keyword_weight / (k_rrf + keyword_rank[mid])
-        if mode == "fused":
-            score += settings.retention_weight * r / (k_rrf + 1)
+        score = use_retention * r
+        if mid in similarity:
+            score += settings.vector_weight * (similarity[mid] - lowest) / spread
+        if mid in bm25:
+            score += settings.keyword_weight * bm25[mid] / top_bm25
         hits.append(
             RecallHit(
                 memory, score, similarity.get(mid), vector_rank.get(mid), keyword_rank.get(mid), r

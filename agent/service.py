@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent import recall as recall_module
 from agent.errors import Failure, UserError
-from agent.ingest import Ingestor, IngestResult, Progress
+from agent.ingest import Ingestor, IngestResult, NoteInput, Progress
 from agent.recall import Mode, RecallHit
 from agent.settings import Settings
 from agent.transfer import ImportReport, export_lines, import_lines
@@ -66,6 +66,13 @@ class Papertape:
     ) -> IngestResult:
         return Ingestor(self.store, self.embedder, self.settings).note(
             text, now=now, occurred_at=occurred_at, source=source
+        )
+
+    def note_many(
+        self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
+    ) -> list[IngestResult]:
+        return Ingestor(self.store, self.embedder, self.settings).notes(
+            notes, now=now, progress=progress
         )
 
     def ingest(

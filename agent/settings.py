@@ -30,8 +30,8 @@ class Settings:
     recall_k: int = 10
     # How many candidates each of vector and keyword search contributes before fusion.
     recall_candidates: int = 60
-    # Reciprocal rank fusion: score = sum of weight / (rrf_k + rank); see agent/recall.py.
-    rrf_k: int = 60
+    # score = vector_weight * cosine' + keyword_weight * bm25' + retention_weight * R;
+    # see agent/recall.py (chosen on one LoCoMo conversation, checked on six others).
     vector_weight: float = 1.0
     keyword_weight: float = 1.0
     retention_weight: float = 0.25

@@ -150,3 +150,19 @@ def test_a_folder_holding_the_home_does_not_ingest_the_store(
     (tmp_path / "real.txt").write_text("a real note")
     results = app.ingest([tmp_path], now=NOW)
     assert [(Path(r.label).name, r.status) for r in results] == [("real.txt", "stored")]
+
+
+def test_many_notes_in_one_call(app: Papertape) -> None:
+    from agent.ingest import NoteInput
+
+    results = app.note_many(
+        [NoteInput("alpha note", NOW - 10, "chat:1"), NoteInput("  ", NOW), NoteInput("beta", NOW)],
+        now=NOW,
+    )
+    assert sorted(r.status for r in results) == ["rejected", "stored", "stored"]
+    stored = {
+        app.store.get(r.memory_id).text: app.store.get(r.memory_id)
+        for r in results  # type: ignore[union-attr]
+        if r.memory_id
+    }
+    assert stored["alpha note"].source == "chat:1" and stored["alpha note"].occurred_at == NOW - 10

@@ -1,0 +1,80 @@
+"""Read LoCoMo-schema files (snap-research/locomo) into turns and questions for benchmarks."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    dia_id: str
+    session: int
+    text: str  # "speaker: text", with the shared image's caption when there is one
+    occurred_at: float
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    answer: str
+    category: int
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    sample_id: str
+    turns: tuple[Turn, ...]
+    questions: tuple[Question, ...]
+
+
+def parse_session_date(text: str) -> float:
+    """LoCoMo writes '1:56 pm on 8 May, 2023'; read it as UTC."""
+    moment = datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y")
+    return moment.replace(tzinfo=UTC).timestamp()
+
+
+def _evidence(raw: object) -> tuple[str, ...]:
+    # A few entries pack several ids in one string ("D8:6; D9:17"); split them.
+    ids: list[str] = []
+    for item in raw if isinstance(raw, list) else []:
+        ids += re.findall(r"D\d+:\d+", str(item))
+    return tuple(ids)
+
+
+def load(path: Path) -> list[Conversation]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    conversations = []
+    for sample in data:
+        conv = sample["conversation"]
+        turns = []
+        sessions = sorted(
+            int(k.split("_")[1]) for k in conv if re.fullmatch(r"session_\d+", k) and conv[k]
+        )
+        for number in sessions:
+            start = parse_session_date(conv[f"session_{number}_date_time"])
+            for offset, turn in enumerate(conv[f"session_{number}"]):
+                text = f"{turn['speaker']}: {turn['text']}"
+                if turn.get("blip_caption"):
+                    text += f" [shares an image: {turn['blip_caption']}]"
+                # Turns a minute apart keep their order inside a session.
+                turns.append(Turn(turn["dia_id"], number, text, start + 60.0 * offset))
+        questions = [
+            Question(
+                q["question"],
+                str(q.get("answer", q.get("adversarial_answer", ""))),
+                int(q["category"]),
+                _evidence(q.get("evidence")),
+            )
+            for q in sample["qa"]
+        ]
+        conversations.append(
+            Conversation(sample.get("sample_id", "?"), tuple(turns), tuple(questions))
+        )
+    return conversations
