@@ -13,7 +13,7 @@ from agent.recall import Mode, RecallHit
 from agent.settings import Settings
 from agent.transfer import ImportReport, export_lines, import_lines
 from device import DeviceInfo, probe
-from models import Embedder, ModelError, load_embedder
+from models import Embedder, ModelError, embedder_dim, load_embedder
 from models.errors import UnknownModelError
 from storage import MemoryStore, StorageError, StoreStats
 
@@ -36,13 +36,26 @@ class Papertape:
         except ModelError as exc:
             raise Failure(str(exc)) from None
 
+    @property
+    def embedder_name(self) -> str:
+        return self._embedder.name if self._embedder is not None else self.settings.embedder
+
     @cached_property
     def store(self) -> MemoryStore:
+        # Opened from the embedder's name and size alone: stats, pin or forget load no model.
+        try:
+            dim = (
+                self._embedder.dim
+                if self._embedder is not None
+                else (embedder_dim(self.settings.embedder))
+            )
+        except UnknownModelError as exc:
+            raise UserError(str(exc)) from None
         try:
             return MemoryStore.open(
                 self.settings.store_path,
-                vector_dim=self.embedder.dim,
-                embedder=self.embedder.name,
+                vector_dim=dim,
+                embedder=self.embedder_name,
                 cache_kib=self.settings.cache_mb * 1024,
             )
         except StorageError as exc:
@@ -144,7 +157,7 @@ class Papertape:
         return self.store.stats()
 
     def export(self) -> Iterator[str]:
-        return export_lines(self.store, self.embedder.name)
+        return export_lines(self.store, self.embedder_name)
 
     def import_(self, lines: Iterable[str]) -> ImportReport:
         return import_lines(self.store, self.embedder, lines)

@@ -1,6 +1,6 @@
 """On-device model runtimes behind small Protocols. Runtimes are imported lazily, on first use."""
 
-from models.embedder import Embedder, embedder_names, load_embedder
+from models.embedder import Embedder, embedder_dim, embedder_names, load_embedder
 from models.errors import ChecksumError, MissingModelError, MissingRuntimeError, ModelError
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "MissingModelError",
     "MissingRuntimeError",
     "ModelError",
+    "embedder_dim",
     "embedder_names",
     "load_embedder",
 ]

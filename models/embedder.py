@@ -40,19 +40,29 @@ def _fake() -> Embedder:
 
 
 _REGISTRY: dict[str, Callable[[], Embedder]] = {"minilm": _minilm, "fake": _fake}
+# Vector sizes, known without loading a model, so a store can be opened cheaply.
+_DIMS: dict[str, int] = {"minilm": 384, "fake": 384}
 
 
 def embedder_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def load_embedder(name: str) -> Embedder:
-    """Load the embedder registered under `name`; unknown names get the closest valid one."""
-    factory = _REGISTRY.get(name)
-    if factory is None:
+def _known(name: str) -> str:
+    if name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UnknownModelError(
             f"there is no embedder called {name!r}; valid: {', '.join(embedder_names())}.{hint}"
         )
-    return factory()
+    return name
+
+
+def embedder_dim(name: str) -> int:
+    """The vector size of the embedder `name`, without loading it."""
+    return _DIMS[_known(name)]
+
+
+def load_embedder(name: str) -> Embedder:
+    """Load the embedder registered under `name`; unknown names get the closest valid one."""
+    return _REGISTRY[_known(name)]()

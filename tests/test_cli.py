@@ -160,3 +160,22 @@ def test_group_lists_the_contract_commands() -> None:
         "models",
         "doctor",
     } <= set(cli_group.commands)
+
+
+def test_commands_that_need_no_model_do_not_load_one(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from agent.cli import main\n"
+        "try: main(['--home', sys.argv[1], 'stats'])\n"
+        "except SystemExit: pass\n"
+        "print('LOADED' if 'onnxruntime' in sys.modules else 'NOT LOADED')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "h")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().endswith("NOT LOADED")
