@@ -7,8 +7,8 @@
 2. One at a time: M notes, each its own `note` call, against M single-text embeds.
 3. Recall latency (fused, strengthening on, as `papertape recall` runs it) at 10k and 100k
    memories, over LoCoMo questions. The large stores reuse the real embeddings of the LoCoMo
-   turns with a little noise (embedding 100k texts would take most of an hour here); the
-   search work per query is the same as for distinct texts.
+   turns with a little noise (the data has only ~4,100 distinct texts); the search work per
+   query is the same as for distinct texts.
 
     scripts/bench_ingest.py [--data ../shared/data/locomo/locomo7.json] [-n 2000]
 """
