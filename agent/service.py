@@ -61,7 +61,12 @@ class Papertape:
         except StorageError as exc:
             raise Failure(str(exc)) from None
 
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder, self.settings)
+
     def close(self) -> None:
+        self.__dict__.pop("ingestor", None)
         if "store" in self.__dict__:
             self.store.close()
             del self.__dict__["store"]
@@ -77,16 +82,12 @@ class Papertape:
     def note(
         self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
     ) -> IngestResult:
-        return Ingestor(self.store, self.embedder, self.settings).note(
-            text, now=now, occurred_at=occurred_at, source=source
-        )
+        return self.ingestor.note(text, now=now, occurred_at=occurred_at, source=source)
 
     def note_many(
         self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
     ) -> list[IngestResult]:
-        return Ingestor(self.store, self.embedder, self.settings).notes(
-            notes, now=now, progress=progress
-        )
+        return self.ingestor.notes(notes, now=now, progress=progress)
 
     def ingest(
         self,
@@ -96,9 +97,7 @@ class Papertape:
         occurred_at: float | None = None,
         progress: Progress | None = None,
     ) -> list[IngestResult]:
-        return Ingestor(self.store, self.embedder, self.settings).paths(
-            paths, now=now, occurred_at=occurred_at, progress=progress
-        )
+        return self.ingestor.paths(paths, now=now, occurred_at=occurred_at, progress=progress)
 
     def recall(
         self,
