@@ -383,9 +383,6 @@ def main(argv: list[str] | None = None) -> None:
     except (Failure, StorageError, ModelError) as exc:
         click.echo(f"papertape: {exc}", err=True)
         code = 1
-    except BrokenPipeError:  # `papertape export | head`: the reader left; not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # quiet the exit flush
-        code = 0
     except KeyboardInterrupt:
         click.echo("papertape: interrupted; the store is unchanged by what was cut off.", err=True)
         code = 130
