@@ -146,14 +146,13 @@ class Ingestor:
         self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
     ) -> list[IngestResult]:
         """Store many notes, embedded in batches; empty ones are rejected, not raised."""
-        results: list[IngestResult] = []
-        items = []
-        for entry in notes:
-            if normalise(entry.text):
-                items.append(self._item(entry.source, entry.source, entry.text, entry.occurred_at))
-            else:
-                results.append(IngestResult(entry.source, "rejected", reason="is empty"))
-        return results + self._store_all(items, now, progress)
+        slots: list[IngestResult | _Item] = [
+            self._item(entry.source, entry.source, entry.text, entry.occurred_at)
+            if normalise(entry.text)
+            else IngestResult(entry.source, "rejected", reason="is empty")
+            for entry in notes
+        ]
+        return self._store_all(slots, now, progress)
 
     def paths(
         self,
@@ -163,13 +162,12 @@ class Ingestor:
         occurred_at: float | None = None,
         progress: Progress | None = None,
     ) -> list[IngestResult]:
-        """Ingest files and folders; returns one result per file (or per unusable path)."""
-        results: list[IngestResult] = []
-        items: list[_Item] = []
+        """Ingest files and folders; one result per file (or per unusable path), in order."""
+        slots: list[IngestResult | _Item] = []
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         for path in paths:
             if not path.exists():
-                results.append(IngestResult(str(path), "rejected", reason="does not exist"))
+                slots.append(IngestResult(str(path), "rejected", reason="does not exist"))
                 continue
             files = list(_walk(path, self.settings.home)) if path.is_dir() else [path]
             found = 0
@@ -177,41 +175,49 @@ class Ingestor:
                 try:
                     text = read_text_file(file, max_bytes)
                 except _Rejected as exc:
-                    results.append(IngestResult(str(file), "rejected", reason=str(exc)))
+                    slots.append(IngestResult(str(file), "rejected", reason=str(exc)))
                     continue
                 found += 1
                 when = occurred_at if occurred_at is not None else file.stat().st_mtime
-                items.append(self._item(str(file), str(file.resolve()), text, when))
+                slots.append(self._item(str(file), str(file.resolve()), text, when))
             if path.is_dir() and found == 0:
-                results.append(
+                slots.append(
                     IngestResult(str(path), "rejected", reason="holds no readable text files")
                 )
-        return results + self._store_all(items, now, progress)
+        return self._store_all(slots, now, progress)
 
     def _store_all(
-        self, items: list[_Item], now: float, progress: Progress | None = None
+        self, slots: Sequence[IngestResult | _Item], now: float, progress: Progress | None = None
     ) -> list[IngestResult]:
-        results: list[IngestResult] = []
+        """Store the items among `slots`; results come back in the order of `slots`."""
+        results: list[IngestResult | None] = [
+            slot if isinstance(slot, IngestResult) else None for slot in slots
+        ]
+        pending = [(i, slot) for i, slot in enumerate(slots) if isinstance(slot, _Item)]
+        done = 0
+
+        def finish(index: int, result: IngestResult) -> None:
+            nonlocal done
+            results[index] = result
+            done += 1
+            if progress:
+                progress(done, len(pending), result.label)
+
         fresh = []
-        for item in items:  # known content is answered without spending time on embedding
+        for index, item in pending:  # known content is answered without embedding it again
             existing = self.store.find_by_hash(item.content_hash)
             if existing is None:
-                fresh.append(item)
+                fresh.append((index, item))
             else:
-                results.append(IngestResult(item.label, "duplicate", existing))
-                if progress:
-                    progress(len(results), len(items), item.label)
+                finish(index, IngestResult(item.label, "duplicate", existing))
         for group in _groups(fresh):
-            texts = [p for item in group for p in item.passages]
-            vectors = self.embedder.embed(texts)
+            vectors = self.embedder.embed([p for _, item in group for p in item.passages])
             offset = 0
-            for item in group:
+            for index, item in group:
                 count = len(item.passages)
-                results.append(self._write(item, vectors[offset : offset + count], now))
+                finish(index, self._write(item, vectors[offset : offset + count], now))
                 offset += count
-                if progress:
-                    progress(len(results), len(items), item.label)
-        return results
+        return [result for result in results if result is not None]
 
     def _write(self, item: _Item, vectors: np.ndarray, now: float) -> IngestResult:
         strength = initial_strength(0.5, self.settings.base_strength_days)
@@ -228,6 +234,8 @@ class Ingestor:
             )
 
         with self.store.transaction():
+            # Checked again inside the write: the same content twice in one batch, or another
+            # writer, must give the existing id, not a constraint error.
             existing = self.store.find_by_hash(item.content_hash)
             if existing is not None:
                 return IngestResult(item.label, "duplicate", existing)
@@ -246,12 +254,13 @@ class Ingestor:
             return IngestResult(item.label, "stored", doc_id, len(item.passages))
 
 
-def _groups(items: Iterable[_Item]) -> Iterator[list[_Item]]:
-    group: list[_Item] = []
+def _groups(items: Iterable[tuple[int, _Item]]) -> Iterator[list[tuple[int, _Item]]]:
+    """Consecutive items holding about EMBED_GROUP passages, embedded in one call."""
+    group: list[tuple[int, _Item]] = []
     size = 0
-    for item in items:
-        group.append(item)
-        size += len(item.passages)
+    for entry in items:
+        group.append(entry)
+        size += len(entry[1].passages)
         if size >= EMBED_GROUP:
             yield group
             group, size = [], 0

@@ -166,3 +166,25 @@ def test_many_notes_in_one_call(app: Papertape) -> None:
         if r.memory_id
     }
     assert stored["alpha note"].source == "chat:1" and stored["alpha note"].occurred_at == NOW - 10
+
+
+def test_results_follow_input_order_with_duplicates_and_rejections(
+    app: Papertape, tmp_path: Path
+) -> None:
+    from agent.ingest import NoteInput
+
+    app.note("known before", now=NOW)
+    batch = ["first new", "known before", " ", "second new", "first new"]
+    results = app.note_many([NoteInput(t, NOW, f"n{i}") for i, t in enumerate(batch)], now=NOW)
+    assert [r.label for r in results] == ["n0", "n1", "n2", "n3", "n4"]
+    assert [r.status for r in results] == ["stored", "duplicate", "rejected", "stored", "duplicate"]
+    assert results[4].memory_id == results[0].memory_id
+    for text, result in zip(batch, results, strict=True):
+        if result.memory_id is not None:
+            assert app.store.get(result.memory_id).text == text.strip()  # type: ignore[union-attr]
+
+    for name, content in [("a.txt", b"alpha"), ("b.txt", b"\x00bin"), ("c.txt", b"known before")]:
+        (tmp_path / "in").mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_bytes(content)
+    labels = [(Path(r.label).name, r.status) for r in app.ingest([tmp_path / "in"], now=NOW)]
+    assert labels == [("a.txt", "stored"), ("b.txt", "rejected"), ("c.txt", "duplicate")]
