@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -27,42 +27,35 @@ def embed_one(embedder: Embedder, text: str) -> np.ndarray:
     return np.asarray(embedder.embed([text])[0], dtype=np.float32)
 
 
-def _minilm() -> Embedder:
+def _registry() -> dict[str, Any]:
+    # Importing these modules loads no runtime; onnxruntime is imported inside MiniLM's load.
+    from models.fake_embedder import FakeEmbedder
     from models.minilm import MiniLMEmbedder
 
-    return MiniLMEmbedder.from_installed_packages()
-
-
-def _fake() -> Embedder:
-    from models.fake_embedder import FakeEmbedder
-
-    return FakeEmbedder()
-
-
-_REGISTRY: dict[str, Callable[[], Embedder]] = {"minilm": _minilm, "fake": _fake}
-# Vector sizes, known without loading a model, so a store can be opened cheaply.
-_DIMS: dict[str, int] = {"minilm": 384, "fake": 384}
+    return {"minilm": MiniLMEmbedder, "fake": FakeEmbedder}
 
 
 def embedder_names() -> list[str]:
-    return sorted(_REGISTRY)
+    return sorted(_registry())
 
 
-def _known(name: str) -> str:
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, _REGISTRY, n=1)
+def _known(name: str) -> Any:
+    registry = _registry()
+    if name not in registry:
+        close = difflib.get_close_matches(name, registry, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UnknownModelError(
             f"there is no embedder called {name!r}; valid: {', '.join(embedder_names())}.{hint}"
         )
-    return name
+    return registry[name]
 
 
 def embedder_dim(name: str) -> int:
     """The vector size of the embedder `name`, without loading it."""
-    return _DIMS[_known(name)]
+    return int(_known(name).dim)
 
 
 def load_embedder(name: str) -> Embedder:
     """Load the embedder registered under `name`; unknown names get the closest valid one."""
-    return _REGISTRY[_known(name)]()
+    embedder: Embedder = _known(name).load()
+    return embedder

@@ -17,9 +17,14 @@ _WORD = re.compile(r"\w+")
 
 class FakeEmbedder:
     name = "fake"
+    dim = 384
 
     def __init__(self, dim: int = 384) -> None:
         self.dim = dim
+
+    @classmethod
+    def load(cls) -> FakeEmbedder:
+        return cls()
 
     def _bucket(self, word: str) -> tuple[int, float]:
         digest = hashlib.blake2b(word.encode(), digest_size=8).digest()

@@ -55,6 +55,10 @@ class MiniLMEmbedder:
         log.debug("MiniLM loaded from %s", model_path)
 
     @classmethod
+    def load(cls) -> MiniLMEmbedder:
+        return cls.from_installed_packages()
+
+    @classmethod
     def from_installed_packages(cls) -> MiniLMEmbedder:
         return cls(
             verified_path(model_file("minilm-int8-onnx")),
