@@ -48,31 +48,23 @@ def _check_fts5(conn: apsw.Connection) -> None:
         )
 
 
-def open_connection(
-    path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB, readonly: bool = False
-) -> apsw.Connection:
+def open_connection(path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB) -> apsw.Connection:
     """Open `path` with sqlite-vec and FTS5 ready, WAL, secure_delete and foreign keys on.
 
     `cache_kib` bounds SQLite's page cache: it is the RAM budget for this connection.
     """
     target = str(path)
-    flags = (
-        apsw.SQLITE_OPEN_READONLY
-        if readonly
-        else (apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
-    )
     try:
-        conn = apsw.Connection(target, flags=flags)
+        conn = apsw.Connection(target)
     except apsw.Error as exc:
         raise StorageError(f"cannot open the store at {target}: {exc}.") from exc
     conn.set_busy_timeout(10_000)
     _load_sqlite_vec(conn)
     _check_fts5(conn)
     try:
-        if not readonly:
-            mode = _pragma(conn, "journal_mode=WAL")[0][0]
-            if target != ":memory:" and str(mode).lower() != "wal":
-                raise StorageError(f"the store at {target} could not switch to WAL mode.")
+        mode = _pragma(conn, "journal_mode=WAL")[0][0]
+        if target != ":memory:" and str(mode).lower() != "wal":
+            raise StorageError(f"the store at {target} could not switch to WAL mode.")
         # NORMAL under WAL survives a killed process; only a power cut can drop the last commit.
         _pragma(conn, "synchronous=NORMAL")
         _pragma(conn, "foreign_keys=ON")
