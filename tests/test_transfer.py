@@ -24,6 +24,12 @@ def fill(app: Papertape, tmp_path: Path) -> None:
     app.recall("first", now=NOW + 86400.123456, k=1)
 
 
+def second_home(tmp_path: Path) -> Papertape:
+    """Another, empty home to import into."""
+    settings = load_settings(tmp_path / "other", overrides={"embedder": "fake"})
+    return Papertape(settings, embedder=FakeEmbedder())
+
+
 def rows(app: Papertape) -> list[tuple[object, ...]]:
     memories = [tuple(m.__dict__.values()) for m in app.store.iter_memories()]
     links = list(app.store.conn.execute("SELECT * FROM memory_links ORDER BY 1, 2"))
@@ -34,9 +40,7 @@ def rows(app: Papertape) -> list[tuple[object, ...]]:
 def test_round_trip_is_lossless(app: Papertape, tmp_path: Path) -> None:
     fill(app, tmp_path)
     exported = list(app.export())
-    with Papertape(
-        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
-    ) as other:
+    with second_home(tmp_path) as other:
         report = other.import_(exported)
         assert (report.imported, report.duplicates, report.reembedded) == (len(exported), 0, 0)
         assert list(other.export()) == exported
@@ -71,9 +75,7 @@ def test_every_line_carries_every_field(app: Papertape, tmp_path: Path) -> None:
 def test_a_bad_line_imports_nothing(app: Papertape, tmp_path: Path) -> None:
     fill(app, tmp_path)
     lines = list(app.export())
-    with Papertape(
-        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
-    ) as other:
+    with second_home(tmp_path) as other:
         broken = [*lines[:3], "{not json", *lines[3:]]
         with pytest.raises(UserError, match="line 4"):
             other.import_(broken)
@@ -89,9 +91,7 @@ def test_a_bad_line_imports_nothing(app: Papertape, tmp_path: Path) -> None:
 def test_vectors_of_another_embedder_are_recomputed(app: Papertape, tmp_path: Path) -> None:
     app.note("first note", now=NOW)
     record = json.loads(next(iter(app.export()))) | {"embedder": "elsewhere"}
-    with Papertape(
-        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
-    ) as other:
+    with second_home(tmp_path) as other:
         assert other.import_([json.dumps(record)]).reembedded == 1
         assert other.store.vector(record["id"]) is not None
 
@@ -99,9 +99,7 @@ def test_vectors_of_another_embedder_are_recomputed(app: Papertape, tmp_path: Pa
 def test_import_into_a_busy_store_keeps_links_right(app: Papertape, tmp_path: Path) -> None:
     fill(app, tmp_path)
     exported = list(app.export())
-    with Papertape(
-        load_settings(tmp_path / "other", overrides={"embedder": "fake"}), embedder=FakeEmbedder()
-    ) as other:
+    with second_home(tmp_path) as other:
         for i in range(5):
             other.note(f"something else {i}", now=NOW)  # takes ids 1..5
         other.import_(exported)
