@@ -2,7 +2,7 @@
 """Evidence recall@k on LoCoMo: papertape's fused recall against BM25 alone and vectors alone.
 
 Every turn of a conversation becomes a memory ("speaker: text", plus the image caption),
-ingested as if captured live (ingested_at = occurred_at = the session's date). Each question
+ingested as if captured live: each session is stored at its own end. Each question
 then asks recall for 20 memories in each mode; recall@k is the share of the question's
 evidence turns among the top k. All three modes run through the same code in the same run.
 
@@ -54,17 +54,20 @@ def evaluate(
             settings = load_settings(Path(tmp), overrides=overrides, env={})
             with Papertape(settings) as app:
                 ids: dict[str, int] = {}
-                results = app.note_many(
-                    [
-                        NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{t.session}")
-                        for t in conv.turns
-                    ],
-                    now=conv.turns[-1].occurred_at,
-                )
-                for turn, result in zip(conv.turns, results, strict=True):
-                    if result.memory_id is not None:
-                        ids[turn.dia_id] = result.memory_id
-                _live_capture(app, conv.turns, ids)
+                for session in sorted({t.session for t in conv.turns}):
+                    # Live capture: each session is stored as it ends, so ingested_at (and with
+                    # it retention) follows the conversation's own calendar.
+                    turns = [t for t in conv.turns if t.session == session]
+                    results = app.note_many(
+                        [
+                            NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{session}")
+                            for t in turns
+                        ],
+                        now=turns[-1].occurred_at,
+                    )
+                    for turn, result in zip(turns, results, strict=True):
+                        if result.memory_id is not None:
+                            ids[turn.dia_id] = result.memory_id
                 now = conv.turns[-1].occurred_at + DAY
                 for q in conv.questions:
                     wanted = {ids[d] for d in q.evidence if d in ids}
@@ -105,15 +108,6 @@ def evaluate(
         report["modes"][mode] = {"categories": per_cat, "all": overall}
         report["ms_per_query"][mode] = 1000 * seconds[mode] / max(total, 1)
     return report
-
-
-def _live_capture(app: Papertape, turns, ids: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
-    """Make ingested_at the turn's own time, as if each turn had been captured as it happened."""
-    with app.store.transaction():
-        app.store.conn.executemany(
-            "UPDATE memories SET ingested_at = occurred_at WHERE id = ?",
-            [(memory_id,) for memory_id in set(ids.values())],
-        )
 
 
 def table(report: dict) -> str:
