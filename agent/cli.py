@@ -2,67 +2,37 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from agent import output
+from agent.cli_models import ask, doctor, models
+from agent.cli_support import (
+    echo_json,
+    home_option,
+    json_option,
+    now_option,
+    open_app,
+    progress_printer,
+)
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
 from agent.recall import MODES
-from agent.service import Papertape
-from agent.settings import default_home, load_settings
-from models.catalog import catalog_status
 from models.errors import ModelError
 from storage import StorageError
 
-F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("papertape")
 
 
-def _home_option(func: F) -> F:
-    return click.option(
-        "--home",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Data folder (default: $PAPERTAPE_HOME, else the platform's user data folder).",
-    )(func)
-
-
-def _now_option(func: F) -> F:
-    return click.option(
-        "--now",
-        "now_text",
-        metavar="TIME",
-        default=None,
-        help="Pretend it is TIME (ISO 8601); default $PAPERTAPE_NOW, else the clock.",
-    )(func)
-
-
-def _json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(func)
-
-
-def _app(ctx: click.Context, home: Path | None) -> Papertape:
-    chosen = home or ctx.find_root().params.get("home")
-    app = Papertape(load_settings(chosen))
-    ctx.call_on_close(app.close)
-    return app
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@_home_option
+@home_option
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug) to stderr.")
 @click.version_option(package_name="papertape")
 @click.pass_context
@@ -75,7 +45,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if ctx.invoked_subcommand is None:
-        app = _app(ctx, home)
+        app = open_app(ctx, home)
         click.echo(f"papertape home: {app.settings.home}")
         click.echo(output.stats_text(app.stats()))
         click.echo("\nThe terminal UI is not built yet; until it is, use the commands below.\n")
@@ -86,9 +56,9 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
 @click.argument("text")
 @click.option("--at", "at_text", metavar="TIME", help="When it happened (ISO 8601); default now.")
 @click.option("--source", default="note", show_default=True, help="Where it came from.")
-@_home_option
-@_now_option
-@_json_option
+@home_option
+@now_option
+@json_option
 @click.pass_context
 def note(
     ctx: click.Context,
@@ -104,24 +74,13 @@ def note(
         text = sys.stdin.read()
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    result = _app(ctx, home).note(text, now=now, occurred_at=at, source=source)
+    result = open_app(ctx, home).note(text, now=now, occurred_at=at, source=source)
     if as_json:
-        _echo_json({"id": result.memory_id, "status": result.status})
+        echo_json({"id": result.memory_id, "status": result.status})
     else:
         click.echo(result.memory_id)
         if result.status == "duplicate":
             click.echo(f"already stored as #{result.memory_id}", err=True)
-
-
-def _progress_printer() -> Callable[[int, int, str], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int, label: str) -> None:
-        name = label if len(label) < 50 else "…" + label[-49:]
-        click.echo(f"\r\x1b[2K{done}/{total} {name}", err=True, nl=done == total)
-
-    return show
 
 
 @cli.command()
@@ -129,9 +88,9 @@ def _progress_printer() -> Callable[[int, int, str], None] | None:
 @click.option(
     "--at", "at_text", metavar="TIME", help="When it happened (default: each file's time)."
 )
-@_home_option
-@_now_option
-@_json_option
+@home_option
+@now_option
+@json_option
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -148,16 +107,16 @@ def ingest(
     """
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    app = _app(ctx, home)
+    app = open_app(ctx, home)
     results = []
     files = [Path(p) for p in paths if p != "-"]
     if "-" in paths:
         results.append(app.note(sys.stdin.read(), now=now, occurred_at=at, source="stdin"))
     if files:
-        results += app.ingest(files, now=now, occurred_at=at, progress=_progress_printer())
+        results += app.ingest(files, now=now, occurred_at=at, progress=progress_printer())
     rejected = [r for r in results if r.status == "rejected"]
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "results": [
                     {
@@ -195,9 +154,9 @@ def ingest(
     help="Rank by fused score, vectors alone or BM25 keywords alone.",
 )
 @click.option("--peek", is_flag=True, help="Do not count this as recalling (no strengthening).")
-@_home_option
-@_now_option
-@_json_option
+@home_option
+@now_option
+@json_option
 @click.pass_context
 def recall(
     ctx: click.Context,
@@ -210,7 +169,7 @@ def recall(
     as_json: bool,
 ) -> None:
     """Memories that best match QUERY, best first. Recalling strengthens them."""
-    hits = _app(ctx, home).recall(
+    hits = open_app(ctx, home).recall(
         query,
         now=resolve_now(now_text),
         k=k,
@@ -218,7 +177,7 @@ def recall(
         strengthen=not peek,
     )
     if as_json:
-        _echo_json(output.recall_json(query, hits))
+        echo_json(output.recall_json(query, hits))
     else:
         click.echo(output.recall_text(hits))
 
@@ -226,21 +185,21 @@ def recall(
 @cli.command()
 @click.argument("ids", nargs=-1, type=int, required=True)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_home_option
-@_json_option
+@home_option
+@json_option
 @click.pass_context
 def forget(
     ctx: click.Context, ids: tuple[int, ...], yes: bool, home: Path | None, as_json: bool
 ) -> None:
     """Delete memories for good (text, vectors, index entries; a document's passages too)."""
-    app = _app(ctx, home)
+    app = open_app(ctx, home)
     if not yes and sys.stdin.isatty():
         click.confirm(
             f"Forget {len(ids)} memor{'y' if len(ids) == 1 else 'ies'} for good?", abort=True
         )
     gone = app.forget(ids)
     if as_json:
-        _echo_json({"forgotten": gone})
+        echo_json({"forgotten": gone})
     else:
         click.echo(
             f"forgot {len(gone)} memor{'y' if len(gone) == 1 else 'ies'}: "
@@ -250,10 +209,10 @@ def forget(
 
 def _pin_command(pinned: bool) -> Callable[..., None]:
     @click.argument("ids", nargs=-1, type=int, required=True)
-    @_home_option
+    @home_option
     @click.pass_context
     def command(ctx: click.Context, ids: tuple[int, ...], home: Path | None) -> None:
-        done = _app(ctx, home).set_pinned(ids, pinned)
+        done = open_app(ctx, home).set_pinned(ids, pinned)
         click.echo(("pinned " if pinned else "unpinned ") + " ".join(f"#{i}" for i in done))
 
     return command
@@ -264,14 +223,14 @@ cli.command("unpin", help="Unpin memories: they fade again like the others.")(_p
 
 
 @cli.command()
-@_home_option
-@_json_option
+@home_option
+@json_option
 @click.pass_context
 def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     """Counts and bytes per tier and per kind."""
-    result = _app(ctx, home).stats()
+    result = open_app(ctx, home).stats()
     if as_json:
-        _echo_json(output.stats_json(result))
+        echo_json(output.stats_json(result))
     else:
         click.echo(output.stats_text(result))
 
@@ -284,11 +243,11 @@ def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE instead of stdout.",
 )
-@_home_option
+@home_option
 @click.pass_context
 def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> None:
     """Write every memory as JSONL: all fields, links and vectors (a lossless backup)."""
-    lines = _app(ctx, home).export()
+    lines = open_app(ctx, home).export()
     if out is None:
         for line in lines:
             click.echo(line)
@@ -310,8 +269,8 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
 
 @cli.command("import")
 @click.argument("source", type=click.File("r", encoding="utf-8"))
-@_home_option
-@_json_option
+@home_option
+@json_option
 @click.pass_context
 def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: bool) -> None:
     """Read memories from a JSONL export (- for stdin). All or nothing; known ones are skipped."""
@@ -319,9 +278,9 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
         lines = source.readlines()
     except UnicodeDecodeError:
         raise UserError(f"{source.name} is not UTF-8 text; is it a papertape export?") from None
-    report = _app(ctx, home).import_(lines)
+    report = open_app(ctx, home).import_(lines)
     if as_json:
-        _echo_json(report.__dict__)
+        echo_json(report.__dict__)
     else:
         click.echo(
             f"imported {report.imported}, already present {report.duplicates}"
@@ -329,40 +288,8 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
         )
 
 
-@cli.command()
-@click.option("--no-verify", is_flag=True, help="Skip the sha256 check of each file.")
-@_json_option
-def models(no_verify: bool, as_json: bool) -> None:
-    """The model files papertape knows, whether installed, and their sha256 check."""
-    rows = catalog_status(verify=not no_verify)
-    if as_json:
-        _echo_json({"models": rows})
-        return
-    for row in rows:
-        click.echo(f"{row['status']:<10} {row['name']:<18} {row['role']:<9} {row['package']}")
-        click.echo(f"{'':<10} {row['path'] or '(not installed: scripts/setup installs it)'}")
-
-
-@cli.command()
-@_home_option
-@_json_option
-@click.pass_context
-def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
-    """This machine (OS, CPU, RAM, disk), the runtimes present, model files and paths."""
-    settings = load_settings(home or ctx.find_root().params.get("home"))
-    app = Papertape(settings)
-    info = app.device()
-    paths = {
-        "home": str(settings.home),
-        "store": str(settings.store_path),
-        "config": str(settings.config_path),
-        "default": str(default_home()),
-    }
-    rows = catalog_status(verify=True)
-    if as_json:
-        _echo_json(output.doctor_json(info, paths, rows))
-    else:
-        click.echo(output.doctor_text(info, paths, rows))
+for command in (ask, models, doctor):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,6 +56,7 @@ class _Item:
     occurred_at: float
     content_hash: str
     passages: tuple[str, ...]
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ class Ingestor:
         self.embedder = embedder
         self.settings = settings
 
-    def _item(self, label: str, source: str, text: str, occurred_at: float) -> _Item:
+    def _item(
+        self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
+    ) -> _Item:
         clean = normalise(text)
         return _Item(
             label=label,
@@ -132,15 +135,23 @@ class Ingestor:
             occurred_at=quantize(occurred_at),
             content_hash=content_hash(clean),
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
+            kind=kind,
         )
 
     def note(
-        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+        self,
+        text: str,
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        source: str = "note",
+        kind: str = "text",
     ) -> IngestResult:
         """Store one note (or stdin) as a memory; a long one is split like a document."""
         if not normalise(text):
             raise UserError("the note is empty: give some text, or - to read it from stdin.")
-        return self._store_all([self._item(source, source, text, occurred_at or now)], now)[0]
+        item = self._item(source, source, text, occurred_at or now, kind)
+        return self._store_all([item], now)[0]
 
     def notes(
         self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
@@ -240,7 +251,7 @@ class Ingestor:
             if existing is not None:
                 return IngestResult(item.label, "duplicate", existing)
             if len(item.passages) == 1:
-                new_id = self.store.add(memory("text", item.text, item.content_hash), vectors[0])
+                new_id = self.store.add(memory(item.kind, item.text, item.content_hash), vectors[0])
                 return IngestResult(item.label, "stored", new_id, 1)
             # The document row holds the title; its passages hold the text and the vectors.
             title = title_of(item.text, Path(item.source).name)
@@ -249,7 +260,7 @@ class Ingestor:
                 passage_hash = hashlib.sha256(
                     f"{item.content_hash}#{position}".encode()
                 ).hexdigest()
-                passage_id = self.store.add(memory("text", passage, passage_hash), vector)
+                passage_id = self.store.add(memory(item.kind, passage, passage_hash), vector)
                 self.store.link(passage_id, doc_id, "part_of", position)
             return IngestResult(item.label, "stored", doc_id, len(item.passages))
 

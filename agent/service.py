@@ -7,23 +7,33 @@ from functools import cached_property
 from pathlib import Path
 
 from agent import recall as recall_module
+from agent.chat import ChatSession
 from agent.errors import Failure, UserError
 from agent.ingest import Ingestor, IngestResult, NoteInput, Progress
+from agent.llm import LoadedModel, given_model, open_model
 from agent.recall import Mode, RecallHit
 from agent.settings import Settings
 from agent.transfer import ImportReport, export_lines, import_lines
 from device import DeviceInfo, probe
 from models import Embedder, ModelError, embedder_dim, load_embedder
 from models.errors import UnknownModelError
+from models.generator import Generator
 from storage import MemoryStore, StorageError, StoreStats
 
 
 class Papertape:
     """Opens the store and the embedder on first use; close() releases them."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._generator = generator
+        self._models: dict[str, LoadedModel] = {}
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -65,7 +75,34 @@ class Papertape:
     def ingestor(self) -> Ingestor:
         return Ingestor(self.store, self.embedder, self.settings)
 
+    def model(self, spec: str | None = None) -> LoadedModel:
+        """The language model `spec` names (default: the settings' choice), loaded once."""
+        key = spec or self.settings.model
+        if key not in self._models:
+            if self._generator is not None:
+                self._models[key] = given_model(self._generator)
+            else:
+                self._models[key] = open_model(self.settings, self.device(), spec)
+        return self._models[key]
+
+    def generator(self, spec: str | None = None) -> Generator:
+        return self.model(spec).generator
+
+    def chat(
+        self, *, model: str | None = None, session: str | None = None, remember: bool = True
+    ) -> ChatSession:
+        """A conversation over the memories; each turn is stored as a chat memory."""
+        generator = self.generator(model)
+        return ChatSession(
+            self.store, self.embedder, generator, self.settings, session=session, remember=remember
+        )
+
     def close(self) -> None:
+        for loaded in self._models.values():
+            close = getattr(loaded.generator, "close", None)
+            if close:
+                close()
+        self._models.clear()
         self.__dict__.pop("ingestor", None)
         if "store" in self.__dict__:
             self.store.close()

@@ -40,6 +40,16 @@ class Settings:
     # Most a recall can multiply strength by (when the memory was nearly forgotten).
     recall_growth: float = 2.0
     cache_mb: int = 32
+    # The language model: "auto" (the largest installed catalogued model that fits free RAM),
+    # a catalog name, a path to a .gguf file or MLX folder, or a name `papertape models` lists.
+    model: str = "auto"
+    # Context window asked for; shrunk to what the model was trained on and what RAM allows.
+    context_tokens: int = 4096
+    # Room kept for the answer, and the most it may run to.
+    answer_tokens: int = 256
+    # A recalled memory this close in meaning (cosine, MiniLM) may ground an answer; below it,
+    # only one holding half the question's words does. See agent/chat.py.
+    answer_min_similarity: float = 0.3
 
     @property
     def store_path(self) -> Path:
@@ -48,6 +58,11 @@ class Settings:
     @property
     def config_path(self) -> Path:
         return self.home / CONFIG_NAME
+
+    @property
+    def models_dir(self) -> Path:
+        """Where model files assembled from part packages are kept."""
+        return self.home / "models"
 
 
 _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}

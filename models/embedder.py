@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from models.errors import UnknownModelError
+from models.names import closest_hint
 
 
 @runtime_checkable
@@ -42,10 +42,9 @@ def embedder_names() -> list[str]:
 def _known(name: str) -> Any:
     registry = _registry()
     if name not in registry:
-        close = difflib.get_close_matches(name, registry, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UnknownModelError(
-            f"there is no embedder called {name!r}; valid: {', '.join(embedder_names())}.{hint}"
+            f"there is no embedder called {name!r}; valid: {', '.join(embedder_names())}."
+            + closest_hint(name, registry)
         )
     return registry[name]
 

@@ -19,3 +19,11 @@ class ChecksumError(ModelError):
 
 class UnknownModelError(ModelError):
     """A model name that is not in the catalog."""
+
+
+class CorruptModelError(ModelError):
+    """A model file that is damaged, truncated or not a model at all (bad input, not a bug)."""
+
+
+class ModelTooLargeError(ModelError):
+    """A model that would not fit in this machine's free memory."""

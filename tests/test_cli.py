@@ -131,7 +131,10 @@ def test_doctor_and_models_json(cli) -> None:  # type: ignore[no-untyped-def]
     assert doctor["device"]["cores"] >= 1 and "onnxruntime" in doctor["device"]["runtimes"]
     assert doctor["paths"]["store"].endswith("papertape.db")
     models = json.loads(cli("models", "--json").out)["models"]
-    assert {m["name"] for m in models} == {"minilm-int8-onnx", "minilm-tokenizer"}
+    names = {m["name"] for m in models}
+    assert {"minilm-int8-onnx", "minilm-tokenizer", "smollm2-135m", "qwen2.5-coder-0.5b"} <= names
+    assert [m["name"] for m in models if m["default"]] == ["smollm2-135m"]
+    assert doctor["generator"]["model"] in names and doctor["generator"]["context_tokens"] >= 1024
 
 
 def test_no_command_shows_the_overview(cli) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,213 @@
+"""Grounded answers: recall, fit a prompt, stream the model's reply, cite, remember the turn.
+
+A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
+keeps one open. Each turn:
+
+1. recall the memories for the question (this conversation's own turns are left out: the
+   model sees them as history), and keep those that plausibly bear on it;
+2. with none, say "I don't know" without asking the model, which would only invent;
+3. otherwise fit memories and history into the context window (agent/prompt.py) and stream;
+4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
+   holds is replaced by "I don't know", the model's words kept for the record;
+5. store the exchange as a `chat` memory linked to the memories it cited.
+
+The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
+it was, apart from the recall's strengthening, which is committed on its own.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.citations import cited_ids, has_content, says_dont_know, supporting
+from agent.errors import UserError
+from agent.ingest import Ingestor
+from agent.prompt import Turn, fit_prompt
+from agent.recall import RecallHit, query_terms, recall
+from agent.settings import Settings
+from models.embedder import Embedder
+from models.generator import Generator
+from storage import Memory, MemoryStore
+
+DONT_KNOW = "I don't know: nothing in your memories answers that."
+
+OnToken = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: tuple[int, ...]
+    memories: tuple[Memory, ...]  # what the model was shown, most informative first
+    model: str
+    grounded: bool  # False when papertape or the model said it does not know
+    model_text: str | None  # the model's own words, when papertape replaced them
+    prompt: str
+    prompt_tokens: int
+    answer_tokens: int
+    retrieval_s: float
+    ttft_s: float | None  # from the question to the first token, retrieval included
+    tokens_per_s: float | None
+    memory_id: int | None  # the stored chat turn
+
+
+def bears_on(hit: RecallHit, question: str, settings: Settings) -> bool:
+    """Whether a recalled memory plausibly bears on the question at all.
+
+    Recall always returns its best k, relevant or not; this keeps a memory that is close in
+    meaning or that holds at least half of the question's words.
+    """
+    if hit.similarity is not None and hit.similarity >= settings.answer_min_similarity:
+        return True
+    terms = query_terms(question)
+    if not terms:
+        return False
+    text = hit.memory.text.lower()
+    return sum(term in text for term in terms) * 2 >= len(terms)
+
+
+class ChatSession:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        generator: Generator,
+        settings: Settings,
+        *,
+        session: str | None = None,
+        remember: bool = True,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.generator = generator
+        self.settings = settings
+        self.source = f"chat:{session or uuid.uuid4().hex[:12]}"
+        self.remember = remember
+        self.history: list[Turn] = []
+        self._last_cited: tuple[int, ...] = ()
+
+    def ask(self, question: str, *, now: float, on_token: OnToken | None = None) -> Answer:
+        question = " ".join(question.split())
+        if not question:
+            raise UserError("the question is empty: ask something.")
+        started = time.perf_counter()
+        hits = recall(
+            self.store,
+            self.embedder,
+            question,
+            settings=self.settings,
+            now=now,
+            strengthen=self.remember,
+        )
+        evidence = [
+            h.memory
+            for h in hits
+            if h.memory.source != self.source and bears_on(h, question, self.settings)
+        ]
+        if evidence:
+            # What the last answer rested on stays in view for a follow-up ("and when?").
+            known = {m.id for m in evidence}
+            carried = self.store.get_many([i for i in self._last_cited if i not in known])
+            evidence += [carried[i] for i in self._last_cited if i in carried]
+        retrieval_s = time.perf_counter() - started
+
+        if not evidence:
+            answer = self._finish(question, DONT_KNOW, (), (), False, None, "", 0, retrieval_s)
+            if on_token:
+                on_token(DONT_KNOW)
+            return self._remember(answer, now)
+
+        fitted = fit_prompt(
+            self.generator,
+            question,
+            evidence,
+            self.history,
+            answer_tokens=self.settings.answer_tokens,
+        )
+        pieces: list[str] = []
+        first: float | None = None
+        for piece in self.generator.stream(fitted.prompt, max_tokens=self.settings.answer_tokens):
+            if first is None and piece.strip():
+                first = time.perf_counter()
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+        ended = time.perf_counter()
+        text = "".join(pieces).strip()
+        produced = self.generator.count_tokens(text) if text else 0
+
+        citations = cited_ids(text, fitted.memories) or supporting(text, question, fitted.memories)
+        grounded, model_text = True, None
+        if not text or says_dont_know(text):
+            grounded, citations = False, []
+        elif not citations and has_content(text, question):
+            grounded, model_text, text = False, text, DONT_KNOW
+        speed = (
+            (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
+        )
+        answer = self._finish(
+            question,
+            text,
+            tuple(citations),
+            fitted.memories,
+            grounded,
+            model_text,
+            fitted.prompt,
+            fitted.tokens,
+            retrieval_s,
+            produced,
+            None if first is None else first - started,
+            speed,
+        )
+        return self._remember(answer, now)
+
+    def _finish(
+        self,
+        question: str,
+        text: str,
+        citations: tuple[int, ...],
+        memories: tuple[Memory, ...],
+        grounded: bool,
+        model_text: str | None,
+        prompt: str,
+        prompt_tokens: int,
+        retrieval_s: float,
+        answer_tokens: int = 0,
+        ttft_s: float | None = None,
+        tokens_per_s: float | None = None,
+    ) -> Answer:
+        return Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            memories=memories,
+            model=self.generator.name,
+            grounded=grounded,
+            model_text=model_text,
+            prompt=prompt,
+            prompt_tokens=prompt_tokens,
+            answer_tokens=answer_tokens,
+            retrieval_s=retrieval_s,
+            ttft_s=ttft_s,
+            tokens_per_s=tokens_per_s,
+            memory_id=None,
+        )
+
+    def _remember(self, answer: Answer, now: float) -> Answer:
+        self.history.append(Turn(answer.question, answer.text))
+        self._last_cited = answer.citations
+        if not self.remember:
+            return answer
+        turn = f"Q: {answer.question}\nA: {answer.text}"
+        result = Ingestor(self.store, self.embedder, self.settings).note(
+            turn, now=now, source=self.source, kind="chat"
+        )
+        if result.status == "stored" and result.memory_id is not None:
+            with self.store.transaction():
+                for cited in answer.citations:
+                    self.store.link(result.memory_id, cited, "derived_from")
+        return Answer(**{**answer.__dict__, "memory_id": result.memory_id})

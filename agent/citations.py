@@ -1,0 +1,67 @@
+"""Which memories an answer rests on: the ids the model cited, checked, else the memories
+that hold the answer's own words.
+
+Small local models often answer correctly without writing the ids they were asked for, and
+sometimes write ids they were never shown. A cited id counts only if that memory was in the
+prompt; when none counts, the memories that contain the answer's content words (those not
+already in the question) are cited instead. An answer with such words that no memory holds
+is not supported by memory, and papertape says it does not know.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agent.recall import STOPWORDS
+from storage import Memory
+
+_CITED = re.compile(r"\[\s*#?(\d+(?:\s*[,;]\s*#?\d+)*)\s*\]|#(\d+)\b")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_DONT_KNOW = re.compile(
+    r"\b(i\s+(do\s+not|don'?t|don’t)\s+know|not\s+sure|no\s+(information|memor(y|ies))|"
+    r"(memories|they)\s+do(es)?\s*(not|n'?t|n’t)\s+(say|mention))\b",
+    re.IGNORECASE,
+)
+# Words an answer uses for its own phrasing, not for its content.
+_FILLER = STOPWORDS | frozenset(
+    """yes no not also just very like said says according memory memories mentioned user
+    your you're i'm am know don't""".split()
+)
+
+
+def cited_ids(answer: str, shown: Sequence[Memory]) -> list[int]:
+    """Ids the answer cites, in order of first mention, that were among the shown memories."""
+    allowed = {m.id for m in shown}
+    found: list[int] = []
+    for match in _CITED.finditer(answer):
+        for number in re.findall(r"\d+", match.group(1) or match.group(2)):
+            if int(number) in allowed and int(number) not in found:
+                found.append(int(number))
+    return found
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1}
+
+
+def supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
+    """Memories holding the answer's new content words, most words first."""
+    words = content_words(_CITED.sub(" ", answer)) - content_words(question)
+    if not words:
+        return []
+    scored = []
+    for position, memory in enumerate(shown):
+        overlap = len(words & content_words(memory.text))
+        if overlap:
+            scored.append((-overlap, position, memory.id))
+    return [memory_id for _, _, memory_id in sorted(scored)]
+
+
+def says_dont_know(answer: str) -> bool:
+    return bool(_DONT_KNOW.search(answer))
+
+
+def has_content(answer: str, question: str) -> bool:
+    """Whether the answer says anything beyond the question's words and filler."""
+    return bool(content_words(_CITED.sub(" ", answer)) - content_words(question))

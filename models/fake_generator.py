@@ -1,0 +1,54 @@
+"""A scripted generator for logic tests: replies are given up front, tokens are words.
+
+It is registered like the real backends (the model name "fake"), so the command line and the
+chat session can be driven end to end without a model. A reply of None echoes the prompt's
+last line, which lets a test see exactly what the model was shown.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+
+from models.generator import ChatMessage, cut_at_stops
+
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+
+class ScriptedGenerator:
+    name = "fake"
+
+    def __init__(
+        self,
+        replies: Sequence[str | None] = (),
+        *,
+        context_tokens: int = 2048,
+        delay_s: float = 0.0,
+    ) -> None:
+        self.replies = list(replies)
+        self.context_tokens = context_tokens
+        self.delay_s = delay_s
+        self.prompts: list[str] = []  # every prompt it was given, for assertions
+
+    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
+        body = "".join(f"<|{m.role}|>\n{m.content}\n" for m in messages)
+        return body + "<|assistant|>\n"
+
+    def count_tokens(self, text: str) -> int:
+        return len(_TOKEN.findall(text))
+
+    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        self.prompts.append(prompt)
+        reply = self.replies.pop(0) if self.replies else None
+        if reply is None:
+            lines = prompt.rstrip("\n").split("\n")
+            reply = lines[-2] if len(lines) > 1 else lines[-1]
+
+        def tokens() -> Iterator[str]:
+            for token in _TOKEN.findall(reply)[:max_tokens]:
+                if self.delay_s:
+                    time.sleep(self.delay_s)
+                yield token
+
+        return cut_at_stops(tokens(), stop)

@@ -1,0 +1,86 @@
+"""The Generator protocol: a local language model that turns a chat into streamed text.
+
+A backend renders a chat with the model's own template (`format_chat`), counts tokens with the
+model's own tokenizer (`count_tokens`), and streams the continuation of a prompt (`stream`).
+The caller works on the rendered prompt, so it can fit it to the context window exactly and a
+benchmark can hand the very same prompt to the raw runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@runtime_checkable
+class Generator(Protocol):
+    name: str
+    context_tokens: int  # the context window this instance was loaded with
+
+    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
+        """The prompt text for `messages`, ending where the assistant's reply begins."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens `text` is to this model (special tokens in it included)."""
+        ...
+
+    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        """The reply to `prompt`, a piece per generated token, ending before any stop string."""
+        ...
+
+
+def generate(
+    generator: Generator, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()
+) -> str:
+    return "".join(generator.stream(prompt, max_tokens=max_tokens, stop=stop))
+
+
+def cut_at_stops(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
+    """Pass text pieces through, ending before the first stop string.
+
+    Text that could be the start of a stop string is held back until it is known not to be,
+    so a stop string split across pieces never leaks out.
+    """
+    stops = [s for s in stop if s]
+    if not stops:
+        yield from pieces
+        return
+    longest = max(len(s) for s in stops)
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        hits = [i for i in (pending.find(s) for s in stops) if i >= 0]
+        if hits:
+            if min(hits):
+                yield pending[: min(hits)]
+            return
+        # Keep back the longest tail that is a prefix of some stop string.
+        keep = 0
+        for size in range(1, min(longest, len(pending)) + 1):
+            tail = pending[-size:]
+            if any(s.startswith(tail) for s in stops):
+                keep = size
+        if len(pending) > keep:
+            yield pending[: len(pending) - keep]
+            pending = pending[len(pending) - keep :]
+    if pending:
+        yield pending
+
+
+def plain_chat(messages: Sequence[ChatMessage]) -> str:
+    """A neutral ChatML rendering for models whose files carry no chat template."""
+    body = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
+    return body + "<|im_start|>assistant\n"
+
+
+PLAIN_CHAT_STOPS = ("<|im_end|>", "<|im_start|>")

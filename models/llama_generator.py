@@ -1,0 +1,148 @@
+"""llama.cpp backend (llama-cpp-python) for GGUF models.
+
+- The chat template is the one in the GGUF (tokenizer.chat_template), rendered with the
+  runtime's own Jinja formatter; a file without one gets a neutral ChatML layout.
+- One Llama instance lives as long as the generator, and llama.cpp keeps the key/value cache
+  of the last prompt: a new prompt that starts the same way (the same instructions and
+  memories, a follow-up question) only evaluates what differs. `last_reused_tokens` says how
+  many tokens the last prompt took from that cache.
+- llama.cpp's native log lines go to the Python logger "papertape.llama", not the terminal.
+- Decoding is greedy with a mild repetition penalty: an answer from memory should not vary
+  from run to run, and tiny models loop without the penalty.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from models.errors import CorruptModelError, MissingRuntimeError, ModelError
+from models.generator import PLAIN_CHAT_STOPS, ChatMessage, cut_at_stops, plain_chat
+
+native_log = logging.getLogger("papertape.llama")
+
+# ggml log levels, from the ggml.h installed with llama-cpp-python 0.3.36: 0 none, 1 debug,
+# 2 info, 3 warn, 4 error, 5 continues the previous line's level.
+_LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+_callback: Any = None  # kept referenced: llama.cpp holds a raw pointer to it
+_last_level = logging.DEBUG
+
+
+def _runtime() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise MissingRuntimeError(
+            "GGUF models need llama-cpp-python: run scripts/setup, or pip install "
+            "'papertape[llm]' (it compiles llama.cpp, about 6 minutes)."
+        ) from exc
+    _route_native_logs(llama_cpp)
+    return llama_cpp
+
+
+def _route_native_logs(llama_cpp: Any) -> None:
+    global _callback
+    if _callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        global _last_level
+        python_level = _last_level if level == 5 else _LEVELS.get(level, logging.DEBUG)
+        _last_level = python_level
+        line = text.decode("utf-8", errors="replace").rstrip()
+        if line and line != "." and native_log.isEnabledFor(python_level):
+            native_log.log(python_level, "%s", line)
+
+    _callback = forward
+    llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
+class LlamaGenerator:
+    def __init__(self, path: Path, *, name: str, context_tokens: int, threads: int) -> None:
+        llama_cpp = _runtime()
+        self.name = name
+        try:
+            # verbose=False keeps llama-cpp-python's own prints off the terminal; the native
+            # log still reaches Python logging through the callback above.
+            self._llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                verbose=False,
+            )
+        except ValueError as exc:
+            raise CorruptModelError(
+                f"llama.cpp could not load {path} ({exc}); the file may be damaged or made "
+                "for a newer llama.cpp."
+            ) from None
+        self.context_tokens = int(self._llm.n_ctx())
+        self.last_reused_tokens = 0
+        self._template = self._llm.metadata.get("tokenizer.chat_template")
+        self._stops: tuple[str, ...] = () if self._template else PLAIN_CHAT_STOPS
+        if self._template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            model = self._llm._model
+            eos, bos = self._llm.token_eos(), self._llm.token_bos()
+            self._bos_text = model.token_get_text(bos) if bos != -1 else ""
+            self._formatter: Any = Jinja2ChatFormatter(
+                template=self._template,
+                eos_token=model.token_get_text(eos) if eos != -1 else "",
+                bos_token=self._bos_text,
+            )
+        else:
+            self._bos_text = ""
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self._template)
+
+    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
+        if not self._template:
+            return plain_chat(messages)
+        rendered = self._formatter(
+            messages=[{"role": m.role, "content": m.content} for m in messages]
+        )
+        return str(rendered.prompt)
+
+    def tokenize(self, text: str) -> list[int]:
+        # A template that writes the BOS token itself must not get a second one.
+        add_bos = not (self._bos_text and text.startswith(self._bos_text))
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        tokens = self.tokenize(prompt)
+        room = self.context_tokens - len(tokens)
+        if room <= 0:
+            raise ModelError(
+                f"the prompt is {len(tokens)} tokens, more than the model's "
+                f"{self.context_tokens}-token context."
+            )
+        cached = list(self._llm._input_ids[: self._llm.n_tokens])
+        reused = 0
+        for old, new in zip(cached, tokens, strict=False):
+            if old != new:
+                break
+            reused += 1
+        self.last_reused_tokens = reused
+        chunks = self._llm.create_completion(
+            tokens,
+            max_tokens=min(max_tokens, room),
+            temperature=0.0,
+            repeat_penalty=1.1,
+            stop=list(self._stops),
+            stream=True,
+        )
+        return cut_at_stops((chunk["choices"][0]["text"] for chunk in chunks), stop)
+
+    def close(self) -> None:
+        self._llm.close()
