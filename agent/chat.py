@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.citations import cited_ids, has_content, says_dont_know, supporting
+from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
 from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import Turn, fit_prompt
@@ -103,10 +103,14 @@ class ChatSession:
             now=now,
             strengthen=self.remember,
         )
-        evidence = [
+        relevant = [
             h.memory
             for h in hits
             if h.memory.source != self.source and bears_on(h, question, self.settings)
+        ]
+        # What the person stored outranks past conversations, which hold model answers.
+        evidence = [m for m in relevant if m.kind != "chat"] + [
+            m for m in relevant if m.kind == "chat"
         ]
         if evidence:
             # What the last answer rested on stays in view for a follow-up ("and when?").
@@ -144,7 +148,8 @@ class ChatSession:
         grounded, model_text = True, None
         if not text or says_dont_know(text):
             grounded, citations = False, []
-        elif not citations and has_content(text, question):
+        elif not citations and (has_content(text, question) or not is_yes_or_no(text)):
+            # Content no memory holds, or no content at all (the question echoed back).
             grounded, model_text, text = False, text, DONT_KNOW
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
@@ -202,7 +207,9 @@ class ChatSession:
         self._last_cited = answer.citations
         if not self.remember:
             return answer
-        turn = f"Q: {answer.question}\nA: {answer.text}"
+        # An answer papertape could not ground is not kept: stored, it would be recalled as
+        # evidence the next time and teach the model that the answer is unknown.
+        turn = f"Q: {answer.question}" + (f"\nA: {answer.text}" if answer.grounded else "")
         result = Ingestor(self.store, self.embedder, self.settings).note(
             turn, now=now, source=self.source, kind="chat"
         )

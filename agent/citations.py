@@ -65,3 +65,8 @@ def says_dont_know(answer: str) -> bool:
 def has_content(answer: str, question: str) -> bool:
     """Whether the answer says anything beyond the question's words and filler."""
     return bool(content_words(_CITED.sub(" ", answer)) - content_words(question))
+
+
+def is_yes_or_no(answer: str) -> bool:
+    words = _WORD.findall(answer.lower())
+    return bool(words) and words[0] in ("yes", "no")

@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.clock import local_date
+from datetime import datetime
 from models.generator import ChatMessage, Generator
 from storage import Memory
 
+# Chosen by a small trial on planted facts (8 answerable, 3 not; see docs/BENCHMARKS.md):
+# telling small models to answer "exactly: I don't know" made Qwen2.5-0.5B refuse answerable
+# questions. Unsupported answers are caught after generation instead (agent/citations.py).
 INSTRUCTIONS = (
-    "You are papertape, the user's personal memory. Answer the question using only the "
-    "memories below. Each memory starts with its id in square brackets and its date. "
-    "Cite the memories you used by their ids, like [3]. Answer in one or two sentences. "
-    "If the memories do not say, answer exactly: I don't know."
+    "You are papertape, the user's personal memory. Answer the user's question using the "
+    "memories below. Each memory starts with its id in square brackets and its date. Cite the "
+    "memory you used by its id, like [3]. Answer in one short sentence. If no memory answers "
+    "the question, say you don't know."
 )
 NO_MEMORIES = "(no memories match this question)"
 
@@ -39,8 +42,10 @@ class FittedPrompt:
 
 
 def memory_line(memory: Memory) -> str:
+    # The day, not the minute: small models copy whatever precedes the text into answers.
+    day = datetime.fromtimestamp(memory.occurred_at).astimezone().strftime("%Y-%m-%d")
     text = " ".join(memory.text.split())
-    return f"[{memory.id}] {local_date(memory.occurred_at)}: {text}"
+    return f"[{memory.id}] ({day}) {text}"
 
 
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:

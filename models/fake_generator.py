@@ -1,8 +1,9 @@
 """A scripted generator for logic tests: replies are given up front, tokens are words.
 
 It is registered like the real backends (the model name "fake"), so the command line and the
-chat session can be driven end to end without a model. A reply of None echoes the prompt's
-last line, which lets a test see exactly what the model was shown.
+chat session can be driven end to end without a model. With no reply scripted, it answers by
+quoting the first memory line of the prompt (one that starts with "[id]"), citation
+included, or says it does not know when the prompt has none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from models.generator import ChatMessage, cut_at_stops
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
+_MEMORY_LINE = re.compile(r"^\[\d+\] ")
 
 
 class ScriptedGenerator:
@@ -42,8 +44,8 @@ class ScriptedGenerator:
         self.prompts.append(prompt)
         reply = self.replies.pop(0) if self.replies else None
         if reply is None:
-            lines = prompt.rstrip("\n").split("\n")
-            reply = lines[-2] if len(lines) > 1 else lines[-1]
+            quoted = [line for line in prompt.split("\n") if _MEMORY_LINE.match(line)]
+            reply = quoted[0] if quoted else "I don't know."
 
         def tokens() -> Iterator[str]:
             for token in _TOKEN.findall(reply)[:max_tokens]:

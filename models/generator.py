@@ -35,7 +35,8 @@ class Generator(Protocol):
         ...
 
     def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        """The reply to `prompt`, a piece per generated token, ending before any stop string."""
+        """The reply to `prompt` as text pieces (at most one per generated token), ending
+        before any stop string."""
         ...
 
 

@@ -142,7 +142,10 @@ class LlamaGenerator:
             stop=list(self._stops),
             stream=True,
         )
-        return cut_at_stops((chunk["choices"][0]["text"] for chunk in chunks), stop)
+        pieces = (chunk["choices"][0]["text"] for chunk in chunks)
+        # Empty chunks (a token that ends inside a UTF-8 character, the closing chunk) are
+        # dropped: a piece is text, at most one per generated token.
+        return cut_at_stops((piece for piece in pieces if piece), stop)
 
     def close(self) -> None:
         self._llm.close()

@@ -1,0 +1,255 @@
+"""Generators against real runtimes: a random-weight GGUF on llama.cpp, a random MLX model on
+mlx[cpu], plus the stop-string logic and the GGUF header reader."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from tiny_gguf import write_tiny_gguf
+
+from models.errors import CorruptModelError
+from models.fake_generator import ScriptedGenerator
+from models.generator import ChatMessage, Generator, cut_at_stops, generate, plain_chat
+from models.gguf_file import FILE_TYPES, GGML_BLOCKS, read_gguf
+
+CHAT = [ChatMessage("system", "memories here"), ChatMessage("user", "what is my locker code?")]
+
+
+@pytest.fixture(scope="module")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
+
+
+@pytest.fixture(scope="module")
+def llama(tiny_gguf: Path):  # type: ignore[no-untyped-def]
+    from models.llama_generator import LlamaGenerator
+
+    generator = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    yield generator
+    generator.close()
+
+
+# -- stop strings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pieces", "stop", "expected"),
+    [
+        (["Hel", "lo wor", "ld"], [], "Hello world"),
+        (["The code", " is 44", "11.<|im", "_end|> more"], ["<|im_end|>"], "The code is 4411."),
+        (["abc", "\n\nQ", "uestion: x"], ["\n\nQuestion:"], "abc"),
+        (["<|im_end|>rest"], ["<|im_end|>"], ""),
+        (["a <", "b"], ["<|x|>"], "a <b"),  # a false start is released, not lost
+    ],
+)
+def test_cut_at_stops(pieces: list[str], stop: list[str], expected: str) -> None:
+    assert "".join(cut_at_stops(pieces, stop)) == expected
+
+
+def test_stop_text_is_never_yielded_even_split_across_pieces() -> None:
+    out = list(cut_at_stops(["ok <|im", "_en", "d|>"], ["<|im_end|>"]))
+    assert "".join(out) == "ok " and not any("<|" in piece for piece in out)
+
+
+def test_scripted_generator_follows_the_protocol() -> None:
+    fake = ScriptedGenerator(["one two three four"])
+    assert isinstance(fake, Generator)
+    assert generate(fake, "prompt", max_tokens=2) == "one two"
+    assert fake.prompts == ["prompt"]
+    assert generate(fake, "[7] (2026-01-01) the sky is green\nq", max_tokens=50) == (
+        "[7] (2026-01-01) the sky is green"
+    )
+
+
+# -- the GGUF header ------------------------------------------------------------------------
+
+
+def test_gguf_header_is_read_without_a_runtime(tiny_gguf: Path) -> None:
+    info = read_gguf(tiny_gguf)
+    assert info.architecture == "llama" and info.name == "tiny-test"
+    assert info.quantization == "F32" and info.context_length == 512
+    assert info.chat_template and "<|im_start|>" in info.chat_template
+    # 2 layers x 4 kv heads x 8 dims x (k + v) x 2 bytes
+    assert info.kv_bytes_per_token() == 2 * 2 * 4 * 8 * 2
+    assert info.data_bytes == info.size_bytes
+
+
+def test_a_truncated_gguf_is_reported_as_truncated(tiny_gguf: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(tiny_gguf.read_bytes()[:-1000])
+    with pytest.raises(CorruptModelError, match="truncated"):
+        read_gguf(cut)
+    header_only = tmp_path / "header.gguf"
+    header_only.write_bytes(tiny_gguf.read_bytes()[:200])
+    with pytest.raises(CorruptModelError, match="truncated"):
+        read_gguf(header_only)
+
+
+def test_a_file_that_is_not_gguf_is_named_so(tmp_path: Path) -> None:
+    bogus = tmp_path / "model.gguf"
+    bogus.write_text("this is not a model")
+    with pytest.raises(CorruptModelError, match="not a GGUF model file"):
+        read_gguf(bogus)
+
+
+def test_block_and_file_type_tables_match_the_gguf_package() -> None:
+    import gguf
+
+    for type_id, sizes in GGML_BLOCKS.items():
+        assert tuple(gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(type_id)]) == sizes
+    for type_id, label in FILE_TYPES.items():
+        assert gguf.LlamaFileType(type_id).name.removeprefix("MOSTLY_") in (label, f"ALL_{label}")
+
+
+# -- llama.cpp ------------------------------------------------------------------------------
+
+
+def test_llama_uses_the_chat_template_in_the_gguf(llama) -> None:  # type: ignore[no-untyped-def]
+    prompt = llama.format_chat(CHAT)
+    assert prompt.startswith("<|im_start|>system\nmemories here<|im_end|>")
+    assert prompt.endswith("<|im_start|>assistant\n")
+    # Special markers are single tokens of the model's own tokenizer.
+    assert llama.count_tokens("<|im_start|>") == 2  # BOS + the marker
+    assert llama.count_tokens(prompt) == len(llama.tokenize(prompt))
+
+
+def test_llama_without_a_template_falls_back_to_plain_chat(tmp_path: Path) -> None:
+    from models.llama_generator import LlamaGenerator
+
+    path = write_tiny_gguf(tmp_path / "bare.gguf", chat_template=None)
+    generator = LlamaGenerator(path, name="bare", context_tokens=128, threads=1)
+    assert not generator.has_chat_template
+    assert generator.format_chat(CHAT) == plain_chat(CHAT)
+    generator.close()
+
+
+def test_llama_streams_at_most_max_tokens(llama) -> None:  # type: ignore[no-untyped-def]
+    pieces = list(llama.stream(llama.format_chat(CHAT), max_tokens=7))
+    assert 1 <= len(pieces) <= 7
+
+
+def test_llama_reuses_the_cached_prompt_prefix(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.llama_generator import LlamaGenerator
+
+    llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    evaluated: list[int] = []
+    real_eval = llama._llm.eval
+    monkeypatch.setattr(
+        llama._llm, "eval", lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
+    )
+    first = llama.format_chat(CHAT)
+    list(llama.stream(first, max_tokens=2))
+    full = evaluated[0]
+    evaluated.clear()
+    follow_up = llama.format_chat([*CHAT[:1], ChatMessage("user", "and the cat?")])
+    list(llama.stream(follow_up, max_tokens=2))
+    old_tokens, new_tokens = llama.tokenize(first), llama.tokenize(follow_up)
+    shared = next(i for i, (a, b) in enumerate(zip(old_tokens, new_tokens)) if a != b)
+    assert shared > 10  # the system message and the start of the user turn
+    assert llama.last_reused_tokens == shared
+    # llama.cpp itself evaluated only what differs (an independent count from its eval calls).
+    assert full == len(old_tokens)
+    assert evaluated[0] == len(new_tokens) - shared < full
+    llama.close()
+
+
+def test_llama_native_log_goes_to_python_logging(
+    tiny_gguf: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from models.llama_generator import LlamaGenerator
+
+    with caplog.at_level(logging.DEBUG, logger="papertape.llama"):
+        generator = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=128, threads=1)
+        generator.close()
+    assert any("llama_context" in r.getMessage() for r in caplog.records)
+    assert "llama_context" not in capfd.readouterr().err
+
+
+def test_llama_refuses_a_damaged_file_with_a_sentence(tiny_gguf: Path, tmp_path: Path) -> None:
+    from models.llama_generator import LlamaGenerator
+
+    bad = tmp_path / "bad.gguf"
+    data = bytearray(tiny_gguf.read_bytes())
+    data[8:16] = (10**9).to_bytes(8, "little")  # an absurd tensor count
+    bad.write_bytes(bytes(data))
+    with pytest.raises(CorruptModelError, match="could not load"):
+        LlamaGenerator(bad, name="bad", context_tokens=128, threads=1)
+
+
+# -- MLX on mlx[cpu] ------------------------------------------------------------------------
+
+
+def write_tiny_mlx(folder: Path) -> Path:
+    """A random-weight two-layer llama in MLX format, with a character-level tokenizer."""
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    from mlx_lm.models import llama
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    words = ["<unk>", "<s>", "</s>"] + [chr(c) for c in range(32, 127)] + ["\n"]
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    tokenizer.decoder = decoders.Fuse()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    template = (
+        "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}<assistant>{% endif %}"
+    )
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "chat_template": template,
+    }
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    args = {
+        "model_type": "llama",
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "intermediate_size": 64,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-5,
+        "vocab_size": len(words),
+        "tie_word_embeddings": True,
+        "rope_theta": 10000.0,
+        "max_position_embeddings": 512,
+    }
+    (folder / "config.json").write_text(json.dumps(args))
+    model = llama.Model(llama.ModelArgs.from_dict(args))
+    mx.eval(model.parameters())
+    mx.save_safetensors(str(folder / "model.safetensors"), dict(tree_flatten(model.parameters())))
+    return folder
+
+
+def test_mlx_backend_runs_a_tiny_random_model(tmp_path: Path) -> None:
+    from models.mlx_generator import MLXGenerator
+
+    folder = write_tiny_mlx(tmp_path / "tiny-mlx")
+    generator = MLXGenerator(folder, name="tiny-mlx", context_tokens=512)
+    assert isinstance(generator, Generator)
+    prompt = generator.format_chat(CHAT)
+    assert prompt == "<system>memories here\n<user>what is my locker code?\n<assistant>"
+    assert generator.count_tokens("abc") == 3  # one token per character, no BOS rule
+    pieces = list(generator.stream(prompt, max_tokens=5))
+    assert 1 <= len(pieces) <= 5
+    whole = "".join(pieces)
+    if len(whole) > 1:  # a stop string taken from the output cuts it where it first occurs
+        stop = whole[len(whole) // 2 :]
+        cut = "".join(generator.stream(prompt, max_tokens=5, stop=[stop]))
+        assert cut == whole[: whole.find(stop)]
+
+
+def test_mlx_backend_reports_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
+    from models.mlx_generator import MLXGenerator
+
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(CorruptModelError, match="not a loadable MLX model"):
+        MLXGenerator(tmp_path, name="x", context_tokens=128)
