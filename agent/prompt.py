@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from datetime import datetime
+
 from models.generator import ChatMessage, Generator
 from storage import Memory
 
-# Chosen by a small trial on planted facts (8 answerable, 3 not; see docs/BENCHMARKS.md):
+# Wording and layout chosen by scripts/prompt_trial.py (planted facts; docs/BENCHMARKS.md):
 # telling small models to answer "exactly: I don't know" made Qwen2.5-0.5B refuse answerable
-# questions. Unsupported answers are caught after generation instead (agent/citations.py).
+# questions, and a reminder after the question doubled SmolLM2-135M's correct answers.
+# Unsupported answers are caught after generation instead (agent/citations.py).
 INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question using the "
     "memories below. Each memory starts with its id in square brackets and its date. Cite the "
     "memory you used by its id, like [3]. Answer in one short sentence. If no memory answers "
     "the question, say you don't know."
 )
+REMINDER = "Answer from the memories above and cite the id."
 NO_MEMORIES = "(no memories match this question)"
 
 
@@ -53,7 +55,7 @@ def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> lis
     messages = [ChatMessage("system", system)]
     for turn in turns:
         messages += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
-    return messages + [ChatMessage("user", question)]
+    return messages + [ChatMessage("user", f"{question}\n{REMINDER}")]
 
 
 def fit_prompt(

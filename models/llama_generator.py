@@ -138,7 +138,7 @@ class LlamaGenerator:
             tokens,
             max_tokens=min(max_tokens, room),
             temperature=0.0,
-            repeat_penalty=1.1,
+            repeat_penalty=1.0,
             stop=list(self._stops),
             stream=True,
         )

@@ -149,7 +149,7 @@ def test_llama_reuses_the_cached_prompt_prefix(
     follow_up = llama.format_chat([*CHAT[:1], ChatMessage("user", "and the cat?")])
     list(llama.stream(follow_up, max_tokens=2))
     old_tokens, new_tokens = llama.tokenize(first), llama.tokenize(follow_up)
-    shared = next(i for i, (a, b) in enumerate(zip(old_tokens, new_tokens)) if a != b)
+    shared = next(i for i, (a, b) in enumerate(zip(old_tokens, new_tokens, strict=False)) if a != b)
     assert shared > 10  # the system message and the start of the user turn
     assert llama.last_reused_tokens == shared
     # llama.cpp itself evaluated only what differs (an independent count from its eval calls).

@@ -1,0 +1,197 @@
+"""Grounded answers: prompt fitting, citations, "I don't know", chat memories, interruption.
+
+Logic tests: the scripted generator and the fake embedder over a real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pytest
+from conftest import NOW
+
+from agent.chat import DONT_KNOW, ChatSession
+from agent.citations import cited_ids, says_dont_know, supporting
+from agent.errors import UserError
+from agent.prompt import Turn, fit_prompt, memory_line
+from agent.service import Papertape
+from models.fake_generator import ScriptedGenerator
+from storage import Memory
+
+FACTS = [
+    "My locker code at the gym is 4411.",
+    "Bought oat milk and bread at the corner shop.",
+    "The plumber Marek comes on Thursday at nine to fix the boiler.",
+]
+
+
+def plant(app: Papertape) -> list[int]:
+    ids = []
+    for offset, text in enumerate(FACTS):
+        result = app.note(text, now=NOW + offset, occurred_at=NOW - 86400 * (offset + 1))
+        assert result.memory_id is not None
+        ids.append(result.memory_id)
+    return ids
+
+
+def session(app: Papertape, replies: Sequence[str | None] = (), **kw: object) -> ChatSession:
+    app._generator = ScriptedGenerator(replies, context_tokens=kw.pop("context", 2048))  # type: ignore[arg-type]
+    return app.chat(**kw)  # type: ignore[arg-type]
+
+
+# -- citations ------------------------------------------------------------------------------
+
+
+def memory(id_: int, text: str) -> Memory:
+    return Memory(
+        id=id_,
+        tier="sharp",
+        kind="text",
+        source="t",
+        occurred_at=NOW,
+        ingested_at=NOW,
+        content_hash=str(id_),
+        text=text,
+        importance=0.5,
+        strength=7.0,
+        last_recalled_at=None,
+        recall_count=0,
+        pinned=False,
+        vector_bytes=0,
+    )
+
+
+def test_only_ids_that_were_shown_count_as_citations() -> None:
+    shown = [memory(4, "a"), memory(9, "b")]
+    assert cited_ids("It is 4411 [9], see also [4, 12] and #4.", shown) == [9, 4]
+    assert cited_ids("Per memory [77].", shown) == []
+
+
+def test_uncited_answers_are_attributed_by_their_own_words() -> None:
+    shown = [memory(1, "Bought oat milk at the corner shop"), memory(2, "Locker code is 4411")]
+    assert supporting("It is 4411.", "What is my locker code?", shown) == [2]
+    assert supporting("The corner shop.", "Where did I buy oat milk?", shown) == [1]
+    assert supporting("Your locker code.", "What is my locker code?", shown) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["I don't know.", "I do not know that", "The memories don't say.", "Not sure."]
+)
+def test_dont_know_is_recognised(text: str) -> None:
+    assert says_dont_know(text)
+
+
+# -- prompt fitting -------------------------------------------------------------------------
+
+
+def test_the_prompt_fits_the_context_and_keeps_the_best_memories_first() -> None:
+    generator = ScriptedGenerator(context_tokens=200)
+    memories = [memory(i, f"fact number {i} " + "word " * (5 if i != 2 else 80)) for i in range(6)]
+    fitted = fit_prompt(generator, "which fact?", memories, [], answer_tokens=30)
+    assert generator.count_tokens(fitted.prompt) == fitted.tokens <= 200 - 30
+    ids = [m.id for m in fitted.memories]
+    assert ids[:2] == [0, 1] and 2 not in ids  # the long one is skipped, shorter ones follow
+    assert ids == sorted(ids) and len(ids) >= 3
+    assert fitted.prompt.index(memory_line(memories[0])) < fitted.prompt.index("[1]")
+
+
+def test_history_gets_a_bounded_share_newest_first() -> None:
+    generator = ScriptedGenerator(context_tokens=400)
+    turns = [Turn(f"question {i} " + "x " * 20, f"answer {i}") for i in range(10)]
+    fitted = fit_prompt(generator, "now?", [memory(1, "m")], turns, answer_tokens=100)
+    kept = [t.question.split()[1] for t in fitted.turns]
+    assert kept and kept == [str(i) for i in range(10 - len(kept), 10)]
+    assert sum(generator.count_tokens(t.question + t.answer) for t in fitted.turns) <= 300 * 0.25
+    assert "question 0" not in fitted.prompt
+
+
+def test_a_question_too_long_for_the_context_is_refused() -> None:
+    with pytest.raises(ValueError, match="take"):
+        fit_prompt(ScriptedGenerator(context_tokens=50), "word " * 100, [], [], answer_tokens=10)
+
+
+# -- a session ------------------------------------------------------------------------------
+
+
+def test_an_answer_cites_its_memory_and_is_stored_as_chat(app: Papertape) -> None:
+    ids = plant(app)
+    chat = session(app, [f"Your locker code is 4411 [{ids[0]}]."])
+    streamed: list[str] = []
+    answer = chat.ask("What is my locker code?", now=NOW + 100, on_token=streamed.append)
+    assert answer.text == f"Your locker code is 4411 [{ids[0]}]." == "".join(streamed)
+    assert answer.citations == (ids[0],) and answer.grounded
+    assert answer.memories[0].id == ids[0]
+    assert answer.ttft_s is not None and answer.tokens_per_s and answer.tokens_per_s > 0
+    stored = app.store.get(answer.memory_id or -1)
+    assert stored is not None and stored.kind == "chat" and stored.source == chat.source
+    assert "Q: What is my locker code?" in stored.text and "4411" in stored.text
+    links = app.store.links_from(stored.id)
+    assert [(link.to_id, link.relation) for link in links] == [(ids[0], "derived_from")]
+
+
+def test_an_answer_without_ids_is_cited_by_its_words(app: Papertape) -> None:
+    ids = plant(app)
+    answer = session(app, ["At the corner shop."]).ask("Where did I buy oat milk?", now=NOW)
+    assert answer.citations == (ids[1],) and answer.grounded
+
+
+def test_nothing_relevant_means_dont_know_without_the_model(app: Papertape) -> None:
+    plant(app)
+    chat = session(app, ["Your cat is called Felix."])
+    answer = chat.ask("Who painted the Sistine ceiling?", now=NOW)
+    assert answer.text == DONT_KNOW and not answer.grounded and answer.citations == ()
+    assert chat.generator.prompts == []  # type: ignore[attr-defined]
+
+
+def test_an_invented_answer_is_replaced_by_dont_know(app: Papertape) -> None:
+    plant(app)
+    answer = session(app, ["A famous violinist from Vienna."]).ask(
+        "When does the plumber come?", now=NOW
+    )
+    assert answer.text == DONT_KNOW and answer.model_text is not None
+    assert "violinist" in answer.model_text and answer.citations == ()
+    stored = app.store.get(answer.memory_id or -1)
+    assert stored is not None and "violinist" not in stored.text and DONT_KNOW not in stored.text
+
+
+def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -> None:
+    ids = plant(app)
+    chat = session(app, [f"On Thursday [{ids[2]}].", "At nine."])
+    chat.ask("When does the plumber come?", now=NOW)
+    second = chat.ask("What time is the plumber coming?", now=NOW + 5)
+    prompt = chat.generator.prompts[-1]  # type: ignore[attr-defined]
+    assert "When does the plumber come?" in prompt and f"On Thursday [{ids[2]}]." in prompt
+    assert ids[2] in [m.id for m in second.memories]
+    # This conversation's own stored turns are history, not evidence.
+    assert all(m.source != chat.source for m in second.memories)
+
+
+def test_peek_stores_nothing_and_strengthens_nothing(app: Papertape) -> None:
+    ids = plant(app)
+    before = app.store.get(ids[0])
+    answer = session(app, [f"4411 [{ids[0]}]"], remember=False).ask(
+        "What is my locker code?", now=NOW + 50
+    )
+    assert answer.memory_id is None and app.stats().memories == len(FACTS)
+    assert app.store.get(ids[0]) == before
+
+
+def test_an_empty_question_is_refused(app: Papertape) -> None:
+    with pytest.raises(UserError, match="empty"):
+        session(app).ask("   ", now=NOW)
+
+
+class Interrupting(ScriptedGenerator):
+    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        yield "Your locker"
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_generation_leaves_the_store_consistent(app: Papertape) -> None:
+    plant(app)
+    app._generator = Interrupting()
+    chat = app.chat()
+    with pytest.raises(KeyboardInterrupt):
+        chat.ask("What is my locker code?", now=NOW)
+    assert app.stats().memories == len(FACTS)  # no half-stored chat turn
+    assert app.store.integrity_check() == "ok"
+    assert chat.history == []

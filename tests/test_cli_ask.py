@@ -1,0 +1,128 @@
+"""`papertape ask`, `models` and `doctor` through the real entry point; the real SmolLM2 in the
+integration test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from tiny_gguf import write_tiny_gguf
+
+import agent.service
+from device import probe
+
+
+def test_ask_json_gives_the_answer_its_citations_and_timings(cli) -> None:  # type: ignore[no-untyped-def]
+    memory_id = int(cli("note", "My locker code at the gym is 4411.").out)
+    result = cli("ask", "--model", "fake", "--json", "What is my locker code?")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert set(data) >= {"answer", "citations", "memories", "model", "ttft_s", "tokens_per_s"}
+    assert "4411" in data["answer"] and data["citations"] == [memory_id]
+    assert data["memories"][0]["id"] == memory_id and data["model"] == "fake"
+    assert data["ttft_s"] >= 0 and data["chat_memory_id"] > memory_id
+
+
+def test_ask_streams_the_answer_then_its_sources(cli) -> None:  # type: ignore[no-untyped-def]
+    memory_id = int(cli("note", "The plumber comes on Thursday.").out)
+    result = cli("ask", "--model", "fake", "When", "does", "the", "plumber", "come?")
+    assert result.code == 0 and "Thursday" in result.out
+    assert "Sources:" in result.out and f"[{memory_id}]" in result.out.split("Sources:")[1]
+
+
+def test_ask_about_something_never_stored_says_it_does_not_know(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "My locker code at the gym is 4411.")
+    data = json.loads(cli("ask", "-m", "fake", "--json", "Who painted the Sistine ceiling?").out)
+    assert data["answer"].startswith("I don't know") and data["citations"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "   "], "question is empty"),
+        (["ask", "-m", "smollm2-135", "hi"], "Did you mean 'smollm2-135m'"),
+        (["models", "install", "qwen-tiny"], "no catalogued model called 'qwen-tiny'"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_2(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args)
+    assert result.code == 2 and message in result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_a_truncated_gguf_is_bad_input_and_stores_nothing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "something to recall")
+    good = write_tiny_gguf(tmp_path / "m.gguf")
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(good.read_bytes()[:4000])
+    result = cli("ask", "--model", str(cut), "something?")
+    assert result.code == 2 and "truncated" in result.err
+    assert json.loads(cli("stats", "--json").out)["memories"] == 1
+
+
+def test_a_model_too_large_for_free_memory_is_refused(  # type: ignore[no-untyped-def]
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny_ram = replace(probe(), ram_total_bytes=1_000_000_000, ram_available_bytes=300_000_000)
+    monkeypatch.setattr(agent.service, "probe", lambda home=None: tiny_ram)
+    result = cli("ask", "--model", "smollm2-135m", "anything?")
+    assert result.code == 2 and "too large for the free memory" in result.err
+
+
+def test_models_lists_the_catalog_and_what_is_on_the_machine(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lm = tmp_path / "user" / ".lmstudio" / "models" / "me" / "repo"
+    lm.mkdir(parents=True)
+    write_tiny_gguf(lm / "tiny-Q8_0.gguf")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    for key in ("OLLAMA_MODELS", "HF_HOME", "HF_HUB_CACHE"):
+        monkeypatch.delenv(key, raising=False)
+    text = cli("models").out
+    assert "smollm2-135m *" in text and "qwen2.5-coder-0.5b" in text
+    assert "tiny-Q8_0" in text and "lm-studio" in text
+    local = json.loads(cli("models", "--json").out)["local"]
+    assert [(m["name"], m["quantization"]) for m in local] == [("tiny-Q8_0", "Q8_0")]
+    answer = cli("ask", "-m", "tiny-Q8_0", "--json", "anything stored?")
+    assert answer.code == 0 and json.loads(answer.out)["model"] == "tiny-Q8_0"
+
+
+def test_doctor_says_which_model_and_why(cli) -> None:  # type: ignore[no-untyped-def]
+    text = cli("doctor").out
+    assert "language model" in text and "threads" in text and "context" in text
+
+
+@pytest.mark.integration
+def test_ask_with_the_default_model_on_a_fresh_home(tmp_path: Path) -> None:
+    """The real SmolLM2-135M through llama.cpp, as a new user would run it."""
+    env = {**os.environ, "PAPERTAPE_HOME": str(tmp_path / "home"), "TZ": "UTC"}
+    env = {k: v for k, v in env.items() if k != "PAPERTAPE_EMBEDDER"}
+    # On a fresh install "auto" finds only the default model; a developer's machine may have
+    # larger ones installed, so the default is named here.
+    env["PAPERTAPE_MODEL"] = "smollm2-135m"
+
+    def papertape(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "agent.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    planted = papertape("note", "My locker code at the gym is 4411.")
+    assert planted.returncode == 0, planted.stderr
+    papertape("note", "Bought oat milk and bread at the corner shop.")
+    result = papertape("ask", "--json", "What is my locker code?")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["model"] == "smollm2-135m"
+    assert "4411" in data["answer"] and int(planted.stdout) in data["citations"]
+    assert data["ttft_s"] > 0 and data["tokens_per_s"] > 0
+    unknown = json.loads(papertape("ask", "--json", "What is my dog called?").stdout)
+    assert unknown["answer"].startswith("I don't know") and unknown["citations"] == []
