@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from agent.errors import Failure, UserError
 from agent.settings import Settings
@@ -39,6 +40,7 @@ class LoadedModel:
     generator: Generator
     source: ModelSource
     plan: GeneratorPlan
+    path: Path | None  # the verified file or folder it was loaded from
 
 
 def given_model(generator: Generator) -> LoadedModel:
@@ -47,7 +49,7 @@ def given_model(generator: Generator) -> LoadedModel:
     plan = GeneratorPlan(
         generator.name, "given", 1, generator.context_tokens, 0, True, ("given by the caller",)
     )
-    return LoadedModel(generator, source, plan)
+    return LoadedModel(generator, source, plan, None)
 
 
 def option_for(source: ModelSource) -> ModelOption:
@@ -124,4 +126,4 @@ def open_model(settings: Settings, info: DeviceInfo, spec: str | None = None) ->
         raise Failure(str(exc)) from None
     except ModelError as exc:
         raise Failure(str(exc)) from None
-    return LoadedModel(generator, source, plan)
+    return LoadedModel(generator, source, plan, path)

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shlex
 import sys
 import tempfile
@@ -31,7 +30,6 @@ from agent.ingest import NoteInput
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import load_embedder
-from storage import NewMemory
 
 T0 = 1_700_000_000.0
 
@@ -80,31 +78,13 @@ def throughput(texts: list[str], single: int) -> dict[str, float]:
 def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> dict[int, dict]:
     embedder = load_embedder("minilm")
     vectors = embedder.embed(texts)
-    rng = np.random.default_rng(1)
     report = {}
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             with Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app:
                 store = app.store
                 start = time.perf_counter()
-                with store.transaction():
-                    for i in range(size):
-                        base = i % len(texts)
-                        vector = vectors[base] + rng.normal(0, 0.02, vectors.shape[1])
-                        vector = (vector / np.linalg.norm(vector)).astype(np.float32)
-                        text = texts[base] if i < len(texts) else f"{texts[base]} (#{i})"
-                        store.add(
-                            NewMemory(
-                                kind="text",
-                                source="bench",
-                                occurred_at=T0 + i,
-                                ingested_at=T0 + i,
-                                content_hash=hashlib.sha256(f"{i}".encode()).hexdigest(),
-                                text=text,
-                                strength=14.0,
-                            ),
-                            vector,
-                        )
+                benchlib.fill_with_copies(store, texts, vectors, size, T0)
                 build = time.perf_counter() - start
                 store.checkpoint()  # measure the file, not a WAL full of the bulk load
                 timings = []

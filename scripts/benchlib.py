@@ -32,3 +32,37 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def fill_with_copies(
+    store, texts: list[str], vectors, count: int, t0: float, seed: int = 1
+) -> None:  # type: ignore[no-untyped-def]
+    """Add `count` memories cycling through `texts`, each vector with a little noise.
+
+    LoCoMo has only ~4,100 distinct turns; large stores reuse their real embeddings so the
+    search work per query is that of distinct texts. Copies get a numbered text and hash.
+    """
+    import hashlib
+
+    import numpy as np
+
+    from storage import NewMemory
+
+    rng = np.random.default_rng(seed)
+    with store.transaction():
+        for i in range(count):
+            base = i % len(texts)
+            vector = vectors[base] + rng.normal(0, 0.02, vectors.shape[1])
+            vector = (vector / np.linalg.norm(vector)).astype(np.float32)
+            store.add(
+                NewMemory(
+                    kind="text",
+                    source="bench",
+                    occurred_at=t0 + i,
+                    ingested_at=t0 + i,
+                    content_hash=hashlib.sha256(f"{i}".encode()).hexdigest(),
+                    text=texts[base] if i < len(texts) else f"{texts[base]} (#{i})",
+                    strength=14.0,
+                ),
+                vector,
+            )
