@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
 from agent.errors import UserError
@@ -120,10 +120,25 @@ class ChatSession:
         retrieval_s = time.perf_counter() - started
 
         if not evidence:
-            answer = self._finish(question, DONT_KNOW, (), (), False, None, "", 0, retrieval_s)
             if on_token:
                 on_token(DONT_KNOW)
-            return self._remember(answer, now)
+            unknown = Answer(
+                question=question,
+                text=DONT_KNOW,
+                citations=(),
+                memories=(),
+                model=self.generator.name,
+                grounded=False,
+                model_text=None,
+                prompt="",
+                prompt_tokens=0,
+                answer_tokens=0,
+                retrieval_s=retrieval_s,
+                ttft_s=None,
+                tokens_per_s=None,
+                memory_id=None,
+            )
+            return self._remember(unknown, now)
 
         fitted = fit_prompt(
             self.generator,
@@ -154,53 +169,23 @@ class ChatSession:
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )
-        answer = self._finish(
-            question,
-            text,
-            tuple(citations),
-            fitted.memories,
-            grounded,
-            model_text,
-            fitted.prompt,
-            fitted.tokens,
-            retrieval_s,
-            produced,
-            None if first is None else first - started,
-            speed,
-        )
-        return self._remember(answer, now)
-
-    def _finish(
-        self,
-        question: str,
-        text: str,
-        citations: tuple[int, ...],
-        memories: tuple[Memory, ...],
-        grounded: bool,
-        model_text: str | None,
-        prompt: str,
-        prompt_tokens: int,
-        retrieval_s: float,
-        answer_tokens: int = 0,
-        ttft_s: float | None = None,
-        tokens_per_s: float | None = None,
-    ) -> Answer:
-        return Answer(
+        answer = Answer(
             question=question,
             text=text,
-            citations=citations,
-            memories=memories,
+            citations=tuple(citations),
+            memories=fitted.memories,
             model=self.generator.name,
             grounded=grounded,
             model_text=model_text,
-            prompt=prompt,
-            prompt_tokens=prompt_tokens,
-            answer_tokens=answer_tokens,
+            prompt=fitted.prompt,
+            prompt_tokens=fitted.tokens,
+            answer_tokens=produced,
             retrieval_s=retrieval_s,
-            ttft_s=ttft_s,
-            tokens_per_s=tokens_per_s,
+            ttft_s=None if first is None else first - started,
+            tokens_per_s=speed,
             memory_id=None,
         )
+        return self._remember(answer, now)
 
     def _remember(self, answer: Answer, now: float) -> Answer:
         self.history.append(Turn(answer.question, answer.text))
@@ -217,4 +202,4 @@ class ChatSession:
             with self.store.transaction():
                 for cited in answer.citations:
                     self.store.link(result.memory_id, cited, "derived_from")
-        return Answer(**{**answer.__dict__, "memory_id": result.memory_id})
+        return replace(answer, memory_id=result.memory_id)

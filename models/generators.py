@@ -97,16 +97,15 @@ def resolve_generator(
     for entry in catalog.MODEL_FILES:
         if entry.role == "generator" and entry.name == spec:
             return _from_catalog(entry, models_dir)
-    looks_like_path = "/" in spec and Path(spec).expanduser().exists() or spec.endswith(".gguf")
-    if looks_like_path:
-        path = Path(spec).expanduser()
-        if not path.exists():
-            raise UnknownModelError(f"there is no model file at {path}.")
+    path = Path(spec).expanduser()
+    if path.exists() and ("/" in spec or path.suffix == ".gguf" or path.is_dir()):
         return _from_path(path.resolve())
     found = list_generators(models_dir, env, home)
     for source in found:
         if source.name == spec:
             return source
+    if spec.endswith(".gguf") or spec.startswith(("/", ".", "~")):
+        raise UnknownModelError(f"there is no model file at {path}.")
     names = [s.name for s in found]
     raise UnknownModelError(
         f"there is no model called {spec!r}; valid: {', '.join(names)}, or a path to a .gguf "

@@ -3,6 +3,7 @@ integration test."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -126,3 +127,19 @@ def test_ask_with_the_default_model_on_a_fresh_home(tmp_path: Path) -> None:
     assert data["ttft_s"] > 0 and data["tokens_per_s"] > 0
     unknown = json.loads(papertape("ask", "--json", "What is my dog called?").stdout)
     assert unknown["answer"].startswith("I don't know") and unknown["citations"] == []
+
+
+def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Hugging Face cache blob is named by its sha256; a damaged one must not be loaded."""
+    hub = tmp_path / "hub" / "models--org--tiny-GGUF"
+    data = write_tiny_gguf(tmp_path / "src.gguf").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    (hub / "blobs").mkdir(parents=True)
+    (hub / "blobs" / digest).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    (hub / "snapshots" / "a").mkdir(parents=True)
+    (hub / "snapshots" / "a" / "tiny.gguf").symlink_to(hub / "blobs" / digest)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    result = cli("ask", "-m", "org/tiny-GGUF/tiny.gguf", "anything?")
+    assert result.code == 2 and "not the expected" in result.err

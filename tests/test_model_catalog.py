@@ -185,6 +185,8 @@ def test_a_found_model_is_resolved_by_name_and_checked_by_its_digest(
     fresh = resolve_generator("tinyllama:latest", tmp_path / "models")
     with pytest.raises(ChecksumError):
         checked_path(fresh, None)
+    by_hf_name = resolve_generator("org/tiny-GGUF/tiny.f32.gguf", None, env={}, home=tmp_path)
+    assert by_hf_name.origin == "huggingface"
     listed = {s.name for s in list_generators(tmp_path / "models", env={}, home=tmp_path)}
     assert {"smollm2-135m", "tinyllama:latest"} <= listed
 
