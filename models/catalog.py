@@ -129,10 +129,6 @@ def model_file(name: str, role: str | None = None) -> ModelFile:
     )
 
 
-def default_generator() -> ModelFile:
-    return next(e for e in MODEL_FILES if e.role == "generator" and e.default)
-
-
 def locate_part(part: Part) -> Path | None:
     """Where a part is on this machine, or None when its package is not installed."""
     spec = importlib.util.find_spec(part.module)
