@@ -116,9 +116,12 @@ def test_ask_with_the_default_model_on_a_fresh_home(tmp_path: Path) -> None:
             timeout=300,
         )
 
-    planted = papertape("note", "My locker code at the gym is 4411.")
+    # Fixed dates: the prompt shows each memory's date, and greedy decoding is only
+    # repeatable for the same prompt.
+    env["PAPERTAPE_NOW"] = "2026-11-22T12:00:00Z"
+    planted = papertape("note", "My locker code at the gym is 4411.", "--at", "2026-11-20")
     assert planted.returncode == 0, planted.stderr
-    papertape("note", "Bought oat milk and bread at the corner shop.")
+    papertape("note", "Bought oat milk and bread at the corner shop.", "--at", "2026-11-21")
     result = papertape("ask", "--json", "What is my locker code?")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
