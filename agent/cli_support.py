@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from agent.service import Papertape
-from agent.settings import load_settings
+from agent.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,9 +39,13 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(func)
 
 
+def settings_for(ctx: click.Context, home: Path | None) -> Settings:
+    """Settings for the home given on this command, else on the group, else the default."""
+    return load_settings(home or ctx.find_root().params.get("home"))
+
+
 def open_app(ctx: click.Context, home: Path | None) -> Papertape:
-    chosen = home or ctx.find_root().params.get("home")
-    app = Papertape(load_settings(chosen))
+    app = Papertape(settings_for(ctx, home))
     ctx.call_on_close(app.close)
     return app
 
