@@ -18,7 +18,6 @@ from device.plan import headroom_bytes
 from models.errors import (
     ChecksumError,
     CorruptModelError,
-    MissingModelError,
     ModelError,
     UnknownModelError,
 )
@@ -122,8 +121,6 @@ def open_model(settings: Settings, info: DeviceInfo, spec: str | None = None) ->
         )
     except (ChecksumError, CorruptModelError, UnknownModelError) as exc:
         raise UserError(str(exc)) from None
-    except MissingModelError as exc:
-        raise Failure(str(exc)) from None
-    except ModelError as exc:
+    except ModelError as exc:  # not installed, or the runtime failed: not the person's input
         raise Failure(str(exc)) from None
     return LoadedModel(generator, source, plan, path)
