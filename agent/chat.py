@@ -104,11 +104,13 @@ class ChatSession:
             strengthen=self.remember,
         )
         terms = query_terms(question)
-        relevant = [
-            h.memory
-            for h in hits
-            if h.memory.source != self.source and bears_on(h, terms, self.settings)
-        ]
+        relevant = self._newest(
+            [
+                h.memory
+                for h in hits
+                if h.memory.source != self.source and bears_on(h, terms, self.settings)
+            ]
+        )
         # What the person stored outranks past conversations, which hold model answers.
         evidence = [m for m in relevant if m.kind != "chat"] + [
             m for m in relevant if m.kind == "chat"
@@ -187,6 +189,27 @@ class ChatSession:
             memory_id=None,
         )
         return self._remember(answer, now)
+
+    def _newest(self, memories: list[Memory]) -> list[Memory]:
+        """Each memory replaced by the newest one that supersedes it (a moved appointment),
+        so the model is shown the current fact, not the history."""
+        chosen: dict[int, Memory] = {}
+        for memory in memories:
+            current = memory
+            seen = {current.id}
+            while True:
+                newer = [
+                    link.from_id
+                    for link in self.store.links_to(current.id)
+                    if link.relation == "supersedes" and link.from_id not in seen
+                ]
+                found = self.store.get_many(newer)
+                if not found:
+                    break
+                current = max(found.values(), key=lambda m: (m.occurred_at, m.id))
+                seen.add(current.id)
+            chosen.setdefault(current.id, current)
+        return list(chosen.values())
 
     def _remember(self, answer: Answer, now: float) -> Answer:
         self.history.append(Turn(answer.question, answer.text))

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from agent import output
+from agent.cli_lifecycle import consolidate
 from agent.cli_models import ask, doctor, models
 from agent.cli_support import (
     echo_json,
@@ -154,6 +155,9 @@ def ingest(
     help="Rank by fused score, vectors alone or BM25 keywords alone.",
 )
 @click.option("--peek", is_flag=True, help="Do not count this as recalling (no strengthening).")
+@click.option(
+    "--deep", is_flag=True, help="Read hazy memories' pages back by OCR for their full text."
+)
 @home_option
 @now_option
 @json_option
@@ -164,6 +168,7 @@ def recall(
     k: int | None,
     mode: str,
     peek: bool,
+    deep: bool,
     home: Path | None,
     now_text: str | None,
     as_json: bool,
@@ -175,6 +180,7 @@ def recall(
         k=k,
         mode=mode,  # type: ignore[arg-type]
         strengthen=not peek,
+        deep=deep,
     )
     if as_json:
         echo_json(output.recall_json(query, hits))
@@ -288,7 +294,7 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
         )
 
 
-for command in (ask, models, doctor):
+for command in (ask, consolidate, models, doctor):
     cli.add_command(command)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from agent.clock import quantize
 from agent.errors import UserError
+from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
 from agent.retention import initial_strength
 from agent.settings import Settings
@@ -231,9 +232,9 @@ class Ingestor:
         return [result for result in results if result is not None]
 
     def _write(self, item: _Item, vectors: np.ndarray, now: float) -> IngestResult:
-        strength = initial_strength(0.5, self.settings.base_strength_days)
-
         def memory(kind: str, text: str, chash: str) -> NewMemory:
+            importance = signal_importance(text, kind)
+            strength = initial_strength(importance, self.settings.base_strength_days)
             return NewMemory(
                 kind=kind,
                 source=item.source,
@@ -242,6 +243,7 @@ class Ingestor:
                 content_hash=chash,
                 text=text,
                 strength=strength,
+                importance=importance,
             )
 
         with self.store.transaction():

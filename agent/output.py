@@ -7,6 +7,7 @@ from typing import Any
 
 from agent.chat import Answer
 from agent.clock import iso, local_date
+from agent.lifecycle import ConsolidationReport
 from agent.recall import RecallHit
 from device import RUNTIMES, DeviceInfo, GeneratorPlan
 from models.generators import ModelSource
@@ -24,11 +25,16 @@ def memory_json(memory: Memory) -> dict[str, Any]:
     }
 
 
+def hit_json(hit: RecallHit) -> dict[str, Any]:
+    found = {"score": round(hit.score, 6), **memory_json(hit.memory)}
+    if hit.read_back is not None:
+        found["text"] = hit.read_back
+        found["read_back"] = True
+    return found
+
+
 def recall_json(query: str, hits: list[RecallHit]) -> dict[str, Any]:
-    return {
-        "query": query,
-        "results": [{"score": round(h.score, 6), **memory_json(h.memory)} for h in hits],
-    }
+    return {"query": query, "results": [hit_json(h) for h in hits]}
 
 
 def _rounded(value: float | None, digits: int = 4) -> float | None:
@@ -74,6 +80,8 @@ def recall_text(hits: list[RecallHit], width: int = 100) -> str:
         pin = " pinned" if m.pinned else ""
         lines.append(f"#{m.id}  {local_date(m.occurred_at)}  {m.tier}/{m.kind}{pin}  {m.source}")
         lines.append(f"    {snippet}")
+        if h.read_back is not None:
+            lines.append(f"    read back from its page: {' '.join(h.read_back.split())}")
     return "\n".join(lines)
 
 
@@ -97,7 +105,7 @@ def human_bytes(n: float) -> str:
 
 def stats_text(stats: StoreStats) -> str:
     lines = [
-        f"{stats.memories} memories, {human_bytes(stats.bytes)} of text and vectors "
+        f"{stats.memories} memories, {human_bytes(stats.bytes)} of text, vectors and pages "
         f"({human_bytes(stats.file_bytes)} on disk)",
         "",
         f"{'tier':<10}{'count':>8}{'bytes':>12}",
@@ -197,4 +205,56 @@ def doctor_text(
             f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} {m['path'] or m['packages']}"
         )
     lines += ["", "paths"] + [f"  {k:<8} {v}" for k, v in paths.items()]
+    return "\n".join(lines)
+
+
+def consolidation_json(report: ConsolidationReport) -> dict[str, Any]:
+    return {
+        "now": iso(report.now),
+        "summarizer": report.summarizer,
+        "moves": [
+            {
+                "id": m.memory_id,
+                "from": m.before,
+                "to": m.after,
+                "reason": m.reason,
+                "retention": round(m.retention, 6),
+            }
+            for m in report.moves
+        ],
+        "summaries": report.summaries,
+        "merged": [list(pair) for pair in report.merged],
+        "superseded": [list(pair) for pair in report.superseded],
+        "rated": report.rated,
+        "bytes_before": report.bytes_before,
+        "bytes_after": report.bytes_after,
+    }
+
+
+def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False) -> str:
+    moved = len(report.moves)
+    lines = [
+        f"Consolidated at {iso(report.now)}: {moved} memor{'y' if moved == 1 else 'ies'} "
+        f"moved; summaries by {report.summarizer}."
+    ]
+    for change, count in sorted(report.counts().items()):
+        lines.append(f"  {change:<24}{count:>7}")
+    extras = []
+    if report.summaries:
+        extras.append(f"{len(report.summaries)} episode summaries written")
+    if report.merged:
+        extras.append(f"{len(report.merged)} duplicates merged")
+    if report.superseded:
+        extras.append(f"{len(report.superseded)} memories superseded by newer ones")
+    if report.rated:
+        extras.append(f"{report.rated} rated by the model")
+    if extras:
+        lines.append("  " + "; ".join(extras))
+    lines.append(f"Bytes: {human_bytes(report.bytes_before)} -> {human_bytes(report.bytes_after)}")
+    if list_moves:
+        for m in report.moves:
+            lines.append(
+                f"  #{m.memory_id:<6} {m.before:>7} -> {m.after:<9} {m.reason:<9} "
+                f"R={m.retention:.3f}  {m.label}"
+            )
     return "\n".join(lines)

@@ -53,6 +53,7 @@ class RecallHit:
     vector_rank: int | None
     keyword_rank: int | None
     retention: float
+    read_back: str | None = None  # a hazy memory's page read back by OCR (recall --deep)
 
 
 def query_terms(query: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -10,15 +12,22 @@ from agent import recall as recall_module
 from agent.chat import ChatSession
 from agent.errors import Failure, UserError
 from agent.ingest import Ingestor, IngestResult, NoteInput, Progress
+from agent.lifecycle import ConsolidationReport, Consolidator
+from agent.lifecycle import Progress as ConsolidationProgress
 from agent.llm import LoadedModel, given_model, open_model
+from agent.optical import read_page
 from agent.recall import Mode, RecallHit
 from agent.settings import Settings
+from agent.summarize import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.transfer import ImportReport, export_lines, import_lines
 from device import DeviceInfo, probe
 from models import Embedder, ModelError, embedder_dim, load_embedder
 from models.errors import UnknownModelError
 from models.generator import Generator
-from storage import MemoryStore, StorageError, StoreStats
+from models.ocr import OCRReader, load_reader
+from storage import Memory, MemoryStore, StorageError, StoreStats
+
+log = logging.getLogger(__name__)
 
 
 class Papertape:
@@ -69,6 +78,13 @@ class Papertape:
                 cache_kib=self.settings.cache_mb * 1024,
             )
         except StorageError as exc:
+            raise Failure(str(exc)) from None
+
+    @cached_property
+    def ocr(self) -> OCRReader:
+        try:
+            return load_reader("rapidocr")
+        except ModelError as exc:
             raise Failure(str(exc)) from None
 
     @cached_property
@@ -144,12 +160,14 @@ class Papertape:
         k: int | None = None,
         mode: Mode = "fused",
         strengthen: bool = True,
+        deep: bool = False,
     ) -> list[RecallHit]:
+        """Ranked memories; with `deep`, hazy memories' pages are read back by OCR."""
         if not query.strip():
             raise UserError("the query is empty: say what to recall.")
         if k is not None and k < 1:
             raise UserError(f"-k must be at least 1, not {k}.")
-        return recall_module.recall(
+        hits = recall_module.recall(
             self.store,
             self.embedder,
             query,
@@ -159,6 +177,47 @@ class Papertape:
             mode=mode,
             strengthen=strengthen,
         )
+        if not deep:
+            return hits
+        return [replace(h, read_back=self.read_back(h.memory)) for h in hits]
+
+    def read_back(self, memory: Memory) -> str | None:
+        """A hazy memory's verbatim text read back from its page (None without a page)."""
+        page = self.store.blob(memory.id, "page")
+        if page is None:
+            return None
+        return read_page(self.ocr, page.data, page.meta)
+
+    def summarizer(
+        self, model: str | None = None, choice: str | None = None
+    ) -> tuple[Summarizer, Generator | None]:
+        """The episode summariser asked for (default: the setting), and its model if any."""
+        choice = choice or self.settings.summarizer
+        if choice == "extractive":
+            return ExtractiveSummarizer(), None
+        try:
+            generator = self.generator(model)
+        except Failure as exc:  # no model installed: "auto" falls back, "model" cannot
+            if choice == "model":
+                raise
+            log.info("summaries will be extractive: %s", exc)
+            return ExtractiveSummarizer(), None
+        return ModelSummarizer(generator), generator
+
+    def consolidate(
+        self,
+        *,
+        now: float,
+        model: str | None = None,
+        summarizer: str | None = None,
+        progress: ConsolidationProgress | None = None,
+    ) -> ConsolidationReport:
+        """Decay, tiers, merges, the byte budget: one consolidation run at `now`."""
+        chosen, generator = self.summarizer(model, summarizer)
+        consolidator = Consolidator(
+            self.store, self.embedder, self.settings, chosen, rater=generator
+        )
+        return consolidator.run(now, progress)
 
     def _require(self, ids: Iterable[int]) -> list[int]:
         wanted = list(dict.fromkeys(ids))

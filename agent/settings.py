@@ -50,6 +50,33 @@ class Settings:
     # A recalled memory this close in meaning (cosine, MiniLM) may ground an answer; below it,
     # only one holding half the question's words does. See agent/chat.py.
     answer_min_similarity: float = 0.3
+    # -- forgetting (agent/lifecycle.py). A memory moves down a tier when its retention
+    # R = exp(-t / S) falls below these. With S = 14 days (middling importance, never
+    # recalled): hazy after ~10 days, archive after ~6 weeks, forgotten after ~13 months.
+    hazy_below: float = 0.5
+    archive_below: float = 0.05
+    forget_below: float = 1e-12
+    # Past this many megabytes (text, vectors, pages, media) the lowest-value memories are
+    # archived, then forgotten, until the store fits. 0 means no budget.
+    byte_budget_mb: float = 1024.0
+    # Memories of one source closer than this in time belong to one episode (one summary).
+    episode_gap_minutes: float = 180.0
+    episode_max_memories: int = 60
+    # "auto": the language model when one is installed, else extractive; or "model",
+    # "extractive".
+    summarizer: str = "auto"
+    # Ask the language model to rate importance when it is loaded for consolidation.
+    rate_importance: bool = True
+    gist_chars: int = 80
+    # Hazy pages: font size in pixels and encoding (see scripts/bench_optical.py).
+    page_font_px: int = 8
+    page_format: str = "png4"
+    # What an archived memory keeps of its page: "drop" or "keep".
+    archive_page: str = "drop"
+    # Cosine at or above which two memories are one (merged), and the lower bound at which a
+    # newer memory that changes the values of an older one supersedes it.
+    duplicate_similarity: float = 0.95
+    supersede_similarity: float = 0.6
 
     @property
     def store_path(self) -> Path:
@@ -66,6 +93,12 @@ class Settings:
 
 
 _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}
+# Settings that take one of a few words.
+CHOICES = {
+    "summarizer": ("auto", "model", "extractive"),
+    "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
+    "archive_page": ("drop", "keep"),
+}
 
 
 def default_home() -> Path:
@@ -84,6 +117,10 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         raise UserError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}.") from None
     if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
         raise UserError(f"{origin}: {name} cannot be negative ({value!r}).")
+    if name in CHOICES and coerced not in CHOICES[name]:
+        raise UserError(
+            f"{origin}: {name} must be one of {', '.join(CHOICES[name])}, not {value!r}."
+        )
     return coerced
 
 

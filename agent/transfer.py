@@ -17,13 +17,19 @@ import numpy as np
 from agent.clock import iso, parse_time
 from agent.errors import UserError
 from models import Embedder
-from storage import RELATIONS, Memory, MemoryStore, NewMemory
+from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory
+from storage.vectors import ENCODINGS
 
 FORMAT = "papertape-memory/1"
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dict[str, Any]:
-    vector = store.vector(memory.id)
+    # The vector as its tier stores it (float32, int8 or bits), so a round trip is exact.
+    encoded = store.encoded_vector(memory.id)
     return {
         "format": FORMAT,
         "id": memory.id,
@@ -43,8 +49,13 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
             {"to": link.to_id, "relation": link.relation, "position": link.position}
             for link in store.links_from(memory.id)
         ],
-        "embedder": embedder_name if vector is not None else None,
-        "vector": None if vector is None else base64.b64encode(vector.tobytes()).decode("ascii"),
+        "embedder": embedder_name if encoded is not None else None,
+        "vector_encoding": None if encoded is None else ENCODINGS[encoded[0]],
+        "vector": None if encoded is None else _b64(encoded[1]),
+        "blobs": [
+            {"role": b.role, "media_type": b.media_type, "meta": b.meta, "data": _b64(b.data)}
+            for b in store.blobs_of(memory.id)
+        ],
     }
 
 
@@ -75,6 +86,8 @@ class _Line:
     links: list[dict[str, Any]]
     embedder: str | None
     vector: str | None
+    vector_encoding: str
+    blobs: list[Blob]
 
 
 def _parse(record: Any, line: int) -> _Line:
@@ -112,7 +125,36 @@ def _parse(record: Any, line: int) -> _Line:
             and link.get("relation") in RELATIONS
         ):
             raise UserError(f"line {line}: a link is malformed.")
-    return _Line(line, old_id, memory, links, record.get("embedder"), record.get("vector"))
+    encoding = record.get("vector_encoding") or "float32"
+    if encoding != ENCODINGS[memory.tier]:
+        raise UserError(f"line {line}: a {memory.tier} memory cannot hold a {encoding} vector.")
+    blobs = []
+    for raw in record.get("blobs") or []:
+        if not (isinstance(raw, dict) and raw.get("role") in BLOB_ROLES):
+            raise UserError(f"line {line}: a blob is malformed.")
+        try:
+            data = base64.b64decode(str(raw.get("data", "")), validate=True)
+        except ValueError:
+            raise UserError(f"line {line}: a blob is not valid base64.") from None
+        blobs.append(
+            Blob(
+                old_id,
+                raw["role"],
+                str(raw.get("media_type", "")),
+                data,
+                str(raw.get("meta", "{}")),
+            )
+        )
+    return _Line(
+        line,
+        old_id,
+        memory,
+        links,
+        record.get("embedder"),
+        record.get("vector"),
+        encoding,
+        blobs,
+    )
 
 
 def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -> ImportReport:
@@ -130,12 +172,14 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
 
     # Vectors from another embedder cannot share this store's space: embed those texts again.
     vectors: dict[int, np.ndarray | None] = {}
+    exact: dict[int, bytes] = {}  # stored bytes kept as they were, in the tier's encoding
     to_embed: list[_Line] = []
     for entry in parsed:
+        vectors[entry.number] = None
         if entry.vector is None:
-            vectors[entry.number] = None
-        elif entry.embedder == embedder.name:
-            vectors[entry.number] = _decode_vector(entry, store.vector_dim)
+            continue
+        if entry.embedder == embedder.name:
+            exact[entry.number] = _decode_vector(entry, store.vector_dim)
         else:
             to_embed.append(entry)
     if to_embed:
@@ -154,7 +198,12 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 continue
             keep_id = entry.old_id if store.get(entry.old_id) is None else None
             new = replace(entry.memory, id=keep_id)
-            id_map[entry.old_id] = store.add(new, vectors[entry.number])
+            new_id = store.add(new, vectors[entry.number])
+            if entry.number in exact:
+                store.put_encoded_vector(new_id, new.tier, exact[entry.number])
+            for blob in entry.blobs:
+                store.put_blob(replace(blob, memory_id=new_id))
+            id_map[entry.old_id] = new_id
             imported += 1
         for entry in parsed:
             for link in entry.links:
@@ -169,11 +218,15 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
     return ImportReport(imported, duplicates, len(to_embed))
 
 
-def _decode_vector(entry: _Line, dim: int) -> np.ndarray:
+# Bytes a vector of `dim` dimensions takes in each encoding.
+_SIZE = {"float32": lambda dim: 4 * dim, "int8": lambda dim: dim, "bit": lambda dim: (dim + 7) // 8}
+
+
+def _decode_vector(entry: _Line, dim: int) -> bytes:
     try:
-        vector = np.frombuffer(base64.b64decode(entry.vector or "", validate=True), np.float32)
+        data = base64.b64decode(entry.vector or "", validate=True)
     except ValueError:
         raise UserError(f"line {entry.number}: the vector is not valid base64.") from None
-    if vector.shape[0] != dim:
+    if len(data) != _SIZE[entry.vector_encoding](dim):
         raise UserError(f"line {entry.number}: the vector does not have {dim} dimensions.")
-    return vector
+    return data

@@ -3,10 +3,22 @@ vectors (sqlite-vec), keywords (FTS5). Takes vectors and bytes, never models."""
 
 from storage.connection import open_connection
 from storage.errors import ExtensionLoadError, StorageError, StoreMismatchError
-from storage.records import KINDS, RELATIONS, TIERS, Link, Memory, NewMemory, StoreStats
+from storage.records import (
+    BLOB_ROLES,
+    KINDS,
+    RELATIONS,
+    TIERS,
+    Blob,
+    Link,
+    Memory,
+    NewMemory,
+    StoreStats,
+)
 from storage.store import MemoryStore
 
 __all__ = [
+    "BLOB_ROLES",
+    "Blob",
     "KINDS",
     "RELATIONS",
     "TIERS",

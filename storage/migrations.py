@@ -89,12 +89,36 @@ def _create_vectors(conn: apsw.Connection, ctx: SchemaContext) -> None:
     )
 
 
+def _create_tier_vectors_and_blobs(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Lighter vectors for the colder tiers (storage/vectors.py), and the bytes that belong to
+    # a memory: a rendered page, a thumbnail, original media. Deleted with their memory.
+    dim = int(ctx.vector_dim)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE memory_vectors_int8 USING vec0 ("
+        f"embedding int8[{dim}] distance_metric=cosine)"
+    )
+    conn.execute(f"CREATE VIRTUAL TABLE memory_vectors_bit USING vec0 (embedding bit[{dim}])")
+    conn.execute(
+        """
+        CREATE TABLE memory_blobs (
+            memory_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            data BLOB NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (memory_id, role)
+        );
+        """
+    )
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_create_memories", _create_memories),
     ("002_create_keyword_index", _create_keyword_index),
     ("003_create_vectors", _create_vectors),
+    ("004_tier_vectors_and_blobs", _create_tier_vectors_and_blobs),
 )
 
 

@@ -66,6 +66,19 @@ class Memory:
     vector_bytes: int
 
 
+# What a blob is to its memory.
+BLOB_ROLES = ("page", "thumbnail", "media")
+
+
+@dataclass(frozen=True)
+class Blob:
+    memory_id: int
+    role: str
+    media_type: str
+    data: bytes
+    meta: str = "{}"  # JSON: a page's line boxes and font, a thumbnail's size
+
+
 @dataclass(frozen=True)
 class Bucket:
     count: int = 0

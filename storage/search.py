@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import apsw
 import numpy as np
+
+from storage import vectors
 
 # sqlite-vec answers at most this many neighbours in one KNN query.
 MAX_KNN = 4096
 
 
-def vector_search(conn: apsw.Connection, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
-    """Ids of the `limit` nearest vectors with their cosine similarity, best first."""
+def vector_search(
+    conn: apsw.Connection, query: np.ndarray, limit: int, tiers: Sequence[str], dim: int
+) -> list[tuple[int, float]]:
+    """Ids of the `limit` nearest vectors over `tiers` with their (estimated) cosine
+    similarity, best first. Each tier is searched in its own encoding."""
     if limit <= 0:
         return []
-    blob = np.ascontiguousarray(query, dtype=np.float32).tobytes()
-    rows = conn.execute(
-        "SELECT rowid, distance FROM memory_vectors WHERE embedding MATCH ? AND k = ? "
-        "ORDER BY distance",
-        (blob, min(limit, MAX_KNN)),
-    )
-    return [(int(rowid), 1.0 - float(distance)) for rowid, distance in rows]
+    found: list[tuple[int, float]] = []
+    for tier in tiers:
+        blob = vectors.encode(query, tier, dim)
+        rows = conn.execute(
+            f"SELECT rowid, distance FROM {vectors.TABLES[tier]} "
+            f"WHERE embedding MATCH {vectors.sql_value(tier)} AND k = ? ORDER BY distance",
+            (blob, min(limit, MAX_KNN)),
+        )
+        found += [(int(rowid), vectors.similarity(float(d), tier, dim)) for rowid, d in rows]
+    found.sort(key=lambda hit: -hit[1])
+    return found[:limit]
 
 
 def fts_query(terms: list[str]) -> str:

@@ -11,11 +11,20 @@ from typing import cast
 import apsw
 import numpy as np
 
-from storage import search
+from storage import search, vectors
 from storage.connection import DEFAULT_CACHE_KIB, open_connection
-from storage.errors import StorageError
 from storage.migrations import SchemaContext, migrate
-from storage.records import RELATIONS, TIERS, Bucket, Link, Memory, NewMemory, StoreStats
+from storage.records import (
+    BLOB_ROLES,
+    RELATIONS,
+    TIERS,
+    Blob,
+    Bucket,
+    Link,
+    Memory,
+    NewMemory,
+    StoreStats,
+)
 
 _COLUMNS = (
     "id, kind, source, occurred_at, ingested_at, content_hash, text, tier, importance, "
@@ -103,8 +112,11 @@ class MemoryStore:
     # -- writing -----------------------------------------------------------------------------
 
     def add(self, memory: NewMemory, vector: np.ndarray | None) -> int:
-        """Insert one memory with its vector; returns its id. Call inside `transaction()`."""
-        vector_blob = self._vector_blob(vector)
+        """Insert one memory with its vector (encoded for its tier); returns its id.
+        Call inside `transaction()`."""
+        vector_blob = (
+            None if vector is None else vectors.encode(vector, memory.tier, self.vector_dim)
+        )
         cursor = self.conn.execute(
             "INSERT INTO memories (id, kind, source, occurred_at, ingested_at, content_hash, "
             "text, tier, importance, strength, last_recalled_at, recall_count, pinned, "
@@ -128,21 +140,92 @@ class MemoryStore:
         )
         new_id = cast(int, cursor.fetchall()[0][0])
         if vector_blob is not None:
-            self.conn.execute(
-                "INSERT INTO memory_vectors (rowid, embedding) VALUES (?, ?)", (new_id, vector_blob)
-            )
+            self._insert_vector(new_id, memory.tier, vector_blob)
         return new_id
 
-    def _vector_blob(self, vector: np.ndarray | None) -> bytes | None:
-        if vector is None:
-            return None
-        array = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
-        if array.shape[0] != self.vector_dim:
-            raise StorageError(
-                f"a vector of {array.shape[0]} dimensions does not fit this store's "
-                f"{self.vector_dim}."
+    def _insert_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
+        self.conn.execute(
+            f"INSERT INTO {vectors.TABLES[tier]} (rowid, embedding) "
+            f"VALUES (?, {vectors.sql_value(tier)})",
+            (memory_id, blob),
+        )
+
+    def _delete_vectors(self, memory_id: int) -> None:
+        for table in vectors.TABLES.values():
+            self.conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (memory_id,))
+
+    def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:
+        """Move a memory to `tier`: its vector re-encoded for that tier and, when given, its
+        text replaced (the FTS entry follows). Call inside `transaction()`."""
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}; valid tiers: {', '.join(TIERS)}")
+        vector = self.vector(memory_id)
+        self._delete_vectors(memory_id)
+        size = 0
+        if vector is not None:
+            blob = vectors.encode(vector, tier, self.vector_dim)
+            self._insert_vector(memory_id, tier, blob)
+            size = len(blob)
+        self.conn.execute(
+            "UPDATE memories SET tier = ?, vector_bytes = ? WHERE id = ?", (tier, size, memory_id)
+        )
+        if text is not None:
+            self.conn.execute("UPDATE memories SET text = ? WHERE id = ?", (text, memory_id))
+
+    def update_memory(
+        self,
+        memory_id: int,
+        *,
+        importance: float | None = None,
+        strength: float | None = None,
+        recall_count: int | None = None,
+    ) -> None:
+        """Change the lifecycle numbers of one memory (None leaves a field as it is)."""
+        self.conn.execute(
+            "UPDATE memories SET importance = coalesce(?, importance), "
+            "strength = coalesce(?, strength), recall_count = coalesce(?, recall_count) "
+            "WHERE id = ?",
+            (importance, strength, recall_count, memory_id),
+        )
+
+    # -- blobs -------------------------------------------------------------------------------
+
+    def put_blob(self, blob: Blob) -> None:
+        if blob.role not in BLOB_ROLES:
+            raise ValueError(f"unknown blob role {blob.role!r}; valid: {', '.join(BLOB_ROLES)}")
+        self.conn.execute(
+            "INSERT OR REPLACE INTO memory_blobs (memory_id, role, media_type, data, meta) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (blob.memory_id, blob.role, blob.media_type, blob.data, blob.meta),
+        )
+
+    def blob(self, memory_id: int, role: str) -> Blob | None:
+        rows = list(
+            self.conn.execute(
+                "SELECT media_type, data, meta FROM memory_blobs WHERE memory_id = ? AND role = ?",
+                (memory_id, role),
             )
-        return array.tobytes()
+        )
+        if not rows:
+            return None
+        media_type, data, meta = rows[0]
+        return Blob(memory_id, role, str(media_type), bytes(data), str(meta))  # type: ignore[arg-type]
+
+    def blobs_of(self, memory_id: int) -> list[Blob]:
+        found = (self.blob(memory_id, role) for role in BLOB_ROLES)
+        return [blob for blob in found if blob is not None]
+
+    def drop_blob(self, memory_id: int, role: str) -> None:
+        self.conn.execute(
+            "DELETE FROM memory_blobs WHERE memory_id = ? AND role = ?", (memory_id, role)
+        )
+
+    def blob_bytes(self, memory_id: int) -> int:
+        rows = self.conn.execute(
+            "SELECT coalesce(sum(length(data)), 0) FROM memory_blobs WHERE memory_id = ?",
+            (memory_id,),
+        )
+        return int(next(iter(rows))[0])
 
     def link(self, from_id: int, to_id: int, relation: str, position: int | None = None) -> None:
         if relation not in RELATIONS:
@@ -158,7 +241,8 @@ class MemoryStore:
         removed = 0
         with self.conn:
             for memory_id in ids:
-                self.conn.execute("DELETE FROM memory_vectors WHERE rowid = ?", (memory_id,))
+                self._delete_vectors(memory_id)
+                # Blobs and links go with the row (ON DELETE CASCADE).
                 self.conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
                 removed += self.conn.changes()
         return removed
@@ -180,6 +264,19 @@ class MemoryStore:
                 "recall_count = recall_count + 1 WHERE id = ?",
                 [(strength, at, memory_id) for memory_id, strength, at in updates],
             )
+
+    def meta(self, key: str) -> str | None:
+        rows = list(self.conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (key, value)
+        )
+
+    def memory_bytes(self, memory: Memory) -> int:
+        """What one memory costs: its UTF-8 text, its vector and its blobs."""
+        return len(memory.text.encode("utf-8")) + memory.vector_bytes + self.blob_bytes(memory.id)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the main file and truncate it, so deleted pages leave the WAL."""
@@ -206,8 +303,17 @@ class MemoryStore:
         )
         return int(rows[0][0]) if rows else None
 
-    def iter_memories(self) -> Iterator[Memory]:
-        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM memories ORDER BY id"):
+    def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
+        """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""
+        if tier is None:
+            rows = list(self.conn.execute(f"SELECT {_COLUMNS} FROM memories ORDER BY id"))
+        else:
+            rows = list(
+                self.conn.execute(
+                    f"SELECT {_COLUMNS} FROM memories WHERE tier = ? ORDER BY id", (tier,)
+                )
+            )
+        for row in rows:
             yield _memory(row)
 
     def links_from(self, memory_id: int) -> list[Link]:
@@ -225,25 +331,47 @@ class MemoryStore:
         return [Link(int(f), int(t), str(r), None if p is None else int(p)) for f, t, r, p in rows]
 
     def vector(self, memory_id: int) -> np.ndarray | None:
-        rows = list(
-            self.conn.execute("SELECT embedding FROM memory_vectors WHERE rowid = ?", (memory_id,))
+        """The memory's vector as float32, decoded from whichever tier holds it."""
+        encoded = self.encoded_vector(memory_id)
+        return None if encoded is None else vectors.decode(encoded[1], encoded[0], self.vector_dim)
+
+    def encoded_vector(self, memory_id: int) -> tuple[str, bytes] | None:
+        """(tier, stored bytes) of the memory's vector, as its tier keeps it."""
+        for tier, table in vectors.TABLES.items():
+            rows = list(
+                self.conn.execute(f"SELECT embedding FROM {table} WHERE rowid = ?", (memory_id,))
+            )
+            if rows:
+                return tier, bytes(rows[0][0])  # type: ignore[arg-type]
+        return None
+
+    def put_encoded_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
+        """Store a vector already in `tier`'s encoding (import keeps it byte for byte)."""
+        self._delete_vectors(memory_id)
+        self._insert_vector(memory_id, tier, blob)
+        self.conn.execute(
+            "UPDATE memories SET vector_bytes = ? WHERE id = ?", (len(blob), memory_id)
         )
-        if not rows:
-            return None
-        return np.frombuffer(rows[0][0], dtype=np.float32).copy()
 
     def count(self) -> int:
         return int(next(iter(self.conn.execute("SELECT count(*) FROM memories")))[0])
 
-    def vector_search(self, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        return search.vector_search(self.conn, query, limit)
+    def vector_search(
+        self, query: np.ndarray, limit: int, tiers: Sequence[str] = TIERS
+    ) -> list[tuple[int, float]]:
+        """Nearest memories over `tiers`, each searched in its own encoding, with estimated
+        cosine similarity, best first."""
+        return search.vector_search(self.conn, query, limit, tiers, self.vector_dim)
 
     def keyword_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         return search.keyword_search(self.conn, terms, limit)
 
     def stats(self) -> StoreStats:
-        """Counts and bytes (UTF-8 text plus vector bytes) per tier and per kind."""
-        size = "length(CAST(text AS BLOB)) + vector_bytes"
+        """Counts and bytes (UTF-8 text, vector and blob bytes) per tier and per kind."""
+        size = (
+            "length(CAST(text AS BLOB)) + vector_bytes + (SELECT coalesce(sum(length(data)), 0) "
+            "FROM memory_blobs WHERE memory_id = memories.id)"
+        )
         tiers = {tier: Bucket() for tier in TIERS}
         for tier, count, nbytes in self.conn.execute(
             f"SELECT tier, count(*), coalesce(sum({size}), 0) FROM memories GROUP BY tier"

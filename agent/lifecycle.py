@@ -1,0 +1,433 @@
+"""Consolidation: the forgetting curve applied to the whole store, in one run.
+
+Each run, with an explicit clock:
+1. new memories since the last run are compared with their nearest sharp neighbours: a near
+   duplicate (cosine >= duplicate_similarity, same kind, the same numbers, dates and names)
+   is merged into the older memory,
+   strengths added; a newer memory that changes the values of an older one on the same
+   subject (agent/updates.py) is linked to it as superseding it;
+2. importance of sharp memories is refreshed from its signals (agent/importance.py) and,
+   when a model is loaded, its rating; strength follows importance;
+3. decay: by retention R = exp(-t / S), a sharp memory below hazy_below goes hazy, a hazy one
+   below archive_below goes to the archive, an archived one below forget_below is forgotten.
+   Pinned memories never move. Hazy memories are written an episode at a time: one summary
+   memory for the episode (linked to each member), each member's text rendered into a page
+   (agent/optical.py) and replaced by a one-line gist, its vector cut to int8, its images
+   downscaled. Archived memories keep the gist and a one-bit vector;
+4. byte budget: while the store is over byte_budget_mb, the memory of least value
+   (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
+   archived memory of least value is forgotten.
+Every step writes in its own transaction, so a run killed at any moment leaves each memory
+either as it was or fully moved. Forgetting deletes for good and checkpoints the WAL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from agent.importance import blended, memory_importance, rate_with_model
+from agent.optical import render_page
+from agent.retention import retention
+from agent.settings import Settings
+from agent.summarize import Summarizer, gist
+from agent.updates import same_values, updates
+from models import Embedder
+from models.embedder import embed_one
+from models.generator import Generator
+from storage import Blob, Memory, MemoryStore, NewMemory
+
+log = logging.getLogger(__name__)
+
+LAST_RUN_KEY = "consolidated_at"
+NEIGHBOURS = 8
+THUMBNAIL_PX = 256
+# Kinds that are not moved on their own: a document row is the title of its passages.
+CONTAINER_KINDS = frozenset({"document"})
+# Kinds compared for updates: a chat turn or a summary restates, it does not update.
+FACT_KINDS = frozenset({"text", "audio", "screenshot"})
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Move:
+    memory_id: int
+    before: str  # tier
+    after: str  # tier, or "forgotten"
+    reason: str  # decay | budget | duplicate
+    retention: float
+    label: str
+
+
+@dataclass
+class ConsolidationReport:
+    now: float
+    summarizer: str
+    moves: list[Move] = field(default_factory=list)
+    summaries: list[int] = field(default_factory=list)
+    merged: list[tuple[int, int]] = field(default_factory=list)  # (kept, merged away)
+    superseded: list[tuple[int, int]] = field(default_factory=list)  # (newer, older)
+    rated: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+
+    def counts(self) -> dict[str, int]:
+        tally: dict[str, int] = {}
+        for move in self.moves:
+            key = f"{move.before} -> {move.after}"
+            tally[key] = tally.get(key, 0) + 1
+        return tally
+
+
+def _label(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def value(memory: Memory, now: float) -> float:
+    return retention(memory, now) * (1.0 + memory.importance)
+
+
+class Consolidator:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        settings: Settings,
+        summarizer: Summarizer,
+        rater: Generator | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.summarizer = summarizer
+        self.rater = rater if settings.rate_importance else None
+
+    def run(self, now: float, progress: Progress | None = None) -> ConsolidationReport:
+        report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
+        report.bytes_before = self.store.stats().bytes
+        self._merge_and_supersede(now, report)
+        self._refresh_importance()
+        self._decay(now, report, progress)
+        self._enforce_budget(now, report)
+        self._drop_empty_documents(report, now)
+        if any(move.after == "forgotten" for move in report.moves) or report.merged:
+            self.store.checkpoint()
+        with self.store.transaction():
+            self.store.set_meta(LAST_RUN_KEY, repr(now))
+        report.bytes_after = self.store.stats().bytes
+        return report
+
+    # -- 1. duplicates and updates -----------------------------------------------------------
+
+    def _merge_and_supersede(self, now: float, report: ConsolidationReport) -> None:
+        last = self.store.meta(LAST_RUN_KEY)
+        since = float(last) if last is not None else float("-inf")
+        gone: set[int] = set()
+        fresh = [
+            m
+            for m in self.store.iter_memories("sharp")
+            if m.ingested_at > since and m.kind not in CONTAINER_KINDS and m.kind != "summary"
+        ]
+        for memory in fresh:
+            if memory.id in gone or self._is_passage(memory.id):
+                continue
+            vector = self.store.vector(memory.id)
+            if vector is None:
+                continue
+            hits = self.store.vector_search(vector, NEIGHBOURS + 1, tiers=("sharp",))
+            others = self.store.get_many([mid for mid, _ in hits if mid != memory.id])
+            for other_id, similarity in hits:
+                other = others.get(other_id)
+                if other is None or other_id in gone or other.kind != memory.kind:
+                    continue
+                if self._is_passage(other_id):
+                    continue
+                if similarity >= self.settings.duplicate_similarity and same_values(
+                    memory.text, other.text
+                ):
+                    kept, merged = self._merge(memory, other)
+                    gone.add(merged.id)
+                    report.merged.append((kept.id, merged.id))
+                    report.moves.append(
+                        Move(
+                            merged.id,
+                            merged.tier,
+                            "forgotten",
+                            "duplicate",
+                            retention(merged, now),
+                            _label(merged.text),
+                        )
+                    )
+                    if merged.id == memory.id:
+                        break
+                    continue
+                if (
+                    similarity >= self.settings.supersede_similarity
+                    and memory.kind in FACT_KINDS
+                    and self._newer_updates(memory, other)
+                ):
+                    newer, older = (
+                        (memory, other)
+                        if memory.occurred_at > other.occurred_at
+                        else (other, memory)
+                    )
+                    with self.store.transaction():
+                        self.store.link(newer.id, older.id, "supersedes")
+                    report.superseded.append((newer.id, older.id))
+
+    def _is_passage(self, memory_id: int) -> bool:
+        return any(link.relation == "part_of" for link in self.store.links_from(memory_id))
+
+    def _newer_updates(self, a: Memory, b: Memory) -> bool:
+        if a.occurred_at == b.occurred_at:
+            return False
+        newer, older = (a, b) if a.occurred_at > b.occurred_at else (b, a)
+        if any(link.to_id == older.id for link in self.store.links_from(newer.id)):
+            return False
+        return updates(newer.text, older.text)
+
+    def _merge(self, a: Memory, b: Memory) -> tuple[Memory, Memory]:
+        """Keep the pinned, else the older, memory; it takes the other's strength and
+        recalls, and the other is deleted with its links moved over."""
+        kept, merged = sorted((a, b), key=lambda m: (not m.pinned, m.occurred_at, m.id))
+        with self.store.transaction():
+            self.store.update_memory(
+                kept.id,
+                importance=max(kept.importance, merged.importance),
+                strength=kept.strength + merged.strength,
+                recall_count=kept.recall_count + merged.recall_count,
+            )
+            for link in self.store.links_to(merged.id):
+                if link.from_id != kept.id:
+                    self.store.link(link.from_id, kept.id, link.relation, link.position)
+            for link in self.store.links_from(merged.id):
+                if link.to_id != kept.id:
+                    self.store.link(kept.id, link.to_id, link.relation, link.position)
+            if merged.pinned:
+                self.store.set_pinned(kept.id, True)
+            self.store.delete([merged.id])
+        return kept, merged
+
+    # -- 2. importance -----------------------------------------------------------------------
+
+    def _refresh_importance(self) -> None:
+        changes = []
+        for memory in self.store.iter_memories("sharp"):
+            if memory.kind in CONTAINER_KINDS:
+                continue
+            importance = max(memory.importance, memory_importance(memory))
+            if abs(importance - memory.importance) > 1e-4:
+                changes.append((memory, importance))
+        with self.store.transaction():
+            for memory, importance in changes:
+                self._set_importance(memory, importance)
+
+    def _set_importance(self, memory: Memory, importance: float) -> Memory:
+        # S is proportional to (1 + 2 * importance); recalls have multiplied it since.
+        strength = memory.strength * (1 + 2 * importance) / (1 + 2 * memory.importance)
+        self.store.update_memory(memory.id, importance=importance, strength=strength)
+        updated = self.store.get(memory.id)
+        assert updated is not None
+        return updated
+
+    # -- 3. decay ----------------------------------------------------------------------------
+
+    def _movable(self, tier: str) -> Iterator[Memory]:
+        for memory in self.store.iter_memories(tier):
+            if not memory.pinned and memory.kind not in CONTAINER_KINDS:
+                yield memory
+
+    def _decay(self, now: float, report: ConsolidationReport, progress: Progress | None) -> None:
+        fading = [m for m in self._movable("sharp") if retention(m, now) < self.settings.hazy_below]
+        if self.rater is not None:
+            fading = self._rate(fading, now, report)
+        episodes = list(self._episodes(fading))
+        for done, episode in enumerate(episodes, start=1):
+            self._make_hazy(episode, now, report)
+            if progress:
+                progress(done, len(episodes), f"episode of {len(episode)} from {episode[0].source}")
+        for memory in list(self._movable("hazy")):
+            if retention(memory, now) < self.settings.archive_below:
+                self._archive(memory, now, "decay", report)
+        doomed = [
+            m for m in self._movable("archive") if retention(m, now) < self.settings.forget_below
+        ]
+        self._forget(doomed, now, "decay", report)
+
+    def _rate(self, fading: list[Memory], now: float, report: ConsolidationReport) -> list[Memory]:
+        """Ask the model how much each fading memory matters; those it rates up may stay."""
+        assert self.rater is not None
+        kept = []
+        for memory in fading:
+            rating = rate_with_model(self.rater, memory.text)
+            report.rated += 1
+            importance = blended(memory_importance(memory), rating)
+            with self.store.transaction():
+                memory = self._set_importance(memory, importance)
+            if retention(memory, now) < self.settings.hazy_below:
+                kept.append(memory)
+        return kept
+
+    def _episodes(self, memories: Sequence[Memory]) -> Iterator[list[Memory]]:
+        """Runs of memories from one source with no gap longer than episode_gap_minutes."""
+        gap = self.settings.episode_gap_minutes * 60.0
+        by_source: dict[str, list[Memory]] = {}
+        for memory in memories:
+            by_source.setdefault(memory.source, []).append(memory)
+        for source in sorted(by_source):
+            run: list[Memory] = []
+            for memory in sorted(by_source[source], key=lambda m: (m.occurred_at, m.id)):
+                too_far = run and memory.occurred_at - run[-1].occurred_at > gap
+                if run and (too_far or len(run) >= self.settings.episode_max_memories):
+                    yield run
+                    run = []
+                run.append(memory)
+            if run:
+                yield run
+
+    def _make_hazy(self, episode: list[Memory], now: float, report: ConsolidationReport) -> None:
+        summary_text = self.summarizer.summarize([m.text for m in episode])
+        summary_vector = embed_one(self.embedder, summary_text) if summary_text else None
+        pages = [
+            render_page(m.text, font_px=self.settings.page_font_px, fmt=self.settings.page_format)
+            for m in episode
+        ]
+        with self.store.transaction():
+            if summary_text and len(episode) > 1:
+                ids = ",".join(str(m.id) for m in episode)
+                digest = hashlib.sha256(f"summary:{ids}\n{summary_text}".encode()).hexdigest()
+                summary_id = self.store.add(
+                    NewMemory(
+                        kind="summary",
+                        source=episode[0].source,
+                        occurred_at=episode[0].occurred_at,
+                        ingested_at=now,
+                        content_hash=digest,
+                        text=summary_text,
+                        tier="hazy",
+                        importance=max(m.importance for m in episode),
+                        strength=max(m.strength for m in episode),
+                    ),
+                    summary_vector,
+                )
+                for position, memory in enumerate(episode):
+                    self.store.link(summary_id, memory.id, "summarizes", position)
+                report.summaries.append(summary_id)
+            for memory, page in zip(episode, pages, strict=True):
+                self.store.put_blob(
+                    Blob(memory.id, "page", page.media_type, page.data, page.meta())
+                )
+                self._downscale_media(memory.id)
+                self.store.move_to_tier(
+                    memory.id, "hazy", text=gist(memory.text, self.settings.gist_chars)
+                )
+                report.moves.append(
+                    Move(
+                        memory.id,
+                        "sharp",
+                        "hazy",
+                        "decay",
+                        retention(memory, now),
+                        _label(memory.text),
+                    )
+                )
+
+    def _downscale_media(self, memory_id: int) -> None:
+        """Images shrink to a small grey WebP; audio is dropped (kept only while sharp)."""
+        for blob in self.store.blobs_of(memory_id):
+            if blob.role == "page":
+                continue
+            if blob.media_type.startswith("audio/"):
+                self.store.drop_blob(memory_id, blob.role)
+            elif blob.media_type.startswith("image/"):
+                with Image.open(io.BytesIO(blob.data)) as image:
+                    small = image.convert("L")
+                    small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+                    buffer = io.BytesIO()
+                    small.save(buffer, format="WEBP", quality=50, method=6)
+                if buffer.tell() < len(blob.data):
+                    self.store.put_blob(
+                        Blob(memory_id, blob.role, "image/webp", buffer.getvalue(), blob.meta)
+                    )
+
+    def _archive(
+        self, memory: Memory, now: float, reason: str, report: ConsolidationReport
+    ) -> None:
+        with self.store.transaction():
+            for blob in self.store.blobs_of(memory.id):
+                if blob.role != "page" or self.settings.archive_page == "drop":
+                    self.store.drop_blob(memory.id, blob.role)
+            self.store.move_to_tier(
+                memory.id, "archive", text=gist(memory.text, self.settings.gist_chars)
+            )
+        report.moves.append(
+            Move(
+                memory.id,
+                memory.tier,
+                "archive",
+                reason,
+                retention(memory, now),
+                _label(memory.text),
+            )
+        )
+
+    def _forget(
+        self, doomed: Sequence[Memory], now: float, reason: str, report: ConsolidationReport
+    ) -> None:
+        if not doomed:
+            return
+        self.store.delete([m.id for m in doomed])
+        report.moves += [
+            Move(m.id, m.tier, "forgotten", reason, retention(m, now), _label(m.text))
+            for m in doomed
+        ]
+
+    # -- 4. the byte budget ------------------------------------------------------------------
+
+    def _enforce_budget(self, now: float, report: ConsolidationReport) -> None:
+        budget = int(self.settings.byte_budget_mb * 1_000_000)
+        if budget <= 0:
+            return
+        total = self.store.stats().bytes
+        if total <= budget:
+            return
+        candidates = sorted(
+            (m for tier in ("sharp", "hazy") for m in self._movable(tier)),
+            key=lambda m: (value(m, now), m.occurred_at, m.id),
+        )
+        for memory in candidates:
+            if total <= budget:
+                return
+            before = self.store.memory_bytes(memory)
+            self._archive(memory, now, "budget", report)
+            archived = self.store.get(memory.id)
+            assert archived is not None
+            total -= before - self.store.memory_bytes(archived)
+        archived_memories = sorted(
+            self._movable("archive"), key=lambda m: (value(m, now), m.occurred_at, m.id)
+        )
+        doomed = []
+        for memory in archived_memories:
+            if total <= budget:
+                break
+            total -= self.store.memory_bytes(memory)
+            doomed.append(memory)
+        self._forget(doomed, now, "budget", report)
+
+    def _drop_empty_documents(self, report: ConsolidationReport, now: float) -> None:
+        """A document row whose passages have all been forgotten goes with them."""
+        empty = [
+            m
+            for m in self.store.iter_memories()
+            if m.kind in CONTAINER_KINDS
+            and not any(link.relation == "part_of" for link in self.store.links_to(m.id))
+            and not m.pinned
+        ]
+        self._forget(empty, now, "decay", report)

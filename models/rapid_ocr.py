@@ -1,0 +1,98 @@
+"""rapidocr 3 on onnxruntime: PP-OCRv6 detection and recognition, models inside the wheel.
+
+The bundled model files are checked against pinned sha256 digests before first use, like every
+other model papertape runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import ChecksumError, MissingModelError, MissingRuntimeError
+from models.ocr import Box, OCRLine, reading_order
+
+log = logging.getLogger(__name__)
+
+RAPIDOCR_PIN = "rapidocr==3.10.0"
+# The files of rapidocr 3.10.0 that papertape uses (detection, recognition).
+MODEL_SHA256 = {
+    "PP-OCRv6_det_small.onnx": "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f",
+    "PP-OCRv6_rec_small.onnx": "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
+}
+
+
+def _runtime() -> Any:
+    try:
+        import rapidocr
+    except ImportError as exc:
+        raise MissingRuntimeError(
+            f"OCR needs rapidocr: run scripts/setup, or pip install 'papertape[ocr]' "
+            f"({RAPIDOCR_PIN})."
+        ) from exc
+    return rapidocr
+
+
+def _verify_models(package_dir: Path) -> None:
+    for name, digest in MODEL_SHA256.items():
+        path = package_dir / "models" / name
+        if not path.exists():
+            raise MissingModelError(
+                f"rapidocr's model {name} is missing: pip install --force-reinstall {RAPIDOCR_PIN}."
+            )
+        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            raise ChecksumError(
+                f"rapidocr's model {name} does not match its pinned sha256: "
+                f"pip install --force-reinstall {RAPIDOCR_PIN}."
+            )
+
+
+class RapidOCRReader:
+    name = "rapidocr"
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    @classmethod
+    def load(cls) -> RapidOCRReader:
+        rapidocr = _runtime()
+        _verify_models(Path(rapidocr.__file__).parent)
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        engine = rapidocr.RapidOCR(params={"Global.log_level": "warning"})
+        return cls(engine)
+
+    def read(self, image: np.ndarray, boxes: Sequence[Box] | None = None) -> list[OCRLine]:
+        rgb = _as_rgb(image)
+        if boxes is not None:
+            return [self._recognise(rgb, box) for box in boxes]
+        result = self._engine(rgb)
+        if result.txts is None:
+            return []
+        lines = []
+        for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+            xs = [int(p[0]) for p in points]
+            ys = [int(p[1]) for p in points]
+            lines.append(OCRLine(str(text), (min(xs), min(ys), max(xs), max(ys)), float(score)))
+        return reading_order(lines)
+
+    def _recognise(self, rgb: np.ndarray, box: Box) -> OCRLine:
+        left, top, right, bottom = box
+        crop = np.ascontiguousarray(rgb[top:bottom, left:right])
+        if crop.size == 0:
+            return OCRLine("", box, 0.0)
+        result = self._engine(crop, use_det=False, use_cls=False, use_rec=True)
+        if not result.txts:
+            return OCRLine("", box, 0.0)
+        return OCRLine(str(result.txts[0]), box, float(result.scores[0]))
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    array = np.asarray(image, dtype=np.uint8)
+    if array.ndim == 2:
+        array = np.stack([array] * 3, axis=-1)
+    return np.ascontiguousarray(array[..., :3])
