@@ -38,7 +38,7 @@ def named_things(text: str) -> int:
         word = raw.strip("\"'()[]")
         if _NUMBER.search(word):
             count += 1
-        elif word[:1].isupper() and not starts_sentence:
+        elif word[:1].isupper() and not starts_sentence and word.split("'")[0] != "I":
             count += 1
         starts_sentence = bool(_SENTENCE_END.search(raw))
     return count

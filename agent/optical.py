@@ -58,9 +58,12 @@ class Page:
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont:
     # Pillow's built-in scalable font: the same glyphs on every machine, no font file to find.
-    return ImageFont.load_default(size)
+    font = ImageFont.load_default(size)
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        raise RuntimeError("this Pillow was built without FreeType; reinstall it from its wheel.")
+    return font
 
 
 def wrap(text: str, font_px: int, width_px: int) -> tuple[list[str], list[int]]:

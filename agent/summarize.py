@@ -1,7 +1,7 @@
 """Gists and episode summaries: what stays readable once verbatim text is dropped.
 
-A gist is one line: the memory's first sentence, with glue words taken out when it is still
-too long, cut at a word. A summary covers an episode (memories of one source, close in
+A gist is one line: the memory's first sentence with its glue words taken out, cut at a
+word. A summary covers an episode (memories of one source, close in
 time). The local LLM writes it when one is loaded; otherwise, and whenever the model returns
 nothing usable, an extractive summary picks the sentences that share the most content words
 with the rest of the episode.
@@ -46,11 +46,9 @@ def _cut(text: str, max_chars: int) -> str:
 
 def gist(text: str, max_chars: int = 80) -> str:
     """One line that keeps the memory's most telling words."""
-    line = first_sentence(text)
-    if len(line) > max_chars:
-        kept = [w for w in line.split() if w.lower().strip(".,!?;:'\"") not in STOPWORDS]
-        line = " ".join(kept)
-    return _cut(line, max_chars)
+    words = first_sentence(text).split()
+    kept = [w for w in words if w.lower().strip(".,!?;:'\"") not in STOPWORDS]
+    return _cut(" ".join(kept or words), max_chars)
 
 
 class Summarizer(Protocol):

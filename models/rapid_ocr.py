@@ -70,7 +70,8 @@ class RapidOCRReader:
         rgb = _as_rgb(image)
         if boxes is not None:
             return [self._recognise(rgb, box) for box in boxes]
-        result = self._engine(rgb)
+        # Each stage named: the engine keeps the stages of its previous call otherwise.
+        result = self._engine(rgb, use_det=True, use_cls=True, use_rec=True)
         if result.txts is None:
             return []
         lines = []

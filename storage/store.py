@@ -209,7 +209,7 @@ class MemoryStore:
         if not rows:
             return None
         media_type, data, meta = rows[0]
-        return Blob(memory_id, role, str(media_type), bytes(data), str(meta))  # type: ignore[arg-type]
+        return Blob(memory_id, role, str(media_type), bytes(data), str(meta))
 
     def blobs_of(self, memory_id: int) -> list[Blob]:
         found = (self.blob(memory_id, role) for role in BLOB_ROLES)
@@ -342,7 +342,7 @@ class MemoryStore:
                 self.conn.execute(f"SELECT embedding FROM {table} WHERE rowid = ?", (memory_id,))
             )
             if rows:
-                return tier, bytes(rows[0][0])  # type: ignore[arg-type]
+                return tier, bytes(rows[0][0])
         return None
 
     def put_encoded_vector(self, memory_id: int, tier: str, blob: bytes) -> None:

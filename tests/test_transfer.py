@@ -107,3 +107,33 @@ def test_import_into_a_busy_store_keeps_links_right(app: Papertape, tmp_path: Pa
         parts = other.store.links_to(doc.id)
         assert len(parts) >= 2
         assert all(other.store.get(p.from_id).source.endswith("doc.md") for p in parts)  # type: ignore[union-attr]
+
+
+def test_round_trip_keeps_tiers_pages_and_light_vectors(tmp_path: Path) -> None:
+    settings = load_settings(
+        tmp_path / "aged", overrides={"embedder": "fake", "summarizer": "extractive"}
+    )
+    with Papertape(settings, embedder=FakeEmbedder()) as app:
+        for i in range(4):
+            app.note(f"trip day {i}: walked to the {i}th lighthouse", now=NOW + 60 * i)
+        app.consolidate(now=NOW + 12 * 86400)  # hazy, with pages and a summary
+        app.note("a note from the middle", now=NOW + 50 * 86400)
+        app.note("fresh note", now=NOW + 65 * 86400)
+        app.consolidate(now=NOW + 66 * 86400)  # old ones archived, the middle one hazy
+        exported = list(app.export())
+        assert {json.loads(line)["tier"] for line in exported} == {"sharp", "hazy", "archive"}
+        with second_home(tmp_path) as other:
+            other.import_(exported)
+            assert list(other.export()) == exported
+            for memory in app.store.iter_memories():
+                assert other.store.encoded_vector(memory.id) == app.store.encoded_vector(memory.id)
+                assert other.store.blobs_of(memory.id) == app.store.blobs_of(memory.id)
+            assert other.stats().bytes == app.stats().bytes
+
+
+def test_a_vector_in_the_wrong_encoding_is_refused(app: Papertape, tmp_path: Path) -> None:
+    app.note("a note", now=NOW)
+    record = json.loads(next(app.export()))
+    record["vector_encoding"] = "bit"
+    with second_home(tmp_path) as other, pytest.raises(UserError, match="cannot hold"):
+        other.import_([json.dumps(record)])

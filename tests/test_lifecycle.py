@@ -1,0 +1,258 @@
+"""Consolidation on a real store with an explicit clock: every tier transition."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.chat import ChatSession
+from agent.lifecycle import Consolidator
+from agent.retention import DAY
+from agent.service import Papertape
+from agent.settings import load_settings
+from agent.summarize import ExtractiveSummarizer
+from models.fake_embedder import FakeEmbedder
+from models.fake_generator import ScriptedGenerator
+from storage import Blob
+from tests.conftest import NOW
+
+
+def make_app(home: Path, **overrides: Any) -> Papertape:
+    settings = load_settings(
+        home, overrides={"embedder": "fake", "summarizer": "extractive", **overrides}
+    )
+    return Papertape(settings, embedder=FakeEmbedder())
+
+
+@pytest.fixture
+def tiers_app(home: Path) -> Iterator[Papertape]:
+    with make_app(home) as app:
+        yield app
+
+
+def episode(app: Papertape, at: float, texts: Sequence[str], source: str = "diary") -> list[int]:
+    ids = []
+    for offset, text in enumerate(texts):
+        result = app.note(text, now=at + 60 * offset, occurred_at=at + 60 * offset, source=source)
+        assert result.memory_id is not None
+        ids.append(result.memory_id)
+    return ids
+
+
+TRIP = [
+    "Flew to Lisbon with Ana on Friday; the hotel is on Rua Augusta.",
+    "Dinner at a tiny fado bar in Alfama, grilled sardines and green wine.",
+    "Took tram 28 up to the castle; the view over the river was stunning.",
+]
+
+
+def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
+    tiers_app: Papertape,
+) -> None:
+    ids = episode(tiers_app, NOW, TRIP)
+    report = tiers_app.consolidate(now=NOW + 12 * DAY)  # R = exp(-12/S) < 0.5 for S ~ 14
+    assert {(m.memory_id, m.before, m.after) for m in report.moves} == {
+        (i, "sharp", "hazy") for i in ids
+    }
+    assert len(report.summaries) == 1
+    summary = tiers_app.store.get(report.summaries[0])
+    assert summary is not None and summary.kind == "summary" and summary.tier == "hazy"
+    assert [link.to_id for link in tiers_app.store.links_from(summary.id)] == ids
+    for mid, text in zip(ids, TRIP, strict=True):
+        memory = tiers_app.store.get(mid)
+        assert memory is not None and memory.tier == "hazy"
+        assert len(memory.text) <= 80 and memory.text != text  # a gist, not the verbatim text
+        assert memory.vector_bytes == 384
+        page = tiers_app.store.blob(mid, "page")
+        assert page is not None and page.media_type == "image/png"
+    # Recall still finds a hazy memory and says its tier.
+    hits = tiers_app.recall("tram castle view", now=NOW + 12 * DAY, strengthen=False)
+    assert any(h.memory.id == ids[2] and h.memory.tier == "hazy" for h in hits)
+
+
+def test_hazy_goes_to_archive_then_forgotten(tiers_app: Papertape) -> None:
+    ids = episode(tiers_app, NOW, TRIP)
+    tiers_app.consolidate(now=NOW + 12 * DAY)
+    report = tiers_app.consolidate(now=NOW + 60 * DAY)  # R < 0.05
+    archived = {m.memory_id for m in report.moves if m.after == "archive"}
+    assert set(ids) <= archived
+    for mid in ids:
+        memory = tiers_app.store.get(mid)
+        assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 48
+        assert tiers_app.store.blob(mid, "page") is None  # archive_page = "drop"
+    report = tiers_app.consolidate(now=NOW + 3 * 365 * DAY)  # R < 1e-12
+    gone = {m.memory_id for m in report.moves if m.after == "forgotten"}
+    assert set(ids) <= gone
+    assert tiers_app.store.get_many(ids) == {}
+
+
+def test_archive_can_keep_the_page(home: Path) -> None:
+    with make_app(home, archive_page="keep") as app:
+        ids = episode(app, NOW, TRIP)
+        app.consolidate(now=NOW + 60 * DAY)  # sharp -> hazy -> archive in one run
+        assert app.store.get(ids[0]).tier == "archive"  # type: ignore[union-attr]
+        assert app.store.blob(ids[0], "page") is not None
+
+
+def test_pinned_memories_never_move(tiers_app: Papertape) -> None:
+    ids = episode(tiers_app, NOW, TRIP)
+    tiers_app.set_pinned([ids[1]], True)
+    report = tiers_app.consolidate(now=NOW + 400 * DAY)
+    assert ids[1] not in {m.memory_id for m in report.moves}
+    pinned = tiers_app.store.get(ids[1])
+    assert pinned is not None and pinned.tier == "sharp" and pinned.text == TRIP[1]
+
+
+def test_recall_keeps_a_memory_sharp(tiers_app: Papertape) -> None:
+    ids = episode(tiers_app, NOW, TRIP)
+    tiers_app.recall("fado bar sardines", now=NOW + 10 * DAY, k=1)
+    report = tiers_app.consolidate(now=NOW + 12 * DAY)
+    moved = {m.memory_id for m in report.moves}
+    assert ids[1] not in moved and {ids[0], ids[2]} <= moved
+
+
+def test_byte_budget_archives_then_forgets_the_least_valuable(home: Path) -> None:
+    with make_app(home, byte_budget_mb=0.004) as app:  # 4 KB: room for two sharp memories
+        old = episode(app, NOW, TRIP[:2], source="a")
+        new = episode(app, NOW + 5 * DAY, TRIP[2:], source="b")
+        report = app.consolidate(now=NOW + 5 * DAY + 3600)
+        assert app.stats().bytes <= 4000
+        budget_moves = [m for m in report.moves if m.reason == "budget"]
+        assert budget_moves and budget_moves[0].memory_id in old  # the older, weaker first
+        assert app.store.get(new[0]).tier == "sharp"  # type: ignore[union-attr]
+    with make_app(home, byte_budget_mb=0.0001) as app:  # 100 B: even the archive must go
+        report = app.consolidate(now=NOW + 5 * DAY + 7200)
+        assert any(m.after == "forgotten" and m.reason == "budget" for m in report.moves)
+        assert app.stats().bytes <= 100
+
+
+def test_near_duplicates_merge_and_strengths_add(tiers_app: Papertape) -> None:
+    first = tiers_app.note("Parked the car on level 3, spot B12.", now=NOW).memory_id
+    second = tiers_app.note("Parked the car on level 3 spot B12", now=NOW + 60).memory_id
+    other = tiers_app.note("Parked the car on level 4, spot C7.", now=NOW + 120).memory_id
+    before = tiers_app.store.get_many([first, second])  # type: ignore[list-item]
+    report = tiers_app.consolidate(now=NOW + 3600)
+    assert report.merged == [(first, second)]
+    kept = tiers_app.store.get(first)  # type: ignore[arg-type]
+    assert kept is not None
+    assert kept.strength == pytest.approx(before[first].strength + before[second].strength)  # type: ignore[index]
+    assert tiers_app.store.get(second) is None  # type: ignore[arg-type]
+    assert tiers_app.store.get(other) is not None  # type: ignore[arg-type]  # other values
+
+
+def test_a_newer_fact_supersedes_and_ask_prefers_it(home: Path, minilm: Any) -> None:
+    # Meaning decides which pairs are compared at all, so this runs on the real embedder.
+    settings = load_settings(home, overrides={"summarizer": "extractive"})
+    with Papertape(settings, embedder=minilm) as tiers_app:
+        _supersede_and_ask(tiers_app)
+
+
+def _supersede_and_ask(tiers_app: Papertape) -> None:
+    old = tiers_app.note(
+        "Dentist appointment on March 3 at 10am.", now=NOW, occurred_at=NOW
+    ).memory_id
+    new = tiers_app.note(
+        "The dentist appointment moved to March 5 at 2pm.", now=NOW + DAY, occurred_at=NOW + DAY
+    ).memory_id
+    weekly = tiers_app.note(
+        "Dentist appointment on April 7 at 10am.", now=NOW + 2 * DAY, occurred_at=NOW + 2 * DAY
+    ).memory_id
+    report = tiers_app.consolidate(now=NOW + 2 * DAY + 60)
+    assert (new, old) in report.superseded
+    assert all(older != weekly and newer != weekly for newer, older in report.superseded)
+    assert [(link.to_id, link.relation) for link in tiers_app.store.links_from(new)] == [
+        (old, "supersedes")
+    ]
+    # The scripted model quotes the first memory it is shown: it must be the newer fact.
+    generator = ScriptedGenerator()
+    chat = ChatSession(tiers_app.store, tiers_app.embedder, generator, tiers_app.settings)
+    answer = chat.ask("When is the dentist appointment on March?", now=NOW + 3 * DAY)
+    assert old not in {m.id for m in answer.memories}
+    assert new in {m.id for m in answer.memories}
+
+
+class FailingSummarizer(ExtractiveSummarizer):
+    """Summarises one episode, then fails as a killed process would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def summarize(self, texts: Sequence[str]) -> str:
+        self.calls += 1
+        if self.calls > 1:
+            raise KeyboardInterrupt
+        return super().summarize(texts)
+
+
+def test_a_run_stopped_midway_leaves_each_memory_whole(tiers_app: Papertape) -> None:
+    first = episode(tiers_app, NOW, TRIP, source="a")
+    other_trip = [text.replace("Lisbon", "Porto").replace("Alfama", "Ribeira") for text in TRIP]
+    other_trip[2] = "Walked across the Dom Luis bridge at sunset with port wine."
+    second = episode(tiers_app, NOW, other_trip, source="b")
+    consolidator = Consolidator(
+        tiers_app.store, tiers_app.embedder, tiers_app.settings, FailingSummarizer()
+    )
+    with pytest.raises(KeyboardInterrupt):
+        consolidator.run(NOW + 12 * DAY)
+    for mid in first:
+        memory = tiers_app.store.get(mid)
+        assert memory is not None and memory.tier == "hazy"
+        assert tiers_app.store.blob(mid, "page") is not None
+    for mid, text in zip(second, other_trip, strict=True):
+        memory = tiers_app.store.get(mid)
+        assert memory is not None and memory.tier == "sharp" and memory.text == text
+        assert tiers_app.store.blob(mid, "page") is None
+    # The next run finishes the job.
+    tiers_app.consolidate(now=NOW + 12 * DAY)
+    assert {tiers_app.store.get(mid).tier for mid in second} == {"hazy"}  # type: ignore[union-attr]
+
+
+def test_hazy_media_is_downscaled_and_audio_dropped(tiers_app: Papertape) -> None:
+    import io
+
+    from PIL import Image
+
+    ids = episode(tiers_app, NOW, TRIP)
+    big = io.BytesIO()
+    Image.effect_noise((1280, 720), 40).convert("RGB").save(big, format="PNG")
+    with tiers_app.store.transaction():
+        tiers_app.store.put_blob(Blob(ids[0], "thumbnail", "image/png", big.getvalue()))
+        tiers_app.store.put_blob(Blob(ids[1], "media", "audio/wav", b"RIFF" + bytes(4000)))
+    tiers_app.consolidate(now=NOW + 12 * DAY)
+    thumb = tiers_app.store.blob(ids[0], "thumbnail")
+    assert thumb is not None and thumb.media_type == "image/webp"
+    assert len(thumb.data) < len(big.getvalue())
+    with Image.open(io.BytesIO(thumb.data)) as small:
+        assert max(small.size) <= 256
+        red, green, blue = small.convert("RGB").split()  # WebP decodes grey as RGB
+        assert red.tobytes() == green.tobytes() == blue.tobytes()
+    assert tiers_app.store.blob(ids[1], "media") is None
+
+
+def test_hazy_text_leaves_the_database_files(tiers_app: Papertape) -> None:
+    ids = episode(tiers_app, NOW, ["My locker code is zanzibarquokka and nobody else knows it."])
+    tiers_app.store.checkpoint()
+    path = tiers_app.settings.store_path
+    assert b"zanzibarquokka" in path.read_bytes()
+    tiers_app.consolidate(now=NOW + 3 * 365 * DAY)  # sharp -> hazy -> archive -> forgotten
+    assert tiers_app.store.get(ids[0]) is None
+    tiers_app.store.checkpoint()
+    wal = Path(str(path) + "-wal")
+    assert b"zanzibarquokka" not in path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+@pytest.mark.integration
+def test_the_real_model_writes_the_summary_and_rates_importance(home: Path) -> None:
+    with make_app(home, summarizer="model", model="smollm2-135m") as app:
+        ids = episode(app, NOW, TRIP)
+        report = app.consolidate(now=NOW + 12 * DAY)
+        assert report.summarizer == "model:smollm2-135m"
+        assert report.rated == len(ids)
+        if report.summaries:  # a rating may have kept a memory sharp
+            summary = app.store.get(report.summaries[0])
+            assert summary is not None and len(summary.text) >= 20
+            assert summary.text not in TRIP

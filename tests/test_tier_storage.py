@@ -1,0 +1,98 @@
+"""Tier encodings and blobs in real SQLite with sqlite-vec."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from storage import Blob, MemoryStore, NewMemory
+from storage.vectors import decode, encode, similarity
+
+
+def new(text: str, tier: str = "sharp") -> NewMemory:
+    return NewMemory(
+        kind="text",
+        source="t",
+        occurred_at=1.0,
+        ingested_at=1.0,
+        content_hash=f"h:{text}",
+        text=text,
+        strength=7.0,
+        tier=tier,
+    )
+
+
+def random_unit(seed: int) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_encodings_shrink_and_keep_cosine_roughly() -> None:
+    a, b = random_unit(1), random_unit(2)
+    b = (a + 0.8 * b) / np.linalg.norm(a + 0.8 * b)
+    exact = float(a @ b)
+    assert len(encode(a, "sharp", 384)) == 1536
+    assert len(encode(a, "hazy", 384)) == 384
+    assert len(encode(a, "archive", 384)) == 48
+    int8 = float(
+        decode(encode(a, "hazy", 384), "hazy", 384) @ decode(encode(b, "hazy", 384), "hazy", 384)
+    )
+    assert int8 == pytest.approx(exact, abs=0.01)
+    bits_a = np.unpackbits(np.frombuffer(encode(a, "archive", 384), np.uint8))
+    bits_b = np.unpackbits(np.frombuffer(encode(b, "archive", 384), np.uint8))
+    estimate = similarity(float((bits_a != bits_b).sum()), "archive", 384)
+    assert estimate == pytest.approx(exact, abs=0.15)
+    assert similarity(0.0, "archive", 384) == 1.0
+    assert similarity(384.0, "archive", 384) == pytest.approx(-1.0)
+    assert math.isclose(similarity(0.25, "hazy", 384), 0.75)
+
+
+def test_move_to_tier_reencodes_the_vector_and_replaces_the_text(store: MemoryStore) -> None:
+    vector = random_unit(3)
+    with store.transaction():
+        mid = store.add(new("the verbatim walrus text"), vector)
+    assert store.encoded_vector(mid)[0] == "sharp"  # type: ignore[index]
+    with store.transaction():
+        store.move_to_tier(mid, "hazy", text="walrus gist")
+    memory = store.get(mid)
+    assert memory is not None and memory.tier == "hazy" and memory.vector_bytes == 384
+    assert memory.text == "walrus gist"
+    assert store.keyword_search(["verbatim"], 5) == []  # the dropped text left the index
+    assert store.keyword_search(["gist"], 5)[0][0] == mid
+    assert float(store.vector(mid) @ vector) > 0.99  # type: ignore[operator]
+    with store.transaction():
+        store.move_to_tier(mid, "archive")
+    memory = store.get(mid)
+    assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 48
+    assert float(store.vector(mid) @ vector) > 0.7  # type: ignore[operator]
+
+
+def test_vector_search_covers_every_tier(store: MemoryStore) -> None:
+    query = random_unit(10)
+    near = (query + 0.3 * random_unit(11)) / np.linalg.norm(query + 0.3 * random_unit(11))
+    with store.transaction():
+        ids = {
+            tier: store.add(new(f"m {tier}", tier), near) for tier in ("sharp", "hazy", "archive")
+        }
+        far = store.add(new("far"), random_unit(12))
+    hits = dict(store.vector_search(query, 10))
+    assert set(ids.values()) | {far} == set(hits)
+    assert all(hits[i] > hits[far] for i in ids.values())
+    only_sharp = store.vector_search(query, 10, tiers=("sharp",))
+    assert {mid for mid, _ in only_sharp} == {ids["sharp"], far}
+
+
+def test_blobs_count_in_stats_and_go_with_their_memory(store: MemoryStore) -> None:
+    with store.transaction():
+        mid = store.add(new("paged"), random_unit(4))
+        store.put_blob(Blob(mid, "page", "image/png", b"\x89PNG" + b"x" * 996, '{"boxes": []}'))
+    assert store.blob(mid, "page").data.startswith(b"\x89PNG")  # type: ignore[union-attr]
+    assert store.stats().bytes == len("paged") + 1536 + 1000
+    with pytest.raises(ValueError, match="valid"):
+        store.put_blob(Blob(mid, "poster", "image/png", b""))
+    store.delete([mid])
+    assert store.blob(mid, "page") is None
+    assert list(store.conn.execute("SELECT count(*) FROM memory_blobs")) == [(0,)]
+    assert list(store.conn.execute("SELECT count(*) FROM memory_vectors_int8")) == [(0,)]
