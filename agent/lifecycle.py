@@ -13,7 +13,8 @@ Each run, with an explicit clock:
    Pinned memories never move. Hazy memories are written an episode at a time: one summary
    memory for the episode (linked to each member), each member's text rendered into a page
    (agent/optical.py) and replaced by a one-line gist, its vector cut to int8, its images
-   downscaled. Archived memories keep the gist and a one-bit vector;
+   downscaled. The summary's strength is the sum of its members', so it fades far slower.
+   Archived memories keep the gist and a one-bit vector;
 4. byte budget: while the store is over byte_budget_mb, the memory of least value
    (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
    archived memory of least value is forgotten.
@@ -313,7 +314,9 @@ class Consolidator:
                         text=summary_text,
                         tier="hazy",
                         importance=max(m.importance for m in episode),
-                        strength=max(m.strength for m in episode),
+                        # It stands for the whole episode, so it holds their strength together,
+                        # as merged duplicates do: the gist of an episode outlives its details.
+                        strength=sum(m.strength for m in episode),
                     ),
                     summary_vector,
                 )

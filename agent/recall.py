@@ -17,13 +17,18 @@ say as a good keyword ranking. Rescaled scores keep BM25's confidence: one rare 
 matches strongly still counts. The method and its weights were chosen on one conversation
 (conv-26) and then measured on the six others; docs/BENCHMARKS.md has both.
 
+Faded memories answer through their episode: a hazy or archived hit lifts the summary that
+covers it to at least its own score, and once that summary is in the list, the faded
+members below it are left out (the summary stands for them; `recall --deep` reads a
+member's page). So a month-old conversation comes back as its summary, not as ten gists.
+
 Recall then strengthens what it returns (see agent/retention.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from agent.retention import retention, strengthened
@@ -59,6 +64,39 @@ class RecallHit:
 def query_terms(query: str) -> list[str]:
     words = [w for w in _WORD.findall(query.lower()) if w not in STOPWORDS]
     return list(dict.fromkeys(words))  # unique, in order
+
+
+def _with_episode_summaries(
+    store: MemoryStore, hits: list[RecallHit], now: float
+) -> list[RecallHit]:
+    faded = [h.memory.id for h in hits if h.memory.tier != "sharp"]
+    summary_of = store.summaries_of(faded)
+    if not summary_of:
+        return hits
+    by_id = {h.memory.id: h for h in hits}
+    lifted: dict[int, float] = {}
+    for hit in hits:
+        summary = summary_of.get(hit.memory.id)
+        if summary is not None:
+            lifted[summary] = max(lifted.get(summary, hit.score), hit.score)
+    missing = store.get_many([sid for sid in lifted if sid not in by_id])
+    for sid, score in lifted.items():
+        if sid in by_id:
+            if score > by_id[sid].score:
+                by_id[sid] = replace(by_id[sid], score=score)
+        elif sid in missing:
+            memory = missing[sid]
+            by_id[sid] = RecallHit(memory, score, None, None, None, retention(memory, now))
+    ranked = sorted(by_id.values(), key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
+    shown: set[int] = set()
+    kept = []
+    for hit in ranked:
+        summary = summary_of.get(hit.memory.id)
+        if summary is not None and summary in shown:
+            continue  # its summary, above it, stands for it
+        shown.add(hit.memory.id)
+        kept.append(hit)
+    return kept
 
 
 def recall(
@@ -102,7 +140,7 @@ def recall(
             )
         )
     hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
-    top = hits[:limit]
+    top = _with_episode_summaries(store, hits, now)[:limit]
     if strengthen and top:
         store.record_recalls(
             (h.memory.id, strengthened(h.memory, now, settings.recall_growth), now) for h in top

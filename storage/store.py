@@ -330,6 +330,18 @@ class MemoryStore:
         )
         return [Link(int(f), int(t), str(r), None if p is None else int(p)) for f, t, r, p in rows]
 
+    def summaries_of(self, ids: Sequence[int]) -> dict[int, int]:
+        """For each of `ids` that a summary covers, the id of that summary."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT to_id, from_id FROM memory_links WHERE relation = 'summarizes' "
+            f"AND to_id IN ({marks})",
+            list(ids),
+        )
+        return {int(member): int(summary) for member, summary in rows}
+
     def vector(self, memory_id: int) -> np.ndarray | None:
         """The memory's vector as float32, decoded from whichever tier holds it."""
         encoded = self.encoded_vector(memory_id)
