@@ -343,12 +343,13 @@ class Consolidator:
                 )
 
     def _downscale_media(self, memory_id: int) -> None:
-        """Images shrink to a small grey WebP; audio is dropped (kept only while sharp)."""
+        """Images shrink to a small grey WebP; audio is dropped unless hazy_audio keeps it."""
         for blob in self.store.blobs_of(memory_id):
             if blob.role == "page":
                 continue
             if blob.media_type.startswith("audio/"):
-                self.store.drop_blob(memory_id, blob.role)
+                if self.settings.hazy_audio == "drop":
+                    self.store.drop_blob(memory_id, blob.role)
             elif blob.media_type.startswith("image/"):
                 with Image.open(io.BytesIO(blob.data)) as image:
                     small = image.convert("L")

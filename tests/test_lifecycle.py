@@ -233,16 +233,38 @@ def test_hazy_media_is_downscaled_and_audio_dropped(tiers_app: Papertape) -> Non
     assert tiers_app.store.blob(ids[1], "media") is None
 
 
+def test_hazy_audio_can_be_kept(home: Path) -> None:
+    with make_app(home, hazy_audio="keep") as app:
+        ids = episode(app, NOW, TRIP)
+        with app.store.transaction():
+            app.store.put_blob(Blob(ids[1], "media", "audio/wav", b"RIFF" + bytes(400)))
+        app.consolidate(now=NOW + 12 * DAY)
+        assert app.store.blob(ids[1], "media") is not None
+        app.consolidate(now=NOW + 60 * DAY)  # the archive keeps no media
+        assert app.store.blob(ids[1], "media") is None
+
+
 def test_hazy_text_leaves_the_database_files(tiers_app: Papertape) -> None:
-    ids = episode(tiers_app, NOW, ["My locker code is zanzibarquokka and nobody else knows it."])
+    ids = episode(
+        tiers_app,
+        NOW,
+        ["My locker code is zanzibarquokka. The spare key is taped under the desk drawer."],
+    )
     tiers_app.store.checkpoint()
     path = tiers_app.settings.store_path
     assert b"zanzibarquokka" in path.read_bytes()
-    tiers_app.consolidate(now=NOW + 3 * 365 * DAY)  # sharp -> hazy -> archive -> forgotten
+
+    def on_disk() -> bytes:
+        tiers_app.store.checkpoint()
+        wal = Path(str(path) + "-wal")
+        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+    tiers_app.consolidate(now=NOW + 12 * DAY)  # hazy: the verbatim text lives only in the page
+    assert tiers_app.store.get(ids[0]).tier == "hazy"  # type: ignore[union-attr]
+    assert b"taped under the desk drawer" not in on_disk()  # the gist keeps sentence one
+    tiers_app.consolidate(now=NOW + 3 * 365 * DAY)  # -> archive -> forgotten
     assert tiers_app.store.get(ids[0]) is None
-    tiers_app.store.checkpoint()
-    wal = Path(str(path) + "-wal")
-    assert b"zanzibarquokka" not in path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert b"zanzibarquokka" not in on_disk()
 
 
 @pytest.mark.integration
@@ -256,3 +278,15 @@ def test_the_real_model_writes_the_summary_and_rates_importance(home: Path) -> N
             summary = app.store.get(report.summaries[0])
             assert summary is not None and len(summary.text) >= 20
             assert summary.text not in TRIP
+
+
+def test_recall_answers_faded_memories_through_their_summary(tiers_app: Papertape) -> None:
+    ids = episode(tiers_app, NOW, TRIP)
+    report = tiers_app.consolidate(now=NOW + 60 * DAY)  # members archived; the summary hazy
+    (summary_id,) = report.summaries
+    assert tiers_app.store.get(summary_id).tier == "hazy"  # type: ignore[union-attr]
+    hits = tiers_app.recall("tram castle river view", now=NOW + 60 * DAY, strengthen=False)
+    ranked = [h.memory.id for h in hits]
+    assert summary_id in ranked  # lifted by its member, whatever its own words
+    below = ranked[ranked.index(summary_id) + 1 :]
+    assert not set(below) & set(ids)  # members under their summary are left out
