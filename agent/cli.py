@@ -45,12 +45,17 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if ctx.invoked_subcommand is None:
-        app = open_app(ctx, home)
-        click.echo(f"papertape home: {app.settings.home}")
-        click.echo(output.stats_text(app.stats()))
-        click.echo("\nThe terminal UI is not built yet; until it is, use the commands below.\n")
-        click.echo(ctx.get_help())
+    if ctx.invoked_subcommand is not None:
+        return
+    app = open_app(ctx, home)
+    launcher = (ctx.obj or {}).get("open_ui")
+    if launcher is not None and sys.stdin.isatty() and sys.stdout.isatty():
+        launcher(app)  # the terminal UI (tui/), given by the entry point
+        return
+    click.echo(f"papertape home: {app.settings.home}")
+    click.echo(output.stats_text(app.stats()))
+    click.echo("\nRun papertape in a terminal for the chat UI, or use the commands below.\n")
+    click.echo(ctx.get_help())
 
 
 @cli.command()
@@ -298,10 +303,13 @@ for command in (ask, consolidate, models, doctor):
     cli.add_command(command)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: every failure becomes one sentence on stderr and an exit code."""
+def main(argv: list[str] | None = None, open_ui: Callable[..., None] | None = None) -> None:
+    """Entry point: every failure becomes one sentence on stderr and an exit code.
+    `open_ui`, given by tui/main.py, opens the terminal UI when no command is named."""
     try:
-        code = cli.main(args=argv, prog_name="papertape", standalone_mode=False)
+        code = cli.main(
+            args=argv, prog_name="papertape", standalone_mode=False, obj={"open_ui": open_ui}
+        )
     except click.exceptions.Abort:
         click.echo("papertape: stopped.", err=True)
         code = 130

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 from agent import recall as recall_module
 from agent.chat import ChatSession
 from agent.errors import Failure, UserError
-from agent.ingest import Ingestor, IngestResult, NoteInput, Progress
+from agent.ingest import Ingestor, IngestResult, NoteInput, Progress, content_hash, normalise
 from agent.lifecycle import ConsolidationReport, Consolidator
 from agent.lifecycle import Progress as ConsolidationProgress
-from agent.llm import LoadedModel, given_model, open_model
+from agent.llm import LoadedModel, given_model, open_model, plan_model
 from agent.optical import read_page
 from agent.recall import Mode, RecallHit
 from agent.settings import Settings
@@ -22,12 +22,23 @@ from agent.summarize import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.transfer import ImportReport, export_lines, import_lines
 from device import DeviceInfo, probe
 from models import Embedder, ModelError, embedder_dim, load_embedder
+from models.embedder import embed_one
 from models.errors import UnknownModelError
 from models.generator import Generator
 from models.ocr import OCRReader, load_reader
-from storage import Memory, MemoryStore, StorageError, StoreStats
+from storage import Blob, Link, Memory, MemoryStore, StorageError, StoreStats
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AppStatus:
+    home: str
+    daemon: str
+    embedder: str
+    loaded_models: tuple[str, ...]
+    planned_model: str
+    stats: StoreStats
 
 
 class Papertape:
@@ -250,6 +261,68 @@ class Papertape:
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+    def status(self) -> AppStatus:
+        """What the status screen shows: daemon, models, and the store per tier."""
+        loaded = tuple(f"{m.source.name} on {m.plan.backend}" for m in self._models.values())
+        try:
+            source, plan = plan_model(self.settings, self.device())
+            planned = (
+                f"{plan.model} on {plan.backend}, {plan.threads} threads, "
+                f"{plan.context_tokens}-token context"
+                if source is not None and plan.model
+                else "none installed (scripts/setup installs SmolLM2)"
+            )
+        except UserError as exc:
+            planned = f"not usable: {exc}"
+        return AppStatus(
+            home=str(self.settings.home),
+            # The daemon arrives with its own issue; until then everything runs in-process.
+            daemon="not running: papertape works in-process",
+            embedder=self.embedder_name,
+            loaded_models=loaded,
+            planned_model=planned,
+            stats=self.stats(),
+        )
+
+    def is_empty(self) -> bool:
+        return self.store.count() == 0
+
+    def memory(self, memory_id: int) -> Memory:
+        found = self.store.get(memory_id)
+        if found is None:
+            raise UserError(f"no memory with id {memory_id}.")
+        return found
+
+    def links(self, memory_id: int) -> list[Link]:
+        """Every link from or to the memory."""
+        return self.store.links_from(memory_id) + self.store.links_to(memory_id)
+
+    def page(self, memory_id: int) -> Blob | None:
+        return self.store.blob(memory_id, "page") or self.store.blob(memory_id, "thumbnail")
+
+    def timeline(
+        self, *, before: tuple[float, int] | None = None, limit: int = 100
+    ) -> list[Memory]:
+        """Memories newest first, a page at a time (pass the last one's (occurred_at, id))."""
+        return self.store.newest(before, limit)
+
+    def edit(self, memory_id: int, text: str) -> Memory:
+        """Replace a sharp memory's text: re-embedded, re-indexed, same id and times."""
+        memory = self.memory(memory_id)
+        clean = normalise(text)
+        if not clean:
+            raise UserError("the new text is empty: forget the memory instead.")
+        if memory.tier != "sharp" or memory.kind == "document":
+            raise UserError(f"memory {memory_id} is {memory.tier}; only sharp text can be edited.")
+        digest = content_hash(clean)
+        other = self.store.find_by_hash(digest)
+        if other is not None and other != memory_id:
+            raise UserError(f"memory {other} already holds that text; nothing was changed.")
+        vector = embed_one(self.embedder, clean)
+        with self.store.transaction():
+            self.store.replace_text(memory_id, clean, digest, vector)
+        return self.memory(memory_id)
 
     def export(self) -> Iterator[str]:
         return export_lines(self.store, self.embedder_name)

@@ -13,6 +13,7 @@ import numpy as np
 
 from storage import search, vectors
 from storage.connection import DEFAULT_CACHE_KIB, open_connection
+from storage.errors import StorageError
 from storage.migrations import SchemaContext, migrate
 from storage.records import (
     BLOB_ROLES,
@@ -302,6 +303,33 @@ class MemoryStore:
             self.conn.execute("SELECT id FROM memories WHERE content_hash = ?", (content_hash,))
         )
         return int(rows[0][0]) if rows else None
+
+    def newest(self, before: tuple[float, int] | None, limit: int) -> list[Memory]:
+        """Up to `limit` memories older than `before` (occurred_at, id), newest first; page on
+        by passing the last one's (occurred_at, id)."""
+        when, last_id = before if before is not None else (float("inf"), 0)
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE occurred_at < ? "
+            "OR (occurred_at = ? AND id < ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
+            (when, when, last_id, limit),
+        )
+        return [_memory(row) for row in rows]
+
+    def replace_text(
+        self, memory_id: int, text: str, content_hash: str, vector: np.ndarray | None
+    ) -> None:
+        """New text (and its vector, in the memory's tier) for one memory."""
+        memory = self.get(memory_id)
+        if memory is None:
+            raise StorageError(f"no memory with id {memory_id}.")
+        self.conn.execute(
+            "UPDATE memories SET text = ?, content_hash = ? WHERE id = ?",
+            (text, content_hash, memory_id),
+        )
+        if vector is not None:
+            self.put_encoded_vector(
+                memory_id, memory.tier, vectors.encode(vector, memory.tier, self.vector_dim)
+            )
 
     def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
         """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""

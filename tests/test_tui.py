@@ -1,0 +1,197 @@
+"""The terminal UI, driven by Textual's Pilot against a real store in a temporary home.
+
+The language model is the scripted fake (it quotes the first memory it is shown); storage,
+recall, consolidation and OCR are real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, ListView, Select, Static
+
+from agent.ingest import NoteInput
+from agent.retention import DAY
+from agent.service import Papertape
+from agent.settings import load_settings
+from models.fake_embedder import FakeEmbedder
+from models.fake_generator import ScriptedGenerator
+from tests.conftest import NOW
+from tui.app import PapertapeApp
+from tui.inspector import Confirm, EditText, Inspector
+from tui.screens import HelpScreen, WelcomeScreen
+from tui.timeline import PAGE, TimelinePane
+
+NOTES = [
+    "The spare key is under the blue flowerpot by the shed.",
+    "Maria's birthday is on 12 June; she likes orchids.",
+    "Booked the ferry to Skye for the 3rd of August.",
+]
+
+
+def make_service(home: Path) -> Papertape:
+    settings = load_settings(home, overrides={"embedder": "fake", "summarizer": "extractive"})
+    return Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator())
+
+
+@pytest.fixture
+def service(home: Path) -> Iterator[Papertape]:
+    with make_service(home) as papertape:
+        for offset, text in enumerate(NOTES):
+            papertape.note(text, now=NOW + offset * 3600, occurred_at=NOW + offset * 3600)
+        yield papertape
+
+
+def ui(service: Papertape, now: float = NOW + DAY) -> PapertapeApp:
+    return PapertapeApp(service, clock=lambda: now)
+
+
+async def settle(app: PapertapeApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text_of(app: PapertapeApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def test_first_run_shows_the_welcome_screen(home: Path) -> None:
+    with make_service(home) as empty:
+        app = ui(empty)
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert isinstance(app.screen, WelcomeScreen)
+            await pilot.press("enter")
+            assert not isinstance(app.screen, WelcomeScreen)
+            assert isinstance(app.focused, Input) and app.focused.id == "question"
+
+
+async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not isinstance(app.screen, WelcomeScreen)
+        await pilot.press(*"where is the spare key?", "enter")
+        await settle(app, pilot)
+        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        assert "You: where is the spare key?" in log
+        assert "flowerpot" in log and "cites [1]" in log
+        sources = app.query_one("#sources", ListView)
+        assert len(sources) >= 1
+        sources.focus()
+        sources.index = 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, Inspector) and app.screen.memory_id == 1
+        assert "flowerpot" in text_of(app, "#text")
+        await pilot.press("escape")
+        # The exchange was stored as a chat memory linked to what it cited.
+        chats = [m for m in service.store.iter_memories() if m.kind == "chat"]
+        assert len(chats) == 1
+
+
+async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"/note the gate code is 4411", "enter")
+        await settle(app, pilot)
+        assert any("4411" in m.text for m in service.store.iter_memories())
+        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        assert "Stored as memory 4" in log
+
+
+async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> None:
+    service.consolidate(now=NOW + 12 * DAY)  # all three go hazy, with a summary
+    app = ui(service, now=NOW + 12 * DAY)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        assert app.focused is not None and app.focused.id == "query"
+        await pilot.press(*"birthday orchids")
+        await settle(app, pilot)
+        table = app.query_one("#hits", DataTable)
+        ids = [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
+        assert ids and ids[0] in (2, 4)  # the memory, or the summary lifted by it
+        app.query_one("#kind", Select).value = "summary"
+        await settle(app, pilot)
+        kinds = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        assert kinds == {"summary"}
+        app.query_one("#kind", Select).value = Select.NULL
+        app.query_one("#since", Input).value = "2030-01-01"
+        await settle(app, pilot)
+        assert table.row_count == 0
+
+
+async def test_timeline_pages_back_as_you_scroll(home: Path) -> None:
+    with make_service(home) as papertape:
+        papertape.note_many(
+            [NoteInput(f"note number {i}", NOW + i * 3600) for i in range(PAGE + 30)], now=NOW
+        )
+        app = ui(papertape)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("escape")
+            await pilot.press("f4")
+            await settle(app, pilot)
+            pane = app.query_one(TimelinePane)
+            assert pane.loaded == PAGE
+            table = app.query_one("#days", DataTable)
+            assert "──" in str(table.get_row_at(0)[0])  # a day header first
+            assert str(table.get_row_at(1)[3]) == str(PAGE + 30)  # the newest memory
+            table.move_cursor(row=table.row_count - 1)
+            await settle(app, pilot)
+            assert pane.loaded == PAGE + 30
+
+
+async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(Inspector(3))
+        await settle(app, pilot)
+        assert "retention now" in text_of(app, "#head")
+        await pilot.press("p")
+        assert service.memory(3).pinned
+        assert "pinned" in text_of(app, "#head")
+        await pilot.press("e")
+        assert isinstance(app.screen, EditText)
+        editor = app.screen.query_one("#editor")
+        editor.text = "Booked the ferry to Skye for the 4th of August."  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert service.memory(3).text.endswith("4th of August.")
+        await pilot.press("f")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        assert service.store.get(3) is not None
+        await pilot.press("f", "y")
+        await settle(app, pilot)
+        assert service.store.get(3) is None
+        assert not isinstance(app.screen, Inspector)
+
+
+async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape) -> None:
+    service.consolidate(now=NOW + 12 * DAY)
+    app = ui(service, now=NOW + 12 * DAY)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.push_screen(Inspector(1))
+        await settle(app, pilot)
+        assert "hazy" in text_of(app, "#head")
+        assert "image/png" in text_of(app, "#page-caption")
+        assert "▀" in text_of(app, "#page")
+        assert "Links" in text_of(app, "#links") and "summarizes" in text_of(app, "#links")
+        await pilot.press("o")
+        await settle(app, pilot)
+        back = text_of(app, "#text")
+        assert "Read back" in back and "flowerpot" in back.replace("ftower", "flower")
+
+
+async def test_status_shows_tiers_and_help_lists_keys(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(app, pilot)
+        status = text_of(app, "#status-text")
+        assert "3 memories" in status and "sharp" in status and "daemon" in status
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)

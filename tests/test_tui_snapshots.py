@@ -1,0 +1,92 @@
+"""SVG snapshots of each screen at 80x24 on a fixed clock and store (pytest-textual-snapshot).
+
+After a deliberate change to the UI: pytest tests/test_tui_snapshots.py --snapshot-update,
+then look at the SVGs in the report before committing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.retention import DAY
+from agent.service import Papertape
+from tests.conftest import NOW
+from tests.test_tui import NOTES, make_service, settle
+from tui.app import PapertapeApp
+from tui.inspector import Inspector
+
+
+async def still(app: PapertapeApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the workers, and stop the text cursors blinking, so a snapshot is stable."""
+    for field in app.query("Input"):
+        field.cursor_blink = False  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def snap_app(home: Path):  # type: ignore[no-untyped-def]
+    service = make_service(home)
+    for offset, text in enumerate(NOTES):
+        service.note(text, now=NOW + offset * 3600, occurred_at=NOW + offset * 3600)
+    service.note("Renew the passport before the Skye trip.", now=NOW + 20 * DAY)
+    service.consolidate(now=NOW + 12 * DAY)
+    yield PapertapeApp(service, clock=lambda: NOW + 21 * DAY)
+    service.close()
+
+
+def test_chat_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
+    async def ask(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*"passport", "enter")
+        await still(snap_app, pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=ask)
+
+
+def test_recall_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
+    async def search(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("f3", *"skye ferry")
+        await still(snap_app, pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=search)
+
+
+def test_timeline_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
+    async def open_timeline(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("f4")
+        await still(snap_app, pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=open_timeline)
+
+
+def test_inspector_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
+    async def inspect(pilot) -> None:  # type: ignore[no-untyped-def]
+        snap_app.push_screen(Inspector(1))
+        await still(snap_app, pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=inspect)
+
+
+def test_help_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
+    async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("f1")
+        await still(snap_app, pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=help_screen)
+
+
+def test_welcome_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    service: Papertape = make_service(tmp_path / "empty")
+    try:
+        app = PapertapeApp(service, clock=lambda: NOW)
+
+        async def welcome(pilot) -> None:  # type: ignore[no-untyped-def]
+            await still(app, pilot)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=welcome)
+    finally:
+        service.close()

@@ -1,0 +1,93 @@
+"""The papertape terminal UI: chat, recall, timeline and status tabs over one service.
+
+Model and storage work runs in thread workers that post typed messages back (tui/messages.py),
+so the interface never waits on a model. The clock is injected, so snapshots are stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from agent.service import Papertape
+from tui.chat import ChatPane
+from tui.inspector import Inspector
+from tui.messages import MemoryChosen, StoreChanged
+from tui.screens import HelpScreen, WelcomeScreen
+from tui.search import RecallPane
+from tui.status import StatusPane
+from tui.timeline import TimelinePane
+
+
+class PapertapeApp(App[None]):
+    CSS = """
+    TabbedContent { height: 1fr; }
+    TabPane { height: 1fr; padding: 0; }
+    """
+    TITLE = "papertape"
+    SUB_TITLE = "an offline memory that forgets well"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "show('chat')", "Chat"),
+        Binding("f3", "show('recall')", "Recall"),
+        Binding("f4", "show('timeline')", "Timeline"),
+        Binding("f5", "show('status')", "Status"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(self, service: Papertape, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.service = service
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="chat"):
+            with TabPane("Chat", id="chat"):
+                yield ChatPane(id="chat-pane")
+            with TabPane("Recall", id="recall"):
+                yield RecallPane(id="recall-pane")
+            with TabPane("Timeline", id="timeline"):
+                yield TimelinePane(id="timeline-pane")
+            with TabPane("Status", id="status"):
+                yield StatusPane(id="status-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ChatPane).focus_input()
+        if self.service.is_empty():
+            self.push_screen(WelcomeScreen())
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_show(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_tab(tab)
+
+    @on(TabbedContent.TabActivated)
+    def tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._focus_tab(event.pane.id)
+
+    def _focus_tab(self, tab: str) -> None:
+        if tab == "chat":
+            self.query_one(ChatPane).focus_input()
+        elif tab == "recall":
+            self.query_one(RecallPane).focus_input()
+        elif tab == "timeline":
+            self.query_one("#days").focus()
+        elif tab == "status":
+            self.query_one(StatusPane).reload()
+
+    def on_memory_chosen(self, message: MemoryChosen) -> None:
+        self.push_screen(Inspector(message.memory_id))
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self.query_one(TimelinePane).reload()
+        self.query_one(StatusPane).reload()
+        self.query_one(RecallPane).search()

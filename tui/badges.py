@@ -1,0 +1,26 @@
+"""Short labels shared by every view: tier badges, dates, one-line snippets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+TIER_STYLE = {"sharp": "bold green", "hazy": "yellow", "archive": "dim"}
+
+
+def badge(tier: str) -> str:
+    return f"[{TIER_STYLE.get(tier, '')}]{tier}[/]"
+
+
+def day(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d")
+
+
+def moment(epoch: float | None) -> str:
+    if epoch is None:
+        return "never"
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def snippet(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

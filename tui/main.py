@@ -1,0 +1,24 @@
+"""The `papertape` entry point: the command line, and the terminal UI when no command is given."""
+
+from __future__ import annotations
+
+from agent import cli
+from agent.clock import resolve_now
+from agent.service import Papertape
+
+
+def open_ui(service: Papertape, now_text: str | None = None) -> None:
+    from tui.app import PapertapeApp  # Textual loads only when the UI opens
+
+    def clock() -> float:
+        return resolve_now(now_text)
+
+    PapertapeApp(service, clock).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(argv, open_ui=open_ui)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Typed messages that workers post back to the UI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from agent.chat import Answer
+from agent.service import Memory
+
+
+class MemoryChosen(Message):
+    """The person picked a memory somewhere (a citation, a search hit, a timeline row)."""
+
+    def __init__(self, memory_id: int) -> None:
+        super().__init__()
+        self.memory_id = memory_id
+
+
+class StoreChanged(Message):
+    """Memories were added, edited, pinned or forgotten: views that list them refresh."""
+
+
+@dataclass
+class AnswerToken(Message):
+    text: str
+
+
+@dataclass
+class AnswerDone(Message):
+    answer: Answer
+
+
+@dataclass
+class AnswerFailed(Message):
+    reason: str
+
+
+@dataclass
+class SearchResults(Message):
+    query: str
+    rows: list[tuple[Memory, float]]

@@ -1,0 +1,65 @@
+"""The help screen and the first-run screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# papertape keys
+
+| key | where | does |
+|---|---|---|
+| F1 | anywhere | this help |
+| F2 / F3 / F4 / F5 | anywhere | Chat / Recall / Timeline / Status |
+| Enter | chat | ask; a line starting with `/note ` stores a note |
+| Tab | chat | jump between the question and the memories of the last answer |
+| Enter | lists | open the memory under the cursor |
+| Tab, Shift+Tab | elsewhere | move between fields |
+| p / f / e / o / l | memory | pin or unpin / forget / edit / read the page back / open a link |
+| Escape | memory, help | close |
+| Ctrl+Q | anywhere | quit |
+
+The mouse works too: click tabs, rows and citations.
+"""
+
+WELCOME = """\
+# Welcome to papertape
+
+Your memory is empty. papertape keeps what you give it on this machine and lets it fade the
+way a person's memory does: recent things sharp, older ones summarised, the oldest as a gist.
+
+Give it something to remember:
+
+- type `/note ` and a sentence in the chat box, or
+- from a shell: `papertape note "..."` or `papertape ingest ~/notes`.
+
+Then ask about it in the chat. **Enter** or **Escape** to begin; **F1** for keys.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 90%;
+                            border: thick $primary; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,f1,q", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Markdown(HELP)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class WelcomeScreen(HelpScreen):
+    BINDINGS = [Binding("escape,enter", "close", "Begin")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Markdown(WELCOME)

@@ -1,0 +1,121 @@
+"""Recall: search as you type, filtered by kind, tier and dates, ranked as `papertape recall`."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Label, Select
+
+from agent.clock import parse_time
+from agent.errors import UserError
+from tui.badges import badge, day, snippet
+from tui.host import host
+from tui.messages import MemoryChosen, SearchResults
+
+KINDS = ("text", "document", "chat", "audio", "screenshot", "summary")
+TIERS = ("sharp", "hazy", "archive")
+POOL = 100  # ranked memories fetched, then filtered
+
+
+class RecallPane(Widget):
+    DEFAULT_CSS = """
+    RecallPane { layout: vertical; height: 1fr; }
+    RecallPane #filters { height: 3; }
+    RecallPane #filters Select { width: 18; }
+    RecallPane #filters Input { width: 16; }
+    RecallPane #hits { height: 1fr; }
+    RecallPane #recall-status { height: 1; color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Search your memories…", id="query")
+        with Horizontal(id="filters"):
+            yield Select([(k, k) for k in KINDS], prompt="any kind", id="kind")
+            yield Select([(t, t) for t in TIERS], prompt="any tier", id="tier")
+            yield Input(placeholder="from YYYY-MM-DD", id="since")
+            yield Input(placeholder="to YYYY-MM-DD", id="until")
+        yield Label("Type to search.", id="recall-status")
+        table: DataTable[str] = DataTable(id="hits", cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one("#hits", DataTable).add_columns(
+            "id", "score", "tier", "kind", "date", "text"
+        )
+
+    def focus_input(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def refilter(self) -> None:
+        self.search()
+
+    def search(self) -> None:
+        query = self.query_one("#query", Input).value.strip()
+        if not query:
+            self.query_one("#hits", DataTable).clear()
+            self.query_one("#recall-status", Label).update("Type to search.")
+            return
+        self._search(query)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _search(self, query: str) -> None:
+        app = host(self)
+        # Peek: searching as you type must not count as recalling every memory shown.
+        hits = app.service.recall(
+            query,
+            now=app.clock(),
+            k=POOL,
+            strengthen=False,
+        )
+        self.post_message(SearchResults(query, [(h.memory, h.score) for h in hits]))
+
+    def _bounds(self) -> tuple[float | None, float | None]:
+        since = self.query_one("#since", Input).value.strip()
+        until = self.query_one("#until", Input).value.strip()
+        try:
+            low = parse_time(since, what="the from date") if since else None
+            high = parse_time(until, what="the to date") + 86400 if until else None
+        except UserError:
+            return None, None
+        return low, high
+
+    def on_search_results(self, message: SearchResults) -> None:
+        if message.query != self.query_one("#query", Input).value.strip():
+            return  # a newer search is on its way
+        kind = self.query_one("#kind", Select).value
+        tier = self.query_one("#tier", Select).value
+        low, high = self._bounds()
+        table = self.query_one("#hits", DataTable)
+        table.clear()
+        shown = 0
+        for memory, score in message.rows:
+            if kind is not Select.NULL and memory.kind != kind:
+                continue
+            if tier is not Select.NULL and memory.tier != tier:
+                continue
+            if (low is not None and memory.occurred_at < low) or (
+                high is not None and memory.occurred_at >= high
+            ):
+                continue
+            table.add_row(
+                str(memory.id),
+                f"{score:.2f}",
+                badge(memory.tier),
+                memory.kind,
+                day(memory.occurred_at),
+                snippet(memory.text, 60),
+                key=str(memory.id),
+            )
+            shown += 1
+        self.query_one("#recall-status", Label).update(
+            f"{shown} of {len(message.rows)} ranked memories match the filters."
+        )
+
+    @on(DataTable.RowSelected, "#hits")
+    def open_hit(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.post_message(MemoryChosen(int(event.row_key.value)))
