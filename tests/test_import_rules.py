@@ -15,6 +15,8 @@ FORBIDDEN = {
     "storage": {"agent", "tui", "models", "device"},
     "device": {"agent", "tui", "models", "storage"},
     "agent": {"tui"},
+    # The UI knows the agent's services and nothing below them (DESIGN.md).
+    "tui": {"models", "storage", "device"},
 }
 RUNTIMES = {"onnxruntime", "tokenizers", "llama_cpp", "mlx", "faster_whisper", "rapidocr"}
 NETWORK = {"requests", "httpx", "urllib3", "aiohttp", "huggingface_hub", "socket"}
