@@ -13,7 +13,8 @@ Each run, with an explicit clock:
    Pinned memories never move. Hazy memories are written an episode at a time: one summary
    memory for the episode (linked to each member), each member's text rendered into a page
    (agent/optical.py) and replaced by a one-line gist, its vector cut to int8, its images
-   downscaled. The summary's strength is the sum of its members', so it fades far slower.
+   downscaled and its audio re-encoded as Opus. The summary's strength is the sum of its
+   members', so it fades far slower.
    Archived memories keep the gist and a one-bit vector;
 4. byte budget: while the store is over byte_budget_mb, the memory of least value
    (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
@@ -25,14 +26,13 @@ either as it was or fully moved. Forgetting deletes for good and checkpoints the
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from PIL import Image
-
+from agent.errors import Failure
 from agent.importance import blended, memory_importance, rate_with_model
+from agent.media import compress_audio, downscale_image
 from agent.optical import render_page
 from agent.retention import retention
 from agent.settings import Settings
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 LAST_RUN_KEY = "consolidated_at"
 NEIGHBOURS = 8
-THUMBNAIL_PX = 256
 # Kinds that are not moved on their own: a document row is the title of its passages.
 CONTAINER_KINDS = frozenset({"document"})
 # Kinds compared for updates: a chat turn or a summary restates, it does not update.
@@ -343,23 +342,25 @@ class Consolidator:
                 )
 
     def _downscale_media(self, memory_id: int) -> None:
-        """Images shrink to a small grey WebP; audio is dropped unless hazy_audio keeps it."""
+        """Images shrink to a small grey WebP; audio becomes Opus, or is kept or dropped, as
+        hazy_audio says."""
         for blob in self.store.blobs_of(memory_id):
             if blob.role == "page":
                 continue
-            if blob.media_type.startswith("audio/"):
-                if self.settings.hazy_audio == "drop":
-                    self.store.drop_blob(memory_id, blob.role)
-            elif blob.media_type.startswith("image/"):
-                with Image.open(io.BytesIO(blob.data)) as image:
-                    small = image.convert("L")
-                    small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-                    buffer = io.BytesIO()
-                    small.save(buffer, format="WEBP", quality=50, method=6)
-                if buffer.tell() < len(blob.data):
-                    self.store.put_blob(
-                        Blob(memory_id, blob.role, "image/webp", buffer.getvalue(), blob.meta)
-                    )
+            try:
+                if blob.media_type.startswith("audio/") and blob.media_type != "audio/ogg":
+                    if self.settings.hazy_audio == "drop":
+                        self.store.drop_blob(memory_id, blob.role)
+                    elif self.settings.hazy_audio == "compress":
+                        smaller = compress_audio(blob.data)
+                        if len(smaller) < len(blob.data):
+                            self.store.put_blob(replace(blob, media_type="audio/ogg", data=smaller))
+                elif blob.media_type.startswith("image/") and blob.media_type != "image/webp":
+                    smaller = downscale_image(blob.data)
+                    if len(smaller) < len(blob.data):
+                        self.store.put_blob(replace(blob, media_type="image/webp", data=smaller))
+            except (OSError, ValueError, Failure) as exc:  # damaged media stays as it was
+                log.warning("memory %d: its %s could not be shrunk (%s)", memory_id, blob.role, exc)
 
     def _archive(
         self, memory: Memory, now: float, reason: str, report: ConsolidationReport

@@ -73,8 +73,9 @@ class Settings:
     page_format: str = "png4"
     # What an archived memory keeps of its page: "drop" or "keep".
     archive_page: str = "drop"
-    # What a hazy memory keeps of its original audio: "drop" or "keep" (archive keeps none).
-    hazy_audio: str = "drop"
+    # What a hazy memory keeps of its original audio: "compress" (mono Opus, 16 kb/s),
+    # "keep" or "drop". The archive keeps none.
+    hazy_audio: str = "compress"
     # Cosine at or above which two memories are one (merged), and the lower bound at which a
     # newer memory that changes the values of an older one supersedes it.
     duplicate_similarity: float = 0.95
@@ -100,7 +101,7 @@ CHOICES = {
     "summarizer": ("auto", "model", "extractive"),
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),
-    "hazy_audio": ("drop", "keep"),
+    "hazy_audio": ("compress", "keep", "drop"),
 }
 
 

@@ -211,17 +211,39 @@ def test_a_run_stopped_midway_leaves_each_memory_whole(tiers_app: Papertape) -> 
     assert {tiers_app.store.get(mid).tier for mid in second} == {"hazy"}  # type: ignore[union-attr]
 
 
-def test_hazy_media_is_downscaled_and_audio_dropped(tiers_app: Papertape) -> None:
+def speech_like_wav(seconds: float = 3.0) -> bytes:
+    """A real WAV file: a warbling tone, 16 kHz mono."""
+    import io
+    import wave
+
+    import numpy as np
+
+    rate = 16_000
+    t = np.arange(int(rate * seconds)) / rate
+    pcm = (np.sin(2 * np.pi * (300 + 80 * np.sin(2 * np.pi * 3 * t)) * t) * 8000).astype(np.int16)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def test_hazy_media_is_downscaled_and_audio_compressed(tiers_app: Papertape) -> None:
     import io
 
+    import av
     from PIL import Image
 
     ids = episode(tiers_app, NOW, TRIP)
     big = io.BytesIO()
     Image.effect_noise((1280, 720), 40).convert("RGB").save(big, format="PNG")
+    wav = speech_like_wav()
     with tiers_app.store.transaction():
         tiers_app.store.put_blob(Blob(ids[0], "thumbnail", "image/png", big.getvalue()))
-        tiers_app.store.put_blob(Blob(ids[1], "media", "audio/wav", b"RIFF" + bytes(4000)))
+        tiers_app.store.put_blob(Blob(ids[1], "media", "audio/wav", wav))
+        tiers_app.store.put_blob(Blob(ids[2], "media", "audio/wav", b"RIFF not really audio"))
     tiers_app.consolidate(now=NOW + 12 * DAY)
     thumb = tiers_app.store.blob(ids[0], "thumbnail")
     assert thumb is not None and thumb.media_type == "image/webp"
@@ -230,16 +252,28 @@ def test_hazy_media_is_downscaled_and_audio_dropped(tiers_app: Papertape) -> Non
         assert max(small.size) <= 256
         red, green, blue = small.convert("RGB").split()  # WebP decodes grey as RGB
         assert red.tobytes() == green.tobytes() == blue.tobytes()
-    assert tiers_app.store.blob(ids[1], "media") is None
+    audio = tiers_app.store.blob(ids[1], "media")
+    assert audio is not None and audio.media_type == "audio/ogg"
+    assert len(audio.data) < len(wav) / 5
+    with av.open(io.BytesIO(audio.data)) as opus:
+        assert opus.streams.audio[0].codec_context.name == "opus"
+        assert abs(opus.duration / 1e6 - 3.0) < 0.1  # type: ignore[operator]
+    # A damaged file is left as it was; the memory still went hazy.
+    damaged = tiers_app.store.blob(ids[2], "media")
+    assert damaged is not None and damaged.data == b"RIFF not really audio"
+    assert tiers_app.store.get(ids[2]).tier == "hazy"  # type: ignore[union-attr]
 
 
-def test_hazy_audio_can_be_kept(home: Path) -> None:
-    with make_app(home, hazy_audio="keep") as app:
+@pytest.mark.parametrize("policy", ["keep", "drop"])
+def test_hazy_audio_can_be_kept_or_dropped(home: Path, policy: str) -> None:
+    with make_app(home, hazy_audio=policy) as app:
         ids = episode(app, NOW, TRIP)
+        wav = speech_like_wav(1.0)
         with app.store.transaction():
-            app.store.put_blob(Blob(ids[1], "media", "audio/wav", b"RIFF" + bytes(400)))
+            app.store.put_blob(Blob(ids[1], "media", "audio/wav", wav))
         app.consolidate(now=NOW + 12 * DAY)
-        assert app.store.blob(ids[1], "media") is not None
+        kept = app.store.blob(ids[1], "media")
+        assert (kept is not None and kept.data == wav) if policy == "keep" else kept is None
         app.consolidate(now=NOW + 60 * DAY)  # the archive keeps no media
         assert app.store.blob(ids[1], "media") is None
 
