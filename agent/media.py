@@ -35,7 +35,7 @@ def compress_audio(data: bytes, bitrate: int = OPUS_BITRATE) -> bytes:
             "compressing audio needs PyAV: run scripts/setup, or pip install 'papertape[audio]'."
         ) from exc
     out_buffer = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(out_buffer, "w", format="ogg") as sink:
+    with av.open(io.BytesIO(data), "r") as source, av.open(out_buffer, "w", format="ogg") as sink:
         stream = sink.add_stream("libopus", rate=48_000)
         stream.bit_rate = bitrate
         stream.layout = "mono"
