@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from agent import output
+from agent.cli_daemon import daemon
 from agent.cli_lifecycle import consolidate
 from agent.cli_models import ask, doctor, models
 from agent.cli_support import (
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if ctx.invoked_subcommand is not None:
         return
-    app = open_app(ctx, home)
+    app = open_app(ctx, home, via_daemon=True)
     launcher = (ctx.obj or {}).get("open_ui")
     if launcher is not None and sys.stdin.isatty() and sys.stdout.isatty():
         launcher(app)  # the terminal UI (tui/), given by the entry point
@@ -80,7 +81,7 @@ def note(
         text = sys.stdin.read()
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    result = open_app(ctx, home).note(text, now=now, occurred_at=at, source=source)
+    result = open_app(ctx, home, via_daemon=True).note(text, now=now, occurred_at=at, source=source)
     if as_json:
         echo_json({"id": result.memory_id, "status": result.status})
     else:
@@ -113,7 +114,7 @@ def ingest(
     """
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    app = open_app(ctx, home)
+    app = open_app(ctx, home, via_daemon=True)
     results = []
     files = [Path(p) for p in paths if p != "-"]
     if "-" in paths:
@@ -179,7 +180,7 @@ def recall(
     as_json: bool,
 ) -> None:
     """Memories that best match QUERY, best first. Recalling strengthens them."""
-    hits = open_app(ctx, home).recall(
+    hits = open_app(ctx, home, via_daemon=True).recall(
         query,
         now=resolve_now(now_text),
         k=k,
@@ -203,7 +204,7 @@ def forget(
     ctx: click.Context, ids: tuple[int, ...], yes: bool, home: Path | None, as_json: bool
 ) -> None:
     """Delete memories for good (text, vectors, index entries; a document's passages too)."""
-    app = open_app(ctx, home)
+    app = open_app(ctx, home, via_daemon=True)
     if not yes and sys.stdin.isatty():
         click.confirm(
             f"Forget {len(ids)} memor{'y' if len(ids) == 1 else 'ies'} for good?", abort=True
@@ -223,7 +224,7 @@ def _pin_command(pinned: bool) -> Callable[..., None]:
     @home_option
     @click.pass_context
     def command(ctx: click.Context, ids: tuple[int, ...], home: Path | None) -> None:
-        done = open_app(ctx, home).set_pinned(ids, pinned)
+        done = open_app(ctx, home, via_daemon=True).set_pinned(ids, pinned)
         click.echo(("pinned " if pinned else "unpinned ") + " ".join(f"#{i}" for i in done))
 
     return command
@@ -239,7 +240,7 @@ cli.command("unpin", help="Unpin memories: they fade again like the others.")(_p
 @click.pass_context
 def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     """Counts and bytes per tier and per kind."""
-    result = open_app(ctx, home).stats()
+    result = open_app(ctx, home, via_daemon=True).stats()
     if as_json:
         echo_json(output.stats_json(result))
     else:
@@ -299,7 +300,7 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
         )
 
 
-for command in (ask, consolidate, models, doctor):
+for command in (ask, consolidate, daemon, models, doctor):
     cli.add_command(command)
 
 

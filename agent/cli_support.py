@@ -44,8 +44,15 @@ def settings_for(ctx: click.Context, home: Path | None) -> Settings:
     return load_settings(home or ctx.find_root().params.get("home"))
 
 
-def open_app(ctx: click.Context, home: Path | None) -> Papertape:
-    app = Papertape(settings_for(ctx, home))
+def open_app(ctx: click.Context, home: Path | None, *, via_daemon: bool = False) -> Papertape:
+    """The service for this command; `via_daemon`: through the daemon when one is running."""
+    settings = settings_for(ctx, home)
+    if via_daemon:
+        from agent.daemon_client import open_papertape
+
+        app = open_papertape(settings)
+    else:
+        app = Papertape(settings)
     ctx.call_on_close(app.close)
     return app
 

@@ -38,6 +38,7 @@ _MEDIA_MAGIC = (
 EMBED_GROUP = 256  # passages embedded together before their items are written
 
 Progress = Callable[[int, int, str], None]
+OnWrite = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def read_text_file(path: Path, max_bytes: int) -> str:
     return text
 
 
-def _walk(folder: Path, skip: Path) -> Iterator[Path]:
+def files_under(folder: Path, skip: Path) -> Iterator[Path]:
     """Files under `folder` in a stable order, skipping hidden files and folders and `skip`
     (papertape's own home: its store must never be ingested into itself)."""
     for root, dirs, files in os.walk(folder):
@@ -155,16 +156,23 @@ class Ingestor:
         return self._store_all([item], now)[0]
 
     def notes(
-        self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
+        self,
+        notes: Sequence[NoteInput],
+        *,
+        now: float,
+        progress: Progress | None = None,
+        on_write: OnWrite | None = None,
     ) -> list[IngestResult]:
-        """Store many notes, embedded in batches; empty ones are rejected, not raised."""
+        """Store many notes, embedded in batches; empty ones are rejected, not raised.
+        `on_write(i)` runs inside the transaction that stores note i (the daemon takes the
+        note off its queue there)."""
         slots: list[IngestResult | _Item] = [
             self._item(entry.source, entry.source, entry.text, entry.occurred_at)
             if normalise(entry.text)
             else IngestResult(entry.source, "rejected", reason="is empty")
             for entry in notes
         ]
-        return self._store_all(slots, now, progress)
+        return self._store_all(slots, now, progress, on_write)
 
     def paths(
         self,
@@ -173,6 +181,7 @@ class Ingestor:
         now: float,
         occurred_at: float | None = None,
         progress: Progress | None = None,
+        on_write: OnWrite | None = None,
     ) -> list[IngestResult]:
         """Ingest files and folders; one result per file (or per unusable path), in order."""
         slots: list[IngestResult | _Item] = []
@@ -181,7 +190,7 @@ class Ingestor:
             if not path.exists():
                 slots.append(IngestResult(str(path), "rejected", reason="does not exist"))
                 continue
-            files = list(_walk(path, self.settings.home)) if path.is_dir() else [path]
+            files = list(files_under(path, self.settings.home)) if path.is_dir() else [path]
             found = 0
             for file in files:
                 try:
@@ -196,10 +205,14 @@ class Ingestor:
                 slots.append(
                     IngestResult(str(path), "rejected", reason="holds no readable text files")
                 )
-        return self._store_all(slots, now, progress)
+        return self._store_all(slots, now, progress, on_write)
 
     def _store_all(
-        self, slots: Sequence[IngestResult | _Item], now: float, progress: Progress | None = None
+        self,
+        slots: Sequence[IngestResult | _Item],
+        now: float,
+        progress: Progress | None = None,
+        on_write: OnWrite | None = None,
     ) -> list[IngestResult]:
         """Store the items among `slots`; results come back in the order of `slots`."""
         results: list[IngestResult | None] = [
@@ -227,11 +240,19 @@ class Ingestor:
             offset = 0
             for index, item in group:
                 count = len(item.passages)
-                finish(index, self._write(item, vectors[offset : offset + count], now))
+                written = self._write(item, vectors[offset : offset + count], now, index, on_write)
+                finish(index, written)
                 offset += count
         return [result for result in results if result is not None]
 
-    def _write(self, item: _Item, vectors: np.ndarray, now: float) -> IngestResult:
+    def _write(
+        self,
+        item: _Item,
+        vectors: np.ndarray,
+        now: float,
+        index: int = 0,
+        on_write: OnWrite | None = None,
+    ) -> IngestResult:
         def memory(kind: str, text: str, chash: str) -> NewMemory:
             importance = signal_importance(text, kind)
             strength = initial_strength(importance, self.settings.base_strength_days)
@@ -247,6 +268,8 @@ class Ingestor:
             )
 
         with self.store.transaction():
+            if on_write is not None:
+                on_write(index)
             # Checked again inside the write: the same content twice in one batch, or another
             # writer, must give the existing id, not a constraint error.
             existing = self.store.find_by_hash(item.content_hash)

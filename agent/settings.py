@@ -80,6 +80,14 @@ class Settings:
     # newer memory that changes the values of an older one supersedes it.
     duplicate_similarity: float = 0.95
     supersede_similarity: float = 0.6
+    # -- the daemon (agent/daemon_jobs.py); 0 turns a job off.
+    consolidate_every_hours: float = 24.0
+    inbox_every_seconds: float = 5.0
+    vacuum_every_hours: float = 168.0
+    capture_every_minutes: float = 0.0
+    # Folders watched for files to ingest, separated by the OS path separator (":" on
+    # Linux and macOS); empty means the home's inbox/ folder.
+    inbox_dirs: str = ""
 
     @property
     def store_path(self) -> Path:

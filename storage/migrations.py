@@ -112,6 +112,20 @@ def _create_tier_vectors_and_blobs(conn: apsw.Connection, ctx: SchemaContext) ->
     )
 
 
+def _create_ingest_queue(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Requests the daemon has acknowledged and not yet stored (storage/queue.py).
+    conn.execute(
+        """
+        CREATE TABLE ingest_queue (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            received_at REAL NOT NULL
+        );
+        """
+    )
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -119,6 +133,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("002_create_keyword_index", _create_keyword_index),
     ("003_create_vectors", _create_vectors),
     ("004_tier_vectors_and_blobs", _create_tier_vectors_and_blobs),
+    ("005_ingest_queue", _create_ingest_queue),
 )
 
 
