@@ -41,6 +41,9 @@ class MiniLMEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
         options.log_severity_level = 3  # keep onnxruntime's own chatter off the terminal
+        # Idle pool threads sleep instead of spinning: in the daemon they share two cores
+        # with the socket threads and the language model.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
                 str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
