@@ -259,3 +259,30 @@ def test_apsw_full_error_is_what_sqlite_raises_when_full(tmp_path: Path) -> None
     conn.execute("PRAGMA max_page_count = 3")
     with pytest.raises(apsw.FullError):
         conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+
+
+async def test_the_terminal_ui_talks_to_a_running_daemon(running: Daemon) -> None:
+    from textual.widgets import Static
+
+    from tui.app import PapertapeApp
+
+    remote = open_papertape(running.settings)
+    assert isinstance(remote, RemotePapertape)
+    remote.note("The spare key is under the blue flowerpot.", now=NOW)
+    app = PapertapeApp(remote, clock=lambda: NOW + 60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"where is the spare key?", "enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        assert "flowerpot" in log and "cites [1]" in log
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(app.query_one("#status-text", Static).render())
+        assert f"running (pid {os.getpid()}" in status
+    # The answer was stored by the daemon, as a chat memory.
+    with running.lock:
+        assert [m.kind for m in running.app.store.iter_memories()] == ["text", "chat"]
+    remote.close()
