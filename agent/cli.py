@@ -83,11 +83,13 @@ def note(
     at = parse_time(at_text, what="--at") if at_text else None
     result = open_app(ctx, home, via_daemon=True).note(text, now=now, occurred_at=at, source=source)
     if as_json:
-        echo_json({"id": result.memory_id, "status": result.status})
+        echo_json({"id": result.memory_id, "status": result.status, "redacted": result.redacted})
     else:
         click.echo(result.memory_id)
         if result.status == "duplicate":
             click.echo(f"already stored as #{result.memory_id}", err=True)
+        if result.redacted:
+            click.echo(f"{output.redacted_text(result.redacted)} before storing.", err=True)
 
 
 @cli.command()
@@ -132,6 +134,7 @@ def ingest(
                         "id": r.memory_id,
                         "passages": r.passages,
                         "reason": r.reason or None,
+                        "redacted": r.redacted,
                     }
                     for r in results
                 ]
@@ -141,6 +144,8 @@ def ingest(
         for r in results:
             if r.status == "stored":
                 extra = f" ({r.passages} passages)" if r.passages > 1 else ""
+                if r.redacted:
+                    extra += f" ({output.redacted_text(r.redacted)})"
                 click.echo(f"#{r.memory_id}  stored  {r.label}{extra}")
             elif r.status == "duplicate":
                 click.echo(f"#{r.memory_id}  already stored  {r.label}")

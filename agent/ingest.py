@@ -18,6 +18,7 @@ from agent.clock import quantize
 from agent.errors import UserError
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
+from agent.redact import redact
 from agent.retention import initial_strength
 from agent.settings import Settings
 from models import Embedder
@@ -48,6 +49,7 @@ class IngestResult:
     memory_id: int | None = None  # the note or document stored, or the one it duplicates
     passages: int = 0
     reason: str = ""
+    redacted: int = 0  # secrets replaced before storing (how many, never what)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class _Item:
     content_hash: str
     passages: tuple[str, ...]
     kind: str = "text"
+    redacted: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ class Ingestor:
     def _item(
         self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
     ) -> _Item:
-        clean = normalise(text)
+        # Secrets go before anything else sees the text: hash, passages, vectors, the store.
+        cleaned = redact(normalise(text))
+        clean = cleaned.text
         return _Item(
             label=label,
             source=source,
@@ -138,6 +143,7 @@ class Ingestor:
             content_hash=content_hash(clean),
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
             kind=kind,
+            redacted=cleaned.total,
         )
 
     def note(
@@ -234,7 +240,9 @@ class Ingestor:
             if existing is None:
                 fresh.append((index, item))
             else:
-                finish(index, IngestResult(item.label, "duplicate", existing))
+                finish(
+                    index, IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
+                )
         for group in _groups(fresh):
             vectors = self.embedder.embed([p for _, item in group for p in item.passages])
             offset = 0
@@ -274,10 +282,10 @@ class Ingestor:
             # writer, must give the existing id, not a constraint error.
             existing = self.store.find_by_hash(item.content_hash)
             if existing is not None:
-                return IngestResult(item.label, "duplicate", existing)
+                return IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
             if len(item.passages) == 1:
                 new_id = self.store.add(memory(item.kind, item.text, item.content_hash), vectors[0])
-                return IngestResult(item.label, "stored", new_id, 1)
+                return IngestResult(item.label, "stored", new_id, 1, redacted=item.redacted)
             # The document row holds the title; its passages hold the text and the vectors.
             title = title_of(item.text, Path(item.source).name)
             doc_id = self.store.add(memory("document", title, item.content_hash), None)
@@ -287,7 +295,9 @@ class Ingestor:
                 ).hexdigest()
                 passage_id = self.store.add(memory(item.kind, passage, passage_hash), vector)
                 self.store.link(passage_id, doc_id, "part_of", position)
-            return IngestResult(item.label, "stored", doc_id, len(item.passages))
+            return IngestResult(
+                item.label, "stored", doc_id, len(item.passages), redacted=item.redacted
+            )
 
 
 def _groups(items: Iterable[tuple[int, _Item]]) -> Iterator[list[tuple[int, _Item]]]:

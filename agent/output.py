@@ -25,6 +25,10 @@ def memory_json(memory: Memory) -> dict[str, Any]:
     }
 
 
+def redacted_text(count: int) -> str:
+    return f"{count} secret{'' if count == 1 else 's'} redacted"
+
+
 def hit_json(hit: RecallHit) -> dict[str, Any]:
     found = {"score": round(hit.score, 6), **memory_json(hit.memory)}
     if hit.read_back is not None:
