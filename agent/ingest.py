@@ -7,10 +7,12 @@ transaction together with its vectors and passages, so a bad item changes nothin
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,9 +22,11 @@ from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
 from agent.redact import redact
 from agent.retention import initial_strength
+from agent.screenshots import SAME_SCREEN_BITS, ImageRejected, hamming, read_screenshot
 from agent.settings import Settings
 from models import Embedder
-from storage import MemoryStore, NewMemory
+from models.ocr import OCRReader
+from storage import Blob, MemoryStore, NewMemory
 
 # Leading bytes of media that the text path must not read as text.
 _MEDIA_MAGIC = (
@@ -62,6 +66,7 @@ class _Item:
     passages: tuple[str, ...]
     kind: str = "text"
     redacted: int = 0
+    blobs: tuple[Blob, ...] = ()  # written with the memory (memory_id filled in then)
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,10 @@ def read_text_file(path: Path, max_bytes: int) -> str:
         raise _Rejected(f"cannot be read ({exc.strerror or exc})") from None
     for magic, what in _MEDIA_MAGIC:
         if data.startswith(magic):
-            raise _Rejected(f"is {what}, and only text can be ingested so far")
+            raise _Rejected(
+                f"is {what}, which papertape does not read (it takes text, PNG/JPEG/WebP "
+                "images and WAV/MP3/M4A/Ogg/FLAC audio)"
+            )
     if b"\x00" in data[:8192]:
         raise _Rejected("is a binary file, not text")
     try:
@@ -123,11 +131,49 @@ def files_under(folder: Path, skip: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
+IMAGE_MAGIC = ((0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (8, b"WEBP"))
+AUDIO_MAGIC = (
+    (8, b"WAVE"),
+    (0, b"ID3"),
+    (0, b"\xff\xfb"),
+    (0, b"\xff\xf3"),
+    (0, b"\xff\xf2"),
+    (0, b"OggS"),
+    (0, b"fLaC"),
+    (4, b"ftypM4A"),
+)
+
+
+def media_kind(path: Path) -> str | None:
+    """ "image" or "audio" by the file's leading bytes (not its name), else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    for offset, magic in IMAGE_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return "image"
+    for offset, magic in AUDIO_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return "audio"
+    return None
+
+
 class Ingestor:
-    def __init__(self, store: MemoryStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        settings: Settings,
+        ocr: Callable[[], OCRReader] | None = None,
+        audio: Callable[[Path, float, Progress | None], list[_Item] | IngestResult] | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.ocr = ocr  # opened on the first screenshot
+        self.audio = audio
 
     def _item(
         self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
@@ -199,6 +245,12 @@ class Ingestor:
             files = list(files_under(path, self.settings.home)) if path.is_dir() else [path]
             found = 0
             for file in files:
+                kind = media_kind(file)
+                if kind is not None:
+                    found += 1
+                    when = occurred_at if occurred_at is not None else file.stat().st_mtime
+                    slots += self._media(file, kind, when, now, progress)
+                    continue
                 try:
                     text = read_text_file(file, max_bytes)
                 except _Rejected as exc:
@@ -212,6 +264,53 @@ class Ingestor:
                     IngestResult(str(path), "rejected", reason="holds no readable text files")
                 )
         return self._store_all(slots, now, progress, on_write)
+
+    def _media(
+        self, file: Path, kind: str, when: float, now: float, progress: Progress | None
+    ) -> list[IngestResult | _Item]:
+        if kind == "image":
+            return [self._screenshot(file, when, now)]
+        if self.audio is None:
+            return [
+                IngestResult(str(file), "rejected", reason="is audio, and no transcriber is set up")
+            ]
+        made = self.audio(file, when, progress)
+        return [made] if isinstance(made, IngestResult) else list(made)
+
+    def _screenshot(self, file: Path, when: float, now: float) -> IngestResult | _Item:
+        label = str(file)
+        if self.ocr is None:
+            return IngestResult(label, "rejected", reason="is an image, and no OCR is set up")
+        try:
+            read = read_screenshot(file, self.ocr())
+        except ImageRejected as exc:
+            return IngestResult(label, "rejected", reason=str(exc))
+        for memory_id, meta in self.store.blob_metas("thumbnail"):
+            info = json.loads(meta)
+            if "dhash" in info and hamming(int(info["dhash"], 16), read.dhash) <= SAME_SCREEN_BITS:
+                return self._seen_again(label, memory_id, info, read.redacted)
+        if not read.text and self.settings.screenshots_without_text == "skip":
+            return IngestResult(
+                label, "rejected", reason="has no text (screenshots_without_text = skip)"
+            )
+        text = read.text or f"Screenshot of {read.window} (no text found)"
+        item = self._item(label, str(file.resolve()), text, when, "screenshot")
+        thumbnail = Blob(0, "thumbnail", "image/webp", read.thumbnail, read.meta())
+        return replace(item, redacted=read.redacted + item.redacted, blobs=(thumbnail,))
+
+    def _seen_again(
+        self, label: str, memory_id: int, info: dict[str, Any], redacted: int
+    ) -> IngestResult:
+        """The same screen again: one memory, seen once more, a little stronger."""
+        memory = self.store.get(memory_id)
+        if memory is None:
+            return IngestResult(label, "rejected", reason="matched a screenshot being forgotten")
+        info["count"] = int(info.get("count", 1)) + 1
+        boost = initial_strength(memory.importance, self.settings.base_strength_days)
+        with self.store.transaction():
+            self.store.update_memory(memory_id, strength=memory.strength + boost)
+            self.store.set_blob_meta(memory_id, "thumbnail", json.dumps(info))
+        return IngestResult(label, "duplicate", memory_id, redacted=redacted)
 
     def _store_all(
         self,
@@ -285,10 +384,14 @@ class Ingestor:
                 return IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
             if len(item.passages) == 1:
                 new_id = self.store.add(memory(item.kind, item.text, item.content_hash), vectors[0])
+                for blob in item.blobs:
+                    self.store.put_blob(replace(blob, memory_id=new_id))
                 return IngestResult(item.label, "stored", new_id, 1, redacted=item.redacted)
             # The document row holds the title; its passages hold the text and the vectors.
             title = title_of(item.text, Path(item.source).name)
             doc_id = self.store.add(memory("document", title, item.content_hash), None)
+            for blob in item.blobs:
+                self.store.put_blob(replace(blob, memory_id=doc_id))
             for position, (passage, vector) in enumerate(zip(item.passages, vectors, strict=True)):
                 passage_hash = hashlib.sha256(
                     f"{item.content_hash}#{position}".encode()

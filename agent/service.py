@@ -100,7 +100,7 @@ class Papertape:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.embedder, self.settings)
+        return Ingestor(self.store, self.embedder, self.settings, ocr=lambda: self.ocr)
 
     def model(self, spec: str | None = None) -> LoadedModel:
         """The language model `spec` names (default: the settings' choice), loaded once."""

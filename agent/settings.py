@@ -80,6 +80,8 @@ class Settings:
     # newer memory that changes the values of an older one supersedes it.
     duplicate_similarity: float = 0.95
     supersede_similarity: float = 0.6
+    # A screenshot with no text in it: "keep" (an image memory with its thumbnail) or "skip".
+    screenshots_without_text: str = "keep"
     # -- the daemon (agent/daemon_jobs.py); 0 turns a job off.
     consolidate_every_hours: float = 24.0
     inbox_every_seconds: float = 5.0
@@ -109,6 +111,7 @@ CHOICES = {
     "summarizer": ("auto", "model", "extractive"),
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),
+    "screenshots_without_text": ("keep", "skip"),
     "hazy_audio": ("compress", "keep", "drop"),
 }
 

@@ -216,6 +216,19 @@ class MemoryStore:
         found = (self.blob(memory_id, role) for role in BLOB_ROLES)
         return [blob for blob in found if blob is not None]
 
+    def blob_metas(self, role: str) -> list[tuple[int, str]]:
+        """(memory id, meta) of every blob in `role`, without their bytes."""
+        rows = self.conn.execute(
+            "SELECT memory_id, meta FROM memory_blobs WHERE role = ? ORDER BY memory_id", (role,)
+        )
+        return [(int(mid), str(meta)) for mid, meta in rows]
+
+    def set_blob_meta(self, memory_id: int, role: str, meta: str) -> None:
+        self.conn.execute(
+            "UPDATE memory_blobs SET meta = ? WHERE memory_id = ? AND role = ?",
+            (meta, memory_id, role),
+        )
+
     def drop_blob(self, memory_id: int, role: str) -> None:
         self.conn.execute(
             "DELETE FROM memory_blobs WHERE memory_id = ? AND role = ?", (memory_id, role)

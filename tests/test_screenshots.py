@@ -1,0 +1,110 @@
+"""Screenshots through the real OCR model: read, redacted in text and pixels, deduplicated."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
+
+from agent.service import Papertape
+from tests.conftest import NOW
+
+KEY = "AKIAQ7X2MPL3RT5VW9ZD"
+
+
+def screen(
+    path: Path, lines: list[str], *, app: str = "", window: str = "", size: int = 22
+) -> Path:
+    font = ImageFont.load_default(size)
+    image = Image.new("RGB", (900, 60 + 40 * len(lines)), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((30, 30 + 40 * i), line, font=font, fill=(20, 20, 20))
+    info = PngInfo()
+    if app:
+        info.add_text("app", app)
+    if window:
+        info.add_text("window", window)
+    image.save(path, format="PNG", pnginfo=info)
+    return path
+
+
+def test_a_screenshot_becomes_a_memory_with_a_thumbnail(app: Papertape, tmp_path: Path) -> None:
+    shot = screen(
+        tmp_path / "s.png",
+        ["Flight BA117 to New York boards at gate 22", "Seat 14C, departs 18:45"],
+        app="Mail",
+        window="Your boarding pass",
+    )
+    (result,) = app.ingest([shot], now=NOW)
+    assert result.status == "stored"
+    memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
+    assert memory is not None and memory.kind == "screenshot"
+    assert "BA117" in memory.text and "gate 22" in memory.text and "14C" in memory.text
+    thumb = app.store.blob(memory.id, "thumbnail")
+    assert thumb is not None and thumb.media_type == "image/webp"
+    assert '"app": "Mail"' in thumb.meta and '"window": "Your boarding pass"' in thumb.meta
+    hits = app.recall("which gate does the flight board at", now=NOW, strengthen=False)
+    assert hits[0].memory.id == memory.id
+
+
+def test_the_same_screen_twice_is_one_memory_seen_twice(app: Papertape, tmp_path: Path) -> None:
+    lines = ["Quarterly report draft", "Revenue up 12 percent"]
+    first = screen(tmp_path / "a.png", lines)
+    again = screen(tmp_path / "b.png", lines)  # the same pixels under another name
+    (one,) = app.ingest([first], now=NOW)
+    before = app.store.get(one.memory_id).strength  # type: ignore[arg-type, union-attr]
+    (two,) = app.ingest([again], now=NOW + 60)
+    assert (two.status, two.memory_id) == ("duplicate", one.memory_id)
+    assert app.store.count() == 1
+    assert app.store.get(one.memory_id).strength > before  # type: ignore[arg-type, union-attr]
+    assert '"count": 2' in app.store.blob(one.memory_id, "thumbnail").meta  # type: ignore[arg-type, union-attr]
+
+
+def test_a_key_on_screen_never_reaches_the_store(app: Papertape, tmp_path: Path) -> None:
+    shot = screen(
+        tmp_path / "k.png", ["Deploy settings", f"AWS_ACCESS_KEY_ID={KEY}", "Region eu-west-2"]
+    )
+    (result,) = app.ingest([shot], now=NOW)
+    assert result.redacted >= 1
+    memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
+    assert memory is not None and KEY not in memory.text and "[redacted" in memory.text
+    assert "eu-west-2" in memory.text
+    # Not in the stored picture either: OCR of the thumbnail finds no trace of it.
+    thumb = app.store.blob(memory.id, "thumbnail")
+    assert thumb is not None
+    with Image.open(io.BytesIO(thumb.data)) as small:
+        big = small.convert("RGB").resize((small.width * 2, small.height * 2))
+    seen = " ".join(line.text for line in app.ocr.read(np.asarray(big)))
+    assert "Region" in seen and "AKIA" not in seen and "MPL3" not in seen
+    app.store.checkpoint()
+    assert KEY.encode() not in app.settings.store_path.read_bytes()
+
+
+def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = screen(tmp_path / "good.png", ["hello"])
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(good.read_bytes()[:200])
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (10_000, 7_000)).save(bomb)
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (400, 200), "white").save(blank)
+    result = cli("ingest", str(truncated), str(bomb))
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "cut.png is not a readable image" in result.err
+    assert "bomb.png is too large an image" in result.err
+    stored = cli("ingest", str(blank))  # no text: kept as an image memory by default
+    assert stored.code == 0 and "stored" in stored.out
+    assert cli("recall", "screenshot blank", "--json").out.count('"screenshot"') == 1
+
+
+def test_blank_screens_can_be_skipped(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PAPERTAPE_SCREENSHOTS_WITHOUT_TEXT", "skip")
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (400, 200), "white").save(blank)
+    result = cli("ingest", str(blank))
+    assert result.code == 2 and "has no text" in result.err
