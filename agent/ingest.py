@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.audio import AudioRejected, group_segments, media_blob, transcribe_file
 from agent.clock import quantize
 from agent.errors import UserError
 from agent.importance import signal_importance
@@ -26,6 +27,7 @@ from agent.screenshots import SAME_SCREEN_BITS, ImageRejected, hamming, read_scr
 from agent.settings import Settings
 from models import Embedder
 from models.ocr import OCRReader
+from models.transcriber import Transcriber
 from storage import Blob, MemoryStore, NewMemory
 
 # Leading bytes of media that the text path must not read as text.
@@ -67,6 +69,7 @@ class _Item:
     kind: str = "text"
     redacted: int = 0
     blobs: tuple[Blob, ...] = ()  # written with the memory (memory_id filled in then)
+    passage_offsets: tuple[float, ...] = ()  # seconds into a recording, one per passage
 
 
 @dataclass(frozen=True)
@@ -167,13 +170,13 @@ class Ingestor:
         embedder: Embedder,
         settings: Settings,
         ocr: Callable[[], OCRReader] | None = None,
-        audio: Callable[[Path, float, Progress | None], list[_Item] | IngestResult] | None = None,
+        transcriber: Callable[[], Transcriber] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.ocr = ocr  # opened on the first screenshot
-        self.audio = audio
+        self.transcriber = transcriber  # loaded on the first recording
 
     def _item(
         self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
@@ -270,12 +273,32 @@ class Ingestor:
     ) -> list[IngestResult | _Item]:
         if kind == "image":
             return [self._screenshot(file, when, now)]
-        if self.audio is None:
-            return [
-                IngestResult(str(file), "rejected", reason="is audio, and no transcriber is set up")
-            ]
-        made = self.audio(file, when, progress)
-        return [made] if isinstance(made, IngestResult) else list(made)
+        return [self._recording(file, when, progress)]
+
+    def _recording(
+        self, file: Path, when: float, progress: Progress | None
+    ) -> IngestResult | _Item:
+        label = str(file)
+        if self.transcriber is None:
+            return IngestResult(label, "rejected", reason="is audio, and no transcriber is set up")
+        try:
+            transcript = transcribe_file(file, self.transcriber(), self.settings, progress)
+        except AudioRejected as exc:
+            return IngestResult(label, "rejected", reason=str(exc))
+        groups = group_segments(
+            transcript.segments, self.settings.audio_pause_s, self.settings.audio_memory_s
+        )
+        heard = [redact(" ".join(s.text for s in group)) for group in groups]
+        text = "\n".join(h.text for h in heard)
+        item = self._item(label, str(file.resolve()), text, when, "audio")
+        blob = media_blob(file, transcript, groups, self.settings.audio_keep)
+        return replace(
+            item,
+            passages=tuple(h.text for h in heard),
+            passage_offsets=tuple(group[0].start for group in groups),
+            blobs=() if blob is None else (blob,),
+            redacted=sum(h.total for h in heard),
+        )
 
     def _screenshot(self, file: Path, when: float, now: float) -> IngestResult | _Item:
         label = str(file)
@@ -383,12 +406,17 @@ class Ingestor:
             if existing is not None:
                 return IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
             if len(item.passages) == 1:
-                new_id = self.store.add(memory(item.kind, item.text, item.content_hash), vectors[0])
+                text = item.passages[0] if item.passage_offsets else item.text
+                single = memory(item.kind, text, item.content_hash)
+                if item.passage_offsets:
+                    single = replace(single, occurred_at=item.occurred_at + item.passage_offsets[0])
+                new_id = self.store.add(single, vectors[0])
                 for blob in item.blobs:
                     self.store.put_blob(replace(blob, memory_id=new_id))
                 return IngestResult(item.label, "stored", new_id, 1, redacted=item.redacted)
             # The document row holds the title; its passages hold the text and the vectors.
-            title = title_of(item.text, Path(item.source).name)
+            name = Path(item.source).name
+            title = f"Recording {name}" if item.kind == "audio" else title_of(item.text, name)
             doc_id = self.store.add(memory("document", title, item.content_hash), None)
             for blob in item.blobs:
                 self.store.put_blob(replace(blob, memory_id=doc_id))
@@ -396,7 +424,12 @@ class Ingestor:
                 passage_hash = hashlib.sha256(
                     f"{item.content_hash}#{position}".encode()
                 ).hexdigest()
-                passage_id = self.store.add(memory(item.kind, passage, passage_hash), vector)
+                part = memory(item.kind, passage, passage_hash)
+                if item.passage_offsets:
+                    part = replace(
+                        part, occurred_at=item.occurred_at + item.passage_offsets[position]
+                    )
+                passage_id = self.store.add(part, vector)
                 self.store.link(passage_id, doc_id, "part_of", position)
             return IngestResult(
                 item.label, "stored", doc_id, len(item.passages), redacted=item.redacted

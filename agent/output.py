@@ -145,7 +145,9 @@ def models_text(rows: list[dict[str, Any]], found: list[ModelSource]) -> str:
             f"{human_bytes(row['size_bytes']):>9}  {row.get('quantization') or '':<7} {where}"
         )
     lines.append("")
-    lines.append("* the default language model. Install others with: papertape models install NAME")
+    lines.append(
+        "* the default for its role. Install other models with: papertape models install NAME"
+    )
     if found:
         lines += ["", "Found on this machine (use with --model NAME):"]
         for source in found:

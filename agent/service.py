@@ -26,6 +26,7 @@ from models.embedder import embed_one
 from models.errors import UnknownModelError
 from models.generator import Generator
 from models.ocr import OCRReader, load_reader
+from models.transcriber import Transcriber, load_transcriber
 from storage import Blob, Link, Memory, MemoryStore, StorageError, StoreStats
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,21 @@ class Papertape:
             raise Failure(str(exc)) from None
 
     @cached_property
+    def transcriber(self) -> Transcriber:
+        try:
+            return load_transcriber(self.settings.transcriber, self.settings.models_dir)
+        except ModelError as exc:
+            raise Failure(str(exc)) from None
+
+    @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.embedder, self.settings, ocr=lambda: self.ocr)
+        return Ingestor(
+            self.store,
+            self.embedder,
+            self.settings,
+            ocr=lambda: self.ocr,
+            transcriber=lambda: self.transcriber,
+        )
 
     def model(self, spec: str | None = None) -> LoadedModel:
         """The language model `spec` names (default: the settings' choice), loaded once."""

@@ -80,6 +80,13 @@ class Settings:
     # newer memory that changes the values of an older one supersedes it.
     duplicate_similarity: float = 0.95
     supersede_similarity: float = 0.6
+    # Audio (agent/audio.py): the speech model, the largest file taken, how heard speech is
+    # cut into memories, and what is kept of the recording: "keep", "compress" (Opus) or "drop".
+    transcriber: str = "whisper-base"
+    max_audio_mb: float = 200.0
+    audio_pause_s: float = 2.0
+    audio_memory_s: float = 30.0
+    audio_keep: str = "keep"
     # A screenshot with no text in it: "keep" (an image memory with its thumbnail) or "skip".
     screenshots_without_text: str = "keep"
     # -- the daemon (agent/daemon_jobs.py); 0 turns a job off.
@@ -112,6 +119,8 @@ CHOICES = {
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),
     "screenshots_without_text": ("keep", "skip"),
+    "transcriber": ("whisper-base", "whisper-tiny.en"),
+    "audio_keep": ("keep", "compress", "drop"),
     "hazy_audio": ("compress", "keep", "drop"),
 }
 

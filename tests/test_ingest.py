@@ -81,7 +81,8 @@ def test_long_document_is_split_into_linked_passages(app: Papertape, tmp_path: P
         ("binary.txt", b"\x00\x01\x02binary\x00", "binary"),
         ("latin1.txt", "café crème".encode("latin-1"), "not UTF-8"),
         ("empty.txt", b"   \n", "empty"),
-        ("picture.txt", b"\x89PNG\r\n\x1a\n....", "PNG"),
+        ("picture.txt", b"\x89PNG\r\n\x1a\n....", "not a readable image"),  # sniffed, not named
+        ("anim.gif", b"GIF89a....", "a GIF image, which papertape does not read"),
     ],
 )
 def test_bad_files_are_rejected_with_a_reason(
