@@ -14,7 +14,7 @@ import click
 
 from agent import output
 from agent.cli_daemon import daemon
-from agent.cli_lifecycle import consolidate
+from agent.cli_lifecycle import capture, consolidate
 from agent.cli_models import ask, doctor, models
 from agent.cli_support import (
     echo_json,
@@ -149,6 +149,8 @@ def ingest(
                 click.echo(f"#{r.memory_id}  stored  {r.label}{extra}")
             elif r.status == "duplicate":
                 click.echo(f"#{r.memory_id}  already stored  {r.label}")
+            elif r.status == "excluded":
+                click.echo(f"excluded  {r.label} ({r.reason})")
         for r in rejected:
             click.echo(f"papertape: {r.label} {r.reason}.", err=True)
     if rejected:
@@ -305,7 +307,7 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
         )
 
 
-for command in (ask, consolidate, daemon, models, doctor):
+for command in (ask, capture, consolidate, daemon, models, doctor):
     cli.add_command(command)
 
 

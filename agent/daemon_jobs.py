@@ -5,7 +5,7 @@
 | consolidate: decay, tiers, merges, byte budget | every 24 h | consolidate_every_hours |
 | inbox: ingest files dropped into the inbox folders | every 5 s | inbox_every_seconds |
 | vacuum: fold the WAL in, rewrite the file compactly | every 168 h | vacuum_every_hours |
-| capture: a screenshot | off (0) | capture_every_minutes |
+| capture: a screenshot, where there is a display | off (0) | capture_every_minutes |
 
 A setting of 0 turns a job off. After the machine sleeps, missed runs are coalesced into one
 (`coalesce`), a job never overlaps itself (`max_instances=1`), and the jobs that use the
@@ -100,5 +100,14 @@ def vacuum(daemon: Daemon) -> None:
 
 
 def capture(daemon: Daemon) -> None:
-    # Screen capture arrives with audio and screenshot ingest; until then it says so once.
-    log.warning("capture is not available yet; set capture_every_minutes = 0 to silence this")
+    from agent.capture import capture_screen, display_available
+
+    if not display_available():
+        log.warning("capture: no display here; set capture_every_minutes = 0 to silence this")
+        return
+    now = resolve_now(None)
+    shot = capture_screen(daemon.settings.home / "captures" / f"screen-{int(now)}.png")
+    try:
+        daemon.submit([("path", {"path": str(shot), "now": now})], now).result()
+    finally:
+        shot.unlink(missing_ok=True)

@@ -19,11 +19,18 @@ import numpy as np
 from agent.audio import AudioRejected, group_segments, media_blob, transcribe_file
 from agent.clock import quantize
 from agent.errors import UserError
+from agent.exclusions import excluded_folder, excluded_screen
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
 from agent.redact import redact
 from agent.retention import initial_strength
-from agent.screenshots import SAME_SCREEN_BITS, ImageRejected, hamming, read_screenshot
+from agent.screenshots import (
+    SAME_SCREEN_BITS,
+    ImageRejected,
+    hamming,
+    read_screenshot,
+    screen_names,
+)
 from agent.settings import Settings
 from models import Embedder
 from models.ocr import OCRReader
@@ -51,7 +58,7 @@ OnWrite = Callable[[int], None]
 @dataclass(frozen=True)
 class IngestResult:
     label: str
-    status: str  # stored | duplicate | rejected
+    status: str  # stored | duplicate | rejected | excluded (by a rule in the settings)
     memory_id: int | None = None  # the note or document stored, or the one it duplicates
     passages: int = 0
     reason: str = ""
@@ -248,6 +255,13 @@ class Ingestor:
             files = list(files_under(path, self.settings.home)) if path.is_dir() else [path]
             found = 0
             for file in files:
+                rule = excluded_folder(file, self.settings)
+                if rule is not None:
+                    found += 1
+                    slots.append(
+                        IngestResult(str(file), "excluded", reason=f"is excluded by {rule}")
+                    )
+                    continue
                 kind = media_kind(file)
                 if kind is not None:
                     found += 1
@@ -305,6 +319,10 @@ class Ingestor:
         if self.ocr is None:
             return IngestResult(label, "rejected", reason="is an image, and no OCR is set up")
         try:
+            app, window = screen_names(file)
+            rule = excluded_screen(app, window, self.settings)
+            if rule is not None:  # decided before any OCR runs on it
+                return IngestResult(label, "excluded", reason=f"is excluded by {rule}")
             read = read_screenshot(file, self.ocr())
         except ImageRejected as exc:
             return IngestResult(label, "rejected", reason=str(exc))

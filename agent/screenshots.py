@@ -59,6 +59,14 @@ class ScreenRead:
         )
 
 
+def _refuse(exc: Exception) -> ImageRejected:
+    if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
+        return ImageRejected(
+            f"is too large an image (over {MAX_PIXELS // 1_000_000} million pixels)"
+        )
+    return ImageRejected(f"is not a readable image ({exc})")
+
+
 def open_image(path: Path) -> Image.Image:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
@@ -68,12 +76,10 @@ def open_image(path: Path) -> Image.Image:
                 probe.verify()  # truncation and corruption show here
             image = Image.open(path)
             image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(
-            f"is too large an image (over {MAX_PIXELS // 1_000_000} million pixels)"
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _refuse(exc) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"is not a readable image ({exc})") from None
+        raise _refuse(exc) from None
     return image
 
 
@@ -89,10 +95,22 @@ def hamming(a: int, b: int) -> int:
 
 
 def names_of(image: Image.Image, path: Path) -> tuple[str, str]:
-    info = getattr(image, "text", None) or image.info
-    app = str(info.get("app", "")) if isinstance(info, dict) else ""
-    window = str(info.get("window", "")) if isinstance(info, dict) else ""
-    return app, window or path.stem
+    info = image.info  # text chunks ahead of the pixels; reading them decodes nothing
+    return str(info.get("app", "")), str(info.get("window", "")) or path.stem
+
+
+def screen_names(path: Path) -> tuple[str, str]:
+    """App and window of a screenshot file, read without decoding its pixels."""
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return names_of(image, path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _refuse(exc) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _refuse(exc) from None
 
 
 def read_screenshot(path: Path, reader: OCRReader) -> ScreenRead:

@@ -87,6 +87,11 @@ class Settings:
     audio_pause_s: float = 2.0
     audio_memory_s: float = 30.0
     audio_keep: str = "keep"
+    # Sources never taken in, comma-separated, case-insensitive (* and ? as in file names):
+    # apps and window titles of screenshots, and folders (anything under them).
+    exclude_apps: str = ""
+    exclude_windows: str = ""
+    exclude_folders: str = ""
     # A screenshot with no text in it: "keep" (an image memory with its thumbnail) or "skip".
     screenshots_without_text: str = "keep"
     # -- the daemon (agent/daemon_jobs.py); 0 turns a job off.

@@ -108,3 +108,38 @@ def test_blank_screens_can_be_skipped(cli, tmp_path: Path, monkeypatch: pytest.M
     Image.new("RGB", (400, 200), "white").save(blank)
     result = cli("ingest", str(blank))
     assert result.code == 2 and "has no text" in result.err
+
+
+def test_excluded_apps_windows_and_folders_are_never_read(
+    cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("PAPERTAPE_EXCLUDE_APPS", "1password, keychain*")
+    monkeypatch.setenv("PAPERTAPE_EXCLUDE_WINDOWS", "private browsing")
+    private = tmp_path / "private"
+    private.mkdir()
+    monkeypatch.setenv("PAPERTAPE_EXCLUDE_FOLDERS", str(private))
+    vault = screen(tmp_path / "v.png", ["vault item: bank login"], app="1Password")
+    chain = screen(tmp_path / "k.png", ["certificate list"], app="Keychain Access")
+    window = screen(tmp_path / "w.png", ["some page"], window="Site - Private Browsing")
+    (private / "diary.txt").write_text("a private diary line")
+    kept = screen(tmp_path / "ok.png", ["Team lunch at noon"], app="Calendar")
+    result = cli("ingest", str(vault), str(chain), str(window), str(private), str(kept))
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert sum(line.startswith("excluded ") for line in lines) == 4
+    assert sum(" stored " in line for line in lines) == 1
+    assert "exclude_apps (1Password)" in result.out and "exclude_folders" in result.out
+    stats = cli("stats", "--json").out
+    assert '"memories": 1' in stats
+
+
+def test_capture_without_a_display_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import platform
+
+    if platform.system() == "Darwin":
+        pytest.skip("macOS always has a display")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    result = cli("capture")
+    assert result.code == 2 and "no display to capture" in result.err
