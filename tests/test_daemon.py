@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -285,4 +286,37 @@ async def test_the_terminal_ui_talks_to_a_running_daemon(running: Daemon) -> Non
     # The answer was stored by the daemon, as a chat memory.
     with running.lock:
         assert [m.kind for m in running.app.store.iter_memories()] == ["text", "chat"]
+    remote.close()
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_a_note_a_wav_and_a_png_dropped_in_the_inbox_are_all_recalled(running: Daemon) -> None:
+    from tests.test_screenshots import screen
+
+    inbox = running.settings.home / "inbox"
+    inbox.mkdir(exist_ok=True)
+    staging = running.settings.home.parent / "staging"
+    staging.mkdir()
+    subprocess.run(
+        ["espeak-ng", "-w", str(staging / "memo.wav"), "The plumber comes on Friday morning."],
+        check=True,
+    )
+    screen(staging / "shot.png", ["Invoice 2231 from Northwind is due on 30 June"])
+    (staging / "note.txt").write_text("The spare key is under the blue flowerpot.")
+    for name in ("memo.wav", "shot.png", "note.txt"):
+        os.replace(staging / name, inbox / name)  # arrive whole, as a finished copy would
+    wait_until(
+        lambda: len(list((inbox / "done").glob("*"))) == 3 if (inbox / "done").exists() else False,
+        timeout=120,
+        what="all three filed in done/",
+    )
+    remote = open_papertape(running.settings)
+    for query, kind in (
+        ("plumber friday", "audio"),
+        ("northwind invoice", "screenshot"),
+        ("spare key", "text"),
+    ):
+        hits = remote.recall(query, now=NOW, k=3, strengthen=False)
+        assert hits and hits[0].memory.kind == kind, (query, [h.memory for h in hits])
     remote.close()
