@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import logging.handlers
 import os
@@ -29,6 +30,7 @@ from typing import Any
 
 import apsw
 
+from agent.clock import resolve_now
 from agent.errors import Failure, UserError
 from agent.ingest import IngestResult, NoteInput
 from agent.service import Papertape
@@ -38,6 +40,7 @@ from storage.queue import IngestQueue, QueuedItem, take
 log = logging.getLogger("papertape.daemon")
 
 LOCK_NAME = "daemon.lock"
+VECTOR_BYTES = 1536  # a float32 MiniLM vector: what a new memory costs beyond its text
 SOCKET_NAME = "papertape.sock"
 LOG_NAME = "logs/daemon.log"
 BATCH = 256
@@ -68,6 +71,10 @@ def running_pid(settings: Settings) -> int | None:
     return None
 
 
+class BudgetFull(Failure):
+    """The store is at its byte budget and nothing in it may be let go."""
+
+
 @dataclass
 class Waiter:
     """A request waiting for its queued items to be stored."""
@@ -94,6 +101,7 @@ class Daemon:
         self.scheduler: Any = None
         self.server: Any = None
         self.last_error: str | None = None
+        self._bytes: int | None = None  # the store's bytes as last counted, plus what came since
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -148,6 +156,7 @@ class Daemon:
             log.info("stopping: finishing the job in hand")
             self.server.shutdown()
             self.server.server_close()
+            self.scheduler.pause()  # no new runs while the running ones finish
             self.scheduler.shutdown(wait=True)
             self.wake.set()
             worker.join(timeout=120)
@@ -214,6 +223,10 @@ class Daemon:
                     self._fail(items, "the disk is full: it stays queued and is stored later.")
                     self.stopping.wait(RETRY_S)
                     break
+                except BudgetFull as exc:
+                    self._fail(items, str(exc))
+                    self.stopping.wait(RETRY_S)
+                    break
                 except Exception as exc:  # keep the queue; tell who is waiting; try later
                     log.exception("storing queued items failed")
                     self._fail(items, f"storing failed ({exc}); it stays queued.")
@@ -228,8 +241,41 @@ class Daemon:
         with self._waiters_lock:
             return bool(self._waiters)
 
+    def _fits_budget(self, items: list[QueuedItem]) -> None:
+        """Before storing: when the store would pass its byte budget, make room the way
+        consolidation does; a store of pinned memories that cannot fit is an error, and the
+        items stay queued."""
+        budget = int(self.settings.byte_budget_mb * 1_000_000)
+        if budget <= 0:
+            return
+        coming = sum(len(json.dumps(i.payload)) + VECTOR_BYTES for i in items)
+        if self._bytes is None:
+            self._bytes = self.app.store.stats().bytes
+        if self._bytes + coming <= budget:
+            self._bytes += coming
+            return
+        from agent.lifecycle import Consolidator
+        from agent.summarize import ExtractiveSummarizer
+
+        consolidator = Consolidator(
+            self.app.store, self.app.embedder, self.settings, ExtractiveSummarizer()
+        )
+        report = consolidator.make_room(resolve_now(None), coming)
+        self._bytes = report.bytes_after
+        if report.moves:
+            log.info("byte budget: %s", report.counts())
+        if self._bytes + coming > budget:
+            self._bytes = None
+            raise BudgetFull(
+                f"the store is at its byte budget ({self.settings.byte_budget_mb:g} MB) and "
+                "holds nothing it may let go (pinned memories stay): raise byte_budget_mb, "
+                "or unpin or forget something. It stays queued."
+            )
+        self._bytes += coming
+
     def _store(self, items: list[QueuedItem]) -> None:
         with self.lock:
+            self._fits_budget(items)
             # Notes in runs of the same clock, so each keeps the `now` it was sent with.
             run: list[QueuedItem] = []
             for item in items:

@@ -396,9 +396,20 @@ class Consolidator:
 
     # -- 4. the byte budget ------------------------------------------------------------------
 
-    def _enforce_budget(self, now: float, report: ConsolidationReport) -> None:
-        budget = int(self.settings.byte_budget_mb * 1_000_000)
-        if budget <= 0:
+    def make_room(self, now: float, room: int) -> ConsolidationReport:
+        """Only the byte budget: archive, then forget, the least valuable memories until
+        `room` more bytes fit. The daemon calls it when new memories would go over."""
+        report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
+        report.bytes_before = self.store.stats().bytes
+        self._enforce_budget(now, report, room)
+        if any(move.after == "forgotten" for move in report.moves):
+            self.store.checkpoint()
+        report.bytes_after = self.store.stats().bytes
+        return report
+
+    def _enforce_budget(self, now: float, report: ConsolidationReport, room: int = 0) -> None:
+        budget = int(self.settings.byte_budget_mb * 1_000_000) - room
+        if budget + room <= 0:
             return
         total = self.store.stats().bytes
         if total <= budget:

@@ -35,8 +35,10 @@ ENV = {
 }
 
 
-def settings_for(home: Path) -> Settings:
-    return load_settings(home, overrides={"embedder": "fake", "inbox_every_seconds": 0.5}, env={})
+def settings_for(home: Path, **overrides: object) -> Settings:
+    return load_settings(
+        home, overrides={"embedder": "fake", "inbox_every_seconds": 0.5, **overrides}, env={}
+    )
 
 
 def wait_until(check, timeout: float = 30.0, what: str = "it") -> None:  # type: ignore[no-untyped-def]
@@ -48,10 +50,8 @@ def wait_until(check, timeout: float = 30.0, what: str = "it") -> None:  # type:
     raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
-@pytest.fixture
-def running(home: Path) -> Iterator[Daemon]:
-    """A daemon serving `home` from a thread of this process."""
-    settings = settings_for(home)
+def serve_in_thread(settings: Settings) -> Iterator[Daemon]:
+    """A daemon serving the settings' home from a thread of this process."""
     app = Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator())
     daemon = Daemon(settings, app)
     thread = threading.Thread(target=daemon.run, kwargs={"handle_signals": False})
@@ -61,6 +61,35 @@ def running(home: Path) -> Iterator[Daemon]:
     daemon.stop()
     thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+@pytest.fixture
+def running(home: Path) -> Iterator[Daemon]:
+    yield from serve_in_thread(settings_for(home))
+
+
+def test_a_full_byte_budget_is_a_sentence_and_the_queue_waits(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(daemon_module, "RETRY_S", 0.2)
+    for daemon in serve_in_thread(settings_for(home, byte_budget_mb=0.0045)):
+        remote = open_papertape(daemon.settings)
+        first = remote.note("first pinned note", now=NOW).memory_id
+        second = remote.note("second pinned note", now=NOW).memory_id
+        remote.set_pinned([first, second], True)  # type: ignore[list-item]
+        with pytest.raises(Failure, match="byte budget"):
+            remote.note("a third note that does not fit", now=NOW)
+        assert daemon.queue_count() == 1
+        remote.set_pinned([first], False)  # type: ignore[list-item]
+        wait_until(lambda d=daemon: d.queue_count() == 0, what="the queue draining")  # type: ignore[misc]
+        with daemon.lock:
+            memories = {m.text: m.tier for m in daemon.app.store.iter_memories()}
+            assert daemon.app.store.stats().bytes <= 4500
+            assert daemon.app.store.integrity_check() == "ok"
+        assert memories["second pinned note"] == "sharp"
+        assert memories["a third note that does not fit"] == "sharp"
+        assert memories.get("first pinned note", "archive") == "archive"  # a gist, or gone
+        remote.close()
 
 
 def test_the_api_answers_like_the_service(running: Daemon) -> None:
