@@ -19,7 +19,7 @@ from agent.daemon import socket_path
 from agent.errors import Failure, UserError
 from agent.ingest import IngestResult, NoteInput, Progress
 from agent.recall import Mode, RecallHit
-from agent.service import AppStatus, Papertape
+from agent.service import AppStatus, Papertape, check_recall
 from agent.settings import Settings
 from storage import StoreStats
 
@@ -146,10 +146,7 @@ class RemotePapertape(Papertape):
         strengthen: bool = True,
         deep: bool = False,
     ) -> list[RecallHit]:
-        if not query.strip():
-            raise UserError("the query is empty: say what to recall.")
-        if k is not None and k < 1:
-            raise UserError(f"-k must be at least 1, not {k}.")
+        check_recall(query, k)
         hits = self.client.call(
             "recall", query=query, now=now, k=k, mode=mode, strengthen=strengthen, deep=deep
         )

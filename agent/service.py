@@ -32,6 +32,13 @@ from storage import Blob, Link, Memory, MemoryStore, StorageError, StoreStats
 log = logging.getLogger(__name__)
 
 
+def check_recall(query: str, k: int | None) -> None:
+    if not query.strip():
+        raise UserError("the query is empty: say what to recall.")
+    if k is not None and k < 1:
+        raise UserError(f"-k must be at least 1, not {k}.")
+
+
 @dataclass(frozen=True)
 class AppStatus:
     home: str
@@ -188,10 +195,7 @@ class Papertape:
         deep: bool = False,
     ) -> list[RecallHit]:
         """Ranked memories; with `deep`, hazy memories' pages are read back by OCR."""
-        if not query.strip():
-            raise UserError("the query is empty: say what to recall.")
-        if k is not None and k < 1:
-            raise UserError(f"-k must be at least 1, not {k}.")
+        check_recall(query, k)
         hits = recall_module.recall(
             self.store,
             self.embedder,

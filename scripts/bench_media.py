@@ -31,6 +31,7 @@ from pathlib import Path
 
 import benchlib
 import numpy as np
+from benchlib import edit_distance
 from locomo import load
 from PIL import Image, ImageDraw, ImageFont
 
@@ -61,16 +62,6 @@ NUMBERS = {
 def words(text: str) -> list[str]:
     tokens = re.findall(r"[a-z0-9']+", text.lower())
     return [NUMBERS.get(t, t) for t in tokens]
-
-
-def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
 
 
 def stored_text(app: Papertape, memory_id: int | None) -> str:

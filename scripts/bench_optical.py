@@ -30,6 +30,7 @@ import zlib
 from pathlib import Path
 
 import benchlib
+from benchlib import edit_distance
 from locomo import load
 
 from agent.optical import FORMATS, read_page, render_page
@@ -38,16 +39,6 @@ from models.ocr import load_reader
 
 FONTS = (6, 7, 8, 10, 12)
 DEEPSEEK = "DeepSeek-OCR (published): ~97 % precision below 10x compression, ~60 % at 20x"
-
-
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def text_tokenizer():  # type: ignore[no-untyped-def]

@@ -7,31 +7,25 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
-from agent.output import human_bytes
+from agent.output import stats_text
 from agent.service import AppStatus
 from tui.host import host
 
 
 def status_text(status: AppStatus) -> str:
-    stats = status.stats
+    from rich.markup import escape
+
     lines = [
-        f"[b]home[/b]       {status.home}",
+        f"[b]home[/b]       {escape(status.home)}",
         f"[b]daemon[/b]     {status.daemon}",
-        "[b]ingest[/b]     no queue: notes are stored as they are typed",
         f"[b]embedder[/b]   {status.embedder}",
         "[b]language model[/b]",
-        f"  planned    {status.planned_model}",
+        f"  planned    {escape(status.planned_model)}",
         "  loaded     "
         + (", ".join(status.loaded_models) or "none yet (loads on the first question)"),
         "",
-        f"[b]{stats.memories} memories[/b], {human_bytes(stats.bytes)} "
-        f"({human_bytes(stats.file_bytes)} on disk)",
-        "",
-        f"{'tier':<10}{'count':>8}{'bytes':>12}",
+        escape(stats_text(status.stats)),  # the same table `papertape stats` prints
     ]
-    lines += [f"{n:<10}{b.count:>8}{human_bytes(b.bytes):>12}" for n, b in stats.tiers.items()]
-    lines += ["", f"{'kind':<10}{'count':>8}{'bytes':>12}"]
-    lines += [f"{n:<10}{b.count:>8}{human_bytes(b.bytes):>12}" for n, b in stats.kinds.items()]
     return "\n".join(lines)
 
 
