@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Answer quality on LoCoMo: papertape's ask against three baselines, one model, one scorer.
+
+Each conversation is its own store, every turn a memory ("speaker: text", with the image
+caption), stored session by session on the session's dates; questions are asked a day after
+the last session. Methods, all answering with the same model and the same answer prompt
+(agent/prompt.py), none storing anything:
+
+- papertape: `ask` as the CLI runs it (fused recall, the memories that bear on the question,
+  "I don't know" when none does or the answer has no support);
+- full-context: as many turns as fit the model's context, most recent first;
+- bm25: the 10 best turns by BM25 alone;
+- vector: the 10 nearest turns by MiniLM vectors alone.
+
+Scored with LoCoMo's answer score (scripts/locomo_score.py). An answer that says it does not
+know counts as abstaining ("no information available"), for every method alike. Reported per
+category id, overall for 1-4, with evidence recall@10 (for full-context: evidence that made it
+into the prompt), prompt tokens and latency.
+
+    scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
+        [--limit N] [--conversations N] [--retrieval-only] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import benchlib
+from benchlib import percentile
+from locomo import CATEGORIES, Conversation, load
+from locomo_score import score
+
+from agent.chat import ChatSession
+from agent.citations import says_dont_know
+from agent.ingest import NoteInput
+from agent.prompt import fit_prompt
+from agent.recall import recall
+from agent.service import Papertape
+from agent.settings import load_settings
+from models.generator import generate
+
+METHODS = ("papertape", "full-context", "bm25", "vector")
+ABSTAIN = "No information available."
+DAY = 86400.0
+
+
+def sample(conv: Conversation, limit: int | None) -> list[Any]:
+    """At most `limit` questions, spread evenly over the conversation."""
+    questions = [q for q in conv.questions if q.evidence or q.category == 5]
+    if limit is None or len(questions) <= limit:
+        return questions
+    step = len(questions) / limit
+    return [questions[int(i * step)] for i in range(limit)]
+
+
+def build(app: Papertape, conv: Conversation) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for session in sorted({t.session for t in conv.turns}):
+        turns = [t for t in conv.turns if t.session == session]
+        results = app.note_many(
+            [
+                NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{session}")
+                for t in turns
+            ],
+            now=turns[-1].occurred_at,
+        )
+        for turn, result in zip(turns, results, strict=True):
+            if result.memory_id is not None:
+                ids[turn.dia_id] = result.memory_id
+    return ids
+
+
+def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str, int]:
+    generator = app.generator()
+    fitted = fit_prompt(generator, question, memories, [], answer_tokens=app.settings.answer_tokens)
+    text = generate(generator, fitted.prompt, max_tokens=app.settings.answer_tokens).strip()
+    return text, fitted.tokens
+
+
+def run_conversation(
+    app: Papertape, conv: Conversation, limit: int | None, retrieval_only: bool
+) -> list[dict[str, Any]]:
+    ids = build(app, conv)
+    now = conv.turns[-1].occurred_at + DAY
+    everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
+    rows = []
+    for q in sample(conv, limit):
+        wanted = {ids[d] for d in q.evidence if d in ids}
+        for method in METHODS:
+            started = time.perf_counter()
+            if method == "papertape":
+                shown = [
+                    h.memory
+                    for h in recall(
+                        app.store,
+                        app.embedder,
+                        q.question,
+                        settings=app.settings,
+                        now=now,
+                        strengthen=False,
+                    )
+                ]
+            elif method == "full-context":
+                shown = everything
+            else:
+                mode = "keyword" if method == "bm25" else "vector"
+                shown = [
+                    h.memory
+                    for h in recall(
+                        app.store,
+                        app.embedder,
+                        q.question,
+                        settings=app.settings,
+                        now=now,
+                        mode=mode,
+                        strengthen=False,  # type: ignore[arg-type]
+                    )
+                ]
+            text, tokens = "", 0
+            if retrieval_only:
+                if method == "full-context":
+                    fitted = fit_prompt(
+                        app.generator(),
+                        q.question,
+                        shown,
+                        [],
+                        answer_tokens=app.settings.answer_tokens,
+                    )
+                    shown, tokens = list(fitted.memories), fitted.tokens
+            elif method == "papertape":
+                session = ChatSession(
+                    app.store, app.embedder, app.generator(), app.settings, remember=False
+                )
+                answer = session.ask(q.question, now=now)
+                text = answer.text if answer.grounded else ABSTAIN
+                tokens = answer.prompt_tokens
+                shown = list(answer.memories) or shown
+            else:
+                if method == "full-context":
+                    fitted = fit_prompt(
+                        app.generator(),
+                        q.question,
+                        shown,
+                        [],
+                        answer_tokens=app.settings.answer_tokens,
+                    )
+                    shown = list(fitted.memories)
+                text, tokens = answer_with(app, shown, q.question)
+                if says_dont_know(text):
+                    text = ABSTAIN
+            seconds = time.perf_counter() - started
+            top = {m.id for m in shown[:10]} if method != "full-context" else {m.id for m in shown}
+            rows.append(
+                {
+                    "conversation": conv.sample_id,
+                    "category": q.category,
+                    "method": method,
+                    "question": q.question,
+                    "answer": text,
+                    "reference": q.answer,
+                    "f1": None if retrieval_only else score(text, q.answer, q.category),
+                    "evidence_r10": len(wanted & top) / len(wanted) if wanted else None,
+                    "prompt_tokens": tokens,
+                    "seconds": seconds,
+                }
+            )
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for method in METHODS:
+        mine = [r for r in rows if r["method"] == method]
+        by_cat: dict[int, list[float]] = defaultdict(list)
+        for r in mine:
+            if r["f1"] is not None:
+                by_cat[r["category"]].append(r["f1"])
+        overall = [r["f1"] for r in mine if r["f1"] is not None and r["category"] != 5]
+        recalls = [r["evidence_r10"] for r in mine if r["evidence_r10"] is not None]
+        tokens = [r["prompt_tokens"] for r in mine if r["prompt_tokens"]]
+        out[method] = {
+            "f1": {str(c): sum(v) / len(v) for c, v in sorted(by_cat.items())},
+            "f1_1to4": sum(overall) / len(overall) if overall else None,
+            "evidence_r10": sum(recalls) / len(recalls) if recalls else None,
+            "prompt_tokens": sum(tokens) / len(tokens) if tokens else 0,
+            "p50_s": percentile([r["seconds"] for r in mine], 50),
+            "p95_s": percentile([r["seconds"] for r in mine], 95),
+            "questions": len(mine),
+        }
+    return out
+
+
+def table(summary: dict[str, Any]) -> str:
+    cats = [str(c) for c in CATEGORIES]
+    lines = [
+        "| method | questions | "
+        + " | ".join(f"F1 {c} {CATEGORIES[int(c)]}" for c in cats)
+        + " | F1 1-4 | evidence r@10 | prompt tokens | s p50 / p95 |",
+        "|---|---|" + "---|" * (len(cats) + 4),
+    ]
+    for method, row in summary.items():
+        f1s = " | ".join(f"{row['f1'][c]:.3f}" if c in row["f1"] else "-" for c in cats)
+        overall = f"{row['f1_1to4']:.3f}" if row["f1_1to4"] is not None else "-"
+        recall10 = f"{row['evidence_r10']:.3f}" if row["evidence_r10"] is not None else "-"
+        lines.append(
+            f"| {method} | {row['questions']} | {f1s} | {overall} | {recall10} | "
+            f"{row['prompt_tokens']:.0f} | {row['p50_s']:.2f} / {row['p95_s']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--limit", type=int, default=None, help="questions per conversation")
+    parser.add_argument("--conversations", type=int, default=None, help="the first N only")
+    parser.add_argument("--retrieval-only", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not args.data.exists():
+        sys.exit(f"bench_locomo: {args.data} does not exist; give --data FILE.")
+    conversations = load(args.data)[: args.conversations]
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    # One home, so an assembled model is joined once; each conversation gets a fresh store.
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
+        for conv in conversations:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
+            with Papertape(settings) as app:
+                rows += run_conversation(app, conv, args.limit, args.retrieval_only)
+            print(
+                f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr
+            )
+    summary = summarise(rows)
+    if args.json:
+        print(json.dumps({"summary": summary, "rows": rows}, indent=2))
+        return
+    command = "scripts/bench_locomo.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(benchlib.header(command))
+    print(f"model: {args.model}; {len(conversations)} conversations\n")
+    print(table(summary))
+    paper, full = summary["papertape"], summary["full-context"]
+    if full["prompt_tokens"]:
+        print(
+            f"\npapertape's prompt tokens are {paper['prompt_tokens'] / full['prompt_tokens']:.1%} "
+            "of full-context's"
+        )
+
+
+if __name__ == "__main__":
+    main()
