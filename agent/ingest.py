@@ -23,6 +23,7 @@ from agent.exclusions import excluded_folder, excluded_screen
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
 from agent.redact import redact
+from agent.relative_dates import pin_dates
 from agent.retention import initial_strength
 from agent.screenshots import (
     SAME_SCREEN_BITS,
@@ -191,6 +192,8 @@ class Ingestor:
         # Secrets go before anything else sees the text: hash, passages, vectors, the store.
         cleaned = redact(normalise(text))
         clean = cleaned.text
+        if self.settings.pin_relative_dates:
+            clean = pin_dates(clean, occurred_at)
         return _Item(
             label=label,
             source=source,

@@ -87,6 +87,9 @@ class Settings:
     audio_pause_s: float = 2.0
     audio_memory_s: float = 30.0
     audio_keep: str = "keep"
+    # "last Saturday" is stored as "last Saturday [6 May 2023]", dated from the memory's own
+    # time (agent/relative_dates.py).
+    pin_relative_dates: bool = True
     # Sources never taken in, comma-separated, case-insensitive (* and ? as in file names):
     # apps and window titles of screenshots, and folders (anything under them).
     exclude_apps: str = ""
