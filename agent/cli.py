@@ -41,8 +41,9 @@ log = logging.getLogger("papertape")
 def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     """papertape: an offline memory that keeps what matters and forgets well.
 
-    Notes, documents and chats are embedded on this machine and stored in one SQLite file in
-    the home folder. Nothing leaves the machine.
+    Notes, documents, chats, voice memos and screenshots are read, transcribed and embedded on
+    this machine and stored in one SQLite file in the home folder. Nothing leaves the machine.
+    With no command, papertape opens its terminal UI.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -109,7 +110,8 @@ def ingest(
     now_text: str | None,
     as_json: bool,
 ) -> None:
-    """Store text files and folders (UTF-8 .txt, .md and the like); - reads stdin.
+    """Store files and folders: UTF-8 text, audio (WAV, MP3, M4A, Ogg, FLAC) and screenshots
+    (PNG, JPEG, WebP), each recognised by its content; - reads stdin.
 
     Long documents are split into passages linked to the document. Content already stored is
     reported with its existing id. Exits 2 if any file was rejected; the others are stored.
