@@ -36,9 +36,8 @@ from pathlib import Path
 
 import benchlib
 import numpy as np
-from locomo import CATEGORIES, Conversation, load
+from locomo import CATEGORIES, Conversation, load, sessions_of, store_session
 
-from agent.ingest import NoteInput
 from agent.lifecycle import ConsolidationReport, Consolidator
 from agent.service import Papertape
 from agent.settings import load_settings
@@ -86,10 +85,6 @@ class CachedSummarizer:
         return self.cache[key]
 
 
-def sessions(conv: Conversation) -> list[int]:
-    return sorted({t.session for t in conv.turns})
-
-
 def source_of(conv: Conversation, session: int) -> str:
     return f"locomo:{conv.sample_id}:s{session}"
 
@@ -97,17 +92,6 @@ def source_of(conv: Conversation, session: int) -> str:
 def new_app(tmp: str, name: str, embedder: Embedder, **overrides: object) -> Papertape:
     settings = load_settings(Path(tmp) / name, overrides=overrides, env={})
     return Papertape(settings, embedder=embedder)
-
-
-def ingest_session(app: Papertape, conv: Conversation, session: int, ids: dict[str, int]) -> None:
-    turns = [t for t in conv.turns if t.session == session]
-    results = app.note_many(
-        [NoteInput(t.text, t.occurred_at, source_of(conv, session)) for t in turns],
-        now=turns[-1].occurred_at,
-    )
-    for turn, result in zip(turns, results, strict=True):
-        if result.memory_id is not None:
-            ids[turn.dia_id] = result.memory_id
 
 
 def covered(app: Papertape, memory_id: int, dia_of: dict[int, set[str]]) -> set[str]:
@@ -163,8 +147,8 @@ def run_conversation(
     # keep everything, then drop the oldest from the same store
     with new_app(tmp, f"{conv.sample_id}-keep", embedder) as app:
         ids: dict[str, int] = {}
-        for session in sessions(conv):
-            ingest_session(app, conv, session, ids)
+        for session in sessions_of(conv):
+            store_session(app, conv, session, ids)
         dia_of = {mid: {dia} for dia, mid in ids.items()}
         results["keep"] = score(app, conv, end, dia_of)
         budget = int(results["keep"]["bytes"] * budget_share)
@@ -173,7 +157,7 @@ def run_conversation(
     # one summary per session, nothing else
     with new_app(tmp, f"{conv.sample_id}-summaries", embedder) as app:
         dia_of = {}
-        for session in sessions(conv):
+        for session in sessions_of(conv):
             turns = [t for t in conv.turns if t.session == session]
             text = summarizer.summarize([t.text for t in turns])
             with app.store.transaction():
@@ -195,8 +179,8 @@ def run_conversation(
     with new_app(tmp, f"{conv.sample_id}-papertape", embedder, byte_budget_mb=budget / 1e6) as app:
         ids = {}
         merged_into: dict[int, int] = {}
-        for session in sessions(conv):
-            ingest_session(app, conv, session, ids)
+        for session in sessions_of(conv):
+            store_session(app, conv, session, ids)
             last = max(t.occurred_at for t in conv.turns if t.session == session)
             report = _consolidate(app, summarizer, last + 3600)
             merged_into.update({gone: kept for kept, gone in report.merged})

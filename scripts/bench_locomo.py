@@ -35,12 +35,11 @@ from typing import Any
 
 import benchlib
 from benchlib import percentile
-from locomo import CATEGORIES, Conversation, load
+from locomo import CATEGORIES, Conversation, load, store_conversation
 from locomo_score import score
 
 from agent.chat import ChatSession
 from agent.citations import says_dont_know
-from agent.ingest import NoteInput
 from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
@@ -48,6 +47,7 @@ from agent.settings import load_settings
 from models.generator import generate
 
 METHODS = ("papertape", "full-context", "bm25", "vector")
+RECALL_MODES = {"papertape": "fused", "bm25": "keyword", "vector": "vector"}
 ABSTAIN = "No information available."
 DAY = 86400.0
 
@@ -61,23 +61,6 @@ def sample(conv: Conversation, limit: int | None) -> list[Any]:
     return [questions[int(i * step)] for i in range(limit)]
 
 
-def build(app: Papertape, conv: Conversation) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for session in sorted({t.session for t in conv.turns}):
-        turns = [t for t in conv.turns if t.session == session]
-        results = app.note_many(
-            [
-                NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{session}")
-                for t in turns
-            ],
-            now=turns[-1].occurred_at,
-        )
-        for turn, result in zip(turns, results, strict=True):
-            if result.memory_id is not None:
-                ids[turn.dia_id] = result.memory_id
-    return ids
-
-
 def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str, int]:
     generator = app.generator()
     fitted = fit_prompt(generator, question, memories, [], answer_tokens=app.settings.answer_tokens)
@@ -88,7 +71,7 @@ def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str
 def run_conversation(
     app: Papertape, conv: Conversation, limit: int | None, retrieval_only: bool
 ) -> list[dict[str, Any]]:
-    ids = build(app, conv)
+    ids = store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + DAY
     everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
     rows = []
@@ -96,22 +79,9 @@ def run_conversation(
         wanted = {ids[d] for d in q.evidence if d in ids}
         for method in METHODS:
             started = time.perf_counter()
-            if method == "papertape":
-                shown = [
-                    h.memory
-                    for h in recall(
-                        app.store,
-                        app.embedder,
-                        q.question,
-                        settings=app.settings,
-                        now=now,
-                        strengthen=False,
-                    )
-                ]
-            elif method == "full-context":
+            if method == "full-context":
                 shown = everything
             else:
-                mode = "keyword" if method == "bm25" else "vector"
                 shown = [
                     h.memory
                     for h in recall(
@@ -120,8 +90,8 @@ def run_conversation(
                         q.question,
                         settings=app.settings,
                         now=now,
-                        mode=mode,
-                        strengthen=False,  # type: ignore[arg-type]
+                        mode=RECALL_MODES[method],  # type: ignore[arg-type]
+                        strengthen=False,
                     )
                 ]
             text, tokens = "", 0
@@ -251,7 +221,7 @@ def main() -> None:
     print(f"model: {args.model}; {len(conversations)} conversations\n")
     print(table(summary))
     paper, full = summary["papertape"], summary["full-context"]
-    if full["prompt_tokens"]:
+    if full["prompt_tokens"] and paper["prompt_tokens"]:
         print(
             f"\npapertape's prompt tokens are {paper['prompt_tokens'] / full['prompt_tokens']:.1%} "
             "of full-context's"

@@ -21,9 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import benchlib  # noqa: F401  (puts the repo root on sys.path)
-from locomo import CATEGORIES, load
+from locomo import CATEGORIES, load, store_conversation
 
-from agent.ingest import NoteInput
 from agent.recall import MODES
 from agent.service import Papertape
 from agent.settings import load_settings
@@ -53,21 +52,7 @@ def evaluate(
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(Path(tmp), overrides=overrides, env={})
             with Papertape(settings) as app:
-                ids: dict[str, int] = {}
-                for session in sorted({t.session for t in conv.turns}):
-                    # Live capture: each session is stored as it ends, so ingested_at (and with
-                    # it retention) follows the conversation's own calendar.
-                    turns = [t for t in conv.turns if t.session == session]
-                    results = app.note_many(
-                        [
-                            NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{session}")
-                            for t in turns
-                        ],
-                        now=turns[-1].occurred_at,
-                    )
-                    for turn, result in zip(turns, results, strict=True):
-                        if result.memory_id is not None:
-                            ids[turn.dia_id] = result.memory_id
+                ids = store_conversation(app, conv)
                 now = conv.turns[-1].occurred_at + DAY
                 for q in conv.questions:
                     wanted = {ids[d] for d in q.evidence if d in ids}

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 
@@ -78,3 +79,31 @@ def load(path: Path) -> list[Conversation]:
             Conversation(sample.get("sample_id", "?"), tuple(turns), tuple(questions))
         )
     return conversations
+
+
+def sessions_of(conv: Conversation) -> list[int]:
+    return sorted({t.session for t in conv.turns})
+
+
+def store_session(app: Any, conv: Conversation, session: int, ids: dict[str, int]) -> None:
+    """Store one session's turns as they were said, ingested when the session ended, so
+    ingested_at (and with it retention) follows the conversation's own calendar. `ids` gains
+    each turn's dia_id -> memory id."""
+    from agent.ingest import NoteInput
+
+    turns = [t for t in conv.turns if t.session == session]
+    results = app.note_many(
+        [NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{session}") for t in turns],
+        now=turns[-1].occurred_at,
+    )
+    for turn, result in zip(turns, results, strict=True):
+        if result.memory_id is not None:
+            ids[turn.dia_id] = result.memory_id
+
+
+def store_conversation(app: Any, conv: Conversation) -> dict[str, int]:
+    """Every session, in order; returns dia_id -> memory id."""
+    ids: dict[str, int] = {}
+    for session in sessions_of(conv):
+        store_session(app, conv, session, ids)
+    return ids
