@@ -14,7 +14,6 @@ import mimetypes
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.errors import Failure
 from agent.media import compress_audio
 from agent.settings import Settings
 from models.transcriber import Segment, Transcriber, Transcript, UnreadableAudioError
@@ -68,9 +67,7 @@ def transcribe_file(
     return transcript
 
 
-def media_blob(
-    path: Path, transcript: Transcript, groups: list[list[Segment]], keep: str
-) -> Blob | None:
+def media_blob(path: Path, transcript: Transcript, groups: list[list[Segment]], keep: str) -> Blob:
     """The recording as kept with its memory, with what was heard where."""
     meta = json.dumps(
         {
@@ -86,8 +83,6 @@ def media_blob(
     if keep == "compress":
         try:
             data, media_type = compress_audio(data), "audio/ogg"
-        except Failure:
-            raise
         except (OSError, ValueError):
-            pass  # kept as it came
+            pass  # a file PyAV decodes for Whisper but cannot re-encode: kept as it came
     return Blob(0, "media", media_type, data, meta)

@@ -13,8 +13,9 @@ from typing import Any
 import click
 
 from agent import output
+from agent.cli_capture import capture
 from agent.cli_daemon import daemon
-from agent.cli_lifecycle import capture, consolidate
+from agent.cli_lifecycle import consolidate
 from agent.cli_models import ask, doctor, models
 from agent.cli_support import (
     echo_json,

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -18,6 +19,16 @@ from agent.errors import Failure
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
+
+
+def _within(seconds: float, done: Callable[[], bool]) -> bool:
+    """Whether `done()` comes true within `seconds`, asked five times a second."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 @click.group(invoke_without_command=True)
@@ -63,17 +74,15 @@ def start(ctx: click.Context, home: Path | None) -> None:
             stderr=sink,
             start_new_session=True,  # not killed with this terminal
         )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def answering() -> bool:
         if child.poll() is not None:
             raise Failure(f"the daemon stopped at once; see {out}.")
-        if DaemonClient.find(settings) is not None:
-            click.echo(
-                f"papertape daemon started (pid {child.pid}); log: {settings.home / LOG_NAME}"
-            )
-            return
-        time.sleep(0.2)
-    raise Failure(f"the daemon did not answer within {START_TIMEOUT_S:.0f} s; see {out}.")
+        return DaemonClient.find(settings) is not None
+
+    if not _within(START_TIMEOUT_S, answering):
+        raise Failure(f"the daemon did not answer within {START_TIMEOUT_S:.0f} s; see {out}.")
+    click.echo(f"papertape daemon started (pid {child.pid}); log: {settings.home / LOG_NAME}")
 
 
 @daemon.command()
@@ -87,13 +96,9 @@ def stop(ctx: click.Context, home: Path | None) -> None:
         click.echo("the daemon is not running.")
         return
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if running_pid(settings) is None:
-            click.echo(f"papertape daemon stopped (pid {pid}).")
-            return
-        time.sleep(0.2)
-    raise Failure(f"the daemon (pid {pid}) is still finishing after {STOP_TIMEOUT_S:.0f} s.")
+    if not _within(STOP_TIMEOUT_S, lambda: running_pid(settings) is None):
+        raise Failure(f"the daemon (pid {pid}) is still finishing after {STOP_TIMEOUT_S:.0f} s.")
+    click.echo(f"papertape daemon stopped (pid {pid}).")
 
 
 @daemon.command()

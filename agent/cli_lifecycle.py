@@ -58,32 +58,3 @@ def consolidate(
         echo_json(output.consolidation_json(report))
     else:
         click.echo(output.consolidation_text(report, list_moves=list_moves))
-
-
-@click.command()
-@home_option
-@now_option
-@json_option
-@click.pass_context
-def capture(ctx: click.Context, home: Path | None, now_text: str | None, as_json: bool) -> None:
-    """Take one screenshot of the screen and remember what it shows (macOS or X11).
-
-    The text is read on this machine, secrets are redacted and blacked out, and only the
-    memory and a small thumbnail are kept; the screenshot itself is deleted."""
-    from agent.capture import capture_screen
-
-    now = resolve_now(now_text)
-    app = open_app(ctx, home)
-    shot = capture_screen(app.settings.home / "captures" / f"screen-{int(now)}.png")
-    try:
-        (result,) = app.ingest([shot], now=now)
-    finally:
-        shot.unlink(missing_ok=True)
-    if as_json:
-        echo_json({"id": result.memory_id, "status": result.status, "reason": result.reason})
-    elif result.status in ("stored", "duplicate"):
-        click.echo(result.memory_id)
-    else:
-        click.echo(f"papertape: the screenshot {result.reason}.", err=True)
-    if result.status == "rejected":
-        ctx.exit(2)

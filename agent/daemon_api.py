@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import wire
 from agent.errors import Failure, UserError
-from agent.ingest import files_under
+from agent.ingest import IngestResult, files_under
 from models.errors import ModelError
 from storage import StorageError
 
@@ -175,13 +175,6 @@ def _ingest(daemon: Daemon, request: dict[str, Any], send: Send) -> list[dict[st
         )
         results = [wire.ingest_out(r) for r in future.result()]
     results += [
-        {
-            "label": m,
-            "status": "rejected",
-            "memory_id": None,
-            "passages": 0,
-            "reason": "does not exist",
-        }
-        for m in missing
+        wire.ingest_out(IngestResult(m, "rejected", reason="does not exist")) for m in missing
     ]
     return results

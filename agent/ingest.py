@@ -313,7 +313,7 @@ class Ingestor:
             item,
             passages=tuple(h.text for h in heard),
             passage_offsets=tuple(group[0].start for group in groups),
-            blobs=() if blob is None else (blob,),
+            blobs=(blob,),
             redacted=sum(h.total for h in heard),
         )
 

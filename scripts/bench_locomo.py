@@ -95,16 +95,17 @@ def run_conversation(
                     )
                 ]
             text, tokens = "", 0
+            if method == "full-context":  # as many of the newest turns as the context holds
+                fitted = fit_prompt(
+                    app.generator(),
+                    q.question,
+                    shown,
+                    [],
+                    answer_tokens=app.settings.answer_tokens,
+                )
+                shown, tokens = list(fitted.memories), fitted.tokens
             if retrieval_only:
-                if method == "full-context":
-                    fitted = fit_prompt(
-                        app.generator(),
-                        q.question,
-                        shown,
-                        [],
-                        answer_tokens=app.settings.answer_tokens,
-                    )
-                    shown, tokens = list(fitted.memories), fitted.tokens
+                pass
             elif method == "papertape":
                 session = ChatSession(
                     app.store, app.embedder, app.generator(), app.settings, remember=False
@@ -114,15 +115,6 @@ def run_conversation(
                 tokens = answer.prompt_tokens
                 shown = list(answer.memories) or shown
             else:
-                if method == "full-context":
-                    fitted = fit_prompt(
-                        app.generator(),
-                        q.question,
-                        shown,
-                        [],
-                        answer_tokens=app.settings.answer_tokens,
-                    )
-                    shown = list(fitted.memories)
                 text, tokens = answer_with(app, shown, q.question)
                 if says_dont_know(text):
                     text = ABSTAIN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.widget import Widget
@@ -13,8 +14,6 @@ from tui.host import host
 
 
 def status_text(status: AppStatus) -> str:
-    from rich.markup import escape
-
     lines = [
         f"[b]home[/b]       {escape(status.home)}",
         f"[b]daemon[/b]     {status.daemon}",
