@@ -68,19 +68,36 @@ def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str
     return text, fitted.tokens
 
 
+def full_context(app: Papertape, conv_memories: list[Any], questions: list[Any]) -> list[Any]:
+    """The newest turns that fit beside the longest question, the same for every question.
+
+    One fixed context per conversation means the runtime's cached prefix covers all of it
+    after the first question, so full-context costs one long prompt per conversation and the
+    answers are compared on identical context.
+    """
+    longest = max((q.question for q in questions), key=len, default="")
+    fitted = fit_prompt(
+        app.generator(), longest, conv_memories, [], answer_tokens=app.settings.answer_tokens
+    )
+    return list(fitted.memories)
+
+
 def run_conversation(
     app: Papertape, conv: Conversation, limit: int | None, retrieval_only: bool
 ) -> list[dict[str, Any]]:
     ids = store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + DAY
+    questions = sample(conv, limit)
     everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
+    newest = full_context(app, everything, questions) if questions else []
     rows = []
-    for q in sample(conv, limit):
-        wanted = {ids[d] for d in q.evidence if d in ids}
-        for method in METHODS:
+    # Method by method, so consecutive prompts share the longest cached prefix.
+    for method in METHODS:
+        for q in questions:
+            wanted = {ids[d] for d in q.evidence if d in ids}
             started = time.perf_counter()
             if method == "full-context":
-                shown = everything
+                shown = newest
             else:
                 shown = [
                     h.memory
@@ -95,17 +112,15 @@ def run_conversation(
                     )
                 ]
             text, tokens = "", 0
-            if method == "full-context":  # as many of the newest turns as the context holds
-                fitted = fit_prompt(
-                    app.generator(),
-                    q.question,
-                    shown,
-                    [],
-                    answer_tokens=app.settings.answer_tokens,
-                )
-                shown, tokens = list(fitted.memories), fitted.tokens
             if retrieval_only:
-                pass
+                if method == "full-context":
+                    tokens = fit_prompt(
+                        app.generator(),
+                        q.question,
+                        shown,
+                        [],
+                        answer_tokens=app.settings.answer_tokens,
+                    ).tokens
             elif method == "papertape":
                 session = ChatSession(
                     app.store, app.embedder, app.generator(), app.settings, remember=False
