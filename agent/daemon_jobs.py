@@ -93,10 +93,9 @@ def watch_inbox(daemon: Daemon, sizes: dict[Path, int]) -> None:
 def vacuum(daemon: Daemon) -> None:
     with daemon.lock:
         store = daemon.app.store
+        store.vacuum()
         store.checkpoint()
-        store.conn.execute("VACUUM")
-        store.checkpoint()
-    log.info("vacuum: WAL folded back, file rewritten without free pages")
+    log.info("vacuum: WALs folded back, both files rewritten without free pages")
 
 
 def capture(daemon: Daemon) -> None:

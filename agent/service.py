@@ -27,7 +27,7 @@ from models.errors import UnknownModelError
 from models.generator import Generator
 from models.ocr import OCRReader, load_reader
 from models.transcriber import Transcriber, load_transcriber
-from storage import Blob, Link, Memory, MemoryStore, StorageError, StoreStats
+from storage import Blob, Link, Memory, MemoryStore, RamBudget, StorageError, StoreStats
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Papertape:
                 self.settings.store_path,
                 vector_dim=dim,
                 embedder=self.embedder_name,
-                cache_kib=self.settings.cache_mb * 1024,
+                budget=RamBudget(self.settings.ram_budget_mb * 1024),
             )
         except StorageError as exc:
             raise Failure(str(exc)) from None

@@ -39,7 +39,9 @@ class Settings:
     base_strength_days: float = 7.0
     # Most a recall can multiply strength by (when the memory was nearly forgotten).
     recall_growth: float = 2.0
-    cache_mb: int = 32
+    # RAM the store may keep: page caches, the cold file's mmap, recent recalls
+    # (storage/budget.py). Memory the models take is on top of it.
+    ram_budget_mb: int = 64
     # The language model: "auto" (the largest installed catalogued model that fits free RAM),
     # a catalog name, a path to a .gguf file or MLX folder, or a name `papertape models` lists.
     model: str = "auto"
@@ -132,6 +134,9 @@ CHOICES = {
     "hazy_audio": ("compress", "keep", "drop"),
 }
 
+# Settings with a floor above zero.
+MINIMUMS = {"ram_budget_mb": 1}
+
 
 def default_home() -> Path:
     return Path(platformdirs.user_data_dir("papertape", appauthor=False))
@@ -149,6 +154,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         raise UserError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}.") from None
     if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
         raise UserError(f"{origin}: {name} cannot be negative ({value!r}).")
+    if name in MINIMUMS and coerced < MINIMUMS[name]:
+        raise UserError(f"{origin}: {name} must be at least {MINIMUMS[name]}, not {value!r}.")
     if name in CHOICES and coerced not in CHOICES[name]:
         raise UserError(
             f"{origin}: {name} must be one of {', '.join(CHOICES[name])}, not {value!r}."

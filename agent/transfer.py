@@ -18,7 +18,7 @@ from agent.clock import iso, parse_time
 from agent.errors import UserError
 from models import Embedder
 from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory
-from storage.vectors import ENCODINGS
+from storage.vectors import ACCEPTED, size
 
 FORMAT = "papertape-memory/1"
 
@@ -50,7 +50,7 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
             for link in store.links_from(memory.id)
         ],
         "embedder": embedder_name if encoded is not None else None,
-        "vector_encoding": None if encoded is None else ENCODINGS[encoded[0]],
+        "vector_encoding": None if encoded is None else encoded[0],
         "vector": None if encoded is None else _b64(encoded[1]),
         "blobs": [
             {"role": b.role, "media_type": b.media_type, "meta": b.meta, "data": _b64(b.data)}
@@ -126,7 +126,7 @@ def _parse(record: Any, line: int) -> _Line:
         ):
             raise UserError(f"line {line}: a link is malformed.")
     encoding = record.get("vector_encoding") or "float32"
-    if encoding != ENCODINGS[memory.tier]:
+    if encoding not in ACCEPTED[memory.tier]:
         raise UserError(f"line {line}: a {memory.tier} memory cannot hold a {encoding} vector.")
     blobs = []
     for raw in record.get("blobs") or []:
@@ -218,15 +218,11 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
     return ImportReport(imported, duplicates, len(to_embed))
 
 
-# Bytes a vector of `dim` dimensions takes in each encoding.
-_SIZE = {"float32": lambda dim: 4 * dim, "int8": lambda dim: dim, "bit": lambda dim: (dim + 7) // 8}
-
-
 def _decode_vector(entry: _Line, dim: int) -> bytes:
     try:
         data = base64.b64decode(entry.vector or "", validate=True)
     except ValueError:
         raise UserError(f"line {entry.number}: the vector is not valid base64.") from None
-    if len(data) != _SIZE[entry.vector_encoding](dim):
+    if len(data) != size(entry.vector_encoding, dim):
         raise UserError(f"line {entry.number}: the vector does not have {dim} dimensions.")
     return data

@@ -45,6 +45,7 @@ from agent.recall import recall
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.generator import generate
+from storage import store_files
 
 METHODS = ("papertape", "full-context", "bm25", "vector")
 RECALL_MODES = {"papertape": "fused", "bm25": "keyword", "vector": "vector"}
@@ -212,8 +213,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
         for conv in conversations:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
+            for leftover in store_files(settings.store_path):
+                leftover.unlink(missing_ok=True)
             with Papertape(settings) as app:
                 rows += run_conversation(app, conv, args.limit, args.retrieval_only)
             print(

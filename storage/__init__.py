@@ -1,6 +1,7 @@
 """SQLite storage for papertape: one connection factory, named migrations, memory records,
 vectors (sqlite-vec), keywords (FTS5). Takes vectors and bytes, never models."""
 
+from storage.budget import RamBudget
 from storage.connection import open_connection
 from storage.errors import ExtensionLoadError, StorageError, StoreMismatchError
 from storage.records import (
@@ -14,7 +15,7 @@ from storage.records import (
     NewMemory,
     StoreStats,
 )
-from storage.store import MemoryStore
+from storage.store import MemoryStore, store_files
 
 __all__ = [
     "BLOB_ROLES",
@@ -30,5 +31,7 @@ __all__ = [
     "StorageError",
     "StoreMismatchError",
     "StoreStats",
+    "RamBudget",
     "open_connection",
+    "store_files",
 ]

@@ -126,6 +126,20 @@ def _create_ingest_queue(conn: apsw.Connection, ctx: SchemaContext) -> None:
     )
 
 
+def _cold_vectors_in_rows(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Flash-aware layout (storage/cold.py): a faded memory's vector moves into its own row,
+    # beside its text, and the per-tier vec0 tables go; the sign-bit scan index is built in
+    # the cold file from these rows when the store is next opened.
+    conn.execute("ALTER TABLE memories ADD COLUMN cold_vector BLOB")
+    for tier, table in (("hazy", "memory_vectors_int8"), ("archive", "memory_vectors_bit")):
+        conn.execute(
+            f"UPDATE memories SET cold_vector = (SELECT embedding FROM {table} "
+            f"WHERE {table}.rowid = memories.id) WHERE tier = ?",
+            (tier,),
+        )
+        conn.execute(f"DROP TABLE {table}")
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -134,6 +148,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("003_create_vectors", _create_vectors),
     ("004_tier_vectors_and_blobs", _create_tier_vectors_and_blobs),
     ("005_ingest_queue", _create_ingest_queue),
+    ("006_cold_vectors_in_rows", _cold_vectors_in_rows),
 )
 
 

@@ -1,4 +1,10 @@
-"""MemoryStore: memories, their links, vectors and keyword index over one connection."""
+"""MemoryStore: memories, their links, vectors and keyword index over one connection.
+
+The layout is flash-aware (DESIGN.md, "LLM in a flash"): the main file holds the rows, FTS5
+and the sharp tier's float vectors; the faded tiers' scan index lives in the cold file
+(storage/cold.py); a faded memory's re-rank vector sits in its own row; the page caches, the
+cold mmap and the window of recent recalls share one RAM budget (storage/budget.py).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from typing import cast
 import apsw
 import numpy as np
 
-from storage import search, vectors
-from storage.connection import DEFAULT_CACHE_KIB, open_connection
+from storage import cold, search, vectors
+from storage.budget import RamBudget
+from storage.connection import open_connection
 from storage.errors import StorageError
 from storage.migrations import SchemaContext, migrate
 from storage.records import (
@@ -26,6 +33,11 @@ from storage.records import (
     NewMemory,
     StoreStats,
 )
+from storage.window import RecentWindow
+
+# Rows either side of a recalled memory that come into the window with it: ids follow ingest
+# order, so they are its neighbours in time and lie on the same or the next B-tree page.
+NEIGHBOURS = 2
 
 _COLUMNS = (
     "id, kind, source, occurred_at, ingested_at, content_hash, text, tier, importance, "
@@ -68,13 +80,23 @@ def _memory(row: Sequence[object]) -> Memory:
     )
 
 
+def store_files(path: Path) -> list[Path]:
+    """A store's files on disk: main and cold, each with its WAL and shared memory."""
+    bases = (str(path), cold.cold_path(path))
+    return [Path(base + suffix) for base in bases for suffix in ("", "-wal", "-shm")]
+
+
 class MemoryStore:
     """One store file. Writes go through `transaction()`; one writer at a time (WAL)."""
 
-    def __init__(self, conn: apsw.Connection, path: Path | None, vector_dim: int) -> None:
+    def __init__(
+        self, conn: apsw.Connection, path: Path | None, vector_dim: int, budget: RamBudget
+    ) -> None:
         self.conn = conn
         self.path = path
         self.vector_dim = vector_dim
+        self.budget = budget
+        self.window = RecentWindow(budget.window_bytes)
 
     @classmethod
     def open(
@@ -83,19 +105,30 @@ class MemoryStore:
         *,
         vector_dim: int,
         embedder: str,
-        cache_kib: int = DEFAULT_CACHE_KIB,
+        budget: RamBudget | None = None,
     ) -> MemoryStore:
-        """Open (creating if needed) and migrate the store at `path`."""
+        """Open (creating if needed) and migrate the store at `path` and its cold file."""
+        budget = budget or RamBudget()
         location = None if str(path) == ":memory:" else Path(path)
         if location is not None:
             location.parent.mkdir(parents=True, exist_ok=True)
-        conn = open_connection(path, cache_kib=cache_kib)
+        conn = open_connection(path, cache_kib=budget.main_cache_kib)
         try:
             migrate(conn, SchemaContext(vector_dim=vector_dim, embedder=embedder))
+            cold.attach(
+                conn,
+                cold.cold_path(location),
+                dim=vector_dim,
+                cache_kib=budget.cold_cache_kib,
+                mmap_bytes=budget.cold_mmap_bytes,
+            )
+        except apsw.Error as exc:
+            conn.close()
+            raise StorageError(f"cannot open the cold file beside {path}: {exc}.") from exc
         except BaseException:
             conn.close()
             raise
-        return cls(conn, location, vector_dim)
+        return cls(conn, location, vector_dim, budget)
 
     def close(self) -> None:
         self.conn.close()
@@ -136,7 +169,7 @@ class MemoryStore:
                 memory.last_recalled_at,
                 memory.recall_count,
                 int(memory.pinned),
-                0 if vector_blob is None else len(vector_blob),
+                0 if vector_blob is None else self._vector_size(memory.tier, vector_blob),
             ),
         )
         new_id = cast(int, cursor.fetchall()[0][0])
@@ -145,15 +178,25 @@ class MemoryStore:
         return new_id
 
     def _insert_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
-        self.conn.execute(
-            f"INSERT INTO {vectors.TABLES[tier]} (rowid, embedding) "
-            f"VALUES (?, {vectors.sql_value(tier)})",
-            (memory_id, blob),
-        )
+        if tier == "sharp":
+            self.conn.execute(
+                f"INSERT INTO {vectors.SHARP_TABLE} (rowid, embedding) VALUES (?, ?)",
+                (memory_id, blob),
+            )
+            return
+        self.conn.execute("UPDATE memories SET cold_vector = ? WHERE id = ?", (blob, memory_id))
+        cold.put(self.conn, memory_id, blob, self.vector_dim)
 
     def _delete_vectors(self, memory_id: int) -> None:
-        for table in vectors.TABLES.values():
-            self.conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (memory_id,))
+        self.conn.execute(f"DELETE FROM {vectors.SHARP_TABLE} WHERE rowid = ?", (memory_id,))
+        self.conn.execute("UPDATE memories SET cold_vector = NULL WHERE id = ?", (memory_id,))
+        cold.drop(self.conn, memory_id)
+
+    def _vector_size(self, tier: str, blob: bytes) -> int:
+        """Bytes a stored vector costs: a faded one also has its sign bits in the cold index."""
+        if tier == "sharp":
+            return len(blob)
+        return len(blob) + vectors.size("bit", self.vector_dim)
 
     def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:
         """Move a memory to `tier`: its vector re-encoded for that tier and, when given, its
@@ -162,14 +205,13 @@ class MemoryStore:
             raise ValueError(f"unknown tier {tier!r}; valid tiers: {', '.join(TIERS)}")
         vector = self.vector(memory_id)
         self._delete_vectors(memory_id)
+        self.conn.execute("UPDATE memories SET tier = ? WHERE id = ?", (tier, memory_id))
         size = 0
         if vector is not None:
             blob = vectors.encode(vector, tier, self.vector_dim)
             self._insert_vector(memory_id, tier, blob)
-            size = len(blob)
-        self.conn.execute(
-            "UPDATE memories SET tier = ?, vector_bytes = ? WHERE id = ?", (tier, size, memory_id)
-        )
+            size = self._vector_size(tier, blob)
+        self.conn.execute("UPDATE memories SET vector_bytes = ? WHERE id = ?", (size, memory_id))
         if text is not None:
             self.conn.execute("UPDATE memories SET text = ? WHERE id = ?", (text, memory_id))
 
@@ -271,13 +313,35 @@ class MemoryStore:
         return changed
 
     def record_recalls(self, updates: Iterable[tuple[int, float, float]]) -> None:
-        """Write (id, new strength, recalled_at) for memories a recall returned."""
+        """Write (id, new strength, recalled_at) for memories a recall returned, then keep
+        them and their neighbours in time in the window."""
+        rows = [(strength, at, memory_id) for memory_id, strength, at in updates]
         with self.conn:
             self.conn.executemany(
                 "UPDATE memories SET strength = ?, last_recalled_at = ?, "
                 "recall_count = recall_count + 1 WHERE id = ?",
-                [(strength, at, memory_id) for memory_id, strength, at in updates],
+                rows,
             )
+        self.remember([memory_id for _, _, memory_id in rows])
+
+    def remember(self, ids: Sequence[int]) -> None:
+        """Read these memories with their neighbours (one range read each) into the window."""
+        if not ids or self.window.budget_bytes == 0:
+            return
+        token = self._window_token()
+        self.window.valid_for(token)
+        ranges = " OR ".join("id BETWEEN ? AND ?" for _ in ids)
+        bounds = [bound for mid in ids for bound in (mid - NEIGHBOURS, mid + NEIGHBOURS)]
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE {ranges}", bounds)
+        found = {memory.id: memory for memory in map(_memory, rows)}
+        # The recalled ones last, so they are the last to be evicted.
+        order = [m for mid, m in found.items() if mid not in ids]
+        order += [found[mid] for mid in ids if mid in found]
+        self.window.keep(order, token)
+
+    def _window_token(self) -> tuple[int, int]:
+        version = int(next(iter(self.conn.execute("PRAGMA data_version")))[0])  # type: ignore[call-overload]
+        return version, self.conn.total_changes()
 
     def meta(self, key: str) -> str | None:
         rows = list(self.conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)))
@@ -293,23 +357,32 @@ class MemoryStore:
         return len(memory.text.encode("utf-8")) + memory.vector_bytes + self.blob_bytes(memory.id)
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the main file and truncate it, so deleted pages leave the WAL."""
+        """Fold the WALs into their files and truncate them, so deleted pages leave them."""
         list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+    def vacuum(self) -> None:
+        """Fold the WALs in and rewrite both files without free pages."""
+        self.checkpoint()
+        self.conn.execute("VACUUM main")
+        self.conn.execute(f"VACUUM {cold.SCHEMA}")
 
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, memory_id: int) -> Memory | None:
-        rows = list(
-            self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,))
-        )
-        return _memory(rows[0]) if rows else None
+        return self.get_many([memory_id]).get(memory_id)
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Memory]:
+        """The memories with these ids that exist; recent recalls come from the window."""
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks})", ids)
-        return {memory.id: memory for memory in map(_memory, rows)}
+        self.window.valid_for(self._window_token())
+        found = self.window.take(ids)
+        rest = [mid for mid in ids if mid not in found]
+        if rest:
+            marks = ",".join("?" * len(rest))
+            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks})", rest)
+            found.update((memory.id, memory) for memory in map(_memory, rows))
+        return found
 
     def find_by_hash(self, content_hash: str) -> int | None:
         rows = list(
@@ -384,26 +457,38 @@ class MemoryStore:
         return {int(member): int(summary) for member, summary in rows}
 
     def vector(self, memory_id: int) -> np.ndarray | None:
-        """The memory's vector as float32, decoded from whichever tier holds it."""
+        """The memory's vector as unit float32, decoded from however its tier keeps it."""
         encoded = self.encoded_vector(memory_id)
-        return None if encoded is None else vectors.decode(encoded[1], encoded[0], self.vector_dim)
+        return None if encoded is None else vectors.decode(encoded[1], self.vector_dim)
 
     def encoded_vector(self, memory_id: int) -> tuple[str, bytes] | None:
-        """(tier, stored bytes) of the memory's vector, as its tier keeps it."""
-        for tier, table in vectors.TABLES.items():
-            rows = list(
-                self.conn.execute(f"SELECT embedding FROM {table} WHERE rowid = ?", (memory_id,))
+        """(encoding, stored bytes) of the memory's vector: float32, int8 or bit."""
+        rows = list(
+            self.conn.execute(
+                f"SELECT embedding FROM {vectors.SHARP_TABLE} WHERE rowid = ?", (memory_id,)
             )
-            if rows:
-                return tier, bytes(rows[0][0])
-        return None
+        )
+        if not rows:
+            rows = list(
+                self.conn.execute(
+                    "SELECT cold_vector FROM memories WHERE id = ? AND cold_vector IS NOT NULL",
+                    (memory_id,),
+                )
+            )
+        if not rows:
+            return None
+        blob = bytes(rows[0][0])
+        return vectors.encoding_of(blob, self.vector_dim), blob
 
     def put_encoded_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
-        """Store a vector already in `tier`'s encoding (import keeps it byte for byte)."""
+        """Store a vector already encoded as `tier` keeps it (import keeps it byte for byte)."""
+        if vectors.encoding_of(blob, self.vector_dim) not in vectors.ACCEPTED[tier]:
+            raise StorageError(f"a {tier} memory cannot hold a vector of {len(blob)} bytes.")
         self._delete_vectors(memory_id)
         self._insert_vector(memory_id, tier, blob)
         self.conn.execute(
-            "UPDATE memories SET vector_bytes = ? WHERE id = ?", (len(blob), memory_id)
+            "UPDATE memories SET vector_bytes = ? WHERE id = ?",
+            (self._vector_size(tier, blob), memory_id),
         )
 
     def count(self) -> int:
@@ -448,12 +533,7 @@ class MemoryStore:
     def _file_bytes(self) -> int:
         if self.path is None:
             return 0
-        total = 0
-        for suffix in ("", "-wal", "-shm"):
-            candidate = Path(str(self.path) + suffix)
-            if candidate.exists():
-                total += os.path.getsize(candidate)
-        return total
+        return sum(os.path.getsize(f) for f in store_files(self.path) if f.exists())
 
     def integrity_check(self) -> str:
         return str(next(iter(self.conn.execute("PRAGMA integrity_check")))[0])

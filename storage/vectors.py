@@ -1,9 +1,13 @@
-"""Vector encodings by tier: float32 (sharp), int8 (hazy), one bit a dimension (archive).
+"""Vector encodings by tier, and where each one lives.
 
-Each tier has its own vec0 table. Similarities from the lighter encodings estimate cosine:
-int8 keeps cosine almost exactly (scaled so the largest component is 127); for sign bits the
-angle between two vectors is about pi * hamming / dim (random-hyperplane hashing), so the
-estimate is cos(pi * hamming / dim).
+- sharp: float32 in the `memory_vectors` vec0 table of the main file, searched exactly.
+- hazy and archive: int8 (scaled so the largest component is 127; keeps cosine to about 0.01)
+  in the memory's own row (`memories.cold_vector`), beside its text and metadata, for
+  re-ranking; and the vector's sign bits in the cold file (storage/cold.py), the small index a
+  query scans. The bits can always be rebuilt from the row.
+
+Rows archived before migration 006 kept only sign bits; their `cold_vector` holds those bits
+and they are scored from them (cos(pi * hamming / dim), random-hyperplane hashing).
 """
 
 from __future__ import annotations
@@ -14,34 +18,57 @@ import numpy as np
 
 from storage.errors import StorageError
 
-TABLES = {"sharp": "memory_vectors", "hazy": "memory_vectors_int8", "archive": "memory_vectors_bit"}
-ENCODINGS = {"sharp": "float32", "hazy": "int8", "archive": "bit"}
-_SQL_WRAP = {"float32": "?", "int8": "vec_int8(?)", "bit": "vec_bit(?)"}
+SHARP_TABLE = "memory_vectors"
+COLD_TIERS = ("hazy", "archive")
+# The encodings a tier's vector may be stored in; the first is what new vectors get.
+ACCEPTED = {"sharp": ("float32",), "hazy": ("int8",), "archive": ("int8", "bit")}
 
 
-def sql_value(tier: str) -> str:
-    """The SQL that turns a bound blob into this tier's vector type."""
-    return _SQL_WRAP[ENCODINGS[tier]]
+def size(encoding: str, dim: int) -> int:
+    return {"float32": 4 * dim, "int8": dim, "bit": (dim + 7) // 8}[encoding]
 
 
-def encode(vector: np.ndarray, tier: str, dim: int) -> bytes:
+def encoding_of(blob: bytes, dim: int) -> str:
+    for encoding in ("float32", "int8", "bit"):
+        if len(blob) == size(encoding, dim):
+            return encoding
+    raise StorageError(f"a stored vector of {len(blob)} bytes fits no {dim}-d encoding.")
+
+
+def _array(vector: np.ndarray, dim: int) -> np.ndarray:
     array = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
     if array.shape[0] != dim:
         raise StorageError(
             f"a vector of {array.shape[0]} dimensions does not fit this store's {dim}."
         )
-    encoding = ENCODINGS[tier]
-    if encoding == "float32":
+    return array
+
+
+def encode(vector: np.ndarray, tier: str, dim: int) -> bytes:
+    """The vector in the encoding `tier` stores (float32 for sharp, int8 for the others)."""
+    array = _array(vector, dim)
+    if ACCEPTED[tier][0] == "float32":
         return array.tobytes()
-    if encoding == "int8":
-        peak = float(np.max(np.abs(array))) or 1.0
-        return np.round(array * (127.0 / peak)).astype(np.int8).tobytes()
-    return np.packbits(array > 0).tobytes()
+    peak = float(np.max(np.abs(array))) or 1.0
+    return np.round(array * (127.0 / peak)).astype(np.int8).tobytes()
 
 
-def decode(blob: bytes, tier: str, dim: int) -> np.ndarray:
+def sign_bits(blob: bytes, dim: int) -> bytes:
+    """The cold index's entry for a stored vector in any encoding."""
+    encoding = encoding_of(blob, dim)
+    if encoding == "bit":
+        return blob
+    dtype = np.float32 if encoding == "float32" else np.int8
+    return np.packbits(np.frombuffer(blob, dtype=dtype) > 0).tobytes()
+
+
+def query_bits(vector: np.ndarray, dim: int) -> bytes:
+    return np.packbits(_array(vector, dim) > 0).tobytes()
+
+
+def decode(blob: bytes, dim: int) -> np.ndarray:
     """A unit float32 vector back from any encoding (the lighter ones approximately)."""
-    encoding = ENCODINGS[tier]
+    encoding = encoding_of(blob, dim)
     if encoding == "float32":
         array = np.frombuffer(blob, dtype=np.float32).astype(np.float32)
     elif encoding == "int8":
@@ -53,8 +80,32 @@ def decode(blob: bytes, tier: str, dim: int) -> np.ndarray:
     return array / norm if norm else array
 
 
-def similarity(distance: float, tier: str, dim: int) -> float:
-    """sqlite-vec's distance for this tier's table turned into an estimated cosine."""
-    if ENCODINGS[tier] == "bit":
-        return math.cos(math.pi * distance / dim)
-    return 1.0 - distance
+def cosine(query: np.ndarray, blob: bytes, dim: int) -> float:
+    """Cosine of a unit float query with a stored vector. Bits are scored by their angle
+    estimate, since a sign vector's own cosine with the query understates it."""
+    if encoding_of(blob, dim) == "bit":
+        stored = np.unpackbits(np.frombuffer(blob, dtype=np.uint8))[:dim]
+        asked = np.unpackbits(np.frombuffer(query_bits(query, dim), dtype=np.uint8))[:dim]
+        return bit_similarity(float((stored != asked).sum()), dim)
+    return float(decode(blob, dim) @ _array(query, dim))
+
+
+def bit_similarity(hamming: float, dim: int) -> float:
+    """Estimated cosine from the Hamming distance of two sign vectors."""
+    return math.cos(math.pi * hamming / dim)
+
+
+def cosines(
+    query: np.ndarray, stored: list[tuple[int, bytes]], dim: int
+) -> list[tuple[int, float]]:
+    """(id, cosine with the query) for many stored vectors; the int8 ones in one product."""
+    q = _array(query, dim)
+    int8 = [(mid, blob) for mid, blob in stored if len(blob) == dim]
+    scored = [(mid, cosine(q, blob, dim)) for mid, blob in stored if len(blob) != dim]
+    if int8:
+        matrix = np.frombuffer(b"".join(blob for _, blob in int8), dtype=np.int8)
+        matrix = matrix.reshape(len(int8), dim).astype(np.float32)
+        norms = np.linalg.norm(matrix, axis=1)
+        sims = (matrix @ q) / np.where(norms > 0, norms, 1.0)
+        scored += [(mid, float(sim)) for (mid, _), sim in zip(int8, sims, strict=True)]
+    return scored

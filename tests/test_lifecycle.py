@@ -65,7 +65,7 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
         memory = tiers_app.store.get(mid)
         assert memory is not None and memory.tier == "hazy"
         assert len(memory.text) <= 80 and memory.text != text  # a gist, not the verbatim text
-        assert memory.vector_bytes == 384
+        assert memory.vector_bytes == 384 + 48  # int8 in the row, sign bits in the cold index
         page = tiers_app.store.blob(mid, "page")
         assert page is not None and page.media_type == "image/png"
     # Recall still finds a hazy memory and says its tier.
@@ -81,7 +81,7 @@ def test_hazy_goes_to_archive_then_forgotten(tiers_app: Papertape) -> None:
     assert set(ids) <= archived
     for mid in ids:
         memory = tiers_app.store.get(mid)
-        assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 48
+        assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 384 + 48
         assert tiers_app.store.blob(mid, "page") is None  # archive_page = "drop"
     report = tiers_app.consolidate(now=NOW + 3 * 365 * DAY)  # R < 1e-12
     gone = {m.memory_id for m in report.moves if m.after == "forgotten"}

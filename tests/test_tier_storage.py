@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from storage import Blob, MemoryStore, NewMemory
-from storage.vectors import decode, encode, similarity
+from storage.vectors import bit_similarity, cosine, decode, encode, sign_bits
 
 
 def new(text: str, tier: str = "sharp") -> NewMemory:
@@ -35,29 +35,30 @@ def test_encodings_shrink_and_keep_cosine_roughly() -> None:
     exact = float(a @ b)
     assert len(encode(a, "sharp", 384)) == 1536
     assert len(encode(a, "hazy", 384)) == 384
-    assert len(encode(a, "archive", 384)) == 48
-    int8 = float(
-        decode(encode(a, "hazy", 384), "hazy", 384) @ decode(encode(b, "hazy", 384), "hazy", 384)
-    )
+    assert len(encode(a, "archive", 384)) == 384
+    assert len(sign_bits(encode(a, "archive", 384), 384)) == 48
+    int8 = float(decode(encode(a, "hazy", 384), 384) @ decode(encode(b, "hazy", 384), 384))
     assert int8 == pytest.approx(exact, abs=0.01)
-    bits_a = np.unpackbits(np.frombuffer(encode(a, "archive", 384), np.uint8))
-    bits_b = np.unpackbits(np.frombuffer(encode(b, "archive", 384), np.uint8))
-    estimate = similarity(float((bits_a != bits_b).sum()), "archive", 384)
+    assert cosine(a, encode(b, "hazy", 384), 384) == pytest.approx(exact, abs=0.01)
+    bits_a = np.unpackbits(np.frombuffer(sign_bits(encode(a, "sharp", 384), 384), np.uint8))
+    bits_b = np.unpackbits(np.frombuffer(sign_bits(encode(b, "sharp", 384), 384), np.uint8))
+    estimate = bit_similarity(float((bits_a != bits_b).sum()), 384)
     assert estimate == pytest.approx(exact, abs=0.15)
-    assert similarity(0.0, "archive", 384) == 1.0
-    assert similarity(384.0, "archive", 384) == pytest.approx(-1.0)
-    assert math.isclose(similarity(0.25, "hazy", 384), 0.75)
+    # A legacy row that kept only bits is scored by the same estimate.
+    assert cosine(a, np.packbits(b > 0).tobytes(), 384) == pytest.approx(estimate, abs=1e-6)
+    assert bit_similarity(0.0, 384) == 1.0
+    assert bit_similarity(384.0, 384) == pytest.approx(-1.0)
 
 
 def test_move_to_tier_reencodes_the_vector_and_replaces_the_text(store: MemoryStore) -> None:
     vector = random_unit(3)
     with store.transaction():
         mid = store.add(new("the verbatim walrus text"), vector)
-    assert store.encoded_vector(mid)[0] == "sharp"  # type: ignore[index]
+    assert store.encoded_vector(mid)[0] == "float32"  # type: ignore[index]
     with store.transaction():
         store.move_to_tier(mid, "hazy", text="walrus gist")
     memory = store.get(mid)
-    assert memory is not None and memory.tier == "hazy" and memory.vector_bytes == 384
+    assert memory is not None and memory.tier == "hazy" and memory.vector_bytes == 384 + 48
     assert memory.text == "walrus gist"
     assert store.keyword_search(["verbatim"], 5) == []  # the dropped text left the index
     assert store.keyword_search(["gist"], 5)[0][0] == mid
@@ -65,8 +66,8 @@ def test_move_to_tier_reencodes_the_vector_and_replaces_the_text(store: MemorySt
     with store.transaction():
         store.move_to_tier(mid, "archive")
     memory = store.get(mid)
-    assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 48
-    assert float(store.vector(mid) @ vector) > 0.7  # type: ignore[operator]
+    assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 384 + 48
+    assert float(store.vector(mid) @ vector) > 0.99  # type: ignore[operator]
 
 
 def test_vector_search_covers_every_tier(store: MemoryStore) -> None:
@@ -95,4 +96,4 @@ def test_blobs_count_in_stats_and_go_with_their_memory(store: MemoryStore) -> No
     store.delete([mid])
     assert store.blob(mid, "page") is None
     assert list(store.conn.execute("SELECT count(*) FROM memory_blobs")) == [(0,)]
-    assert list(store.conn.execute("SELECT count(*) FROM memory_vectors_int8")) == [(0,)]
+    assert list(store.conn.execute("SELECT count(*) FROM memory_vectors")) == [(0,)]

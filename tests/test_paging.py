@@ -1,0 +1,242 @@
+"""Flash-aware layout in real SQLite with sqlite-vec: the cold file, re-ranking, the window of
+recent recalls, the RAM budget and the migration from the per-tier vector tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import numpy as np
+import pytest
+
+from agent.errors import UserError
+from agent.settings import load_settings
+from storage import MemoryStore, NewMemory, RamBudget, open_connection, store_files
+from storage.migrations import MIGRATIONS, SchemaContext
+from storage.vectors import encode
+
+DIM = 384
+
+
+def unit(rng: np.random.Generator) -> np.ndarray:
+    vector = rng.standard_normal(DIM).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def new(text: str, tier: str = "sharp", at: float = 1.0) -> NewMemory:
+    return NewMemory(
+        kind="text",
+        source="t",
+        occurred_at=at,
+        ingested_at=at,
+        content_hash=f"h:{text}",
+        text=text,
+        strength=7.0,
+        tier=tier,
+    )
+
+
+def pragma(store: MemoryStore, statement: str) -> object:
+    return next(iter(store.conn.execute(f"PRAGMA {statement}")))[0]
+
+
+def cold_count(store: MemoryStore) -> int:
+    return int(pragma_free(store, "SELECT count(*) FROM cold.memory_bits"))
+
+
+def pragma_free(store: MemoryStore, sql: str) -> object:
+    return next(iter(store.conn.execute(sql)))[0]
+
+
+def test_cold_file_has_large_pages_mmap_and_the_budget(tmp_path: Path) -> None:
+    budget = RamBudget(16 * 1024)
+    with MemoryStore.open(
+        tmp_path / "store.db", vector_dim=DIM, embedder="fake", budget=budget
+    ) as store:
+        assert (tmp_path / "store-cold.db").exists()
+        assert pragma(store, "cold.page_size") == 16384
+        assert pragma(store, "main.page_size") == 4096
+        assert pragma(store, "cold.journal_mode") == "wal"
+        assert pragma(store, "cold.secure_delete") == 1
+        assert pragma(store, "cold.mmap_size") == budget.cold_mmap_bytes == 4 * 1024 * 1024
+        assert pragma(store, "main.cache_size") == -budget.main_cache_kib == -8192
+        assert pragma(store, "cold.cache_size") == -budget.cold_cache_kib
+        assert store.window.budget_bytes == budget.window_bytes
+        assert {p.name for p in store_files(tmp_path / "store.db") if p.exists()} >= {
+            "store.db",
+            "store-cold.db",
+        }
+
+
+def test_ram_budget_setting_reaches_the_store(tmp_path: Path) -> None:
+    from agent.service import Papertape
+
+    settings = load_settings(tmp_path, overrides={"ram_budget_mb": 8}, env={})
+    with Papertape(settings) as app:
+        app.note("a note so the store opens", now=1.0)
+        assert app.store.budget.total_kib == 8 * 1024
+        assert pragma(app.store, "main.cache_size") == -4 * 1024
+    with pytest.raises(UserError, match="ram_budget_mb must be at least 1"):
+        load_settings(tmp_path, overrides={"ram_budget_mb": 0}, env={})
+
+
+def test_faded_search_reranks_bit_candidates_to_the_exact_order(store: MemoryStore) -> None:
+    rng = np.random.default_rng(7)
+    query = unit(rng)
+    stored: dict[int, np.ndarray] = {}
+    with store.transaction():
+        for i in range(400):
+            # Some near the query at graded distances: the order among them is what sign
+            # bits alone get wrong.
+            vector = unit(rng) + (query * (0.25 * i / 20) if i % 20 == 0 else 0)
+            vector = vector / np.linalg.norm(vector)
+            tier = ("hazy", "archive")[i % 2 if i % 3 else 0]
+            stored[store.add(new(f"m{i}", tier), vector)] = vector
+    exact = sorted(stored, key=lambda mid: -float(stored[mid] @ query))[:10]
+    hits = store.vector_search(query, 10)
+    assert {mid for mid, _ in hits} == set(exact)  # order may differ only within int8 rounding
+    for mid, score in hits:  # int8 scores, not the bits' rough angle estimate
+        assert score == pytest.approx(float(stored[mid] @ query), abs=0.01)
+    only_hazy = store.vector_search(query, 10, tiers=("hazy",))
+    assert only_hazy and all(store.get(mid).tier == "hazy" for mid, _ in only_hazy)  # type: ignore[union-attr]
+
+
+def test_moves_keep_the_cold_index_in_step_and_forgetting_clears_it(store: MemoryStore) -> None:
+    rng = np.random.default_rng(1)
+    with store.transaction():
+        ids = [store.add(new(f"n{i}"), unit(rng)) for i in range(3)]
+    assert cold_count(store) == 0
+    with store.transaction():
+        store.move_to_tier(ids[0], "hazy")
+        store.move_to_tier(ids[1], "archive")
+    assert cold_count(store) == 2
+    assert pragma_free(store, "SELECT count(*) FROM memory_vectors") == 1
+    store.delete([ids[1]])
+    assert cold_count(store) == 1
+    assert store.encoded_vector(ids[1]) is None
+
+
+def test_a_cold_index_out_of_step_is_rebuilt_from_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    rng = np.random.default_rng(2)
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+        with store.transaction():
+            faded = store.add(new("faded walrus", "hazy"), unit(rng))
+            store.add(new("sharp walrus"), unit(rng))
+        query = store.vector(faded)
+    # A process killed between the two files' commits: the cold file lost its last commit.
+    for cold_file in store_files(path)[3:]:
+        cold_file.unlink(missing_ok=True)
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+        assert cold_count(store) == 1
+        assert store.vector_search(query, 1)[0][0] == faded
+        # Or it holds an entry the main file never committed.
+        with store.transaction():
+            store.conn.execute(
+                "UPDATE cold.cold_meta SET value = '999' WHERE key = 'cold_generation'"
+            )
+            store.conn.execute(
+                "INSERT INTO cold.memory_bits (rowid, embedding) VALUES (77, vec_bit(?))",
+                (bytes(48),),
+            )
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+        assert cold_count(store) == 1
+        assert store.integrity_check() == "ok"
+
+
+def test_recall_keeps_hits_and_neighbours_in_the_window(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    rng = np.random.default_rng(3)
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+        with store.transaction():
+            ids = [store.add(new(f"turn {i}", at=float(i)), unit(rng)) for i in range(20)]
+        hit = ids[10]
+        store.record_recalls([(hit, 9.0, 100.0)])
+        assert len(store.window) == 5  # the hit and two either side
+        before = store.window.hits
+        got = store.get_many([ids[8], ids[12], hit])
+        assert store.window.hits - before == 3
+        assert got[hit].strength == 9.0 and got[hit].recall_count == 1
+        assert store.get(ids[13]) is not None and store.window.hits - before == 3  # not kept
+
+        # A write by another connection empties it; the next read sees the new row.
+        with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as other:
+            other.set_pinned(hit, True)
+        assert store.get(hit).pinned  # type: ignore[union-attr]
+        assert store.window.hits - before == 3
+        # So does a write by this one.
+        store.record_recalls([(hit, 9.5, 101.0)])
+        store.set_pinned(hit, False)
+        assert not store.get(hit).pinned  # type: ignore[union-attr]
+
+
+def test_the_window_stays_within_its_budget(tmp_path: Path) -> None:
+    budget = RamBudget(1024)  # 1 MiB: a window of about 150 KiB
+    rng = np.random.default_rng(4)
+    with MemoryStore.open(
+        tmp_path / "s.db", vector_dim=DIM, embedder="fake", budget=budget
+    ) as store:
+        with store.transaction():
+            ids = [store.add(new(f"{i} " + "x" * 4000), unit(rng)) for i in range(200)]
+        for mid in ids[::5]:
+            store.record_recalls([(mid, 8.0, 10.0)])
+        assert 0 < store.window.used_bytes <= budget.window_bytes
+        assert len(store.window) < 200
+
+
+def _store_at_005(path: Path, rng: np.random.Generator) -> dict[str, tuple[int, bytes]]:
+    """A store as the code before migration 006 left it: faded vectors in per-tier tables."""
+    conn = open_connection(path)
+    ctx = SchemaContext(vector_dim=DIM, embedder="fake")
+    conn.execute("CREATE TABLE schema_migrations (seq INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+    for name, step in MIGRATIONS[:5]:
+        with conn:
+            step(conn, ctx)
+            conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+    kept = {}
+    with conn:
+        for i, (tier, table, wrap) in enumerate(
+            (
+                ("sharp", "memory_vectors", "?"),
+                ("hazy", "memory_vectors_int8", "vec_int8(?)"),
+                ("archive", "memory_vectors_bit", "vec_bit(?)"),
+            ),
+            start=1,
+        ):
+            vector = unit(rng)
+            blob = (
+                encode(vector, tier, DIM)
+                if tier != "archive"
+                else np.packbits(vector > 0).tobytes()
+            )
+            conn.execute(
+                "INSERT INTO memories (id, kind, source, occurred_at, ingested_at, "
+                "content_hash, text, tier, strength, vector_bytes) "
+                "VALUES (?, 'text', 't', 1, 1, ?, ?, ?, 7, ?)",
+                (i, f"h{i}", f"{tier} memory", tier, len(blob)),
+            )
+            conn.execute(f"INSERT INTO {table} (rowid, embedding) VALUES (?, {wrap})", (i, blob))
+            kept[tier] = (i, blob)
+    conn.close()
+    return kept
+
+
+def test_migration_moves_faded_vectors_into_rows_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    kept = _store_at_005(path, np.random.default_rng(5))
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+        for tier, (mid, blob) in kept.items():
+            encoded = store.encoded_vector(mid)
+            assert encoded is not None and encoded[1] == blob, tier
+        assert cold_count(store) == 2
+        tables = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert "memory_vectors_int8" not in tables and "memory_vectors_bit" not in tables
+        hazy_id, hazy_blob = kept["hazy"]
+        query = store.vector(hazy_id)
+        assert store.vector_search(query, 1)[0][0] == hazy_id  # type: ignore[arg-type]
+        archive_id = kept["archive"][0]
+        assert archive_id in {mid for mid, _ in store.vector_search(store.vector(archive_id), 3)}  # type: ignore[arg-type]
+        assert store.integrity_check() == "ok"
+    with pytest.raises(apsw.SQLError):  # and it is recorded: the old tables stay gone
+        with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+            store.conn.execute("SELECT * FROM memory_vectors_int8")
