@@ -1,10 +1,11 @@
 """The cold file: the scan index of hazy and archived memories, in a database of its own.
 
-A query scans one small sign-bit vector (48 bytes at 384 dimensions) per faded memory, then
-reads only its best candidates' rows, where the int8 vectors that re-rank them live (storage/
-search.py). The index sits in its own file, attached to the main connection as `cold`, with
-16 KiB pages so a scan reads in larger contiguous chunks, read through mmap within the RAM
-budget, and out of the way of the hot tier's pages.
+A query scans one sign-bit vector (48 bytes at 384 dimensions) per faded memory, then reads
+only its best candidates' rows, where the int8 vectors that re-rank them live (storage/
+search.py). The bits are kept in chunks of CHUNK vectors, one row each, so a scan reads long
+contiguous runs of 16 KiB pages (through mmap, within the RAM budget) and scores a whole chunk
+in one numpy operation, whatever the number of candidates wanted. The file is attached to
+the main connection as `cold`, out of the way of the hot tier's pages.
 
 SQLite commits attached WAL databases one file after the other, so a process killed inside
 a commit can leave the files out of step. Nothing is lost by that: the index is derived from
@@ -17,12 +18,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import apsw
+import numpy as np
 
 from storage import vectors
 
 SCHEMA = "cold"
-TABLE = f"{SCHEMA}.memory_bits"
+CHUNKS = f"{SCHEMA}.bit_chunks"  # chunk -> ids (int64) and their sign bits, in order
+SLOTS = f"{SCHEMA}.bit_slots"  # memory id -> the chunk that holds it
 PAGE_SIZE = 16 * 1024
+# Vectors per chunk: 24 KiB of bits at 384 dimensions, read as one run of pages; small
+# enough that adding or removing one rewrites little.
+CHUNK = 512
+_BATCH = 32  # chunks scored together
 _GENERATION = "cold_generation"
 
 
@@ -50,7 +57,12 @@ def attach(conn: apsw.Connection, path: str, *, dim: int, cache_kib: int, mmap_b
     _pragma(conn, f"mmap_size={int(mmap_bytes)}")
     with conn:
         conn.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING vec0 (embedding bit[{dim}])"
+            f"CREATE TABLE IF NOT EXISTS {CHUNKS} (chunk INTEGER PRIMARY KEY, "
+            "ids BLOB NOT NULL, bits BLOB NOT NULL)"
+        )
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {SLOTS} (memory_id INTEGER PRIMARY KEY, "
+            "chunk INTEGER NOT NULL)"
         )
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {SCHEMA}.cold_meta (key TEXT PRIMARY KEY, value TEXT)"
@@ -74,45 +86,130 @@ def _bump(conn: apsw.Connection) -> None:
         )
 
 
+def count(conn: apsw.Connection) -> int:
+    return int(next(iter(conn.execute(f"SELECT count(*) FROM {SLOTS}")))[0])  # type: ignore[call-overload]
+
+
 def rebuild(conn: apsw.Connection, dim: int) -> int:
     """Rebuild the index from every faded row's vector; returns how many it holds."""
-    conn.execute(f"DELETE FROM {TABLE}")
+    conn.execute(f"DELETE FROM {CHUNKS}")
+    conn.execute(f"DELETE FROM {SLOTS}")
     rows = conn.execute(
         "SELECT id, cold_vector FROM main.memories "
         "WHERE tier != 'sharp' AND cold_vector IS NOT NULL ORDER BY id"
     )
-    count = 0
+    ids: list[int] = []
+    bits: list[bytes] = []
+    chunk = 0
+    total = 0
+
+    def flush() -> None:
+        nonlocal chunk
+        if ids:
+            chunk += 1
+            conn.execute(
+                f"INSERT INTO {CHUNKS} (chunk, ids, bits) VALUES (?, ?, ?)",
+                (chunk, np.array(ids, dtype=np.int64).tobytes(), b"".join(bits)),
+            )
+            conn.executemany(
+                f"INSERT INTO {SLOTS} (memory_id, chunk) VALUES (?, ?)",
+                [(mid, chunk) for mid in ids],
+            )
+            ids.clear()
+            bits.clear()
+
     for memory_id, blob in list(rows):
-        conn.execute(
-            f"INSERT INTO {TABLE} (rowid, embedding) VALUES (?, vec_bit(?))",
-            (memory_id, vectors.sign_bits(bytes(blob), dim)),
-        )
-        count += 1
+        ids.append(int(memory_id))
+        bits.append(vectors.sign_bits(bytes(blob), dim))
+        total += 1
+        if len(ids) == CHUNK:
+            flush()
+    flush()
     _bump(conn)
-    return count
+    return total
 
 
 def put(conn: apsw.Connection, memory_id: int, blob: bytes, dim: int) -> None:
     """Index a faded memory's stored vector (any encoding). Call inside a transaction."""
-    conn.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (memory_id,))
-    conn.execute(
-        f"INSERT INTO {TABLE} (rowid, embedding) VALUES (?, vec_bit(?))",
-        (memory_id, vectors.sign_bits(blob, dim)),
-    )
+    _remove(conn, memory_id)
+    entry = vectors.sign_bits(blob, dim)
+    last = list(conn.execute(f"SELECT chunk, ids, bits FROM {CHUNKS} ORDER BY chunk DESC LIMIT 1"))
+    if last and len(last[0][1]) // 8 < CHUNK:
+        chunk, ids, bits = last[0]
+        conn.execute(
+            f"UPDATE {CHUNKS} SET ids = ?, bits = ? WHERE chunk = ?",
+            (bytes(ids) + np.int64(memory_id).tobytes(), bytes(bits) + entry, chunk),
+        )
+    else:
+        chunk = (int(last[0][0]) if last else 0) + 1  # type: ignore[call-overload]
+        conn.execute(
+            f"INSERT INTO {CHUNKS} (chunk, ids, bits) VALUES (?, ?, ?)",
+            (chunk, np.int64(memory_id).tobytes(), entry),
+        )
+    conn.execute(f"INSERT INTO {SLOTS} (memory_id, chunk) VALUES (?, ?)", (memory_id, chunk))
     _bump(conn)
 
 
 def drop(conn: apsw.Connection, memory_id: int) -> None:
-    conn.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (memory_id,))
-    if conn.changes():
+    if _remove(conn, memory_id):
         _bump(conn)
 
 
-def search(conn: apsw.Connection, bits: bytes, k: int) -> list[tuple[int, float]]:
-    """The `k` nearest faded memories by Hamming distance, nearest first."""
-    rows = conn.execute(
-        f"SELECT rowid, distance FROM {TABLE} WHERE embedding MATCH vec_bit(?) AND k = ? "
-        "ORDER BY distance",
-        (bits, k),
+def _remove(conn: apsw.Connection, memory_id: int) -> bool:
+    slot = list(conn.execute(f"SELECT chunk FROM {SLOTS} WHERE memory_id = ?", (memory_id,)))
+    if not slot:
+        return False
+    chunk = slot[0][0]
+    ids_blob, bits_blob = next(
+        iter(conn.execute(f"SELECT ids, bits FROM {CHUNKS} WHERE chunk = ?", (chunk,)))
     )
-    return [(int(rowid), float(distance)) for rowid, distance in rows]
+    ids = np.frombuffer(bytes(ids_blob), dtype=np.int64)
+    width = len(bits_blob) // len(ids)
+    keep = ids != memory_id
+    if keep.any():
+        bits = np.frombuffer(bytes(bits_blob), dtype=np.uint8).reshape(len(ids), width)
+        conn.execute(
+            f"UPDATE {CHUNKS} SET ids = ?, bits = ? WHERE chunk = ?",
+            (ids[keep].tobytes(), bits[keep].tobytes(), chunk),
+        )
+    else:
+        conn.execute(f"DELETE FROM {CHUNKS} WHERE chunk = ?", (chunk,))
+    conn.execute(f"DELETE FROM {SLOTS} WHERE memory_id = ?", (memory_id,))
+    return True
+
+
+def search(conn: apsw.Connection, bits: bytes, k: int) -> list[tuple[int, float]]:
+    """The `k` nearest faded memories by Hamming distance, nearest first.
+
+    Chunks are scored a batch at a time and only the best `k` kept between batches, so the
+    memory a scan takes stays small however large the tier grows."""
+    if k <= 0:
+        return []
+    query = np.frombuffer(bits, dtype=np.uint8)
+    best_ids = np.empty(0, dtype=np.int64)
+    best = np.empty(0, dtype=np.int64)
+    batch_ids: list[bytes] = []
+    batch_bits: list[bytes] = []
+
+    def score() -> None:
+        nonlocal best_ids, best
+        ids = np.frombuffer(b"".join(batch_ids), dtype=np.int64)
+        matrix = np.frombuffer(b"".join(batch_bits), dtype=np.uint8).reshape(len(ids), -1)
+        distances = np.bitwise_count(matrix ^ query).sum(axis=1, dtype=np.int64)
+        best_ids = np.concatenate([best_ids, ids])
+        best = np.concatenate([best, distances])
+        if len(best) > k:
+            keep = np.argpartition(best, k - 1)[:k]
+            best_ids, best = best_ids[keep], best[keep]
+        batch_ids.clear()
+        batch_bits.clear()
+
+    for ids_blob, bits_blob in conn.execute(f"SELECT ids, bits FROM {CHUNKS} ORDER BY chunk"):
+        batch_ids.append(bytes(ids_blob))
+        batch_bits.append(bytes(bits_blob))
+        if len(batch_ids) == _BATCH:
+            score()
+    if batch_ids:
+        score()
+    order = np.lexsort((best_ids, best))
+    return [(int(best_ids[i]), float(best[i])) for i in order]

@@ -11,7 +11,7 @@ import pytest
 
 from agent.errors import UserError
 from agent.settings import load_settings
-from storage import MemoryStore, NewMemory, RamBudget, open_connection, store_files
+from storage import MemoryStore, NewMemory, RamBudget, cold, open_connection, store_files
 from storage.migrations import MIGRATIONS, SchemaContext
 from storage.vectors import encode
 
@@ -41,7 +41,7 @@ def pragma(store: MemoryStore, statement: str) -> object:
 
 
 def cold_count(store: MemoryStore) -> int:
-    return int(pragma_free(store, "SELECT count(*) FROM cold.memory_bits"))
+    return cold.count(store.conn)
 
 
 def pragma_free(store: MemoryStore, sql: str) -> object:
@@ -135,10 +135,7 @@ def test_a_cold_index_out_of_step_is_rebuilt_from_the_rows(tmp_path: Path) -> No
             store.conn.execute(
                 "UPDATE cold.cold_meta SET value = '999' WHERE key = 'cold_generation'"
             )
-            store.conn.execute(
-                "INSERT INTO cold.memory_bits (rowid, embedding) VALUES (77, vec_bit(?))",
-                (bytes(48),),
-            )
+            store.conn.execute("INSERT INTO cold.bit_slots (memory_id, chunk) VALUES (77, 9)")
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
         assert cold_count(store) == 1
         assert store.integrity_check() == "ok"
@@ -240,3 +237,27 @@ def test_migration_moves_faded_vectors_into_rows_without_loss(tmp_path: Path) ->
     with pytest.raises(apsw.SQLError):  # and it is recorded: the old tables stay gone
         with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
             store.conn.execute("SELECT * FROM memory_vectors_int8")
+
+
+def test_bit_chunks_stay_exact_through_adds_and_removals(store: MemoryStore) -> None:
+    rng = np.random.default_rng(6)
+    bits = {}
+    with store.transaction():
+        for mid in range(1, 1201):  # more than two chunks of 512
+            blob = np.packbits(rng.standard_normal(DIM) > 0).tobytes()
+            cold.put(store.conn, mid, blob, DIM)
+            bits[mid] = np.frombuffer(blob, dtype=np.uint8)
+        for mid in rng.choice(list(bits), 300, replace=False):
+            cold.drop(store.conn, int(mid))
+            del bits[int(mid)]
+        cold.put(store.conn, 5000, bytes(48), DIM)  # all bits clear
+        bits[5000] = np.zeros(48, dtype=np.uint8)
+    assert cold.count(store.conn) == len(bits) == 901
+    query = np.packbits(rng.standard_normal(DIM) > 0)
+    brute = sorted((int(np.unpackbits(b ^ query).sum()), mid) for mid, b in bits.items())
+    found = cold.search(store.conn, query.tobytes(), 50)
+    assert [d for _, d in found] == [float(d) for d, _ in brute[:50]]
+    assert {mid for mid, d in found if d < brute[49][0]} == {
+        mid for d, mid in brute[:50] if d < brute[49][0]
+    }
+    assert len(cold.search(store.conn, query.tobytes(), 5000)) == 901
