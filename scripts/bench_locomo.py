@@ -18,7 +18,12 @@ category id, overall for 1-4, with evidence recall@10 (for full-context: evidenc
 into the prompt), prompt tokens and latency.
 
     scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
-        [--limit N] [--conversations N] [--retrieval-only] [--json]
+        [--limit N] [--conversations N] [--retrieval-only] [--json] [--out FILE]
+
+A full run takes hours on a laptop CPU. With --out, each conversation's rows are appended to
+FILE (JSON lines) as it finishes, and a later run with the same --out, model and limit skips
+the conversations already there and reports on all of them: a long run can be stopped and
+resumed.
 """
 
 from __future__ import annotations
@@ -195,6 +200,21 @@ def table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def earlier_rows(
+    path: Path | None, model: str, limit: int | None, retrieval_only: bool
+) -> list[dict[str, Any]]:
+    """Rows a stopped run with the same model and limit left in `path`."""
+    if path is None or not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        same = row.get("model") == model and row.get("limit") == limit
+        if same and (row["f1"] is None) == retrieval_only:
+            rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
@@ -203,20 +223,32 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=None, help="the first N only")
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="append rows here; resume")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"bench_locomo: {args.data} does not exist; give --data FILE.")
     conversations = load(args.data)[: args.conversations]
-    rows: list[dict[str, Any]] = []
+    rows = earlier_rows(args.out, args.model, args.limit, args.retrieval_only)
+    done = {row["conversation"] for row in rows}
+    if done:
+        print(f"  resuming: {', '.join(sorted(done))} already in {args.out}", file=sys.stderr)
     started = time.perf_counter()
     # One home, so an assembled model is joined once; each conversation gets a fresh store.
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
         for conv in conversations:
+            if conv.sample_id in done:
+                continue
             for leftover in store_files(settings.store_path):
                 leftover.unlink(missing_ok=True)
             with Papertape(settings) as app:
-                rows += run_conversation(app, conv, args.limit, args.retrieval_only)
+                fresh = run_conversation(app, conv, args.limit, args.retrieval_only)
+            rows += fresh
+            if args.out is not None:
+                with args.out.open("a", encoding="utf-8") as out:
+                    for row in fresh:
+                        out.write(json.dumps({**row, "model": args.model, "limit": args.limit}))
+                        out.write("\n")
             print(
                 f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr
             )
