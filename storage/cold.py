@@ -87,7 +87,7 @@ def _bump(conn: apsw.Connection) -> None:
 
 
 def count(conn: apsw.Connection) -> int:
-    return int(next(iter(conn.execute(f"SELECT count(*) FROM {SLOTS}")))[0])  # type: ignore[call-overload]
+    return int(next(iter(conn.execute(f"SELECT count(*) FROM {SLOTS}")))[0])
 
 
 def rebuild(conn: apsw.Connection, dim: int) -> int:
@@ -141,7 +141,7 @@ def put(conn: apsw.Connection, memory_id: int, blob: bytes, dim: int) -> None:
             (bytes(ids) + np.int64(memory_id).tobytes(), bytes(bits) + entry, chunk),
         )
     else:
-        chunk = (int(last[0][0]) if last else 0) + 1  # type: ignore[call-overload]
+        chunk = (int(last[0][0]) if last else 0) + 1
         conn.execute(
             f"INSERT INTO {CHUNKS} (chunk, ids, bits) VALUES (?, ?, ?)",
             (chunk, np.int64(memory_id).tobytes(), entry),

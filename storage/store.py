@@ -340,7 +340,7 @@ class MemoryStore:
         self.window.keep(order, token)
 
     def _window_token(self) -> tuple[int, int]:
-        version = int(next(iter(self.conn.execute("PRAGMA data_version")))[0])  # type: ignore[call-overload]
+        version = int(next(iter(self.conn.execute("PRAGMA data_version")))[0])
         return version, self.conn.total_changes()
 
     def meta(self, key: str) -> str | None:

@@ -58,8 +58,8 @@ def sign_bits(blob: bytes, dim: int) -> bytes:
     encoding = encoding_of(blob, dim)
     if encoding == "bit":
         return blob
-    dtype = np.float32 if encoding == "float32" else np.int8
-    return np.packbits(np.frombuffer(blob, dtype=dtype) > 0).tobytes()
+    values: np.ndarray = np.frombuffer(blob, dtype=np.float32 if encoding == "float32" else np.int8)
+    return np.packbits(values > 0).tobytes()
 
 
 def query_bits(vector: np.ndarray, dim: int) -> bytes:
