@@ -94,7 +94,6 @@ def vacuum(daemon: Daemon) -> None:
     with daemon.lock:
         store = daemon.app.store
         store.vacuum()
-        store.checkpoint()
     log.info("vacuum: WALs folded back, both files rewritten without free pages")
 
 

@@ -151,7 +151,6 @@ def build_papertape(path: Path, log: dict[str, Any]) -> None:
                 for i in range(start, min(start + 10_000, len(log["texts"]))):
                     store.add(_new(log, i), log["vectors"][i])
         store.vacuum()
-        store.checkpoint()
 
 
 NAIVE_SCHEMA = f"""

@@ -87,7 +87,8 @@ def store_files(path: Path) -> list[Path]:
 
 
 class MemoryStore:
-    """One store file. Writes go through `transaction()`; one writer at a time (WAL)."""
+    """One store: its main file and its cold file, over one connection. Writes go through
+    `transaction()`; one writer at a time (WAL)."""
 
     def __init__(
         self, conn: apsw.Connection, path: Path | None, vector_dim: int, budget: RamBudget
@@ -115,16 +116,16 @@ class MemoryStore:
         conn = open_connection(path, cache_kib=budget.main_cache_kib)
         try:
             migrate(conn, SchemaContext(vector_dim=vector_dim, embedder=embedder))
-            cold.attach(
-                conn,
-                cold.cold_path(location),
-                dim=vector_dim,
-                cache_kib=budget.cold_cache_kib,
-                mmap_bytes=budget.cold_mmap_bytes,
-            )
-        except apsw.Error as exc:
-            conn.close()
-            raise StorageError(f"cannot open the cold file beside {path}: {exc}.") from exc
+            try:
+                cold.attach(
+                    conn,
+                    cold.cold_path(location),
+                    dim=vector_dim,
+                    cache_kib=budget.cold_cache_kib,
+                    mmap_bytes=budget.cold_mmap_bytes,
+                )
+            except apsw.Error as exc:
+                raise StorageError(f"cannot open the cold file beside {path}: {exc}.") from exc
         except BaseException:
             conn.close()
             raise
@@ -361,10 +362,12 @@ class MemoryStore:
         list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     def vacuum(self) -> None:
-        """Fold the WALs in and rewrite both files without free pages."""
+        """Rewrite both files without free pages. Under WAL a file only shrinks when the
+        rewritten pages are checkpointed back, hence a checkpoint on either side."""
         self.checkpoint()
         self.conn.execute("VACUUM main")
         self.conn.execute(f"VACUUM {cold.SCHEMA}")
+        self.checkpoint()
 
     # -- reading -----------------------------------------------------------------------------
 

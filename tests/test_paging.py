@@ -261,3 +261,22 @@ def test_bit_chunks_stay_exact_through_adds_and_removals(store: MemoryStore) -> 
         mid for d, mid in brute[:50] if d < brute[49][0]
     }
     assert len(cold.search(store.conn, query.tobytes(), 5000)) == 901
+
+
+def test_vacuum_rewrites_both_files_and_keeps_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    rng = np.random.default_rng(8)
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+        with store.transaction():
+            ids = [store.add(new(f"f{i} " + "y" * 300, "archive"), unit(rng)) for i in range(3000)]
+        keep = ids[-1]
+        query = store.vector(keep)
+        store.delete(ids[:-1])
+        store.checkpoint()
+        cold_file = Path(cold.cold_path(path))
+        before = path.stat().st_size, cold_file.stat().st_size
+        store.vacuum()
+        after = path.stat().st_size, cold_file.stat().st_size
+        assert after[0] < before[0] and after[1] < before[1]
+        assert store.vector_search(query, 1)[0][0] == keep  # type: ignore[arg-type]
+        assert store.integrity_check() == "ok"
