@@ -3,13 +3,15 @@
 Vector search and FTS5 each return their best candidates (60 by default). Each signal is
 rescaled over that candidate pool so that the two can be added:
 
-    cosine' = (cosine - lowest cosine in the pool) / (highest - lowest)     in [0, 1]
+    cosine' = (cosine - lowest cosine in the pool) / max(highest - lowest, m)   in [0, 1]
     bm25'   = bm25 / highest bm25 in the pool                               in [0, 1]
     score   = wv * cosine' + wk * bm25' + wr * R
 
-A search that did not return a memory adds 0 for it. R = exp(-t / S) is the memory's retention
-(agent/retention.py), so among near-equal matches the one the person met more recently, or
-recalled more often, wins. Defaults wv = wk = 1, wr = 0.25.
+A search that did not return a memory adds 0 for it. The floor m (vector_min_spread, 0.2)
+keeps a pool of near-equal cosines, where the vectors cannot tell the candidates apart, from
+being stretched to the full 0..1 and outvoting BM25 with noise. R = exp(-t / S) is the
+memory's retention (agent/retention.py), so among near-equal matches the one the person met
+more recently, or recalled more often, wins. Defaults wv = wk = 1, wr = 0.25.
 
 Why this and not reciprocal rank fusion: on LoCoMo (scripts/bench_recall.py) vectors from a
 small embedder are much weaker than BM25, and rank fusion gives a poor vector ranking the same
@@ -120,7 +122,7 @@ def recall(
     vector_rank = {mid: rank for rank, mid in enumerate(similarity, start=1)}
     keyword_rank = {mid: rank for rank, mid in enumerate(bm25, start=1)}
     lowest = min(similarity.values(), default=0.0)
-    spread = (max(similarity.values(), default=0.0) - lowest) or 1.0
+    spread = max(max(similarity.values(), default=0.0) - lowest, settings.vector_min_spread) or 1.0
     top_bm25 = max(bm25.values(), default=0.0) or 1.0
     use_retention = settings.retention_weight if mode == "fused" else 0.0
 

@@ -35,6 +35,9 @@ class Settings:
     vector_weight: float = 1.0
     keyword_weight: float = 1.0
     retention_weight: float = 0.25
+    # Cosines are rescaled over at least this range, so a pool of near-equal cosines (a vector
+    # ranking with nothing to say) is not stretched to 0..1 (agent/recall.py).
+    vector_min_spread: float = 0.2
     # Strength S in days for importance 0; S = base * (1 + 2 * importance).
     base_strength_days: float = 7.0
     # Most a recall can multiply strength by (when the memory was nearly forgotten).

@@ -77,3 +77,45 @@ def test_documents_return_passages_not_the_title_row(app: Papertape, tmp_path) -
     app.ingest([path], now=NOW)
     hits = app.recall("garden tomatoes", now=NOW, k=20, strengthen=False)
     assert hits and all(h.memory.kind == "text" for h in hits)
+
+
+def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Vectors that barely tell two memories apart must not beat BM25's clear choice."""
+    import numpy as np
+
+    from agent.recall import recall
+    from agent.settings import load_settings
+    from storage import MemoryStore, NewMemory
+
+    base = np.zeros(384, dtype=np.float32)
+    base[0] = 1.0
+    tilt = np.zeros(384, dtype=np.float32)
+    tilt[1] = 1.0
+
+    class Fixed:  # a logic fake: the query's vector, so cosines are known exactly
+        name, dim = "fixed", 384
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            return np.stack([base for _ in texts])
+
+    def near(weight: float) -> np.ndarray:
+        vector = base + weight * tilt
+        return vector / np.linalg.norm(vector)
+
+    with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:
+        with store.transaction():
+            # Cosines to the query all within 0.003 of each other: B > D > A.
+            keyword = store.add(
+                NewMemory("text", "t", 1.0, 1.0, "a", "the walrus sang opera", 7.0), near(0.30)
+            )
+            store.add(
+                NewMemory("text", "t", 1.0, 1.0, "d", "walrus walrus walrus", 7.0), near(0.295)
+            )
+            vector_only = store.add(
+                NewMemory("text", "t", 1.0, 1.0, "b", "a quiet afternoon", 7.0), near(0.29)
+            )
+        for floor, above, below in ((0.2, keyword, vector_only), (0.0, vector_only, keyword)):
+            settings = load_settings(tmp_path, overrides={"vector_min_spread": floor}, env={})
+            hits = recall(store, Fixed(), "walrus", settings=settings, now=2.0, strengthen=False)
+            order = [h.memory.id for h in hits]
+            assert order.index(above) < order.index(below), floor
