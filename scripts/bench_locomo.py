@@ -8,7 +8,8 @@ the last session. Methods, all answering with the same model and the same answer
 
 - papertape: `ask` as the CLI runs it (fused recall, the memories that bear on the question,
   "I don't know" when none does or the answer has no support);
-- full-context: as many turns as fit the model's context, most recent first;
+- full-context: as many turns as fit the model's context, most recent first (the context is
+  what the model was trained on, up to --context, not papertape's everyday 4096);
 - bm25: the 10 best turns by BM25 alone;
 - vector: the 10 nearest turns by MiniLM vectors alone.
 
@@ -201,15 +202,15 @@ def table(summary: dict[str, Any]) -> str:
 
 
 def earlier_rows(
-    path: Path | None, model: str, limit: int | None, retrieval_only: bool
+    path: Path | None, model: str, limit: int | None, context: int, retrieval_only: bool
 ) -> list[dict[str, Any]]:
-    """Rows a stopped run with the same model and limit left in `path`."""
+    """Rows a stopped run with the same model, limit and context left in `path`."""
     if path is None or not path.exists():
         return []
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        same = row.get("model") == model and row.get("limit") == limit
+        same = (row.get("model"), row.get("limit"), row.get("context")) == (model, limit, context)
         if same and (row["f1"] is None) == retrieval_only:
             rows.append(row)
     return rows
@@ -220,6 +221,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--limit", type=int, default=None, help="questions per conversation")
+    parser.add_argument(
+        "--context",
+        type=int,
+        default=32768,
+        help="context window asked for (default: as much as the model was trained on, up to "
+        "32768; the device plan may give less)",
+    )
     parser.add_argument("--conversations", type=int, default=None, help="the first N only")
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -228,14 +236,15 @@ def main() -> None:
     if not args.data.exists():
         sys.exit(f"bench_locomo: {args.data} does not exist; give --data FILE.")
     conversations = load(args.data)[: args.conversations]
-    rows = earlier_rows(args.out, args.model, args.limit, args.retrieval_only)
+    rows = earlier_rows(args.out, args.model, args.limit, args.context, args.retrieval_only)
     done = {row["conversation"] for row in rows}
     if done:
         print(f"  resuming: {', '.join(sorted(done))} already in {args.out}", file=sys.stderr)
     started = time.perf_counter()
     # One home, so an assembled model is joined once; each conversation gets a fresh store.
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
+        overrides = {"model": args.model, "context_tokens": args.context}
+        settings = load_settings(Path(tmp), overrides=overrides, env={})
         for conv in conversations:
             if conv.sample_id in done:
                 continue
@@ -247,7 +256,8 @@ def main() -> None:
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:
                     for row in fresh:
-                        out.write(json.dumps({**row, "model": args.model, "limit": args.limit}))
+                        tags = {"model": args.model, "limit": args.limit, "context": args.context}
+                        out.write(json.dumps({**row, **tags}))
                         out.write("\n")
             print(
                 f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr
@@ -258,7 +268,9 @@ def main() -> None:
         return
     command = "scripts/bench_locomo.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     print(benchlib.header(command))
-    print(f"model: {args.model}; {len(conversations)} conversations\n")
+    print(
+        f"model: {args.model}; {len(conversations)} conversations; context asked {args.context}\n"
+    )
     print(table(summary))
     paper, full = summary["papertape"], summary["full-context"]
     if full["prompt_tokens"] and paper["prompt_tokens"]:
