@@ -47,6 +47,7 @@ from benchlib import percentile
 from agent.retention import initial_strength
 from agent.settings import Settings
 from storage import MemoryStore, NewMemory, open_connection, store_files
+from storage.search import keyword_search
 
 DIM = 384
 DAY = 86400.0
@@ -243,8 +244,6 @@ class NaiveLayout:
         return naive_files(self.path)
 
     def query(self, vector: np.ndarray, terms: list[str], k: int = POOL) -> list[int]:
-        from storage.search import keyword_search
-
         hits = [
             int(rowid)
             for rowid, _ in self.conn.execute(

@@ -44,7 +44,7 @@ def cold_count(store: MemoryStore) -> int:
     return cold.count(store.conn)
 
 
-def pragma_free(store: MemoryStore, sql: str) -> object:
+def scalar(store: MemoryStore, sql: str) -> object:
     return next(iter(store.conn.execute(sql)))[0]
 
 
@@ -110,7 +110,7 @@ def test_moves_keep_the_cold_index_in_step_and_forgetting_clears_it(store: Memor
         store.move_to_tier(ids[0], "hazy")
         store.move_to_tier(ids[1], "archive")
     assert cold_count(store) == 2
-    assert pragma_free(store, "SELECT count(*) FROM memory_vectors") == 1
+    assert scalar(store, "SELECT count(*) FROM memory_vectors") == 1
     store.delete([ids[1]])
     assert cold_count(store) == 1
     assert store.encoded_vector(ids[1]) is None
