@@ -12,6 +12,7 @@ Ids are unique across both files; the id index in each answers lookups by id.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import apsw
 
@@ -72,6 +73,10 @@ def create_memories(conn: apsw.Connection, schema: str, *, tiers: Sequence[str])
         """
     )
     conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {schema}.memories_id ON memories (id)")
+    if schema != MAIN:  # browsing newest first crosses tiers
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {schema}.memories_time ON memories (occurred_at, id)"
+        )
 
 
 def create_blobs(conn: apsw.Connection, schema: str) -> None:
@@ -104,5 +109,5 @@ def next_id(conn: apsw.Connection) -> int:
     largest = 0
     for schema in SCHEMAS:
         found = next(iter(conn.execute(f"SELECT max(id) FROM {schema}.memories")))[0]
-        largest = max(largest, int(found or 0))  # type: ignore[call-overload]
+        largest = max(largest, int(cast(int, found) or 0))
     return largest + 1

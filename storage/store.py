@@ -512,11 +512,11 @@ class MemoryStore:
             same_tier = "" if schema == MAIN else "tier = ? AND "
             tier = [] if schema == MAIN else [memory.tier]
             key = [*tier, memory.occurred_at, memory.id]
-            for compare, order in (("<", "DESC"), (">", "ASC")):
+            for compare, direction in (("<", "DESC"), (">", "ASC")):
                 rows = self.conn.execute(
                     f"SELECT {layout.SELECT} FROM {schema}.memories WHERE {same_tier}"
                     f"(occurred_at, id) {compare} (?, ?) "
-                    f"ORDER BY occurred_at {order}, id {order} LIMIT ?",
+                    f"ORDER BY occurred_at {direction}, id {direction} LIMIT ?",
                     (*key, NEIGHBOURS),
                 )
                 found.update((m.id, m) for m in map(_memory, rows))
@@ -605,9 +605,9 @@ class MemoryStore:
             [
                 _memory(row)
                 for row in self.conn.execute(
-                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE occurred_at < ? "
-                    "OR (occurred_at = ? AND id < ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
-                    (when, when, last_id, limit),
+                    f"SELECT {layout.SELECT} FROM {schema}.memories "
+                    "WHERE (occurred_at, id) < (?, ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
+                    (when, last_id, limit),
                 )
             ]
             for schema in SCHEMAS
@@ -646,8 +646,7 @@ class MemoryStore:
                     (tier,),
                 )
             )
-        for memory in sorted(map(_memory, rows), key=lambda m: m.id):
-            yield memory
+        yield from sorted(map(_memory, rows), key=lambda m: m.id)
 
     def links_from(self, memory_id: int) -> list[Link]:
         return self._links("from_id", memory_id)
