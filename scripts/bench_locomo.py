@@ -90,16 +90,21 @@ def full_context(app: Papertape, conv_memories: list[Any], questions: list[Any])
 
 
 def run_conversation(
-    app: Papertape, conv: Conversation, limit: int | None, retrieval_only: bool
+    app: Papertape,
+    conv: Conversation,
+    limit: int | None,
+    retrieval_only: bool,
+    methods: tuple[str, ...] = METHODS,
 ) -> list[dict[str, Any]]:
     ids = store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + DAY
     questions = sample(conv, limit)
     everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
-    newest = full_context(app, everything, questions) if questions else []
+    wants_full = questions and "full-context" in methods
+    newest = full_context(app, everything, questions) if wants_full else []
     rows = []
     # Method by method, so consecutive prompts share the longest cached prefix.
-    for method in METHODS:
+    for method in methods:
         for q in questions:
             wanted = {ids[d] for d in q.evidence if d in ids}
             started = time.perf_counter()
@@ -163,6 +168,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for method in METHODS:
         mine = [r for r in rows if r["method"] == method]
+        if not mine:
+            continue
         by_cat: dict[int, list[float]] = defaultdict(list)
         for r in mine:
             if r["f1"] is not None:
@@ -202,7 +209,12 @@ def table(summary: dict[str, Any]) -> str:
 
 
 def earlier_rows(
-    path: Path | None, model: str, limit: int | None, context: int, retrieval_only: bool
+    path: Path | None,
+    model: str,
+    limit: int | None,
+    context: int,
+    retrieval_only: bool,
+    methods: tuple[str, ...],
 ) -> list[dict[str, Any]]:
     """Rows a stopped run with the same model, limit and context left in `path`."""
     if path is None or not path.exists():
@@ -211,7 +223,7 @@ def earlier_rows(
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         same = (row.get("model"), row.get("limit"), row.get("context")) == (model, limit, context)
-        if same and (row["f1"] is None) == retrieval_only:
+        if same and (row["f1"] is None) == retrieval_only and row["method"] in methods:
             rows.append(row)
     return rows
 
@@ -232,12 +244,28 @@ def main() -> None:
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="append rows here; resume")
+    parser.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"comma-separated, from {', '.join(METHODS)} (default: all)",
+    )
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"bench_locomo: {args.data} does not exist; give --data FILE.")
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        sys.exit(f"bench_locomo: --methods takes {', '.join(METHODS)}; got {args.methods!r}.")
     conversations = load(args.data)[: args.conversations]
-    rows = earlier_rows(args.out, args.model, args.limit, args.context, args.retrieval_only)
-    done = {row["conversation"] for row in rows}
+    rows = earlier_rows(
+        args.out, args.model, args.limit, args.context, args.retrieval_only, methods
+    )
+    done = {
+        conv
+        for conv in {row["conversation"] for row in rows}
+        if {r["method"] for r in rows if r["conversation"] == conv} >= set(methods)
+    }
+    rows = [row for row in rows if row["conversation"] in done]  # a half-done one reruns
     if done:
         print(f"  resuming: {', '.join(sorted(done))} already in {args.out}", file=sys.stderr)
     started = time.perf_counter()
@@ -251,7 +279,7 @@ def main() -> None:
             for leftover in store_files(settings.store_path):
                 leftover.unlink(missing_ok=True)
             with Papertape(settings) as app:
-                fresh = run_conversation(app, conv, args.limit, args.retrieval_only)
+                fresh = run_conversation(app, conv, args.limit, args.retrieval_only, methods)
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:
@@ -272,8 +300,8 @@ def main() -> None:
         f"model: {args.model}; {len(conversations)} conversations; context asked {args.context}\n"
     )
     print(table(summary))
-    paper, full = summary["papertape"], summary["full-context"]
-    if full["prompt_tokens"] and paper["prompt_tokens"]:
+    paper, full = summary.get("papertape"), summary.get("full-context")
+    if paper and full and full["prompt_tokens"] and paper["prompt_tokens"]:
         print(
             f"\npapertape's prompt tokens are {paper['prompt_tokens'] / full['prompt_tokens']:.1%} "
             "of full-context's"
