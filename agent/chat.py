@@ -162,13 +162,20 @@ class ChatSession:
         text = "".join(pieces).strip()
         produced = self.generator.count_tokens(text) if text else 0
 
-        citations = cited_ids(text, fitted.memories) or supporting(text, question, fitted.memories)
+        cited = cited_ids(text, fitted.memories)
+        citations = cited or supporting(text, question, fitted.memories)
         grounded, model_text = True, None
         if not text or says_dont_know(text):
             grounded, citations = False, []
         elif not citations and (has_content(text, question) or not is_yes_or_no(text)):
             # Content no memory holds, or no content at all (the question echoed back).
             grounded, model_text, text = False, text, DONT_KNOW
+        elif cited and not has_content(text, question) and not is_yes_or_no(text):
+            # Only ids ("[12]"): small models point at the memory instead of answering, so
+            # the answer is what the memories they pointed at say.
+            shown = {m.id: m for m in fitted.memories}
+            model_text = text
+            text = " ".join(f"{' '.join(shown[i].text.split())} [{i}]" for i in cited[:2])
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )

@@ -15,17 +15,20 @@ from datetime import datetime
 from models.generator import ChatMessage, Generator
 from storage import Memory
 
-# Wording and layout chosen by scripts/prompt_trial.py (planted facts; docs/BENCHMARKS.md):
-# telling small models to answer "exactly: I don't know" made Qwen2.5-0.5B refuse answerable
-# questions, and a reminder after the question doubled SmolLM2-135M's correct answers.
+# Wording and layout chosen by scripts/prompt_trial.py (planted facts) and on LoCoMo's first
+# conversation (docs/BENCHMARKS.md): telling small models to answer "exactly: I don't know"
+# made Qwen2.5-0.5B refuse answerable questions, and a reminder after the question doubled
+# SmolLM2-135M's correct answers. With the id and date opening each memory line, Qwen2.5-0.5B
+# answered LoCoMo questions by copying a line or writing a bare "[3]"; with the date written
+# out and the id closing the line, and the answer asked for before the citation, it answers.
 # Unsupported answers are caught after generation instead (agent/citations.py).
 INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question using the "
-    "memories below. Each memory starts with its id in square brackets and its date. Cite the "
-    "memory you used by its id, like [3]. Answer in one short sentence. If no memory answers "
-    "the question, say you don't know."
+    "memories below. Each memory starts with its date and ends with its id in square "
+    "brackets. Answer in a few words, then cite the memory you used by its id, like [3]. If "
+    "no memory answers the question, say you don't know."
 )
-REMINDER = "Answer from the memories above and cite the id."
+REMINDER = "Answer in a few words, then cite the id."
 NO_MEMORIES = "(no memories match this question)"
 
 
@@ -44,10 +47,14 @@ class FittedPrompt:
 
 
 def memory_line(memory: Memory) -> str:
-    # The day, not the minute: small models copy whatever precedes the text into answers.
-    day = datetime.fromtimestamp(memory.occurred_at).astimezone().strftime("%Y-%m-%d")
-    text = " ".join(memory.text.split())
-    return f"[{memory.id}] ({day}) {text}"
+    return render_line(memory.id, memory.occurred_at, memory.text)
+
+
+def render_line(memory_id: int, occurred_at: float, text: str) -> str:
+    """One memory as the model sees it: "(7 May 2023) text [12]". The day, not the minute, and
+    written as people write it, since small models copy it into answers."""
+    when = datetime.fromtimestamp(occurred_at).astimezone()
+    return f"({when.day} {when:%B %Y}) {' '.join(text.split())} [{memory_id}]"
 
 
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:

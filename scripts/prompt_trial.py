@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.prompt import INSTRUCTIONS, REMINDER  # noqa: E402
+from agent.prompt import INSTRUCTIONS, REMINDER, render_line  # noqa: E402
 from models.generator import ChatMessage  # noqa: E402
 from models.llama_generator import LlamaGenerator  # noqa: E402
 
@@ -41,6 +41,8 @@ FACTS = [
     ),
     ("Parked the car on level 3, spot C14.", "Where did I park the car?", "c14"),
 ]
+DAY_ONE = 1_795_176_000.0  # 2026-11-20, noon UTC: memories dated a day apart from here
+DAY = 86_400.0
 UNANSWERABLE = [
     "What is my dog called?",
     "What did I eat for lunch on Monday?",
@@ -86,12 +88,14 @@ def main(path: str) -> None:
         for extra in (0, 1, 3):
             random.seed(index * 10 + extra)
             picked = [fact, *random.sample(others, extra)]
-            lines = [f"[{10 + i}] (2026-11-2{i}) {text}" for i, text in enumerate(picked)]
+            lines = [render_line(10 + i, DAY_ONE + i * DAY, text) for i, text in enumerate(picked)]
             cases += 1
             for name, messages in layouts(lines, question).items():
                 reply = "".join(generator.stream(generator.format_chat(messages), max_tokens=40))
                 answered[name] = answered.get(name, 0) + (key in reply.lower())
-    lines = [f"[{10 + i}] (2026-11-2{i}) {fact}" for i, (fact, _, _) in enumerate(FACTS[:3])]
+    lines = [
+        render_line(10 + i, DAY_ONE + i * DAY, fact) for i, (fact, _, _) in enumerate(FACTS[:3])
+    ]
     for question in UNANSWERABLE:
         for name, messages in layouts(lines, question).items():
             reply = "".join(generator.stream(generator.format_chat(messages), max_tokens=40))

@@ -118,7 +118,7 @@ def test_an_answer_cites_its_memory_and_is_stored_as_chat(app: Papertape) -> Non
     streamed: list[str] = []
     answer = chat.ask("What is my locker code?", now=NOW + 100, on_token=streamed.append)
     assert answer.text == f"Your locker code is 4411 [{ids[0]}]." == "".join(streamed)
-    assert answer.citations == (ids[0],) and answer.grounded
+    assert answer.citations == (ids[0],) and answer.grounded and answer.model_text is None
     assert answer.memories[0].id == ids[0]
     assert answer.ttft_s is not None and answer.tokens_per_s and answer.tokens_per_s > 0
     stored = app.store.get(answer.memory_id or -1)
@@ -151,6 +151,14 @@ def test_an_invented_answer_is_replaced_by_dont_know(app: Papertape) -> None:
     assert "violinist" in answer.model_text and answer.citations == ()
     stored = app.store.get(answer.memory_id or -1)
     assert stored is not None and "violinist" not in stored.text and DONT_KNOW not in stored.text
+
+
+def test_an_answer_of_bare_ids_becomes_what_those_memories_say(app: Papertape) -> None:
+    ids = plant(app)
+    answer = session(app, [f"[{ids[0]}]"]).ask("What is my locker code?", now=NOW)
+    assert answer.model_text == f"[{ids[0]}]" and answer.grounded
+    assert "4411" in answer.text and answer.text.endswith(f"[{ids[0]}]")
+    assert answer.citations == (ids[0],)  # an answer in words keeps them (test above)
 
 
 def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -> None:
