@@ -20,8 +20,11 @@ from storage import Memory
 # made Qwen2.5-0.5B refuse answerable questions, and a reminder after the question doubled
 # SmolLM2-135M's correct answers. With the id and date opening each memory line, Qwen2.5-0.5B
 # answered LoCoMo questions by copying a line or writing a bare "[3]"; with the date written
-# out and the id closing the line, and the answer asked for before the citation, it answers.
-# Unsupported answers are caught after generation instead (agent/citations.py).
+# out, the id closing the line and a few words asked for before the citation, it answers more
+# often (a bare id is still common; agent/chat.py then answers with that memory). "A short
+# sentence" answered every planted fact but scored lower on LoCoMo (longer answers), and an
+# example answer leaked into replies. Unsupported answers are caught after generation
+# instead (agent/citations.py).
 INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question using the "
     "memories below. Each memory starts with its date and ends with its id in square "
