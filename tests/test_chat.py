@@ -12,7 +12,7 @@ from conftest import NOW
 from agent.chat import DONT_KNOW, ChatSession
 from agent.citations import cited_ids, says_dont_know, supporting
 from agent.errors import UserError
-from agent.prompt import Turn, fit_prompt, memory_line
+from agent.prompt import Turn, fit_prompt, memory_line, render_line
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 from storage import Memory
@@ -92,6 +92,13 @@ def test_the_prompt_fits_the_context_and_keeps_the_best_memories_first() -> None
     assert ids[:2] == [0, 1] and 2 not in ids  # the long one is skipped, shorter ones follow
     assert ids == sorted(ids) and len(ids) >= 3
     assert fitted.prompt.index(memory_line(memories[0])) < fitted.prompt.index("[1]")
+
+
+def test_a_memory_line_writes_the_day_out_and_ends_with_the_id() -> None:
+    noon_7_may_2023 = 1_683_460_800.0  # 12:00 UTC: the same day in any time zone within 11 h
+    assert render_line(12, noon_7_may_2023, " went to the\n support  group ") == (
+        "(7 May 2023) went to the support group [12]"
+    )
 
 
 def test_history_gets_a_bounded_share_newest_first() -> None:
