@@ -2,7 +2,7 @@
 
 It is registered like the real backends (the model name "fake"), so the command line and the
 chat session can be driven end to end without a model. With no reply scripted, it answers by
-quoting the first memory line of the prompt (one that starts with "[id]"), citation
+quoting the first memory line of the prompt (one like "(7 May 2023) text [12]"), citation
 included, or says it does not know when the prompt has none.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from models.generator import ChatMessage, cut_at_stops
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
-_MEMORY_LINE = re.compile(r"^\[\d+\] ")
+_MEMORY_LINE = re.compile(r"^\(\d{1,2} \w+ \d{4}\) .*\[\d+\]$")
 
 
 class ScriptedGenerator:
