@@ -59,8 +59,8 @@ def test_scripted_generator_follows_the_protocol() -> None:
     assert isinstance(fake, Generator)
     assert generate(fake, "prompt", max_tokens=2) == "one two"
     assert fake.prompts == ["prompt"]
-    assert generate(fake, "[7] (2026-01-01) the sky is green\nq", max_tokens=50) == (
-        "[7] (2026-01-01) the sky is green"
+    assert generate(fake, "(1 January 2026) the sky is green [7]\nq", max_tokens=50) == (
+        "(1 January 2026) the sky is green [7]"
     )
 
 
