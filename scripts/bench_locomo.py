@@ -260,12 +260,10 @@ def main() -> None:
     rows = earlier_rows(
         args.out, args.model, args.limit, args.context, args.retrieval_only, methods
     )
-    done = {
-        conv
-        for conv in {row["conversation"] for row in rows}
-        if {r["method"] for r in rows if r["conversation"] == conv} >= set(methods)
-    }
-    rows = [row for row in rows if row["conversation"] in done]  # a half-done one reruns
+    have: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        have[row["conversation"]].add(row["method"])
+    done = {conv for conv, ran in have.items() if ran >= set(methods)}
     if done:
         print(f"  resuming: {', '.join(sorted(done))} already in {args.out}", file=sys.stderr)
     started = time.perf_counter()
@@ -274,12 +272,14 @@ def main() -> None:
         overrides = {"model": args.model, "context_tokens": args.context}
         settings = load_settings(Path(tmp), overrides=overrides, env={})
         for conv in conversations:
-            if conv.sample_id in done:
+            # Only the methods an earlier run with this --out did not get to.
+            missing = tuple(m for m in methods if m not in have[conv.sample_id])
+            if not missing:
                 continue
             for leftover in store_files(settings.store_path):
                 leftover.unlink(missing_ok=True)
             with Papertape(settings) as app:
-                fresh = run_conversation(app, conv, args.limit, args.retrieval_only, methods)
+                fresh = run_conversation(app, conv, args.limit, args.retrieval_only, missing)
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:
