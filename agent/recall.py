@@ -5,13 +5,17 @@ rescaled over that candidate pool so that the two can be added:
 
     cosine' = (cosine - lowest cosine in the pool) / max(highest - lowest, m)   in [0, 1]
     bm25'   = bm25 / highest bm25 in the pool                               in [0, 1]
-    score   = wv * cosine' + wk * bm25' + wr * R
+    gap     = (best bm25 - second best bm25) / best bm25                   in [0, 1]
+    score   = wv * cosine' + wk * (1 + c * gap) * bm25' + wr * R
 
 A search that did not return a memory adds 0 for it. The floor m (vector_min_spread, 0.2)
 keeps a pool of near-equal cosines, where the vectors cannot tell the candidates apart, from
 being stretched to the full 0..1 and outvoting BM25 with noise. R = exp(-t / S) is the
 memory's retention (agent/retention.py), so among near-equal matches the one the person met
-more recently, or recalled more often, wins. Defaults wv = wk = 1, wr = 0.25.
+more recently, or recalled more often, wins. The gap term trusts BM25 more when one memory
+matches the query's words far better than any other: a rare name or phrase found once is
+strong evidence that the small embedder's cosine, pulled towards whoever the question names,
+should not outvote. Defaults wv = wk = 1, wr = 0.25, c = 1 (keyword_confidence).
 
 Why this and not reciprocal rank fusion: on LoCoMo (scripts/bench_recall.py) vectors from a
 small embedder are much weaker than BM25, and rank fusion gives a poor vector ranking the same
@@ -123,7 +127,10 @@ def recall(
     keyword_rank = {mid: rank for rank, mid in enumerate(bm25, start=1)}
     lowest = min(similarity.values(), default=0.0)
     spread = max(max(similarity.values(), default=0.0) - lowest, settings.vector_min_spread) or 1.0
-    top_bm25 = max(bm25.values(), default=0.0) or 1.0
+    best_two = sorted(bm25.values(), reverse=True)[:2]
+    top_bm25 = (best_two[0] if best_two else 0.0) or 1.0
+    gap = (best_two[0] - best_two[1]) / top_bm25 if len(best_two) == 2 else 0.0
+    keyword_weight = settings.keyword_weight * (1 + settings.keyword_confidence * gap)
     use_retention = settings.retention_weight if mode == "fused" else 0.0
 
     hits = []
@@ -135,7 +142,7 @@ def recall(
         if mid in similarity:
             score += settings.vector_weight * (similarity[mid] - lowest) / spread
         if mid in bm25:
-            score += settings.keyword_weight * bm25[mid] / top_bm25
+            score += keyword_weight * bm25[mid] / top_bm25
         hits.append(
             RecallHit(
                 memory, score, similarity.get(mid), vector_rank.get(mid), keyword_rank.get(mid), r

@@ -38,6 +38,9 @@ class Settings:
     # Cosines are rescaled over at least this range, so a pool of near-equal cosines (a vector
     # ranking with nothing to say) is not stretched to 0..1 (agent/recall.py).
     vector_min_spread: float = 0.2
+    # BM25's vote grows by up to this fraction when its best match stands clear of the second
+    # (agent/recall.py; chosen on one LoCoMo conversation, checked on six others).
+    keyword_confidence: float = 1.0
     # Strength S in days for importance 0; S = base * (1 + 2 * importance).
     base_strength_days: float = 7.0
     # Most a recall can multiply strength by (when the memory was nearly forgotten).

@@ -119,3 +119,46 @@ def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> N
             hits = recall(store, Fixed(), "walrus", settings=settings, now=2.0, strengthen=False)
             order = [h.memory.id for h in hits]
             assert order.index(above) < order.index(below), floor
+
+
+def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """BM25 counts for more the further its best match stands above the second."""
+    import numpy as np
+
+    from agent.recall import recall
+    from agent.settings import load_settings
+    from storage import MemoryStore, NewMemory
+
+    query = np.zeros(384, dtype=np.float32)
+    query[0] = 1.0
+
+    class Fixed:  # a logic fake: the query's vector, so cosines are known exactly
+        name, dim = "fixed", 384
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            return np.stack([query for _ in texts])
+
+    def at_cosine(cosine: float) -> np.ndarray:
+        vector = np.zeros(384, dtype=np.float32)
+        vector[0], vector[1] = cosine, np.sqrt(1 - cosine**2)
+        return vector
+
+    filler = " ".join(f"word{i}" for i in range(40))
+    with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:
+        with store.transaction():
+            # Lowest cosine, but by far the best keyword match.
+            keyword = store.add(
+                NewMemory("text", "t", 1.0, 1.0, "k", "walrus walrus", 7.0), at_cosine(0.7)
+            )
+            store.add(
+                NewMemory("text", "t", 1.0, 1.0, "w", f"walrus {filler}", 7.0), at_cosine(0.8)
+            )
+            # The vectors' favourite, with no keyword; newer, so it wins a tie.
+            vector = store.add(
+                NewMemory("text", "t", 2.0, 2.0, "v", "a quiet afternoon", 7.0), at_cosine(0.9)
+            )
+        for confidence, above, below in ((1.0, keyword, vector), (0.0, vector, keyword)):
+            settings = load_settings(tmp_path, overrides={"keyword_confidence": confidence}, env={})
+            hits = recall(store, Fixed(), "walrus", settings=settings, now=3.0, strengthen=False)
+            order = [h.memory.id for h in hits]
+            assert order.index(above) < order.index(below), confidence
