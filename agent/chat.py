@@ -8,7 +8,8 @@ keeps one open. Each turn:
 2. with none, say "I don't know" without asking the model, which would only invent;
 3. otherwise fit memories and history into the context window (agent/prompt.py) and stream;
 4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
-   holds is replaced by "I don't know", the model's words kept for the record;
+   holds, or that puts one person's words in another's mouth (agent/speakers.py), is
+   replaced by "I don't know", the model's words kept for the record;
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
@@ -28,6 +29,7 @@ from agent.ingest import Ingestor
 from agent.prompt import Turn, fit_prompt
 from agent.recall import RecallHit, query_terms, recall
 from agent.settings import Settings
+from agent.speakers import named_speaker, speaker_of
 from models.embedder import Embedder
 from models.generator import Generator
 from storage import Memory, MemoryStore
@@ -170,6 +172,13 @@ class ChatSession:
         elif not citations and (has_content(text, question) or not is_yes_or_no(text)):
             # Content no memory holds, or no content at all (the question echoed back).
             grounded, model_text, text = False, text, DONT_KNOW
+        elif citations and not self._said_by_named(
+            question, cited or citations[:1], fitted.memories
+        ):
+            # The question asks about one person and the answer rests on what someone else
+            # said: the other speaker's story, misattributed (agent/speakers.py). Without
+            # ids, the memory that holds most of the answer's words is what it rests on.
+            grounded, model_text, text, citations = False, text, DONT_KNOW, []
         elif cited and not has_content(text, question) and not is_yes_or_no(text):
             # Only ids ("[12]"): small models point at the memory instead of answering, so
             # the answer is what the memories they pointed at say.
@@ -196,6 +205,15 @@ class ChatSession:
             memory_id=None,
         )
         return self._remember(answer, now)
+
+    @staticmethod
+    def _said_by_named(question: str, citations: list[int], shown: Sequence[Memory]) -> bool:
+        """False only when the question names one speaker and none of the cited lines is theirs."""
+        person = named_speaker(question, shown)
+        if person is None:
+            return True
+        by_id = {m.id: m for m in shown}
+        return any(speaker_of(by_id[i]) == person for i in citations if i in by_id)
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),

@@ -241,6 +241,13 @@ def main() -> None:
         "32768; the device plan may give less)",
     )
     parser.add_argument("--conversations", type=int, default=None, help="the first N only")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="SAMPLE_ID",
+        help="leave this conversation out (repeatable), e.g. the one a method was chosen on",
+    )
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="append rows here; resume")
@@ -256,10 +263,16 @@ def main() -> None:
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         sys.exit(f"bench_locomo: --methods takes {', '.join(METHODS)}; got {args.methods!r}.")
-    conversations = load(args.data)[: args.conversations]
-    rows = earlier_rows(
-        args.out, args.model, args.limit, args.context, args.retrieval_only, methods
-    )
+    conversations = [c for c in load(args.data) if c.sample_id not in args.skip]
+    conversations = conversations[: args.conversations]
+    chosen = {c.sample_id for c in conversations}
+    rows = [
+        row
+        for row in earlier_rows(
+            args.out, args.model, args.limit, args.context, args.retrieval_only, methods
+        )
+        if row["conversation"] in chosen
+    ]
     have: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         have[row["conversation"]].add(row["method"])

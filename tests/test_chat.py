@@ -210,3 +210,26 @@ def test_ctrl_c_during_generation_leaves_the_store_consistent(app: Papertape) ->
     assert app.stats().memories == len(FACTS)  # no half-stored chat turn
     assert app.store.integrity_check() == "ok"
     assert chat.history == []
+
+
+def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None:
+    said = {}
+    for text in [
+        "Melanie: I ran a charity race for mental health last Saturday.",
+        "Caroline: I went to a poetry reading on mental health for charity last night.",
+    ]:
+        result = app.note(text, now=NOW, occurred_at=NOW - 86400)
+        assert result.memory_id is not None
+        said[text.split(":")[0]] = result.memory_id
+    race = f"A race for mental health [{said['Melanie']}]."
+    chat = session(app, [race, race, "A race for mental health."], remember=False)
+    question = "What did {} do for charity?"
+    wrong = chat.ask(question.format("Caroline"), now=NOW)
+    assert wrong.text == DONT_KNOW and not wrong.grounded and wrong.citations == ()
+    assert wrong.model_text == race
+    right = chat.ask(question.format("Melanie"), now=NOW)
+    assert right.grounded and right.text == race and right.citations == (said["Melanie"],)
+    # Without ids, the answer rests on the line holding most of its words: Melanie's, though
+    # Caroline's holds two of them.
+    uncited = chat.ask(question.format("Caroline"), now=NOW)
+    assert uncited.text == DONT_KNOW and uncited.model_text == "A race for mental health."
