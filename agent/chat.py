@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
 from agent.errors import UserError
 from agent.ingest import Ingestor
-from agent.prompt import Turn, fit_prompt
+from agent.prompt import Turn, fit_prompt, memory_line
 from agent.recall import RecallHit, query_terms, recall
 from agent.settings import Settings
 from agent.speakers import named_speaker, speaker_of
@@ -181,10 +181,10 @@ class ChatSession:
             grounded, model_text, text, citations = False, text, DONT_KNOW, []
         elif cited and not has_content(text, question) and not is_yes_or_no(text):
             # Only ids ("[12]"): small models point at the memory instead of answering, so
-            # the answer is what the memories they pointed at say.
+            # the answer is what the memories they pointed at say, dated as the model saw them.
             shown = {m.id: m for m in fitted.memories}
             model_text = text
-            text = " ".join(f"{' '.join(shown[i].text.split())} [{i}]" for i in cited[:2])
+            text = " ".join(memory_line(shown[i]) for i in cited[:2])
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )

@@ -164,6 +164,8 @@ def test_an_answer_of_bare_ids_becomes_what_those_memories_say(app: Papertape) -
     ids = plant(app)
     answer = session(app, [f"[{ids[0]}]"]).ask("What is my locker code?", now=NOW)
     assert answer.model_text == f"[{ids[0]}]" and answer.grounded
+    locker = app.store.get(ids[0])
+    assert locker is not None and answer.text == memory_line(locker)  # dated, as it was shown
     assert "4411" in answer.text and answer.text.endswith(f"[{ids[0]}]")
     assert answer.citations == (ids[0],)  # an answer in words keeps them (test above)
 
