@@ -23,14 +23,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from agent.citations import (
-    best_supporting,
-    cited_ids,
-    has_content,
-    is_yes_or_no,
-    says_dont_know,
-    supporting,
-)
+from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
 from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import Turn, fit_prompt, memory_line
@@ -180,11 +173,11 @@ class ChatSession:
             # Content no memory holds, or no content at all (the question echoed back).
             grounded, model_text, text = False, text, DONT_KNOW
         elif citations and not self._said_by_named(
-            question, cited or best_supporting(text, question, fitted.memories), fitted.memories
+            question, cited or citations[:1], fitted.memories
         ):
             # The question asks about one person and the answer rests on what someone else
             # said: the other speaker's story, misattributed (agent/speakers.py). Without
-            # ids, the memories holding most of the answer's words are what it rests on.
+            # ids, the memory that holds most of the answer's words is what it rests on.
             grounded, model_text, text, citations = False, text, DONT_KNOW, []
         elif cited and not has_content(text, question) and not is_yes_or_no(text):
             # Only ids ("[12]"): small models point at the memory instead of answering, so

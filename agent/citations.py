@@ -45,8 +45,8 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1}
 
 
-def _overlaps(answer: str, question: str, shown: Sequence[Memory]) -> list[tuple[int, int]]:
-    """(words shared, id) for each memory holding the answer's new content words, most first."""
+def supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
+    """Memories holding the answer's new content words, most words first."""
     words = content_words(_CITED.sub(" ", answer)) - content_words(question)
     if not words:
         return []
@@ -55,18 +55,7 @@ def _overlaps(answer: str, question: str, shown: Sequence[Memory]) -> list[tuple
         overlap = len(words & content_words(memory.text))
         if overlap:
             scored.append((-overlap, position, memory.id))
-    return [(-negative, memory_id) for negative, _, memory_id in sorted(scored)]
-
-
-def supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
-    """Memories holding the answer's new content words, most words first."""
-    return [memory_id for _, memory_id in _overlaps(answer, question, shown)]
-
-
-def best_supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
-    """The memories that hold the most of the answer's new content words (ties all kept)."""
-    scored = _overlaps(answer, question, shown)
-    return [memory_id for overlap, memory_id in scored if overlap == scored[0][0]]
+    return [memory_id for _, _, memory_id in sorted(scored)]
 
 
 def says_dont_know(answer: str) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from conftest import NOW
 
 from agent.chat import DONT_KNOW, ChatSession
-from agent.citations import best_supporting, cited_ids, says_dont_know, supporting
+from agent.citations import cited_ids, says_dont_know, supporting
 from agent.errors import UserError
 from agent.prompt import Turn, fit_prompt, memory_line, render_line
 from agent.service import Papertape
@@ -71,18 +71,6 @@ def test_uncited_answers_are_attributed_by_their_own_words() -> None:
     assert supporting("It is 4411.", "What is my locker code?", shown) == [2]
     assert supporting("The corner shop.", "Where did I buy oat milk?", shown) == [1]
     assert supporting("Your locker code.", "What is my locker code?", shown) == []
-
-
-def test_the_best_support_keeps_every_memory_tied_at_the_top() -> None:
-    shown = [
-        memory(1, "Joanna: I baked a chocolate mousse"),
-        memory(2, "Nate: I also love a chocolate mousse"),
-        memory(3, "Nate: chocolate is great"),
-    ]
-    answer, question = "A chocolate mousse.", "What treat does Nate love?"
-    assert supporting(answer, question, shown) == [1, 2, 3]
-    assert best_supporting(answer, question, shown) == [1, 2]
-    assert best_supporting("Nothing new.", "Nothing new?", shown) == []
 
 
 @pytest.mark.parametrize(
@@ -247,16 +235,3 @@ def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None
     # Caroline's holds two of them.
     uncited = chat.ask(question.format("Caroline"), now=NOW)
     assert uncited.text == DONT_KNOW and uncited.model_text == "A race for mental health."
-
-
-def test_a_tie_between_speakers_does_not_refuse_the_named_one(app: Papertape) -> None:
-    for text in [
-        "Joanna: Nate, which dairy-free treat do you love besides ice cream? I baked a "
-        "chocolate mousse.",
-        "Nate: I love a chocolate mousse besides ice cream.",
-    ]:
-        app.note(text, now=NOW, occurred_at=NOW - 86400)
-    chat = session(app, ["A chocolate mousse."], remember=False)
-    answer = chat.ask("Which dairy-free treat does Nate love besides ice cream?", now=NOW)
-    assert answer.memories[0].text.startswith("Joanna")  # shown first, yet not the only support
-    assert answer.grounded and answer.text == "A chocolate mousse."
