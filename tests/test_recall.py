@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from agent.recall import recall
 from agent.retention import DAY
 from agent.service import Papertape
+from agent.settings import load_settings
+from storage import MemoryStore, NewMemory
 from tests.conftest import NOW
 
 
@@ -79,70 +83,49 @@ def test_documents_return_passages_not_the_title_row(app: Papertape, tmp_path) -
     assert hits and all(h.memory.kind == "text" for h in hits)
 
 
+class FixedQuery:
+    """A logic fake embedder: every text is the same unit vector, so cosines are known exactly."""
+
+    name, dim = "fixed", 384
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        return np.stack([at_cosine(1.0) for _ in texts])
+
+
+def at_cosine(cosine: float) -> np.ndarray:
+    """A unit vector whose cosine with FixedQuery's vector is `cosine`."""
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0], vector[1] = cosine, np.sqrt(1 - cosine**2)
+    return vector
+
+
 def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Vectors that barely tell two memories apart must not beat BM25's clear choice."""
-    import numpy as np
-
-    from agent.recall import recall
-    from agent.settings import load_settings
-    from storage import MemoryStore, NewMemory
-
-    base = np.zeros(384, dtype=np.float32)
-    base[0] = 1.0
-    tilt = np.zeros(384, dtype=np.float32)
-    tilt[1] = 1.0
-
-    class Fixed:  # a logic fake: the query's vector, so cosines are known exactly
-        name, dim = "fixed", 384
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            return np.stack([base for _ in texts])
-
-    def near(weight: float) -> np.ndarray:
-        vector = base + weight * tilt
-        return vector / np.linalg.norm(vector)
-
     with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:
         with store.transaction():
             # Cosines to the query all within 0.003 of each other: B > D > A.
             keyword = store.add(
-                NewMemory("text", "t", 1.0, 1.0, "a", "the walrus sang opera", 7.0), near(0.30)
+                NewMemory("text", "t", 1.0, 1.0, "a", "the walrus sang opera", 7.0),
+                at_cosine(0.955),
             )
             store.add(
-                NewMemory("text", "t", 1.0, 1.0, "d", "walrus walrus walrus", 7.0), near(0.295)
+                NewMemory("text", "t", 1.0, 1.0, "d", "walrus walrus walrus", 7.0),
+                at_cosine(0.9565),
             )
             vector_only = store.add(
-                NewMemory("text", "t", 1.0, 1.0, "b", "a quiet afternoon", 7.0), near(0.29)
+                NewMemory("text", "t", 1.0, 1.0, "b", "a quiet afternoon", 7.0), at_cosine(0.958)
             )
         for floor, above, below in ((0.2, keyword, vector_only), (0.0, vector_only, keyword)):
             settings = load_settings(tmp_path, overrides={"vector_min_spread": floor}, env={})
-            hits = recall(store, Fixed(), "walrus", settings=settings, now=2.0, strengthen=False)
+            hits = recall(
+                store, FixedQuery(), "walrus", settings=settings, now=2.0, strengthen=False
+            )
             order = [h.memory.id for h in hits]
             assert order.index(above) < order.index(below), floor
 
 
 def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """BM25 counts for more the further its best match stands above the second."""
-    import numpy as np
-
-    from agent.recall import recall
-    from agent.settings import load_settings
-    from storage import MemoryStore, NewMemory
-
-    query = np.zeros(384, dtype=np.float32)
-    query[0] = 1.0
-
-    class Fixed:  # a logic fake: the query's vector, so cosines are known exactly
-        name, dim = "fixed", 384
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            return np.stack([query for _ in texts])
-
-    def at_cosine(cosine: float) -> np.ndarray:
-        vector = np.zeros(384, dtype=np.float32)
-        vector[0], vector[1] = cosine, np.sqrt(1 - cosine**2)
-        return vector
-
     filler = " ".join(f"word{i}" for i in range(40))
     with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:
         with store.transaction():
@@ -159,6 +142,8 @@ def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None
             )
         for confidence, above, below in ((1.0, keyword, vector), (0.0, vector, keyword)):
             settings = load_settings(tmp_path, overrides={"keyword_confidence": confidence}, env={})
-            hits = recall(store, Fixed(), "walrus", settings=settings, now=3.0, strengthen=False)
+            hits = recall(
+                store, FixedQuery(), "walrus", settings=settings, now=3.0, strengthen=False
+            )
             order = [h.memory.id for h in hits]
             assert order.index(above) < order.index(below), confidence
