@@ -99,6 +99,13 @@ def at_cosine(cosine: float) -> np.ndarray:
     return vector
 
 
+def walrus_ranking(store: MemoryStore, tmp_path, overrides: dict, now: float) -> list[int]:  # type: ignore[no-untyped-def]
+    """Ids recall ranks for "walrus" over FixedQuery vectors, with these settings."""
+    settings = load_settings(tmp_path, overrides=overrides, env={})
+    hits = recall(store, FixedQuery(), "walrus", settings=settings, now=now, strengthen=False)
+    return [h.memory.id for h in hits]
+
+
 def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Vectors that barely tell two memories apart must not beat BM25's clear choice."""
     with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:
@@ -116,11 +123,7 @@ def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> N
                 NewMemory("text", "t", 1.0, 1.0, "b", "a quiet afternoon", 7.0), at_cosine(0.958)
             )
         for floor, above, below in ((0.2, keyword, vector_only), (0.0, vector_only, keyword)):
-            settings = load_settings(tmp_path, overrides={"vector_min_spread": floor}, env={})
-            hits = recall(
-                store, FixedQuery(), "walrus", settings=settings, now=2.0, strengthen=False
-            )
-            order = [h.memory.id for h in hits]
+            order = walrus_ranking(store, tmp_path, {"vector_min_spread": floor}, now=2.0)
             assert order.index(above) < order.index(below), floor
 
 
@@ -141,9 +144,5 @@ def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None
                 NewMemory("text", "t", 2.0, 2.0, "v", "a quiet afternoon", 7.0), at_cosine(0.9)
             )
         for confidence, above, below in ((1.0, keyword, vector), (0.0, vector, keyword)):
-            settings = load_settings(tmp_path, overrides={"keyword_confidence": confidence}, env={})
-            hits = recall(
-                store, FixedQuery(), "walrus", settings=settings, now=3.0, strengthen=False
-            )
-            order = [h.memory.id for h in hits]
+            order = walrus_ranking(store, tmp_path, {"keyword_confidence": confidence}, now=3.0)
             assert order.index(above) < order.index(below), confidence
