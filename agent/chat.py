@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
@@ -69,6 +69,14 @@ def bears_on(hit: RecallHit, terms: list[str], settings: Settings) -> bool:
         return False
     text = hit.memory.text.lower()
     return sum(term in text for term in terms) * 2 >= len(terms)
+
+
+def _said_by_named(question: str, citations: list[int], shown: dict[int, Memory]) -> bool:
+    """False only when the question names one speaker and none of the cited lines is theirs."""
+    person = named_speaker(question, shown.values())
+    if person is None:
+        return True
+    return any(speaker_of(shown[i]) == person for i in citations if i in shown)
 
 
 class ChatSession:
@@ -167,14 +175,13 @@ class ChatSession:
         cited = cited_ids(text, fitted.memories)
         citations = cited or supporting(text, question, fitted.memories)
         grounded, model_text = True, None
+        shown = {m.id: m for m in fitted.memories}
         if not text or says_dont_know(text):
             grounded, citations = False, []
         elif not citations and (has_content(text, question) or not is_yes_or_no(text)):
             # Content no memory holds, or no content at all (the question echoed back).
             grounded, model_text, text = False, text, DONT_KNOW
-        elif citations and not self._said_by_named(
-            question, cited or citations[:1], fitted.memories
-        ):
+        elif citations and not _said_by_named(question, cited or citations[:1], shown):
             # The question asks about one person and the answer rests on what someone else
             # said: the other speaker's story, misattributed (agent/speakers.py). Without
             # ids, the memory that holds most of the answer's words is what it rests on.
@@ -182,7 +189,6 @@ class ChatSession:
         elif cited and not has_content(text, question) and not is_yes_or_no(text):
             # Only ids ("[12]"): small models point at the memory instead of answering, so
             # the answer is what the memories they pointed at say, dated as the model saw them.
-            shown = {m.id: m for m in fitted.memories}
             model_text = text
             text = " ".join(memory_line(shown[i]) for i in cited[:2])
         speed = (
@@ -205,15 +211,6 @@ class ChatSession:
             memory_id=None,
         )
         return self._remember(answer, now)
-
-    @staticmethod
-    def _said_by_named(question: str, citations: list[int], shown: Sequence[Memory]) -> bool:
-        """False only when the question names one speaker and none of the cited lines is theirs."""
-        person = named_speaker(question, shown)
-        if person is None:
-            return True
-        by_id = {m.id: m for m in shown}
-        return any(speaker_of(by_id[i]) == person for i in citations if i in by_id)
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),
