@@ -13,9 +13,29 @@ from agent.cli import main
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from models.fake_embedder import FakeEmbedder
-from storage import MemoryStore
+from storage import Memory, MemoryStore
 
 NOW = 1_700_000_000.0  # a fixed clock: 2023-11-14T22:13:20Z
+
+
+def memory(id_: int, text: str) -> Memory:
+    """A sharp text memory as the store would return it, for logic tests that need no store."""
+    return Memory(
+        id=id_,
+        tier="sharp",
+        kind="text",
+        source="t",
+        occurred_at=NOW,
+        ingested_at=NOW,
+        content_hash=str(id_),
+        text=text,
+        importance=0.5,
+        strength=7.0,
+        last_recalled_at=None,
+        recall_count=0,
+        pinned=False,
+        vector_bytes=0,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import pytest
-from conftest import NOW
+from conftest import NOW, memory
 
 from agent.chat import DONT_KNOW, ChatSession
 from agent.citations import cited_ids, says_dont_know, supporting
@@ -15,7 +15,6 @@ from agent.errors import UserError
 from agent.prompt import Turn, fit_prompt, memory_line, render_line
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
-from storage import Memory
 
 FACTS = [
     "My locker code at the gym is 4411.",
@@ -39,25 +38,6 @@ def session(app: Papertape, replies: Sequence[str | None] = (), **kw: object) ->
 
 
 # -- citations ------------------------------------------------------------------------------
-
-
-def memory(id_: int, text: str) -> Memory:
-    return Memory(
-        id=id_,
-        tier="sharp",
-        kind="text",
-        source="t",
-        occurred_at=NOW,
-        ingested_at=NOW,
-        content_hash=str(id_),
-        text=text,
-        importance=0.5,
-        strength=7.0,
-        last_recalled_at=None,
-        recall_count=0,
-        pinned=False,
-        vector_bytes=0,
-    )
 
 
 def test_only_ids_that_were_shown_count_as_citations() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from test_chat import memory
+from conftest import memory
 
 from agent.speakers import named_speaker, speaker_of
 
