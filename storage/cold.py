@@ -1,16 +1,12 @@
-"""The cold file: the scan index of hazy and archived memories, in a database of its own.
+"""The cold file: hazy and archived memories, their blobs and their scan index, in a database
+of its own with 16 KiB pages, read through mmap and attached to the main connection as `cold`.
 
 A query scans one sign-bit vector (48 bytes at 384 dimensions) per faded memory, then reads
 only its best candidates' rows, where the int8 vectors that re-rank them live (storage/
 search.py). The bits are kept in chunks of CHUNK vectors, one row each, so a scan reads long
-contiguous runs of 16 KiB pages (through mmap, within the RAM budget) and scores a whole chunk
-in one numpy operation, whatever the number of candidates wanted. The file is attached to
-the main connection as `cold`, out of the way of the hot tier's pages.
-
-SQLite commits attached WAL databases one file after the other, so a process killed inside
-a commit can leave the files out of step. Nothing is lost by that: the index is derived from
-the rows in the main file. Every change to it bumps a generation number in both files in the
-same transaction; when they differ at open, the index is rebuilt from the rows.
+contiguous runs of pages and scores a whole chunk in one numpy operation, whatever the number
+of candidates wanted. The bits sit in the same file as the rows they index, so they commit
+together; storage/journal.py keeps this file consistent with the main one.
 """
 
 from __future__ import annotations
@@ -20,7 +16,8 @@ from pathlib import Path
 import apsw
 import numpy as np
 
-from storage import vectors
+from storage import layout, vectors
+from storage.errors import StorageError
 
 SCHEMA = "cold"
 CHUNKS = f"{SCHEMA}.bit_chunks"  # chunk -> ids (int64) and their sign bits, in order
@@ -30,7 +27,7 @@ PAGE_SIZE = 16 * 1024
 # enough that adding or removing one rewrites little.
 CHUNK = 512
 _BATCH = 32  # chunks scored together
-_GENERATION = "cold_generation"
+_IDENTITY = "cold_file_id"  # the same in a store's two files: they belong together
 
 
 def cold_path(store_path: Path | None) -> str:
@@ -44,8 +41,11 @@ def _pragma(conn: apsw.Connection, statement: str) -> list[tuple[object, ...]]:
     return list(conn.execute(f"PRAGMA {SCHEMA}.{statement}"))
 
 
-def attach(conn: apsw.Connection, path: str, *, dim: int, cache_kib: int, mmap_bytes: int) -> None:
-    """Attach (creating if needed) the cold file and bring its index in step with the rows."""
+def attach(conn: apsw.Connection, path: str, *, cache_kib: int, mmap_bytes: int) -> None:
+    """Attach (creating if needed) the cold file with its pragmas and tables. A store whose
+    main file was paired with a cold file refuses to open with any other, or with none."""
+    if path != ":memory:" and not Path(path).exists():
+        _check_belongs(conn, path, found="")
     conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (path,))
     if not list(conn.execute(f"SELECT 1 FROM {SCHEMA}.sqlite_master LIMIT 1")):
         _pragma(conn, f"page_size={PAGE_SIZE}")  # only takes before the first table
@@ -56,6 +56,8 @@ def attach(conn: apsw.Connection, path: str, *, dim: int, cache_kib: int, mmap_b
     _pragma(conn, f"cache_size=-{int(cache_kib)}")
     _pragma(conn, f"mmap_size={int(mmap_bytes)}")
     with conn:
+        layout.create_memories(conn, SCHEMA, tiers=vectors.COLD_TIERS)
+        layout.create_blobs(conn, SCHEMA)
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {CHUNKS} (chunk INTEGER PRIMARY KEY, "
             "ids BLOB NOT NULL, bits BLOB NOT NULL)"
@@ -67,23 +69,42 @@ def attach(conn: apsw.Connection, path: str, *, dim: int, cache_kib: int, mmap_b
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {SCHEMA}.cold_meta (key TEXT PRIMARY KEY, value TEXT)"
         )
-        main = _generation(conn, "main.store_meta")
-        # No generation in the main file: a new store, or one just migrated to this layout.
-        if main < 0 or main != _generation(conn, f"{SCHEMA}.cold_meta"):
-            rebuild(conn, dim)
-
-
-def _generation(conn: apsw.Connection, table: str) -> int:
-    rows = list(conn.execute(f"SELECT value FROM {table} WHERE key = ?", (_GENERATION,)))
-    return int(str(rows[0][0])) if rows else -1
-
-
-def _bump(conn: apsw.Connection) -> None:
-    generation = str(max(_generation(conn, "main.store_meta"), 0) + 1)
-    for table in ("main.store_meta", f"{SCHEMA}.cold_meta"):
         conn.execute(
-            f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)", (_GENERATION, generation)
+            f"INSERT OR IGNORE INTO {SCHEMA}.cold_meta (key, value) "
+            "VALUES (?, lower(hex(randomblob(16))))",
+            (_IDENTITY,),
         )
+    _check_belongs(conn, path, found=identity(conn))
+
+
+def identity(conn: apsw.Connection) -> str:
+    return _meta(conn, f"{SCHEMA}.cold_meta", _IDENTITY) or ""
+
+
+def _check_belongs(conn: apsw.Connection, path: str, found: str) -> None:
+    # A lost or swapped cold file would otherwise read as a store whose faded memories vanished.
+    if not list(conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'store_meta'")):
+        return  # a new store
+    paired = _meta(conn, "main.store_meta", _IDENTITY)
+    if paired is not None and paired != found:
+        raise StorageError(
+            f"the cold file {path} is missing or belongs to another store, so this store's "
+            "hazy and archived memories cannot be read; put the store's own cold file back "
+            "beside it (back up and move both files together)."
+        )
+
+
+def pair(conn: apsw.Connection) -> None:
+    """Record the cold file's identity in the main file (call inside a transaction)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO main.store_meta (key, value) VALUES (?, ?)",
+        (_IDENTITY, identity(conn)),
+    )
+
+
+def _meta(conn: apsw.Connection, table: str, key: str) -> str | None:
+    rows = list(conn.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)))
+    return str(rows[0][0]) if rows else None
 
 
 def count(conn: apsw.Connection) -> int:
@@ -95,8 +116,7 @@ def rebuild(conn: apsw.Connection, dim: int) -> int:
     conn.execute(f"DELETE FROM {CHUNKS}")
     conn.execute(f"DELETE FROM {SLOTS}")
     rows = conn.execute(
-        "SELECT id, cold_vector FROM main.memories "
-        "WHERE tier != 'sharp' AND cold_vector IS NOT NULL ORDER BY id"
+        f"SELECT id, cold_vector FROM {SCHEMA}.memories WHERE cold_vector IS NOT NULL ORDER BY id"
     )
     ids: list[int] = []
     bits: list[bytes] = []
@@ -125,7 +145,6 @@ def rebuild(conn: apsw.Connection, dim: int) -> int:
         if len(ids) == CHUNK:
             flush()
     flush()
-    _bump(conn)
     return total
 
 
@@ -147,12 +166,11 @@ def put(conn: apsw.Connection, memory_id: int, blob: bytes, dim: int) -> None:
             (chunk, np.int64(memory_id).tobytes(), entry),
         )
     conn.execute(f"INSERT INTO {SLOTS} (memory_id, chunk) VALUES (?, ?)", (memory_id, chunk))
-    _bump(conn)
 
 
-def drop(conn: apsw.Connection, memory_id: int) -> None:
-    if _remove(conn, memory_id):
-        _bump(conn)
+def drop(conn: apsw.Connection, memory_id: int) -> bool:
+    """Take a memory out of the index; False when it was not in it."""
+    return _remove(conn, memory_id)
 
 
 def _remove(conn: apsw.Connection, memory_id: int) -> bool:

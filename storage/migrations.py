@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import apsw
 
-from storage.errors import StoreMismatchError
+from storage import cold, journal, layout
+from storage.errors import StorageError, StoreMismatchError
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,67 @@ def _cold_vectors_in_rows(conn: apsw.Connection, ctx: SchemaContext) -> None:
         conn.execute(f"DROP TABLE {table}")
 
 
+def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Flash-aware layout, second step (storage/layout.py): hazy and archived rows and their
+    # blobs move to the cold file; both files' tables are clustered by tier and time. The
+    # keyword index becomes contentless, since its rows now live in two files (the store
+    # removes a memory's terms with the FTS5 'delete' command and the old text: with
+    # secure-delete that scrubs them, which contentless_delete does not), and links lose
+    # their foreign keys for the same reason (the store deletes them with their memory).
+    # Runs with foreign keys off (see migrate), so dropping the old table cascades nothing.
+    journal.create(conn)
+    for trigger in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER memories_fts_{trigger}")
+    conn.execute("DROP TABLE memory_fts")
+    conn.execute(
+        "CREATE VIRTUAL TABLE memory_fts USING fts5 (text, content = '', "
+        "tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    conn.execute("INSERT INTO memory_fts (memory_fts, rank) VALUES ('secure-delete', 1)")
+    conn.execute("INSERT INTO memory_fts (rowid, text) SELECT id, text FROM main.memories")
+
+    columns = ", ".join(layout.STORED)
+    conn.execute(
+        f"INSERT INTO cold.memories ({columns}) SELECT {columns} FROM main.memories "
+        "WHERE tier != 'sharp'"
+    )
+    conn.execute(
+        "INSERT INTO cold.memory_blobs SELECT memory_id, role, media_type, data, meta "
+        "FROM main.memory_blobs WHERE memory_id IN (SELECT id FROM cold.memories)"
+    )
+    # legacy_alter_table keeps the blobs' foreign key naming `memories`, which the new
+    # table takes over, instead of following the old one to its drop.
+    conn.execute("PRAGMA legacy_alter_table=ON")
+    conn.execute("ALTER TABLE main.memories RENAME TO memories_before_007")
+    layout.create_memories(conn, layout.MAIN, tiers=("sharp",))
+    conn.execute(
+        f"INSERT INTO main.memories ({columns}) SELECT {columns} FROM memories_before_007 "
+        "WHERE tier = 'sharp'"
+    )
+    conn.execute("DROP TABLE memories_before_007")
+    conn.execute("DELETE FROM main.memory_blobs WHERE memory_id IN (SELECT id FROM cold.memories)")
+    conn.execute("ALTER TABLE memory_links RENAME TO memory_links_before_007")
+    conn.execute(
+        """
+        CREATE TABLE memory_links (
+            from_id INTEGER NOT NULL,
+            to_id INTEGER NOT NULL,
+            relation TEXT NOT NULL,
+            position INTEGER,
+            PRIMARY KEY (from_id, to_id, relation)
+        )
+        """
+    )
+    conn.execute("INSERT INTO memory_links SELECT * FROM memory_links_before_007")
+    conn.execute("DROP TABLE memory_links_before_007")
+    conn.execute("CREATE INDEX memory_links_to ON memory_links (to_id)")
+    conn.execute("PRAGMA legacy_alter_table=OFF")
+
+    journal.record(conn, [int(row[0]) for row in conn.execute("SELECT id FROM cold.memories")])
+    cold.rebuild(conn, ctx.vector_dim)
+    cold.pair(conn)
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -149,6 +211,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("004_tier_vectors_and_blobs", _create_tier_vectors_and_blobs),
     ("005_ingest_queue", _create_ingest_queue),
     ("006_cold_vectors_in_rows", _cold_vectors_in_rows),
+    ("007_faded_rows_in_cold_file", _faded_rows_in_cold_file),
 )
 
 
@@ -163,13 +226,21 @@ def migrate(conn: apsw.Connection, ctx: SchemaContext) -> list[str]:
     """Apply every migration not yet recorded, each in its own transaction; return their names."""
     done = set(applied_migrations(conn))
     ran = []
-    for name, step in MIGRATIONS:
-        if name in done:
-            continue
-        with conn:
-            step(conn, ctx)
-            conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
-        ran.append(name)
+    # Tables are rebuilt by copy, drop and rename; with foreign keys on, dropping the old
+    # table would cascade into its children. They are checked once all steps are in.
+    list(conn.execute("PRAGMA foreign_keys=OFF"))
+    try:
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            with conn:
+                step(conn, ctx)
+                conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+            ran.append(name)
+    finally:
+        list(conn.execute("PRAGMA foreign_keys=ON"))
+    if ran and list(conn.execute("PRAGMA foreign_key_check")):
+        raise StorageError("after migrating, some blobs point at memories the store lacks.")
     _check_vectors_match(conn, ctx)
     return ran
 

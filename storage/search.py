@@ -50,7 +50,7 @@ def _faded_search(
         return []
     marks = ",".join("?" * len(candidates))
     rows = conn.execute(
-        f"SELECT id, tier, cold_vector FROM memories WHERE id IN ({marks}) "
+        f"SELECT id, tier, cold_vector FROM {cold.SCHEMA}.memories WHERE id IN ({marks}) "
         "AND cold_vector IS NOT NULL",
         candidates,
     )

@@ -1,26 +1,30 @@
 """MemoryStore: memories, their links, vectors and keyword index over one connection.
 
-The layout is flash-aware (DESIGN.md, "LLM in a flash"): the main file holds the rows, FTS5
-and the sharp tier's float vectors; the faded tiers' scan index lives in the cold file
-(storage/cold.py); a faded memory's re-rank vector sits in its own row; the page caches, the
-cold mmap and the window of recent recalls share one RAM budget (storage/budget.py).
+The layout is flash-aware (DESIGN.md, "LLM in a flash"): sharp rows, the sharp tier's float
+vectors, the keyword index and the links live in the main file; hazy and archived rows, their
+blobs and their sign-bit scan index live in the cold file (storage/cold.py); both tables are
+clustered by tier and time (storage/layout.py) and kept consistent across a crash by the
+journal (storage/journal.py). The page caches, the cold mmap and the window of recent recalls
+share one RAM budget (storage/budget.py).
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
 
 import apsw
 import numpy as np
 
-from storage import cold, search, vectors
+from storage import cold, journal, layout, search, vectors
 from storage.budget import RamBudget
 from storage.connection import open_connection
 from storage.errors import StorageError
+from storage.layout import COLD, MAIN, SCHEMAS
 from storage.migrations import SchemaContext, migrate
 from storage.records import (
     BLOB_ROLES,
@@ -35,14 +39,9 @@ from storage.records import (
 )
 from storage.window import RecentWindow
 
-# Rows either side of a recalled memory that come into the window with it: ids follow ingest
-# order, so they are its neighbours in time and lie on the same or the next B-tree page.
+# Rows either side of a recalled memory, in time, that come into the window with it: the
+# tables are clustered by time, so they lie on the same or the next page.
 NEIGHBOURS = 2
-
-_COLUMNS = (
-    "id, kind, source, occurred_at, ingested_at, content_hash, text, tier, importance, "
-    "strength, last_recalled_at, recall_count, pinned, vector_bytes"
-)
 
 
 def _memory(row: Sequence[object]) -> Memory:
@@ -98,6 +97,8 @@ class MemoryStore:
         self.vector_dim = vector_dim
         self.budget = budget
         self.window = RecentWindow(budget.window_bytes)
+        self._depth = 0  # transaction() nesting
+        self._cold_touched: set[int] = set()  # cold rows the open transaction changed
 
     @classmethod
     def open(
@@ -108,24 +109,28 @@ class MemoryStore:
         embedder: str,
         budget: RamBudget | None = None,
     ) -> MemoryStore:
-        """Open (creating if needed) and migrate the store at `path` and its cold file."""
+        """Open (creating if needed) and migrate the store at `path` and its cold file; a
+        commit that a crash left in only one of the two files is completed first."""
         budget = budget or RamBudget()
         location = None if str(path) == ":memory:" else Path(path)
         if location is not None:
             location.parent.mkdir(parents=True, exist_ok=True)
         conn = open_connection(path, cache_kib=budget.main_cache_kib)
         try:
-            migrate(conn, SchemaContext(vector_dim=vector_dim, embedder=embedder))
             try:
                 cold.attach(
                     conn,
                     cold.cold_path(location),
-                    dim=vector_dim,
                     cache_kib=budget.cold_cache_kib,
                     mmap_bytes=budget.cold_mmap_bytes,
                 )
             except apsw.Error as exc:
                 raise StorageError(f"cannot open the cold file beside {path}: {exc}.") from exc
+            if journal.pending(conn):
+                journal.replay(conn, vector_dim)
+            migrate(conn, SchemaContext(vector_dim=vector_dim, embedder=embedder))
+            if journal.pending(conn):  # a migration's copy, now in both files
+                journal.clear(conn)
         except BaseException:
             conn.close()
             raise
@@ -140,43 +145,119 @@ class MemoryStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def transaction(self) -> AbstractContextManager[apsw.Connection]:
-        """All-or-nothing: commits on success, rolls back on any exception."""
-        return self.conn  # apsw's Connection is a savepoint context manager
+    @contextmanager
+    def transaction(self) -> Iterator[apsw.Connection]:
+        """All-or-nothing: commits on success, rolls back on any exception; nested calls are
+        savepoints. The outermost one journals the cold rows it changed before it commits."""
+        if self._depth:
+            with self._scope(f"nested_{self._depth}"):
+                yield self.conn
+            return
+        self._cold_touched = set()
+        own = not self.conn.in_transaction  # else a caller's own BEGIN encloses this one
+        with self._scope(None if own else "outermost", journal_cold=True):
+            yield self.conn
+        if own and self._cold_touched:
+            journal.clear(self.conn)  # committed in both files
+
+    @contextmanager
+    def _scope(self, savepoint: str | None, journal_cold: bool = False) -> Iterator[None]:
+        """A transaction (savepoint None) or a savepoint, undone on any exception. Some errors
+        (a full disk) make SQLite roll the whole transaction back itself; then there is
+        nothing left to undo, and the original error is the one that surfaces."""
+        begin, undo, finish = (
+            ("BEGIN", ("ROLLBACK",), "COMMIT")
+            if savepoint is None
+            else (
+                f"SAVEPOINT {savepoint}",
+                (f"ROLLBACK TO {savepoint}", f"RELEASE {savepoint}"),
+                f"RELEASE {savepoint}",
+            )
+        )
+        self.conn.execute(begin)
+        self._depth += 1
+        try:
+            yield
+            if journal_cold:
+                journal.record(self.conn, self._cold_touched)
+            self.conn.execute(finish)
+        except BaseException:
+            if self.conn.in_transaction:
+                for statement in undo:
+                    self.conn.execute(statement)
+            raise
+        finally:
+            self._depth -= 1
+
+    def _changed_cold(self, memory_id: int) -> None:
+        assert self._depth, "cold rows change only inside transaction()"
+        self._cold_touched.add(memory_id)
+
+    def _home(self, memory_id: int) -> str:
+        schema = layout.home(self.conn, memory_id)
+        if schema is None:
+            raise StorageError(f"no memory with id {memory_id}.")
+        return schema
+
+    def _update(self, assignments: str, params: Sequence[object], memory_id: int) -> bool:
+        """UPDATE one memory's row, wherever it lives; False when there is no such row."""
+        changed = False
+        for schema in SCHEMAS:
+            self.conn.execute(
+                f"UPDATE {schema}.memories SET {assignments} WHERE id = ?", (*params, memory_id)
+            )
+            if self.conn.changes():
+                changed = True
+                if schema == COLD:
+                    self._changed_cold(memory_id)
+        return changed
 
     # -- writing -----------------------------------------------------------------------------
 
     def add(self, memory: NewMemory, vector: np.ndarray | None) -> int:
-        """Insert one memory with its vector (encoded for its tier); returns its id.
-        Call inside `transaction()`."""
-        vector_blob = (
-            None if vector is None else vectors.encode(vector, memory.tier, self.vector_dim)
-        )
-        cursor = self.conn.execute(
-            "INSERT INTO memories (id, kind, source, occurred_at, ingested_at, content_hash, "
-            "text, tier, importance, strength, last_recalled_at, recall_count, pinned, "
-            "vector_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                memory.id,
-                memory.kind,
-                memory.source,
-                memory.occurred_at,
-                memory.ingested_at,
-                memory.content_hash,
-                memory.text,
-                memory.tier,
-                memory.importance,
-                memory.strength,
-                memory.last_recalled_at,
-                memory.recall_count,
-                int(memory.pinned),
-                0 if vector_blob is None else self._vector_size(memory.tier, vector_blob),
-            ),
-        )
-        new_id = cast(int, cursor.fetchall()[0][0])
-        if vector_blob is not None:
-            self._insert_vector(new_id, memory.tier, vector_blob)
+        """Insert one memory with its vector (encoded for its tier), in its tier's file;
+        returns its id."""
+        with self.transaction():
+            if memory.id is not None and layout.home(self.conn, memory.id) is not None:
+                raise StorageError(f"a memory with id {memory.id} already exists.")
+            if self.find_by_hash(memory.content_hash) is not None:
+                raise StorageError("a memory with this content is already stored.")
+            new_id = memory.id if memory.id is not None else layout.next_id(self.conn)
+            schema = layout.schema_for(memory.tier)
+            blob = None if vector is None else vectors.encode(vector, memory.tier, self.vector_dim)
+            row = {
+                "id": new_id,
+                "kind": memory.kind,
+                "source": memory.source,
+                "occurred_at": memory.occurred_at,
+                "ingested_at": memory.ingested_at,
+                "content_hash": memory.content_hash,
+                "text": memory.text,
+                "tier": memory.tier,
+                "importance": memory.importance,
+                "strength": memory.strength,
+                "last_recalled_at": memory.last_recalled_at,
+                "recall_count": memory.recall_count,
+                "pinned": int(memory.pinned),
+                "vector_bytes": 0 if blob is None else self._vector_size(memory.tier, blob),
+                "cold_vector": None,
+            }
+            self._insert_row(schema, row)
+            self.conn.execute(
+                "INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (new_id, memory.text)
+            )
+            if blob is not None:
+                self._insert_vector(new_id, memory.tier, blob)
         return new_id
+
+    def _insert_row(self, schema: str, row: dict[str, object]) -> None:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        self.conn.execute(
+            f"INSERT INTO {schema}.memories ({columns}) VALUES ({marks})", list(row.values())
+        )
+        if schema == COLD:
+            self._changed_cold(cast(int, row["id"]))
 
     def _insert_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
         if tier == "sharp":
@@ -185,13 +266,30 @@ class MemoryStore:
                 (memory_id, blob),
             )
             return
-        self.conn.execute("UPDATE memories SET cold_vector = ? WHERE id = ?", (blob, memory_id))
+        self._update("cold_vector = ?", (blob,), memory_id)
         cold.put(self.conn, memory_id, blob, self.vector_dim)
 
     def _delete_vectors(self, memory_id: int) -> None:
         self.conn.execute(f"DELETE FROM {vectors.SHARP_TABLE} WHERE rowid = ?", (memory_id,))
-        self.conn.execute("UPDATE memories SET cold_vector = NULL WHERE id = ?", (memory_id,))
-        cold.drop(self.conn, memory_id)
+        self.conn.execute(
+            "UPDATE cold.memories SET cold_vector = NULL WHERE id = ? AND cold_vector IS NOT NULL",
+            (memory_id,),
+        )
+        if self.conn.changes() | cold.drop(self.conn, memory_id):
+            self._changed_cold(memory_id)
+
+    def _unindex_text(self, memory_id: int) -> None:
+        """Take a memory's terms out of the keyword index; call before its text changes."""
+        memory = self._rows([memory_id]).get(memory_id)
+        if memory is not None:
+            self.conn.execute(
+                "INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', ?, ?)",
+                (memory_id, memory.text),
+            )
+
+    def _reindex_text(self, memory_id: int, text: str) -> None:
+        self._unindex_text(memory_id)
+        self.conn.execute("INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, text))
 
     def _vector_size(self, tier: str, blob: bytes) -> int:
         """Bytes a stored vector costs: a faded one also has its sign bits in the cold index."""
@@ -200,21 +298,54 @@ class MemoryStore:
         return len(blob) + vectors.size("bit", self.vector_dim)
 
     def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:
-        """Move a memory to `tier`: its vector re-encoded for that tier and, when given, its
-        text replaced (the FTS entry follows). Call inside `transaction()`."""
+        """Move a memory to `tier`: its vector re-encoded for that tier, its row and blobs
+        into that tier's file and, when given, its text replaced (the keyword index follows)."""
         if tier not in TIERS:
             raise ValueError(f"unknown tier {tier!r}; valid tiers: {', '.join(TIERS)}")
-        vector = self.vector(memory_id)
-        self._delete_vectors(memory_id)
-        self.conn.execute("UPDATE memories SET tier = ? WHERE id = ?", (tier, memory_id))
-        size = 0
-        if vector is not None:
-            blob = vectors.encode(vector, tier, self.vector_dim)
-            self._insert_vector(memory_id, tier, blob)
-            size = self._vector_size(tier, blob)
-        self.conn.execute("UPDATE memories SET vector_bytes = ? WHERE id = ?", (size, memory_id))
-        if text is not None:
-            self.conn.execute("UPDATE memories SET text = ? WHERE id = ?", (text, memory_id))
+        with self.transaction():
+            source = self._home(memory_id)
+            target = layout.schema_for(tier)
+            vector = self.vector(memory_id)
+            self._delete_vectors(memory_id)
+            blob = None if vector is None else vectors.encode(vector, tier, self.vector_dim)
+            size = 0 if blob is None else self._vector_size(tier, blob)
+            if text is not None:
+                self._reindex_text(memory_id, text)
+            if source == target:
+                self._update(
+                    "tier = ?, vector_bytes = ?, text = coalesce(?, text)",
+                    (tier, size, text),
+                    memory_id,
+                )
+            else:
+                self._relocate(memory_id, source, target, tier=tier, vector_bytes=size, text=text)
+            if blob is not None:
+                self._insert_vector(memory_id, tier, blob)
+
+    def _relocate(self, memory_id: int, source: str, target: str, **changes: object) -> None:
+        """Move a row and its blobs from one file to the other, applying `changes` (None
+        leaves a column as it is)."""
+        columns = ", ".join(layout.STORED)
+        found = next(
+            iter(
+                self.conn.execute(
+                    f"SELECT {columns} FROM {source}.memories WHERE id = ?", (memory_id,)
+                )
+            )
+        )
+        row = dict(zip(layout.STORED, found, strict=True))
+        row.update({key: value for key, value in changes.items() if value is not None})
+        row["cold_vector"] = None  # written again by _insert_vector, in the new encoding
+        self._insert_row(target, row)
+        self.conn.execute(
+            f"INSERT INTO {target}.memory_blobs SELECT memory_id, role, media_type, data, meta "
+            f"FROM {source}.memory_blobs WHERE memory_id = ?",
+            (memory_id,),
+        )
+        # Blobs go with the row (ON DELETE CASCADE).
+        self.conn.execute(f"DELETE FROM {source}.memories WHERE id = ?", (memory_id,))
+        if source == COLD:
+            self._changed_cold(memory_id)
 
     def update_memory(
         self,
@@ -225,35 +356,43 @@ class MemoryStore:
         recall_count: int | None = None,
     ) -> None:
         """Change the lifecycle numbers of one memory (None leaves a field as it is)."""
-        self.conn.execute(
-            "UPDATE memories SET importance = coalesce(?, importance), "
-            "strength = coalesce(?, strength), recall_count = coalesce(?, recall_count) "
-            "WHERE id = ?",
-            (importance, strength, recall_count, memory_id),
-        )
+        with self.transaction():
+            self._update(
+                "importance = coalesce(?, importance), strength = coalesce(?, strength), "
+                "recall_count = coalesce(?, recall_count)",
+                (importance, strength, recall_count),
+                memory_id,
+            )
 
     # -- blobs -------------------------------------------------------------------------------
 
     def put_blob(self, blob: Blob) -> None:
+        """Keep `blob` in the file of its memory's row."""
         if blob.role not in BLOB_ROLES:
             raise ValueError(f"unknown blob role {blob.role!r}; valid: {', '.join(BLOB_ROLES)}")
-        self.conn.execute(
-            "INSERT OR REPLACE INTO memory_blobs (memory_id, role, media_type, data, meta) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (blob.memory_id, blob.role, blob.media_type, blob.data, blob.meta),
-        )
+        with self.transaction():
+            schema = self._home(blob.memory_id)
+            self.conn.execute(
+                f"INSERT OR REPLACE INTO {schema}.memory_blobs "
+                "(memory_id, role, media_type, data, meta) VALUES (?, ?, ?, ?, ?)",
+                (blob.memory_id, blob.role, blob.media_type, blob.data, blob.meta),
+            )
+            if schema == COLD:
+                self._changed_cold(blob.memory_id)
 
     def blob(self, memory_id: int, role: str) -> Blob | None:
-        rows = list(
-            self.conn.execute(
-                "SELECT media_type, data, meta FROM memory_blobs WHERE memory_id = ? AND role = ?",
-                (memory_id, role),
+        for schema in SCHEMAS:
+            rows = list(
+                self.conn.execute(
+                    f"SELECT media_type, data, meta FROM {schema}.memory_blobs "
+                    "WHERE memory_id = ? AND role = ?",
+                    (memory_id, role),
+                )
             )
-        )
-        if not rows:
-            return None
-        media_type, data, meta = rows[0]
-        return Blob(memory_id, role, str(media_type), bytes(data), str(meta))
+            if rows:
+                media_type, data, meta = rows[0]
+                return Blob(memory_id, role, str(media_type), bytes(data), str(meta))
+        return None
 
     def blobs_of(self, memory_id: int) -> list[Blob]:
         found = (self.blob(memory_id, role) for role in BLOB_ROLES)
@@ -261,32 +400,58 @@ class MemoryStore:
 
     def blob_metas(self, role: str) -> list[tuple[int, str]]:
         """(memory id, meta) of every blob in `role`, without their bytes."""
-        rows = self.conn.execute(
-            "SELECT memory_id, meta FROM memory_blobs WHERE role = ? ORDER BY memory_id", (role,)
-        )
-        return [(int(mid), str(meta)) for mid, meta in rows]
+        found = [
+            (int(mid), str(meta))
+            for schema in SCHEMAS
+            for mid, meta in self.conn.execute(
+                f"SELECT memory_id, meta FROM {schema}.memory_blobs WHERE role = ?", (role,)
+            )
+        ]
+        return sorted(found)
+
+    def _change_blobs(self, memory_id: int, statement: str, params: Sequence[object]) -> None:
+        """Run `statement` (on `{schema}.memory_blobs`) in both files."""
+        with self.transaction():
+            for schema in SCHEMAS:
+                self.conn.execute(statement.format(schema=schema), params)
+                if schema == COLD and self.conn.changes():
+                    self._changed_cold(memory_id)
 
     def set_blob_meta(self, memory_id: int, role: str, meta: str) -> None:
-        self.conn.execute(
-            "UPDATE memory_blobs SET meta = ? WHERE memory_id = ? AND role = ?",
+        self._change_blobs(
+            memory_id,
+            "UPDATE {schema}.memory_blobs SET meta = ? WHERE memory_id = ? AND role = ?",
             (meta, memory_id, role),
         )
 
     def drop_blob(self, memory_id: int, role: str) -> None:
-        self.conn.execute(
-            "DELETE FROM memory_blobs WHERE memory_id = ? AND role = ?", (memory_id, role)
+        self._change_blobs(
+            memory_id,
+            "DELETE FROM {schema}.memory_blobs WHERE memory_id = ? AND role = ?",
+            (memory_id, role),
         )
 
     def blob_bytes(self, memory_id: int) -> int:
-        rows = self.conn.execute(
-            "SELECT coalesce(sum(length(data)), 0) FROM memory_blobs WHERE memory_id = ?",
-            (memory_id,),
+        return sum(
+            int(
+                next(
+                    iter(
+                        self.conn.execute(
+                            f"SELECT coalesce(sum(length(data)), 0) FROM {schema}.memory_blobs "
+                            "WHERE memory_id = ?",
+                            (memory_id,),
+                        )
+                    )
+                )[0]
+            )
+            for schema in SCHEMAS
         )
-        return int(next(iter(rows))[0])
 
     def link(self, from_id: int, to_id: int, relation: str, position: int | None = None) -> None:
         if relation not in RELATIONS:
             raise ValueError(f"unknown relation {relation!r}; valid: {', '.join(RELATIONS)}")
+        for memory_id in (from_id, to_id):
+            self._home(memory_id)  # links join memories that exist
         self.conn.execute(
             "INSERT OR IGNORE INTO memory_links (from_id, to_id, relation, position) "
             "VALUES (?, ?, ?, ?)",
@@ -294,53 +459,75 @@ class MemoryStore:
         )
 
     def delete(self, ids: Iterable[int]) -> int:
-        """Delete memories for good: rows, links, vectors and index terms. Returns the count."""
+        """Delete memories for good: rows, blobs, links, vectors and index terms. Returns the
+        count."""
         removed = 0
-        with self.conn:
+        with self.transaction():
             for memory_id in ids:
+                schema = layout.home(self.conn, memory_id)
+                if schema is None:
+                    continue
                 self._delete_vectors(memory_id)
-                # Blobs and links go with the row (ON DELETE CASCADE).
-                self.conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
-                removed += self.conn.changes()
+                self._unindex_text(memory_id)
+                self.conn.execute(
+                    "DELETE FROM memory_links WHERE from_id = ? OR to_id = ?",
+                    (memory_id, memory_id),
+                )
+                # Blobs go with the row (ON DELETE CASCADE).
+                self.conn.execute(f"DELETE FROM {schema}.memories WHERE id = ?", (memory_id,))
+                if schema == COLD:
+                    self._changed_cold(memory_id)
+                removed += 1
         return removed
 
     def set_pinned(self, memory_id: int, pinned: bool) -> bool:
         """Pin or unpin; False when no such memory."""
-        with self.conn:
-            self.conn.execute(
-                "UPDATE memories SET pinned = ? WHERE id = ?", (int(pinned), memory_id)
-            )
-            changed = self.conn.changes() > 0
-        return changed
+        with self.transaction():
+            return self._update("pinned = ?", (int(pinned),), memory_id)
 
     def record_recalls(self, updates: Iterable[tuple[int, float, float]]) -> None:
         """Write (id, new strength, recalled_at) for memories a recall returned, then keep
         them and their neighbours in time in the window."""
-        rows = [(strength, at, memory_id) for memory_id, strength, at in updates]
-        with self.conn:
-            self.conn.executemany(
-                "UPDATE memories SET strength = ?, last_recalled_at = ?, "
-                "recall_count = recall_count + 1 WHERE id = ?",
-                rows,
-            )
-        self.remember([memory_id for _, _, memory_id in rows])
+        rows = list(updates)
+        with self.transaction():
+            for memory_id, strength, at in rows:
+                self._update(
+                    "strength = ?, last_recalled_at = ?, recall_count = recall_count + 1",
+                    (strength, at),
+                    memory_id,
+                )
+        self.remember([memory_id for memory_id, _, _ in rows])
 
     def remember(self, ids: Sequence[int]) -> None:
-        """Read these memories with their neighbours (one range read each) into the window."""
+        """Read these memories with their neighbours in time into the window: each file is
+        clustered by time, so the neighbours are the rows beside it."""
         if not ids or self.window.budget_bytes == 0:
             return
         token = self._window_token()
         self.window.valid_for(token)
-        ranges = " OR ".join("id BETWEEN ? AND ?" for _ in ids)
-        bounds = [bound for mid in ids for bound in (mid - NEIGHBOURS, mid + NEIGHBOURS)]
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE {ranges}", bounds)
-        found = {memory.id: memory for memory in map(_memory, rows)}
+        recalled = self._rows(ids)
+        found: dict[int, Memory] = {}
+        for memory in recalled.values():
+            schema = layout.schema_for(memory.tier)
+            same_tier = "" if schema == MAIN else "tier = ? AND "
+            tier = [] if schema == MAIN else [memory.tier]
+            key = [*tier, memory.occurred_at, memory.id]
+            for compare, direction in (("<", "DESC"), (">", "ASC")):
+                rows = self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE {same_tier}"
+                    f"(occurred_at, id) {compare} (?, ?) "
+                    f"ORDER BY occurred_at {direction}, id {direction} LIMIT ?",
+                    (*key, NEIGHBOURS),
+                )
+                found.update((m.id, m) for m in map(_memory, rows))
         # The recalled ones last, so they are the last to be evicted.
-        order = [m for mid, m in found.items() if mid not in ids]
-        order += [found[mid] for mid in ids if mid in found]
+        order = [m for mid, m in found.items() if mid not in recalled]
+        order += [recalled[mid] for mid in ids if mid in recalled]
         self.window.keep(order, token)
 
     def _window_token(self) -> tuple[int, int]:
+        # Every change to the cold file also writes the main file's journal, so the main
+        # file's data_version sees other connections' writes to either file.
         version = int(next(iter(self.conn.execute("PRAGMA data_version")))[0])
         return version, self.conn.total_changes()
 
@@ -382,27 +569,51 @@ class MemoryStore:
         found = self.window.take(ids)
         rest = [mid for mid in ids if mid not in found]
         if rest:
-            marks = ",".join("?" * len(rest))
-            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks})", rest)
-            found.update((memory.id, memory) for memory in map(_memory, rows))
+            found.update(self._rows(rest))
         return found
 
+    def _rows(self, ids: Sequence[int]) -> dict[int, Memory]:
+        marks = ",".join("?" * len(ids))
+        return {
+            memory.id: memory
+            for schema in SCHEMAS
+            for memory in map(
+                _memory,
+                self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE id IN ({marks})",
+                    list(ids),
+                ),
+            )
+        }
+
     def find_by_hash(self, content_hash: str) -> int | None:
-        rows = list(
-            self.conn.execute("SELECT id FROM memories WHERE content_hash = ?", (content_hash,))
-        )
-        return int(rows[0][0]) if rows else None
+        for schema in SCHEMAS:
+            rows = list(
+                self.conn.execute(
+                    f"SELECT id FROM {schema}.memories WHERE content_hash = ?", (content_hash,)
+                )
+            )
+            if rows:
+                return int(rows[0][0])
+        return None
 
     def newest(self, before: tuple[float, int] | None, limit: int) -> list[Memory]:
         """Up to `limit` memories older than `before` (occurred_at, id), newest first; page on
         by passing the last one's (occurred_at, id)."""
         when, last_id = before if before is not None else (float("inf"), 0)
-        rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE occurred_at < ? "
-            "OR (occurred_at = ? AND id < ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
-            (when, when, last_id, limit),
-        )
-        return [_memory(row) for row in rows]
+        per_file = [
+            [
+                _memory(row)
+                for row in self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {schema}.memories "
+                    "WHERE (occurred_at, id) < (?, ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
+                    (when, last_id, limit),
+                )
+            ]
+            for schema in SCHEMAS
+        ]
+        merged = heapq.merge(*per_file, key=lambda m: (-m.occurred_at, -m.id))
+        return list(merged)[:limit]
 
     def replace_text(
         self, memory_id: int, text: str, content_hash: str, vector: np.ndarray | None
@@ -411,27 +622,31 @@ class MemoryStore:
         memory = self.get(memory_id)
         if memory is None:
             raise StorageError(f"no memory with id {memory_id}.")
-        self.conn.execute(
-            "UPDATE memories SET text = ?, content_hash = ? WHERE id = ?",
-            (text, content_hash, memory_id),
-        )
-        if vector is not None:
-            self.put_encoded_vector(
-                memory_id, memory.tier, vectors.encode(vector, memory.tier, self.vector_dim)
-            )
+        with self.transaction():
+            self._reindex_text(memory_id, text)
+            self._update("text = ?, content_hash = ?", (text, content_hash), memory_id)
+            if vector is not None:
+                self.put_encoded_vector(
+                    memory_id, memory.tier, vectors.encode(vector, memory.tier, self.vector_dim)
+                )
 
     def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
         """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""
         if tier is None:
-            rows = list(self.conn.execute(f"SELECT {_COLUMNS} FROM memories ORDER BY id"))
+            rows = [
+                row
+                for schema in SCHEMAS
+                for row in self.conn.execute(f"SELECT {layout.SELECT} FROM {schema}.memories")
+            ]
         else:
             rows = list(
                 self.conn.execute(
-                    f"SELECT {_COLUMNS} FROM memories WHERE tier = ? ORDER BY id", (tier,)
+                    f"SELECT {layout.SELECT} FROM {layout.schema_for(tier)}.memories "
+                    "WHERE tier = ?",
+                    (tier,),
                 )
             )
-        for row in rows:
-            yield _memory(row)
+        yield from sorted(map(_memory, rows), key=lambda m: m.id)
 
     def links_from(self, memory_id: int) -> list[Link]:
         return self._links("from_id", memory_id)
@@ -474,7 +689,8 @@ class MemoryStore:
         if not rows:
             rows = list(
                 self.conn.execute(
-                    "SELECT cold_vector FROM memories WHERE id = ? AND cold_vector IS NOT NULL",
+                    "SELECT cold_vector FROM cold.memories WHERE id = ? "
+                    "AND cold_vector IS NOT NULL",
                     (memory_id,),
                 )
             )
@@ -487,15 +703,16 @@ class MemoryStore:
         """Store a vector already encoded as `tier` keeps it (import keeps it byte for byte)."""
         if vectors.encoding_of(blob, self.vector_dim) not in vectors.ACCEPTED[tier]:
             raise StorageError(f"a {tier} memory cannot hold a vector of {len(blob)} bytes.")
-        self._delete_vectors(memory_id)
-        self._insert_vector(memory_id, tier, blob)
-        self.conn.execute(
-            "UPDATE memories SET vector_bytes = ? WHERE id = ?",
-            (self._vector_size(tier, blob), memory_id),
-        )
+        with self.transaction():
+            self._delete_vectors(memory_id)
+            self._insert_vector(memory_id, tier, blob)
+            self._update("vector_bytes = ?", (self._vector_size(tier, blob),), memory_id)
 
     def count(self) -> int:
-        return int(next(iter(self.conn.execute("SELECT count(*) FROM memories")))[0])
+        return sum(
+            int(next(iter(self.conn.execute(f"SELECT count(*) FROM {schema}.memories")))[0])
+            for schema in SCHEMAS
+        )
 
     def vector_search(
         self, query: np.ndarray, limit: int, tiers: Sequence[str] = TIERS
@@ -509,28 +726,28 @@ class MemoryStore:
 
     def stats(self) -> StoreStats:
         """Counts and bytes (UTF-8 text, vector and blob bytes) per tier and per kind."""
-        size = (
-            "length(CAST(text AS BLOB)) + vector_bytes + (SELECT coalesce(sum(length(data)), 0) "
-            "FROM memory_blobs WHERE memory_id = memories.id)"
-        )
         tiers = {tier: Bucket() for tier in TIERS}
-        for tier, count, nbytes in self.conn.execute(
-            f"SELECT tier, count(*), coalesce(sum({size}), 0) FROM memories GROUP BY tier"
-        ):
-            tiers[str(tier)] = Bucket(int(count), int(nbytes))
-        kinds = {
-            str(kind): Bucket(int(count), int(nbytes))
-            for kind, count, nbytes in self.conn.execute(
-                f"SELECT kind, count(*), coalesce(sum({size}), 0) FROM memories GROUP BY kind "
-                "ORDER BY kind"
+        kinds: dict[str, Bucket] = {}
+        for schema in SCHEMAS:
+            size = (
+                "length(CAST(text AS BLOB)) + vector_bytes + (SELECT coalesce(sum(length(data)), "
+                f"0) FROM {schema}.memory_blobs b WHERE b.memory_id = m.id)"
             )
-        }
+            for column, buckets in (("tier", tiers), ("kind", kinds)):
+                for name, count, nbytes in self.conn.execute(
+                    f"SELECT {column}, count(*), coalesce(sum({size}), 0) "
+                    f"FROM {schema}.memories m GROUP BY {column}"
+                ):
+                    before = buckets.get(str(name), Bucket())
+                    buckets[str(name)] = Bucket(
+                        before.count + int(count), before.bytes + int(nbytes)
+                    )
         return StoreStats(
             memories=sum(b.count for b in tiers.values()),
             bytes=sum(b.bytes for b in tiers.values()),
             file_bytes=self._file_bytes(),
             tiers=tiers,
-            kinds=kinds,
+            kinds=dict(sorted(kinds.items())),
         )
 
     def _file_bytes(self) -> int:

@@ -11,7 +11,17 @@ import pytest
 
 from agent.errors import UserError
 from agent.settings import load_settings
-from storage import MemoryStore, NewMemory, RamBudget, cold, open_connection, store_files
+from storage import (
+    Blob,
+    MemoryStore,
+    NewMemory,
+    RamBudget,
+    StorageError,
+    cold,
+    journal,
+    open_connection,
+    store_files,
+)
 from storage.migrations import MIGRATIONS, SchemaContext
 from storage.vectors import encode
 
@@ -116,29 +126,110 @@ def test_moves_keep_the_cold_index_in_step_and_forgetting_clears_it(store: Memor
     assert store.encoded_vector(ids[1]) is None
 
 
-def test_a_cold_index_out_of_step_is_rebuilt_from_the_rows(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
+def table_order(store: MemoryStore, schema: str) -> list[tuple[object, ...]]:
+    """Rows in the order a scan of the table reads them, which is their order on disk (the
+    text column keeps SQLite from answering from the smaller id index instead)."""
+    rows = store.conn.execute(f"SELECT tier, occurred_at, id, text FROM {schema}.memories")
+    return [(tier, when, mid) for tier, when, mid, _ in rows]
+
+
+def test_faded_rows_live_in_the_cold_file_clustered_by_tier_and_time(store: MemoryStore) -> None:
     rng = np.random.default_rng(2)
+    times = rng.permutation(60).astype(float)  # ingested in an order unrelated to time
+    with store.transaction():
+        ids = [store.add(new(f"note {i}", at=when), unit(rng)) for i, when in enumerate(times)]
+    with store.transaction():
+        for i, mid in enumerate(ids[:40]):
+            store.put_blob(Blob(mid, "page", "image/webp", b"page of %d" % mid))
+            store.move_to_tier(mid, ("hazy", "archive")[i % 2], text=f"gist {i}")
+    main_rows, cold_rows = table_order(store, "main"), table_order(store, "cold")
+    assert {tier for tier, _, _ in main_rows} == {"sharp"} and len(main_rows) == 20
+    assert {tier for tier, _, _ in cold_rows} == {"hazy", "archive"} and len(cold_rows) == 40
+    # On disk, by time in the main file and by tier then time in the cold file.
+    assert [(t, i) for _, t, i in main_rows] == sorted((t, i) for _, t, i in main_rows)
+    assert cold_rows == sorted(cold_rows)
+    # A faded memory's blobs moved with it, and its text is found by keyword.
+    moved = ids[3]
+    assert scalar(store, f"SELECT count(*) FROM cold.memory_blobs WHERE memory_id = {moved}") == 1
+    assert scalar(store, f"SELECT count(*) FROM main.memory_blobs WHERE memory_id = {moved}") == 0
+    assert store.blob(moved, "page") == Blob(moved, "page", "image/webp", b"page of %d" % moved)
+    assert [mid for mid, _ in store.keyword_search(["gist", "3"], 1)] == [moved]
+    assert store.keyword_search(["note"], 100) and all(
+        mid in ids[40:] for mid, _ in store.keyword_search(["note"], 100)
+    )
+    # Browsing newest first merges both files.
+    newest = store.newest(None, 60)
+    assert [m.occurred_at for m in newest] == sorted(times, reverse=True)
+    assert store.count() == 60 and store.stats().tiers["hazy"].count == 20
+
+
+def test_recall_window_takes_neighbours_in_time_from_the_cold_file(store: MemoryStore) -> None:
+    rng = np.random.default_rng(9)
+    with store.transaction():
+        ids = [store.add(new(f"day {i}", at=float(i)), unit(rng)) for i in (5, 1, 4, 2, 3, 9)]
+        for mid in ids:
+            store.move_to_tier(mid, "hazy" if mid != ids[-1] else "archive")
+    store.record_recalls([(ids[4], 9.0, 50.0)])  # day 3: days 1, 2, 4 and 5 are its neighbours
+    assert {m.text for m in store.window.take(ids).values()} == {
+        f"day {i}" for i in (1, 2, 3, 4, 5)
+    }
+
+
+def test_a_commit_that_reached_only_the_main_file_is_completed_at_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store.db"
+    rng = np.random.default_rng(10)
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
         with store.transaction():
-            faded = store.add(new("faded walrus", "hazy"), unit(rng))
-            store.add(new("sharp walrus"), unit(rng))
-        query = store.vector(faded)
-    # A process killed between the two files' commits: the cold file lost its last commit.
-    for cold_file in store_files(path)[3:]:
-        cold_file.unlink(missing_ok=True)
+            ids = [store.add(new(f"walrus {i}"), unit(rng)) for i in range(3)]
+            store.move_to_tier(ids[2], "hazy")
+        store.checkpoint()
+    cold_file = Path(cold.cold_path(path))
+    cold_before = cold_file.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(journal, "clear", lambda conn: None)  # the process dies after commit
+        with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
+            query = store.vector(ids[0])
+            with store.transaction():
+                store.put_blob(Blob(ids[0], "page", "image/webp", b"rendered"))
+                store.move_to_tier(ids[0], "hazy", text="walrus gist")
+                store.delete([ids[2]])
+            store.checkpoint()
+    # ...and the cold file never got its half of that commit.
+    for stale in (Path(f"{cold_file}-wal"), Path(f"{cold_file}-shm")):
+        stale.unlink(missing_ok=True)
+    cold_file.write_bytes(cold_before)
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
-        assert cold_count(store) == 1
-        assert store.vector_search(query, 1)[0][0] == faded
-        # Or it holds an entry the main file never committed.
+        assert not journal.pending(store.conn)
+        moved = store.get(ids[0])
+        assert moved is not None and moved.tier == "hazy" and moved.text == "walrus gist"
+        assert store.blob(ids[0], "page") is not None
+        assert store.vector_search(query, 1)[0][0] == ids[0]  # type: ignore[arg-type]
+        assert [mid for mid, _ in store.keyword_search(["gist"], 5)] == [ids[0]]
+        assert store.get(ids[2]) is None and cold_count(store) == 1  # the forget went through
+        assert store.count() == 2 and store.integrity_check() == "ok"
+
+
+def test_a_missing_or_foreign_cold_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
         with store.transaction():
-            store.conn.execute(
-                "UPDATE cold.cold_meta SET value = '999' WHERE key = 'cold_generation'"
-            )
-            store.conn.execute("INSERT INTO cold.bit_slots (memory_id, chunk) VALUES (77, 9)")
+            store.add(new("faded", "hazy"), unit(np.random.default_rng(11)))
+    with MemoryStore.open(tmp_path / "other.db", vector_dim=DIM, embedder="fake"):
+        pass
+    cold_file = Path(cold.cold_path(path))
+    saved = cold_file.read_bytes()
+    cold_file.unlink()
+    with pytest.raises(StorageError, match="cold file .* is missing or belongs to another"):
+        MemoryStore.open(path, vector_dim=DIM, embedder="fake")
+    assert not cold_file.exists()  # refusing does not create an empty one
+    cold_file.write_bytes(Path(cold.cold_path(tmp_path / "other.db")).read_bytes())
+    with pytest.raises(StorageError, match="belongs to another store"):
+        MemoryStore.open(path, vector_dim=DIM, embedder="fake")
+    cold_file.write_bytes(saved)
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
-        assert cold_count(store) == 1
-        assert store.integrity_check() == "ok"
+        assert store.count() == 1
 
 
 def test_recall_keeps_hits_and_neighbours_in_the_window(tmp_path: Path) -> None:
@@ -214,6 +305,13 @@ def _store_at_005(path: Path, rng: np.random.Generator) -> dict[str, tuple[int, 
             )
             conn.execute(f"INSERT INTO {table} (rowid, embedding) VALUES (?, {wrap})", (i, blob))
             kept[tier] = (i, blob)
+        conn.execute(
+            "INSERT INTO memory_blobs (memory_id, role, media_type, data) "
+            "VALUES (2, 'page', 'image/webp', x'0102')"
+        )
+        conn.execute(
+            "INSERT INTO memory_links (from_id, to_id, relation) VALUES (1, 2, 'supersedes')"
+        )
     conn.close()
     return kept
 
@@ -233,7 +331,21 @@ def test_migration_moves_faded_vectors_into_rows_without_loss(tmp_path: Path) ->
         assert store.vector_search(query, 1)[0][0] == hazy_id  # type: ignore[arg-type]
         archive_id = kept["archive"][0]
         assert archive_id in {mid for mid, _ in store.vector_search(store.vector(archive_id), 3)}  # type: ignore[arg-type]
+        # Migration 007: faded rows and their blobs in the cold file, links and keywords kept.
+        assert [r[0] for r in store.conn.execute("SELECT id FROM cold.memories ORDER BY id")] == [
+            kept["hazy"][0],
+            kept["archive"][0],
+        ]
+        assert [r[0] for r in store.conn.execute("SELECT id FROM main.memories")] == [1]
+        assert store.blob(2, "page") == Blob(2, "page", "image/webp", b"\x01\x02")
+        assert scalar(store, "SELECT count(*) FROM main.memory_blobs") == 0
+        assert [(link.from_id, link.to_id) for link in store.links_to(2)] == [(1, 2)]
+        assert {mid for mid, _ in store.keyword_search(["memory"], 5)} == {1, 2, 3}
+        assert [mid for mid, _ in store.keyword_search(["archive"], 5)] == [3]
+        assert not journal.pending(store.conn)
         assert store.integrity_check() == "ok"
+        store.delete([2])  # links and blobs go with it, though no foreign key joins the files
+        assert store.links_from(1) == [] and store.blob(2, "page") is None
     with pytest.raises(apsw.SQLError):  # and it is recorded: the old tables stay gone
         with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
             store.conn.execute("SELECT * FROM memory_vectors_int8")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-import apsw
 import numpy as np
 import pytest
 
@@ -68,8 +68,17 @@ def test_add_get_and_unique_hash(store: MemoryStore) -> None:
     assert got is not None and got.text == "hello world" and got.tier == "sharp"
     assert got.vector_bytes == 384 * 4
     assert store.find_by_hash("hash:hello world") == memory_id
-    with pytest.raises(apsw.ConstraintError), store.transaction():
+    with pytest.raises(StorageError, match="already stored"), store.transaction():
         store.add(new("hello world"), unit(1))
+    # Hashes and ids are unique across both files, faded rows included.
+    with store.transaction():
+        faded = store.add(new("gone hazy"), unit(2))
+        store.move_to_tier(faded, "hazy")
+    with pytest.raises(StorageError, match="already stored"):
+        store.add(new("gone hazy"), unit(2))
+    with pytest.raises(StorageError, match=f"id {faded} already exists"):
+        store.add(replace(new("another"), id=faded), unit(3))
+    assert store.add(new("next"), unit(4)) == faded + 1
 
 
 def test_a_failed_transaction_leaves_nothing(store: MemoryStore) -> None:
