@@ -26,6 +26,7 @@ from storage.connection import open_connection
 from storage.errors import StorageError
 from storage.layout import COLD, MAIN, SCHEMAS
 from storage.migrations import SchemaContext, migrate
+from storage.readahead import RandomAccess
 from storage.records import (
     BLOB_ROLES,
     RELATIONS,
@@ -99,6 +100,7 @@ class MemoryStore:
         self.window = RecentWindow(budget.window_bytes)
         self._depth = 0  # transaction() nesting
         self._cold_touched: set[int] = set()  # cold rows the open transaction changed
+        self._cold_access = RandomAccess(cold.cold_path(path))
 
     @classmethod
     def open(
@@ -134,7 +136,11 @@ class MemoryStore:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, location, vector_dim, budget)
+        store = cls(conn, location, vector_dim, budget)
+        # SQLite maps the cold file at the first page it reads there: read one, then mark.
+        list(conn.execute(f"SELECT 1 FROM {COLD}.memories LIMIT 1"))
+        store._cold_access.refresh()
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -573,8 +579,9 @@ class MemoryStore:
         return found
 
     def _rows(self, ids: Sequence[int]) -> dict[int, Memory]:
+        self._cold_access.refresh()
         marks = ",".join("?" * len(ids))
-        return {
+        found = {
             memory.id: memory
             for schema in SCHEMAS
             for memory in map(
@@ -585,6 +592,8 @@ class MemoryStore:
                 ),
             )
         }
+        self._cold_access.refresh()
+        return found
 
     def find_by_hash(self, content_hash: str) -> int | None:
         for schema in SCHEMAS:
@@ -719,7 +728,11 @@ class MemoryStore:
     ) -> list[tuple[int, float]]:
         """Nearest memories over `tiers`, each searched in its own encoding, with estimated
         cosine similarity, best first."""
-        return search.vector_search(self.conn, query, limit, tiers, self.vector_dim)
+        self._cold_access.refresh()
+        try:
+            return search.vector_search(self.conn, query, limit, tiers, self.vector_dim)
+        finally:
+            self._cold_access.refresh()  # a first mapping, made by this search
 
     def keyword_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         return search.keyword_search(self.conn, terms, limit)
