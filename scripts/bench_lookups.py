@@ -1,9 +1,10 @@
 """Bytes read from the device per random row lookup, by table layout, page size and mmap.
 
-Why papertape keeps faded rows in 4 KiB rowid pages read with pread (docs/BENCHMARKS.md,
-issue 8): a recall re-ranks a few hundred faded rows found by id, and each layout below is
-asked for the same random ids with the page cache dropped before every batch. The baseline
-is a rowid table with 4 KiB pages read without mmap; every other layout is a ratio to it.
+A recall re-ranks a few hundred faded rows found by id (docs/BENCHMARKS.md, issue 8), and
+each layout below is asked for the same random ids with the page cache dropped before every
+batch. "mmap, random" is SQLite's mmap marked MADV_RANDOM, as papertape marks its cold file
+(storage/readahead.py). The baseline is a rowid table with 4 KiB pages read without mmap;
+every other layout is a ratio to it.
 
     .venv/bin/python scripts/bench_lookups.py [--rows 95000] [--lookups 300] [--dir DIR]
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 import apsw
 import benchlib
 import numpy as np
+
+from storage.readahead import RandomAccess
 
 VECTOR_BYTES = 384  # an int8 MiniLM vector, as faded rows keep it
 GIST = "x" * 60  # a faded row's one-line gist
@@ -65,12 +68,20 @@ def build(path: Path, page_size: int, clustered: bool, rows: int) -> None:
     os.sync()  # dirty pages are not dropped by DONTNEED
 
 
-def bytes_per_lookup(path: Path, mmap: bool, batches: list[list[int]]) -> float:
+READS = ("pread", "mmap", "mmap, random")
+
+
+def bytes_per_lookup(path: Path, read: str, batches: list[list[int]]) -> float:
     total = 0
     for ids in batches:
         _drop_cache(path)
         conn = apsw.Connection(str(path))
-        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES if mmap else 0}")
+        conn.execute(f"PRAGMA mmap_size={0 if read == 'pread' else MMAP_BYTES}")
+        # One lookup outside the count, the same for every layout: it makes SQLite map the
+        # file, so that the mapping can be marked before the batch.
+        list(conn.execute("SELECT id FROM memories WHERE id = ?", (ids[0],)))
+        if read == "mmap, random":
+            RandomAccess(str(path)).advise()
         marks = ",".join("?" * len(ids))
         before = _read_bytes()
         list(conn.execute(f"SELECT id, vector FROM memories WHERE id IN ({marks})", ids))
@@ -99,19 +110,19 @@ def main() -> None:
             for clustered in (False, True):
                 path = Path(tmp) / f"{page_size}-{clustered}.db"
                 build(path, page_size, clustered, args.rows)
-                for mmap in (False, True):
-                    per = bytes_per_lookup(path, mmap, batches)
-                    results.append((page_size, clustered, mmap, per, path.stat().st_size))
+                for read in READS:
+                    per = bytes_per_lookup(path, read, batches)
+                    results.append((page_size, clustered, read, per, path.stat().st_size))
     base = results[0][3]
     command = "scripts/bench_lookups.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     print(benchlib.header(command))
     print(f"\n{args.rows:,} rows; {args.batches} batches of {args.lookups} random ids\n")
     print("| pages | table | read | KiB per lookup | x baseline | file MB |")
     print("|---|---|---|---|---|---|")
-    for page_size, clustered, mmap, per, size in results:
+    for page_size, clustered, read, per, size in results:
         table = "WITHOUT ROWID by (tier, time), id index" if clustered else "rowid = id"
         print(
-            f"| {page_size // 1024} KiB | {table} | {'mmap' if mmap else 'pread'} | "
+            f"| {page_size // 1024} KiB | {table} | {read} | "
             f"{per / 1024:.1f} | {per / base:.2f} | {size / 1e6:.0f} |"
         )
 
