@@ -1,5 +1,6 @@
 """The cold file: hazy and archived memories, their blobs and their scan index, in a database
-of its own with 16 KiB pages, read through mmap and attached to the main connection as `cold`.
+of its own with 16 KiB pages, read through mmap (marked for random access: storage/
+readahead.py) and attached to the main connection as `cold`.
 
 A query scans one sign-bit vector (48 bytes at 384 dimensions) per faded memory, then reads
 only its best candidates' rows, where the int8 vectors that re-rank them live (storage/
