@@ -18,15 +18,24 @@ it was, apart from the recall's strengthening, which is committed on its own.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from agent.citations import cited_ids, has_content, is_yes_or_no, says_dont_know, supporting
+from agent.citations import (
+    asks_when,
+    cited_ids,
+    has_content,
+    has_date,
+    is_yes_or_no,
+    says_dont_know,
+    supporting,
+)
 from agent.errors import UserError
 from agent.ingest import Ingestor
-from agent.prompt import Turn, fit_prompt, memory_line
+from agent.prompt import Turn, fit_prompt, memory_line, written_day
 from agent.recall import RecallHit, query_terms, recall
 from agent.settings import Settings
 from agent.speakers import named_speaker, speaker_of
@@ -72,11 +81,23 @@ def bears_on(hit: RecallHit, terms: list[str], settings: Settings) -> bool:
 
 
 def _said_by_named(question: str, citations: list[int], shown: dict[int, Memory]) -> bool:
-    """False only when the question names one speaker and none of the cited lines is theirs."""
-    person = named_speaker(question, shown.values())
+    """False only when the question names one speaker and none of the cited lines is theirs.
+
+    A "when" question is left alone: it asks for a date, and the other person's reply in the
+    same conversation ("Congrats on the degree!") carries the same date.
+    """
+    person = None if asks_when(question) else named_speaker(question, shown.values())
     if person is None:
         return True
     return any(speaker_of(shown[i]) == person for i in citations if i in shown)
+
+
+def _dated(text: str, memory: Memory) -> str:
+    """The answer with the cited memory's day written before its id: "on [436]" becomes
+    "on 3 September 2022 [436]"."""
+    day = written_day(memory.occurred_at)
+    at = re.search(rf"\[[^\]]*\b{memory.id}\b[^\]]*\]|#{memory.id}\b", text)
+    return f"{text[: at.start()]}{day} {text[at.start() :]}" if at else f"{text} ({day})"
 
 
 class ChatSession:
@@ -191,6 +212,9 @@ class ChatSession:
             # the answer is what the memories they pointed at say, dated as the model saw them.
             model_text = text
             text = " ".join(memory_line(shown[i]) for i in cited[:2])
+        elif cited and asks_when(question) and not has_date(text):
+            # Asked when, the model pointed at a memory instead of saying its date.
+            model_text, text = text, _dated(text, shown[cited[0]])
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )

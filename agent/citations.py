@@ -67,6 +67,25 @@ def has_content(answer: str, question: str) -> bool:
     return bool(content_words(_CITED.sub(" ", answer)) - content_words(question))
 
 
+_WHEN = re.compile(r"\s*when\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(?:(?:1[89]|20)\d\d|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|"
+    r"july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|tonight|yesterday|tomorrow|ago)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_when(question: str) -> bool:
+    return bool(_WHEN.match(question))
+
+
+def has_date(answer: str) -> bool:
+    """Whether the answer says when: a month, a year, a weekday or a relative day (ids in
+    brackets do not count)."""
+    return bool(_DATE.search(_CITED.sub(" ", answer)))
+
+
 def is_yes_or_no(answer: str) -> bool:
     words = _WORD.findall(answer.lower())
     return bool(words) and words[0] in ("yes", "no")

@@ -56,8 +56,13 @@ def memory_line(memory: Memory) -> str:
 def render_line(memory_id: int, occurred_at: float, text: str) -> str:
     """One memory as the model sees it: "(7 May 2023) text [12]". The day, not the minute, and
     written as people write it, since small models copy it into answers."""
+    return f"({written_day(occurred_at)}) {' '.join(text.split())} [{memory_id}]"
+
+
+def written_day(occurred_at: float) -> str:
+    """The local day as people write it: "7 May 2023"."""
     when = datetime.fromtimestamp(occurred_at).astimezone()
-    return f"({when.day} {when:%B %Y}) {' '.join(text.split())} [{memory_id}]"
+    return f"{when.day} {when:%B %Y}"
 
 
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:

@@ -10,9 +10,9 @@ import pytest
 from conftest import NOW, memory
 
 from agent.chat import DONT_KNOW, ChatSession
-from agent.citations import cited_ids, says_dont_know, supporting
+from agent.citations import cited_ids, has_date, says_dont_know, supporting
 from agent.errors import UserError
-from agent.prompt import Turn, fit_prompt, memory_line, render_line
+from agent.prompt import Turn, fit_prompt, memory_line, render_line, written_day
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 
@@ -215,3 +215,53 @@ def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None
     # Caroline's holds two of them.
     uncited = chat.ask(question.format("Caroline"), now=NOW)
     assert uncited.text == DONT_KNOW and uncited.model_text == "A race for mental health."
+
+
+def test_a_when_question_may_be_dated_by_the_other_speakers_reply(app: Papertape) -> None:
+    said = {}
+    for text in [
+        "John: I finally finished my degree last week.",
+        "Maria: Congrats on the degree, John! So proud of you.",
+    ]:
+        result = app.note(text, now=NOW, occurred_at=NOW - 86400)
+        assert result.memory_id is not None
+        said[text.split(":")[0]] = result.memory_id
+    dated = f"{written_day(NOW - 86400)} [{said['Maria']}]"
+    chat = session(app, [dated, f"A degree [{said['Maria']}]."], remember=False)
+    when = chat.ask("When did John get his degree?", now=NOW)
+    assert when.grounded and when.text == dated and when.citations == (said["Maria"],)
+    # Any other question about John still may not rest on Maria's line.
+    what = chat.ask("What did John finish?", now=NOW)
+    assert what.text == DONT_KNOW and not what.grounded
+
+
+def test_a_when_answer_that_points_at_a_memory_gets_its_date(app: Papertape) -> None:
+    ids = plant(app)
+    plumber = app.store.get(ids[2])
+    assert plumber is not None
+    day = written_day(plumber.occurred_at)
+    replies = [f"Marek fixed the boiler on [{ids[2]}].", f"Marek fixed the boiler in {day}."]
+    chat = session(app, replies, remember=False)
+    pointed = chat.ask("When was the plumber Marek booked?", now=NOW)
+    assert pointed.text == f"Marek fixed the boiler on {day} [{ids[2]}]."
+    assert pointed.model_text == replies[0] and pointed.citations == (ids[2],)
+    # An answer that already says when is left as it is.
+    said = chat.ask("When was the plumber Marek booked?", now=NOW)
+    assert said.text == replies[1] and said.model_text is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "dated"),
+    [
+        ("On 3 May [12].", True),
+        ("In 2023", True),
+        ("On Thursday [3].", True),
+        ("Two weeks ago", True),
+        ("On [2023].", False),
+        ("At the gym [4]", False),
+    ],
+)
+def test_an_answer_says_when_with_a_month_year_weekday_or_relative_day(
+    answer: str, dated: bool
+) -> None:
+    assert has_date(answer) is dated
