@@ -194,15 +194,24 @@ def test_ctrl_c_during_generation_leaves_the_store_consistent(app: Papertape) ->
     assert chat.history == []
 
 
-def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None:
+def say(app: Papertape, lines: Sequence[str]) -> dict[str, int]:
+    """Store transcript lines ("Name: text") said yesterday; each speaker's memory id."""
     said = {}
-    for text in [
-        "Melanie: I ran a charity race for mental health last Saturday.",
-        "Caroline: I went to a poetry reading on mental health for charity last night.",
-    ]:
+    for text in lines:
         result = app.note(text, now=NOW, occurred_at=NOW - 86400)
         assert result.memory_id is not None
         said[text.split(":")[0]] = result.memory_id
+    return said
+
+
+def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None:
+    said = say(
+        app,
+        [
+            "Melanie: I ran a charity race for mental health last Saturday.",
+            "Caroline: I went to a poetry reading on mental health for charity last night.",
+        ],
+    )
     race = f"A race for mental health [{said['Melanie']}]."
     chat = session(app, [race, race, "A race for mental health."], remember=False)
     question = "What did {} do for charity?"
@@ -218,14 +227,13 @@ def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None
 
 
 def test_a_when_question_may_be_dated_by_the_other_speakers_reply(app: Papertape) -> None:
-    said = {}
-    for text in [
-        "John: I finally finished my degree last week.",
-        "Maria: Congrats on the degree, John! So proud of you.",
-    ]:
-        result = app.note(text, now=NOW, occurred_at=NOW - 86400)
-        assert result.memory_id is not None
-        said[text.split(":")[0]] = result.memory_id
+    said = say(
+        app,
+        [
+            "John: I finally finished my degree last week.",
+            "Maria: Congrats on the degree, John! So proud of you.",
+        ],
+    )
     dated = f"{written_day(NOW - 86400)} [{said['Maria']}]"
     chat = session(app, [dated, f"A degree [{said['Maria']}]."], remember=False)
     when = chat.ask("When did John get his degree?", now=NOW)
