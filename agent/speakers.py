@@ -8,8 +8,8 @@ named person's, which is wrong. agent/chat.py uses this module to refuse such an
 The rule applies only where it can: the memories shown must come from at least two speakers
 (a transcript), and the question must name exactly one of them. Notes without a speaker, or a
 question that names both people or neither, are left alone. Chosen on one LoCoMo conversation
-and measured on six others (docs/BENCHMARKS.md, "Who said it"); it can refuse a right answer to
-a "when" question dated by the other person's reply.
+and measured on six others (docs/BENCHMARKS.md, "Who said it"). agent/chat.py does not apply it
+to "when" questions, whose date the other person's reply carries as well.
 """
 
 from __future__ import annotations
