@@ -209,9 +209,13 @@ class ChatSession:
             grounded, model_text, text, citations = False, text, DONT_KNOW, []
         elif cited and not has_content(text, question) and not is_yes_or_no(text):
             # Only ids ("[12]"): small models point at the memory instead of answering, so
-            # the answer is what the memories they pointed at say, dated as the model saw them.
+            # the answer is what the memories they pointed at say, dated as the model saw them;
+            # asked when, it is the day of the first one.
             model_text = text
-            text = " ".join(memory_line(shown[i]) for i in cited[:2])
+            if asks_when(question):
+                text = f"{written_day(shown[cited[0]].occurred_at)} [{cited[0]}]"
+            else:
+                text = " ".join(memory_line(shown[i]) for i in cited[:2])
         elif cited and asks_when(question) and not has_date(text):
             # Asked when, the model pointed at a memory instead of saying its date.
             model_text, text = text, _dated(text, shown[cited[0]])

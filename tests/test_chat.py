@@ -150,6 +150,14 @@ def test_an_answer_of_bare_ids_becomes_what_those_memories_say(app: Papertape) -
     assert answer.citations == (ids[0],)  # an answer in words keeps them (test above)
 
 
+def test_a_when_question_answered_by_a_bare_id_gets_that_memorys_day(app: Papertape) -> None:
+    ids = plant(app)
+    when = session(app, [f"[{ids[2]}]"]).ask("When does the plumber Marek come?", now=NOW)
+    plumber = app.store.get(ids[2])
+    assert plumber is not None and when.text == f"{written_day(plumber.occurred_at)} [{ids[2]}]"
+    assert when.model_text == f"[{ids[2]}]" and when.citations == (ids[2],)
+
+
 def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -> None:
     ids = plant(app)
     chat = session(app, [f"On Thursday [{ids[2]}].", "At nine."])
