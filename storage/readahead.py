@@ -6,7 +6,7 @@ and a re-rank is a few hundred random lookups. SQLite makes the mapping itself a
 hook, so its address is found in /proc/self/maps and marked MADV_RANDOM there.
 
 When the file grows SQLite extends its mapping with mremap, which keeps the mark; it maps
-afresh only when nothing was mapped before (a new store's empty file, say). So the read paths
+afresh where it was built without mremap, or when its mmap limit changes. So the read paths
 call `refresh` before and after reading: a stat of the file, and a look at /proc/self/maps
 (about a millisecond) only while no mapping has been marked or the file's size has changed.
 Where /proc or madvise is missing (macOS), nothing is done: reads stay correct, only larger.
