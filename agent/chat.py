@@ -18,7 +18,6 @@ it was, apart from the recall's strengthening, which is committed on its own.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from agent.citations import (
     asks_when,
+    citation_of,
     cited_ids,
     has_content,
     has_date,
@@ -96,7 +96,7 @@ def _dated(text: str, memory: Memory) -> str:
     """The answer with the cited memory's day written before its id: "on [436]" becomes
     "on 3 September 2022 [436]"."""
     day = written_day(memory.occurred_at)
-    at = re.search(rf"\[[^\]]*\b{memory.id}\b[^\]]*\]|#{memory.id}\b", text)
+    at = citation_of(text, memory.id)
     return f"{text[: at.start()]}{day} {text[at.start() :]}" if at else f"{text} ({day})"
 
 

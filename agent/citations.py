@@ -41,6 +41,14 @@ def cited_ids(answer: str, shown: Sequence[Memory]) -> list[int]:
     return found
 
 
+def citation_of(answer: str, memory_id: int) -> re.Match[str] | None:
+    """The first citation in the answer that names this id ("[12]", "[3, 12]", "#12")."""
+    for match in _CITED.finditer(answer):
+        if str(memory_id) in re.findall(r"\d+", match.group(1) or match.group(2)):
+            return match
+    return None
+
+
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1}
 
