@@ -9,7 +9,8 @@ keeps one open. Each turn:
 3. otherwise fit memories and history into the context window (agent/prompt.py) and stream;
 4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
    holds, or that puts one person's words in another's mouth (agent/speakers.py), is
-   replaced by "I don't know", the model's words kept for the record;
+   replaced by "I don't know", the model's words kept for the record; one that opens by
+   restating the question starts at its answer instead (agent/concise.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
@@ -33,6 +34,7 @@ from agent.citations import (
     says_dont_know,
     supporting,
 )
+from agent.concise import lead_with_answer
 from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import Turn, fit_prompt, memory_line, written_day
@@ -216,9 +218,12 @@ class ChatSession:
                 text = f"{written_day(shown[cited[0]].occurred_at)} [{cited[0]}]"
             else:
                 text = " ".join(memory_line(shown[i]) for i in cited[:2])
-        elif cited and asks_when(question) and not has_date(text):
+        elif cited and asks_when(question) and not has_date(text, question):
             # Asked when, the model pointed at a memory instead of saying its date.
             model_text, text = text, _dated(text, shown[cited[0]])
+        if grounded and lead_with_answer(text, question) != text:
+            # The model restated the question before answering (agent/concise.py).
+            model_text, text = model_text or text, lead_with_answer(text, question)
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )

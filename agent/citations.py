@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from agent.recall import STOPWORDS
 from storage import Memory
 
-_CITED = re.compile(r"\[\s*#?(\d+(?:\s*[,;]\s*#?\d+)*)\s*\]|#(\d+)\b")
+CITATION = re.compile(r"\[\s*#?(\d+(?:\s*[,;]\s*#?\d+)*)\s*\]|#(\d+)\b")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DONT_KNOW = re.compile(
     r"\b(i\s+(do\s+not|don'?t|don’t)\s+know|not\s+sure|no\s+(information|memor(y|ies))|"
@@ -34,7 +34,7 @@ def cited_ids(answer: str, shown: Sequence[Memory]) -> list[int]:
     """Ids the answer cites, in order of first mention, that were among the shown memories."""
     allowed = {m.id for m in shown}
     found: list[int] = []
-    for match in _CITED.finditer(answer):
+    for match in CITATION.finditer(answer):
         for number in re.findall(r"\d+", match.group(1) or match.group(2)):
             if int(number) in allowed and int(number) not in found:
                 found.append(int(number))
@@ -43,7 +43,7 @@ def cited_ids(answer: str, shown: Sequence[Memory]) -> list[int]:
 
 def citation_of(answer: str, memory_id: int) -> re.Match[str] | None:
     """The first citation in the answer that names this id ("[12]", "[3, 12]", "#12")."""
-    for match in _CITED.finditer(answer):
+    for match in CITATION.finditer(answer):
         if str(memory_id) in re.findall(r"\d+", match.group(1) or match.group(2)):
             return match
     return None
@@ -55,7 +55,7 @@ def content_words(text: str) -> set[str]:
 
 def supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
     """Memories holding the answer's new content words, most words first."""
-    words = content_words(_CITED.sub(" ", answer)) - content_words(question)
+    words = content_words(CITATION.sub(" ", answer)) - content_words(question)
     if not words:
         return []
     scored = []
@@ -72,7 +72,7 @@ def says_dont_know(answer: str) -> bool:
 
 def has_content(answer: str, question: str) -> bool:
     """Whether the answer says anything beyond the question's words and filler."""
-    return bool(content_words(_CITED.sub(" ", answer)) - content_words(question))
+    return bool(content_words(CITATION.sub(" ", answer)) - content_words(question))
 
 
 _WHEN = re.compile(r"\s*when\b", re.IGNORECASE)
@@ -88,10 +88,13 @@ def asks_when(question: str) -> bool:
     return bool(_WHEN.match(question))
 
 
-def has_date(answer: str) -> bool:
+def has_date(answer: str, question: str = "") -> bool:
     """Whether the answer says when: a month, a year, a weekday or a relative day (ids in
-    brackets do not count)."""
-    return bool(_DATE.search(_CITED.sub(" ", answer)))
+    brackets do not count, nor does a date the question already holds: "When did John hurt
+    his ankle in 2023?" is not answered by "in 2023")."""
+    asked = {m.group().lower() for m in _DATE.finditer(question)}
+    said = {m.group().lower() for m in _DATE.finditer(CITATION.sub(" ", answer))}
+    return bool(said - asked)
 
 
 def is_yes_or_no(answer: str) -> bool:

@@ -104,8 +104,10 @@ def test_an_answer_cites_its_memory_and_is_stored_as_chat(app: Papertape) -> Non
     chat = session(app, [f"Your locker code is 4411 [{ids[0]}]."])
     streamed: list[str] = []
     answer = chat.ask("What is my locker code?", now=NOW + 100, on_token=streamed.append)
-    assert answer.text == f"Your locker code is 4411 [{ids[0]}]." == "".join(streamed)
-    assert answer.citations == (ids[0],) and answer.grounded and answer.model_text is None
+    # Streamed as the model said it; answered without restating the question.
+    assert answer.model_text == f"Your locker code is 4411 [{ids[0]}]." == "".join(streamed)
+    assert answer.text == f"4411 [{ids[0]}]."
+    assert answer.citations == (ids[0],) and answer.grounded
     assert answer.memories[0].id == ids[0]
     assert answer.ttft_s is not None and answer.tokens_per_s and answer.tokens_per_s > 0
     stored = app.store.get(answer.memory_id or -1)
@@ -266,6 +268,17 @@ def test_a_when_answer_that_points_at_a_memory_gets_its_date(app: Papertape) -> 
     assert said.text == replies[1] and said.model_text is None
 
 
+def test_a_year_the_question_holds_does_not_stop_the_answer_being_dated(app: Papertape) -> None:
+    ids = plant(app)
+    plumber = app.store.get(ids[2])
+    assert plumber is not None
+    reply = f"Marek fixed the boiler in 2023 on [{ids[2]}]."
+    chat = session(app, [reply], remember=False)
+    answer = chat.ask("When was the plumber Marek booked in 2023?", now=NOW)
+    day = written_day(plumber.occurred_at)
+    assert answer.text == f"Marek fixed the boiler in 2023 on {day} [{ids[2]}]."
+
+
 @pytest.mark.parametrize(
     ("answer", "dated"),
     [
@@ -281,3 +294,9 @@ def test_an_answer_says_when_with_a_month_year_weekday_or_relative_day(
     answer: str, dated: bool
 ) -> None:
     assert has_date(answer) is dated
+
+
+def test_a_date_the_question_already_holds_does_not_say_when() -> None:
+    question = "When did John hurt his ankle in 2023?"
+    assert not has_date("John hurt his ankle in 2023 on [398]", question)
+    assert has_date("In May 2023 [398]", question)
