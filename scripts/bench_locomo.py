@@ -19,12 +19,12 @@ category id, overall for 1-4, with evidence recall@10 (for full-context: evidenc
 into the prompt), prompt tokens and latency.
 
     scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
-        [--limit N] [--conversations N] [--retrieval-only] [--json] [--out FILE]
+        [--limit N [--offset F]] [--conversations N] [--retrieval-only] [--json] [--out FILE]
 
 A full run takes hours on a laptop CPU. With --out, each conversation's rows are appended to
-FILE (JSON lines) as it finishes, and a later run with the same --out, model and limit skips
-the conversations already there and reports on all of them: a long run can be stopped and
-resumed.
+FILE (JSON lines) as it finishes, and a later run with the same --out, model, limit and
+offset skips the conversations already there and reports on all of them: a long run can be
+stopped and resumed.
 """
 
 from __future__ import annotations
@@ -59,13 +59,14 @@ ABSTAIN = "No information available."
 DAY = 86400.0
 
 
-def sample(conv: Conversation, limit: int | None) -> list[Any]:
-    """At most `limit` questions, spread evenly over the conversation."""
+def sample(conv: Conversation, limit: int | None, offset: float = 0.0) -> list[Any]:
+    """At most `limit` questions, spread evenly over the conversation: one from each of
+    `limit` equal stretches, `offset` of the way into it (0 takes each stretch's first)."""
     questions = [q for q in conv.questions if q.evidence or q.category == 5]
     if limit is None or len(questions) <= limit:
         return questions
     step = len(questions) / limit
-    return [questions[int(i * step)] for i in range(limit)]
+    return [questions[int((i + offset) * step)] for i in range(limit)]
 
 
 def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str, int]:
@@ -95,10 +96,11 @@ def run_conversation(
     limit: int | None,
     retrieval_only: bool,
     methods: tuple[str, ...] = METHODS,
+    offset: float = 0.0,
 ) -> list[dict[str, Any]]:
     ids = store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + DAY
-    questions = sample(conv, limit)
+    questions = sample(conv, limit, offset)
     everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
     wants_full = questions and "full-context" in methods
     newest = full_context(app, everything, questions) if wants_full else []
@@ -215,14 +217,16 @@ def earlier_rows(
     context: int,
     retrieval_only: bool,
     methods: tuple[str, ...],
+    offset: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """Rows a stopped run with the same model, limit and context left in `path`."""
+    """Rows a stopped run with the same model, limit, offset and context left in `path`."""
     if path is None or not path.exists():
         return []
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        same = (row.get("model"), row.get("limit"), row.get("context")) == (model, limit, context)
+        tags = (row.get("model"), row.get("limit"), row.get("context"), row.get("offset", 0.0))
+        same = tags == (model, limit, context, offset)
         if same and (row["f1"] is None) == retrieval_only and row["method"] in methods:
             rows.append(row)
     return rows
@@ -239,6 +243,13 @@ def main() -> None:
         default=32768,
         help="context window asked for (default: as much as the model was trained on, up to "
         "32768; the device plan may give less)",
+    )
+    parser.add_argument(
+        "--offset",
+        type=float,
+        default=0.0,
+        help="with --limit: how far into each stretch of questions to pick, from 0 (the "
+        "default) up to 1; 0.5 gives a sample that shares no question with 0's",
     )
     parser.add_argument("--conversations", type=int, default=None, help="the first N only")
     parser.add_argument(
@@ -263,13 +274,21 @@ def main() -> None:
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         sys.exit(f"bench_locomo: --methods takes {', '.join(METHODS)}; got {args.methods!r}.")
+    if not 0.0 <= args.offset < 1.0:
+        sys.exit(f"bench_locomo: --offset is a fraction from 0 up to 1; got {args.offset}.")
     conversations = [c for c in load(args.data) if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
     rows = [
         row
         for row in earlier_rows(
-            args.out, args.model, args.limit, args.context, args.retrieval_only, methods
+            args.out,
+            args.model,
+            args.limit,
+            args.context,
+            args.retrieval_only,
+            methods,
+            args.offset,
         )
         if row["conversation"] in chosen
     ]
@@ -292,12 +311,19 @@ def main() -> None:
             for leftover in store_files(settings.store_path):
                 leftover.unlink(missing_ok=True)
             with Papertape(settings) as app:
-                fresh = run_conversation(app, conv, args.limit, args.retrieval_only, missing)
+                fresh = run_conversation(
+                    app, conv, args.limit, args.retrieval_only, missing, args.offset
+                )
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:
                     for row in fresh:
-                        tags = {"model": args.model, "limit": args.limit, "context": args.context}
+                        tags = {
+                            "model": args.model,
+                            "limit": args.limit,
+                            "context": args.context,
+                            "offset": args.offset,
+                        }
                         out.write(json.dumps({**row, **tags}))
                         out.write("\n")
             print(
