@@ -73,8 +73,10 @@ def ask(
 
 
 def _explain(answer: Answer) -> None:
-    if answer.model_text is not None:
-        click.echo(f"(no memory holds what the model said, so: {answer.text})")
+    if answer.model_text is not None and answer.grounded:
+        click.echo(f"(in short: {answer.text})")  # dated, or without the question said back
+    elif answer.model_text is not None:
+        click.echo(f"(papertape cannot ground what the model said, so: {answer.text})")
     cited = [m for m in answer.memories if m.id in answer.citations]
     if cited:
         click.echo("\n" + output.sources_text(cited))

@@ -146,3 +146,33 @@ def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-d
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     result = cli("ask", "-m", "org/tiny-GGUF/tiny.gguf", "anything?")
     assert result.code == 2 and "not the expected" in result.err
+
+
+@pytest.mark.parametrize(
+    ("grounded", "said"),
+    [(True, "(in short: 4411 [1])"), (False, "(papertape cannot ground what the model said")],
+)
+def test_ask_says_what_became_of_the_models_words(
+    capsys: pytest.CaptureFixture[str], grounded: bool, said: str
+) -> None:
+    from agent.chat import Answer
+    from agent.cli_models import _explain
+
+    answer = Answer(
+        question="What is my locker code?",
+        text="4411 [1]" if grounded else "I don't know.",
+        citations=(),
+        memories=(),
+        model="fake",
+        grounded=grounded,
+        model_text="Your locker code is 4411 [1]",
+        prompt="",
+        prompt_tokens=0,
+        answer_tokens=0,
+        retrieval_s=0.0,
+        ttft_s=None,
+        tokens_per_s=None,
+        memory_id=None,
+    )
+    _explain(answer)
+    assert capsys.readouterr().out.startswith(said)
