@@ -46,6 +46,7 @@ from locomo_score import score
 
 from agent.chat import ChatSession
 from agent.citations import says_dont_know
+from agent.concise import lead_with_answer
 from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
@@ -54,6 +55,9 @@ from models.generator import generate
 from storage import store_files
 
 METHODS = ("papertape", "full-context", "bm25", "vector")
+# BM25's own answers put through papertape's answer rule (agent/concise.py), scored again: no
+# extra model call. It shows how much of papertape's lead comes from that rule alone.
+BM25_LED = "bm25, answers led"
 RECALL_MODES = {"papertape": "fused", "bm25": "keyword", "vector": "vector"}
 ABSTAIN = "No information available."
 DAY = 86400.0
@@ -166,9 +170,23 @@ def run_conversation(
     return rows
 
 
+def led_bm25(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """BM25's scored rows again, each answer without its restatement of the question."""
+    led = []
+    for row in rows:
+        if row["method"] != "bm25" or row["f1"] is None:
+            continue
+        answer = row["answer"]
+        if answer != ABSTAIN:
+            answer = lead_with_answer(answer, row["question"])
+        f1 = score(answer, row["reference"], row["category"])
+        led.append({**row, "method": BM25_LED, "answer": answer, "f1": f1})
+    return led
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for method in METHODS:
+    for method in (*METHODS, BM25_LED):
         mine = [r for r in rows if r["method"] == method]
         if not mine:
             continue
@@ -329,7 +347,7 @@ def main() -> None:
             print(
                 f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr
             )
-    summary = summarise(rows)
+    summary = summarise(rows + led_bm25(rows))
     if args.json:
         print(json.dumps({"summary": summary, "rows": rows}, indent=2))
         return

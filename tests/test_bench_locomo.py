@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench_locomo import sample
+from bench_locomo import ABSTAIN, BM25_LED, led_bm25, sample
 from locomo import Conversation, Question
+from locomo_score import score
 
 
 def conversation(questions: int) -> Conversation:
@@ -23,3 +24,23 @@ def test_a_sample_spreads_over_the_conversation_and_an_offset_gives_other_questi
 def test_a_limit_above_the_question_count_takes_them_all() -> None:
     conv = conversation(7)
     assert len(sample(conv, 10, 0.5)) == 7
+
+
+def test_bm25_answers_are_scored_again_through_papertapes_answer_rule() -> None:
+    question = "What activity do Andrew and Buddy enjoy doing together?"
+    row = {
+        "method": "bm25",
+        "question": question,
+        "answer": "Andrew and Buddy enjoy walking. [562]",
+        "reference": "Walking",
+        "category": 4,
+        "f1": 0.0,
+    }
+    abstained = {**row, "answer": ABSTAIN, "category": 5, "f1": 1.0}
+    led = led_bm25([row, abstained, {**row, "method": "papertape"}])
+    assert [r["method"] for r in led] == [BM25_LED, BM25_LED]
+    assert led[0]["answer"] == "Walking. [562]" and led[0]["f1"] == score(
+        "Walking. [562]", "Walking", 4
+    )
+    assert led[0]["f1"] > score(row["answer"], "Walking", 4)
+    assert led[1]["answer"] == ABSTAIN and led[1]["f1"] == 1.0
