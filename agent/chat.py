@@ -221,9 +221,10 @@ class ChatSession:
         elif cited and asks_when(question) and not has_date(text, question):
             # Asked when, the model pointed at a memory instead of saying its date.
             model_text, text = text, _dated(text, shown[cited[0]])
-        if grounded and lead_with_answer(text, question) != text:
+        led = lead_with_answer(text, question) if grounded else text
+        if led != text:
             # The model restated the question before answering (agent/concise.py).
-            model_text, text = model_text or text, lead_with_answer(text, question)
+            model_text, text = model_text or text, led
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )

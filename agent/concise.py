@@ -3,7 +3,7 @@
 Small models answer "What activity do Andrew and Buddy enjoy?" with "Andrew and Buddy enjoy
 walking. [562]": the answer is one word, the rest restates the question. The prompt asks for
 a few words and the model does not keep to it, so papertape drops the restated opening
-itself: "walking. [562]". Citations in the dropped part move to the end, nothing else is
+itself: "Walking. [562]". Citations in the dropped part move to the end, nothing else is
 lost (the model's own words are kept on the Answer).
 
 Left whole: yes/no answers, answers to either/or questions (the restated name may be the
