@@ -18,10 +18,9 @@ import re
 from agent.citations import CITATION, is_yes_or_no
 from agent.recall import STOPWORDS
 
-_PIECE = re.compile(CITATION.pattern + r"|(?P<word>[\w']+)", re.UNICODE)
+_WORD = r"[\w']+"
+_PIECE = re.compile(CITATION.pattern + rf"|(?P<word>{_WORD})", re.UNICODE)
 _CHOICE = re.compile(r"\bor\b", re.IGNORECASE)
-# Glue a restatement uses that the question need not hold ("...'s favourite is X").
-_GLUE = STOPWORDS | frozenset("is are was were has have had be been being on in at to of".split())
 _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
 _MIN_STEM = 4  # "wants" restates "want", "decided" restates "decide"; "in" is not "inside"
 
@@ -40,7 +39,7 @@ def lead_with_answer(answer: str, question: str) -> str:
     """The answer without its opening restatement of the question, or the answer as it was."""
     if is_yes_or_no(answer) or _CHOICE.search(question):
         return answer
-    asked = {w.lower() for w in re.findall(r"[\w']+", question)}
+    asked = {w.lower() for w in re.findall(_WORD, question)}
     asked |= {w.removesuffix("'s") for w in asked}
     moved: list[str] = []
     restated = 0
@@ -52,7 +51,7 @@ def lead_with_answer(answer: str, question: str) -> str:
             cut = piece.end()
             continue
         word = word.lower().removesuffix("'s")
-        if word in _GLUE:
+        if word in STOPWORDS:  # glue a restatement needs ("... is X"), asked or not
             cut = piece.end()
         elif _restates(word, asked):
             restated += 1
