@@ -10,7 +10,8 @@ keeps one open. Each turn:
 4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
    holds, or that puts one person's words in another's mouth (agent/speakers.py), is
    replaced by "I don't know", the model's words kept for the record; one that opens by
-   restating the question starts at its answer instead (agent/concise.py);
+   restating the question starts at its answer instead, and one that loops says each thing
+   once (agent/concise.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
@@ -34,7 +35,7 @@ from agent.citations import (
     says_dont_know,
     supporting,
 )
-from agent.concise import lead_with_answer
+from agent.concise import concise_answer
 from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import Turn, fit_prompt, memory_line, written_day
@@ -221,9 +222,9 @@ class ChatSession:
         elif cited and asks_when(question) and not has_date(text, question):
             # Asked when, the model pointed at a memory instead of saying its date.
             model_text, text = text, _dated(text, shown[cited[0]])
-        led = lead_with_answer(text, question) if grounded else text
+        led = concise_answer(text, question) if grounded else text
         if led != text:
-            # The model restated the question before answering (agent/concise.py).
+            # The model restated the question or looped (agent/concise.py).
             model_text, text = model_text or text, led
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None

@@ -1,4 +1,5 @@
-"""Answers that lead with what is new: the question's words are not said back.
+"""Answers that lead with what is new: the question's words are not said back, nor the
+answer's own.
 
 Small models answer "What activity do Andrew and Buddy enjoy?" with "Andrew and Buddy enjoy
 walking. [562]": the answer is one word, the rest restates the question. The prompt asks for
@@ -9,6 +10,10 @@ lost (the model's own words are kept on the Answer).
 Left whole: yes/no answers, answers to either/or questions (the restated name may be the
 answer), and an opening that restates only one of the question's words, which is usually
 just the subject ("Gina found a space ..."), where dropping it would leave a bare verb.
+
+Greedy decoding also loops: "John has been to Barcelona, Barcelona, Barcelona, Barcel" until
+the answer's token budget runs out. Each item said again is dropped, and so is a last item
+cut off inside a word already said: "John has been to Barcelona".
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ _PIECE = re.compile(CITATION.pattern + rf"|(?P<word>{_WORD})", re.UNICODE)
 _CHOICE = re.compile(r"\bor\b", re.IGNORECASE)
 _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
 _MIN_STEM = 4  # "wants" restates "want", "decided" restates "decide"; "in" is not "inside"
+# An item ends at , ; ! ? or a full stop after a word, not after an initial ("R. R. Martin")
+# or a list number ("1. Toys").
+_ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+)")
+
+
+def concise_answer(answer: str, question: str) -> str:
+    """The answer said once and leading with what is new."""
+    return lead_with_answer(without_repeats(answer), question)
 
 
 def _restates(word: str, question_words: set[str]) -> bool:
@@ -65,3 +78,42 @@ def lead_with_answer(answer: str, question: str) -> str:
         return answer
     lead = rest[0].upper() + rest[1:]
     return " ".join([lead, *moved])
+
+
+def without_repeats(answer: str) -> str:
+    """The answer with each item (a stretch ending in , ; . ! or ?) said only once.
+
+    An item repeats when its words, leaving out a list number or a leading "and", end one
+    already said ("Barcelona" after "been to Barcelona,"); a last item that stops inside a
+    word already said was cut off mid-repeat. Citations of dropped items move to the end.
+    """
+    pieces = _ITEM_END.split(answer.strip())  # item, the space after it, item, ...
+    said: set[str] = set()
+    kept: list[str] = []
+    moved: list[str] = []
+    dropped = False
+    for position in range(0, len(pieces), 2):
+        item = pieces[position]
+        words = [w.lower() for w in re.findall(_WORD, CITATION.sub(" ", item))]
+        while words and (words[0].isdigit() or words[0] in ("and", "or")):
+            words = words[1:]
+        key = " ".join(words)
+        last = position == len(pieces) - 1
+        if words and (key in said or (last and _stops_inside(key, said))):
+            moved += [c.group() for c in CITATION.finditer(item)]
+            dropped = True
+            continue
+        kept += [item, pieces[position + 1] if not last else ""]
+        said |= {" ".join(words[start:]) for start in range(len(words))}
+    if not dropped:
+        return answer
+    text = "".join(kept).rstrip(",; \n")
+    ended = text.endswith((".", "!", "?"))
+    text = " ".join([text, *(c for c in dict.fromkeys(moved) if c not in text)])
+    closing = answer.strip()[-1]  # the answer's full stop, kept when its last item went
+    return text + closing if closing in ".!?" and not ended else text
+
+
+def _stops_inside(key: str, said: set[str]) -> bool:
+    """Whether `key` is the start of something said, ending inside one of its words."""
+    return any(s.startswith(key) and s[len(key) : len(key) + 1].isalnum() for s in said)

@@ -46,7 +46,7 @@ from locomo_score import score
 
 from agent.chat import ChatSession
 from agent.citations import says_dont_know
-from agent.concise import lead_with_answer
+from agent.concise import concise_answer
 from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
@@ -171,14 +171,14 @@ def run_conversation(
 
 
 def led_bm25(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """BM25's scored rows again, each answer without its restatement of the question."""
+    """BM25's scored rows again, each answer put through papertape's answer rule."""
     led = []
     for row in rows:
         if row["method"] != "bm25" or row["f1"] is None:
             continue
         answer = row["answer"]
         if answer != ABSTAIN:
-            answer = lead_with_answer(answer, row["question"])
+            answer = concise_answer(answer, row["question"])
         f1 = score(answer, row["reference"], row["category"])
         led.append({**row, "method": BM25_LED, "answer": answer, "f1": f1})
     return led

@@ -117,6 +117,17 @@ def test_an_answer_cites_its_memory_and_is_stored_as_chat(app: Papertape) -> Non
     assert [(link.to_id, link.relation) for link in links] == [(ids[0], "derived_from")]
 
 
+def test_an_answer_that_loops_says_each_thing_once_and_is_stored_so(app: Papertape) -> None:
+    ids = plant(app)
+    looped = f"Oat milk [{ids[1]}], bread, oat milk, bread, oat mi"
+    chat = session(app, [looped])
+    answer = chat.ask("What did I buy at the corner shop?", now=NOW + 100)
+    assert answer.text == f"Oat milk [{ids[1]}], bread" and answer.model_text == looped
+    assert answer.grounded and answer.citations == (ids[1],)
+    stored = app.store.get(answer.memory_id or -1)
+    assert stored is not None and stored.text.endswith(f"A: Oat milk [{ids[1]}], bread")
+
+
 def test_an_answer_without_ids_is_cited_by_its_words(app: Papertape) -> None:
     ids = plant(app)
     answer = session(app, ["At the corner shop."]).ask("Where did I buy oat milk?", now=NOW)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.concise import lead_with_answer
+from agent.concise import concise_answer, lead_with_answer, without_repeats
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,48 @@ def test_an_answer_is_left_whole_when_dropping_would_lose_or_garble_it(
     question: str, answer: str
 ) -> None:
     assert lead_with_answer(answer, question) == answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "once"),
+    [
+        # A greedy loop cut off by the token budget: the repeats and the cut-off tail go.
+        (
+            "John has been to Barcelona, Barcelona, Barcelona, Barcelona, Barcel",
+            "John has been to Barcelona",
+        ),
+        ("Patrick Rothfuss, Patrick Rothfuss, Patrick Rothfuss", "Patrick Rothfuss"),
+        ("I love it. I love it. I lo", "I love it."),
+        ("Luna, Ned, and Ned.", "Luna, Ned."),
+        # A numbered list keeps its lines; an item said again under a new number goes.
+        (
+            "Problems:\n1. Limited space.\n2. Limited time.\n3. Limited space.\n4. Limited ti",
+            "Problems:\n1. Limited space.\n2. Limited time.",
+        ),
+        # A repeated item's citation moves to the end unless it is already there.
+        ("Toys [3], dog beds [5], toys [7].", "Toys [3], dog beds [5] [7]."),
+        ("Toys [3], dog beds [5], toys [3]!", "Toys [3], dog beds [5]!"),
+    ],
+)
+def test_an_answer_says_each_thing_once(answer: str, once: str) -> None:
+    assert without_repeats(answer) == once
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Seattle, Chicago, New York, and Paris.",
+        # A last item that is a whole word of an earlier one was not cut off.
+        "New York City, York",
+        "Luna and Ned.",
+        # Initials end with a full stop but are not items.
+        "Books by George R. R. Martin. [509]",
+    ],
+)
+def test_an_answer_without_repeats_is_left_as_it_was(answer: str) -> None:
+    assert without_repeats(answer) == answer
+
+
+def test_the_answer_rule_drops_repeats_and_then_the_restated_opening() -> None:
+    looped = "James's dogs are Luna, Ned, Luna, Ned [4]."
+    assert concise_answer(looped, "What are James's dogs called?") == "Luna, Ned [4]."
