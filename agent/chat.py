@@ -10,8 +10,8 @@ keeps one open. Each turn:
 4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
    holds, or that puts one person's words in another's mouth (agent/speakers.py), is
    replaced by "I don't know", the model's words kept for the record; one that opens by
-   restating the question starts at its answer instead, and one that loops says each thing
-   once (agent/concise.py);
+   restating the question starts at its answer instead, one that loops says each thing
+   once, and a yes/no question said back is answered "Yes." or "No." (agent/concise.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
@@ -35,7 +35,7 @@ from agent.citations import (
     says_dont_know,
     supporting,
 )
-from agent.concise import concise_answer
+from agent.concise import concise_answer, yes_or_no
 from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import Turn, fit_prompt, memory_line, written_day
@@ -83,16 +83,16 @@ def bears_on(hit: RecallHit, terms: list[str], settings: Settings) -> bool:
     return sum(term in text for term in terms) * 2 >= len(terms)
 
 
-def _said_by_named(question: str, citations: list[int], shown: dict[int, Memory]) -> bool:
-    """False only when the question names one speaker and none of the cited lines is theirs.
+def _misattributed(question: str, citations: list[int], shown: dict[int, Memory]) -> str | None:
+    """The person the question names, when none of the cited lines is theirs; else None.
 
     A "when" question is left alone: it asks for a date, and the other person's reply in the
     same conversation ("Congrats on the degree!") carries the same date.
     """
     person = None if asks_when(question) else named_speaker(question, shown.values())
-    if person is None:
-        return True
-    return any(speaker_of(shown[i]) == person for i in citations if i in shown)
+    if person is None or any(speaker_of(shown[i]) == person for i in citations if i in shown):
+        return None
+    return person
 
 
 def _dated(text: str, memory: Memory) -> str:
@@ -101,6 +101,51 @@ def _dated(text: str, memory: Memory) -> str:
     day = written_day(memory.occurred_at)
     at = citation_of(text, memory.id)
     return f"{text[: at.start()]}{day} {text[at.start() :]}" if at else f"{text} ({day})"
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What papertape makes of the model's reply."""
+
+    text: str
+    citations: list[int]
+    grounded: bool
+    model_text: str | None  # the model's own words, when papertape replaced them
+
+
+def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
+    """Cite the reply, refuse it when no memory holds it or it puts one person's words in
+    another's mouth, date it or shorten it where the model pointed instead of answering."""
+    if not text or says_dont_know(text):
+        return _Verdict(text, [], False, None)
+    original, text = text, yes_or_no(text, question)
+    cited = cited_ids(text, memories)
+    citations = cited or supporting(text, question, memories)
+    shown = {m.id: m for m in memories}
+    if not citations and (has_content(text, question) or not is_yes_or_no(text)):
+        # Content no memory holds, or no content at all (the question echoed back).
+        return _Verdict(DONT_KNOW, [], False, original)
+    person = _misattributed(question, cited or citations[:1], shown)
+    if person is not None:
+        # The question asks about one person and the answer rests on what someone else
+        # said: the other speaker's story, misattributed (agent/speakers.py). Without ids,
+        # the memory that holds most of the answer's words is what it rests on.
+        return _Verdict(DONT_KNOW, [], False, original)
+    if cited and not has_content(text, question) and not is_yes_or_no(text):
+        # Only ids ("[12]"): small models point at the memory instead of answering, so the
+        # answer is what the memories they pointed at say, dated as the model saw them; asked
+        # when, it is the day of the first one.
+        if asks_when(question):
+            text = f"{written_day(shown[cited[0]].occurred_at)} [{cited[0]}]"
+        else:
+            text = " ".join(memory_line(shown[i]) for i in cited[:2])
+    elif cited and asks_when(question) and not has_date(text, question):
+        # Asked when, the model pointed at a memory instead of saying its date.
+        text = _dated(text, shown[cited[0]])
+    # Said once, leading with the answer, a restated yes/no question as "Yes." or "No."
+    # (agent/concise.py).
+    text = concise_answer(text, question)
+    return _Verdict(text, citations, True, None if text == original else original)
 
 
 class ChatSession:
@@ -195,48 +240,18 @@ class ChatSession:
         ended = time.perf_counter()
         text = "".join(pieces).strip()
         produced = self.generator.count_tokens(text) if text else 0
-
-        cited = cited_ids(text, fitted.memories)
-        citations = cited or supporting(text, question, fitted.memories)
-        grounded, model_text = True, None
-        shown = {m.id: m for m in fitted.memories}
-        if not text or says_dont_know(text):
-            grounded, citations = False, []
-        elif not citations and (has_content(text, question) or not is_yes_or_no(text)):
-            # Content no memory holds, or no content at all (the question echoed back).
-            grounded, model_text, text = False, text, DONT_KNOW
-        elif citations and not _said_by_named(question, cited or citations[:1], shown):
-            # The question asks about one person and the answer rests on what someone else
-            # said: the other speaker's story, misattributed (agent/speakers.py). Without
-            # ids, the memory that holds most of the answer's words is what it rests on.
-            grounded, model_text, text, citations = False, text, DONT_KNOW, []
-        elif cited and not has_content(text, question) and not is_yes_or_no(text):
-            # Only ids ("[12]"): small models point at the memory instead of answering, so
-            # the answer is what the memories they pointed at say, dated as the model saw them;
-            # asked when, it is the day of the first one.
-            model_text = text
-            if asks_when(question):
-                text = f"{written_day(shown[cited[0]].occurred_at)} [{cited[0]}]"
-            else:
-                text = " ".join(memory_line(shown[i]) for i in cited[:2])
-        elif cited and asks_when(question) and not has_date(text, question):
-            # Asked when, the model pointed at a memory instead of saying its date.
-            model_text, text = text, _dated(text, shown[cited[0]])
-        led = concise_answer(text, question) if grounded else text
-        if led != text:
-            # The model restated the question or looped (agent/concise.py).
-            model_text, text = model_text or text, led
+        verdict = _judge(text, question, fitted.memories)
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )
         answer = Answer(
             question=question,
-            text=text,
-            citations=tuple(citations),
+            text=verdict.text,
+            citations=tuple(verdict.citations),
             memories=fitted.memories,
             model=self.generator.name,
-            grounded=grounded,
-            model_text=model_text,
+            grounded=verdict.grounded,
+            model_text=verdict.model_text,
             prompt=fitted.prompt,
             prompt_tokens=fitted.tokens,
             answer_tokens=produced,

@@ -11,6 +11,10 @@ Left whole: yes/no answers, answers to either/or questions (the restated name ma
 answer), and an opening that restates only one of the question's words, which is usually
 just the subject ("Gina found a space ..."), where dropping it would leave a bare verb.
 
+A yes/no question ("Would John be considered a patriotic person?") answered by saying it
+back, with or without a "not", is answered "Yes." or "No.": the restatement adds nothing,
+and without the word yes or no papertape would take it for the question echoed back.
+
 Greedy decoding also loops: "John has been to Barcelona, Barcelona, Barcelona, Barcel" until
 the answer's token budget runs out. Each item said again is dropped, and so is a last item
 cut off inside a word already said: "John has been to Barcelona".
@@ -25,9 +29,16 @@ from agent.recall import STOPWORDS
 
 _WORD = r"[\w']+"
 _PIECE = re.compile(CITATION.pattern + rf"|(?P<word>{_WORD})", re.UNICODE)
-_CHOICE = re.compile(r"\bor\b", re.IGNORECASE)
+_CHOICE = re.compile(r"\bor\b(?<!\byes or\b)", re.IGNORECASE)  # "Answer yes or no." is none
+_YES_NO_QUESTION = re.compile(
+    r"\s*(is|are|was|were|am|do|does|did|would|will|can|could|has|have|had|should)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|never|no|nor)\b|n[’']t\b", re.IGNORECASE)
+# Words that hedge a yes or no without adding to it.
+_HEDGES = frozenset("likely unlikely probably possibly perhaps maybe definitely".split())
 _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
-_MIN_STEM = 4  # "wants" restates "want", "decided" restates "decide"; "in" is not "inside"
+_MIN_STEM = 4  # "wants" restates "want", "studied" "study"; "in" is not "inside"
 # An item ends at , ; ! ? or a full stop after a word, not after an initial ("R. R. Martin")
 # or a list number ("1. Toys").
 _ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+)")
@@ -35,7 +46,35 @@ _ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+)")
 
 def concise_answer(answer: str, question: str) -> str:
     """The answer said once and leading with what is new."""
-    return lead_with_answer(without_repeats(answer), question)
+    return lead_with_answer(without_repeats(yes_or_no(answer, question)), question)
+
+
+def yes_or_no(answer: str, question: str) -> str:
+    """ "Yes." or "No." (and the answer's citations) for a yes/no question answered by saying
+    it back; any other answer as it was."""
+    if not _YES_NO_QUESTION.match(question) or _CHOICE.search(question):
+        return answer
+    body = CITATION.sub(" ", answer)
+    words = [w.lower().removesuffix("'s") for w in re.findall(_WORD, body)]
+    said = words[0] if words and words[0] in ("yes", "no") else None
+    rest = words[1:] if said else words
+    asked = {w.lower().removesuffix("'s") for w in re.findall(_WORD, question)}
+    restated = 0
+    for word in rest:
+        if word in STOPWORDS or word in _HEDGES or _NEGATION.search(word):
+            continue
+        if not _restates(word, asked):
+            return answer  # something new: the answer says more than yes or no
+        restated += 1
+    negated = _NEGATION.search(" ".join(rest)) is not None
+    if said is None:
+        if restated < _MIN_RESTATED:
+            return answer
+        said = "no" if negated else "yes"
+    elif negated != (said == "no"):
+        return answer  # "Yes, he would not ...": which is it?
+    cited = dict.fromkeys(c.group() for c in CITATION.finditer(answer))
+    return " ".join([f"{said.capitalize()}.", *cited])
 
 
 def _restates(word: str, question_words: set[str]) -> bool:
@@ -43,7 +82,9 @@ def _restates(word: str, question_words: set[str]) -> bool:
         return True
     for asked in question_words:
         short, long = sorted((word, asked), key=len)
-        if len(short) >= _MIN_STEM and long.startswith(short):
+        # The shorter whole, or all but its last letter ("study", "studied").
+        shared = len(short) if long.startswith(short) else len(short) - 1
+        if shared >= _MIN_STEM and long.startswith(short[:shared]):
             return True
     return False
 

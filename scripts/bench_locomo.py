@@ -129,7 +129,7 @@ def run_conversation(
                         strengthen=False,
                     )
                 ]
-            text, tokens = "", 0
+            text, tokens, extra = "", 0, {}
             if retrieval_only:
                 if method == "full-context":
                     tokens = fit_prompt(
@@ -147,6 +147,8 @@ def run_conversation(
                 text = answer.text if answer.grounded else ABSTAIN
                 tokens = answer.prompt_tokens
                 shown = list(answer.memories) or shown
+                # Why papertape answered as it did: the model's own reply where it was replaced.
+                extra = {"model_answer": answer.model_text}
             else:
                 text, tokens = answer_with(app, shown, q.question)
                 if says_dont_know(text):
@@ -165,6 +167,7 @@ def run_conversation(
                     "evidence_r10": len(wanted & top) / len(wanted) if wanted else None,
                     "prompt_tokens": tokens,
                     "seconds": seconds,
+                    **extra,
                 }
             )
     return rows

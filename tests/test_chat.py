@@ -311,3 +311,12 @@ def test_a_date_the_question_already_holds_does_not_say_when() -> None:
     question = "When did John hurt his ankle in 2023?"
     assert not has_date("John hurt his ankle in 2023 on [398]", question)
     assert has_date("In May 2023 [398]", question)
+
+
+def test_a_yes_no_question_said_back_is_answered_not_refused(app: Papertape) -> None:
+    plant(app)
+    restated = "The plumber Marek does not come on Thursday."
+    chat = session(app, [restated], remember=False)
+    answer = chat.ask("Does the plumber Marek come on Thursday?", now=NOW)
+    # Without the yes/no rule this has no words of its own and is refused as an echo.
+    assert answer.grounded and answer.text == "No." and answer.model_text == restated

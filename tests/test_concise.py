@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.concise import concise_answer, lead_with_answer, without_repeats
+from agent.concise import concise_answer, lead_with_answer, without_repeats, yes_or_no
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,56 @@ def test_an_answer_without_repeats_is_left_as_it_was(answer: str) -> None:
 def test_the_answer_rule_drops_repeats_and_then_the_restated_opening() -> None:
     looped = "James's dogs are Luna, Ned, Luna, Ned [4]."
     assert concise_answer(looped, "What are James's dogs called?") == "Luna, Ned [4]."
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "settled"),
+    [
+        # Said back with a "not": no; without one: yes, citations kept.
+        (
+            "Would John be considered a patriotic person?",
+            "John is not considered a patriotic person.",
+            "No.",
+        ),
+        ("Does James live in Connecticut?", "James lives in Connecticut [7].", "Yes. [7]"),
+        ("Did John and James study together?", "John and James studied together.", "Yes."),
+        ("Has Tim been to Tennessee?", "Tim hasn't been to Tennessee.", "No."),
+        # An opening yes or no followed by the question said back: just the yes or no.
+        (
+            "Was the first half of September a good month for Nate? Answer yes or no.",
+            "No, the first half of September was not a good month for Nate. [3]",
+            "No. [3]",
+        ),
+        ("Would Melanie enjoy Vivaldi?", "Yes, Melanie would likely enjoy Vivaldi.", "Yes."),
+    ],
+)
+def test_a_yes_no_question_said_back_is_answered_yes_or_no(
+    question: str, answer: str, settled: str
+) -> None:
+    assert yes_or_no(answer, question) == settled
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # Something new beside the question's words: kept, it may be the real answer.
+        ("Would John be open to moving abroad?", "No, he wants to join the U.S. military."),
+        # An either/or question is answered by an option, not a yes.
+        ("Would Tim enjoy C. S. Lewis or John Greene?", "Tim would enjoy C. S. Lewis."),
+        # A yes that says "not": unclear, left for the reader.
+        ("Would John be patriotic?", "Yes, John would not be patriotic."),
+        # Not a yes/no question at all.
+        ("What did John study?", "John studied."),
+        # Too little of the question said back to read it as a restatement.
+        ("Is Oscar Melanie's pet?", "Oscar."),
+    ],
+)
+def test_other_answers_to_yes_no_questions_are_left_as_they_were(
+    question: str, answer: str
+) -> None:
+    assert yes_or_no(answer, question) == answer
+
+
+def test_a_restating_answer_is_not_refused_once_it_says_yes_or_no() -> None:
+    question = "Would John be considered a patriotic person?"
+    assert concise_answer("John would not be considered a patriotic person.", question) == "No."
