@@ -83,16 +83,16 @@ def bears_on(hit: RecallHit, terms: list[str], settings: Settings) -> bool:
     return sum(term in text for term in terms) * 2 >= len(terms)
 
 
-def _misattributed(question: str, citations: list[int], shown: dict[int, Memory]) -> str | None:
-    """The person the question names, when none of the cited lines is theirs; else None.
+def _misattributed(question: str, citations: list[int], shown: dict[int, Memory]) -> bool:
+    """Whether the question names one speaker and none of the cited lines is theirs.
 
     A "when" question is left alone: it asks for a date, and the other person's reply in the
     same conversation ("Congrats on the degree!") carries the same date.
     """
     person = None if asks_when(question) else named_speaker(question, shown.values())
-    if person is None or any(speaker_of(shown[i]) == person for i in citations if i in shown):
-        return None
-    return person
+    if person is None:
+        return False
+    return not any(speaker_of(shown[i]) == person for i in citations if i in shown)
 
 
 def _dated(text: str, memory: Memory) -> str:
@@ -125,8 +125,7 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
     if not citations and (has_content(text, question) or not is_yes_or_no(text)):
         # Content no memory holds, or no content at all (the question echoed back).
         return _Verdict(DONT_KNOW, [], False, original)
-    person = _misattributed(question, cited or citations[:1], shown)
-    if person is not None:
+    if _misattributed(question, cited or citations[:1], shown):
         # The question asks about one person and the answer rests on what someone else
         # said: the other speaker's story, misattributed (agent/speakers.py). Without ids,
         # the memory that holds most of the answer's words is what it rests on.

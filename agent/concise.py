@@ -50,8 +50,8 @@ def concise_answer(answer: str, question: str) -> str:
 
 
 def yes_or_no(answer: str, question: str) -> str:
-    """ "Yes." or "No." (and the answer's citations) for a yes/no question answered by saying
-    it back; any other answer as it was."""
+    """For a yes/no question answered by saying it back: "Yes." or "No.", with the answer's
+    citations. Any other answer as it was."""
     if not _YES_NO_QUESTION.match(question) or _CHOICE.search(question):
         return answer
     body = CITATION.sub(" ", answer)
