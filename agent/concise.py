@@ -58,7 +58,7 @@ def yes_or_no(answer: str, question: str) -> str:
     words = [w.lower().removesuffix("'s") for w in re.findall(_WORD, body)]
     said = words[0] if words and words[0] in ("yes", "no") else None
     rest = words[1:] if said else words
-    asked = {w.lower().removesuffix("'s") for w in re.findall(_WORD, question)}
+    asked = _asked_words(question)
     restated = 0
     for word in rest:
         if word in STOPWORDS or word in _HEDGES or _NEGATION.search(word):
@@ -77,6 +77,12 @@ def yes_or_no(answer: str, question: str) -> str:
     return " ".join([f"{said.capitalize()}.", *cited])
 
 
+def _asked_words(question: str) -> set[str]:
+    """The question's words, lower-cased, each also without a possessive 's."""
+    asked = {w.lower() for w in re.findall(_WORD, question)}
+    return asked | {w.removesuffix("'s") for w in asked}
+
+
 def _restates(word: str, question_words: set[str]) -> bool:
     if word in question_words:
         return True
@@ -93,8 +99,7 @@ def lead_with_answer(answer: str, question: str) -> str:
     """The answer without its opening restatement of the question, or the answer as it was."""
     if is_yes_or_no(answer) or _CHOICE.search(question):
         return answer
-    asked = {w.lower() for w in re.findall(_WORD, question)}
-    asked |= {w.removesuffix("'s") for w in asked}
+    asked = _asked_words(question)
     moved: list[str] = []
     restated = 0
     cut = 0
