@@ -12,6 +12,8 @@ keeps one open. Each turn:
    replaced by "I don't know", the model's words kept for the record; one that opens by
    restating the question starts at its answer instead, one that loops says each thing
    once, and a yes/no question said back is answered "Yes." or "No." (agent/concise.py);
+   a reply that only points at a memory by its id is followed by asking the model once more
+   for the answer in words, and that second reply is judged instead;
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
@@ -38,15 +40,19 @@ from agent.citations import (
 from agent.concise import concise_answer, yes_or_no
 from agent.errors import UserError
 from agent.ingest import Ingestor
-from agent.prompt import Turn, fit_prompt, memory_line, written_day
+from agent.prompt import FittedPrompt, Turn, fit_prompt, follow_up, memory_line, written_day
 from agent.recall import RecallHit, query_terms, recall
 from agent.settings import Settings
 from agent.speakers import named_speaker, speaker_of
 from models.embedder import Embedder
-from models.generator import Generator
+from models.generator import Generator, generate
 from storage import Memory, MemoryStore
 
 DONT_KNOW = "I don't know: nothing in your memories answers that."
+# Asked when the model answers with a memory's id alone: the 0.5B model does that for about
+# one LoCoMo question in eight, and the memory's whole line, papertape's answer before,
+# rarely says what was asked (docs/BENCHMARKS.md, session 11).
+ASK_FOR_WORDS = "Answer my question in words, not an id."
 
 OnToken = Callable[[str], None]
 
@@ -93,6 +99,19 @@ def _misattributed(question: str, citations: list[int], shown: dict[int, Memory]
     if person is None:
         return False
     return not any(speaker_of(shown[i]) == person for i in citations if i in shown)
+
+
+def _points_only(text: str, question: str, memories: tuple[Memory, ...]) -> bool:
+    """Whether the reply only points at memories by id ("[186]", "Nate's favourite book
+    series is [371]."), without the answer in words. A "when" question is answered by the
+    date of the memory pointed at, so pointing is enough there."""
+    if asks_when(question) or says_dont_know(text):
+        return False
+    return (
+        bool(cited_ids(text, memories))
+        and not has_content(text, question)
+        and not is_yes_or_no(yes_or_no(text, question))
+    )
 
 
 def _dated(text: str, memory: Memory) -> str:
@@ -239,10 +258,19 @@ class ChatSession:
         ended = time.perf_counter()
         text = "".join(pieces).strip()
         produced = self.generator.count_tokens(text) if text else 0
-        verdict = _judge(text, question, fitted.memories)
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )
+        verdict = _judge(text, question, fitted.memories)
+        if _points_only(text, question, fitted.memories):
+            asked = self._ask_for_words(fitted, text)
+            if asked is not None:
+                fitted, words = asked
+                produced += self.generator.count_tokens(words) if words else 0
+                if words and not _points_only(words, question, fitted.memories):
+                    verdict = replace(
+                        _judge(words, question, fitted.memories), model_text=f"{text}\n{words}"
+                    )
         answer = Answer(
             question=question,
             text=verdict.text,
@@ -260,6 +288,21 @@ class ChatSession:
             memory_id=None,
         )
         return self._remember(answer, now)
+
+    def _ask_for_words(self, fitted: FittedPrompt, reply: str) -> tuple[FittedPrompt, str] | None:
+        """The model's second reply, asked to say in words what the memory it pointed at
+        answers, with the prompt that asked it; None when the context has no room left."""
+        again = follow_up(
+            self.generator,
+            fitted,
+            reply,
+            ASK_FOR_WORDS,
+            answer_tokens=self.settings.answer_tokens,
+        )
+        if again is None:
+            return None
+        words = generate(self.generator, again.prompt, max_tokens=self.settings.answer_tokens)
+        return again, words.strip()
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),

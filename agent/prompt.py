@@ -44,6 +44,7 @@ class Turn:
 @dataclass(frozen=True)
 class FittedPrompt:
     prompt: str
+    messages: tuple[ChatMessage, ...]  # what `prompt` renders
     memories: tuple[Memory, ...]  # the memories the model was shown, in prompt order
     turns: tuple[Turn, ...]  # the conversation the model was shown, oldest first
     tokens: int
@@ -115,7 +116,8 @@ def fit_prompt(
             total += cost
     # Tokens do not always add up across a join: measure the real prompt and trim if needed.
     while True:
-        prompt = generator.format_chat(_messages(lines, turns, question))
+        messages = _messages(lines, turns, question)
+        prompt = generator.format_chat(messages)
         tokens = count(prompt)
         if tokens <= budget or not lines:
             break
@@ -126,4 +128,22 @@ def fit_prompt(
             f"the question and instructions alone take {tokens} tokens, more than the "
             f"{budget} the context leaves"
         )
-    return FittedPrompt(prompt, tuple(chosen), tuple(turns), tokens)
+    return FittedPrompt(prompt, tuple(messages), tuple(chosen), tuple(turns), tokens)
+
+
+def follow_up(
+    generator: Generator, fitted: FittedPrompt, reply: str, request: str, *, answer_tokens: int
+) -> FittedPrompt | None:
+    """The same conversation with the model's reply and one more request from the user, or
+    None when it would not leave `answer_tokens` free. It opens with the fitted prompt, so the
+    runtime reuses what it has already read."""
+    messages = (
+        *fitted.messages,
+        ChatMessage("assistant", reply),
+        ChatMessage("user", request),
+    )
+    prompt = generator.format_chat(messages)
+    tokens = generator.count_tokens(prompt)
+    if tokens + answer_tokens > generator.context_tokens:
+        return None
+    return FittedPrompt(prompt, messages, fitted.memories, fitted.turns, tokens)

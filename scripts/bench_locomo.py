@@ -19,12 +19,15 @@ category id, overall for 1-4, with evidence recall@10 (for full-context: evidenc
 into the prompt), prompt tokens and latency.
 
     scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
-        [--limit N [--offset F]] [--conversations N] [--retrieval-only] [--json] [--out FILE]
+        [--limit N [--offset F]] [--unread ROWS ...] [--conversations N] [--retrieval-only]
+        [--json] [--out FILE]
 
 A full run takes hours on a laptop CPU. With --out, each conversation's rows are appended to
 FILE (JSON lines) as it finishes, and a later run with the same --out, model, limit and
 offset skips the conversations already there and reports on all of them: a long run can be
-stopped and resumed.
+stopped and resumed (with the same --unread files, which are not recorded in the rows).
+--unread ROWS leaves out every question an earlier run's rows hold before sampling, so a run
+can confirm a change on questions none of the choices were made on.
 """
 
 from __future__ import annotations
@@ -63,10 +66,15 @@ ABSTAIN = "No information available."
 DAY = 86400.0
 
 
-def sample(conv: Conversation, limit: int | None, offset: float = 0.0) -> list[Any]:
+def sample(
+    conv: Conversation, limit: int | None, offset: float = 0.0, read: frozenset[str] = frozenset()
+) -> list[Any]:
     """At most `limit` questions, spread evenly over the conversation: one from each of
-    `limit` equal stretches, `offset` of the way into it (0 takes each stretch's first)."""
-    questions = [q for q in conv.questions if q.evidence or q.category == 5]
+    `limit` equal stretches, `offset` of the way into it (0 takes each stretch's first).
+    Questions in `read` (earlier samples' questions) are left out first."""
+    questions = [
+        q for q in conv.questions if (q.evidence or q.category == 5) and q.question not in read
+    ]
     if limit is None or len(questions) <= limit:
         return questions
     step = len(questions) / limit
@@ -101,10 +109,11 @@ def run_conversation(
     retrieval_only: bool,
     methods: tuple[str, ...] = METHODS,
     offset: float = 0.0,
+    read: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     ids = store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + DAY
-    questions = sample(conv, limit, offset)
+    questions = sample(conv, limit, offset, read)
     everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
     wants_full = questions and "full-context" in methods
     newest = full_context(app, everything, questions) if wants_full else []
@@ -253,6 +262,17 @@ def earlier_rows(
     return rows
 
 
+def read_questions(paths: list[Path]) -> dict[str, frozenset[str]]:
+    """The questions earlier runs' rows hold, by conversation."""
+    read: dict[str, set[str]] = defaultdict(set)
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                read[row["conversation"]].add(row["question"])
+    return {conv: frozenset(questions) for conv, questions in read.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
@@ -280,6 +300,15 @@ def main() -> None:
         metavar="SAMPLE_ID",
         help="leave this conversation out (repeatable), e.g. the one a method was chosen on",
     )
+    parser.add_argument(
+        "--unread",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="ROWS",
+        help="leave out the questions in this earlier run's --out file (repeatable), so the "
+        "sample holds none a change was chosen on",
+    )
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="append rows here; resume")
@@ -297,6 +326,13 @@ def main() -> None:
         sys.exit(f"bench_locomo: --methods takes {', '.join(METHODS)}; got {args.methods!r}.")
     if not 0.0 <= args.offset < 1.0:
         sys.exit(f"bench_locomo: --offset is a fraction from 0 up to 1; got {args.offset}.")
+    absent = [str(p) for p in args.unread if not p.is_file()]
+    if absent:
+        sys.exit(f"bench_locomo: --unread {absent[0]} does not exist.")
+    try:
+        read = read_questions(args.unread)
+    except (ValueError, KeyError) as exc:
+        sys.exit(f"bench_locomo: --unread files must hold this script's rows ({exc}).")
     conversations = [c for c in load(args.data) if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
@@ -333,7 +369,13 @@ def main() -> None:
                 leftover.unlink(missing_ok=True)
             with Papertape(settings) as app:
                 fresh = run_conversation(
-                    app, conv, args.limit, args.retrieval_only, missing, args.offset
+                    app,
+                    conv,
+                    args.limit,
+                    args.retrieval_only,
+                    missing,
+                    args.offset,
+                    read.get(conv.sample_id, frozenset()),
                 )
             rows += fresh
             if args.out is not None:

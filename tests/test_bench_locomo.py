@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bench_locomo import ABSTAIN, BM25_LED, led_bm25, sample
+import json
+from pathlib import Path
+
+from bench_locomo import ABSTAIN, BM25_LED, led_bm25, read_questions, sample
 from locomo import Conversation, Question
 from locomo_score import score
 
@@ -24,6 +27,19 @@ def test_a_sample_spreads_over_the_conversation_and_an_offset_gives_other_questi
 def test_a_limit_above_the_question_count_takes_them_all() -> None:
     conv = conversation(7)
     assert len(sample(conv, 10, 0.5)) == 7
+
+
+def test_questions_an_earlier_run_holds_are_left_out_before_sampling(tmp_path: Path) -> None:
+    conv = conversation(100)
+    earlier = tmp_path / "rows.jsonl"
+    rows = [{"conversation": "conv-x", "question": q.question} for q in sample(conv, 10)]
+    rows.append({"conversation": "conv-y", "question": "q1?"})  # another conversation's
+    earlier.write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n", encoding="utf-8")
+    read = read_questions([earlier])
+    unread = [q.question for q in sample(conv, 10, 0.0, read["conv-x"])]
+    assert len(unread) == 10 and not set(unread) & {r["question"] for r in rows[:10]}
+    assert "q1?" in unread  # read only in conv-y
+    assert [q.question for q in sample(conv, 10)] == [r["question"] for r in rows[:10]]
 
 
 def test_bm25_answers_are_scored_again_through_papertapes_answer_rule() -> None:

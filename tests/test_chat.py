@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 import pytest
 from conftest import NOW, memory
 
-from agent.chat import DONT_KNOW, ChatSession
+from agent.chat import ASK_FOR_WORDS, DONT_KNOW, ChatSession
 from agent.citations import cited_ids, has_date, says_dont_know, supporting
 from agent.errors import UserError
-from agent.prompt import Turn, fit_prompt, memory_line, render_line, written_day
+from agent.prompt import Turn, fit_prompt, follow_up, memory_line, render_line, written_day
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 
@@ -153,19 +153,52 @@ def test_an_invented_answer_is_replaced_by_dont_know(app: Papertape) -> None:
     assert stored is not None and "violinist" not in stored.text and DONT_KNOW not in stored.text
 
 
-def test_an_answer_of_bare_ids_becomes_what_those_memories_say(app: Papertape) -> None:
+def test_an_answer_of_bare_ids_is_asked_again_for_words(app: Papertape) -> None:
     ids = plant(app)
-    answer = session(app, [f"[{ids[0]}]"]).ask("What is my locker code?", now=NOW)
+    chat = session(app, [f"[{ids[0]}]", "The code is 4411."])
+    answer = chat.ask("What is my locker code?", now=NOW)
+    first, second = chat.generator.prompts  # type: ignore[attr-defined]
+    assert second.startswith(first) and second.rstrip().endswith(f"{ASK_FOR_WORDS}\n<|assistant|>")
+    assert f"[{ids[0]}]" in second[len(first) :]  # its own reply, then the request
+    assert answer.text == "The code is 4411." and answer.citations == (ids[0],)
+    assert answer.model_text == f"[{ids[0]}]\nThe code is 4411." and answer.grounded
+    assert answer.prompt == second and answer.prompt_tokens == chat.generator.count_tokens(second)
+
+
+def test_words_given_when_asked_again_are_judged_like_any_answer(app: Papertape) -> None:
+    ids = plant(app)
+    answer = session(app, [f"[{ids[0]}]", "The code is 9172."]).ask(
+        "What is my locker code?", now=NOW
+    )
+    assert answer.text == DONT_KNOW and not answer.grounded  # no memory holds 9172
+    assert answer.model_text == f"[{ids[0]}]\nThe code is 9172."
+
+
+def test_bare_ids_twice_become_what_those_memories_say(app: Papertape) -> None:
+    ids = plant(app)
+    answer = session(app, [f"[{ids[0]}]", f"It is [{ids[0]}]."]).ask(
+        "What is my locker code?", now=NOW
+    )
     assert answer.model_text == f"[{ids[0]}]" and answer.grounded
     locker = app.store.get(ids[0])
     assert locker is not None and answer.text == memory_line(locker)  # dated, as it was shown
     assert "4411" in answer.text and answer.text.endswith(f"[{ids[0]}]")
-    assert answer.citations == (ids[0],)  # an answer in words keeps them (test above)
+    assert answer.citations == (ids[0],)
+
+
+def test_no_room_to_ask_again_leaves_the_first_reply() -> None:
+    generator = ScriptedGenerator(context_tokens=200)
+    fitted = fit_prompt(generator, "What is my locker code?", [], [], answer_tokens=60)
+    asked = follow_up(generator, fitted, "[3]", ASK_FOR_WORDS, answer_tokens=60)
+    assert asked is not None and asked.tokens == generator.count_tokens(asked.prompt)
+    assert follow_up(generator, fitted, "[3] " * 80, ASK_FOR_WORDS, answer_tokens=60) is None
 
 
 def test_a_when_question_answered_by_a_bare_id_gets_that_memorys_day(app: Papertape) -> None:
     ids = plant(app)
-    when = session(app, [f"[{ids[2]}]"]).ask("When does the plumber Marek come?", now=NOW)
+    chat = session(app, [f"[{ids[2]}]"])
+    when = chat.ask("When does the plumber Marek come?", now=NOW)
+    assert len(chat.generator.prompts) == 1  # pointing is answer enough: not asked again
     plumber = app.store.get(ids[2])
     assert plumber is not None and when.text == f"{written_day(plumber.occurred_at)} [{ids[2]}]"
     assert when.model_text == f"[{ids[2]}]" and when.citations == (ids[2],)
