@@ -261,16 +261,17 @@ class ChatSession:
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )
-        verdict = _judge(text, question, fitted.memories)
+        reply = text
         if _points_only(text, question, fitted.memories):
             asked = self._ask_for_words(fitted, text)
             if asked is not None:
                 fitted, words = asked
                 produced += self.generator.count_tokens(words) if words else 0
                 if words and not _points_only(words, question, fitted.memories):
-                    verdict = replace(
-                        _judge(words, question, fitted.memories), model_text=f"{text}\n{words}"
-                    )
+                    reply = words
+        verdict = _judge(reply, question, fitted.memories)
+        if reply is not text:  # both of the model's replies are kept for the record
+            verdict = replace(verdict, model_text=f"{text}\n{reply}")
         answer = Answer(
             question=question,
             text=verdict.text,
