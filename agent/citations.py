@@ -75,7 +75,12 @@ def has_content(answer: str, question: str) -> bool:
     return bool(content_words(CITATION.sub(" ", answer)) - content_words(question))
 
 
-_WHEN = re.compile(r"\s*when\b", re.IGNORECASE)
+# "When ...?", and the same question asked for a unit of time: "Which week did Tim visit the
+# UK?", "What year did John start surfing?", "In which month ...?".
+_WHEN = re.compile(
+    r"\s*(?:when|(?:in |on |during )?(?:which|what) (?:week|weekend|month|year|day|date))\b",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"\b(?:(?:1[89]|20)\d\d|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|"
     r"july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"

@@ -10,7 +10,7 @@ import pytest
 from conftest import NOW, memory
 
 from agent.chat import ASK_FOR_WORDS, DONT_KNOW, ChatSession
-from agent.citations import cited_ids, has_date, says_dont_know, supporting
+from agent.citations import asks_when, cited_ids, has_date, says_dont_know, supporting
 from agent.errors import UserError
 from agent.prompt import Turn, fit_prompt, follow_up, memory_line, render_line, written_day
 from agent.service import Papertape
@@ -278,6 +278,23 @@ def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None
     # Caroline's holds two of them.
     uncited = chat.ask(question.format("Caroline"), now=NOW)
     assert uncited.text == DONT_KNOW and uncited.model_text == "A race for mental health."
+
+
+@pytest.mark.parametrize(
+    ("question", "when"),
+    [
+        ("When did John get his degree?", True),
+        ("Which week did Tim visit the UK?", True),
+        ("In which month's game did John score most?", True),
+        ("What year did John start surfing?", True),
+        ("What day is it?", True),
+        ("What did John do on his day off?", False),
+        ("Which weekday cafe does John like?", False),
+        ("Whenever John runs, what does he drink?", False),
+    ],
+)
+def test_a_question_for_a_unit_of_time_asks_when(question: str, when: bool) -> None:
+    assert asks_when(question) is when
 
 
 def test_a_when_question_may_be_dated_by_the_other_speakers_reply(app: Papertape) -> None:
