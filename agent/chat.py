@@ -101,17 +101,18 @@ def _misattributed(question: str, citations: list[int], shown: dict[int, Memory]
     return not any(speaker_of(shown[i]) == person for i in citations if i in shown)
 
 
-def _points_only(text: str, question: str, memories: tuple[Memory, ...]) -> bool:
-    """Whether the reply only points at memories by id ("[186]", "Nate's favourite book
-    series is [371]."), without the answer in words. A "when" question is answered by the
-    date of the memory pointed at, so pointing is enough there."""
+def _points_only(text: str, question: str, cited: list[int]) -> bool:
+    """Whether the reply (its yes/no already read) only points at memories by id ("[186]",
+    "Nate's favourite book series is [371]."), without the answer in words."""
+    return bool(cited) and not has_content(text, question) and not is_yes_or_no(text)
+
+
+def _wants_words(text: str, question: str, memories: tuple[Memory, ...]) -> bool:
+    """Whether to ask the model again for the answer in words: its reply only points. Not for
+    a "when" question, which the day of the memory pointed at answers."""
     if asks_when(question) or says_dont_know(text):
         return False
-    return (
-        bool(cited_ids(text, memories))
-        and not has_content(text, question)
-        and not is_yes_or_no(yes_or_no(text, question))
-    )
+    return _points_only(yes_or_no(text, question), question, cited_ids(text, memories))
 
 
 def _dated(text: str, memory: Memory) -> str:
@@ -149,7 +150,7 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
         # said: the other speaker's story, misattributed (agent/speakers.py). Without ids,
         # the memory that holds most of the answer's words is what it rests on.
         return _Verdict(DONT_KNOW, [], False, original)
-    if cited and not has_content(text, question) and not is_yes_or_no(text):
+    if _points_only(text, question, cited):
         # Only ids ("[12]"): small models point at the memory instead of answering, so the
         # answer is what the memories they pointed at say, dated as the model saw them; asked
         # when, it is the day of the first one.
@@ -262,12 +263,12 @@ class ChatSession:
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
         )
         reply = text
-        if _points_only(text, question, fitted.memories):
+        if _wants_words(text, question, fitted.memories):
             asked = self._ask_for_words(fitted, text)
             if asked is not None:
                 fitted, words = asked
                 produced += self.generator.count_tokens(words) if words else 0
-                if words and not _points_only(words, question, fitted.memories):
+                if words and not _wants_words(words, question, fitted.memories):
                     reply = words
         verdict = _judge(reply, question, fitted.memories)
         if reply is not text:  # both of the model's replies are kept for the record

@@ -253,8 +253,7 @@ def earlier_rows(
     if path is None or not path.exists():
         return []
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in rows_in(path):
         tags = (row.get("model"), row.get("limit"), row.get("context"), row.get("offset", 0.0))
         same = tags == (model, limit, context, offset)
         if same and (row["f1"] is None) == retrieval_only and row["method"] in methods:
@@ -262,14 +261,18 @@ def earlier_rows(
     return rows
 
 
+def rows_in(path: Path) -> list[dict[str, Any]]:
+    """The rows of an --out file (JSON lines)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def read_questions(paths: list[Path]) -> dict[str, frozenset[str]]:
     """The questions earlier runs' rows hold, by conversation."""
     read: dict[str, set[str]] = defaultdict(set)
     for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                read[row["conversation"]].add(row["question"])
+        for row in rows_in(path):
+            read[row["conversation"]].add(row["question"])
     return {conv: frozenset(questions) for conv, questions in read.items()}
 
 
@@ -331,7 +334,7 @@ def main() -> None:
         sys.exit(f"bench_locomo: --unread {absent[0]} does not exist.")
     try:
         read = read_questions(args.unread)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         sys.exit(f"bench_locomo: --unread files must hold this script's rows ({exc}).")
     conversations = [c for c in load(args.data) if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
