@@ -50,6 +50,7 @@ from locomo_score import score
 from agent.chat import ChatSession
 from agent.citations import says_dont_know
 from agent.concise import concise_answer
+from agent.errors import UserError
 from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
@@ -67,13 +68,22 @@ DAY = 86400.0
 
 
 def sample(
-    conv: Conversation, limit: int | None, offset: float = 0.0, read: frozenset[str] = frozenset()
+    conv: Conversation,
+    limit: int | None,
+    offset: float = 0.0,
+    read: frozenset[str] = frozenset(),
+    categories: frozenset[int] = frozenset(),
 ) -> list[Any]:
     """At most `limit` questions, spread evenly over the conversation: one from each of
     `limit` equal stretches, `offset` of the way into it (0 takes each stretch's first).
-    Questions in `read` (earlier samples' questions) are left out first."""
+    Questions in `read` (earlier samples' questions), and with `categories` those of other
+    categories, are left out first."""
     questions = [
-        q for q in conv.questions if (q.evidence or q.category == 5) and q.question not in read
+        q
+        for q in conv.questions
+        if (q.evidence or q.category == 5)
+        and q.question not in read
+        and (not categories or q.category in categories)
     ]
     if limit is None or len(questions) <= limit:
         return questions
@@ -110,10 +120,11 @@ def run_conversation(
     methods: tuple[str, ...] = METHODS,
     offset: float = 0.0,
     read: frozenset[str] = frozenset(),
+    categories: frozenset[int] = frozenset(),
 ) -> list[dict[str, Any]]:
     ids = store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + DAY
-    questions = sample(conv, limit, offset, read)
+    questions = sample(conv, limit, offset, read, categories)
     everything = sorted(app.store.iter_memories(), key=lambda m: -m.occurred_at)
     wants_full = questions and "full-context" in methods
     newest = full_context(app, everything, questions) if wants_full else []
@@ -248,14 +259,21 @@ def earlier_rows(
     retrieval_only: bool,
     methods: tuple[str, ...],
     offset: float = 0.0,
+    changed: dict[str, str] | None = None,
+    categories: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows a stopped run with the same model, limit, offset and context left in `path`."""
+    """Rows a stopped run with the same model, limit, offset, context, --set and --category
+    left in `path`."""
     if path is None or not path.exists():
         return []
     rows = []
     for row in rows_in(path):
         tags = (row.get("model"), row.get("limit"), row.get("context"), row.get("offset", 0.0))
-        same = tags == (model, limit, context, offset)
+        same = (
+            tags == (model, limit, context, offset)
+            and row.get("set", {}) == (changed or {})
+            and row.get("categories", []) == (categories or [])
+        )
         if same and (row["f1"] is None) == retrieval_only and row["method"] in methods:
             rows.append(row)
     return rows
@@ -312,6 +330,21 @@ def main() -> None:
         help="leave out the questions in this earlier run's --out file (repeatable), so the "
         "sample holds none a change was chosen on",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a setting for this run, e.g. --set recall_k=15",
+    )
+    parser.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        type=int,
+        metavar="ID",
+        help="ask only questions of this category, 1-5 (repeatable; default: all)",
+    )
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="append rows here; resume")
@@ -336,6 +369,13 @@ def main() -> None:
         read = read_questions(args.unread)
     except (ValueError, KeyError, TypeError) as exc:
         sys.exit(f"bench_locomo: --unread files must hold this script's rows ({exc}).")
+    malformed = [item for item in args.set if "=" not in item]
+    if malformed:
+        sys.exit(f"bench_locomo: --set takes NAME=VALUE; got {malformed[0]!r}.")
+    changed = dict(item.split("=", 1) for item in args.set)
+    categories = sorted(set(args.category))
+    if any(c not in CATEGORIES for c in categories):
+        sys.exit(f"bench_locomo: --category takes {', '.join(map(str, CATEGORIES))}.")
     conversations = [c for c in load(args.data) if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
@@ -349,6 +389,8 @@ def main() -> None:
             args.retrieval_only,
             methods,
             args.offset,
+            changed,
+            categories,
         )
         if row["conversation"] in chosen
     ]
@@ -361,8 +403,11 @@ def main() -> None:
     started = time.perf_counter()
     # One home, so an assembled model is joined once; each conversation gets a fresh store.
     with tempfile.TemporaryDirectory() as tmp:
-        overrides = {"model": args.model, "context_tokens": args.context}
-        settings = load_settings(Path(tmp), overrides=overrides, env={})
+        overrides = {**changed, "model": args.model, "context_tokens": args.context}
+        try:
+            settings = load_settings(Path(tmp), overrides=overrides, env={})
+        except UserError as exc:
+            sys.exit(f"bench_locomo: {exc}")
         for conv in conversations:
             # Only the methods an earlier run with this --out did not get to.
             missing = tuple(m for m in methods if m not in have[conv.sample_id])
@@ -379,6 +424,7 @@ def main() -> None:
                     missing,
                     args.offset,
                     read.get(conv.sample_id, frozenset()),
+                    frozenset(categories),
                 )
             rows += fresh
             if args.out is not None:
@@ -389,6 +435,8 @@ def main() -> None:
                             "limit": args.limit,
                             "context": args.context,
                             "offset": args.offset,
+                            **({"set": changed} if changed else {}),
+                            **({"categories": categories} if categories else {}),
                         }
                         out.write(json.dumps({**row, **tags}))
                         out.write("\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench_locomo import ABSTAIN, BM25_LED, led_bm25, read_questions, sample
+from bench_locomo import ABSTAIN, BM25_LED, earlier_rows, led_bm25, read_questions, sample
 from locomo import Conversation, Question
 from locomo_score import score
 
@@ -27,6 +27,14 @@ def test_a_sample_spreads_over_the_conversation_and_an_offset_gives_other_questi
 def test_a_limit_above_the_question_count_takes_them_all() -> None:
     conv = conversation(7)
     assert len(sample(conv, 10, 0.5)) == 7
+
+
+def test_a_category_filter_samples_only_that_category() -> None:
+    asked = tuple(Question(f"q{i}?", "a", 1 + i % 2, (f"D1:{i}",)) for i in range(40))
+    conv = Conversation("conv-x", (), asked)
+    chosen = sample(conv, 5, 0.0, frozenset(), frozenset({2}))
+    assert len(chosen) == 5 and {q.category for q in chosen} == {2}
+    assert len(sample(conv, None, 0.0, frozenset(), frozenset({1}))) == 20
 
 
 def test_questions_an_earlier_run_holds_are_left_out_before_sampling(tmp_path: Path) -> None:
@@ -60,3 +68,20 @@ def test_bm25_answers_are_scored_again_through_papertapes_answer_rule() -> None:
     )
     assert led[0]["f1"] > score(row["answer"], "Walking", 4)
     assert led[1]["answer"] == ABSTAIN and led[1]["f1"] == 1.0
+
+
+def test_a_run_resumes_only_rows_made_with_the_same_settings(tmp_path: Path) -> None:
+    """Rows made with --set recall_k=15 are not taken up by a run without it, or back."""
+    out = tmp_path / "rows.jsonl"
+    tags = {"model": "m", "limit": 5, "context": 8192, "offset": 0.0, "f1": 0.5}
+    plain = {**tags, "conversation": "conv-x", "method": "papertape"}
+    changed = {**plain, "conversation": "conv-y", "set": {"recall_k": "15"}}
+    out.write_text(json.dumps(plain) + "\n" + json.dumps(changed) + "\n", encoding="utf-8")
+
+    def resumed(settings: dict[str, str] | None) -> list[str]:
+        rows = earlier_rows(out, "m", 5, 8192, False, ("papertape",), 0.0, settings, None)
+        return [r["conversation"] for r in rows]
+
+    assert resumed(None) == ["conv-x"]
+    assert resumed({"recall_k": "15"}) == ["conv-y"]
+    assert resumed({"recall_k": "12"}) == []
