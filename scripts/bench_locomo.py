@@ -19,15 +19,18 @@ category id, overall for 1-4, with evidence recall@10 (for full-context: evidenc
 into the prompt), prompt tokens and latency.
 
     scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
-        [--limit N [--offset F]] [--unread ROWS ...] [--conversations N] [--retrieval-only]
-        [--json] [--out FILE]
+        [--limit N [--offset F]] [--unread ROWS ...] [--category ID ...] [--set NAME=VALUE ...]
+        [--conversations N] [--retrieval-only] [--json] [--out FILE]
 
 A full run takes hours on a laptop CPU. With --out, each conversation's rows are appended to
-FILE (JSON lines) as it finishes, and a later run with the same --out, model, limit and
-offset skips the conversations already there and reports on all of them: a long run can be
-stopped and resumed (with the same --unread files, which are not recorded in the rows).
+FILE (JSON lines) as it finishes, and a later run with the same --out, model, limit,
+offset, --category and --set skips the conversations already there and reports on all of
+them: a long run can be stopped and resumed (with the same --unread files, which are not
+recorded in the rows).
 --unread ROWS leaves out every question an earlier run's rows hold before sampling, so a run
-can confirm a change on questions none of the choices were made on.
+can confirm a change on questions none of the choices were made on. --category asks only one
+category's questions (a larger sample of the one a change is for); --set tries a setting
+(agent/settings.py) without changing the code.
 """
 
 from __future__ import annotations

@@ -71,17 +71,21 @@ def test_bm25_answers_are_scored_again_through_papertapes_answer_rule() -> None:
 
 
 def test_a_run_resumes_only_rows_made_with_the_same_settings(tmp_path: Path) -> None:
-    """Rows made with --set recall_k=15 are not taken up by a run without it, or back."""
+    """Rows made with --set recall_k=15 or --category 1 are not taken up by a run without it,
+    or back."""
     out = tmp_path / "rows.jsonl"
     tags = {"model": "m", "limit": 5, "context": 8192, "offset": 0.0, "f1": 0.5}
     plain = {**tags, "conversation": "conv-x", "method": "papertape"}
     changed = {**plain, "conversation": "conv-y", "set": {"recall_k": "15"}}
-    out.write_text(json.dumps(plain) + "\n" + json.dumps(changed) + "\n", encoding="utf-8")
+    multihop = {**plain, "conversation": "conv-z", "categories": [1]}
+    rows = [plain, changed, multihop]
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
-    def resumed(settings: dict[str, str] | None) -> list[str]:
-        rows = earlier_rows(out, "m", 5, 8192, False, ("papertape",), 0.0, settings, None)
-        return [r["conversation"] for r in rows]
+    def resumed(settings: dict[str, str] | None, categories: list[int] | None = None) -> list[str]:
+        found = earlier_rows(out, "m", 5, 8192, False, ("papertape",), 0.0, settings, categories)
+        return [r["conversation"] for r in found]
 
     assert resumed(None) == ["conv-x"]
     assert resumed({"recall_k": "15"}) == ["conv-y"]
     assert resumed({"recall_k": "12"}) == []
+    assert resumed(None, [1]) == ["conv-z"]
