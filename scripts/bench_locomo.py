@@ -333,13 +333,7 @@ def main() -> None:
         help="leave out the questions in this earlier run's --out file (repeatable), so the "
         "sample holds none a change was chosen on",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a setting for this run, e.g. --set recall_k=15",
-    )
+    benchlib.add_set_option(parser)
     parser.add_argument(
         "--category",
         action="append",
@@ -372,10 +366,7 @@ def main() -> None:
         read = read_questions(args.unread)
     except (ValueError, KeyError, TypeError) as exc:
         sys.exit(f"bench_locomo: --unread files must hold this script's rows ({exc}).")
-    malformed = [item for item in args.set if "=" not in item]
-    if malformed:
-        sys.exit(f"bench_locomo: --set takes NAME=VALUE; got {malformed[0]!r}.")
-    changed = dict(item.split("=", 1) for item in args.set)
+    changed = benchlib.settings_set(args.set, "bench_locomo")
     categories = sorted(set(args.category))
     if any(c not in CATEGORIES for c in categories):
         sys.exit(f"bench_locomo: --category takes {', '.join(map(str, CATEGORIES))}.")

@@ -128,13 +128,7 @@ def main() -> None:
         default=Path("../shared/data/locomo/locomo7.json"),
         help="a LoCoMo-schema JSON file",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a setting for this run, e.g. --set retention_weight=0",
-    )
+    benchlib.add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--only",
@@ -153,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"bench_recall: no such file {args.data}; pass --data PATH to a LoCoMo JSON file.")
-    overrides = dict(item.split("=", 1) for item in args.set if "=" in item)
+    overrides = benchlib.settings_set(args.set, "bench_recall")
     report = evaluate(
         args.data, overrides, progress=not args.json, only=set(args.only), skip=set(args.skip)
     )

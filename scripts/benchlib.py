@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,37 @@ def machine() -> str:
 
 def header(command: str) -> str:
     return f"machine: {machine()}\ndate: {date.today().isoformat()}\ncommand: {command}"
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """--set NAME=VALUE (repeatable): try a setting (agent/settings.py) for one run."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a setting for this run, e.g. --set retention_weight=0",
+    )
+
+
+def settings_set(items: list[str], prog: str) -> dict[str, str]:
+    """The --set items as overrides; one sentence and exit 2 for an item without "=", a
+    setting that does not exist or a value it cannot take."""
+    from agent.errors import UserError
+    from agent.settings import load_settings
+
+    malformed = [item for item in items if "=" not in item]
+    if malformed:
+        print(f"{prog}: --set takes NAME=VALUE; got {malformed[0]!r}.", file=sys.stderr)
+        sys.exit(2)
+    overrides = dict(item.split("=", 1) for item in items)
+    with tempfile.TemporaryDirectory() as home:
+        try:
+            load_settings(Path(home), overrides=overrides, env={})
+        except UserError as exc:
+            print(f"{prog}: --set: {exc}", file=sys.stderr)
+            sys.exit(2)
+    return overrides
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import benchlib
+import pytest
 from bench_locomo import ABSTAIN, BM25_LED, earlier_rows, led_bm25, read_questions, sample
 from locomo import Conversation, Question
 from locomo_score import score
@@ -89,3 +91,18 @@ def test_a_run_resumes_only_rows_made_with_the_same_settings(tmp_path: Path) -> 
     assert resumed({"recall_k": "15"}) == ["conv-y"]
     assert resumed({"recall_k": "12"}) == []
     assert resumed(None, [1]) == ["conv-z"]
+
+
+@pytest.mark.parametrize("item", ["recall_k", "no_such_setting=1", "recall_k=many"])
+def test_a_bad_set_is_one_sentence_and_exit_2(
+    item: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        benchlib.settings_set([item], "bench_locomo")
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("bench_locomo: --set") and error.count("\n") == 1
+
+
+def test_a_good_set_is_the_overrides() -> None:
+    assert benchlib.settings_set(["recall_k=15"], "bench_locomo") == {"recall_k": "15"}
