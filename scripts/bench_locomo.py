@@ -366,7 +366,9 @@ def main() -> None:
         read = read_questions(args.unread)
     except (ValueError, KeyError, TypeError) as exc:
         sys.exit(f"bench_locomo: --unread files must hold this script's rows ({exc}).")
-    changed = benchlib.settings_set(args.set, "bench_locomo")
+    changed = benchlib.settings_set(
+        args.set, "bench_locomo", {"model": "--model", "context_tokens": "--context"}
+    )
     categories = sorted(set(args.category))
     if any(c not in CATEGORIES for c in categories):
         sys.exit(f"bench_locomo: --category takes {', '.join(map(str, CATEGORIES))}.")

@@ -40,9 +40,12 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_set(items: list[str], prog: str) -> dict[str, str]:
+def settings_set(
+    items: list[str], prog: str, owned: dict[str, str] | None = None
+) -> dict[str, str]:
     """The --set items as overrides; one sentence and exit 2 for an item without "=", a
-    setting that does not exist or a value it cannot take."""
+    setting that does not exist, a value it cannot take, or a setting one of the script's
+    own flags sets (`owned`: setting -> flag), which would silently win over it."""
     from agent.errors import UserError
     from agent.settings import load_settings
 
@@ -51,6 +54,10 @@ def settings_set(items: list[str], prog: str) -> dict[str, str]:
         print(f"{prog}: --set takes NAME=VALUE; got {malformed[0]!r}.", file=sys.stderr)
         sys.exit(2)
     overrides = dict(item.split("=", 1) for item in items)
+    for name, flag in (owned or {}).items():
+        if name in overrides:
+            print(f"{prog}: --set {name} is what {flag} is for; use {flag}.", file=sys.stderr)
+            sys.exit(2)
     with tempfile.TemporaryDirectory() as home:
         try:
             load_settings(Path(home), overrides=overrides, env={})

@@ -106,3 +106,14 @@ def test_a_bad_set_is_one_sentence_and_exit_2(
 
 def test_a_good_set_is_the_overrides() -> None:
     assert benchlib.settings_set(["recall_k=15"], "bench_locomo") == {"recall_k": "15"}
+
+
+def test_a_set_for_what_a_flag_sets_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--model would silently win over --set model=..., so the run is refused instead."""
+    with pytest.raises(SystemExit) as stopped:
+        benchlib.settings_set(["model=tiny"], "bench_locomo", {"model": "--model"})
+    assert stopped.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == "bench_locomo: --set model is what --model is for; use --model.\n"
+    )
