@@ -53,7 +53,7 @@ from locomo_score import score
 from agent.chat import ChatSession
 from agent.citations import says_dont_know
 from agent.concise import concise_answer
-from agent.errors import UserError
+from agent.errors import Failure, UserError
 from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
@@ -372,7 +372,15 @@ def main() -> None:
     categories = sorted(set(args.category))
     if any(c not in CATEGORIES for c in categories):
         sys.exit(f"bench_locomo: --category takes {', '.join(map(str, CATEGORIES))}.")
-    conversations = [c for c in load(args.data) if c.sample_id not in args.skip]
+    try:
+        loaded = load(args.data)
+    except json.JSONDecodeError as exc:
+        sys.exit(f"bench_locomo: {args.data} is not JSON ({exc.msg}, line {exc.lineno}).")
+    except KeyError as exc:
+        sys.exit(f"bench_locomo: {args.data} does not follow LoCoMo's schema: no {exc} field.")
+    except (ValueError, TypeError, AttributeError) as exc:
+        sys.exit(f"bench_locomo: {args.data} does not follow LoCoMo's schema: {exc}.")
+    conversations = [c for c in loaded if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
     rows = [
@@ -411,17 +419,22 @@ def main() -> None:
                 continue
             for leftover in store_files(settings.store_path):
                 leftover.unlink(missing_ok=True)
-            with Papertape(settings) as app:
-                fresh = run_conversation(
-                    app,
-                    conv,
-                    args.limit,
-                    args.retrieval_only,
-                    missing,
-                    args.offset,
-                    read.get(conv.sample_id, frozenset()),
-                    frozenset(categories),
-                )
+            try:
+                with Papertape(settings) as app:
+                    fresh = run_conversation(
+                        app,
+                        conv,
+                        args.limit,
+                        args.retrieval_only,
+                        missing,
+                        args.offset,
+                        read.get(conv.sample_id, frozenset()),
+                        frozenset(categories),
+                    )
+            except (UserError, Failure) as exc:
+                # A model that is not installed, or unknown: the conversations already done
+                # are in --out, so a run with the same flags goes on from here.
+                sys.exit(f"bench_locomo: {exc}")
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:

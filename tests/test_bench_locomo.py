@@ -117,3 +117,62 @@ def test_a_set_for_what_a_flag_sets_is_refused(capsys: pytest.CaptureFixture[str
         capsys.readouterr().err
         == "bench_locomo: --set model is what --model is for; use --model.\n"
     )
+
+
+def run_bench(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[object, str]:
+    """bench_locomo's main with these arguments: its exit code and what it wrote to stderr."""
+    import bench_locomo
+
+    monkeypatch.setattr("sys.argv", ["bench_locomo.py", *args])
+    with pytest.raises(SystemExit) as stopped:
+        bench_locomo.main()
+    return stopped.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{", "is not JSON (Expecting property name enclosed in double quotes, line 1)."),
+        ('[{"sample_id": "x"}]', "does not follow LoCoMo's schema: no 'conversation' field."),
+    ],
+)
+def test_a_file_that_is_not_locomo_is_one_sentence(
+    content: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(content)
+    code, err = run_bench(["--data", str(data)], monkeypatch, capsys)
+    assert code == f"bench_locomo: {data} {expected}"
+    assert "Traceback" not in err
+
+
+def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    turn = {"speaker": "Ann", "dia_id": "D1:1", "text": "I adopted a cat named Pixel."}
+    sample = {
+        "sample_id": "conv-t",
+        "conversation": {"session_1_date_time": "1:56 pm on 8 May, 2023", "session_1": [turn]},
+        "qa": [
+            {
+                "question": "What is Ann's cat called?",
+                "answer": "Pixel",
+                "category": 4,
+                "evidence": ["D1:1"],
+            }
+        ],
+    }
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps([sample]))
+    out = tmp_path / "rows.jsonl"
+    args = ["--data", str(data), "--model", "no-such-model", "--out", str(out)]
+    code, err = run_bench(args, monkeypatch, capsys)
+    assert isinstance(code, str) and code.startswith("bench_locomo: there is no model called")
+    assert code.count("\n") == 0 and "Traceback" not in err
+    assert not out.exists() or out.read_text() == ""
