@@ -47,7 +47,14 @@ from typing import Any
 
 import benchlib
 from benchlib import percentile
-from locomo import CATEGORIES, Conversation, load, store_conversation
+from locomo import (
+    CATEGORIES,
+    Conversation,
+    add_category_option,
+    chosen_categories,
+    load,
+    store_conversation,
+)
 from locomo_score import score
 
 from agent.chat import ChatSession
@@ -334,14 +341,7 @@ def main() -> None:
         "sample holds none a change was chosen on",
     )
     benchlib.add_set_option(parser)
-    parser.add_argument(
-        "--category",
-        action="append",
-        default=[],
-        type=int,
-        metavar="ID",
-        help="ask only questions of this category, 1-5 (repeatable; default: all)",
-    )
+    add_category_option(parser, "ask only questions of")
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="append rows here; resume")
@@ -369,9 +369,7 @@ def main() -> None:
     changed = benchlib.settings_set(
         args.set, "bench_locomo", {"model": "--model", "context_tokens": "--context"}
     )
-    categories = sorted(set(args.category))
-    if any(c not in CATEGORIES for c in categories):
-        sys.exit(f"bench_locomo: --category takes {', '.join(map(str, CATEGORIES))}.")
+    categories = chosen_categories(args.category, "bench_locomo")
     try:
         loaded = load(args.data)
     except json.JSONDecodeError as exc:

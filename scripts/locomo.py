@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+
+
+def add_category_option(parser: argparse.ArgumentParser, does: str) -> None:
+    """--category ID (repeatable): `does` says what the script does with it."""
+    parser.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        type=int,
+        metavar="ID",
+        help=f"{does} this category, 1-5 (repeatable)",
+    )
+
+
+def chosen_categories(ids: list[int], prog: str) -> list[int]:
+    """The --category ids, sorted and once each; one sentence and exit 1 for an unknown id."""
+    if any(c not in CATEGORIES for c in ids):
+        sys.exit(f"{prog}: --category takes {', '.join(map(str, CATEGORIES))}.")
+    return sorted(set(ids))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 import benchlib  # noqa: F401  (puts the repository root on sys.path)
 from bench_locomo import led_bm25, rows_in
 from benchlib import percentile
-from locomo import CATEGORIES
+from locomo import CATEGORIES, add_category_option, chosen_categories
 
 SUBJECT = "papertape"
 OVERALL = "1-4"  # LoCoMo's overall score leaves out adversarial questions
@@ -78,12 +78,17 @@ def by_question(rows: list[dict[str, Any]]) -> dict[str, dict[tuple[str, str], d
 
 
 def compare(
-    rows: list[dict[str, Any]], categories: Sequence[int], resamples: int, seed: int
+    rows: list[dict[str, Any]],
+    categories: Sequence[int],
+    resamples: int,
+    seed: int,
+    overall: bool = True,
 ) -> list[Paired]:
-    """papertape against every other method in the rows, per category and over 1-4."""
+    """papertape against every other method in the rows, per category and, with `overall`,
+    over 1-4."""
     answered = by_question(rows + led_bm25(rows))
     mine = answered.get(SUBJECT, {})
-    groups = [(str(c), {c}) for c in categories] + [(OVERALL, {1, 2, 3, 4})]
+    groups = [(str(c), {c}) for c in categories] + ([(OVERALL, {1, 2, 3, 4})] if overall else [])
     results = []
     for method, theirs in answered.items():
         if method == SUBJECT:
@@ -134,20 +139,12 @@ def table(results: list[Paired]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("rows", nargs="+", type=Path, help="bench_locomo.py --out files")
-    parser.add_argument(
-        "--category",
-        action="append",
-        default=[],
-        type=int,
-        metavar="ID",
-        help="compare on this category, 1-5 (repeatable; default: every one in the rows)",
-    )
+    add_category_option(parser, "compare on")
     parser.add_argument("--resamples", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if any(c not in CATEGORIES for c in args.category):
-        sys.exit(f"locomo_paired: --category takes {', '.join(map(str, CATEGORIES))}.")
+    categories = chosen_categories(args.category, "locomo_paired")
     if args.resamples < 1:
         sys.exit("locomo_paired: --resamples must be at least 1.")
     rows: list[dict[str, Any]] = []
@@ -160,7 +157,9 @@ def main() -> None:
             sys.exit(f"locomo_paired: {path} is not JSON lines ({exc.msg}, line {exc.lineno}).")
     present = sorted({r["category"] for r in rows if "category" in r})
     try:
-        results = compare(rows, args.category or present, args.resamples, args.seed)
+        results = compare(
+            rows, categories or present, args.resamples, args.seed, overall=not categories
+        )
     except KeyError as exc:
         sys.exit(f"locomo_paired: these are not bench_locomo.py rows (no {exc} field).")
     except ValueError as exc:

@@ -65,6 +65,8 @@ def test_one_to_four_pools_categories_and_leaves_adversarial_out() -> None:
     assert set(results) == {"1", "2", "5", OVERALL}
     assert results[OVERALL].questions == 2
     assert results[OVERALL].difference == pytest.approx(0.5)
+    only_asked = compare(rows, [1], resamples=100, seed=0, overall=False)
+    assert [r.category for r in only_asked] == ["1"]
 
 
 def test_a_question_answered_twice_by_one_method_is_refused(
