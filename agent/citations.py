@@ -49,13 +49,40 @@ def citation_of(answer: str, memory_id: int) -> re.Match[str] | None:
     return None
 
 
+# An "or" that offers options ("Monday or Tuesday?"); "Answer yes or no." offers none.
+CHOICE = re.compile(r"\bor\b(?<!\byes or\b)", re.IGNORECASE)
+# A question in yes/no form opens with an auxiliary verb; with a CHOICE, it is either/or.
+YES_NO_FORM = re.compile(
+    r"\s*(is|are|was|were|am|do|does|did|would|will|can|could|has|have|had|should)\b",
+    re.IGNORECASE,
+)
+
+
+def _content_list(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1]
+
+
 def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1}
+    return set(_content_list(text))
+
+
+def given_words(question: str) -> set[str]:
+    """The question's content words that an answer only repeats. An either/or question's
+    options are left out: "Tuesday" answers "Is the dentist on Monday or Tuesday?" and is
+    not the question said back. The options are the words after its "or" and as many
+    content words before it."""
+    words = content_words(question)
+    split = CHOICE.search(question) if YES_NO_FORM.match(question) else None
+    if split is None:
+        return words
+    after = _content_list(question[split.end() :])
+    before = _content_list(question[: split.start()])
+    return words - set(after) - set(before[len(before) - len(after) :] if after else ())
 
 
 def supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
     """Memories holding the answer's new content words, most words first."""
-    words = content_words(CITATION.sub(" ", answer)) - content_words(question)
+    words = content_words(CITATION.sub(" ", answer)) - given_words(question)
     if not words:
         return []
     scored = []
@@ -72,7 +99,7 @@ def says_dont_know(answer: str) -> bool:
 
 def has_content(answer: str, question: str) -> bool:
     """Whether the answer says anything beyond the question's words and filler."""
-    return bool(content_words(CITATION.sub(" ", answer)) - content_words(question))
+    return bool(content_words(CITATION.sub(" ", answer)) - given_words(question))
 
 
 # "When ...?", and the same question asked for a unit of time: "Which week did Tim visit the

@@ -24,16 +24,11 @@ from __future__ import annotations
 
 import re
 
-from agent.citations import CITATION, is_yes_or_no
+from agent.citations import CHOICE, CITATION, YES_NO_FORM, is_yes_or_no
 from agent.recall import STOPWORDS
 
 _WORD = r"[\w']+"
 _PIECE = re.compile(CITATION.pattern + rf"|(?P<word>{_WORD})", re.UNICODE)
-_CHOICE = re.compile(r"\bor\b(?<!\byes or\b)", re.IGNORECASE)  # "Answer yes or no." is none
-_YES_NO_QUESTION = re.compile(
-    r"\s*(is|are|was|were|am|do|does|did|would|will|can|could|has|have|had|should)\b",
-    re.IGNORECASE,
-)
 _NEGATION = re.compile(r"\b(?:not|never|no|nor)\b|n[’']t\b", re.IGNORECASE)
 # Words that hedge a yes or no without adding to it.
 _HEDGES = frozenset("likely unlikely probably possibly perhaps maybe definitely".split())
@@ -52,7 +47,7 @@ def concise_answer(answer: str, question: str) -> str:
 def yes_or_no(answer: str, question: str) -> str:
     """For a yes/no question answered by saying it back: "Yes." or "No.", with the answer's
     citations. Any other answer as it was."""
-    if not _YES_NO_QUESTION.match(question) or _CHOICE.search(question):
+    if not YES_NO_FORM.match(question) or CHOICE.search(question):
         return answer
     body = CITATION.sub(" ", answer)
     words = [w.lower().removesuffix("'s") for w in re.findall(_WORD, body)]
@@ -97,7 +92,7 @@ def _restates(word: str, question_words: set[str]) -> bool:
 
 def lead_with_answer(answer: str, question: str) -> str:
     """The answer without its opening restatement of the question, or the answer as it was."""
-    if is_yes_or_no(answer) or _CHOICE.search(question):
+    if is_yes_or_no(answer) or CHOICE.search(question):
         return answer
     asked = _asked_words(question)
     moved: list[str] = []

@@ -10,7 +10,14 @@ import pytest
 from conftest import NOW, memory
 
 from agent.chat import ASK_FOR_WORDS, DONT_KNOW, ChatSession
-from agent.citations import asks_when, cited_ids, has_date, says_dont_know, supporting
+from agent.citations import (
+    asks_when,
+    cited_ids,
+    given_words,
+    has_date,
+    says_dont_know,
+    supporting,
+)
 from agent.errors import UserError
 from agent.prompt import Turn, fit_prompt, follow_up, memory_line, render_line, written_day
 from agent.service import Papertape
@@ -370,3 +377,24 @@ def test_a_yes_no_question_said_back_is_answered_not_refused(app: Papertape) -> 
     answer = chat.ask("Does the plumber Marek come on Thursday?", now=NOW)
     # Without the yes/no rule this has no words of its own and is refused as an echo.
     assert answer.grounded and answer.text == "No." and answer.model_text == restated
+
+
+def test_an_either_or_question_answered_by_one_option_is_an_answer(app: Papertape) -> None:
+    ids = plant(app)
+    chat = session(app, ["Thursday."], remember=False)
+    answer = chat.ask("Does the plumber come on Wednesday or Thursday?", now=NOW)
+    # "Thursday" is a word of the question, but choosing it is the answer, not an echo.
+    assert answer.grounded and answer.text == "Thursday." and answer.citations == (ids[2],)
+
+
+@pytest.mark.parametrize(
+    ("question", "given"),
+    [
+        ("Is the dentist on Monday or Tuesday?", {"dentist"}),
+        ("Would Tim enjoy books by C. S. Lewis or John Greene?", {"tim", "enjoy"}),
+        ("Was the trip good? Answer yes or no.", {"trip", "good", "answer"}),
+        ("What has Audrey bought or made for her dogs?", {"audrey", "bought", "made", "dogs"}),
+    ],
+)
+def test_only_an_either_or_questions_options_are_not_given(question: str, given: set[str]) -> None:
+    assert given_words(question) == given
