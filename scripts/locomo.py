@@ -1,4 +1,5 @@
-"""Read LoCoMo-schema files (snap-research/locomo) into turns and questions for benchmarks."""
+"""Read LoCoMo-schema files (snap-research/locomo) into turns and questions for benchmarks,
+and the --category option the LoCoMo scripts share."""
 
 from __future__ import annotations
 
