@@ -11,7 +11,8 @@ keeps one open. Each turn:
    holds, or that puts one person's words in another's mouth (agent/speakers.py), is
    replaced by "I don't know", the model's words kept for the record; one that opens by
    restating the question starts at its answer instead, one that loops says each thing
-   once, and a yes/no question said back is answered "Yes." or "No." (agent/concise.py);
+   once (a citation the token budget cut off is dropped first), and a yes/no question said
+   back is answered "Yes." or "No." (agent/concise.py);
    a reply that only points at a memory by its id is followed by asking the model once more
    for the answer in words, and that second reply is judged instead;
 5. store the exchange as a `chat` memory linked to the memories it cited.
@@ -37,7 +38,7 @@ from agent.citations import (
     says_dont_know,
     supporting,
 )
-from agent.concise import concise_answer, yes_or_no
+from agent.concise import concise_answer, without_cut_citation, yes_or_no
 from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import FittedPrompt, Turn, fit_prompt, follow_up, memory_line, written_day
@@ -257,7 +258,7 @@ class ChatSession:
             if on_token:
                 on_token(piece)
         ended = time.perf_counter()
-        text = "".join(pieces).strip()
+        text = without_cut_citation("".join(pieces).strip())
         produced = self.generator.count_tokens(text) if text else 0
         speed = (
             (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
@@ -304,7 +305,7 @@ class ChatSession:
         if again is None:
             return None
         words = generate(self.generator, again.prompt, max_tokens=self.settings.answer_tokens)
-        return again, words.strip()
+        return again, without_cut_citation(words.strip())
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),

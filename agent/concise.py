@@ -16,8 +16,9 @@ back, with or without a "not", is answered "Yes." or "No.": the restatement adds
 and without the word yes or no papertape would take it for the question echoed back.
 
 Greedy decoding also loops: "John has been to Barcelona, Barcelona, Barcelona, Barcel" until
-the answer's token budget runs out. Each item said again is dropped, and so is a last item
-cut off inside a word already said: "John has been to Barcelona".
+the answer's token budget runs out. Each item (or line) said again is dropped, and so is a
+last item cut off inside a word already said: "John has been to Barcelona". A citation cut
+off at the very end ("Gina: [20") is dropped before anything else reads the reply.
 """
 
 from __future__ import annotations
@@ -35,13 +36,21 @@ _HEDGES = frozenset("likely unlikely probably possibly perhaps maybe definitely"
 _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
 _MIN_STEM = 4  # "wants" restates "want", "studied" "study"; "in" is not "inside"
 # An item ends at , ; ! ? or a full stop after a word, not after an initial ("R. R. Martin")
-# or a list number ("1. Toys").
-_ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+)")
+# or a list number ("1. Toys"), and at the end of a line.
+_ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+|\s*\n\s*)")
+# A citation the answer's token budget cut off at the end of a reply ("Gina: [20").
+_CUT_CITATION = re.compile(r"\s*\[\s*#?[\d,;\s]*$")
 
 
 def concise_answer(answer: str, question: str) -> str:
     """The answer said once and leading with what is new."""
     return lead_with_answer(without_repeats(yes_or_no(answer, question)), question)
+
+
+def without_cut_citation(reply: str) -> str:
+    """The reply without a citation cut off at its end: "[20" is no id, and its digits would
+    pass for words of an answer."""
+    return _CUT_CITATION.sub("", reply)
 
 
 def yes_or_no(answer: str, question: str) -> str:
@@ -118,7 +127,7 @@ def lead_with_answer(answer: str, question: str) -> str:
     if restated < _MIN_RESTATED or not rest:
         return answer
     lead = rest[0].upper() + rest[1:]
-    return " ".join([lead, *moved])
+    return " ".join([lead, *(c for c in dict.fromkeys(moved) if c not in lead)])
 
 
 def without_repeats(answer: str) -> str:

@@ -172,6 +172,16 @@ def test_an_answer_of_bare_ids_is_asked_again_for_words(app: Papertape) -> None:
     assert answer.prompt == second and answer.prompt_tokens == chat.generator.count_tokens(second)
 
 
+def test_a_looping_reply_cut_off_inside_an_id_is_asked_again(app: Papertape) -> None:
+    ids = plant(app)
+    loop = f"Plumber: [{ids[2]}]\n\n" * 3 + "Plumber: [30"
+    chat = session(app, [loop, "The boiler."], remember=False)
+    answer = chat.ask("What does the plumber fix?", now=NOW)
+    # "30" is no word of an answer: the reply only points, so the model is asked again.
+    assert len(chat.generator.prompts) == 2  # type: ignore[attr-defined]
+    assert answer.text == "The boiler." and answer.citations == (ids[2],)
+
+
 def test_words_given_when_asked_again_are_judged_like_any_answer(app: Papertape) -> None:
     ids = plant(app)
     answer = session(app, [f"[{ids[0]}]", "The code is 9172."]).ask(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from agent.concise import concise_answer, lead_with_answer, without_repeats, yes_or_no
+from agent.concise import (
+    concise_answer,
+    lead_with_answer,
+    without_cut_citation,
+    without_repeats,
+    yes_or_no,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +80,8 @@ def test_an_answer_is_left_whole_when_dropping_would_lose_or_garble_it(
             "Problems:\n1. Limited space.\n2. Limited time.\n3. Limited space.\n4. Limited ti",
             "Problems:\n1. Limited space.\n2. Limited time.",
         ),
+        # A line is an item: a reply that loops line by line says it once.
+        ("Gina: [201]\n\nGina: [201]\n\nGina: [201]\n\nGina:", "Gina: [201]"),
         # A repeated item's citation moves to the end unless it is already there.
         ("Toys [3], dog beds [5], toys [7].", "Toys [3], dog beds [5] [7]."),
         ("Toys [3], dog beds [5], toys [3]!", "Toys [3], dog beds [5]!"),
@@ -154,3 +162,24 @@ def test_other_answers_to_yes_no_questions_are_left_as_they_were(
 def test_a_restating_answer_is_not_refused_once_it_says_yes_or_no() -> None:
     question = "Would John be considered a patriotic person?"
     assert concise_answer("John would not be considered a patriotic person.", question) == "No."
+
+
+@pytest.mark.parametrize(
+    ("reply", "whole"),
+    [
+        ("Gina: [201] Gina: [20", "Gina: [201] Gina:"),
+        ("Toys and beds [3, 1", "Toys and beds"),
+        ("Toys and beds [", "Toys and beds"),
+        ("Toys and beds [3]", "Toys and beds [3]"),
+        ("In [2023] we moved", "In [2023] we moved"),
+    ],
+)
+def test_a_citation_cut_off_at_the_end_of_a_reply_is_dropped(reply: str, whole: str) -> None:
+    assert without_cut_citation(reply) == whole
+
+
+def test_citations_moved_from_a_restated_opening_are_said_once() -> None:
+    led = lead_with_answer(
+        "Andrew [5] and Buddy [5] enjoy walking [5]", "What do Andrew and Buddy enjoy?"
+    )
+    assert led == "Walking [5]"
