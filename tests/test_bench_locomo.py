@@ -176,3 +176,11 @@ def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
     assert isinstance(code, str) and code.startswith("bench_locomo: there is no model called")
     assert code.count("\n") == 0 and "Traceback" not in err
     assert not out.exists() or out.read_text() == ""
+
+
+def test_an_unknown_category_is_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_bench(["--category", "9"], monkeypatch, capsys)
+    assert code == "bench_locomo: --category takes 1, 2, 3, 4, 5."
+    assert "Traceback" not in err
