@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not args.data.exists():
-        sys.exit(f"bench_forgetting: {args.data} does not exist; give --data FILE.")
+        benchlib.refuse("bench_forgetting", f"{args.data} does not exist; give --data FILE.")
     conversations = load(args.data)[: args.limit]
     embedder = CachedEmbedder(load_embedder("minilm"))
     generator_app = None

@@ -352,20 +352,24 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.data.exists():
-        sys.exit(f"bench_locomo: {args.data} does not exist; give --data FILE.")
+        benchlib.refuse("bench_locomo", f"{args.data} does not exist; give --data FILE.")
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
-        sys.exit(f"bench_locomo: --methods takes {', '.join(METHODS)}; got {args.methods!r}.")
+        benchlib.refuse(
+            "bench_locomo", f"--methods takes {', '.join(METHODS)}; got {args.methods!r}."
+        )
     if not 0.0 <= args.offset < 1.0:
-        sys.exit(f"bench_locomo: --offset is a fraction from 0 up to 1; got {args.offset}.")
+        benchlib.refuse(
+            "bench_locomo", f"--offset is a fraction from 0 up to 1; got {args.offset}."
+        )
     absent = [str(p) for p in args.unread if not p.is_file()]
     if absent:
-        sys.exit(f"bench_locomo: --unread {absent[0]} does not exist.")
+        benchlib.refuse("bench_locomo", f"--unread {absent[0]} does not exist.")
     try:
         read = read_questions(args.unread)
     except (ValueError, KeyError, TypeError) as exc:
-        sys.exit(f"bench_locomo: --unread files must hold this script's rows ({exc}).")
+        benchlib.refuse("bench_locomo", f"--unread files must hold this script's rows ({exc}).")
     changed = benchlib.settings_set(
         args.set, "bench_locomo", {"model": "--model", "context_tokens": "--context"}
     )
@@ -373,11 +377,13 @@ def main() -> None:
     try:
         loaded = load(args.data)
     except json.JSONDecodeError as exc:
-        sys.exit(f"bench_locomo: {args.data} is not JSON ({exc.msg}, line {exc.lineno}).")
+        benchlib.refuse("bench_locomo", f"{args.data} is not JSON ({exc.msg}, line {exc.lineno}).")
     except KeyError as exc:
-        sys.exit(f"bench_locomo: {args.data} does not follow LoCoMo's schema: no {exc} field.")
+        benchlib.refuse(
+            "bench_locomo", f"{args.data} does not follow LoCoMo's schema: no {exc} field."
+        )
     except (ValueError, TypeError, AttributeError) as exc:
-        sys.exit(f"bench_locomo: {args.data} does not follow LoCoMo's schema: {exc}.")
+        benchlib.refuse("bench_locomo", f"{args.data} does not follow LoCoMo's schema: {exc}.")
     conversations = [c for c in loaded if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
@@ -409,7 +415,7 @@ def main() -> None:
         try:
             settings = load_settings(Path(tmp), overrides=overrides, env={})
         except UserError as exc:
-            sys.exit(f"bench_locomo: {exc}")
+            benchlib.refuse("bench_locomo", str(exc), exc.exit_code)
         for conv in conversations:
             # Only the methods an earlier run with this --out did not get to.
             missing = tuple(m for m in methods if m not in have[conv.sample_id])
@@ -432,7 +438,7 @@ def main() -> None:
             except (UserError, Failure) as exc:
                 # A model that is not installed, or unknown: the conversations already done
                 # are in --out, so a run with the same flags goes on from here.
-                sys.exit(f"bench_locomo: {exc}")
+                benchlib.refuse("bench_locomo", str(exc), exc.exit_code)
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:

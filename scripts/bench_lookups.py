@@ -98,7 +98,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where to build (default: temp)")
     args = parser.parse_args()
     if args.rows < args.lookups or args.lookups < 1:
-        sys.exit("bench_lookups: --rows must be at least --lookups, and --lookups at least 1.")
+        benchlib.refuse(
+            "bench_lookups", "--rows must be at least --lookups, and --lookups at least 1."
+        )
     rng = np.random.default_rng(1)
     batches = [
         [int(i) for i in rng.choice(args.rows, args.lookups, replace=False) + 1]

@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not args.data.exists():
-        sys.exit(f"bench_optical: {args.data} does not exist; give --data FILE.")
+        benchlib.refuse("bench_optical", f"{args.data} does not exist; give --data FILE.")
     turns = [t.text for c in load(args.data) for t in c.turns]
     step = max(1, len(turns) // args.samples)
     samples = turns[::step][: args.samples]  # spread over every conversation

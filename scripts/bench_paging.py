@@ -409,9 +409,11 @@ def main() -> None:
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
-        sys.exit(f"bench_paging: --sizes takes numbers like 10000,100000, not {args.sizes!r}.")
+        benchlib.refuse(
+            "bench_paging", f"--sizes takes numbers like 10000,100000, not {args.sizes!r}."
+        )
     if not sizes or min(sizes) < 100:
-        sys.exit("bench_paging: each size must be at least 100 memories.")
+        benchlib.refuse("bench_paging", "each size must be at least 100 memories.")
     rng = np.random.default_rng(0)
     pool = pool_vectors(rng)
     results = []

@@ -146,7 +146,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.data.is_file():
-        sys.exit(f"bench_recall: no such file {args.data}; pass --data PATH to a LoCoMo JSON file.")
+        benchlib.refuse(
+            "bench_recall", f"no such file {args.data}; pass --data PATH to a LoCoMo JSON file."
+        )
     overrides = benchlib.settings_set(args.set, "bench_recall")
     report = evaluate(
         args.data, overrides, progress=not args.json, only=set(args.only), skip=set(args.skip)

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -27,6 +28,13 @@ def machine() -> str:
 
 def header(command: str) -> str:
     return f"machine: {machine()}\ndate: {date.today().isoformat()}\ncommand: {command}"
+
+
+def refuse(prog: str, sentence: str, code: int = 2) -> NoReturn:
+    """Stop on bad input as the CLI does: one sentence on stderr and exit 2 (1 for a failure
+    that is not the person's mistake)."""
+    print(f"{prog}: {sentence}", file=sys.stderr)
+    sys.exit(code)
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -51,19 +59,16 @@ def settings_set(
 
     malformed = [item for item in items if "=" not in item]
     if malformed:
-        print(f"{prog}: --set takes NAME=VALUE; got {malformed[0]!r}.", file=sys.stderr)
-        sys.exit(2)
+        refuse(prog, f"--set takes NAME=VALUE; got {malformed[0]!r}.")
     overrides = dict(item.split("=", 1) for item in items)
     for name, flag in (owned or {}).items():
         if name in overrides:
-            print(f"{prog}: --set {name} is what {flag} is for; use {flag}.", file=sys.stderr)
-            sys.exit(2)
+            refuse(prog, f"--set {name} is what {flag} is for; use {flag}.")
     with tempfile.TemporaryDirectory() as home:
         try:
             load_settings(Path(home), overrides=overrides, env={})
         except UserError as exc:
-            print(f"{prog}: --set: {exc}", file=sys.stderr)
-            sys.exit(2)
+            refuse(prog, f"--set: {exc}")
     return overrides
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import benchlib
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 
@@ -28,9 +29,9 @@ def add_category_option(parser: argparse.ArgumentParser, does: str) -> None:
 
 
 def chosen_categories(ids: list[int], prog: str) -> list[int]:
-    """The --category ids, sorted and once each; one sentence and exit 1 for an unknown id."""
+    """The --category ids, sorted and once each; one sentence and exit 2 for an unknown id."""
     if any(c not in CATEGORIES for c in ids):
-        sys.exit(f"{prog}: --category takes {', '.join(map(str, CATEGORIES))}.")
+        benchlib.refuse(prog, f"--category takes {', '.join(map(str, CATEGORIES))}.")
     return sorted(set(ids))
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,26 +145,30 @@ def main() -> None:
     args = parser.parse_args()
     categories = chosen_categories(args.category, "locomo_paired")
     if args.resamples < 1:
-        sys.exit("locomo_paired: --resamples must be at least 1.")
+        benchlib.refuse("locomo_paired", "--resamples must be at least 1.")
     rows: list[dict[str, Any]] = []
     for path in args.rows:
         if not path.is_file():
-            sys.exit(f"locomo_paired: {path} does not exist.")
+            benchlib.refuse("locomo_paired", f"{path} does not exist.")
         try:
             rows += rows_in(path)
         except json.JSONDecodeError as exc:
-            sys.exit(f"locomo_paired: {path} is not JSON lines ({exc.msg}, line {exc.lineno}).")
+            benchlib.refuse(
+                "locomo_paired", f"{path} is not JSON lines ({exc.msg}, line {exc.lineno})."
+            )
     present = sorted({r["category"] for r in rows if "category" in r})
     try:
         results = compare(
             rows, categories or present, args.resamples, args.seed, overall=not categories
         )
     except KeyError as exc:
-        sys.exit(f"locomo_paired: these are not bench_locomo.py rows (no {exc} field).")
+        benchlib.refuse("locomo_paired", f"these are not bench_locomo.py rows (no {exc} field).")
     except ValueError as exc:
-        sys.exit(f"locomo_paired: {exc}; pool runs of different questions only.")
+        benchlib.refuse("locomo_paired", f"{exc}; pool runs of different questions only.")
     if not results:
-        sys.exit(f"locomo_paired: no question was answered by both {SUBJECT} and another method.")
+        benchlib.refuse(
+            "locomo_paired", f"no question was answered by both {SUBJECT} and another method."
+        )
     if args.json:
         print(json.dumps([r.__dict__ for r in results], indent=2))
         return

@@ -81,7 +81,8 @@ def test_a_question_answered_twice_by_one_method_is_refused(
     monkeypatch.setattr("sys.argv", ["locomo_paired.py", str(first), str(second)])
     with pytest.raises(SystemExit) as stopped:
         locomo_paired.main()
-    assert stopped.value.code == (
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == (
         "locomo_paired: papertape answered 'q1' (conv-x) twice; "
-        "pool runs of different questions only."
+        "pool runs of different questions only.\n"
     )
