@@ -14,7 +14,8 @@ keeps one open. Each turn:
    once (a citation the token budget cut off is dropped first), and a yes/no question said
    back is answered "Yes." or "No." (agent/concise.py);
    a reply that only points at a memory by its id is followed by asking the model once more
-   for the answer in words, and that second reply is judged instead;
+   for the answer in words, and that second reply is judged instead; a "when" question the
+   model did not answer gets the date of the memory holding what it asks about;
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
@@ -34,6 +35,7 @@ from agent.citations import (
     cited_ids,
     has_content,
     has_date,
+    holding_question,
     is_yes_or_no,
     says_dont_know,
     supporting,
@@ -43,6 +45,7 @@ from agent.errors import UserError
 from agent.ingest import Ingestor
 from agent.prompt import FittedPrompt, Turn, fit_prompt, follow_up, memory_line, written_day
 from agent.recall import RecallHit, query_terms, recall
+from agent.relative_dates import pinned_dates
 from agent.settings import Settings
 from agent.speakers import named_speaker, speaker_of
 from models.embedder import Embedder
@@ -116,10 +119,30 @@ def _wants_words(text: str, question: str, memories: tuple[Memory, ...]) -> bool
     return _points_only(yes_or_no(text, question), question, cited_ids(text, memories))
 
 
+def _day_of(memory: Memory) -> str:
+    """When what a memory tells of happened: the date pinned in its text when it holds one
+    ("I went to the beach last month [December 2022]"), else the day it was said."""
+    pinned = pinned_dates(memory.text)
+    return pinned[0] if len(pinned) == 1 else written_day(memory.occurred_at)
+
+
+def _when_told(memory: Memory) -> str:
+    """A "when" question's answer from the memory it asks about, cited: the date pinned in it;
+    its whole line when it says when in words no date was pinned for ("The plumber comes on
+    Thursday at nine", which the day it was said would not answer) or pins several; else the
+    day it was said."""
+    pinned = pinned_dates(memory.text)
+    if len(pinned) == 1:
+        return f"{pinned[0]} [{memory.id}]"
+    if pinned or has_date(memory.text):
+        return memory_line(memory)
+    return f"{written_day(memory.occurred_at)} [{memory.id}]"
+
+
 def _dated(text: str, memory: Memory) -> str:
     """The answer with the cited memory's day written before its id: "on [436]" becomes
     "on 3 September 2022 [436]"."""
-    day = written_day(memory.occurred_at)
+    day = _day_of(memory)
     at = citation_of(text, memory.id)
     return f"{text[: at.start()]}{day} {text[at.start() :]}" if at else f"{text} ({day})"
 
@@ -156,7 +179,7 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
         # answer is what the memories they pointed at say, dated as the model saw them; asked
         # when, it is the day of the first one.
         if asks_when(question):
-            text = f"{written_day(shown[cited[0]].occurred_at)} [{cited[0]}]"
+            text = _when_told(shown[cited[0]])
         else:
             text = " ".join(memory_line(shown[i]) for i in cited[:2])
     elif cited and asks_when(question) and not has_date(text, question):
@@ -166,6 +189,19 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
     # (agent/concise.py).
     text = concise_answer(text, question)
     return _Verdict(text, citations, True, None if text == original else original)
+
+
+def _dated_by_question(question: str, memories: tuple[Memory, ...], reply: str) -> _Verdict | None:
+    """For a "when" question the model did not answer: the day of the memory that holds what
+    the question asks about, cited. Small models often echo such a question or say they do
+    not know while the line it asks the date of is in front of them; None when no shown
+    memory holds two thirds of the question's words."""
+    if not asks_when(question):
+        return None
+    memory = holding_question(question, memories)
+    if memory is None:
+        return None
+    return _Verdict(_when_told(memory), [memory.id], True, reply)
 
 
 class ChatSession:
@@ -272,6 +308,8 @@ class ChatSession:
                 if words and not _wants_words(words, question, fitted.memories):
                     reply = words
         verdict = _judge(reply, question, fitted.memories)
+        if not verdict.grounded:
+            verdict = _dated_by_question(question, fitted.memories, reply) or verdict
         if reply is not text:  # both of the model's replies are kept for the record
             verdict = replace(verdict, model_text=f"{text}\n{reply}")
         answer = Answer(

@@ -23,6 +23,7 @@ _DONT_KNOW = re.compile(
     r"(memories|they)\s+do(es)?\s*(not|n'?t|n’t)\s+(say|mention))\b",
     re.IGNORECASE,
 )
+_MIN_STEM = 4  # letters two forms of a word must share
 # Words an answer uses for its own phrasing, not for its content.
 _FILLER = STOPWORDS | frozenset(
     """yes no not also just very like said says according memory memories mentioned user
@@ -64,6 +65,20 @@ def _content_list(text: str) -> list[str]:
 
 def content_words(text: str) -> set[str]:
     return set(_content_list(text))
+
+
+def restates(word: str, words: set[str]) -> bool:
+    """Whether `word` is one of `words`, or the same word in another form: the shorter whole,
+    or all but its last letter, opening the longer ("wants" and "want", "studied" and "study";
+    "in" is not "inside")."""
+    if word in words:
+        return True
+    for other in words:
+        short, long = sorted((word, other), key=len)
+        shared = len(short) if long.startswith(short) else len(short) - 1
+        if shared >= _MIN_STEM and long.startswith(short[:shared]):
+            return True
+    return False
 
 
 def given_words(question: str) -> set[str]:
@@ -118,6 +133,21 @@ _DATE = re.compile(
 
 def asks_when(question: str) -> bool:
     return bool(_WHEN.match(question))
+
+
+def holding_question(question: str, shown: Sequence[Memory]) -> Memory | None:
+    """The shown memory holding the most of a question's content words (in any form), if it
+    holds at least two thirds of them, the first shown on a tie: for "When did Gina mention
+    Shia Labeouf?", the line where she did. The opening that asks when does not count."""
+    opening = _WHEN.match(question)
+    asked = content_words(question[opening.end() :] if opening else question)
+    best, most = None, 0
+    for memory in shown:
+        held = content_words(memory.text)
+        count = sum(restates(word, held) for word in asked)
+        if count > most:
+            best, most = memory, count
+    return best if asked and most * 3 >= len(asked) * 2 else None
 
 
 def has_date(answer: str, question: str = "") -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from agent.citations import CHOICE, CITATION, YES_NO_FORM, is_yes_or_no
+from agent.citations import CHOICE, CITATION, YES_NO_FORM, is_yes_or_no, restates
 from agent.recall import STOPWORDS
 
 _WORD = r"[\w']+"
@@ -34,7 +34,6 @@ _NEGATION = re.compile(r"\b(?:not|never|no|nor)\b|n[’']t\b", re.IGNORECASE)
 # Words that hedge a yes or no without adding to it.
 _HEDGES = frozenset("likely unlikely probably possibly perhaps maybe definitely".split())
 _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
-_MIN_STEM = 4  # "wants" restates "want", "studied" "study"; "in" is not "inside"
 # An item ends at , ; ! ? or a full stop after a word, not after an initial ("R. R. Martin")
 # or a list number ("1. Toys"), and at the end of a line.
 _ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+|\s*\n\s*)")
@@ -67,7 +66,7 @@ def yes_or_no(answer: str, question: str) -> str:
     for word in rest:
         if word in STOPWORDS or word in _HEDGES or _NEGATION.search(word):
             continue
-        if not _restates(word, asked):
+        if not restates(word, asked):
             return answer  # something new: the answer says more than yes or no
         restated += 1
     negated = _NEGATION.search(" ".join(rest)) is not None
@@ -87,18 +86,6 @@ def _asked_words(question: str) -> set[str]:
     return asked | {w.removesuffix("'s") for w in asked}
 
 
-def _restates(word: str, question_words: set[str]) -> bool:
-    if word in question_words:
-        return True
-    for asked in question_words:
-        short, long = sorted((word, asked), key=len)
-        # The shorter whole, or all but its last letter ("study", "studied").
-        shared = len(short) if long.startswith(short) else len(short) - 1
-        if shared >= _MIN_STEM and long.startswith(short[:shared]):
-            return True
-    return False
-
-
 def lead_with_answer(answer: str, question: str) -> str:
     """The answer without its opening restatement of the question, or the answer as it was."""
     if is_yes_or_no(answer) or CHOICE.search(question):
@@ -116,7 +103,7 @@ def lead_with_answer(answer: str, question: str) -> str:
         word = word.lower().removesuffix("'s")
         if word in STOPWORDS:  # glue a restatement needs ("... is X"), asked or not
             cut = piece.end()
-        elif _restates(word, asked):
+        elif restates(word, asked):
             restated += 1
             cut = piece.end()
         else:

@@ -28,7 +28,9 @@ _PATTERN = re.compile(
     r")\b",
     re.IGNORECASE,
 )
-_ALREADY = re.compile(r"\s*\[(?:week of |weekend of )?(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4}\]")
+# A date pin_dates wrote: "[6 May 2023]", "[week of 1 May 2023]", "[December 2022]", "[2023]".
+PINNED = re.compile(r"\[((?:week of |weekend of )?(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4})\]")
+_ALREADY = re.compile(r"\s*" + PINNED.pattern)
 
 
 def _day(day: date) -> str:
@@ -99,3 +101,9 @@ def pin_dates(text: str, occurred_at: float) -> str:
         last = match.end()
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def pinned_dates(text: str) -> list[str]:
+    """The calendar dates pinned in a stored text, in order: "I went last month [December
+    2022]" holds "December 2022"."""
+    return PINNED.findall(text)

@@ -15,11 +15,13 @@ from agent.citations import (
     cited_ids,
     given_words,
     has_date,
+    holding_question,
     says_dont_know,
     supporting,
 )
 from agent.errors import UserError
 from agent.prompt import Turn, fit_prompt, follow_up, memory_line, render_line, written_day
+from agent.relative_dates import pinned_dates
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 
@@ -152,7 +154,7 @@ def test_nothing_relevant_means_dont_know_without_the_model(app: Papertape) -> N
 def test_an_invented_answer_is_replaced_by_dont_know(app: Papertape) -> None:
     plant(app)
     answer = session(app, ["A famous violinist from Vienna."]).ask(
-        "When does the plumber come?", now=NOW
+        "Who comes to fix the boiler?", now=NOW
     )
     assert answer.text == DONT_KNOW and answer.model_text is not None
     assert "violinist" in answer.model_text and answer.citations == ()
@@ -213,12 +215,77 @@ def test_no_room_to_ask_again_leaves_the_first_reply() -> None:
 
 def test_a_when_question_answered_by_a_bare_id_gets_that_memorys_day(app: Papertape) -> None:
     ids = plant(app)
-    chat = session(app, [f"[{ids[2]}]"])
-    when = chat.ask("When does the plumber Marek come?", now=NOW)
+    chat = session(app, [f"[{ids[1]}]"])
+    when = chat.ask("When did I buy oat milk?", now=NOW)
     assert len(chat.generator.prompts) == 1  # pointing is answer enough: not asked again
+    shop = app.store.get(ids[1])
+    assert shop is not None and when.text == f"{written_day(shop.occurred_at)} [{ids[1]}]"
+    assert when.model_text == f"[{ids[1]}]" and when.citations == (ids[1],)
+
+
+def test_a_memory_that_says_when_in_its_own_words_answers_with_its_line(
+    app: Papertape,
+) -> None:
+    ids = plant(app)
     plumber = app.store.get(ids[2])
-    assert plumber is not None and when.text == f"{written_day(plumber.occurred_at)} [{ids[2]}]"
-    assert when.model_text == f"[{ids[2]}]" and when.citations == (ids[2],)
+    assert plumber is not None
+    when = session(app, [f"[{ids[2]}]"]).ask("When does the plumber Marek come?", now=NOW)
+    # "on Thursday at nine": the day it was said would not answer.
+    assert when.text == memory_line(plumber) and when.citations == (ids[2],)
+
+
+def test_a_when_answer_gets_the_date_pinned_in_the_memory(app: Papertape) -> None:
+    said = say(app, ["Maria: I went to the beach last month with my sister."])
+    beach = app.store.get(said["Maria"])
+    assert beach is not None and "last month [" in beach.text
+    month = pinned_dates(beach.text)[0]
+    chat = session(app, [f"[{beach.id}]", f"She went with her sister [{beach.id}]."])
+    pointed = chat.ask("When did Maria go to the beach?", now=NOW)
+    assert pointed.text == f"{month} [{beach.id}]" and month != written_day(beach.occurred_at)
+    undated = chat.ask("When did Maria go to the beach?", now=NOW)
+    assert undated.text == f"She went with her sister {month} [{beach.id}]."
+
+
+def test_an_unanswered_when_question_gets_the_day_of_the_memory_it_asks_about(
+    app: Papertape,
+) -> None:
+    said = say(
+        app,
+        [
+            "Gina: It's Shia Labeouf! Loved him in that film.",
+            "Jon: I started volunteering at the shelter downtown.",
+        ],
+    )
+    day = written_day(NOW - 86400)
+    echoed = "Gina: When did Gina mention Shia Labeouf?"
+    chat = session(app, [echoed, "I don't know.", "I don't know."], remember=False)
+    answer = chat.ask("When did Gina mention Shia Labeouf?", now=NOW)
+    assert answer.text == f"{day} [{said['Gina']}]" and answer.grounded
+    assert answer.citations == (said["Gina"],) and answer.model_text == echoed
+    # Held in another form: "volunteering" for "volunteer", even past the model's refusal.
+    started = chat.ask("When did Jon start to volunteer at the shelter?", now=NOW)
+    assert started.text == f"{day} [{said['Jon']}]" and started.model_text == "I don't know."
+    # A memory holding under two thirds of what is asked about answers nothing.
+    unknown = chat.ask("When did Jon adopt a shelter dog called Rex?", now=NOW)
+    assert unknown.text == DONT_KNOW and not unknown.grounded
+
+
+@pytest.mark.parametrize(
+    ("question", "held"),
+    [
+        ("When did Gina mention Shia Labeouf?", "Gina: It's Shia Labeouf!"),
+        ("Which week did Tim visit the UK?", "Tim: I'm visiting the UK next week."),
+        ("When did John start volunteering?", "John: I volunteer now, started in May."),
+        ("When did Gina mention Shia Labeouf?", None),
+    ],
+)
+def test_the_memory_holding_a_questions_words(question: str, held: str | None) -> None:
+    shown = [
+        memory(1, "Gina: I watched a film with my sister."),
+        memory(2, held or "Jon: Labeouf was great in it."),
+    ]
+    found = holding_question(question, shown)
+    assert (found.id if found else None) == (2 if held else None)
 
 
 def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.relative_dates import pin_dates
+from agent.relative_dates import pin_dates, pinned_dates
 from agent.service import Papertape
 
 MONDAY = datetime(2023, 5, 8, 13, 56, tzinfo=UTC).timestamp()
@@ -32,6 +32,12 @@ MONDAY = datetime(2023, 5, 8, 13, 56, tzinfo=UTC).timestamp()
 def test_pinned_by_hand(text: str, pinned: str) -> None:
     assert pin_dates(text, MONDAY) == pinned
     assert pin_dates(pinned, MONDAY) == pinned  # pinning twice changes nothing
+
+
+def test_the_dates_pinned_in_a_text_are_read_back() -> None:
+    text = pin_dates("Two weeks ago we moved; next year we travel [shares an image]", MONDAY)
+    assert pinned_dates(text) == ["week of 24 April 2023", "2024"]
+    assert pinned_dates("Meet at [3] on 3 May [in the garden]") == []
 
 
 def test_a_note_keeps_the_date_it_meant(app: Papertape) -> None:
