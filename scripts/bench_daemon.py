@@ -103,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
+    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
     args = parser.parse_args()
     notes = texts(args.data, args.notes)
     with tempfile.TemporaryDirectory() as tmp:

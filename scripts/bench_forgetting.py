@@ -259,7 +259,7 @@ def table(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
+    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument("--budget", type=float, default=0.25, help="share of keep's bytes")
     parser.add_argument("--summarizer", choices=("extractive", "model"), default="extractive")

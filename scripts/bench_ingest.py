@@ -104,7 +104,7 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
+    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
     parser.add_argument("-n", type=int, default=2000, help="texts for the batched comparison")
     parser.add_argument("--single", type=int, default=300, help="notes for the one-at-a-time one")
     parser.add_argument("--sizes", default="10000,100000", help="store sizes for recall latency")

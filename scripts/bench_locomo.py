@@ -306,7 +306,7 @@ def read_questions(paths: list[Path]) -> dict[str, frozenset[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
+    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--limit", type=int, default=None, help="questions per conversation")
     parser.add_argument(

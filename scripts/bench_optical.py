@@ -52,7 +52,7 @@ def text_tokenizer():  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/locomo/locomo7.json"))
+    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
     parser.add_argument("--samples", type=int, default=40, help="turns to render (default 40)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument(
         "--data",
         type=Path,
-        default=Path("../shared/data/locomo/locomo7.json"),
+        default=benchlib.LOCOMO,
         help="a LoCoMo-schema JSON file",
     )
     benchlib.add_set_option(parser)

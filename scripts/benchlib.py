@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
+# LoCoMo in the shared folder beside the repository: the benchmarks' default data, wherever
+# they are run from.
+LOCOMO = ROOT.parent / "shared/data/locomo/locomo7.json"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

@@ -178,7 +178,9 @@ def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
 
 
 def test_an_unknown_category_is_one_sentence(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, err = run_bench(["--category", "9"], monkeypatch, capsys)
+    data = tmp_path / "data.json"
+    data.write_text("[]")
+    code, err = run_bench(["--data", str(data), "--category", "9"], monkeypatch, capsys)
     assert code == 2 and err == "bench_locomo: --category takes 1, 2, 3, 4, 5.\n"
