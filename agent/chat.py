@@ -132,11 +132,9 @@ def _when_told(memory: Memory) -> str:
     Thursday at nine", which the day it was said would not answer) or pins several; else the
     day it was said."""
     pinned = pinned_dates(memory.text)
-    if len(pinned) == 1:
-        return f"{pinned[0]} [{memory.id}]"
-    if pinned or has_date(memory.text):
+    if len(pinned) > 1 or (not pinned and has_date(memory.text)):
         return memory_line(memory)
-    return f"{written_day(memory.occurred_at)} [{memory.id}]"
+    return f"{_day_of(memory)} [{memory.id}]"
 
 
 def _dated(text: str, memory: Memory) -> str:
@@ -177,7 +175,7 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
     if _points_only(text, question, cited):
         # Only ids ("[12]"): small models point at the memory instead of answering, so the
         # answer is what the memories they pointed at say, dated as the model saw them; asked
-        # when, it is the day of the first one.
+        # when, it is when the first one says it happened.
         if asks_when(question):
             text = _when_told(shown[cited[0]])
         else:
