@@ -167,10 +167,11 @@ def summarise(result: dict) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="smollm2-135m,qwen2.5-coder-0.5b")
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     parser.add_argument("--home", type=Path, help="Reuse (or build) the 10k store here.")
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "QUESTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    benchlib.data_file(args.data, "bench_chat")
     if args.child:
         result = run_model(args.home, args.child[0], json.loads(args.child[1]))
         print(json.dumps(result))

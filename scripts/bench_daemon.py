@@ -103,8 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     args = parser.parse_args()
+    benchlib.data_file(args.data, "bench_daemon")
     notes = texts(args.data, args.notes)
     with tempfile.TemporaryDirectory() as tmp:
         daemon_lat, daemon_s = through_daemon(Path(tmp) / "daemon", notes, args.clients)

@@ -259,15 +259,14 @@ def table(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument("--budget", type=float, default=0.25, help="share of keep's bytes")
     parser.add_argument("--summarizer", choices=("extractive", "model"), default="extractive")
     parser.add_argument("--model", default="smollm2-135m", help="with --summarizer model")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not args.data.exists():
-        benchlib.refuse("bench_forgetting", f"{args.data} does not exist; give --data FILE.")
+    benchlib.data_file(args.data, "bench_forgetting")
     conversations = load(args.data)[: args.limit]
     embedder = CachedEmbedder(load_embedder("minilm"))
     generator_app = None

@@ -104,11 +104,12 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     parser.add_argument("-n", type=int, default=2000, help="texts for the batched comparison")
     parser.add_argument("--single", type=int, default=300, help="notes for the one-at-a-time one")
     parser.add_argument("--sizes", default="10000,100000", help="store sizes for recall latency")
     args = parser.parse_args()
+    benchlib.data_file(args.data, "bench_ingest")
     texts, questions = corpus(args.data)
     print(benchlib.header("scripts/bench_ingest.py " + shlex.join(sys.argv[1:])))
     rates = throughput(texts[: args.n], args.single)

@@ -306,7 +306,7 @@ def read_questions(paths: list[Path]) -> dict[str, frozenset[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--limit", type=int, default=None, help="questions per conversation")
     parser.add_argument(
@@ -351,8 +351,7 @@ def main() -> None:
         help=f"comma-separated, from {', '.join(METHODS)} (default: all)",
     )
     args = parser.parse_args()
-    if not args.data.exists():
-        benchlib.refuse("bench_locomo", f"{args.data} does not exist; give --data FILE.")
+    benchlib.data_file(args.data, "bench_locomo")
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:

@@ -210,8 +210,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sentences", type=int, default=12)
     parser.add_argument("--screens", type=int, default=10)
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     args = parser.parse_args()
+    benchlib.data_file(args.data, "bench_media")
     if shutil.which("espeak-ng") is None:
         sys.exit("bench_media: espeak-ng is needed to make the speech (apt-get install espeak-ng).")
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,7 +27,6 @@ import shlex
 import sys
 import time
 import zlib
-from pathlib import Path
 
 import benchlib
 from benchlib import edit_distance
@@ -52,12 +51,11 @@ def text_tokenizer():  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=benchlib.LOCOMO)
+    benchlib.add_data_option(parser)
     parser.add_argument("--samples", type=int, default=40, help="turns to render (default 40)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not args.data.exists():
-        benchlib.refuse("bench_optical", f"{args.data} does not exist; give --data FILE.")
+    benchlib.data_file(args.data, "bench_optical")
     turns = [t.text for c in load(args.data) for t in c.turns]
     step = max(1, len(turns) // args.samples)
     samples = turns[::step][: args.samples]  # spread over every conversation

@@ -122,12 +122,7 @@ def table(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=benchlib.LOCOMO,
-        help="a LoCoMo-schema JSON file",
-    )
+    benchlib.add_data_option(parser)
     benchlib.add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
@@ -145,10 +140,7 @@ def main() -> None:
         help="leave this conversation out (repeatable), e.g. the tuning one",
     )
     args = parser.parse_args()
-    if not args.data.is_file():
-        benchlib.refuse(
-            "bench_recall", f"no such file {args.data}; pass --data PATH to a LoCoMo JSON file."
-        )
+    benchlib.data_file(args.data, "bench_recall")
     overrides = benchlib.settings_set(args.set, "bench_recall")
     report = evaluate(
         args.data, overrides, progress=not args.json, only=set(args.only), skip=set(args.skip)

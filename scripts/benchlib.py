@@ -40,6 +40,20 @@ def refuse(prog: str, sentence: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """--data FILE: a LoCoMo-schema JSON file, by default the shared folder's locomo7.json."""
+    parser.add_argument(
+        "--data", type=Path, default=LOCOMO, help=f"a LoCoMo-schema JSON file (default: {LOCOMO})"
+    )
+
+
+def data_file(path: Path, prog: str) -> Path:
+    """The --data file; one sentence and exit 2 when it is not there."""
+    if not path.is_file():
+        refuse(prog, f"{path} does not exist; give --data FILE.")
+    return path
+
+
 def add_set_option(parser: argparse.ArgumentParser) -> None:
     """--set NAME=VALUE (repeatable): try a setting (agent/settings.py) for one run."""
     parser.add_argument(

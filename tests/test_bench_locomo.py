@@ -104,6 +104,18 @@ def test_a_bad_set_is_one_sentence_and_exit_2(
     assert error.startswith("bench_locomo: --set") and error.count("\n") == 1
 
 
+def test_a_missing_data_file_is_one_sentence_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere.json"
+    with pytest.raises(SystemExit) as stopped:
+        benchlib.data_file(missing, "bench_x")
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == f"bench_x: {missing} does not exist; give --data FILE.\n"
+    missing.write_text("[]")
+    assert benchlib.data_file(missing, "bench_x") == missing
+
+
 def test_a_good_set_is_the_overrides() -> None:
     assert benchlib.settings_set(["recall_k=15"], "bench_locomo") == {"recall_k": "15"}
 
