@@ -9,7 +9,9 @@ keeps one open. Each turn:
 3. otherwise fit memories and history into the context window (agent/prompt.py) and stream;
 4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
    holds, or that puts one person's words in another's mouth (agent/speakers.py), is
-   replaced by "I don't know", the model's words kept for the record; one that opens by
+   replaced by "I don't know", the model's words kept for the record, except that a
+   question asking for a judgement ("Would John enjoy ...?") gets the model's answer marked
+   as a guess, since no memory states a judgement and it is what was asked; one that opens by
    restating the question starts at its answer instead, one that loops says each thing
    once (a citation the token budget cut off is dropped first), and a yes/no question said
    back is answered "Yes." or "No." (agent/concise.py);
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from agent.citations import (
+    asks_judgement,
     asks_when,
     citation_of,
     cited_ids,
@@ -68,7 +71,8 @@ class Answer:
     citations: tuple[int, ...]
     memories: tuple[Memory, ...]  # what the model was shown, most informative first
     model: str
-    grounded: bool  # False when papertape or the model said it does not know
+    grounded: bool  # False when papertape or the model said it does not know, or guessed
+    guess: bool  # the model's judgement that no memory states: shown as one, never stored
     model_text: str | None  # the model's own words, when papertape replaced them
     prompt: str
     prompt_tokens: int
@@ -153,6 +157,7 @@ class _Verdict:
     citations: list[int]
     grounded: bool
     model_text: str | None  # the model's own words, when papertape replaced them
+    guess: bool = False
 
 
 def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
@@ -164,13 +169,17 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
     cited = cited_ids(text, memories)
     citations = cited or supporting(text, question, memories)
     shown = {m.id: m for m in memories}
-    if not citations and (has_content(text, question) or not is_yes_or_no(text)):
-        # Content no memory holds, or no content at all (the question echoed back).
-        return _Verdict(DONT_KNOW, [], False, original)
-    if _misattributed(question, cited or citations[:1], shown):
-        # The question asks about one person and the answer rests on what someone else
-        # said: the other speaker's story, misattributed (agent/speakers.py). Without ids,
-        # the memory that holds most of the answer's words is what it rests on.
+    said = has_content(text, question)
+    # Content no memory holds, or no content at all (the question echoed back); or the
+    # question asks about one person and the answer rests on what someone else said: the
+    # other speaker's story, misattributed (agent/speakers.py). Without ids, the memory that
+    # holds most of the answer's words is what it rests on.
+    unsupported = not citations and (said or not is_yes_or_no(text))
+    if unsupported or _misattributed(question, cited or citations[:1], shown):
+        if (said or is_yes_or_no(text)) and asks_judgement(question):
+            # A judgement is what was asked, and no memory states one: the model's, marked.
+            text = concise_answer(text, question)
+            return _Verdict(text, citations, False, None if text == original else original, True)
         return _Verdict(DONT_KNOW, [], False, original)
     if _points_only(text, question, cited):
         # Only ids ("[12]"): small models point at the memory instead of answering, so the
@@ -265,6 +274,7 @@ class ChatSession:
                 memories=(),
                 model=self.generator.name,
                 grounded=False,
+                guess=False,
                 model_text=None,
                 prompt="",
                 prompt_tokens=0,
@@ -317,6 +327,7 @@ class ChatSession:
             memories=fitted.memories,
             model=self.generator.name,
             grounded=verdict.grounded,
+            guess=verdict.guess,
             model_text=verdict.model_text,
             prompt=fitted.prompt,
             prompt_tokens=fitted.tokens,

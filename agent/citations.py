@@ -135,6 +135,21 @@ def asks_when(question: str) -> bool:
     return bool(_WHEN.match(question))
 
 
+# A question that asks for a judgement about someone ("Would John be considered a patriotic
+# person?", "What might his degree be in?"), not for what was said. "Could you tell me ..."
+# and "Where would I have put it?" ask for a fact, so would and could count only before
+# someone other than "I", "you" or "we".
+_JUDGEMENT = re.compile(
+    r"\b(?:might|likely|probably|possibly|potentially|presumably|"
+    r"(?:would|could)(?!\s+(?:i|you|we)\b))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_judgement(question: str) -> bool:
+    return bool(_JUDGEMENT.search(question)) and not asks_when(question)
+
+
 def holding_question(question: str, shown: Sequence[Memory]) -> Memory | None:
     """The shown memory holding the most of a question's content words (in any form), if it
     holds at least two thirds of them, the first shown on a tie: for "When did Gina mention

@@ -51,8 +51,9 @@ def ask(
 ) -> None:
     """Answer QUESTION from your memories with the local model, citing them by id.
 
-    When no memory supports an answer, papertape says it does not know. The exchange is
-    stored as a chat memory unless --peek is given.
+    When no memory supports an answer, papertape says it does not know; asked for a
+    judgement ("Would Sam enjoy ...?"), it gives the model's answer marked as a guess. The
+    exchange is stored as a chat memory unless --peek is given (a guess is not).
     """
     text = " ".join(question).strip()
     if not text:  # checked again by the session; here it spares loading the model first
@@ -73,7 +74,9 @@ def ask(
 
 
 def _explain(answer: Answer) -> None:
-    if answer.model_text is not None and answer.grounded:
+    if answer.guess:
+        click.echo(f"(a guess: no memory says so; in short: {answer.text})")
+    elif answer.model_text is not None and answer.grounded:
         click.echo(f"(in short: {answer.text})")  # dated, or without the question said back
     elif answer.model_text is not None:
         click.echo(f"(papertape cannot ground what the model said, so: {answer.text})")

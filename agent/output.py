@@ -54,6 +54,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "ttft_s": _rounded(answer.ttft_s),
         "tokens_per_s": _rounded(answer.tokens_per_s, 2),
         "grounded": answer.grounded,
+        "guess": answer.guess,
         "model_answer": answer.model_text,
         "retrieval_s": _rounded(answer.retrieval_s),
         "prompt_tokens": answer.prompt_tokens,

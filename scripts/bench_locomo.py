@@ -174,7 +174,7 @@ def run_conversation(
                     app.store, app.embedder, app.generator(), app.settings, remember=False
                 )
                 answer = session.ask(q.question, now=now)
-                text = answer.text if answer.grounded else ABSTAIN
+                text = answer.text if answer.grounded or answer.guess else ABSTAIN
                 tokens = answer.prompt_tokens
                 shown = list(answer.memories) or shown
                 # Why papertape answered as it did: the model's own reply where it was replaced.

@@ -11,6 +11,7 @@ from conftest import NOW, memory
 
 from agent.chat import ASK_FOR_WORDS, DONT_KNOW, ChatSession
 from agent.citations import (
+    asks_judgement,
     asks_when,
     cited_ids,
     given_words,
@@ -475,3 +476,63 @@ def test_an_either_or_question_answered_by_one_option_is_an_answer(app: Papertap
 )
 def test_only_an_either_or_questions_options_are_not_given(question: str, given: set[str]) -> None:
     assert given_words(question) == given
+
+
+@pytest.mark.parametrize(
+    ("question", "judgement"),
+    [
+        ("Would John be considered a patriotic person?", True),
+        ("What might John's degree be in?", True),
+        ("Is it likely that Nate has friends besides Joanna?", True),
+        ("Which outdoor gear company probably signed John?", True),
+        ("Could you tell me where my passport is?", False),
+        ("Where would I have put my keys?", False),
+        ("What did John buy at the market?", False),
+        ("When might Sam visit?", False),  # a date, which the "when" rules answer
+    ],
+)
+def test_a_question_asking_for_a_judgement(question: str, judgement: bool) -> None:
+    assert asks_judgement(question) is judgement
+
+
+def test_a_judgement_no_memory_states_is_a_guess_marked_and_not_stored(app: Papertape) -> None:
+    say(
+        app,
+        [
+            "Caroline: I went to a poetry reading on mental health last night.",
+            "Melanie: I ran a charity race last Saturday.",
+        ],
+    )
+    reply = "Caroline would probably enjoy jazz concerts."
+    chat = session(app, [reply, reply])
+    guessed = chat.ask("What music might Caroline enjoy at a poetry reading?", now=NOW)
+    assert guessed.guess and not guessed.grounded and "jazz" in guessed.text
+    stored = app.store.get(guessed.memory_id or -1)
+    assert stored is not None and "jazz" not in stored.text  # the question only
+    # The same words asked for a fact rest on no memory: refused.
+    refused = chat.ask("What music did Caroline hear at the poetry reading?", now=NOW)
+    assert refused.text == DONT_KNOW and not refused.guess and refused.model_text == reply
+
+
+def test_a_yes_no_judgement_about_a_speaker_is_a_guess_not_a_refusal(app: Papertape) -> None:
+    say(
+        app,
+        [
+            "Caroline: My friends have always considered me a proud person.",
+            "Melanie: Every person I know is considered kind.",
+        ],
+    )
+    reply = "Caroline is not considered a patriotic person."
+    chat = session(app, [reply, reply], remember=False)
+    # No line backs a bare "No.", so none of Caroline's is cited: asked for a fact, refused.
+    fact = chat.ask("Is Caroline considered a patriotic person?", now=NOW)
+    assert fact.text == DONT_KNOW and not fact.guess and fact.model_text == reply
+    guessed = chat.ask("Would Caroline be considered a patriotic person?", now=NOW)
+    assert guessed.guess and guessed.text == "No." and guessed.citations == ()
+
+
+def test_a_judgement_the_model_declines_stays_unknown(app: Papertape) -> None:
+    say(app, ["Caroline: I went to a poetry reading on mental health last night."])
+    chat = session(app, ["I don't know."], remember=False)
+    answer = chat.ask("Would Caroline enjoy a poetry slam?", now=NOW)
+    assert not answer.guess and not answer.grounded

@@ -27,6 +27,7 @@ def test_ask_json_gives_the_answer_its_citations_and_timings(cli) -> None:  # ty
     assert "4411" in data["answer"] and data["citations"] == [memory_id]
     assert data["memories"][0]["id"] == memory_id and data["model"] == "fake"
     assert data["ttft_s"] >= 0 and data["chat_memory_id"] > memory_id
+    assert data["grounded"] is True and data["guess"] is False
 
 
 def test_ask_streams_the_answer_then_its_sources(cli) -> None:  # type: ignore[no-untyped-def]
@@ -165,6 +166,7 @@ def test_ask_says_what_became_of_the_models_words(
         memories=(),
         model="fake",
         grounded=grounded,
+        guess=False,
         model_text="Your locker code is 4411 [1]",
         prompt="",
         prompt_tokens=0,
@@ -176,3 +178,28 @@ def test_ask_says_what_became_of_the_models_words(
     )
     _explain(answer)
     assert capsys.readouterr().out.startswith(said)
+
+
+def test_ask_marks_a_guess_as_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.chat import Answer
+    from agent.cli_models import _explain
+
+    answer = Answer(
+        question="Would Sam enjoy jazz?",
+        text="Yes.",
+        citations=(),
+        memories=(),
+        model="fake",
+        grounded=False,
+        guess=True,
+        model_text="Sam would probably enjoy jazz.",
+        prompt="",
+        prompt_tokens=0,
+        answer_tokens=0,
+        retrieval_s=0.0,
+        ttft_s=None,
+        tokens_per_s=None,
+        memory_id=None,
+    )
+    _explain(answer)
+    assert capsys.readouterr().out.startswith("(a guess: no memory says so; in short: Yes.)")

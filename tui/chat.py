@@ -146,7 +146,8 @@ class ChatPane(Widget):
         if self._current is not None:
             cited = ", ".join(f"[{i}]" for i in answer.citations)
             tail = f"\n  cites {cited}" if cited else ""
-            self._current.update(f"papertape: {answer.text}{tail}")
+            said = "papertape (a guess: no memory says so)" if answer.guess else "papertape"
+            self._current.update(f"{said}: {answer.text}{tail}")
         sources = self.query_one("#sources", ListView)
         sources.clear()
         for memory in answer.memories:
