@@ -41,6 +41,7 @@ from agent.citations import (
     holding_question,
     is_yes_or_no,
     says_dont_know,
+    says_in_words,
     supporting,
 )
 from agent.concise import concise_answer, without_cut_citation, yes_or_no
@@ -169,15 +170,15 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
     cited = cited_ids(text, memories)
     citations = cited or supporting(text, question, memories)
     shown = {m.id: m for m in memories}
-    said = has_content(text, question)
     # Content no memory holds, or no content at all (the question echoed back); or the
     # question asks about one person and the answer rests on what someone else said: the
     # other speaker's story, misattributed (agent/speakers.py). Without ids, the memory that
     # holds most of the answer's words is what it rests on.
-    unsupported = not citations and (said or not is_yes_or_no(text))
+    unsupported = not citations and (has_content(text, question) or not is_yes_or_no(text))
     if unsupported or _misattributed(question, cited or citations[:1], shown):
-        if (said or is_yes_or_no(text)) and asks_judgement(question):
-            # A judgement is what was asked, and no memory states one: the model's, marked.
+        if asks_judgement(question) and says_in_words(text, question):
+            # A judgement is what was asked, and no memory states one: the model's, marked,
+            # if it says something (not only "Melanie:\n(20 October 2023)").
             text = concise_answer(text, question)
             return _Verdict(text, citations, False, None if text == original else original, True)
         return _Verdict(DONT_KNOW, [], False, original)

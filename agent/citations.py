@@ -117,6 +117,17 @@ def has_content(answer: str, question: str) -> bool:
     return bool(content_words(CITATION.sub(" ", answer)) - given_words(question))
 
 
+# A line that is only a label ("Melanie:", "Education:"), or an aside in round brackets ("(20
+# July 2023)", "(191)"): what a small model writes in place of an answer.
+_LABELS_AND_ASIDES = re.compile(r"\([^()]*\)|^[^\S\n]*[A-Z][\w' -]*:[^\S\n]*$", re.MULTILINE)
+
+
+def says_in_words(answer: str, question: str) -> bool:
+    """Whether the answer says yes, no or something beyond the question's words, leaving out
+    labels and bracketed asides."""
+    return is_yes_or_no(answer) or has_content(_LABELS_AND_ASIDES.sub(" ", answer), question)
+
+
 # "When ...?", and the same question asked for a unit of time: "Which week did Tim visit the
 # UK?", "What year did John start surfing?", "In which month ...?".
 _WHEN = re.compile(

@@ -178,7 +178,7 @@ def run_conversation(
                 tokens = answer.prompt_tokens
                 shown = list(answer.memories) or shown
                 # Why papertape answered as it did: the model's own reply where it was replaced.
-                extra = {"model_answer": answer.model_text}
+                extra = {"model_answer": answer.model_text, "guess": answer.guess}
             else:
                 text, tokens = answer_with(app, shown, q.question)
                 if says_dont_know(text):

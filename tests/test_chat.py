@@ -18,6 +18,7 @@ from agent.citations import (
     has_date,
     holding_question,
     says_dont_know,
+    says_in_words,
     supporting,
 )
 from agent.errors import UserError
@@ -536,3 +537,26 @@ def test_a_judgement_the_model_declines_stays_unknown(app: Papertape) -> None:
     chat = session(app, ["I don't know."], remember=False)
     answer = chat.ask("Would Caroline enjoy a poetry slam?", now=NOW)
     assert not answer.guess and not answer.grounded
+
+
+@pytest.mark.parametrize(
+    ("reply", "in_words"),
+    [
+        ("Such as computer science and business.", True),
+        ("No.", True),
+        ("Caroline:\n(20 July 2023)\nEducation:", False),
+        ("Melanie:\n(192)\n(20 October 2023)\n(394)", False),
+        ("(191)", False),
+        ("Caroline would enjoy the poetry slam.", False),  # the question said back
+        ("Hiking (with her kids).", True),
+    ],
+)
+def test_labels_and_bracketed_asides_do_not_say_anything(reply: str, in_words: bool) -> None:
+    assert says_in_words(reply, "Would Caroline enjoy the poetry slam?") is in_words
+
+
+def test_a_guess_that_is_only_labels_and_dates_stays_unknown(app: Papertape) -> None:
+    say(app, ["Caroline: I went to a poetry reading on mental health last night."])
+    chat = session(app, ["Caroline:\n(20 July 2023)\nEducation:"], remember=False)
+    answer = chat.ask("What might Caroline study at the poetry reading?", now=NOW)
+    assert answer.text == DONT_KNOW and not answer.guess
