@@ -91,6 +91,16 @@ async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> 
         assert len(chats) == 1
 
 
+async def test_chat_marks_a_guess_as_one(service: Papertape) -> None:
+    service._generator = ScriptedGenerator(["Sunflowers, most likely."])
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"what flowers might Maria like for her birthday?", "enter")
+        await settle(app, pilot)
+        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        assert "papertape (a guess: no memory says so): Sunflowers" in log
+
+
 async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:
