@@ -43,6 +43,7 @@ from agent.citations import (
     says_dont_know,
     says_in_words,
     supporting,
+    when_words,
 )
 from agent.concise import concise_answer, without_cut_citation, yes_or_no
 from agent.errors import UserError
@@ -133,12 +134,15 @@ def _day_of(memory: Memory) -> str:
 
 def _when_told(memory: Memory) -> str:
     """A "when" question's answer from the memory it asks about, cited: the date pinned in it;
-    its whole line when it says when in words no date was pinned for ("The plumber comes on
-    Thursday at nine", which the day it was said would not answer) or pins several; else the
-    day it was said."""
+    when it says when in words no date was pinned for, those words and the day they were said
+    ("The plumber comes on Thursday at nine": "on Thursday, said on 2 March 2026", where the
+    day alone would mislead); its whole line when it pins several; else the day it was said."""
     pinned = pinned_dates(memory.text)
-    if len(pinned) > 1 or (not pinned and has_date(memory.text)):
+    words = "" if pinned else when_words(memory.text)
+    if len(pinned) > 1 or (words == "" and not pinned and has_date(memory.text)):
         return memory_line(memory)
+    if words:
+        return f"{words}, said on {written_day(memory.occurred_at)} [{memory.id}]"
     return f"{_day_of(memory)} [{memory.id}]"
 
 

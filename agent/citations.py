@@ -185,6 +185,32 @@ def has_date(answer: str, question: str = "") -> bool:
     return bool(said - asked)
 
 
+# A date word with what leads into it and the day or year beside it: "on Friday", "since
+# March", "on 10 July", "in June 2021", "a while ago".
+_WHEN_PHRASE = re.compile(
+    r"(?:\b(?:\w+\s+){1,2}(?=ago\b))?"
+    r"(?:\b(?:on|in|at|by|since|until|from|last|next|this|every|early|late|mid)\s+)?"
+    r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:" + _DATE.pattern + r")"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+(?:1[89]|20)\d\d\b)?",
+    re.IGNORECASE,
+)
+
+
+_VERB_MAY = re.compile(r"(?:(?:on|at|this|every)\s+)?may", re.IGNORECASE)
+
+
+def when_words(text: str) -> str:
+    """The words a text says when with ("I won the tournament on Friday!": "on Friday"),
+    "" when it has none. "May" counts as the month only beside a number or after a word that
+    leads into a date ("last May"), not as the verb ("this may work")."""
+    phrases = [
+        m.group()
+        for m in _WHEN_PHRASE.finditer(CITATION.sub(" ", text))
+        if not _VERB_MAY.fullmatch(m.group())
+    ]
+    return ", ".join(phrases)
+
+
 def is_yes_or_no(answer: str) -> bool:
     words = _WORD.findall(answer.lower())
     return bool(words) and words[0] in ("yes", "no")

@@ -20,6 +20,7 @@ from agent.citations import (
     says_dont_know,
     says_in_words,
     supporting,
+    when_words,
 )
 from agent.errors import UserError
 from agent.prompt import Turn, fit_prompt, follow_up, memory_line, render_line, written_day
@@ -225,15 +226,32 @@ def test_a_when_question_answered_by_a_bare_id_gets_that_memorys_day(app: Papert
     assert when.model_text == f"[{ids[1]}]" and when.citations == (ids[1],)
 
 
-def test_a_memory_that_says_when_in_its_own_words_answers_with_its_line(
+def test_a_memory_that_says_when_in_its_own_words_answers_with_them_and_their_day(
     app: Papertape,
 ) -> None:
     ids = plant(app)
     plumber = app.store.get(ids[2])
     assert plumber is not None
     when = session(app, [f"[{ids[2]}]"]).ask("When does the plumber Marek come?", now=NOW)
-    # "on Thursday at nine": the day it was said would not answer.
-    assert when.text == memory_line(plumber) and when.citations == (ids[2],)
+    # "on Thursday at nine": the day it was said alone would not answer.
+    said = written_day(plumber.occurred_at)
+    assert when.text == f"on Thursday, said on {said} [{ids[2]}]"
+    assert when.citations == (ids[2],)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("I won my fourth video game tournament on Friday!", "on Friday"),
+        ("Back in June 2021 we met, and on 10 July we left.", "in June 2021, on 10 July"),
+        ("We went last May.", "last May"),
+        ("It was a while ago, really.", "a while ago"),
+        ("I may go there, this may work.", ""),
+        ("Lunch with Sam [12].", ""),
+    ],
+)
+def test_the_words_a_memory_says_when_with(text: str, words: str) -> None:
+    assert when_words(text) == words
 
 
 def test_a_when_answer_gets_the_date_pinned_in_the_memory(app: Papertape) -> None:
