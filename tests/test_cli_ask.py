@@ -149,6 +149,31 @@ def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-d
     assert result.code == 2 and "not the expected" in result.err
 
 
+def explained(text: str, grounded: bool, guess: bool, model_text: str) -> None:
+    """Print what `ask` prints after the streamed reply for such an answer."""
+    from agent.chat import Answer
+    from agent.cli_models import _explain
+
+    answer = Answer(
+        question="What is my locker code?",
+        text=text,
+        citations=(),
+        memories=(),
+        model="fake",
+        grounded=grounded,
+        guess=guess,
+        model_text=model_text,
+        prompt="",
+        prompt_tokens=0,
+        answer_tokens=0,
+        retrieval_s=0.0,
+        ttft_s=None,
+        tokens_per_s=None,
+        memory_id=None,
+    )
+    _explain(answer)
+
+
 @pytest.mark.parametrize(
     ("grounded", "said"),
     [(True, "(in short: 4411 [1])"), (False, "(papertape cannot ground what the model said")],
@@ -156,50 +181,11 @@ def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-d
 def test_ask_says_what_became_of_the_models_words(
     capsys: pytest.CaptureFixture[str], grounded: bool, said: str
 ) -> None:
-    from agent.chat import Answer
-    from agent.cli_models import _explain
-
-    answer = Answer(
-        question="What is my locker code?",
-        text="4411 [1]" if grounded else "I don't know.",
-        citations=(),
-        memories=(),
-        model="fake",
-        grounded=grounded,
-        guess=False,
-        model_text="Your locker code is 4411 [1]",
-        prompt="",
-        prompt_tokens=0,
-        answer_tokens=0,
-        retrieval_s=0.0,
-        ttft_s=None,
-        tokens_per_s=None,
-        memory_id=None,
-    )
-    _explain(answer)
+    text = "4411 [1]" if grounded else "I don't know."
+    explained(text, grounded, False, "Your locker code is 4411 [1]")
     assert capsys.readouterr().out.startswith(said)
 
 
 def test_ask_marks_a_guess_as_one(capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.chat import Answer
-    from agent.cli_models import _explain
-
-    answer = Answer(
-        question="Would Sam enjoy jazz?",
-        text="Yes.",
-        citations=(),
-        memories=(),
-        model="fake",
-        grounded=False,
-        guess=True,
-        model_text="Sam would probably enjoy jazz.",
-        prompt="",
-        prompt_tokens=0,
-        answer_tokens=0,
-        retrieval_s=0.0,
-        ttft_s=None,
-        tokens_per_s=None,
-        memory_id=None,
-    )
-    _explain(answer)
+    explained("Yes.", False, True, "Sam would probably enjoy jazz.")
     assert capsys.readouterr().out.startswith("(a guess: no memory says so; in short: Yes.)")
