@@ -138,10 +138,12 @@ def _when_told(memory: Memory) -> str:
     ("The plumber comes on Thursday at nine": "on Thursday, said on 2 March 2026", where the
     day alone would mislead); its whole line when it pins several; else the day it was said."""
     pinned = pinned_dates(memory.text)
-    words = "" if pinned else when_words(memory.text)
-    if len(pinned) > 1 or (words == "" and not pinned and has_date(memory.text)):
+    if len(pinned) > 1:
         return memory_line(memory)
-    if words:
+    if not pinned and has_date(memory.text):
+        words = when_words(memory.text)  # "" when its only date word is the verb "may"
+        if not words:
+            return memory_line(memory)
         return f"{words}, said on {written_day(memory.occurred_at)} [{memory.id}]"
     return f"{_day_of(memory)} [{memory.id}]"
 
