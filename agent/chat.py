@@ -136,14 +136,13 @@ def _when_told(memory: Memory) -> str:
     """A "when" question's answer from the memory it asks about, cited: the date pinned in it;
     when it says when in words no date was pinned for, those words and the day they were said
     ("The plumber comes on Thursday at nine": "on Thursday, said on 2 March 2026", where the
-    day alone would mislead); its whole line when it pins several; else the day it was said."""
+    day alone would mislead); its whole line when it pins several; else the day it was said
+    ("I may go" says no date: "may" the verb is not the month)."""
     pinned = pinned_dates(memory.text)
     if len(pinned) > 1:
         return memory_line(memory)
-    if not pinned and has_date(memory.text):
-        words = when_words(memory.text)  # "" when its only date word is the verb "may"
-        if not words:
-            return memory_line(memory)
+    words = "" if pinned else when_words(memory.text)
+    if words:
         return f"{words}, said on {written_day(memory.occurred_at)} [{memory.id}]"
     return f"{_day_of(memory)} [{memory.id}]"
 

@@ -239,6 +239,16 @@ def test_a_memory_that_says_when_in_its_own_words_answers_with_them_and_their_da
     assert when.citations == (ids[2],)
 
 
+def test_the_verb_may_does_not_make_a_memory_say_when(app: Papertape) -> None:
+    result = app.note("I may visit the lighthouse museum.", now=NOW, occurred_at=NOW - 86400)
+    assert result.memory_id is not None
+    museum = app.store.get(result.memory_id)
+    assert museum is not None
+    chat = session(app, [f"[{museum.id}]"], remember=False)
+    when = chat.ask("When did I plan the lighthouse museum visit?", now=NOW)
+    assert when.text == f"{written_day(museum.occurred_at)} [{museum.id}]"
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
