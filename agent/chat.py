@@ -173,14 +173,19 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
         return _Verdict(text, [], False, None)
     original, text = text, yes_or_no(text, question)
     cited = cited_ids(text, memories)
-    citations = cited or supporting(text, question, memories)
+    holding = supporting(text, question, memories)
+    # An id whose memory holds none of the answer's words, where other memories hold them,
+    # points at the wrong line (small models misnumber): the answer rests on those others.
+    # Not for a "when" answer, whose date the prompt shows beside the line, not in it.
+    held = [i for i in cited if i in holding] if holding and not asks_when(question) else cited
+    citations = held or holding
     shown = {m.id: m for m in memories}
     # Content no memory holds, or no content at all (the question echoed back); or the
     # question asks about one person and the answer rests on what someone else said: the
     # other speaker's story, misattributed (agent/speakers.py). Without ids, the memory that
     # holds most of the answer's words is what it rests on.
     unsupported = not citations and (has_content(text, question) or not is_yes_or_no(text))
-    if unsupported or _misattributed(question, cited or citations[:1], shown):
+    if unsupported or _misattributed(question, held or holding[:1], shown):
         if asks_judgement(question) and says_in_words(text, question):
             # A judgement is what was asked, and no memory states one: the model's, marked,
             # if it says something (not only "Melanie:\n(20 October 2023)").

@@ -2,10 +2,11 @@
 that hold the answer's own words.
 
 Small local models often answer correctly without writing the ids they were asked for, and
-sometimes write ids they were never shown. A cited id counts only if that memory was in the
-prompt; when none counts, the memories that contain the answer's content words (those not
-already in the question) are cited instead. An answer with such words that no memory holds
-is not supported by memory, and papertape says it does not know.
+sometimes write ids they were never shown, or the id of the line beside the one they used. A
+cited id counts only if that memory was in the prompt; when none counts, the memories that
+contain the answer's content words (those not already in the question) are cited instead.
+Words count in any form ("improving" is held by "improve"). An answer with such words that no
+memory holds is not supported by memory, and papertape says it does not know.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ _DONT_KNOW = re.compile(
     re.IGNORECASE,
 )
 _MIN_STEM = 4  # letters two forms of a word must share
-# Words an answer uses for its own phrasing, not for its content.
+# Words an answer uses for its own phrasing or hedging, not for its content.
 _FILLER = STOPWORDS | frozenset(
     """yes no not also just very like said says according memory memories mentioned user
-    your you're i'm am know don't""".split()
+    your you're i'm am know don't likely probably perhaps maybe possibly""".split()
 )
 
 
@@ -95,16 +96,22 @@ def given_words(question: str) -> set[str]:
     return words - set(after) - set(before[len(before) - len(after) :] if after else ())
 
 
+def new_words(answer: str, question: str) -> set[str]:
+    """The answer's content words that do not restate the question's in any form ("studied"
+    says back "Did she study?"); ids left out."""
+    given = given_words(question)
+    return {w for w in content_words(CITATION.sub(" ", answer)) if not restates(w, given)}
+
+
 def supporting(answer: str, question: str, shown: Sequence[Memory]) -> list[int]:
-    """Memories holding the answer's new content words, most words first."""
-    words = content_words(CITATION.sub(" ", answer)) - given_words(question)
-    if not words:
-        return []
+    """Memories holding the answer's new content words, in any form, most words first."""
+    words = new_words(answer, question)
     scored = []
     for position, memory in enumerate(shown):
-        overlap = len(words & content_words(memory.text))
-        if overlap:
-            scored.append((-overlap, position, memory.id))
+        held = content_words(memory.text)
+        count = sum(restates(word, held) for word in words)
+        if count:
+            scored.append((-count, position, memory.id))
     return [memory_id for _, _, memory_id in sorted(scored)]
 
 
@@ -114,7 +121,7 @@ def says_dont_know(answer: str) -> bool:
 
 def has_content(answer: str, question: str) -> bool:
     """Whether the answer says anything beyond the question's words and filler."""
-    return bool(content_words(CITATION.sub(" ", answer)) - given_words(question))
+    return bool(new_words(answer, question))
 
 
 # A line that is only a label ("Melanie:", "Education:"), or an aside in round brackets ("(20

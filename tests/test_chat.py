@@ -15,6 +15,7 @@ from agent.citations import (
     asks_when,
     cited_ids,
     given_words,
+    has_content,
     has_date,
     holding_question,
     says_dont_know,
@@ -63,6 +64,22 @@ def test_uncited_answers_are_attributed_by_their_own_words() -> None:
     assert supporting("It is 4411.", "What is my locker code?", shown) == [2]
     assert supporting("The corner shop.", "Where did I buy oat milk?", shown) == [1]
     assert supporting("Your locker code.", "What is my locker code?", shown) == []
+
+
+def test_an_answer_is_held_by_its_words_in_any_form() -> None:
+    shown = [
+        memory(1, "Tim: Great that you have goals off the court, like building a brand."),
+        memory(2, "John: My goal is to improve my shooting percentage."),
+    ]
+    answer = "Improving his shooting percentage and building his brand."
+    # "Improving" is held by "improve": John's line holds three words, Tim's two.
+    assert supporting(answer, "What are John's goals?", shown) == [2, 1]
+    # Words the question already holds, in another form, are not the answer's own.
+    assert not has_content("Yes, she studied.", "Did she study?")
+    assert has_content("Yes, she studied law.", "Did she study?")
+    # A hedge is phrasing, not a word a memory can hold: "likely" is not "likes".
+    flowers = [memory(1, "Maria likes orchids.")]
+    assert supporting("Sunflowers, most likely.", "What flowers might Maria want?", flowers) == []
 
 
 @pytest.mark.parametrize(
@@ -392,6 +409,25 @@ def test_an_answer_from_another_speakers_line_is_refused(app: Papertape) -> None
     # Caroline's holds two of them.
     uncited = chat.ask(question.format("Caroline"), now=NOW)
     assert uncited.text == DONT_KNOW and uncited.model_text == "A race for mental health."
+
+
+def test_an_id_whose_line_holds_none_of_the_answer_gives_way_to_the_line_that_does(
+    app: Papertape,
+) -> None:
+    said = say(
+        app,
+        [
+            "John: I've done weight training so far too. It was challenging.",
+            "Maria: Wow, John! Have you done events for any other causes?",
+        ],
+    )
+    # The model's words are John's; its id is Maria's line, which says none of them.
+    chat = session(app, [f"Weight training [{said['Maria']}]", "A charity gala."], remember=False)
+    answer = chat.ask("What exercises has John done?", now=NOW)
+    assert answer.grounded and answer.citations == (said["John"],)
+    assert answer.text.startswith("Weight training")
+    # Words no line holds are still refused.
+    assert chat.ask("What exercises has John done?", now=NOW).text == DONT_KNOW
 
 
 @pytest.mark.parametrize(
