@@ -56,6 +56,7 @@ from locomo import (
     store_conversation,
 )
 from locomo_score import score
+from replies import Recording
 
 from agent.chat import ChatSession
 from agent.citations import says_dont_know
@@ -170,15 +171,19 @@ def run_conversation(
                         answer_tokens=app.settings.answer_tokens,
                     ).tokens
             elif method == "papertape":
-                session = ChatSession(
-                    app.store, app.embedder, app.generator(), app.settings, remember=False
-                )
+                model = Recording(app.generator())
+                session = ChatSession(app.store, app.embedder, model, app.settings, remember=False)
                 answer = session.ask(q.question, now=now)
                 text = answer.text if answer.grounded or answer.guess else ABSTAIN
                 tokens = answer.prompt_tokens
                 shown = list(answer.memories) or shown
-                # Why papertape answered as it did: the model's own reply where it was replaced.
-                extra = {"model_answer": answer.model_text, "guess": answer.guess}
+                # Why papertape answered as it did: the model's own reply where it was replaced;
+                # every reply as given, so scripts/locomo_replay.py can judge them again.
+                extra = {
+                    "model_answer": answer.model_text,
+                    "guess": answer.guess,
+                    "replies": model.replies,
+                }
             else:
                 text, tokens = answer_with(app, shown, q.question)
                 if says_dont_know(text):
