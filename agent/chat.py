@@ -182,8 +182,8 @@ def _judge(text: str, question: str, memories: tuple[Memory, ...]) -> _Verdict:
     shown = {m.id: m for m in memories}
     # Content no memory holds, or no content at all (the question echoed back); or the
     # question asks about one person and the answer rests on what someone else said: the
-    # other speaker's story, misattributed (agent/speakers.py). Without ids, the memory that
-    # holds most of the answer's words is what it rests on.
+    # other speaker's story, misattributed (agent/speakers.py). Without ids (or only ids of
+    # lines without its words), the memory that holds most of its words is what it rests on.
     unsupported = not citations and (has_content(text, question) or not is_yes_or_no(text))
     if unsupported or _misattributed(question, held or holding[:1], shown):
         if asks_judgement(question) and says_in_words(text, question):

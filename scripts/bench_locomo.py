@@ -26,7 +26,8 @@ A full run takes hours on a laptop CPU. With --out, each conversation's rows are
 FILE (JSON lines) as it finishes, and a later run with the same --out, model, limit,
 offset, --category and --set skips the conversations already there and reports on all of
 them: a long run can be stopped and resumed (with the same --unread files, which are not
-recorded in the rows).
+recorded in the rows). papertape's rows keep every model reply (`replies`), so
+scripts/locomo_replay.py can judge them again after a change to the answer rules.
 --unread ROWS leaves out every question an earlier run's rows hold before sampling, so a run
 can confirm a change on questions none of the choices were made on. --category asks only one
 category's questions (a larger sample of the one a change is for); --set tries a setting
