@@ -119,7 +119,8 @@ def test_rows_of_a_conversation_the_data_lacks_are_one_sentence(
     args = [str(runs), "--data", str(locomo_file(tmp_path))]
     code, _, err = run_replay(args, monkeypatch, capsys)
     assert code == 2 and err == "locomo_replay: --data has no conversation conv-z.\n"
-    code, _, err = run_replay([str(tmp_path / "none.jsonl")], monkeypatch, capsys)
+    args = [str(tmp_path / "none.jsonl"), "--data", str(locomo_file(tmp_path))]
+    code, _, err = run_replay(args, monkeypatch, capsys)
     assert code == 2 and err == f"locomo_replay: {tmp_path / 'none.jsonl'} does not exist.\n"
 
 
