@@ -15,20 +15,27 @@ import benchlib  # noqa: F401  (puts the repository root on sys.path)
 from models.generator import ChatMessage, Generator
 
 
-class Recording:
-    """A generator that keeps the text of every reply it gives."""
+class _Wrapping:
+    """Renders chats and counts tokens with the wrapped model: prompts fit as they would."""
 
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
         self.name = generator.name
         self.context_tokens = generator.context_tokens
-        self.replies: list[str] = []
 
     def format_chat(self, messages: Sequence[ChatMessage]) -> str:
         return self.generator.format_chat(messages)
 
     def count_tokens(self, text: str) -> int:
         return self.generator.count_tokens(text)
+
+
+class Recording(_Wrapping):
+    """A generator that keeps the text of every reply it gives."""
+
+    def __init__(self, generator: Generator) -> None:
+        super().__init__(generator)
+        self.replies: list[str] = []
 
     def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         index = len(self.replies)
@@ -38,23 +45,15 @@ class Recording:
             yield piece
 
 
-class Replaying:
+class Replaying(_Wrapping):
     """A generator whose replies are the recorded ones, in order; once they run out, an
     empty reply, and `exhausted` says the replay asked for more than was recorded."""
 
     def __init__(self, generator: Generator, replies: Sequence[str]) -> None:
-        self.generator = generator
-        self.name = generator.name
-        self.context_tokens = generator.context_tokens
+        super().__init__(generator)
         self.replies = list(replies)
         self.given = 0
         self.exhausted = False
-
-    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
-        return self.generator.format_chat(messages)
-
-    def count_tokens(self, text: str) -> int:
-        return self.generator.count_tokens(text)
 
     def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         if self.given < len(self.replies):
