@@ -87,23 +87,25 @@ def settings_key(row: dict[str, Any]) -> tuple[str, int, str]:
 
 
 def replay_conversation(conv: Conversation, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row of this conversation replayed; the conversation is stored once, afresh."""
+    """Each row of this conversation replayed, in the order given; the conversation is stored
+    once, afresh, and each run's settings (model, context, --set) opened once."""
     now = conv.turns[-1].occurred_at + DAY
-    done: list[dict[str, Any]] = []
+    done: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as home:
         stored = False
-        groups: dict[tuple[str, int, str], list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[settings_key(row)].append(row)
-        for (model, context, changed), group in groups.items():
+        groups: dict[tuple[str, int, str], list[int]] = defaultdict(list)
+        for index, row in enumerate(rows):
+            groups[settings_key(row)].append(index)
+        for (model, context, changed), indices in groups.items():
             overrides = {**json.loads(changed), "model": model, "context_tokens": context}
             settings = load_settings(Path(home), overrides=overrides, env={})
             with Papertape(settings) as app:
                 if not stored:
                     store_conversation(app, conv)
                     stored = True
-                done += [replay(app, row, now) for row in group]
-    return done
+                for index in indices:
+                    done[index] = replay(app, rows[index], now)
+    return [done[index] for index in range(len(rows))]
 
 
 def summary(rows: list[dict[str, Any]]) -> list[str]:

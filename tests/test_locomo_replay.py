@@ -87,8 +87,9 @@ def test_a_run_is_judged_again_from_its_recorded_replies(
     rows = [
         # Recorded as refused; today's rules take the same reply.
         row(question, ABSTAIN, 0.0, replies=["Pixel."]),
-        # The model's words are Ben's, not Ann's: refused again.
-        row(question, ABSTAIN, 0.0, replies=["Rex."]),
+        # The model's words are Ben's, not Ann's: refused again. (Another run's settings,
+        # between two of the first's: each row's replay stays in its place.)
+        row(question, ABSTAIN, 0.0, replies=["Rex."], context=4096),
         # An older row: only its answer is known, so it replays approximately.
         row(question, "Pixel.", 1.0),
         {**row(question, "Rex.", 0.0), "method": "bm25"},
