@@ -25,10 +25,16 @@ _DONT_KNOW = re.compile(
     re.IGNORECASE,
 )
 _MIN_STEM = 4  # letters two forms of a word must share
+# Words that hedge an answer without adding to it.
+HEDGES = frozenset("likely unlikely probably possibly perhaps maybe definitely".split())
 # Words an answer uses for its own phrasing or hedging, not for its content.
-_FILLER = STOPWORDS | frozenset(
-    """yes no not also just very like said says according memory memories mentioned user
-    your you're i'm am know don't likely probably perhaps maybe possibly""".split()
+_FILLER = (
+    STOPWORDS
+    | HEDGES
+    | frozenset(
+        """yes no not also just very like said says according memory memories mentioned user
+        your you're i'm am know don't""".split()
+    )
 )
 
 

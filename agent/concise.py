@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import re
 
-from agent.citations import CHOICE, CITATION, YES_NO_FORM, is_yes_or_no, restates
+from agent.citations import CHOICE, CITATION, HEDGES, YES_NO_FORM, is_yes_or_no, restates
 from agent.recall import STOPWORDS
 
 _WORD = r"[\w']+"
 _PIECE = re.compile(CITATION.pattern + rf"|(?P<word>{_WORD})", re.UNICODE)
 _NEGATION = re.compile(r"\b(?:not|never|no|nor)\b|n[’']t\b", re.IGNORECASE)
-# Words that hedge a yes or no without adding to it.
-_HEDGES = frozenset("likely unlikely probably possibly perhaps maybe definitely".split())
 _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
 # An item ends at , ; ! ? or a full stop after a word, not after an initial ("R. R. Martin")
 # or a list number ("1. Toys"), and at the end of a line.
@@ -64,7 +62,7 @@ def yes_or_no(answer: str, question: str) -> str:
     asked = _asked_words(question)
     restated = 0
     for word in rest:
-        if word in STOPWORDS or word in _HEDGES or _NEGATION.search(word):
+        if word in STOPWORDS or word in HEDGES or _NEGATION.search(word):
             continue
         if not restates(word, asked):
             return answer  # something new: the answer says more than yes or no
