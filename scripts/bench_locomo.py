@@ -59,7 +59,7 @@ from locomo import (
 from locomo_score import score
 from replies import Recording
 
-from agent.chat import ChatSession
+from agent.chat import Answer, ChatSession
 from agent.citations import says_dont_know
 from agent.concise import concise_answer
 from agent.errors import Failure, UserError
@@ -67,7 +67,7 @@ from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
 from agent.settings import load_settings
-from models.generator import generate
+from models.generator import Generator, generate
 from storage import store_files
 
 METHODS = ("papertape", "full-context", "bm25", "vector")
@@ -108,6 +108,17 @@ def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str
     fitted = fit_prompt(generator, question, memories, [], answer_tokens=app.settings.answer_tokens)
     text = generate(generator, fitted.prompt, max_tokens=app.settings.answer_tokens).strip()
     return text, fitted.tokens
+
+
+def papertape_answer(app: Papertape, model: Generator, question: str, now: float) -> Answer:
+    """`ask` as the CLI runs it, with `model` as the language model, storing nothing."""
+    session = ChatSession(app.store, app.embedder, model, app.settings, remember=False)
+    return session.ask(question, now=now)
+
+
+def scored_text(answer: Answer) -> str:
+    """What is scored: the answer, or abstaining where papertape said it does not know."""
+    return answer.text if answer.grounded or answer.guess else ABSTAIN
 
 
 def full_context(app: Papertape, conv_memories: list[Any], questions: list[Any]) -> list[Any]:
@@ -173,9 +184,8 @@ def run_conversation(
                     ).tokens
             elif method == "papertape":
                 model = Recording(app.generator())
-                session = ChatSession(app.store, app.embedder, model, app.settings, remember=False)
-                answer = session.ask(q.question, now=now)
-                text = answer.text if answer.grounded or answer.guess else ABSTAIN
+                answer = papertape_answer(app, model, q.question, now)
+                text = scored_text(answer)
                 tokens = answer.prompt_tokens
                 shown = list(answer.memories) or shown
                 # Why papertape answered as it did: the model's own reply where it was replaced;

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import benchlib
-from bench_locomo import ABSTAIN, DAY, rows_in
+from bench_locomo import DAY, papertape_answer, rows_in, scored_text
 from locomo import (
     CATEGORIES,
     Conversation,
@@ -44,7 +44,6 @@ from locomo import (
 from locomo_score import score
 from replies import Replaying
 
-from agent.chat import ChatSession
 from agent.errors import Failure, UserError
 from agent.service import Papertape
 from agent.settings import load_settings
@@ -67,9 +66,8 @@ def replay(app: Papertape, row: dict[str, Any], now: float) -> dict[str, Any]:
     """The row answered again from its recorded replies."""
     replies, exact = recorded_replies(row)
     model = Replaying(app.generator(), replies)
-    session = ChatSession(app.store, app.embedder, model, app.settings, remember=False)
-    answer = session.ask(row["question"], now=now)
-    text = answer.text if answer.grounded or answer.guess else ABSTAIN
+    answer = papertape_answer(app, model, row["question"], now)
+    text = scored_text(answer)
     return {
         **row,
         "answer": text,
