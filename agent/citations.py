@@ -170,8 +170,24 @@ _JUDGEMENT = re.compile(
 )
 
 
+# A question asking which well-known thing the memories describe ("Which popular time
+# management technique does Tim use?", "What is a prominent charity John might join?"): the
+# memories tell of it without its public name, which is the model's judgement to give.
+# Only as what is asked for, right after "which"/"what": "What advice did he get from the
+# famous players?" asks what was said.
+_WELL_KNOWN = re.compile(
+    r"^(?:which|what)(?:\s+(?:is|are|was|were|a|an|the|some|one))*\s+"
+    r"(?:popular|famous|well-known|prominent|renowned)\b",
+    re.IGNORECASE,
+)
+
+
 def asks_judgement(question: str) -> bool:
-    return bool(_JUDGEMENT.search(question)) and not asks_when(question)
+    """Whether the question asks for the model's judgement, which no memory states: about
+    someone ("Would John enjoy ...?"), or the public name of something the memories only
+    describe ("Which popular technique ...?")."""
+    judged = _JUDGEMENT.search(question) or _WELL_KNOWN.match(question)
+    return bool(judged) and not asks_when(question)
 
 
 def holding_question(question: str, shown: Sequence[Memory]) -> Memory | None:

@@ -554,6 +554,10 @@ def test_only_an_either_or_questions_options_are_not_given(question: str, given:
         ("Where would I have put my keys?", False),
         ("What did John buy at the market?", False),
         ("When might Sam visit?", False),  # a date, which the "when" rules answer
+        ("Which popular time management technique does Tim use?", True),
+        ("What is a prominent charity John works with?", True),
+        ("What advice did James get from the famous players he met?", False),
+        ("When did Tim visit the famous castle?", False),
     ],
 )
 def test_a_question_asking_for_a_judgement(question: str, judgement: bool) -> None:
@@ -577,6 +581,17 @@ def test_a_judgement_no_memory_states_is_a_guess_marked_and_not_stored(app: Pape
     # The same words asked for a fact rest on no memory: refused.
     refused = chat.ask("What music did Caroline hear at the poetry reading?", now=NOW)
     assert refused.text == DONT_KNOW and not refused.guess and refused.model_text == reply
+
+
+def test_the_public_name_of_what_memories_describe_is_a_guess(app: Papertape) -> None:
+    say(app, ["Tim: My study technique: 25-minute blocks, then a 5-minute break."])
+    reply = "Tim uses the Pomodoro Technique."
+    chat = session(app, [reply, reply], remember=False)
+    named = chat.ask("Which popular study technique does Tim use?", now=NOW)
+    assert named.guess and "Pomodoro" in named.text
+    # Asked what he does, the name no memory holds is refused.
+    refused = chat.ask("Which study technique does Tim use?", now=NOW)
+    assert refused.text == DONT_KNOW and not refused.guess
 
 
 def test_a_yes_no_judgement_about_a_speaker_is_a_guess_not_a_refusal(app: Papertape) -> None:
