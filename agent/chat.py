@@ -10,8 +10,9 @@ keeps one open. Each turn:
 4. cite what the answer rests on (agent/citations.py); an answer whose content no memory
    holds, or that puts one person's words in another's mouth (agent/speakers.py), is
    replaced by "I don't know", the model's words kept for the record, except that a
-   question asking for a judgement ("Would John enjoy ...?") gets the model's answer marked
-   as a guess, since no memory states a judgement and it is what was asked; one that opens by
+   question asking for a judgement ("Would John enjoy ...?", "Which popular technique ...?")
+   gets the model's answer marked as a guess, since no memory states one and it is what was
+   asked; one that opens by
    restating the question starts at its answer instead, one that loops says each thing
    once (a citation the token budget cut off is dropped first), and a yes/no question said
    back is answered "Yes." or "No." (agent/concise.py);
