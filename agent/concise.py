@@ -7,9 +7,14 @@ a few words and the model does not keep to it, so papertape drops the restated o
 itself: "Walking. [562]". Citations in the dropped part move to the end, nothing else is
 lost (the model's own words are kept on the Answer).
 
+The same goes for a restatement the answer ends with: "Gaming content for YouTube on 9
+November, 2022." asked "What is Nate creating for YouTube on 9 November, 2022?" is "Gaming
+content.", and "Cooking is therapy for John when away from the court." is "Cooking.".
+
 Left whole: yes/no answers, answers to either/or questions (the restated name may be the
-answer), and an opening that restates only one of the question's words, which is usually
-just the subject ("Gina found a space ..."), where dropping it would leave a bare verb.
+answer), an opening or ending that restates only one of the question's words, which is
+usually just the subject ("Gina found a space ...") or a detail, where dropping it would
+leave a bare verb, and an ending with a "not" in it, which would turn the answer round.
 
 A yes/no question ("Would John be considered a patriotic person?") answered by saying it
 back, with or without a "not", is answered "Yes." or "No.": the restatement adds nothing,
@@ -35,13 +40,27 @@ _MIN_RESTATED = 2  # question words an opening must repeat before it is dropped
 # An item ends at , ; ! ? or a full stop after a word, not after an initial ("R. R. Martin")
 # or a list number ("1. Toys"), and at the end of a line.
 _ITEM_END = re.compile(r"((?<=[,;!?])\s+|(?<=[^\W\d]{2}\.)\s+|\s*\n\s*)")
+# Words that open the phrase or clause an answer's restated ending starts with.
+_OPENERS = frozenset(
+    """for on in at with to from during when while before after by about since because which
+    that who where as into is are was were""".split()
+)
+# "What game did ...", "Which popular technique does ...": the words before the verb.
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|would|will|should|might)\b"
+_ASKED_KIND = re.compile(
+    rf"\s*(?:what|which)\s+((?:(?!{_AUXILIARY})[\w'-]+\s+){{1,5}}?){_AUXILIARY}",
+    re.IGNORECASE,
+)
+_KIND_WORDS = frozenset({"kind", "kinds", "type", "types", "sort", "sorts"})
 # A citation the answer's token budget cut off at the end of a reply ("Gina: [20").
 _CUT_CITATION = re.compile(r"\s*\[\s*#?[\d,;\s]*$")
 
 
 def concise_answer(answer: str, question: str) -> str:
-    """The answer said once and leading with what is new."""
-    return lead_with_answer(without_repeats(yes_or_no(answer, question)), question)
+    """The answer said once, leading with what is new and not ending by saying the question
+    back."""
+    said_once = without_repeats(yes_or_no(answer, question))
+    return without_restated_ending(lead_with_answer(said_once, question), question)
 
 
 def without_cut_citation(reply: str) -> str:
@@ -113,6 +132,61 @@ def lead_with_answer(answer: str, question: str) -> str:
         return answer
     lead = rest[0].upper() + rest[1:]
     return " ".join([lead, *(c for c in dict.fromkeys(moved) if c not in lead)])
+
+
+def without_restated_ending(answer: str, question: str) -> str:
+    """The answer without its closing restatement of the question, or the answer as it was.
+
+    The ending must start right after the answer's own words, with a word that opens a
+    phrase or clause ("for YouTube on 9 November", "which he read in Ireland"): cutting
+    anywhere else leaves a verb without its object ("friends motivate"). The kind of thing
+    asked for ("What game ...?") is the answer's own word: "Team shooter game".
+    """
+    if is_yes_or_no(answer) or CHOICE.search(question):
+        return answer
+    asked = _asked_words(question)
+    kind = _asked_kind(question)
+    moved: list[str] = []  # citations inside the ending, last first
+    restated = 0
+    after: re.Match[str] | None = None  # the word after the one being read
+    for piece in reversed(list(_PIECE.finditer(answer))):
+        word = piece.group("word")
+        if word is None:
+            moved.append(piece.group())
+            continue
+        if _NEGATION.search(word):
+            return answer  # "Melanie did not go to the race": the ending is the answer
+        word = word.lower().removesuffix("'s")
+        if _names_kind(word, kind) or not (word in STOPWORDS or restates(word, asked)):
+            break  # the answer's own word
+        restated += word not in STOPWORDS and word not in _OPENERS
+        after = piece
+    else:
+        return answer  # nothing but the question's words: keep them
+    if after is None or after.group().lower() not in _OPENERS or restated < _MIN_RESTATED:
+        return answer
+    kept = answer[: after.start()].rstrip(" ,;:-–—\n")
+    closing = "." if answer.rstrip(" " + "".join(moved)).endswith((".", "!", "?")) else ""
+    cited = [c for c in dict.fromkeys(reversed(moved)) if c not in kept]
+    return " ".join([kept.rstrip(".") + closing, *cited])
+
+
+def _asked_kind(question: str) -> set[str]:
+    """The words naming what a "what" or "which" question asks for: "game" in "What game did
+    Nate play?", "frosting" in "What kind of frosting ...?"; none in "What is ...?"."""
+    named = _ASKED_KIND.match(question)
+    if named is None:
+        return set()
+    # Lower-case only: "Which of Joanna's plays ..." asks for a play, not for Joanna.
+    words = {w for w in re.findall(_WORD, named.group(1)) if w.islower()}
+    return words - STOPWORDS - _KIND_WORDS
+
+
+def _names_kind(word: str, kind: set[str]) -> bool:
+    """Whether the word is one of the kind's words, singular or plural ("techniques" for
+    "technique"; not "achieved" for "achievement")."""
+    forms = {word, word.removesuffix("s"), word.removesuffix("es")}
+    return any(forms & {k, k.removesuffix("s"), k.removesuffix("es")} for k in kind)
 
 
 def without_repeats(answer: str) -> str:

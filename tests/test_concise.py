@@ -9,6 +9,7 @@ from agent.concise import (
     lead_with_answer,
     without_cut_citation,
     without_repeats,
+    without_restated_ending,
     yes_or_no,
 )
 
@@ -62,6 +63,77 @@ def test_an_answer_is_left_whole_when_dropping_would_lose_or_garble_it(
     question: str, answer: str
 ) -> None:
     assert lead_with_answer(answer, question) == answer
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "ended"),
+    [
+        # The restated ending goes, from the small word that opens it; the id stays.
+        (
+            "What is Nate creating for YouTube on 9 November, 2022?",
+            "Gaming content for YouTube on 9 November, 2022. [594]",
+            "Gaming content. [594]",
+        ),
+        (
+            "What hobby is a therapy for John when away from the court?",
+            "Cooking is therapy for John when away from the court.",
+            "Cooking.",
+        ),
+        # The kind of thing asked for is part of the answer.
+        (
+            "What game did Nate play at the convention on 9 October?",
+            "Team shooter game at the convention on 9 October [5].",
+            "Team shooter game. [5]",
+        ),
+        (
+            "What kind of technique is Audrey using to discipline her dogs?",
+            "Positive reinforcement techniques to discipline her dogs.",
+            "Positive reinforcement techniques.",
+        ),
+        # A citation before the ending stays where it was.
+        (
+            "What book did Tim read in Ireland?",
+            "The Hobbit [12], which he read in Ireland",
+            "The Hobbit [12]",
+        ),
+    ],
+)
+def test_a_restated_ending_is_dropped(question: str, answer: str, ended: str) -> None:
+    assert without_restated_ending(answer, question) == ended
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # One restated word ends it: a detail of the answer, not the question said back.
+        ("How do Jon and Gina like to destress?", "Dancing when they need to destress."),
+        # Cut after a restated verb, the answer would lose its object.
+        ("What motivates Joanna to keep writing?", "Her friends motivate her to keep writing."),
+        # "achieved" is a verb, not the achievement asked for: the ending follows a verb.
+        (
+            "What achievement did John share in January?",
+            "A total success, achieved by John in January.",
+        ),
+        # Nor is an ending cut that does not open with a phrase's first word.
+        ("What did his teammates give John?", "A photo of what his teammates gave John."),
+        # A "not" in the ending is the answer.
+        ("Who went to the race?", "Melanie, who did not go to the race."),
+        ("Did John go to the race in May?", "Yes, he went to the race in May."),
+        ("Did John or Maria go to the race?", "Maria went to the race."),
+        # No small word opens an ending: nothing to cut at.
+        ("What is the sentiment about the grand opening?", "Positive grand opening"),
+    ],
+)
+def test_an_ending_is_left_whole_when_dropping_would_lose_or_turn_it(
+    question: str, answer: str
+) -> None:
+    assert without_restated_ending(answer, question) == answer
+
+
+def test_an_answer_both_opening_and_ending_with_the_question_keeps_its_middle() -> None:
+    question = "What did John cook for dinner with Maria on Friday?"
+    answer = "John cooked lasagne for dinner with Maria on Friday [7]."
+    assert concise_answer(answer, question) == "Lasagne. [7]"
 
 
 @pytest.mark.parametrize(
