@@ -166,7 +166,7 @@ def without_restated_ending(answer: str, question: str) -> str:
     if after is None or after.group().lower() not in _OPENERS or restated < _MIN_RESTATED:
         return answer
     kept = answer[: after.start()].rstrip(" ,;:-–—\n")
-    closing = "." if answer.rstrip(" " + "".join(moved)).endswith((".", "!", "?")) else ""
+    closing = "." if CITATION.sub("", answer).rstrip().endswith((".", "!", "?")) else ""
     cited = [c for c in dict.fromkeys(reversed(moved)) if c not in kept]
     return " ".join([kept.rstrip(".") + closing, *cited])
 
