@@ -12,10 +12,9 @@ keeps one open. Each turn:
    replaced by "I don't know", the model's words kept for the record, except that a
    question asking for a judgement ("Would John enjoy ...?", "Which popular technique ...?")
    gets the model's answer marked as a guess, since no memory states one and it is what was
-   asked; one that opens by
-   restating the question starts at its answer instead, one that loops says each thing
-   once (a citation the token budget cut off is dropped first), and a yes/no question said
-   back is answered "Yes." or "No." (agent/concise.py);
+   asked; one that opens or ends by restating the question keeps only its answer, one that
+   loops says each thing once (a citation the token budget cut off is dropped first), and a
+   yes/no question said back is answered "Yes." or "No." (agent/concise.py);
    a reply that only points at a memory by its id is followed by asking the model once more
    for the answer in words, and that second reply is judged instead; a "when" question the
    model did not answer gets the date of the memory holding what it asks about;

@@ -59,11 +59,10 @@ def citation_of(answer: str, memory_id: int) -> re.Match[str] | None:
 
 # An "or" that offers options ("Monday or Tuesday?"); "Answer yes or no." offers none.
 CHOICE = re.compile(r"\bor\b(?<!\byes or\b)", re.IGNORECASE)
+# The auxiliary verbs a question is built on: "Did John ...?", "What game did ...?".
+AUXILIARY = r"(?:is|are|was|were|am|do|does|did|would|will|can|could|might|has|have|had|should)\b"
 # A question in yes/no form opens with an auxiliary verb; with a CHOICE, it is either/or.
-YES_NO_FORM = re.compile(
-    r"\s*(is|are|was|were|am|do|does|did|would|will|can|could|has|have|had|should)\b",
-    re.IGNORECASE,
-)
+YES_NO_FORM = re.compile(rf"\s*{AUXILIARY}", re.IGNORECASE)
 
 
 def _content_list(text: str) -> list[str]:

@@ -30,7 +30,15 @@ from __future__ import annotations
 
 import re
 
-from agent.citations import CHOICE, CITATION, HEDGES, YES_NO_FORM, is_yes_or_no, restates
+from agent.citations import (
+    AUXILIARY,
+    CHOICE,
+    CITATION,
+    HEDGES,
+    YES_NO_FORM,
+    is_yes_or_no,
+    restates,
+)
 from agent.recall import STOPWORDS
 
 _WORD = r"[\w']+"
@@ -46,9 +54,8 @@ _OPENERS = frozenset(
     that who where as into is are was were""".split()
 )
 # "What game did ...", "Which popular technique does ...": the words before the verb.
-_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|would|will|should|might)\b"
 _ASKED_KIND = re.compile(
-    rf"\s*(?:what|which)\s+((?:(?!{_AUXILIARY})[\w'-]+\s+){{1,5}}?){_AUXILIARY}",
+    rf"\s*(?:what|which)\s+((?:(?!{AUXILIARY})[\w'-]+\s+){{1,5}}?){AUXILIARY}",
     re.IGNORECASE,
 )
 _KIND_WORDS = frozenset({"kind", "kinds", "type", "types", "sort", "sorts"})
