@@ -202,6 +202,8 @@ def test_the_answer_rule_drops_repeats_and_then_the_restated_opening() -> None:
             "No. [3]",
         ),
         ("Would Melanie enjoy Vivaldi?", "Yes, Melanie would likely enjoy Vivaldi.", "Yes."),
+        # "Might" opens a yes/no question as "would" does.
+        ("Might Maria adopt another dog?", "Maria might not adopt another dog. [9]", "No. [9]"),
     ],
 )
 def test_a_yes_no_question_said_back_is_answered_yes_or_no(
