@@ -174,6 +174,11 @@ def ingest(
 @click.option(
     "--deep", is_flag=True, help="Read hazy memories' pages back by OCR for their full text."
 )
+@click.option(
+    "--include-chat",
+    is_flag=True,
+    help="Include past exchanges with papertape (ranked below what you stored).",
+)
 @home_option
 @now_option
 @json_option
@@ -185,11 +190,15 @@ def recall(
     mode: str,
     peek: bool,
     deep: bool,
+    include_chat: bool,
     home: Path | None,
     now_text: str | None,
     as_json: bool,
 ) -> None:
-    """Memories that best match QUERY, best first. Recalling strengthens them."""
+    """Memories that best match QUERY, best first. Recalling strengthens them.
+
+    Past exchanges with papertape (ask's questions and answers) are left out unless
+    --include-chat is given or the chat_as_evidence setting is on."""
     hits = open_app(ctx, home, via_daemon=True).recall(
         query,
         now=resolve_now(now_text),
@@ -197,6 +206,7 @@ def recall(
         mode=mode,  # type: ignore[arg-type]
         strengthen=not peek,
         deep=deep,
+        include_chat=include_chat or None,
     )
     if as_json:
         echo_json(output.recall_json(query, hits))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,7 +20,7 @@ from agent.cli_support import (
 )
 from agent.clock import resolve_now
 from agent.errors import Failure, UserError
-from agent.llm import plan_model
+from agent.llm import default_model, plan_model
 from agent.service import Papertape
 from agent.settings import default_home
 from models import catalog
@@ -51,9 +52,11 @@ def ask(
 ) -> None:
     """Answer QUESTION from your memories with the local model, citing them by id.
 
-    When no memory supports an answer, papertape says it does not know; asked for a
-    judgement ("Would Sam enjoy ...?"), it gives the model's answer marked as a guess. The
-    exchange is stored as a chat memory unless --peek is given (a guess is not).
+    The model answers in a fixed format: the answer, the ids of the memories it rests on
+    (only ids it was shown), and whether the memories state it, only suggest it (a guess) or
+    do not hold it. The answer shown is the model's own; one whose cited memories do not hold
+    it is marked "not supported by your memories". The exchange is kept as a chat memory
+    (history, not evidence for later answers) unless --peek is given.
     """
     text = " ".join(question).strip()
     if not text:  # checked again by the session; here it spares loading the model first
@@ -64,7 +67,9 @@ def ask(
         click.echo(f"loading {model or app.settings.model} model…", err=True, nl=False)
     session = app.chat(model=model, remember=not peek)
     if sys.stderr.isatty() and not as_json:
-        click.echo(f"\r\x1b[2K{session.generator.name}", err=True)
+        # Through the daemon the model is loaded there, and named with the answer.
+        generator = getattr(session, "generator", None)
+        click.echo(f"\r\x1b[2K{generator.name if generator else ''}", err=True, nl=bool(generator))
     if as_json:
         echo_json(output.ask_json(session.ask(text, now=now)))
         return
@@ -74,12 +79,8 @@ def ask(
 
 
 def _explain(answer: Answer) -> None:
-    if answer.guess:
-        click.echo(f"(a guess: no memory says so; in short: {answer.text})")
-    elif answer.model_text is not None and answer.grounded:
-        click.echo(f"(in short: {answer.text})")  # dated, or without the question said back
-    elif answer.model_text is not None:
-        click.echo(f"(papertape cannot ground what the model said, so: {answer.text})")
+    for mark in output.answer_marks(answer):
+        click.echo(mark)
     cited = [m for m in answer.memories if m.id in answer.citations]
     if cited:
         click.echo("\n" + output.sources_text(cited))
@@ -100,7 +101,10 @@ def models(ctx: click.Context, no_verify: bool, home: Path | None, as_json: bool
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_for(ctx, home)
-    rows = catalog.catalog_status(verify=not no_verify, models_dir=settings.models_dir)
+    rows = _with_default(
+        catalog.catalog_status(verify=not no_verify, models_dir=settings.models_dir),
+        default_model(settings, Papertape(settings).device()).model,
+    )
     found = [s for s in list_generators(settings.models_dir) if s.origin != "catalog"]
     if as_json:
         echo_json({"models": rows, "local": [output.source_json(s) for s in found]})
@@ -160,7 +164,10 @@ def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
         "models": str(settings.models_dir),
         "default": str(default_home()),
     }
-    rows = catalog.catalog_status(verify=True, models_dir=settings.models_dir)
+    rows = _with_default(
+        catalog.catalog_status(verify=True, models_dir=settings.models_dir),
+        default_model(settings, info).model,
+    )
     try:
         _, plan = plan_model(settings, info)
     except UserError as exc:
@@ -170,3 +177,12 @@ def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
         echo_json(output.doctor_json(info, paths, rows, plan))
     else:
         click.echo(output.doctor_text(info, paths, rows, plan))
+
+
+def _with_default(rows: list[dict[str, Any]], generator: str | None) -> list[dict[str, Any]]:
+    """Catalog rows with the language model this machine should use marked as the default
+    for its role (agent/llm.py's default_model), in place of the catalog's fixed choice."""
+    return [
+        {**row, "default": row["name"] == generator} if row["role"] == "generator" else row
+        for row in rows
+    ]

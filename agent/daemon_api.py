@@ -128,6 +128,7 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
                 mode=request.get("mode", "fused"),
                 strengthen=bool(request.get("strengthen", True)),
                 deep=bool(request.get("deep", False)),
+                include_chat=request.get("include_chat"),
             )
         return [wire.hit_out(h) for h in hits]
     if op == "ask":

@@ -145,10 +145,18 @@ class RemotePapertape(Papertape):
         mode: Mode = "fused",
         strengthen: bool = True,
         deep: bool = False,
+        include_chat: bool | None = None,
     ) -> list[RecallHit]:
         check_recall(query, k)
         hits = self.client.call(
-            "recall", query=query, now=now, k=k, mode=mode, strengthen=strengthen, deep=deep
+            "recall",
+            query=query,
+            now=now,
+            k=k,
+            mode=mode,
+            strengthen=strengthen,
+            deep=deep,
+            include_chat=include_chat,
         )
         return [wire.hit_in(h) for h in hits]
 

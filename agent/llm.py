@@ -8,7 +8,7 @@ simply not installed yet is a Failure that says how to install it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agent.errors import Failure, UserError
@@ -94,6 +94,19 @@ def plan_model(
     if source.backend == "fake":
         return source, GeneratorPlan("fake", "fake", 1, settings.context_tokens, 0, True, ())
     return source, plan_for(info, option_for(source), settings.context_tokens)
+
+
+def default_model(settings: Settings, info: DeviceInfo) -> GeneratorPlan:
+    """The catalogued language model this machine should have: the largest that fits its
+    free memory with headroom, installed or not. scripts/setup installs it, `auto` uses it
+    once installed, and `papertape models` and `doctor` name it."""
+    options = [
+        replace(option_for(source), file_bytes=source.size_bytes)
+        for source in list_generators(settings.models_dir)
+        if source.origin == "catalog"
+    ]
+    runtimes = {**info.runtimes, "llama_cpp": True}  # as it will be once set up
+    return choose_generator(replace(info, runtimes=runtimes), options, settings.context_tokens)
 
 
 def open_model(settings: Settings, info: DeviceInfo, spec: str | None = None) -> LoadedModel:

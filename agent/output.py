@@ -53,14 +53,32 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "ttft_s": _rounded(answer.ttft_s),
         "tokens_per_s": _rounded(answer.tokens_per_s, 2),
-        "grounded": answer.grounded,
-        "guess": answer.guess,
-        "model_answer": answer.model_text,
+        "status": answer.status,
+        "supported": answer.supported,
+        "constrained": answer.constrained,
+        "raw_reply": answer.raw_reply,
         "retrieval_s": _rounded(answer.retrieval_s),
         "prompt_tokens": answer.prompt_tokens,
         "answer_tokens": answer.answer_tokens,
         "chat_memory_id": answer.memory_id,
     }
+
+
+def answer_marks(answer: Answer) -> list[str]:
+    """What a person should know about an answer beyond its words, one line each."""
+    marks = []
+    if not answer.constrained:
+        marks.append(
+            "(plain text: this model's runtime cannot hold its reply to the answer format, so "
+            "its status and citations are read from its words)"
+        )
+    if answer.status == "not_in_memories":
+        marks.append("(the model says this is not in your memories)")
+    elif answer.status == "guess":
+        marks.append("(a guess: your memories do not state it)")
+    elif not answer.supported:
+        marks.append("(not supported by your memories: what it cites does not hold this answer)")
+    return marks
 
 
 def sources_text(memories: list[Memory], width: int = 100) -> str:
@@ -147,7 +165,9 @@ def models_text(rows: list[dict[str, Any]], found: list[ModelSource]) -> str:
         )
     lines.append("")
     lines.append(
-        "* the default for its role. Install other models with: papertape models install NAME"
+        "* the default for its role; for language models, the largest catalogued one that fits "
+        "this machine's free memory (scripts/setup installs it; `auto` uses it). Install "
+        "others with: papertape models install NAME"
     )
     if found:
         lines += ["", "Found on this machine (use with --model NAME):"]

@@ -2,8 +2,8 @@
 fitted to the model's context window with room left for the answer.
 
 Layout, chosen so a follow-up question over the same memories reuses the runtime's cached
-prefix: one system message (instructions, then the memories, most informative first, each
-labelled with its id and date), then the windowed conversation, then the question.
+prefix: one system message (instructions, then the memories, most relevant first, each
+labelled with its id and day), then the windowed conversation, then the question.
 """
 
 from __future__ import annotations
@@ -15,23 +15,22 @@ from datetime import datetime
 from models.generator import ChatMessage, Generator
 from storage import Memory
 
-# Wording and layout chosen by scripts/prompt_trial.py (planted facts) and on LoCoMo's first
-# conversation (docs/BENCHMARKS.md): telling small models to answer "exactly: I don't know"
-# made Qwen2.5-0.5B refuse answerable questions, and a reminder after the question doubled
-# SmolLM2-135M's correct answers. With the id and date opening each memory line, Qwen2.5-0.5B
-# answered LoCoMo questions by copying a line or writing a bare "[3]"; with the date written
-# out, the id closing the line and a few words asked for before the citation, it answers more
-# often (a bare id is still common; agent/chat.py then answers with that memory). "A short
-# sentence" answered every planted fact but scored lower on LoCoMo (longer answers), and an
-# example answer leaked into replies. Unsupported answers are caught after generation
-# instead (agent/citations.py).
+# The model answers in JSON under a schema (agent/reply.py), so the instructions say what each
+# field means rather than how to format text. Each memory is one line opening with its id,
+# the id being what the schema lets it cite, then the day it happened with its weekday, so
+# the model can work out "last Saturday" itself, and then the text as stored, which names the
+# speaker where there was one ("Caroline: ...").
 INSTRUCTIONS = (
-    "You are papertape, the user's personal memory. Answer the user's question using the "
-    "memories below. Each memory starts with its date and ends with its id in square "
-    "brackets. Answer in a few words, then cite the memory you used by its id, like [3]. If "
-    "no memory answers the question, say you don't know."
+    "You are papertape, the user's personal memory. Answer the user's question from the "
+    "memories below. Each memory is one line: its id in square brackets, the day it happened, "
+    "then what was written or said, starting with who said it when it was said by someone. "
+    "Reply in JSON. \"answer\": the answer in a few words, in the language of the question; "
+    "when the question asks when, give the date, worked out from the memory's day when it "
+    "says \"yesterday\" or \"last week\". \"memory_ids\": the ids of the memories the answer "
+    "rests on. \"status\": \"answered\" when the memories state the answer, \"guess\" when "
+    "they only suggest it, \"not_in_memories\" when they do not hold it (for example, when "
+    "they tell it of someone else than the question asks about)."
 )
-REMINDER = "Answer in a few words, then cite the id."
 NO_MEMORIES = "(no memories match this question)"
 
 
@@ -55,15 +54,15 @@ def memory_line(memory: Memory) -> str:
 
 
 def render_line(memory_id: int, occurred_at: float, text: str) -> str:
-    """One memory as the model sees it: "(7 May 2023) text [12]". The day, not the minute, and
-    written as people write it, since small models copy it into answers."""
-    return f"({written_day(occurred_at)}) {' '.join(text.split())} [{memory_id}]"
+    """One memory as the model sees it: "[12] (Sun 7 May 2023) text". The day, not the
+    minute, with its weekday, written as people write it, since models copy it into answers."""
+    return f"[{memory_id}] ({written_day(occurred_at)}) {' '.join(text.split())}"
 
 
 def written_day(occurred_at: float) -> str:
-    """The local day as people write it: "7 May 2023"."""
+    """The local day as people write it, with its weekday: "Sun 7 May 2023"."""
     when = datetime.fromtimestamp(occurred_at).astimezone()
-    return f"{when.day} {when:%B %Y}"
+    return f"{when:%a} {when.day} {when:%B %Y}"
 
 
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:
@@ -71,7 +70,7 @@ def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> lis
     messages = [ChatMessage("system", system)]
     for turn in turns:
         messages += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
-    return messages + [ChatMessage("user", f"{question}\n{REMINDER}")]
+    return messages + [ChatMessage("user", question)]
 
 
 def fit_prompt(
@@ -81,14 +80,18 @@ def fit_prompt(
     history: Sequence[Turn],
     *,
     answer_tokens: int,
+    prompt_tokens: int | None = None,
     history_share: float = 0.25,
 ) -> FittedPrompt:
-    """The largest prompt that leaves `answer_tokens` free in the model's context.
+    """The largest prompt of at most `prompt_tokens` that leaves `answer_tokens` free in the
+    model's context.
 
     History gets at most `history_share` of the budget, newest turns first; memories fill the
     rest in the order given, a memory too long for what is left is skipped for shorter ones.
     """
     budget = generator.context_tokens - answer_tokens
+    if prompt_tokens is not None:
+        budget = min(budget, prompt_tokens)
     if budget <= 0:
         raise ValueError(f"answer_tokens {answer_tokens} leaves no room in the context window")
     count = generator.count_tokens
@@ -129,21 +132,3 @@ def fit_prompt(
             f"{budget} the context leaves"
         )
     return FittedPrompt(prompt, tuple(messages), tuple(chosen), tuple(turns), tokens)
-
-
-def follow_up(
-    generator: Generator, fitted: FittedPrompt, reply: str, request: str, *, answer_tokens: int
-) -> FittedPrompt | None:
-    """The same conversation with the model's reply and one more request from the user, or
-    None when it would not leave `answer_tokens` free. It opens with the fitted prompt, so the
-    runtime reuses what it has already read."""
-    messages = (
-        *fitted.messages,
-        ChatMessage("assistant", reply),
-        ChatMessage("user", request),
-    )
-    prompt = generator.format_chat(messages)
-    tokens = generator.count_tokens(prompt)
-    if tokens + answer_tokens > generator.context_tokens:
-        return None
-    return FittedPrompt(prompt, messages, fitted.memories, fitted.turns, tokens)

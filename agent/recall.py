@@ -28,6 +28,11 @@ covers it to at least its own score, and once that summary is in the list, the f
 members below it are left out (the summary stands for them; `recall --deep` reads a
 member's page). So a month-old conversation comes back as its summary, not as ten gists.
 
+Past exchanges with papertape (kind `chat`: a question and the model's answer) are not
+evidence of anything the person stored, and a wrong answer recalled as a source would teach
+the next one. Recall leaves them out unless asked (`include_chat`, or the `chat_as_evidence`
+setting), and then ranks every one below what the person stored.
+
 Recall then strengthens what it returns (see agent/retention.py).
 """
 
@@ -115,8 +120,11 @@ def recall(
     k: int | None = None,
     mode: Mode = "fused",
     strengthen: bool = True,
+    include_chat: bool | None = None,
 ) -> list[RecallHit]:
-    """The k memories that best answer `query`, best first."""
+    """The k memories that best answer `query`, best first; past exchanges with papertape
+    only when `include_chat` (default: the chat_as_evidence setting), and last."""
+    with_chat = settings.chat_as_evidence if include_chat is None else include_chat
     limit = k or settings.recall_k
     pool = max(settings.recall_candidates, limit)
     vector_hits = store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
@@ -137,6 +145,8 @@ def recall(
     for mid, memory in store.get_many(list({**similarity, **bm25})).items():
         if memory.kind == "document":
             continue  # a document's title row; its passages carry the text
+        if memory.kind == "chat" and not with_chat:
+            continue
         r = retention(memory, now)
         score = use_retention * r
         if mid in similarity:
@@ -149,7 +159,9 @@ def recall(
             )
         )
     hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
-    top = _with_episode_summaries(store, hits, now)[:limit]
+    ranked = _with_episode_summaries(store, hits, now)
+    ranked.sort(key=lambda h: h.memory.kind == "chat")  # stable: what was stored comes first
+    top = ranked[:limit]
     if strengthen and top:
         store.record_recalls(
             (h.memory.id, strengthened(h.memory, now, settings.recall_growth), now) for h in top

@@ -193,8 +193,10 @@ class Papertape:
         mode: Mode = "fused",
         strengthen: bool = True,
         deep: bool = False,
+        include_chat: bool | None = None,
     ) -> list[RecallHit]:
-        """Ranked memories; with `deep`, hazy memories' pages are read back by OCR."""
+        """Ranked memories; with `deep`, hazy memories' pages are read back by OCR. Past
+        exchanges with papertape only with `include_chat` (default: chat_as_evidence)."""
         check_recall(query, k)
         hits = recall_module.recall(
             self.store,
@@ -205,6 +207,7 @@ class Papertape:
             k=k,
             mode=mode,
             strengthen=strengthen,
+            include_chat=include_chat,
         )
         if not deep:
             return hits

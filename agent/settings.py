@@ -55,9 +55,18 @@ class Settings:
     context_tokens: int = 4096
     # Room kept for the answer, and the most it may run to.
     answer_tokens: int = 256
-    # A recalled memory this close in meaning (cosine, MiniLM) may ground an answer; below it,
-    # only one holding half the question's words does. See agent/chat.py.
-    answer_min_similarity: float = 0.3
+    # How many memories `ask` recalls, and the most tokens its prompt may take: on 2 cores
+    # the 1.5B model reads about 50 prompt tokens a second, so this bounds the wait for the
+    # first word (scripts/bench_chat.py measures it; docs/BENCHMARKS.md).
+    ask_k: int = 16
+    prompt_tokens: int = 1024
+    # An answer that shares few words with what it cites is still supported when question and
+    # answer together are this close in meaning (cosine, MiniLM) to a cited memory
+    # (agent/support.py).
+    support_min_similarity: float = 0.4
+    # Past exchanges with papertape as evidence for recall and ask (ranked below what you
+    # stored). Off: a model's answer is not a source.
+    chat_as_evidence: bool = False
     # -- forgetting (agent/lifecycle.py). A memory moves down a tier when its retention
     # R = exp(-t / S) falls below these. With S = 14 days (middling importance, never
     # recalled): hazy after ~10 days, archive after ~6 weeks, forgotten after ~13 months.

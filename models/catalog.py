@@ -90,7 +90,6 @@ MODEL_FILES: tuple[ModelFile, ...] = (
         size_bytes=98_362_432,
         licence="Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct)",
         quantization="Q4_1",
-        default=True,
     ),
     ModelFile(
         name="qwen2.5-coder-0.5b",

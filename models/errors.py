@@ -27,3 +27,7 @@ class CorruptModelError(ModelError):
 
 class ModelTooLargeError(ModelError):
     """A model that would not fit in this machine's free memory."""
+
+
+class UnconstrainedError(ModelError):
+    """A backend that cannot hold its output to a JSON schema was given one."""

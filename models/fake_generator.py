@@ -1,25 +1,29 @@
 """A scripted generator for logic tests: replies are given up front, tokens are words.
 
 It is registered like the real backends (the model name "fake"), so the command line and the
-chat session can be driven end to end without a model. With no reply scripted, it answers by
-quoting the first memory line of the prompt (one like "(7 May 2023) text [12]"), citation
-included, or says it does not know when the prompt has none.
+chat session can be driven end to end without a model. With no reply scripted it answers from
+the first memory line of the prompt (one like "[12] (Mon 7 May 2023) text"): that line's text
+(as JSON when a schema is given, citing the id), or that it does not know when there is none.
+It honours a schema only in form: scripted replies are passed through as written, so a test
+can also hand the caller malformed output.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator, Sequence
 
-from models.generator import ChatMessage, cut_at_stops
+from models.generator import ChatMessage, JsonSchema, cut_at_stops
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
-_MEMORY_LINE = re.compile(r"^\(\d{1,2} \w+ \d{4}\) .*\[\d+\]$")
+_MEMORY_LINE = re.compile(r"^\[(\d+)\] \([^)]*\) (.*)$")
 
 
 class ScriptedGenerator:
     name = "fake"
+    constrains_output = True
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class ScriptedGenerator:
         self.context_tokens = context_tokens
         self.delay_s = delay_s
         self.prompts: list[str] = []  # every prompt it was given, for assertions
+        self.schemas: list[JsonSchema | None] = []  # and the schema that came with it
 
     def format_chat(self, messages: Sequence[ChatMessage]) -> str:
         body = "".join(f"<|{m.role}|>\n{m.content}\n" for m in messages)
@@ -40,12 +45,19 @@ class ScriptedGenerator:
     def count_tokens(self, text: str) -> int:
         return len(_TOKEN.findall(text))
 
-    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        schema: JsonSchema | None = None,
+    ) -> Iterator[str]:
         self.prompts.append(prompt)
+        self.schemas.append(schema)
         reply = self.replies.pop(0) if self.replies else None
         if reply is None:
-            quoted = [line for line in prompt.split("\n") if _MEMORY_LINE.match(line)]
-            reply = quoted[0] if quoted else "I don't know."
+            reply = _default_reply(prompt, schema is not None)
 
         def tokens() -> Iterator[str]:
             for token in _TOKEN.findall(reply)[:max_tokens]:
@@ -54,3 +66,16 @@ class ScriptedGenerator:
                 yield token
 
         return cut_at_stops(tokens(), stop)
+
+
+def _default_reply(prompt: str, as_json: bool) -> str:
+    lines = [m for m in (_MEMORY_LINE.match(line) for line in prompt.split("\n")) if m]
+    if not as_json:
+        return lines[0].group(0) if lines else "I don't know."
+    if not lines:
+        return json.dumps({"status": "not_in_memories", "answer": "", "memory_ids": []})
+    first = lines[0]
+    return json.dumps(
+        {"status": "answered", "answer": first.group(2), "memory_ids": [int(first.group(1))]},
+        ensure_ascii=False,
+    )

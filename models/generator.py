@@ -4,13 +4,18 @@ A backend renders a chat with the model's own template (`format_chat`), counts t
 model's own tokenizer (`count_tokens`), and streams the continuation of a prompt (`stream`).
 The caller works on the rendered prompt, so it can fit it to the context window exactly and a
 benchmark can hand the very same prompt to the raw runtime.
+
+A backend that can constrain decoding to a JSON schema (`constrains_output`) takes `schema`
+in `stream`: every token it emits keeps the text a valid prefix of a document of that schema,
+so a small model cannot write malformed output or values the schema does not allow. A backend
+that cannot raises UnconstrainedError when given one; the caller decides what to do instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
 
@@ -21,10 +26,14 @@ class ChatMessage:
     content: str
 
 
+JsonSchema = Mapping[str, Any]
+
+
 @runtime_checkable
 class Generator(Protocol):
     name: str
     context_tokens: int  # the context window this instance was loaded with
+    constrains_output: bool  # whether `stream` honours a JSON schema
 
     def format_chat(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt text for `messages`, ending where the assistant's reply begins."""
@@ -34,16 +43,28 @@ class Generator(Protocol):
         """How many tokens `text` is to this model (special tokens in it included)."""
         ...
 
-    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        schema: JsonSchema | None = None,
+    ) -> Iterator[str]:
         """The reply to `prompt` as text pieces (at most one per generated token), ending
-        before any stop string."""
+        before any stop string; with `schema`, held to it while decoding."""
         ...
 
 
 def generate(
-    generator: Generator, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()
+    generator: Generator,
+    prompt: str,
+    *,
+    max_tokens: int,
+    stop: Sequence[str] = (),
+    schema: JsonSchema | None = None,
 ) -> str:
-    return "".join(generator.stream(prompt, max_tokens=max_tokens, stop=stop))
+    return "".join(generator.stream(prompt, max_tokens=max_tokens, stop=stop, schema=schema))
 
 
 def cut_at_stops(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:

@@ -7,20 +7,28 @@
   memories, a follow-up question) only evaluates what differs. `last_reused_tokens` says how
   many tokens the last prompt took from that cache.
 - llama.cpp's native log lines go to the Python logger "papertape.llama", not the terminal.
-- Decoding is greedy with a mild repetition penalty: an answer from memory should not vary
-  from run to run, and tiny models loop without the penalty.
+- Decoding is greedy: an answer from memory should not vary from run to run.
+- A JSON schema becomes a llama.cpp grammar (the runtime's own converter), applied while
+  decoding: the model can only emit text that stays a valid prefix of a matching document.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from models.errors import CorruptModelError, MissingRuntimeError, ModelError
-from models.generator import PLAIN_CHAT_STOPS, ChatMessage, cut_at_stops, plain_chat
+from models.generator import (
+    PLAIN_CHAT_STOPS,
+    ChatMessage,
+    JsonSchema,
+    cut_at_stops,
+    plain_chat,
+)
 
 native_log = logging.getLogger("papertape.llama")
 
@@ -62,6 +70,8 @@ def _route_native_logs(llama_cpp: Any) -> None:
 
 
 class LlamaGenerator:
+    constrains_output = True
+
     def __init__(self, path: Path, *, name: str, context_tokens: int, threads: int) -> None:
         llama_cpp = _runtime()
         self.name = name
@@ -119,7 +129,14 @@ class LlamaGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        schema: JsonSchema | None = None,
+    ) -> Iterator[str]:
         tokens = self.tokenize(prompt)
         room = self.context_tokens - len(tokens)
         if room <= 0:
@@ -134,6 +151,11 @@ class LlamaGenerator:
                 break
             reused += 1
         self.last_reused_tokens = reused
+        grammar = None
+        if schema is not None:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
         chunks = self._llm.create_completion(
             tokens,
             max_tokens=min(max_tokens, room),
@@ -141,6 +163,7 @@ class LlamaGenerator:
             repeat_penalty=1.0,
             stop=list(self._stops),
             stream=True,
+            grammar=grammar,
         )
         pieces = (chunk["choices"][0]["text"] for chunk in chunks)
         # Empty chunks (a token that ends inside a UTF-8 character, the closing chunk) are

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.errors import CorruptModelError, MissingRuntimeError
-from models.generator import ChatMessage, cut_at_stops, plain_chat
+from models.errors import CorruptModelError, MissingRuntimeError, UnconstrainedError
+from models.generator import ChatMessage, JsonSchema, cut_at_stops, plain_chat
 
 
 def _mlx_lm() -> Any:
@@ -29,6 +29,9 @@ def _mlx_lm() -> Any:
 
 
 class MLXGenerator:
+    # mlx-lm has no JSON-schema decoding of its own; callers fall back to plain text, marked.
+    constrains_output = False
+
     def __init__(self, path: Path, *, name: str, context_tokens: int) -> None:
         self._mlx_lm = _mlx_lm()
         self.name = name
@@ -57,7 +60,18 @@ class MLXGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self._tokens(text))
 
-    def stream(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        schema: JsonSchema | None = None,
+    ) -> Iterator[str]:
+        if schema is not None:
+            raise UnconstrainedError(
+                f"{self.name} runs on mlx-lm, which cannot hold its output to a schema."
+            )
         responses = self._mlx_lm.stream_generate(
             self._model, self._tokenizer, self._tokens(prompt), max_tokens=max_tokens
         )

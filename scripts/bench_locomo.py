@@ -6,17 +6,19 @@ caption), stored session by session on the session's dates; questions are asked 
 the last session. Methods, all answering with the same model and the same answer prompt
 (agent/prompt.py), none storing anything:
 
-- papertape: `ask` as the CLI runs it (fused recall, the memories that bear on the question,
-  "I don't know" when none does or the answer has no support);
+- papertape: `ask` as the CLI runs it (fused recall, structured answer, the support check);
 - full-context: as many turns as fit the model's context, most recent first (the context is
   what the model was trained on, up to --context, not papertape's everyday 4096);
 - bm25: the 10 best turns by BM25 alone;
 - vector: the 10 nearest turns by MiniLM vectors alone.
 
-Scored with LoCoMo's answer score (scripts/locomo_score.py). An answer that says it does not
-know counts as abstaining ("no information available"), for every method alike. Reported per
-category id, overall for 1-4, with evidence recall@10 (for full-context: evidence that made it
-into the prompt), prompt tokens and latency.
+Every method answers through the same structured generation (agent/chat.py's answer_from),
+so they differ only in what the model is shown. Scored with LoCoMo's answer score
+(scripts/locomo_score.py), a secondary measure: token F1 rewards an answer's form, not whether
+it is right (scripts/bench_answers.py judges answers by reading them). A reply whose status is
+"not_in_memories" counts as abstaining ("no information available"), for every method alike.
+Reported per category id, overall for 1-4, with evidence recall@10 (for full-context: evidence
+that made it into the prompt), prompt tokens and latency.
 
     scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
         [--limit N [--offset F]] [--unread ROWS ...] [--category ID ...] [--set NAME=VALUE ...]
@@ -26,8 +28,7 @@ A full run takes hours on a laptop CPU. With --out, each conversation's rows are
 FILE (JSON lines) as it finishes, and a later run with the same --out, model, limit,
 offset, --category and --set skips the conversations already there and reports on all of
 them: a long run can be stopped and resumed (with the same --unread files, which are not
-recorded in the rows). papertape's rows keep every model reply (`replies`), so
-scripts/locomo_replay.py can judge them again after a change to the answer rules.
+recorded in the rows).
 --unread ROWS leaves out every question an earlier run's rows hold before sampling, so a run
 can confirm a change on questions none of the choices were made on. --category asks only one
 category's questions (a larger sample of the one a change is for); --set tries a setting
@@ -43,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,23 +59,17 @@ from locomo import (
     store_conversation,
 )
 from locomo_score import score
-from replies import Recording
 
-from agent.chat import Answer, ChatSession
-from agent.citations import says_dont_know
-from agent.concise import concise_answer
+from agent.chat import Answer, ChatSession, answer_from
 from agent.errors import Failure, UserError
 from agent.prompt import fit_prompt
 from agent.recall import recall
 from agent.service import Papertape
 from agent.settings import load_settings
-from models.generator import Generator, generate
+from models.generator import Generator
 from storage import store_files
 
 METHODS = ("papertape", "full-context", "bm25", "vector")
-# BM25's own answers put through papertape's answer rule (agent/concise.py), scored again: no
-# extra model call. It shows how much of papertape's lead comes from that rule alone.
-BM25_LED = "bm25, answers led"
 RECALL_MODES = {"papertape": "fused", "bm25": "keyword", "vector": "vector"}
 ABSTAIN = "No information available."
 DAY = 86400.0
@@ -103,11 +99,11 @@ def sample(
     return [questions[int((i + offset) * step)] for i in range(limit)]
 
 
-def answer_with(app: Papertape, memories: list[Any], question: str) -> tuple[str, int]:
-    generator = app.generator()
-    fitted = fit_prompt(generator, question, memories, [], answer_tokens=app.settings.answer_tokens)
-    text = generate(generator, fitted.prompt, max_tokens=app.settings.answer_tokens).strip()
-    return text, fitted.tokens
+def answer_with(app: Papertape, memories: list[Any], question: str, budget: int | None) -> Answer:
+    """The structured answer from exactly these memories, within `budget` prompt tokens
+    (None: the whole context)."""
+    settings = replace(app.settings, prompt_tokens=budget)
+    return answer_from(app.generator(), app.embedder, settings, question, memories, [])
 
 
 def papertape_answer(app: Papertape, model: Generator, question: str, now: float) -> Answer:
@@ -117,8 +113,8 @@ def papertape_answer(app: Papertape, model: Generator, question: str, now: float
 
 
 def scored_text(answer: Answer) -> str:
-    """What is scored: the answer, or abstaining where papertape said it does not know."""
-    return answer.text if answer.grounded or answer.guess else ABSTAIN
+    """What is scored: the answer, or abstaining where the model said it is not in memory."""
+    return ABSTAIN if answer.status == "not_in_memories" else answer.text
 
 
 def full_context(app: Papertape, conv_memories: list[Any], questions: list[Any]) -> list[Any]:
@@ -173,6 +169,7 @@ def run_conversation(
                     )
                 ]
             text, tokens, extra = "", 0, {}
+            answer: Answer | None = None
             if retrieval_only:
                 if method == "full-context":
                     tokens = fit_prompt(
@@ -183,22 +180,20 @@ def run_conversation(
                         answer_tokens=app.settings.answer_tokens,
                     ).tokens
             elif method == "papertape":
-                model = Recording(app.generator())
-                answer = papertape_answer(app, model, q.question, now)
-                text = scored_text(answer)
-                tokens = answer.prompt_tokens
+                answer = papertape_answer(app, app.generator(), q.question, now)
                 shown = list(answer.memories) or shown
-                # Why papertape answered as it did: the model's own reply where it was replaced;
-                # every reply as given, so scripts/locomo_replay.py can judge them again.
-                extra = {
-                    "model_answer": answer.model_text,
-                    "guess": answer.guess,
-                    "replies": model.replies,
-                }
             else:
-                text, tokens = answer_with(app, shown, q.question)
-                if says_dont_know(text):
-                    text = ABSTAIN
+                budget = None if method == "full-context" else app.settings.prompt_tokens
+                answer = answer_with(app, shown, q.question, budget)
+            if answer is not None:
+                text, tokens = scored_text(answer), answer.prompt_tokens
+                extra = {
+                    "status": answer.status,
+                    "supported": answer.supported,
+                    "citations": list(answer.citations),
+                    "raw_reply": answer.raw_reply,
+                    "ttft_s": answer.ttft_s,
+                }
             seconds = time.perf_counter() - started
             top = {m.id for m in shown[:10]} if method != "full-context" else {m.id for m in shown}
             rows.append(
@@ -219,23 +214,9 @@ def run_conversation(
     return rows
 
 
-def led_bm25(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """BM25's scored rows again, each answer put through papertape's answer rule."""
-    led = []
-    for row in rows:
-        if row["method"] != "bm25" or row["f1"] is None:
-            continue
-        answer = row["answer"]
-        if answer != ABSTAIN:
-            answer = concise_answer(answer, row["question"])
-        f1 = score(answer, row["reference"], row["category"])
-        led.append({**row, "method": BM25_LED, "answer": answer, "f1": f1})
-    return led
-
-
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for method in (*METHODS, BM25_LED):
+    for method in METHODS:
         mine = [r for r in rows if r["method"] == method]
         if not mine:
             continue
@@ -471,7 +452,7 @@ def main() -> None:
             print(
                 f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr
             )
-    summary = summarise(rows + led_bm25(rows))
+    summary = summarise(rows)
     if args.json:
         print(json.dumps({"summary": summary, "rows": rows}, indent=2))
         return

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import benchlib
 import pytest
-from bench_locomo import ABSTAIN, BM25_LED, earlier_rows, led_bm25, read_questions, sample
+from bench_locomo import earlier_rows, read_questions, sample
 from locomo import Conversation, Question
-from locomo_score import score
 
 
 def conversation(questions: int) -> Conversation:
@@ -50,26 +49,6 @@ def test_questions_an_earlier_run_holds_are_left_out_before_sampling(tmp_path: P
     assert len(unread) == 10 and not set(unread) & {r["question"] for r in rows[:10]}
     assert "q1?" in unread  # read only in conv-y
     assert [q.question for q in sample(conv, 10)] == [r["question"] for r in rows[:10]]
-
-
-def test_bm25_answers_are_scored_again_through_papertapes_answer_rule() -> None:
-    question = "What activity do Andrew and Buddy enjoy doing together?"
-    row = {
-        "method": "bm25",
-        "question": question,
-        "answer": "Andrew and Buddy enjoy walking. [562]",
-        "reference": "Walking",
-        "category": 4,
-        "f1": 0.0,
-    }
-    abstained = {**row, "answer": ABSTAIN, "category": 5, "f1": 1.0}
-    led = led_bm25([row, abstained, {**row, "method": "papertape"}])
-    assert [r["method"] for r in led] == [BM25_LED, BM25_LED]
-    assert led[0]["answer"] == "Walking. [562]" and led[0]["f1"] == score(
-        "Walking. [562]", "Walking", 4
-    )
-    assert led[0]["f1"] > score(row["answer"], "Walking", 4)
-    assert led[1]["answer"] == ABSTAIN and led[1]["f1"] == 1.0
 
 
 def test_a_run_resumes_only_rows_made_with_the_same_settings(tmp_path: Path) -> None:

@@ -134,7 +134,9 @@ def test_doctor_and_models_json(cli) -> None:  # type: ignore[no-untyped-def]
     names = {m["name"] for m in models}
     assert {"minilm-int8-onnx", "minilm-tokenizer", "smollm2-135m", "qwen2.5-coder-0.5b"} <= names
     defaults = {m["role"]: m["name"] for m in models if m["default"]}
-    assert defaults == {"generator": "smollm2-135m", "transcriber": "whisper-base"}
+    # The language model by default is the largest catalogued one that fits this machine.
+    assert defaults["transcriber"] == "whisper-base"
+    assert defaults["generator"] in {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"}
     assert doctor["generator"]["model"] in names and doctor["generator"]["context_tokens"] >= 1024
 
 

@@ -59,9 +59,15 @@ def test_scripted_generator_follows_the_protocol() -> None:
     assert isinstance(fake, Generator)
     assert generate(fake, "prompt", max_tokens=2) == "one two"
     assert fake.prompts == ["prompt"]
-    assert generate(fake, "(1 January 2026) the sky is green [7]\nq", max_tokens=50) == (
-        "(1 January 2026) the sky is green [7]"
+    assert generate(fake, "[7] (Thu 1 January 2026) the sky is green\nq", max_tokens=50) == (
+        "[7] (Thu 1 January 2026) the sky is green"
     )
+    as_json = generate(fake, "[7] (Thu 1 January 2026) the sky is green", max_tokens=50, schema={})
+    assert json.loads(as_json) == {
+        "answer": "the sky is green",
+        "memory_ids": [7],
+        "status": "answered",
+    }
 
 
 # -- the GGUF header ------------------------------------------------------------------------
@@ -253,3 +259,29 @@ def test_mlx_backend_reports_a_folder_that_is_not_a_model(tmp_path: Path) -> Non
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(CorruptModelError, match="not a loadable MLX model"):
         MLXGenerator(tmp_path, name="x", context_tokens=128)
+
+
+def test_llama_holds_a_random_model_to_the_answer_schema(tmp_path: Path) -> None:
+    """Random weights would write anything; the grammar lets through only a document of the
+    schema, citing only the ids offered."""
+    from agent.reply import answer_schema, read_reply
+    from models.llama_generator import LlamaGenerator
+
+    generator = LlamaGenerator(
+        write_tiny_gguf(tmp_path / "tiny.gguf"), name="tiny", context_tokens=512, threads=1
+    )
+    schema = answer_schema([3, 17])
+    schema["properties"]["answer"]["maxLength"] = 6  # short, so the reply ends in the bound
+    for question in ("where?", "when?", "who?"):
+        raw = generate(
+            generator,
+            generator.format_chat([ChatMessage("user", question)]),
+            max_tokens=300,
+            schema=schema,
+        )
+        data = json.loads(raw, strict=False)  # the grammar lets control characters in
+        assert list(data) == ["answer", "memory_ids", "status"]
+        assert len(data["answer"]) <= 6 and set(data["memory_ids"]) <= {3, 17}
+        assert data["status"] in ("answered", "not_in_memories", "guess")
+        assert read_reply(raw, [3, 17], constrained=True).complete
+    generator.close()

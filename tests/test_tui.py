@@ -92,13 +92,16 @@ async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> 
 
 
 async def test_chat_marks_a_guess_as_one(service: Papertape) -> None:
-    service._generator = ScriptedGenerator(["Sunflowers, most likely."])
+    service._generator = ScriptedGenerator(
+        ['{"answer": "Sunflowers, most likely.", "memory_ids": [], "status": "guess"}']
+    )
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"what flowers might Maria like for her birthday?", "enter")
         await settle(app, pilot)
         log = " ".join(str(w.render()) for w in app.query("#log Static"))
-        assert "papertape (a guess: no memory says so): Sunflowers" in log
+        assert "papertape: Sunflowers, most likely." in log
+        assert "(a guess: your memories do not state it)" in log
 
 
 async def test_chat_note_command_stores_a_note(service: Papertape) -> None:

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, ListItem, ListView, Static
 
 from agent.chat import Answer, ChatSession
 from agent.errors import Failure, UserError
+from agent.output import answer_marks
 from tui.badges import badge, day, snippet
 from tui.host import host
 from tui.messages import AnswerDone, AnswerFailed, AnswerToken, MemoryChosen, StoreChanged
@@ -146,8 +147,8 @@ class ChatPane(Widget):
         if self._current is not None:
             cited = ", ".join(f"[{i}]" for i in answer.citations)
             tail = f"\n  cites {cited}" if cited else ""
-            said = "papertape (a guess: no memory says so)" if answer.guess else "papertape"
-            self._current.update(f"{said}: {answer.text}{tail}")
+            marks = "".join(f"\n  {mark}" for mark in answer_marks(answer))
+            self._current.update(f"papertape: {answer.text}{tail}{marks}")
         sources = self.query_one("#sources", ListView)
         sources.clear()
         for memory in answer.memories:

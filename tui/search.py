@@ -64,12 +64,15 @@ class RecallPane(Widget):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: str) -> None:
         app = host(self)
+        # Past exchanges with papertape are left out unless the kind filter asks for them.
+        wants_chat = self.query_one("#kind", Select).value == "chat"
         # Peek: searching as you type must not count as recalling every memory shown.
         hits = app.service.recall(
             query,
             now=app.clock(),
             k=POOL,
             strengthen=False,
+            include_chat=wants_chat or None,
         )
         self.post_message(SearchResults(query, [(h.memory, h.score) for h in hits]))
 

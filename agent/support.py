@@ -1,0 +1,91 @@
+"""The one check on an answer: does what it cites support it? In any language.
+
+An "answered" reply must cite at least one memory it was shown, and what it says must be
+found in what it cites, by either of two tests:
+
+- shared words: at least half of the answer's words that the question does not already
+  hold appear in the cited memories as the model saw them (text, day and weekday). Words are
+  Unicode word runs, and in scripts written without spaces (Chinese, Japanese, Thai) each
+  character counts as one, so the test reads every language the same way and knows no
+  language's vocabulary;
+- meaning: the question and answer together are close in meaning (embedding cosine) to a
+  cited memory, which covers a "Yes" or a paraphrase that shares no words.
+
+The check only marks: a reply that fails it is shown in the model's words, marked as not
+supported by the person's memories. Nothing is rewritten or replaced.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.embedder import Embedder
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Unicode scripts written without spaces between words.
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
+WORD_SHARE = 0.5
+
+
+def _unspaced(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(_UNSPACED)
+
+
+def words(text: str) -> set[str]:
+    """The text's words, case-folded; each character of an unspaced script is one word."""
+    found: set[str] = set()
+    for run in _WORD.findall(unicodedata.normalize("NFKC", text).casefold()):
+        if any(_unspaced(c) for c in run):
+            piece = ""
+            for char in run:
+                if _unspaced(char):
+                    if piece:
+                        found.add(piece)
+                        piece = ""
+                    found.add(char)
+                else:
+                    piece += char
+            if piece:
+                found.add(piece)
+        else:
+            found.add(run)
+    return found
+
+
+def shared_share(answer: str, question: str, cited: Sequence[str]) -> float:
+    """Of the answer's words the question does not hold, the share the cited texts hold (1.0
+    when it adds none)."""
+    new = words(answer) - words(question)
+    if not new:
+        return 1.0
+    held = set().union(*(words(text) for text in cited)) if cited else set()
+    return len(new & held) / len(new)
+
+
+def closeness(embedder: Embedder, answer: str, question: str, cited: Sequence[str]) -> float:
+    """The highest cosine between question-and-answer and a cited text."""
+    if not cited:
+        return 0.0
+    vectors = np.asarray(embedder.embed([f"{question} {answer}", *cited]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return float((vectors[1:] @ vectors[0]).max())
+
+
+def is_supported(
+    embedder: Embedder,
+    answer: str,
+    question: str,
+    cited: Sequence[str],
+    *,
+    min_similarity: float,
+) -> bool:
+    """Whether the cited texts (as the model was shown them) support the answer."""
+    if not cited or not answer.strip():
+        return False
+    if shared_share(answer, question, cited) >= WORD_SHARE:
+        return True
+    return closeness(embedder, answer, question, cited) >= min_similarity

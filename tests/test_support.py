@@ -1,0 +1,39 @@
+"""The one check on an answer (agent/support.py): words shared with what it cites, or closeness
+in meaning, read the same way in every language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.support import is_supported, shared_share, words
+
+
+def test_words_split_unspaced_scripts_into_characters_and_fold_case() -> None:
+    assert words("Hunter2 wiki.example.com/team") == {"hunter2", "wiki", "example", "com", "team"}
+    assert words("妈妈的生日 2 June") == {"妈", "的", "生", "日", "2", "june"}
+    assert words("Straße") == words("STRASSE")
+
+
+def test_the_share_counts_only_words_the_question_does_not_hold() -> None:
+    cited = ["[3] (Mon 8 May 2023) Caroline: the wifi password is hunter2"]
+    assert shared_share("hunter2", "What is the wifi password?", cited) == 1.0
+    assert shared_share("555-0101", "What is the wifi password?", cited) == 0.0
+    assert shared_share("the wifi password", "What is the wifi password?", cited) == 1.0
+    assert shared_share("2 June", "我妈妈的生日是哪天？", ["[41] (Thu) 妈妈 2 June 生日"]) == 1.0
+
+
+def test_an_answer_without_citations_or_words_is_not_supported(minilm: Any) -> None:
+    assert not is_supported(minilm, "4411", "code?", [], min_similarity=0.4)
+    assert not is_supported(minilm, " ", "code?", ["code 4411"], min_similarity=0.4)
+
+
+@pytest.mark.integration
+def test_a_yes_is_supported_by_meaning_and_an_invention_is_not(minilm: Any) -> None:
+    line = ["[9] (Sat 6 May 2023) Deborah: I went surfing for the first time last weekend!"]
+    assert is_supported(minilm, "Yes", "Has Deborah tried surfing?", line, min_similarity=0.4)
+    food = ["[12] (Wed 10 May 2023) Caroline: my wifi password at the flat is hunter2"]
+    assert not is_supported(
+        minilm, "pizza", "What is Caroline's favourite food?", food, min_similarity=0.4
+    )
