@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
+import apsw
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
@@ -252,17 +253,19 @@ def strace_works() -> str | None:
 LOCAL_FAMILIES = {"AF_UNIX", "AF_LOCAL", "AF_NETLINK", "PF_UNIX", "PF_LOCAL", "PF_NETLINK"}
 
 
-async def test_the_server_opens_no_network_socket(home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "embedder", ["fake", pytest.param("minilm", marks=pytest.mark.integration)]
+)
+async def test_the_server_opens_no_network_socket(
+    home: Path, tmp_path: Path, embedder: str
+) -> None:
     reason = strace_works()
     if reason:
         pytest.skip(reason)
     trace = tmp_path / "trace"
-    # The fake embedder and model: the onnxruntime and llama.cpp runtimes have their own
-    # no-network checks; this one watches what the server itself does over a session.
     command = ["strace", "-f", "-qq", "-e", "trace=%network,execve", "-o", str(trace)]
-    async with connected(
-        command + server_command(home), server_env(home), tmp_path / "err"
-    ) as session:
+    env = server_env(home, PAPERTAPE_EMBEDDER=embedder)
+    async with connected(command + server_command(home), env, tmp_path / "err") as session:
         assert data(await session.call_tool("remember", {"text": "the spare key is in the shed"}))
         assert data(await session.call_tool("recall", {"query": "spare key"}))["results"]
         assert data(await session.call_tool("ask", {"question": "Where is the spare key?"}))
@@ -270,6 +273,9 @@ async def test_the_server_opens_no_network_socket(home: Path, tmp_path: Path) ->
         await session.read_resource("papertape://timeline")
     calls = trace.read_text()
     assert "agent.cli" in calls  # strace saw the server start: it was watching
+    store = apsw.Connection(str(home / "papertape.db"))
+    (used,) = store.execute("SELECT value FROM store_meta WHERE key = 'embedder'").fetchone()
+    assert used == embedder  # and the server ran the embedder asked for
     assert not network_families(calls), calls
 
 
