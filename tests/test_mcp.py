@@ -237,6 +237,65 @@ async def test_remember_redacts_a_secret_as_note_does(home: Path, tmp_path: Path
     for path in home.rglob("*"):  # nor anywhere else in the home: not the WAL, not a log
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+    assert SECRET not in (tmp_path / "err").read_text()  # nor in the server's stderr
+
+
+def test_stdout_carries_only_the_protocol_even_with_debug_logging(
+    home: Path, tmp_path: Path
+) -> None:
+    """A client that copies the SDK's framing by hand: a line of garbage in the middle, and
+    the most talkative logging. Every line out must be JSON-RPC, the logs on stderr."""
+    requests = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "by hand", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "this line is not JSON",
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "remember", "arguments": {"text": "said by hand"}},
+        },
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "stats"}},
+    ]
+    command = [sys.executable, "-m", "agent.cli", "-vv", "--home", str(home), "mcp"]
+    errlog = tmp_path / "stderr"  # a file, not a pipe: debug logs must not fill a pipe
+    with errlog.open("w") as err:
+        server = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env={**os.environ, **server_env(home)},
+            text=True,
+        )
+    assert server.stdin and server.stdout
+    for request in requests:
+        server.stdin.write((request if isinstance(request, str) else json.dumps(request)) + "\n")
+    server.stdin.flush()
+    replies = []
+    while not any(reply.get("id") == 3 for reply in replies):  # the last answer, then hang up
+        line = server.stdout.readline()
+        assert line, "the server closed stdout before answering"
+        replies.append(json.loads(line))  # a line that is not JSON fails here
+    rest, _ = server.communicate(timeout=60)  # closes stdin: the client hangs up
+    log = errlog.read_text()
+    assert server.returncode == 0, log
+    replies += [json.loads(line) for line in rest.splitlines()]
+    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+    by_id = {reply["id"]: reply for reply in replies if "id" in reply}
+    stored_note = json.loads(by_id[2]["result"]["content"][0]["text"])
+    assert stored_note["status"] == "stored"
+    assert json.loads(by_id[3]["result"]["content"][0]["text"])["memories"] == 1
+    assert "serving" in log  # the log went to stderr
 
 
 def strace_works() -> str | None:
