@@ -401,19 +401,50 @@ def readme_config() -> dict[str, Any]:
     return config
 
 
-async def test_the_readme_configuration_starts_a_working_server(home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("embedder", "model"),
+    [
+        ("fake", "fake"),
+        # The real embedder and the smallest real model (not "auto", which may pick a larger
+        # one installed here): what a person gets from the README.
+        pytest.param("minilm", "smollm2-135m", marks=pytest.mark.integration),
+    ],
+)
+async def test_the_readme_configuration_remembers_recalls_and_asks(
+    home: Path, tmp_path: Path, embedder: str, model: str
+) -> None:
     server = readme_config()["mcpServers"]["papertape"]
     assert server["command"].endswith("/.venv/bin/papertape") and server["args"] == ["mcp"]
     assert set(server["env"]) == {"PAPERTAPE_HOME"}
     # The placeholders a person fills in: this venv's papertape and a home of our own.
     command = Path(sys.executable).parent / "papertape"
     assert command.exists(), f"{command} is missing: run scripts/setup"
-    env = {**server_env(home), **server["env"], "PAPERTAPE_HOME": str(home)}
+    env = {
+        **server_env(home, PAPERTAPE_EMBEDDER=embedder, PAPERTAPE_MODEL=model),
+        **server["env"],
+        "PAPERTAPE_HOME": str(home),
+    }
     async with connected([str(command), *server["args"]], env, tmp_path / "err") as session:
         listed = await session.list_tools()
         assert {tool.name for tool in listed.tools} == TOOLS
-        assert data(await session.call_tool("remember", {"text": "configured from the README"}))
-    assert [m.text for m in stored(home).values()] == ["configured from the README"]
+        kept = data(await session.call_tool("remember", {"text": "The bike lock code is 4711."}))
+        await session.call_tool("remember", {"text": "Lunch with Sam on Friday at noon."})
+        found = data(await session.call_tool("recall", {"query": "bike lock code", "k": 1}))
+        assert [r["id"] for r in found["results"]] == [kept["id"]]
+        answer = data(await session.call_tool("ask", {"question": "What is my bike lock code?"}))
+        assert answer["status"] in ("answered", "not_in_memories", "guess")
+        if answer["status"] == "answered":
+            known = {m.id for m in stored_memories(home, embedder)}
+            assert answer["citations"] and set(answer["citations"]) <= known
+    assert "The bike lock code is 4711." in [m.text for m in stored_memories(home, embedder)]
+    if model == "fake":  # the scripted model quotes the memory it was shown
+        assert answer["status"] == "answered" and answer["citations"] == [kept["id"]]
+
+
+def stored_memories(home: Path, embedder: str) -> list[Memory]:
+    settings = load_settings(home, overrides={"embedder": embedder}, env={})
+    with Papertape(settings) as app:
+        return list(app.store.iter_memories())
 
 
 async def test_every_tool_and_argument_has_a_description(settings: Settings) -> None:
