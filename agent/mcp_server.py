@@ -137,6 +137,9 @@ class MemoryTools:
         once: a client keeps this server up for hours while the daemon starts and stops."""
         client = DaemonClient.find(self.settings)
         if client is None:
+            if self._remote is not None:  # the daemon stopped: its reader is not needed
+                self._remote.close()
+                self._remote = None
             if self._local is None:
                 self._local = Papertape(self.settings)
             return self._local
@@ -312,7 +315,7 @@ class MemoryTools:
             raise ResourceError(str(exc)) from None
 
     def timeline(self) -> str:
-        """The most recent memories, newest first."""
+        """The 50 most recent memories, newest first: id, tier, kind, source, time, text."""
         try:
             with self._lock:
                 newest = self.service().timeline(limit=TIMELINE_LIMIT)
