@@ -24,6 +24,7 @@ from agent.cli_support import (
     now_option,
     open_app,
     progress_printer,
+    settings_for,
 )
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
@@ -318,6 +319,41 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
             f"imported {report.imported}, already present {report.duplicates}"
             + (f", re-embedded {report.reembedded}" if report.reembedded else "")
         )
+
+
+@cli.command("mcp")
+@home_option
+@click.pass_context
+def mcp_command(ctx: click.Context, home: Path | None) -> None:
+    """Serve your memories to other AI apps over the Model Context Protocol (stdio).
+
+    An MCP client (a desktop chat app, a coding agent, an editor) starts this command itself
+    and talks to it over stdin and stdout; run by hand, it waits for such a client. Tools:
+    recall (query, k, kind, tier, from/to dates), ask (answer, status, cited memories),
+    remember (text, time, source; secrets redacted as for note), forget (ids, confirm=true),
+    pin, unpin, stats. Resources: papertape://memory/{id} and papertape://timeline (the
+    newest memories). While the daemon runs, every call goes through it. Logs go to stderr.
+
+    A client's configuration (Claude Desktop's mcpServers, for one):
+
+    \b
+      "papertape": {
+        "command": "/ABSOLUTE/PATH/TO/papertape/.venv/bin/papertape",
+        "args": ["mcp"],
+        "env": {"PAPERTAPE_HOME": "/ABSOLUTE/PATH/TO/YOUR/HOME"}
+      }
+    """
+    settings = settings_for(ctx, home)
+    try:
+        from agent.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in {"mcp", "mcp_types", "pydantic"}:
+            raise
+        raise Failure(
+            "papertape mcp needs the MCP SDK: run scripts/setup, "
+            "or pip install 'papertape[mcp]'."
+        ) from None
+    serve(settings)
 
 
 for command in (ask, capture, consolidate, daemon, models, doctor):

@@ -1,0 +1,518 @@
+"""`papertape mcp`, driven by the MCP SDK's own client over stdio, checked against the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, get_args, get_type_hints
+
+import apsw
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, TextContent
+
+import agent.daemon_api
+from agent.chat import Answer
+from agent.clock import parse_time
+from agent.mcp_server import MemoryTools, answer_status, build_server
+from agent.service import Papertape
+from agent.settings import Settings, load_settings
+from models.fake_embedder import FakeEmbedder
+from storage import TIERS, Memory
+from tests.conftest import memory
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2024-03-01T12:00:00Z"
+TOOLS = {"recall", "ask", "remember", "forget", "pin", "unpin", "stats"}
+# A GitHub token of the right shape (ghp_ and 36 letters and digits).
+SECRET = "ghp_" + "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lm9Nb8V"
+
+
+def server_env(home: Path, **extra: str) -> dict[str, str]:
+    """What the server needs, and no more: stdio_client does not pass this environment on."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {
+        "PYTHONPATH": path,
+        "PAPERTAPE_HOME": str(home),
+        "PAPERTAPE_EMBEDDER": "fake",
+        "PAPERTAPE_MODEL": "fake",
+        "PAPERTAPE_NOW": NOW,
+        "TZ": "UTC",
+        **extra,
+    }
+
+
+def server_command(home: Path) -> list[str]:
+    return [sys.executable, "-m", "agent.cli", "--home", str(home), "mcp"]
+
+
+@asynccontextmanager
+async def connected(
+    command: list[str], env: dict[str, str], errlog: Path
+) -> AsyncIterator[ClientSession]:
+    """A client session with a freshly started server; the server's stderr goes to errlog."""
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=str(ROOT))
+    with errlog.open("a") as err:
+        async with stdio_client(params, errlog=err) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                yield session
+
+
+def data(result: CallToolResult) -> Any:
+    assert not result.is_error, text(result)
+    return json.loads(text(result))
+
+
+def text(result: CallToolResult) -> str:
+    (block,) = result.content
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+def settings_of(home: Path) -> Settings:
+    return load_settings(home, overrides={"embedder": "fake"}, env={})
+
+
+def stored(home: Path) -> dict[int, Memory]:
+    """What the store holds now, read beside the running server (SQLite's WAL allows it)."""
+    with Papertape(settings_of(home), embedder=FakeEmbedder()) as app:
+        return {m.id: m for m in app.store.iter_memories()}
+
+
+async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Path) -> None:
+    async with connected(server_command(home), server_env(home), tmp_path / "err") as session:
+        listed = await session.list_tools()
+        assert {tool.name for tool in listed.tools} == TOOLS
+
+        note = data(
+            await session.call_tool("remember", {"text": "The dentist moved to Thursday 3pm."})
+        )
+        assert note["status"] == "stored" and note["redacted"] == 0
+        dentist = note["id"]
+        memories = stored(home)
+        assert memories[dentist].text == "The dentist moved to Thursday 3pm."
+        assert memories[dentist].source == "mcp"
+        assert memories[dentist].occurred_at == parse_time(NOW)
+
+        old = data(
+            await session.call_tool(
+                "remember",
+                {"text": "Bought a blue bike.", "time": "2023-05-07T10:00:00Z", "source": "diary"},
+            )
+        )
+        bike = stored(home)[old["id"]]
+        assert bike.source == "diary" and bike.occurred_at == parse_time("2023-05-07T10:00:00Z")
+        again = data(await session.call_tool("remember", {"text": "Bought a blue bike."}))
+        assert again == {"id": old["id"], "status": "duplicate", "redacted": 0}
+
+        found = data(await session.call_tool("recall", {"query": "dentist", "k": 1}))
+        assert found["query"] == "dentist"
+        assert [r["id"] for r in found["results"]] == [dentist]
+        assert found["results"][0]["text"] == memories[dentist].text
+        assert stored(home)[dentist].recall_count == 1  # recalling strengthens, as the CLI does
+        await session.call_tool("recall", {"query": "dentist", "peek": True})
+        assert stored(home)[dentist].recall_count == 1
+
+        async def recalled(**filters: Any) -> list[int]:
+            args = {"query": "dentist bike", **filters}
+            return [r["id"] for r in data(await session.call_tool("recall", args))["results"]]
+
+        assert set(await recalled()) == {dentist, old["id"]}
+        assert await recalled(to_date="2023-05-07") == [old["id"]]  # a date takes in its day
+        assert await recalled(to_date="2023-05-06") == []
+        assert await recalled(from_date="2024-01-01") == [dentist]
+        assert await recalled(kind="chat") == [] and await recalled(tier="hazy") == []
+        assert set(await recalled(kind="text", tier="sharp")) == {dentist, old["id"]}
+
+        answer = data(await session.call_tool("ask", {"question": "When is the dentist?"}))
+        assert answer["status"] == "answered" and "Thursday" in answer["answer"]
+        assert answer["citations"] == [dentist]
+        assert [m["id"] for m in answer["cited_memories"]] == [dentist]
+        (chat,) = [m for m in stored(home).values() if m.kind == "chat"]
+        assert "When is the dentist?" in chat.text and "Thursday" in chat.text
+        unknown = data(await session.call_tool("ask", {"question": "Who painted the ceiling?"}))
+        assert unknown["status"] == "not_in_memories" and unknown["citations"] == []
+        peeked = data(
+            await session.call_tool("ask", {"question": "When is the dentist?", "peek": True})
+        )
+        assert peeked["status"] == "answered"
+        assert sum(m.kind == "chat" for m in stored(home).values()) == 2  # the peek stored none
+
+        assert data(await session.call_tool("pin", {"ids": [dentist]})) == {"pinned": [dentist]}
+        assert stored(home)[dentist].pinned
+        assert data(await session.call_tool("unpin", {"ids": [dentist]})) == {"unpinned": [dentist]}
+        assert not stored(home)[dentist].pinned
+
+        stats = data(await session.call_tool("stats", {}))
+        assert stats["memories"] == len(stored(home)) == 4
+        assert stats["kinds"]["chat"]["count"] == 2 and stats["tiers"]["sharp"]["count"] == 4
+
+        refused = await session.call_tool("forget", {"ids": [old["id"]]})
+        assert refused.is_error and "confirm" in text(refused)
+        assert old["id"] in stored(home)
+        gone = data(await session.call_tool("forget", {"ids": [old["id"]], "confirm": True}))
+        assert gone == {"forgotten": [old["id"]]} and old["id"] not in stored(home)
+
+        templates = await session.list_resource_templates()
+        assert [t.uri_template for t in templates.resource_templates] == ["papertape://memory/{id}"]
+        resources = await session.list_resources()
+        assert [str(r.uri) for r in resources.resources] == ["papertape://timeline"]
+        read = await session.read_resource(f"papertape://memory/{dentist}")
+        shown = json.loads(read.contents[0].text)  # type: ignore[union-attr]
+        assert shown["id"] == dentist and shown["text"] == memories[dentist].text
+        assert shown["pinned"] is False and shown["tier"] == "sharp"
+        assert any(link["to"] == dentist for link in shown["links"])  # the chat turn cites it
+        timeline = await session.read_resource("papertape://timeline")
+        newest = json.loads(timeline.contents[0].text)["memories"]  # type: ignore[union-attr]
+        assert [m["id"] for m in newest] == sorted(stored(home), reverse=True)
+        with pytest.raises(MCPError, match="no memory with id 999"):
+            await session.read_resource("papertape://memory/999")
+        with pytest.raises(MCPError, match="not a memory id"):
+            await session.read_resource("papertape://memory/first")
+
+
+async def test_bad_arguments_get_error_results_and_the_server_keeps_serving(
+    home: Path, tmp_path: Path, cli
+) -> None:  # type: ignore[no-untyped-def]
+    async with connected(server_command(home), server_env(home), tmp_path / "err") as session:
+        sentences: list[tuple[str, dict[str, Any], str]] = [
+            ("recall", {"query": "  "}, "the query is empty"),
+            ("recall", {"query": "x", "kind": "txt"}, "Did you mean 'text'?"),
+            ("recall", {"query": "x", "from_date": "last week"}, "cannot read from_date"),
+            (
+                "recall",
+                {"query": "x", "from_date": "2024-02-01", "to_date": "2024-01-01"},
+                "is not before",
+            ),
+            ("remember", {"text": " "}, "the note is empty"),
+            ("remember", {"text": "x", "time": "soon"}, "cannot read time"),
+            ("ask", {"question": ""}, "the question is empty"),
+            ("pin", {"ids": [999]}, "no memory with id 999"),
+            ("forget", {"ids": [999], "confirm": True}, "no memory with id 999"),
+        ]
+        for tool, args, message in sentences:
+            result = await session.call_tool(tool, args)
+            assert result.is_error and message in text(result), (tool, args, text(result))
+            assert "Traceback" not in text(result)
+        # Wrong types and shapes are caught by the tools' schemas.
+        malformed: list[tuple[str, dict[str, Any]]] = [
+            ("recall", {}),
+            ("recall", {"query": "x", "k": "many"}),
+            ("recall", {"query": "x", "k": 0}),
+            ("recall", {"query": "x", "tier": "lukewarm"}),
+            ("forget", {"ids": "all", "confirm": True}),
+            ("pin", {"ids": []}),
+            ("no_such_tool", {"x": 1}),
+        ]
+        for tool, args in malformed:
+            result = await session.call_tool(tool, args)
+            assert result.is_error, (tool, args)
+        # The same sentence the command line prints, word for word.
+        pin = await session.call_tool("pin", {"ids": [999]})
+        assert cli("--home", str(home), "pin", "999").err == f"papertape: {text(pin)}\n"
+        # And it is still serving.
+        assert data(await session.call_tool("remember", {"text": "still here"}))["id"] == 1
+        assert data(await session.call_tool("stats", {}))["memories"] == 1
+
+
+async def test_remember_redacts_a_secret_as_note_does(home: Path, tmp_path: Path) -> None:
+    async with connected(server_command(home), server_env(home), tmp_path / "err") as session:
+        result = data(
+            await session.call_tool("remember", {"text": f"The deploy token is {SECRET} ok"})
+        )
+    assert result["redacted"] == 1
+    (kept,) = stored(home).values()
+    assert SECRET not in kept.text and SECRET[4:20] not in kept.text
+    assert kept.text == "The deploy token is [redacted github token] ok"
+    for path in home.rglob("*"):  # nor anywhere else in the home: not the WAL, not a log
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    assert SECRET not in (tmp_path / "err").read_text()  # nor in the server's stderr
+
+
+def test_stdout_carries_only_the_protocol_even_with_debug_logging(
+    home: Path, tmp_path: Path
+) -> None:
+    """A client that copies the SDK's framing by hand: a line of garbage in the middle, and
+    the most talkative logging. Every line out must be JSON-RPC, the logs on stderr."""
+    requests = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "by hand", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "this line is not JSON",
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "remember", "arguments": {"text": "said by hand"}},
+        },
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "stats"}},
+    ]
+    command = [sys.executable, "-m", "agent.cli", "-vv", "--home", str(home), "mcp"]
+    errlog = tmp_path / "stderr"  # a file, not a pipe: debug logs must not fill a pipe
+    with errlog.open("w") as err:
+        server = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env={**os.environ, **server_env(home)},
+            text=True,
+        )
+    assert server.stdin and server.stdout
+    for request in requests:
+        server.stdin.write((request if isinstance(request, str) else json.dumps(request)) + "\n")
+    server.stdin.flush()
+    replies = []
+    while not any(reply.get("id") == 3 for reply in replies):  # the last answer, then hang up
+        line = server.stdout.readline()
+        assert line, "the server closed stdout before answering"
+        replies.append(json.loads(line))  # a line that is not JSON fails here
+    rest, _ = server.communicate(timeout=60)  # closes stdin: the client hangs up
+    log = errlog.read_text()
+    assert server.returncode == 0, log
+    replies += [json.loads(line) for line in rest.splitlines()]
+    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+    by_id = {reply["id"]: reply for reply in replies if "id" in reply}
+    stored_note = json.loads(by_id[2]["result"]["content"][0]["text"])
+    assert stored_note["status"] == "stored"
+    assert json.loads(by_id[3]["result"]["content"][0]["text"])["memories"] == 1
+    assert "serving" in log  # the log went to stderr
+
+
+def strace_works() -> str | None:
+    """Why strace cannot watch the server here, or None when it can."""
+    if shutil.which("strace") is None:
+        return "strace is not installed (scripts/test installs it with apt-get where it can)"
+    probe = subprocess.run(["strace", "-f", "-o", os.devnull, "true"], capture_output=True)
+    if probe.returncode != 0:
+        return f"strace cannot trace here: {probe.stderr.decode(errors='replace').strip()}"
+    return None
+
+
+# What a process may open without a network: local sockets and the kernel's own.
+LOCAL_FAMILIES = {"AF_UNIX", "AF_LOCAL", "AF_NETLINK", "PF_UNIX", "PF_LOCAL", "PF_NETLINK"}
+
+
+@pytest.mark.parametrize(
+    "embedder", ["fake", pytest.param("minilm", marks=pytest.mark.integration)]
+)
+async def test_the_server_opens_no_network_socket(
+    home: Path, tmp_path: Path, embedder: str
+) -> None:
+    reason = strace_works()
+    if reason:
+        pytest.skip(reason)
+    trace = tmp_path / "trace"
+    command = ["strace", "-f", "-qq", "-e", "trace=%network,execve", "-o", str(trace)]
+    env = server_env(home, PAPERTAPE_EMBEDDER=embedder)
+    async with connected(command + server_command(home), env, tmp_path / "err") as session:
+        assert data(await session.call_tool("remember", {"text": "the spare key is in the shed"}))
+        assert data(await session.call_tool("recall", {"query": "spare key"}))["results"]
+        assert data(await session.call_tool("ask", {"question": "Where is the spare key?"}))
+        assert data(await session.call_tool("stats", {}))["memories"] == 2
+        await session.read_resource("papertape://timeline")
+    calls = trace.read_text()
+    assert "agent.cli" in calls  # strace saw the server start: it was watching
+    store = apsw.Connection(str(home / "papertape.db"))
+    (used,) = store.execute("SELECT value FROM store_meta WHERE key = 'embedder'").fetchone()
+    assert used == embedder  # and the server ran the embedder asked for
+    assert not network_families(calls), calls
+
+
+def network_families(trace: str) -> set[str]:
+    """The address families of the sockets a trace shows opened, other than local ones."""
+    return set(re.findall(r"\bsocket\((\w+)", trace)) - LOCAL_FAMILIES
+
+
+def test_the_trace_reading_catches_a_network_socket() -> None:
+    trace = (
+        '12 execve("/usr/bin/python3", ["python3", "-m", "agent.cli"], ...) = 0\n'
+        "12 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3\n"
+        "13 socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 4\n"
+        "13 socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 5\n"
+    )
+    assert network_families(trace) == {"AF_INET6"}
+
+
+def running_daemon(home: Path) -> Iterator[Any]:
+    from tests.test_daemon import serve_in_thread, settings_for
+
+    yield from serve_in_thread(settings_for(home))
+
+
+async def test_with_the_daemon_running_calls_go_through_its_socket(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    dispatch = agent.daemon_api.dispatch
+
+    def counting(daemon: Any, request: dict[str, Any], send: Any) -> Any:
+        seen.append(request["op"])
+        return dispatch(daemon, request, send)
+
+    monkeypatch.setattr(agent.daemon_api, "dispatch", counting)
+    daemon_runs = running_daemon(home)
+    daemon = next(daemon_runs)
+    try:
+        async with connected(server_command(home), server_env(home), tmp_path / "err") as session:
+            kept = data(await session.call_tool("remember", {"text": "kept by the daemon"}))
+            found = data(await session.call_tool("recall", {"query": "kept"}))
+            assert [r["id"] for r in found["results"]] == [kept["id"]]
+            data(await session.call_tool("pin", {"ids": [kept["id"]]}))
+            assert seen.count("note") == 1 and "recall" in seen and "pin" in seen
+            with daemon.lock:
+                assert daemon.app.store.get(kept["id"]).pinned  # type: ignore[union-attr]
+            next(daemon_runs, None)  # the daemon stops; the server carries on in-process
+            seen.clear()
+            found = data(await session.call_tool("recall", {"query": "kept", "peek": True}))
+            assert [r["id"] for r in found["results"]] == [kept["id"]] and seen == []
+            later = data(await session.call_tool("remember", {"text": "kept without it"}))
+            assert later["id"] == kept["id"] + 1
+    finally:
+        next(daemon_runs, None)
+
+
+def readme_config() -> dict[str, Any]:
+    """The client configuration the README gives, as a person would copy it."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Other AI apps use it: `papertape mcp`", 1)[1]
+    block = re.search(r"```json\n(.*?)```", section, re.DOTALL)
+    assert block, "the README's MCP section has no JSON block"
+    config: dict[str, Any] = json.loads(block.group(1))
+    return config
+
+
+@pytest.mark.parametrize(
+    ("embedder", "model"),
+    [
+        ("fake", "fake"),
+        # The real embedder and the smallest real model (not "auto", which may pick a larger
+        # one installed here): what a person gets from the README.
+        pytest.param("minilm", "smollm2-135m", marks=pytest.mark.integration),
+    ],
+)
+async def test_the_readme_configuration_remembers_recalls_and_asks(
+    home: Path, tmp_path: Path, embedder: str, model: str
+) -> None:
+    server = readme_config()["mcpServers"]["papertape"]
+    assert server["command"].endswith("/.venv/bin/papertape") and server["args"] == ["mcp"]
+    assert set(server["env"]) == {"PAPERTAPE_HOME"}
+    # The placeholders a person fills in: this venv's papertape and a home of our own.
+    command = Path(sys.executable).parent / "papertape"
+    assert command.exists(), f"{command} is missing: run scripts/setup"
+    env = {
+        **server_env(home, PAPERTAPE_EMBEDDER=embedder, PAPERTAPE_MODEL=model),
+        **server["env"],
+        "PAPERTAPE_HOME": str(home),
+    }
+    async with connected([str(command), *server["args"]], env, tmp_path / "err") as session:
+        listed = await session.list_tools()
+        assert {tool.name for tool in listed.tools} == TOOLS
+        kept = data(await session.call_tool("remember", {"text": "The bike lock code is 4711."}))
+        await session.call_tool("remember", {"text": "Lunch with Sam on Friday at noon."})
+        found = data(await session.call_tool("recall", {"query": "bike lock code", "k": 1}))
+        assert [r["id"] for r in found["results"]] == [kept["id"]]
+        answer = data(await session.call_tool("ask", {"question": "What is my bike lock code?"}))
+        assert answer["status"] in ("answered", "not_in_memories", "guess")
+        if answer["status"] == "answered":
+            known = {m.id for m in stored_memories(home, embedder)}
+            assert answer["citations"] and set(answer["citations"]) <= known
+    assert "The bike lock code is 4711." in [m.text for m in stored_memories(home, embedder)]
+    if model == "fake":  # the scripted model quotes the memory it was shown
+        assert answer["status"] == "answered" and answer["citations"] == [kept["id"]]
+
+
+def stored_memories(home: Path, embedder: str) -> list[Memory]:
+    settings = load_settings(home, overrides={"embedder": embedder}, env={})
+    with Papertape(settings) as app:
+        return list(app.store.iter_memories())
+
+
+async def test_every_tool_and_argument_has_a_description(settings: Settings) -> None:
+    server = build_server(MemoryTools(settings))
+    tools = await server.list_tools()
+    assert {tool.name for tool in tools} == TOOLS
+    for tool in tools:
+        assert tool.description and len(tool.description.split()) >= 8, tool.name
+        for name, schema in tool.input_schema.get("properties", {}).items():
+            assert schema.get("description"), f"{tool.name}.{name} has no description"
+    for template in await server.list_resource_templates():
+        assert template.description, template.uri_template
+    for resource in await server.list_resources():
+        assert resource.description, resource.uri
+
+
+def test_the_tier_choices_are_the_stores_tiers() -> None:
+    annotated = get_type_hints(MemoryTools.recall, include_extras=True)["tier"]
+    literal, _none = get_args(get_args(annotated)[0])
+    assert get_args(literal) == TIERS
+
+
+def answer(**fields: Any) -> Answer:
+    base = Answer(
+        question="q",
+        text="t",
+        citations=(),
+        memories=(memory(1, "x"),),
+        model="fake",
+        grounded=False,
+        guess=False,
+        model_text=None,
+        prompt="",
+        prompt_tokens=0,
+        answer_tokens=0,
+        retrieval_s=0.0,
+        ttft_s=None,
+        tokens_per_s=None,
+        memory_id=None,
+    )
+    return replace(base, **fields)
+
+
+def test_the_answer_status_is_derived_in_one_place() -> None:
+    assert answer_status(answer(grounded=True, citations=(1,))) == "answered"
+    assert answer_status(answer(guess=True)) == "guess"
+    assert answer_status(answer()) == "not_in_memories"
+
+    class Stated:  # an Answer that states its own status is taken at its word
+        status = "guess"
+        grounded = True
+        guess = False
+
+    assert answer_status(Stated()) == "guess"  # type: ignore[arg-type]
+
+
+def test_mcp_help_says_what_it_serves_and_how_to_configure_it(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("mcp", "--help")
+    assert result.code == 0
+    for word in ("Model Context Protocol", "recall", "remember", "papertape://memory/{id}"):
+        assert word in result.out, word
+    assert '"args": ["mcp"]' in result.out and "PAPERTAPE_HOME" in result.out
+
+
+def test_without_the_sdk_mcp_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    for name in [n for n in sys.modules if n == "mcp" or n.startswith("mcp.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if the SDK were not installed
+    monkeypatch.delitem(sys.modules, "agent.mcp_server")
+    result = cli("mcp")
+    assert result.code == 1 and "needs the MCP SDK" in result.err
+    assert len(result.err.strip().splitlines()) == 1
