@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Answers as a person gets them: `ask` on a fixed, stratified random sample of LoCoMo.
+
+The same questions for every model and every version: --per-category questions of each of
+the five categories, drawn with --seed from all conversations (questions with evidence, and
+the adversarial ones). Each conversation is its own store, every turn a memory stored on the
+conversation's calendar; questions are asked a day after its last session, as `ask` runs
+them, storing nothing. Each row keeps what the person would see (the answer, its citations,
+its status and whether the support check passed), the time to the first token, the prompt's
+size, and LoCoMo's token F1 as a secondary column.
+
+Answers are judged by reading them, blind (scripts/judge_answers.py): shuffle the rows of
+every model and version into one file, judge, then join the labels back.
+
+    scripts/bench_answers.py --model qwen2.5-coder-1.5b --out runs/qwen15.jsonl
+        [--per-category 30] [--seed 29] [--data FILE] [--set NAME=VALUE ...] [--version TAG]
+
+--out is appended to as each conversation finishes; a run with the same --out, model,
+version, seed and sample size goes on where a stopped one ended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import benchlib
+from locomo import CATEGORIES, Conversation, Question, load, store_conversation
+from locomo_score import score
+
+from agent.chat import ChatSession
+from agent.errors import Failure, UserError
+from agent.output import answer_marks
+from agent.service import Papertape
+from agent.settings import load_settings
+from storage import store_files
+
+DAY = 86400.0
+PROG = "bench_answers"
+
+
+def question_id(conv: Conversation, index: int) -> str:
+    return f"{conv.sample_id}:q{index}"
+
+
+def stratified_sample(
+    conversations: list[Conversation], per_category: int, seed: int
+) -> dict[str, tuple[Conversation, Question]]:
+    """`per_category` questions of each category (all of a category when it has fewer),
+    drawn at random with `seed` from every conversation, by question id."""
+    by_category: dict[int, list[tuple[str, Conversation, Question]]] = defaultdict(list)
+    for conv in conversations:
+        for index, q in enumerate(conv.questions):
+            if q.evidence or q.category == 5:
+                by_category[q.category].append((question_id(conv, index), conv, q))
+    rng = random.Random(seed)
+    chosen: dict[str, tuple[Conversation, Question]] = {}
+    for category in sorted(by_category):
+        pool = by_category[category]
+        for qid, conv, q in rng.sample(pool, min(per_category, len(pool))):
+            chosen[qid] = (conv, q)
+    return chosen
+
+
+def answer_rows(
+    app: Papertape, conv: Conversation, questions: list[tuple[str, Question]], tags: dict[str, Any]
+) -> list[dict[str, Any]]:
+    ids = store_conversation(app, conv)
+    now = conv.turns[-1].occurred_at + DAY
+    generator = app.generator()
+    rows = []
+    for qid, q in questions:
+        started = time.perf_counter()
+        session = ChatSession(app.store, app.embedder, generator, app.settings, remember=False)
+        answer = session.ask(q.question, now=now)
+        wanted = {ids[d] for d in q.evidence if d in ids}
+        shown = {m.id for m in answer.memories}
+        rows.append(
+            {
+                "id": qid,
+                **tags,
+                "conversation": conv.sample_id,
+                "category": q.category,
+                "question": q.question,
+                "reference": q.answer,
+                "answer": answer.text,
+                "marks": answer_marks(answer),
+                "citations": list(answer.citations),
+                "status": answer.status,
+                "supported": answer.supported,
+                "constrained": answer.constrained,
+                "evidence_shown": len(wanted & shown) / len(wanted) if wanted else None,
+                "evidence_cited": (
+                    len(wanted & set(answer.citations)) / len(wanted) if wanted else None
+                ),
+                "prompt_tokens": answer.prompt_tokens,
+                "ttft_s": answer.ttft_s,
+                "seconds": time.perf_counter() - started,
+                "f1": score(
+                    "No information available."
+                    if answer.status == "not_in_memories"
+                    else answer.text,
+                    q.answer,
+                    q.category,
+                ),
+                "raw_reply": answer.raw_reply,
+            }
+        )
+        print(
+            f"  {qid} c{q.category} {answer.status} {rows[-1]['seconds']:.1f}s: "
+            f"{answer.text[:60]!r}",
+            file=sys.stderr,
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    benchlib.add_data_option(parser)
+    parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
+    parser.add_argument("--per-category", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=29)
+    parser.add_argument("--version", default="structured", help="a tag for this code's rows")
+    parser.add_argument("--out", type=Path, required=True, help="append rows here; resume")
+    benchlib.add_set_option(parser)
+    args = parser.parse_args()
+    benchlib.data_file(args.data, PROG)
+    if args.per_category < 1:
+        benchlib.refuse(PROG, f"--per-category must be at least 1; got {args.per_category}.")
+    changed = benchlib.settings_set(args.set, PROG, {"model": "--model"})
+    try:
+        conversations = load(args.data)
+    except (ValueError, KeyError, TypeError) as exc:
+        benchlib.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
+    sample = stratified_sample(conversations, args.per_category, args.seed)
+    tags = {
+        "model": args.model,
+        "version": args.version,
+        "seed": args.seed,
+        "per_category": args.per_category,
+        **({"set": changed} if changed else {}),
+    }
+    done: set[str] = set()
+    if args.out.exists():
+        for line in args.out.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if all(row.get(k) == v for k, v in tags.items()):
+                done.add(row["id"])
+    todo: dict[str, list[tuple[str, Question]]] = defaultdict(list)
+    by_conv = {c.sample_id: c for c in conversations}
+    for qid, (conv, q) in sample.items():
+        if qid not in done:
+            todo[conv.sample_id].append((qid, q))
+    counts = {CATEGORIES[c]: sum(q.category == c for _, q in sample.values()) for c in CATEGORIES}
+    print(f"{len(sample)} questions {counts}; {len(done)} already in {args.out}", file=sys.stderr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            settings = load_settings(Path(tmp), overrides={**changed, "model": args.model}, env={})
+        except UserError as exc:
+            benchlib.refuse(PROG, str(exc), exc.exit_code)
+        for sample_id, questions in sorted(todo.items()):
+            for leftover in store_files(settings.store_path):
+                leftover.unlink(missing_ok=True)
+            started = time.perf_counter()
+            try:
+                with Papertape(settings) as app:
+                    rows = answer_rows(app, by_conv[sample_id], questions, tags)
+            except (UserError, Failure) as exc:
+                benchlib.refuse(PROG, str(exc), exc.exit_code)
+            with args.out.open("a", encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            print(
+                f"{sample_id}: {len(rows)} answers in {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+
+
+if __name__ == "__main__":
+    main()
