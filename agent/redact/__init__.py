@@ -38,9 +38,10 @@ __all__ = ["Redaction", "entropy", "find_secrets", "iban_ok", "luhn_ok", "redact
 
 Found = tuple[int, int, str]
 _PLACED = re.compile(r"\[redacted [a-z0-9 ]+\]")  # already redacted: left as it is
+# Four groups of a card's number, not part of a longer run of groups (an IBAN's digits).
 _CARD_GROUPED = re.compile(
-    r"(?<![\d\-])(?:\d{4}(?P<a>[ \-])\d{4}(?P=a)\d{4}(?P=a)\d{4}(?:(?P=a)\d{1,3})?"
-    r"|\d{4}(?P<b>[ \-])\d{6}(?P=b)\d{4,5})(?![\d\-])"
+    r"(?<![\d\-])(?<!\d[ \-])(?:\d{4}(?P<a>[ \-])\d{4}(?P=a)\d{4}(?P=a)\d{4}(?:(?P=a)\d{1,3})?"
+    r"|\d{4}(?P<b>[ \-])\d{6}(?P=b)\d{4,5})(?![\d\-])(?![ \-]\d)"
 )
 _CARD_PLAIN = re.compile(r"(?<![\d\-])\d{13,19}(?![\d\-])")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?=[ A-Z0-9])")

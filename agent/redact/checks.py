@@ -82,10 +82,7 @@ def random_looking(candidate: str) -> bool:
     has_letters = any(c.isalpha() for c in candidate)
     has_digits = any(c.isdigit() for c in candidate)
     return (
-        has_letters
-        and has_digits
-        and entropy(candidate) >= 4.0
-        and _mean_case_run(candidate) < 3.5
+        has_letters and has_digits and entropy(candidate) >= 4.0 and _mean_case_run(candidate) < 3.5
     )
 
 
@@ -118,6 +115,6 @@ def ordinary_context(token: str) -> bool:
             return True
         if _DOTTED.match(word) or _INTEGRITY.match(word):
             return True
-        if "/" in word and "." in word:  # base64 never holds a dot: a relative path
-            return True
+        if "/" in word and any(ch in word for ch in "._-"):
+            return True  # base64 holds "/" or "-_", never both, and never a dot: a path
     return False

@@ -44,7 +44,10 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("google key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
     ("google oauth", re.compile(r"\bGOCSPX-[0-9A-Za-z_\-]{20,}|\bya29\.[0-9A-Za-z_\-]{20,}")),
-    ("stripe key", re.compile(r"\b(?:[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,})")),
+    (
+        "stripe key",
+        re.compile(r"\b(?:[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,})"),
+    ),
     ("mailgun key", re.compile(r"\bkey-(?=[a-z]*\d)[0-9a-z]{32}\b")),
     ("sendgrid key", re.compile(r"\bSG\.[0-9A-Za-z_\-]{16,32}\.[0-9A-Za-z_\-]{30,64}")),
     ("twilio key", re.compile(r"\bSK[0-9a-f]{32}\b")),
@@ -61,7 +64,10 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # scheme://user:password@host (postgres, mongodb+srv, redis://:password@, amqp, ftp...).
     ("url password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]*:(?P<secret>[^\s/@]+)@")),
     ("http credentials", re.compile(r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)")),
-    ("http credentials", re.compile(r"(?i)\bcurl\b[^\n]*?\s(?:-u|--user)\s+['\"]?[^\s:'\"]+:(?P<secret>[^\s'\"]+)")),
+    (
+        "http credentials",
+        re.compile(r"(?i)\bcurl\b[^\n]*?\s(?:-u|--user)\s+['\"]?[^\s:'\"]+:(?P<secret>[^\s'\"]+)"),
+    ),
 )
 
 # Authorization: Basic <base64 of user:password>; counted only when it decodes to that.

@@ -17,7 +17,8 @@ Found = tuple[int, int, str]
 def _alternation(words: tuple[str, ...]) -> str:
     """One regex alternative for each label, longest first; labels in scripts that put
     spaces between words must stand as whole words ("pin", not "spinning")."""
-    latin, other = [], []
+    latin: list[str] = []
+    other: list[str] = []
     for word in sorted(set(words), key=len, reverse=True):
         body = r"[\s\-]+".join(re.escape(piece) for piece in re.split(r"[\s\-]+", word))
         (latin if _spaced_script(word) else other).append(body)
@@ -110,7 +111,7 @@ _SECRET_PAIRS = frozenset(
     )
 )
 _PLACEHOLDER = re.compile(
-    r"^(?:\$|\{\{|<|%\(|\[redacted|\*+$|•+$|x{3,}$|\.\.\.|(?:none|null|nil|true|false|undefined)$)"
+    r"^(?:\$|\{\{|<|%\(|\[|\*+$|•+$|x{3,}$|\.\.\.|(?:none|null|nil|true|false|undefined)$)"
     r"|your|example|placeholder|(?:^|\.)environ|getenv|^process\.env|^env\.|^secrets\.",
     re.IGNORECASE,
 )
@@ -216,9 +217,31 @@ def assignments(text: str) -> Iterator[Found]:
             value = trimmed
         if len(value) < 3 or _masked(value) or _PLACEHOLDER.search(value):
             continue
+        if group == "bare" and _code(text, end, value, match.group(0), match.group("key")):
+            continue
         if group == "bare" and match.group("join") == ":" and _prose_after(text, end, value):
             continue
         yield start, end, "password" if "pass" in match.group("key").lower() else "secret"
+
+
+_TYPE_NAMES = frozenset(
+    "lambda str int bytes bool float dict list tuple set string number boolean any object"
+    " callable optional none self cls new await async function fn".split()
+)
+
+
+def _code(text: str, end: int, value: str, whole: str, key: str) -> bool:
+    """A bare value that is source code, not a secret: a type (secret: str), a call
+    (token = store.add(...)), a variable or attribute (on_token=tokens.append, {"token":
+    piece}: a JSON string would be quoted) or a lambda. Settings named in capitals
+    (DB_PASSWORD=hunter) are settings, not code."""
+    if value.lower() in _TYPE_NAMES or any(ch in value for ch in "([{"):
+        return True
+    identifier = re.fullmatch(r"[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_]\w*)*", value) is not None
+    if identifier and text[end : end + 1] in ("(", "["):
+        return True
+    quoted_key = whole.lstrip("-")[:1] in ("'", '"')
+    return identifier and (quoted_key or not key.isupper())
 
 
 def _prose_after(text: str, end: int, value: str) -> bool:

@@ -24,7 +24,8 @@ PASSWORD = (
     "口令",
 )
 
-# What follows one of these is a PIN or a short numeric code (3 to 8 digits).
+# What follows one of these is a PIN or a card's security code (3 to 8 digits). Door, gate
+# and locker codes are left out on purpose: they are what people ask papertape to remember.
 PIN = (
     "pin",
     "pin code",
@@ -34,12 +35,6 @@ PIN = (
     "geheimzahl",
     "code pin",
     "código pin",
-    "door code",
-    "gate code",
-    "alarm code",
-    "garage code",
-    "unlock code",
-    "safe code",
     "cvv",
     "cvv2",
     "cvc",
@@ -164,8 +159,29 @@ CARD = (
 IS = ("is", "are", "ist", "lautet", "sind", "est", "sont", "es", "son", "é", "são", "是", "为")
 
 # "the password for the office wifi is ...": words that may join a label to what it is for.
-FOR = ("for", "to", "of", "on", "at", "für", "zum", "zur", "vom", "von", "pour", "du", "de",
-       "des", "para", "del", "da", "do", "voor", "van", "的")
+FOR = (
+    "for",
+    "to",
+    "of",
+    "on",
+    "at",
+    "für",
+    "zum",
+    "zur",
+    "vom",
+    "von",
+    "pour",
+    "du",
+    "de",
+    "des",
+    "para",
+    "del",
+    "da",
+    "do",
+    "voor",
+    "van",
+    "的",
+)
 
 # Words that follow "password is" in ordinary sentences and are not the password.
 NOT_A_VALUE = frozenset(
