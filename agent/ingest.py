@@ -190,19 +190,21 @@ class Ingestor:
         self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
     ) -> _Item:
         # Secrets go before anything else sees the text: hash, passages, vectors, the store.
+        # A file, app or window name can hold one too (a token in a window title).
         cleaned = redact(normalise(text))
+        named = redact(source)
         clean = cleaned.text
         if self.settings.pin_relative_dates:
             clean = pin_dates(clean, occurred_at)
         return _Item(
             label=label,
-            source=source,
+            source=named.text,
             text=clean,
             occurred_at=quantize(occurred_at),
             content_hash=content_hash(clean),
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
             kind=kind,
-            redacted=cleaned.total,
+            redacted=cleaned.total + named.total,
         )
 
     def note(
