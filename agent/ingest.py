@@ -22,7 +22,7 @@ from agent.errors import UserError
 from agent.exclusions import excluded_folder, excluded_screen
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
-from agent.redact import redact
+from agent.redact import redact, redact_parts
 from agent.relative_dates import pin_dates
 from agent.retention import initial_strength
 from agent.screenshots import (
@@ -307,16 +307,20 @@ class Ingestor:
         groups = group_segments(
             transcript.segments, self.settings.audio_pause_s, self.settings.audio_memory_s
         )
-        heard = [redact(" ".join(s.text for s in group)) for group in groups]
+        # All of it as one text: a seed phrase may run on past a pause.
+        heard = redact_parts([" ".join(s.text for s in group) for group in groups])
         text = "\n".join(h.text for h in heard)
         item = self._item(label, str(file.resolve()), text, when, "audio")
-        blob = media_blob(file, transcript, groups, self.settings.audio_keep)
+        secrets = sum(h.total for h in heard)
+        # A recording whose words held a secret still says it: it is not kept.
+        keep = "drop" if secrets else self.settings.audio_keep
+        blob = media_blob(file, transcript, groups, keep, "held a secret" if secrets else "")
         return replace(
             item,
             passages=tuple(h.text for h in heard),
             passage_offsets=tuple(group[0].start for group in groups),
             blobs=(blob,),
-            redacted=sum(h.total for h in heard),
+            redacted=item.redacted + secrets,
         )
 
     def _screenshot(self, file: Path, when: float, now: float) -> IngestResult | _Item:

@@ -24,7 +24,7 @@ def _alternation(words: tuple[str, ...]) -> str:
         (latin if _spaced_script(word) else other).append(body)
     alternatives = []
     if latin:
-        alternatives.append(rf"(?<!\w)(?:{'|'.join(latin)})(?!\w)")
+        alternatives.append(rf"(?<!\w)(?:{'|'.join(latin)})s?(?!\w)")  # or a plural
     if other:  # Chinese has no spaces: 我的密码是 holds 密码 with word characters around it
         alternatives.append(rf"(?:{'|'.join(other)})")
     return "(?:" + "|".join(alternatives) + ")"
@@ -57,7 +57,9 @@ _PASSWORD = re.compile(
 )
 _PIN = re.compile(
     rf"(?i)(?P<label>{_alternation(labels.PIN)}){_FOR_CLAUSE}"
-    rf"(?:\s*(?:number|code|nummer))?{_JOIN}(?P<secret>\d(?:[ \-]?\d){{2,7}})(?![\d\-])"
+    rf"(?:\s*(?:number|code|nummer))?{_JOIN}"
+    # 4821, 4 8 2 1, 48-21, or 4,821 as speech recognition writes a number.
+    r"(?P<secret>\d{1,3}(?:,\d{3}){1,2}(?![\d,])|\d(?:[ \-]?\d){2,7}(?![\d\-]))"
 )
 _API_KEY = re.compile(
     rf"(?i){_alternation(labels.API_KEY)}{_FOR_CLAUSE}{_JOIN}"
@@ -161,7 +163,10 @@ def passwords(text: str) -> Iterator[Found]:
 def pins(text: str) -> Iterator[Found]:
     for match in _PIN.finditer(text):
         digits = re.sub(r"\D", "", match.group("secret"))
-        bare_pin = match.group("join") is None and match.group("label").lower() == "pin"
+        joined = match.group("join") is not None
+        bare_pin = not joined and match.group("label").lower() == "pin"
+        if "," in match.group("secret") and not joined:
+            continue  # "pin 3,000 people": a number in a sentence, not a PIN said
         if len(digits) >= (4 if bare_pin else 3):
             yield (*match.span("secret"), "pin")
 

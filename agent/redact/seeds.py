@@ -6,7 +6,7 @@ checked against its sha256, never imported. Anywhere in a text, a run of exactly
 break such runs with words the list lacks ("the", "and", "is"), and the checksum turns away
 15 of 16 runs that remain. After a seed label (agent/redact/labels.py) 12 or more words,
 three quarters of them listed, are a seed, checksum or not: one misheard or misread word
-breaks a checksum.
+breaks a checksum (a plural counts as its word, as speech recognition adds an "s").
 """
 
 from __future__ import annotations
@@ -92,12 +92,17 @@ def seed_after(text: str, pos: int) -> tuple[int, int] | None:
     if len(words) < LABELLED_MIN_WORDS:
         return None
     if index is not None:
-        listed = sum(w.group().lower() in index for w in words)
+        listed = sum(_listed(w.group().lower(), index) for w in words)
         if listed < LABELLED_LISTED_SHARE * len(words):
             return None
     elif not all(w.group().islower() for w in words[1:]):
         return None
     return words[0].start(), words[-1].end()
+
+
+def _listed(word: str, index: dict[str, int]) -> bool:
+    """In the list, or its plural is: speech recognition hears "odors" for "odor"."""
+    return word in index or (word.endswith("s") and word[:-1] in index)
 
 
 def seed_runs(text: str) -> Iterator[tuple[int, int]]:
