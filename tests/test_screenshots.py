@@ -10,7 +10,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from agent.screenshots import bare_webp, paint, secret_boxes
 from agent.service import Papertape
+from models.ocr import OCRLine, OCRWord
 from tests.conftest import NOW
 
 KEY = "AKIAQ7X2MPL3RT5VW9ZD"
@@ -236,3 +238,39 @@ def test_a_token_in_the_file_name_is_not_the_source(app: Papertape, tmp_path: Pa
     assert memory is not None and GHP not in memory.source and "[redacted" in memory.source
     thumb = app.store.blob(memory.id, "thumbnail")
     assert thumb is not None and GHP not in thumb.meta
+
+
+def test_boxes_cover_the_words_that_hold_a_secret_with_margin() -> None:
+    words = (
+        OCRWord("export", (10, 100, 90, 130)),
+        OCRWord("TOKEN=abc", (100, 100, 300, 130)),
+        OCRWord("now", (310, 100, 410, 130)),
+    )
+    line = OCRLine("export TOKEN=abc now", (10, 100, 410, 130), 1.0, words)
+    start = line.text.index("abc")
+    pad = 8  # a quarter of the line's 30 px, rounded up
+    assert secret_boxes(line, [(start, start + 3)]) == [(100 - pad, 92, 300 + pad, 138)]
+    assert secret_boxes(line, [(0, len(line.text))]) == [(10 - pad, 92, 410 + pad, 138)]
+    # Words the reader could not place: the span's share of the line, 3 characters wider.
+    unplaced = OCRLine(line.text, line.box, 1.0)
+    per_char = 400 / len(line.text)
+    x0, x1 = int(10 + (start - 3) * per_char), int(10 + (start + 6) * per_char)
+    assert secret_boxes(unplaced, [(start, start + 3)]) == [(x0 - pad, 92, x1 + pad, 138)]
+
+
+def test_boxes_are_scaled_to_the_thumbnail_and_rounded_outwards() -> None:
+    thumb = Image.new("RGB", (100, 50), "white")
+    paint(thumb, [(101, 51, 299, 149)], 0.25, 0.25)  # 25.25..74.75 x 12.75..37.25
+    pixels = np.asarray(thumb)
+    assert (pixels[11:39, 24:76] == 0).all()
+    assert (pixels[:, 77:] == 255).all() and (pixels[:10] == 255).all()
+
+
+def test_a_thumbnail_is_written_without_metadata() -> None:
+    image = Image.new("RGB", (64, 32), "white")
+    image.info["icc_profile"] = b"profile"
+    exif = Image.Exif()
+    exif[0x010E] = GHP  # an image description holding a token
+    image.info["exif"] = exif.tobytes()
+    data = bare_webp(image)
+    assert set(riff_chunks(data)) <= {b"VP8 ", b"VP8L"} and GHP.encode() not in data
