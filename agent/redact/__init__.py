@@ -111,10 +111,20 @@ def _unlabelled(text: str) -> Iterator[Found]:
         yield start, end, "seed phrase"
 
 
+# A public key is made to be shared: the random string after its type is no secret.
+_PUBLIC_KEY = re.compile(
+    r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)\s+$"
+)
+
+
 def _random_strings(text: str) -> Iterator[Found]:
     for match in _LONG.finditer(text):
         candidate = match.group()
-        if random_looking(candidate) and not ordinary_context(token_around(text, *match.span())):
+        if not random_looking(candidate) or _PUBLIC_KEY.search(
+            text[max(0, match.start() - 40) : match.start()]
+        ):
+            continue
+        if not ordinary_context(token_around(text, *match.span())):
             yield (*match.span(), "secret")
 
 

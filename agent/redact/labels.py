@@ -10,6 +10,7 @@ from __future__ import annotations
 # What follows one of these (after "is", ":" or "=") is a password.
 PASSWORD = (
     "password",
+    "pw",
     "passwd",
     "passphrase",
     "passcode",
@@ -170,6 +171,9 @@ FOR = (
     "zur",
     "vom",
     "von",
+    "meiner",
+    "meines",
+    "deiner",
     "pour",
     "du",
     "de",
