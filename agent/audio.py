@@ -5,6 +5,8 @@ into one memory until a pause longer than `audio_pause_s` or a group longer than
 `audio_memory_s` (30 s); each memory happens at the file's time plus its offset. A recording
 that makes several memories gets a document row for the file, which keeps the detected
 language, the segment times and, as `audio_keep` says, the original audio or an Opus copy.
+A recording whose transcript held a secret (agent/redact) is never kept, whatever `audio_keep`
+says: its redacted transcript and timings are.
 """
 
 from __future__ import annotations
@@ -67,15 +69,23 @@ def transcribe_file(
     return transcript
 
 
-def media_blob(path: Path, transcript: Transcript, groups: list[list[Segment]], keep: str) -> Blob:
-    """The recording as kept with its memory, with what was heard where."""
-    meta = json.dumps(
-        {
-            "language": transcript.language,
-            "duration": round(transcript.duration, 3),
-            "memories": [[round(g[0].start, 2), round(g[-1].end, 2)] for g in groups],
-        }
-    )
+def media_blob(
+    path: Path,
+    transcript: Transcript,
+    groups: list[list[Segment]],
+    keep: str,
+    dropped_because: str = "",
+) -> Blob:
+    """The recording as kept with its memory, with what was heard where; none of it when
+    `keep` is "drop" (`dropped_because` says why, when it was not the setting)."""
+    info: dict[str, object] = {
+        "language": transcript.language,
+        "duration": round(transcript.duration, 3),
+        "memories": [[round(g[0].start, 2), round(g[-1].end, 2)] for g in groups],
+    }
+    if dropped_because:
+        info["dropped"] = dropped_because
+    meta = json.dumps(info)
     if keep == "drop":
         return Blob(0, "media", "application/json", b"", meta)
     data = path.read_bytes()

@@ -22,7 +22,7 @@ from agent.errors import UserError
 from agent.exclusions import excluded_folder, excluded_screen
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
-from agent.redact import redact
+from agent.redact import redact, redact_parts
 from agent.relative_dates import pin_dates
 from agent.retention import initial_strength
 from agent.screenshots import (
@@ -190,19 +190,21 @@ class Ingestor:
         self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
     ) -> _Item:
         # Secrets go before anything else sees the text: hash, passages, vectors, the store.
+        # A file, app or window name can hold one too (a token in a window title).
         cleaned = redact(normalise(text))
+        named = redact(source)
         clean = cleaned.text
         if self.settings.pin_relative_dates:
             clean = pin_dates(clean, occurred_at)
         return _Item(
             label=label,
-            source=source,
+            source=named.text,
             text=clean,
             occurred_at=quantize(occurred_at),
             content_hash=content_hash(clean),
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
             kind=kind,
-            redacted=cleaned.total,
+            redacted=cleaned.total + named.total,
         )
 
     def note(
@@ -305,16 +307,20 @@ class Ingestor:
         groups = group_segments(
             transcript.segments, self.settings.audio_pause_s, self.settings.audio_memory_s
         )
-        heard = [redact(" ".join(s.text for s in group)) for group in groups]
+        # All of it as one text: a seed phrase may run on past a pause.
+        heard = redact_parts([" ".join(s.text for s in group) for group in groups])
         text = "\n".join(h.text for h in heard)
         item = self._item(label, str(file.resolve()), text, when, "audio")
-        blob = media_blob(file, transcript, groups, self.settings.audio_keep)
+        secrets = sum(h.total for h in heard)
+        # A recording whose words held a secret still says it: it is not kept.
+        keep = "drop" if secrets else self.settings.audio_keep
+        blob = media_blob(file, transcript, groups, keep, "held a secret" if secrets else "")
         return replace(
             item,
             passages=tuple(h.text for h in heard),
             passage_offsets=tuple(group[0].start for group in groups),
             blobs=(blob,),
-            redacted=sum(h.total for h in heard),
+            redacted=item.redacted + secrets,
         )
 
     def _screenshot(self, file: Path, when: float, now: float) -> IngestResult | _Item:

@@ -1,33 +1,40 @@
 """Screenshots: read on the device, secrets blacked out, near-duplicates counted, not stored.
 
 A screenshot is read by OCR (rapidocr, full detection), its lines merged in reading order.
-Secrets in a line (agent/redact.py) are replaced in the text and painted black in the image
-before the thumbnail (a WebP, 512 px at most) is made; the original image is not kept. A
-frame whose perceptual hash (64-bit difference hash) is within 6 bits of a screenshot already
+Secrets (agent/redact) are looked for in all the lines as one text, so a private key block over
+many lines is one secret, and are replaced in the text. In the picture each secret is covered
+by a black box over the OCR boxes of the words that hold it (the whole line's box for a line
+inside a secret, or one the reader could not place words in), a quarter of a line's height
+wider on every side; the boxes are painted on the full image and again, scaled, on the
+thumbnail (a WebP, 512 px at most, written from bare pixels: no metadata). The original image
+is not kept. App and window names come from the PNG's text chunks ("app", "window": what
+`papertape capture` writes) or, failing that, the file name; secrets in them are redacted too.
+A frame whose perceptual hash (64-bit difference hash) is within 6 bits of a screenshot already
 stored is the same screen: that memory's count and strength grow instead of a new row.
-App and window names come from the PNG's text chunks ("app", "window": what
-`papertape capture` writes) or, failing that, the file name.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from agent.redact import redact
-from models.ocr import OCRReader
+from agent.redact import redact_parts
+from models.ocr import Box, OCRLine, OCRReader
 
 # Pillow refuses images over twice this many pixels outright, and warns above it: both are
 # refused here (an image bomb), well above any real screen.
 MAX_PIXELS = 60_000_000
 THUMBNAIL_PX = 512
 SAME_SCREEN_BITS = 6
+MARGIN = 0.25  # of a line's height, added around each black box
 
 
 class ImageRejected(Exception):
@@ -113,38 +120,97 @@ def screen_names(path: Path) -> tuple[str, str]:
         raise _refuse(exc) from None
 
 
+def _placed_words(line: OCRLine) -> list[tuple[int, int, Box]]:
+    """Where in the line's text each located word is; none if they cannot all be placed."""
+    placed = []
+    pos = 0
+    for word in line.words:
+        at = line.text.find(word.text, pos) if word.text else -1
+        if at < 0:
+            return []
+        placed.append((at, at + len(word.text), word.box))
+        pos = at + len(word.text)
+    return placed
+
+
+def secret_boxes(line: OCRLine, spans: Sequence[tuple[int, int]]) -> list[Box]:
+    """Boxes, in image pixels, that cover the characters `spans` of `line`, with margin."""
+    left, top, right, bottom = line.box
+    pad = max(2, math.ceil(MARGIN * (bottom - top)))
+    words = _placed_words(line)
+    boxes = []
+    for start, end in spans:
+        hit = [box for s, e, box in words if s < end and e > start]
+        whole_line = not line.text[:start].strip() and not line.text[end:].strip()
+        if whole_line or not words:
+            # No word boxes to go by: the span's share of the line, three characters wider on
+            # each side (characters differ in width), or all of it.
+            per_char = (right - left) / max(1, len(line.text))
+            x0 = left if whole_line else max(left, int(left + (start - 3) * per_char))
+            x1 = right if whole_line else min(right, math.ceil(left + (end + 3) * per_char))
+            box = (x0, top, x1, bottom)
+        elif hit:
+            box = (
+                min(b[0] for b in hit),
+                min(top, *(b[1] for b in hit)),
+                max(b[2] for b in hit),
+                max(bottom, *(b[3] for b in hit)),
+            )
+        else:  # only spaces between words: nothing to hide
+            continue
+        boxes.append((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
+    return boxes
+
+
+def paint(image: Image.Image, boxes: Sequence[Box], scale_x: float, scale_y: float) -> None:
+    """Black boxes, scaled from the full image to `image`, rounded outwards by a pixel."""
+    draw = ImageDraw.Draw(image)
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle(
+            (
+                max(0, math.floor(x0 * scale_x) - 1),
+                max(0, math.floor(y0 * scale_y) - 1),
+                min(image.width - 1, math.ceil(x1 * scale_x) + 1),
+                min(image.height - 1, math.ceil(y1 * scale_y) + 1),
+            ),
+            fill=(0, 0, 0),
+        )
+
+
+def bare_webp(image: Image.Image) -> bytes:
+    """The pixels as WebP and nothing else: no EXIF, XMP, ICC profile or text."""
+    bare = Image.new("RGB", image.size)
+    bare.paste(image.convert("RGB"))
+    buffer = io.BytesIO()
+    bare.save(buffer, format="WEBP", quality=60, method=6)
+    return buffer.getvalue()
+
+
 def read_screenshot(path: Path, reader: OCRReader) -> ScreenRead:
     image = open_image(path)
-    app, window = names_of(image, path)
+    names = redact_parts(names_of(image, path))
     rgb = image.convert("RGB")
     lines = reader.read(np.asarray(rgb))
-    painted = ImageDraw.Draw(rgb)
-    texts = []
-    redacted = 0
-    for line in lines:
-        cleaned = redact(line.text)
-        texts.append(cleaned.text)
-        redacted += cleaned.total
-        left, top, right, bottom = line.box
-        width = max(1, right - left)
-        for start, end in cleaned.spans:
-            # The secret's share of the line, widened by two characters either side.
-            per_char = width / max(1, len(line.text))
-            x0 = max(left, int(left + (start - 2) * per_char))
-            x1 = min(right, int(left + (end + 2) * per_char))
-            painted.rectangle((x0, top - 2, x1, bottom + 2), fill=(0, 0, 0))
+    # One text, so a secret over several lines (a key block, a seed) is found whole.
+    found = redact_parts([line.text for line in lines])
+    boxes = [
+        box
+        for line, part in zip(lines, found, strict=True)
+        for box in secret_boxes(line, part.spans)
+    ]
+    paint(rgb, boxes, 1.0, 1.0)
     thumb = rgb.copy()
     thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="WEBP", quality=60, method=6)
+    # Again at the thumbnail's scale, so no secret pixel is left at a box's blurred edge.
+    paint(thumb, boxes, thumb.width / rgb.width, thumb.height / rgb.height)
     return ScreenRead(
-        text="\n".join(t for t in texts if t.strip()),
+        text="\n".join(part.text for part in found if part.text.strip()),
         lines=len(lines),
-        redacted=redacted,
-        thumbnail=buffer.getvalue(),
+        redacted=sum(part.total for part in (*found, *names)),
+        thumbnail=bare_webp(thumb),
         dhash=dhash(image),
-        app=app,
-        window=window,
+        app=names[0].text,
+        window=names[1].text,
         width=image.width,
         height=image.height,
     )

@@ -16,10 +16,19 @@ Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
+class OCRWord:
+    text: str
+    box: Box
+
+
+@dataclass(frozen=True)
 class OCRLine:
     text: str
     box: Box
     score: float
+    # Where each word (each character, in scripts without spaces) of the line is, when the
+    # reader knows: what a secret in part of a line is covered by.
+    words: tuple[OCRWord, ...] = ()
 
 
 @runtime_checkable

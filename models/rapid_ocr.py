@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import ChecksumError, MissingModelError, MissingRuntimeError
-from models.ocr import Box, OCRLine, reading_order
+from models.ocr import Box, OCRLine, OCRWord, reading_order
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +71,18 @@ class RapidOCRReader:
         if boxes is not None:
             return [self._recognise(rgb, box) for box in boxes]
         # Each stage named: the engine keeps the stages of its previous call otherwise.
-        result = self._engine(rgb, use_det=True, use_cls=True, use_rec=True)
+        result = self._engine(rgb, use_det=True, use_cls=True, use_rec=True, return_word_box=True)
         if result.txts is None:
             return []
+        words = result.word_results
+        if not words or len(words) != len(result.txts):
+            words = ((),) * len(result.txts)
         lines = []
-        for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
-            xs = [int(p[0]) for p in points]
-            ys = [int(p[1]) for p in points]
-            lines.append(OCRLine(str(text), (min(xs), min(ys), max(xs), max(ys)), float(score)))
+        for points, text, score, line_words in zip(
+            result.boxes, result.txts, result.scores, words, strict=True
+        ):
+            located = _words(line_words)
+            lines.append(OCRLine(str(text), _bounds(points), float(score), located))
         return reading_order(lines)
 
     def _recognise(self, rgb: np.ndarray, box: Box) -> OCRLine:
@@ -90,6 +94,21 @@ class RapidOCRReader:
         if not result.txts:
             return OCRLine("", box, 0.0)
         return OCRLine(str(result.txts[0]), box, float(result.scores[0]))
+
+
+def _words(found: Any) -> tuple[OCRWord, ...]:
+    """(text, score, four points) for each word, as rapidocr gives them when it could place
+    every word of the image; anything else gives no words, and callers use the line's box."""
+    try:
+        return tuple(OCRWord(str(text), _bounds(points)) for text, _score, points in found or ())
+    except (TypeError, ValueError, IndexError):
+        return ()
+
+
+def _bounds(points: Any) -> Box:
+    xs = [int(p[0]) for p in points]
+    ys = [int(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:

@@ -21,8 +21,12 @@ needs_espeak = pytest.mark.skipif(
 )
 
 
-def speak(path: Path, text: str) -> Path:
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
+def speak(path: Path, text: str, words_per_minute: int = 175) -> Path:
+    subprocess.run(
+        ["espeak-ng", "-s", str(words_per_minute), "-w", str(path), text],
+        check=True,
+        capture_output=True,
+    )
     return path
 
 
@@ -117,3 +121,41 @@ def test_bad_audio_is_one_sentence(cli, tmp_path: Path) -> None:  # type: ignore
     assert "broken.wav is not audio that can be decoded" in result.err
     assert "silent.wav holds no speech" in result.err
     assert "empty.wav is empty" in result.err
+
+
+SEED = "coffee odor squirrel post fossil assault embrace nut anger reason valid eagle"
+
+
+@needs_espeak
+@pytest.mark.integration
+def test_spoken_secrets_are_redacted_and_their_recording_is_not_kept(
+    app: Papertape, tmp_path: Path
+) -> None:
+    # What espeak-ng says and Whisper base hears (checked by hand): "The PIN for my bank card
+    # is 8,842"; "..., it is 219-09-9999."; "My seed phrase is coffee, odor, squirrel, ...".
+    pin = speak(tmp_path / "pin.wav", "The PIN for my bank card is 8842.")
+    ssn = speak(
+        tmp_path / "ssn.wav", "Write down my social security number. It is 2 1 9, 0 9, 9 9 9 9."
+    )
+    seed = speak(tmp_path / "seed.wav", f"My seed phrase is {SEED.replace(' ', ', ')}.", 140)
+    results = app.ingest([pin, ssn, seed], now=NOW)
+    spoken = {
+        "pin": ("8842", "8,842"),
+        "ssn": ("219-09-9999", "9999"),
+        "seed": ("squirrel", "fossil", "assault", "embrace", "eagle"),
+    }
+    for result, (name, secrets) in zip(results, spoken.items(), strict=True):
+        assert result.status == "stored" and result.redacted >= 1, (name, result)
+        memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
+        assert memory is not None and "[redacted " in memory.text, (name, memory)
+        assert not any(secret in memory.text.lower() for secret in secrets), memory.text
+        media = app.store.blob(memory.id, "media")
+        assert media is not None and media.data == b"", name  # the voice still says it
+        assert json.loads(media.meta)["dropped"] == "held a secret"
+    app.store.checkpoint()
+    # Every file of the store (main, cold, write-ahead log); the home also holds model files.
+    files = sorted(app.settings.home.glob("papertape*"))
+    assert app.settings.store_path in files
+    home = b"".join(p.read_bytes() for p in files)
+    for secret in (b"8842", b"8,842", b"219-09-9999", b"squirrel", b"fossil"):
+        assert secret not in home, secret

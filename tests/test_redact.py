@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from agent.redact import entropy, luhn_ok, redact
+from agent.redact import entropy, iban_ok, luhn_ok, redact, redact_parts
+from agent.redact.labelled import secret_name
+from agent.redact.seeds import WORDLIST_SHA256, checksum_ok, wordlist
 from agent.service import Papertape
 from tests.conftest import NOW
 
@@ -51,6 +54,126 @@ def test_ordinary_text_is_left_alone() -> None:
         "the word password alone, https://example.org/a/very/long/path/that/is/not/secret"
     )
     assert redact(text).text == text
+
+
+CORPUS = json.loads((Path(__file__).parent / "data/redaction_corpus.json").read_text())
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(CORPUS["secrets"]) >= 40 and len(CORPUS["lookalikes"]) >= 40
+    assert len({e["format"] for e in CORPUS["secrets"]}) == len(CORPUS["secrets"])
+
+
+@pytest.mark.parametrize("entry", CORPUS["secrets"], ids=lambda e: e["format"])
+def test_every_corpus_secret_is_redacted(entry: dict[str, object]) -> None:
+    result = redact(str(entry["text"]))
+    left = [s for s in entry["secrets"] if s in result.text]  # type: ignore[attr-defined]
+    assert not left, result.text
+    assert result.total >= 1 and "[redacted " in result.text
+
+
+@pytest.mark.parametrize("entry", CORPUS["lookalikes"], ids=lambda e: e["format"])
+def test_every_corpus_lookalike_is_kept(entry: dict[str, object]) -> None:
+    result = redact(str(entry["text"]))
+    assert (result.text, result.total) == (entry["text"], 0)
+
+
+def test_what_the_audit_found_in_clear_is_redacted() -> None:
+    # The sixteen formats issue 31 found stored in clear, as the audit wrote them.
+    said = {
+        "glpat-x7Rk2mP9qL4vT8nW3yZ6": "glpat-x7Rk2mP9qL4vT8nW3yZ6",
+        "postgres://app:Wint3rIsComing@db:5432/app": "Wint3rIsComing",
+        "mongodb://root:m0ngoPass@10.1.1.5/admin": "m0ngoPass",
+        "redis://:r3disPass@cache:6379": "r3disPass",
+        "DB_PASSWORD=Hunter2Hunter2": "Hunter2Hunter2",
+        "the password for the NAS is quartz-otter-17": "quartz-otter-17",
+        "my PIN is 4821": "4821",
+        "Card PIN is 8842": "8842",
+        "IBAN GB82 WEST 1234 5698 7654 32": "GB82 WEST 1234 5698 7654 32",
+        "SSN 219-09-9999": "219-09-9999",
+        "passport number X12345678": "X12345678",
+        "2FA recovery codes: 9d8f7-a6b5c 1e2d3-c4b5a": "9d8f7-a6b5c",
+        "key-8d0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b": "key-8d0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b",
+        "Authorization: Basic dXNlcjpwYXNzd29yZA==": "dXNlcjpwYXNzd29yZA==",
+    }
+    for text, secret in said.items():
+        assert secret not in redact(text).text, text
+
+
+def test_ibans_need_their_checksum_and_their_countrys_length() -> None:
+    assert iban_ok("GB82WEST12345698765432") and iban_ok("DE91500105175407324958")
+    assert not iban_ok("GB82WEST12345698765433")  # one digit off
+    assert not iban_ok("DE9150010517540732495")  # a German IBAN is 22 long
+    assert redact("DE91 5001 0517 5407 3249 58 BANK").text == "[redacted iban] BANK"
+
+
+def test_cards_need_a_cards_prefix_and_grouping_or_label() -> None:
+    number = "4539899720743225"  # Luhn-valid, Visa's prefix
+    assert redact(f"order {number}").total == 0
+    assert redact(f"visa {number}").counts == {"card number": 1}
+    assert redact("4539 8997 2074 3225").counts == {"card number": 1}
+    assert redact("7730 8940 2380 1267").total == 0  # Luhn-valid, no card starts with 77
+
+
+def test_seed_phrases_by_checksum_or_by_label() -> None:
+    words = wordlist()
+    assert words is not None and len(words) == 2048, f"mnemonic package (sha256 {WORDLIST_SHA256})"
+    seed = "coffee odor squirrel post fossil assault embrace nut anger reason valid eagle".split()
+    assert checksum_ok(seed, words)
+    assert not checksum_ok([*seed[:-1], "easy"], words)
+    assert redact(" ".join(seed)).counts == {"seed phrase": 1}
+    misheard = " ".join([*seed[:-1], "easy"])  # the checksum fails: only a label tells
+    assert redact(misheard).total == 0
+    assert redact(f"My recovery phrase is {misheard}.").counts == {"seed phrase": 1}
+
+
+def test_settings_named_like_secrets() -> None:
+    for name in ("DB_PASSWORD", "apiKey", "client-secret", "AWS_SECRET_ACCESS_KEY", "pass"):
+        assert secret_name(name), name
+    for name in ("password_min_length", "max_tokens", "tokenizer", "LED_PIN", "primary_key"):
+        assert not secret_name(name), name
+
+
+def test_code_is_not_a_secret() -> None:
+    for line in (
+        "def ask(self, question: str, *, on_token: OnToken | None = None) -> Answer:",
+        'on_token=lambda piece: send({"token": piece}),',
+        "secret = store.add(new(text), vector)",
+        'pad_token="[PAD]"',
+    ):
+        assert redact(line).total == 0, line
+
+
+def test_redacting_twice_changes_nothing() -> None:
+    once = redact("password: hunter2 and ghp_" + "a1B2c3D4e5" * 4)
+    twice = redact(once.text)
+    assert once.total == 2 and (twice.text, twice.total) == (once.text, 0)
+
+
+def test_labels_in_other_languages() -> None:
+    for text, secret in (
+        ("Das Passwort ist Sonne-2024", "Sonne-2024"),
+        ("mot de passe : Lune&Soleil9", "Lune&Soleil9"),
+        ("mi contraseña es Gato_Azul77", "Gato_Azul77"),
+        ("密码：qwe789asd", "qwe789asd"),
+        ("护照号码：E12345678", "E12345678"),
+    ):
+        assert secret not in redact(text).text, text
+
+
+def test_parts_are_redacted_as_one_text() -> None:
+    lines = [
+        "keys:",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "b3BlbnNzaC1rZXk",
+        "QyNTUxOQ",
+        "-----END OPENSSH PRIVATE KEY-----",
+        "bye",
+    ]
+    parts = redact_parts(lines)
+    assert [p.text for p in parts] == ["keys:", "[redacted private key]", "", "", "", "bye"]
+    assert [p.total for p in parts] == [0, 1, 0, 0, 0, 0]
+    assert parts[2].spans == ((0, len(lines[2])),) and parts[5].spans == ()
 
 
 def test_luhn_and_entropy() -> None:

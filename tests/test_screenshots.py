@@ -10,17 +10,25 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from agent.screenshots import bare_webp, paint, secret_boxes
 from agent.service import Papertape
+from models.ocr import OCRLine, OCRWord
 from tests.conftest import NOW
 
 KEY = "AKIAQ7X2MPL3RT5VW9ZD"
 
 
 def screen(
-    path: Path, lines: list[str], *, app: str = "", window: str = "", size: int = 22
+    path: Path,
+    lines: list[str],
+    *,
+    app: str = "",
+    window: str = "",
+    size: int = 22,
+    width: int = 900,
 ) -> Path:
     font = ImageFont.load_default(size)
-    image = Image.new("RGB", (900, 60 + 40 * len(lines)), (250, 250, 250))
+    image = Image.new("RGB", (width, 60 + 40 * len(lines)), (250, 250, 250))
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
         draw.text((30, 30 + 40 * i), line, font=font, fill=(20, 20, 20))
@@ -143,3 +151,126 @@ def test_capture_without_a_display_is_one_sentence(cli, monkeypatch: pytest.Monk
     monkeypatch.delenv("DISPLAY", raising=False)
     result = cli("capture")
     assert result.code == 2 and "no display to capture" in result.err
+
+
+GHP = "ghp_" + "Xk7Qm2Rv9Tz4Lw8Np3Hs6Jd1Fb5Gc0Ya8UeW2"
+GLPAT = "glpat-" + "Vn4Kq8Rt2Wm6Zp9Xs3Yd"
+KEY_LINES = [
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+    "QyNTUxOQAAACDxk2c5bXQ9rVg3Vw8pL1mN0oQ7sT2uX4yZ6aB8cD0eFgAAAJgH3kLmB9",
+    "Rj5Wq1Ze7Ty3Ui9Op2As6Df0Gh4Jk8Lz5Xc1Vb7Nm3Qw9Er2Ty6Ui0Op4As8Df1Gh5",
+]
+PGP_LINES = ["lQOYBGVkZmQBCADF7cS3Tn0Pq5Vz1Wm8Xr4Yk2Lh6Jg9Fd3Sa7Qe1Rt5Yu0Ii4Oo8"]
+
+
+def readable(app: Papertape, data: bytes) -> str:
+    """What OCR reads in a stored thumbnail, at its size and enlarged twice."""
+    with Image.open(io.BytesIO(data)) as small:
+        rgb = small.convert("RGB")
+    seen = []
+    for scale in (1, 2):
+        image = rgb.resize((rgb.width * scale, rgb.height * scale), Image.Resampling.LANCZOS)
+        seen += [line.text for line in app.ocr.read(np.asarray(image))]
+    return " ".join(seen)
+
+
+def riff_chunks(data: bytes) -> list[bytes]:
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    chunks, pos = [], 12
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        chunks.append(data[pos : pos + 4])
+        pos += 8 + size + size % 2
+    return chunks
+
+
+def test_keys_and_tokens_on_screen_cannot_be_read_back(app: Papertape, tmp_path: Path) -> None:
+    lines = [
+        "Deploy settings for the billing service",
+        f"export GITHUB_TOKEN={GHP}",
+        f"gitlab: {GLPAT} (rotate in May)",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        *KEY_LINES,
+        "-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        *PGP_LINES,
+        "-----END PGP PRIVATE KEY BLOCK-----",
+        "Region eu-west-2 and the staging cluster",
+    ]
+    shot = screen(
+        tmp_path / "deploy.png",
+        lines,
+        app="Terminal",
+        window=f"ssh deploy@ci - GITHUB_TOKEN={GHP}",
+        width=1200,
+    )
+    (result,) = app.ingest([shot], now=NOW)
+    assert result.status == "stored", result.reason
+    memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
+    assert memory is not None and "eu-west-2" in memory.text
+    thumb = app.store.blob(memory.id, "thumbnail")
+    assert thumb is not None
+    seen = readable(app, thumb.data)
+    # The OCR can read the thumbnail: the ordinary lines come back.
+    assert "Region" in seen and "billing" in seen, seen
+    squeezed = seen.replace(" ", "")
+    for secret in (GHP, GLPAT, *KEY_LINES, *PGP_LINES):
+        for piece in (secret[4:12], secret[12:20], secret[-8:]):  # any 8 characters of it
+            assert piece not in squeezed, (piece, seen)
+    # Nor in the bytes kept: text, source, the thumbnail's metadata, its file.
+    stored = memory.text + memory.source + thumb.meta
+    for secret in (GHP, GLPAT, *KEY_LINES, *PGP_LINES):
+        assert secret not in stored and secret.encode() not in thumb.data
+    assert '"app": "Terminal"' in thumb.meta and "[redacted github token]" in thumb.meta
+    assert set(riff_chunks(thumb.data)) <= {b"VP8 ", b"VP8L"}  # pixels only, no metadata
+    app.store.checkpoint()
+    # Every file of the store (main, cold, write-ahead log); the home also holds model files.
+    files = sorted(app.settings.home.glob("papertape*"))
+    assert app.settings.store_path in files
+    home_bytes = b"".join(p.read_bytes() for p in files)
+    assert GHP.encode() not in home_bytes and KEY_LINES[0].encode() not in home_bytes
+
+
+def test_a_token_in_the_file_name_is_not_the_source(app: Papertape, tmp_path: Path) -> None:
+    shot = screen(tmp_path / f"clip {GHP}.png", ["Weekly planning notes"])
+    (result,) = app.ingest([shot], now=NOW)
+    memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
+    assert memory is not None and GHP not in memory.source and "[redacted" in memory.source
+    thumb = app.store.blob(memory.id, "thumbnail")
+    assert thumb is not None and GHP not in thumb.meta
+
+
+def test_boxes_cover_the_words_that_hold_a_secret_with_margin() -> None:
+    words = (
+        OCRWord("export", (10, 100, 90, 130)),
+        OCRWord("TOKEN=abc", (100, 100, 300, 130)),
+        OCRWord("now", (310, 100, 410, 130)),
+    )
+    line = OCRLine("export TOKEN=abc now", (10, 100, 410, 130), 1.0, words)
+    start = line.text.index("abc")
+    pad = 8  # a quarter of the line's 30 px, rounded up
+    assert secret_boxes(line, [(start, start + 3)]) == [(100 - pad, 92, 300 + pad, 138)]
+    assert secret_boxes(line, [(0, len(line.text))]) == [(10 - pad, 92, 410 + pad, 138)]
+    # Words the reader could not place: the span's share of the line, 3 characters wider.
+    unplaced = OCRLine(line.text, line.box, 1.0)
+    per_char = 400 / len(line.text)
+    x0, x1 = int(10 + (start - 3) * per_char), int(10 + (start + 6) * per_char)
+    assert secret_boxes(unplaced, [(start, start + 3)]) == [(x0 - pad, 92, x1 + pad, 138)]
+
+
+def test_boxes_are_scaled_to_the_thumbnail_and_rounded_outwards() -> None:
+    thumb = Image.new("RGB", (100, 50), "white")
+    paint(thumb, [(101, 51, 299, 149)], 0.25, 0.25)  # 25.25..74.75 x 12.75..37.25
+    pixels = np.asarray(thumb)
+    assert (pixels[11:39, 24:76] == 0).all()
+    assert (pixels[:, 77:] == 255).all() and (pixels[:10] == 255).all()
+
+
+def test_a_thumbnail_is_written_without_metadata() -> None:
+    image = Image.new("RGB", (64, 32), "white")
+    image.info["icc_profile"] = b"profile"
+    exif = Image.Exif()
+    exif[0x010E] = GHP  # an image description holding a token
+    image.info["exif"] = exif.tobytes()
+    data = bare_webp(image)
+    assert set(riff_chunks(data)) <= {b"VP8 ", b"VP8L"} and GHP.encode() not in data
