@@ -44,26 +44,14 @@ FILTER_POOL = 200
 TIMELINE_LIMIT = 50
 KNOWN_ERRORS = (UserError, Failure, StorageError, ModelError)
 
-Status = Literal["answered", "not_in_memories", "guess"]
-
-
-def answer_status(answer: Answer) -> Status:
-    """What became of a question. Read from the answer when it says; else derived here, the
-    one place that maps chat's fields onto the tool's three outcomes."""
-    stated = getattr(answer, "status", None)
-    if stated in ("answered", "not_in_memories", "guess"):
-        return stated
-    if answer.grounded:
-        return "answered"
-    return "guess" if answer.guess else "not_in_memories"
-
-
 def answer_result(answer: Answer) -> dict[str, Any]:
-    """The ask tool's result: the answer, its status and the memories it cites."""
+    """The ask tool's result: the model's answer, its status, whether what it cites holds it
+    (agent/support.py), and the memories it cites."""
     cited = {m.id: m for m in answer.memories if m.id in answer.citations}
     return {
         "answer": answer.text,
-        "status": answer_status(answer),
+        "status": answer.status,
+        "supported": answer.supported,
         "citations": list(answer.citations),
         "cited_memories": [memory_json(cited[i]) for i in answer.citations if i in cited],
         "model": answer.model,
@@ -229,10 +217,10 @@ class MemoryTools:
         ] = False,
     ) -> CallToolResult:
         """Answer a question from the person's memories with the local language model.
-        Returns the answer, its status ("answered": grounded in the cited memories;
-        "not_in_memories": nothing stored answers it; "guess": a judgement no memory
-        states), the cited memory ids and those memories. The exchange is stored as a chat
-        memory unless peek is set."""
+        Returns the model's answer, its status as the model gave it ("answered": the
+        memories state it; "guess": they only suggest it; "not_in_memories"), whether the
+        cited memories hold what it says ("supported"), the cited ids and those memories.
+        The exchange is stored as a chat memory (history, not evidence) unless peek is set."""
 
         def work(app: Papertape) -> dict[str, Any]:
             answer = app.chat(remember=not peek).ask(question, now=self.clock())

@@ -8,7 +8,7 @@ its own (so its peak RSS is its own):
 - ask:  papertape's ChatSession.ask: recall, fit the prompt, stream, cite. Its time to first
         token is measured from the question, so it includes retrieval.
 - raw:  a second llama_cpp.Llama on the same file, same context and threads, fed the exact
-        token list ask's prompt became, same greedy decoding.
+        token list ask's prompt became, same greedy decoding under the same answer schema.
 
 The two alternate question by question, each with its own key/value cache, so both get the
 same chances of prefix reuse. Targets: ask's time to first token <= 1.15 x raw + retrieval;
@@ -32,6 +32,7 @@ import benchlib
 from locomo import load
 
 from agent.chat import ChatSession
+from agent.reply import answer_schema
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import load_embedder
@@ -40,7 +41,7 @@ T0 = 1_700_000_000.0
 SIZE = 10_000
 PLANTED = [
     ("My locker code at the gym is 4411.", "What is my locker code?"),
-    ("The wifi password at the cabin is bluefinch77.", "What is the cabin wifi password?"),
+    ("The wifi network at the cabin is called bluefinch.", "What is the cabin wifi called?"),
     ("Parked the car on level 3, spot C14.", "Where did I park the car?"),
     ("My passport expires in August 2031.", "When does my passport expire?"),
     ("Dr. Okafor said to take the antibiotics twice a day.", "How often do I take antibiotics?"),
@@ -74,13 +75,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def raw_stream(llm, tokens: list[int], max_tokens: int) -> tuple[str, float | None, float]:  # type: ignore[no-untyped-def]
+def raw_stream(
+    llm, tokens: list[int], max_tokens: int, schema: dict
+) -> tuple[str, float | None, float]:  # type: ignore[no-untyped-def]
     """Text, seconds to the first token and seconds in all, from raw llama-cpp-python."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
     start = time.perf_counter()
     first = None
     pieces = []
+    grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
     for chunk in llm.create_completion(
-        tokens, max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.0, stream=True
+        tokens,
+        max_tokens=max_tokens,
+        temperature=0.0,
+        repeat_penalty=1.0,
+        stream=True,
+        grammar=grammar,
     ):
         text = chunk["choices"][0]["text"]
         if text and first is None and text.strip():
@@ -114,16 +125,17 @@ def run_model(home: Path, model: str, questions: list[str]) -> dict:
     rows = []
     for question in questions:
         answer = session().ask(question, now=T0 + SIZE + 60)
-        if answer.ttft_s is None:  # "I don't know" without the model: nothing to compare
+        if answer.ttft_s is None:  # no memories shown, the model not asked: nothing to compare
             rows.append({"question": question, "skipped": True})
             continue
         tokens = generator.tokenize(answer.prompt)  # type: ignore[attr-defined]
-        raw_text, raw_ttft, raw_total = raw_stream(raw, tokens, limit)
+        schema = answer_schema([m.id for m in answer.memories])
+        raw_text, raw_ttft, raw_total = raw_stream(raw, tokens, limit, schema)
         raw_tokens = generator.count_tokens(raw_text.strip()) if raw_text.strip() else 0
         raw_speed = (
             (raw_tokens - 1) / (raw_total - raw_ttft) if raw_ttft and raw_tokens > 1 else None
         )
-        same = raw_text.strip() == (answer.model_text or answer.text).strip()
+        same = raw_text.strip() == answer.raw_reply.strip()
         rows.append(
             {
                 "question": question,
