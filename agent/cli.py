@@ -28,6 +28,7 @@ from agent.cli_support import (
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
 from agent.recall import MODES
+from agent.transfer import is_memory_line
 from models.errors import ModelError
 from storage import StorageError
 
@@ -281,7 +282,7 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
             count = 0
             for line in lines:
                 handle.write(line + "\n")
-                count += 1
+                count += is_memory_line(line)
         os.replace(temp, out)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
