@@ -125,6 +125,20 @@ def test_a_duplicate_is_answered_with_its_id_and_leaves_the_queue(daemon: Runnin
         assert cpu_seconds(daemon.pid) - before < 1.0
 
 
+def test_a_folder_ingested_twice_leaves_nothing_queued(daemon: Running) -> None:
+    folder = daemon.home.parent / "notes"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"note-{i:03d}.txt").write_text(f"note {i} about subject {i * 7919 % 1000}")
+    assert daemon.cli("ingest", str(folder)).returncode == 0
+    again = daemon.cli("ingest", str(folder), "--json")
+    assert again.returncode == 0, again.stderr
+    statuses = {r["status"] for r in json.loads(again.stdout)["results"]}
+    assert statuses == {"duplicate"}
+    wait_until(lambda: daemon.queued() == 0, 30, "the duplicates leaving the queue")
+    assert daemon.cli("note", "new", timeout=60).stdout.strip() == "301"
+
+
 def test_a_backlog_of_stuck_items_never_blocks_new_ones(home: Path) -> None:
     # What an older daemon left behind: 300 duplicates (raw text, never taken off) and items
     # that can never be stored; a restart must store new notes at once and drain the rest.

@@ -52,9 +52,7 @@ def test_the_environment_is_held_to_the_same_ranges(value: str) -> None:
 
 def test_every_numeric_setting_has_a_range_its_default_is_in() -> None:
     defaults = Settings(home=Path("/nowhere"))
-    numeric = [
-        f.name for f in fields(Settings) if type(getattr(defaults, f.name)) in (int, float)
-    ]
+    numeric = [f.name for f in fields(Settings) if type(getattr(defaults, f.name)) in (int, float)]
     assert sorted(numeric) == sorted(RANGES)
     for name in numeric:
         assert RANGES[name].holds(getattr(defaults, name)), name
