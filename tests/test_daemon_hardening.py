@@ -350,3 +350,24 @@ def test_a_silent_client_is_dropped_and_others_are_served(impatient: Running) ->
     finally:
         for conn in silent:
             conn.close()
+
+
+def test_a_job_that_never_reaches_a_step_does_not_hold_the_stop(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The backstop behind the steps: past STOP_GRACE_S the daemon stops without the job in
+    hand (a process then exits at once; here, in a thread, run() returns)."""
+    import agent.daemon as daemon_module
+    from agent.daemon import Daemon
+
+    monkeypatch.setattr(daemon_module, "STOP_GRACE_S", 1.0, raising=False)
+    settings = load_settings(home, overrides={"embedder": "fake"}, env={})
+    served = Daemon(settings, Papertape(settings, embedder=FakeEmbedder()))
+    runner = threading.Thread(target=served.run, kwargs={"handle_signals": False}, daemon=True)
+    runner.start()
+    wait_until(lambda: DaemonClient.find(settings) is not None, what="the daemon up")
+    with served.lock:  # a job stuck inside the store, never reaching a step
+        served.stop()
+        runner.join(20)
+        assert not runner.is_alive()
+    assert "stopped without waiting for the job in hand" in caplog.text
