@@ -28,7 +28,9 @@ from agent.cli_support import (
 )
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
+from agent.limits import read_note
 from agent.recall import MODES
+from agent.transfer import is_memory_line
 from models.errors import ModelError
 from storage import StorageError
 
@@ -79,9 +81,9 @@ def note(
     now_text: str | None,
     as_json: bool,
 ) -> None:
-    """Store TEXT as a memory and print its id (TEXT - reads stdin)."""
+    """Store TEXT as a memory and print its id (TEXT - reads stdin, up to max_request_mb)."""
     if text == "-":
-        text = sys.stdin.read()
+        text = read_note(sys.stdin, settings_for(ctx, home))
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
     result = open_app(ctx, home, via_daemon=True).note(text, now=now, occurred_at=at, source=source)
@@ -124,7 +126,8 @@ def ingest(
     results = []
     files = [Path(p) for p in paths if p != "-"]
     if "-" in paths:
-        results.append(app.note(sys.stdin.read(), now=now, occurred_at=at, source="stdin"))
+        text = read_note(sys.stdin, app.settings)
+        results.append(app.note(text, now=now, occurred_at=at, source="stdin"))
     if files:
         results += app.ingest(files, now=now, occurred_at=at, progress=progress_printer())
     rejected = [r for r in results if r.status == "rejected"]
@@ -292,7 +295,7 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
             count = 0
             for line in lines:
                 handle.write(line + "\n")
-                count += 1
+                count += is_memory_line(line)
         os.replace(temp, out)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -2,14 +2,23 @@
 
 - A lock file (`daemon.lock`, holding the pid) keeps a second daemon off the same home.
 - Requests to store something go into the ingest queue (storage/queue.py) before they are
-  answered; one worker thread stores them in batches and takes each off the queue in the
-  transaction that stores it. A restart resumes the queue; content hashes make replays
-  harmless.
+  answered, a note's secrets already redacted (agent/daemon_api.py); one worker thread stores
+  them in batches and takes each off the queue in the transaction that stores it. A
+  duplicate, a refusal or an exclusion writes nothing and leaves the queue too. A restart
+  resumes the queue; content hashes make replays harmless.
+- Nothing can block the queue: when a batch fails, its items are tried one by one, and one
+  that fails alone MAX_ATTEMPTS times (or is still queued after it was handled) is dropped
+  with a line in the log and a sentence to whoever waits. A pass that takes nothing off the
+  queue waits RETRY_S before the next, so the worker never spins.
 - APScheduler jobs (agent/daemon_jobs.py): consolidate, inbox watch, vacuum, capture.
   Coalesced after a sleep, one instance at a time.
 - Every use of the store and the models goes through one lock, so heavy model work (an
   answer, a consolidation, a batch of embeddings) runs one at a time.
-- SIGTERM or Ctrl-C: stop taking requests, let the job in hand finish, close.
+- SIGTERM or Ctrl-C: stop taking requests; the job in hand stops at its next step (an item,
+  a batch of embeddings, a consolidation episode, an answer's next token), what it had not
+  committed is rolled back and stays queued, and waiting clients are told so. A step that
+  does not end within STOP_GRACE_S is cut off (SQLite rolls it back, as after kill -9,
+  which loses nothing acknowledged) so the process ends within seconds.
 """
 
 from __future__ import annotations
@@ -24,14 +33,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import apsw
 
 from agent.clock import resolve_now
-from agent.errors import Failure, UserError
+from agent.errors import Failure, Stopped, UserError
 from agent.ingest import IngestResult, NoteInput
 from agent.service import Papertape
 from agent.settings import Settings
@@ -45,6 +54,9 @@ SOCKET_NAME = "papertape.sock"
 LOG_NAME = "logs/daemon.log"
 BATCH = 256
 RETRY_S = 5.0
+MAX_ATTEMPTS = 3  # an item failing alone this often is dropped, so it blocks nothing
+STOP_GRACE_S = 5.0  # on SIGTERM, how long the job in hand may take to reach its next step
+STOPPING = "the daemon is stopping: it stays queued and is stored when the daemon starts again."
 
 
 def lock_path(settings: Settings) -> Path:
@@ -102,6 +114,7 @@ class Daemon:
         self.server: Any = None
         self.last_error: str | None = None
         self._bytes: int | None = None  # the store's bytes as last counted, plus what came since
+        self._attempts: dict[int, int] = {}  # queue id -> failed tries alone, this run
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -130,9 +143,12 @@ class Daemon:
         from agent.daemon_jobs import start_scheduler
 
         self.acquire_lock()
+        deadline = time.monotonic() + STOP_GRACE_S  # set again when the stop comes
+        clean = False
         try:
             with self.lock:
                 self.app.store  # noqa: B018 (open and migrate before serving)
+                self.app.ingestor.should_stop = self.stopping.is_set
             self._queue = IngestQueue.open(self.settings.store_path)
             if handle_signals:
                 signal.signal(signal.SIGTERM, lambda *_: self.stop())
@@ -153,23 +169,39 @@ class Daemon:
             )
             while not self.stopping.wait(0.5):
                 pass
-            log.info("stopping: finishing the job in hand")
+            log.info("stopping: the job in hand stops at its next step")
+            deadline = time.monotonic() + STOP_GRACE_S
             self.server.shutdown()
             self.server.server_close()
-            self.scheduler.pause()  # no new runs while the running ones finish
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)  # no new runs; a running one stops at a step
             self.wake.set()
-            worker.join(timeout=120)
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+            self._fail_all(STOPPING)
         finally:
             socket_path(self.settings).unlink(missing_ok=True)
-            if self._queue is not None:
-                self._queue.close()
-            with self.lock:
-                self.app.close()
+            # Every use of the store holds the lock: once it is free, nothing is mid-write.
+            clean = self.lock.acquire(timeout=max(0.1, deadline - time.monotonic()))
+            if clean:
+                try:
+                    if self._queue is not None:
+                        self._queue.close()
+                    self.app.close()
+                finally:
+                    self.lock.release()
             if self._lock_file is not None:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                 self._lock_file.close()
+            if not clean:
+                log.warning(
+                    "stopped without waiting for the job in hand: SQLite rolls back what it "
+                    "had not committed, and the queue keeps it"
+                )
             log.info("stopped")
+        if not clean and handle_signals:
+            # Threads still inside SQLite or a model would hold the interpreter's exit; what
+            # they had not committed is rolled back by SQLite when the files are next opened.
+            logging.shutdown()
+            os._exit(0)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -207,39 +239,74 @@ class Daemon:
         return future
 
     def _work(self) -> None:
-        while True:
-            self.wake.wait(timeout=1.0)
-            self.wake.clear()
-            while not self.stopping.is_set() or self._has_waiters():
-                assert self._queue is not None
-                with self.queue_lock:
-                    items = self._queue.pending(BATCH)
-                if not items:
-                    break
-                try:
-                    self._store(items)
-                    self.last_error = None
-                except apsw.FullError:
-                    self._fail(items, "the disk is full: it stays queued and is stored later.")
-                    self.stopping.wait(RETRY_S)
-                    break
-                except BudgetFull as exc:
-                    self._fail(items, str(exc))
-                    self.stopping.wait(RETRY_S)
-                    break
-                except Exception as exc:  # keep the queue; tell who is waiting; try later
-                    log.exception("storing queued items failed")
-                    self._fail(items, f"storing failed ({exc}); it stays queued.")
-                    self.stopping.wait(RETRY_S)
-                    break
-                if self.stopping.is_set():
-                    break
-            if self.stopping.is_set():
-                return
+        try:
+            while not self.stopping.is_set():
+                self.wake.wait(timeout=1.0)
+                self.wake.clear()
+                while not self.stopping.is_set():
+                    assert self._queue is not None
+                    with self.queue_lock:
+                        items = self._queue.pending(BATCH)
+                    if not items:
+                        break
+                    try:
+                        progressed = self._store_batch(items)
+                    except Exception:  # the store itself failed: keep the worker alive
+                        log.exception("the ingest worker failed")
+                        progressed = False
+                    if not progressed:
+                        self.stopping.wait(RETRY_S)  # nothing left the queue: never spin
+                        break
+        finally:
+            self._fail_all(STOPPING)
 
-    def _has_waiters(self) -> bool:
-        with self._waiters_lock:
-            return bool(self._waiters)
+    def _store_batch(self, items: list[QueuedItem]) -> bool:
+        """Store a batch; when it fails, each item alone, so one that cannot be stored holds
+        up no other. Returns whether anything left the queue."""
+        try:
+            self._store(items)
+            self.last_error = None
+        except Stopped:
+            return False
+        except apsw.FullError:
+            self._fail(items, "the disk is full: it stays queued and is stored later.")
+            return False
+        except (apsw.BusyError, apsw.LockedError):
+            self._fail(items, "another program holds the store: it stays queued.")
+            return False
+        except BudgetFull as exc:
+            self._fail(items, str(exc))
+            return False
+        except Exception as exc:
+            if len(items) > 1:
+                log.warning("storing %d queued items failed (%s); one at a time", len(items), exc)
+                stored = [self._store_batch([item]) for item in items if not self.stopping.is_set()]
+                return any(stored)
+            log.exception("storing queued item %d failed", items[0].id)
+            self._failed_alone(items[0], f"storing failed ({exc})")
+            return False
+        # Each item is taken off in the transaction that handles it; one still queued (a
+        # fault in that rule) must not come back forever.
+        with self.queue_lock:
+            assert self._queue is not None
+            left = self._queue.queued([item.id for item in items])
+        for item in items:
+            if item.id in left:
+                self._failed_alone(item, "it was handled but stayed queued")
+        return len(left) < len(items)
+
+    def _failed_alone(self, item: QueuedItem, reason: str) -> None:
+        """Count a failed try of one item; after MAX_ATTEMPTS, drop it from the queue."""
+        tries = self._attempts.get(item.id, 0) + 1
+        self._attempts[item.id] = tries
+        if tries < MAX_ATTEMPTS:
+            self._fail([item], f"{reason}; it stays queued and is tried again.")
+            return
+        with self.lock, self.app.store.transaction():
+            take(self.app.store.conn, item.id)
+        self._attempts.pop(item.id, None)
+        # The log names the queue item, never its text.
+        self._fail([item], f"{reason}, {tries} times; it was dropped from the queue.")
 
     def _fits_budget(self, items: list[QueuedItem]) -> None:
         """Before storing: when the store would pass its byte budget, make room the way
@@ -300,17 +367,21 @@ class Daemon:
                     i.payload["text"],
                     i.payload.get("occurred_at") or i.payload["now"],
                     i.payload.get("source", "note"),
+                    # Queued by this version: already redacted. Older queues hold raw text.
+                    0 if "redacted" in i.payload else None,
                 )
                 for i in run
             ],
             now=run[0].payload["now"],
             on_write=lambda index: take(store.conn, run[index].id),
         )
-        for item, result in zip(run, results, strict=True):
-            if result.status == "rejected":  # never written, so not yet taken off
-                with store.transaction():
+        with store.transaction():
+            for item, result in zip(run, results, strict=True):
+                if result.status != "stored":  # a duplicate or refusal wrote nothing, took nothing
                     take(store.conn, item.id)
-            self._resolve(item.id, result)
+        for item, result in zip(run, results, strict=True):
+            done = int(item.payload.get("redacted") or 0)  # taken out before it was queued
+            self._resolve(item.id, replace(result, redacted=result.redacted + done))
 
     def _store_path(self, item: QueuedItem) -> None:
         store = self.app.store
@@ -322,7 +393,7 @@ class Daemon:
             on_write=lambda _: take(store.conn, item.id),
         )
         result = results[0]
-        if result.status == "rejected":
+        if result.status != "stored":  # a duplicate, refusal or exclusion wrote nothing
             with store.transaction():
                 take(store.conn, item.id)
         after = item.payload.get("after")
@@ -347,6 +418,15 @@ class Daemon:
                 waiter.progress = None
         if not waiter.remaining:
             waiter.future.set_result([r for r in waiter.results if r is not None])
+
+    def _fail_all(self, reason: str) -> None:
+        """Tell every client still waiting (the daemon is stopping)."""
+        with self._waiters_lock:
+            waiters = {id(w): w for w in self._waiters.values()}
+            self._waiters.clear()
+        for waiter in waiters.values():
+            if not waiter.future.done():
+                waiter.future.set_exception(Stopped(reason))
 
     def _fail(self, items: list[QueuedItem], reason: str) -> None:
         self.last_error = reason

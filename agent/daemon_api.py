@@ -5,12 +5,19 @@ the daemon answers with zero or more progress lines ({"token": ...} while an ans
 streams, {"progress": [done, total, label]} while files are stored) and one final line,
 {"ok": true, "result": ...} or {"ok": false, "error": sentence, "code": 2 or 1}. There is no
 TCP port: only this user's processes on this machine can connect.
+
+Limits: a request over `max_request_mb` is refused after reading that much (never all of
+it); a client silent for `client_timeout_s` is dropped; NaN and infinite numbers are refused;
+every request gets an answer, an unexpected failure included. The listen backlog takes a
+burst of hundreds of clients. A note's secrets are redacted before it is queued, so its raw
+text is never written to any file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socketserver
 import time
@@ -19,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import wire
-from agent.errors import Failure, UserError
-from agent.ingest import IngestResult, files_under
+from agent.errors import Failure, Stopped, UserError
+from agent.ingest import IngestResult, clean_note, files_under
+from agent.limits import check_note, request_limit_bytes, request_too_big
 from models.errors import ModelError
 from storage import StorageError
 
@@ -29,12 +37,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("papertape.api")
 
-MAX_REQUEST = 16 * 1024 * 1024
+BACKLOG = 1024  # connections waiting to be accepted: a burst of clients is queued, not refused
 Send = Callable[[dict[str, Any]], None]
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(name)
 
 
 class _Handler(socketserver.StreamRequestHandler):
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # A silent client (no request, or a reply not read) is dropped after this long.
+        self.connection.settimeout(self.server.daemon.settings.client_timeout_s)
 
     def handle(self) -> None:
         def send(line: dict[str, Any]) -> None:
@@ -42,34 +63,60 @@ class _Handler(socketserver.StreamRequestHandler):
             self.wfile.flush()
 
         try:
-            raw = self.rfile.readline(MAX_REQUEST)
+            self._serve(send)
+        except TimeoutError:
+            log.info("a client was silent for %g s: dropped", self.connection.gettimeout())
             try:
-                request = json.loads(raw)
-                if not isinstance(request, dict) or not isinstance(request.get("op"), str):
-                    raise ValueError("not a request object")
-            except (ValueError, UnicodeDecodeError):
-                send({"ok": False, "error": "that is not a papertape request.", "code": 2})
-                return
-            try:
-                result = dispatch(self.server.daemon, request, send)
-            except UserError as exc:
-                send({"ok": False, "error": str(exc), "code": 2})
-                return
-            except (Failure, StorageError, ModelError) as exc:
-                send({"ok": False, "error": str(exc), "code": 1})
-                return
-            except (KeyError, TypeError, ValueError) as exc:
-                send({"ok": False, "error": f"a malformed request ({exc}).", "code": 2})
-                return
-            send({"ok": True, "result": result})
+                send({"ok": False, "error": "the request did not come in time.", "code": 2})
+            except OSError:
+                pass
         except (BrokenPipeError, ConnectionResetError):
             log.info("a client went away mid-request")
-        except Exception:  # one bad request must never take the daemon down
+        except Exception as exc:  # one bad request must never take the daemon down
             log.exception("request failed")
+            try:  # and it still gets an answer
+                send({"ok": False, "error": f"the daemon failed ({exc}); see its log.", "code": 1})
+            except OSError:
+                pass
+
+    def _serve(self, send: Send) -> None:
+        settings = self.server.daemon.settings
+        limit = request_limit_bytes(settings)
+        raw = self.rfile.readline(limit + 1)  # never more than the limit in memory
+        if len(raw) > limit:
+            # The rest stays unread; the client sees this answer, then the connection close.
+            send({"ok": False, "error": request_too_big(settings), "code": 2})
+            return
+        try:
+            request = json.loads(raw, parse_constant=_refuse_constant)
+            if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+                raise ValueError("not a request object")
+        except _NotFinite as exc:
+            send({"ok": False, "error": f"{exc} is not a number papertape takes.", "code": 2})
+            return
+        except (ValueError, UnicodeDecodeError):
+            send({"ok": False, "error": "that is not a papertape request.", "code": 2})
+            return
+        self._answer(request, send)
+
+    def _answer(self, request: dict[str, Any], send: Send) -> None:
+        try:
+            result = dispatch(self.server.daemon, request, send)
+        except UserError as exc:
+            send({"ok": False, "error": str(exc), "code": 2})
+            return
+        except (Failure, StorageError, ModelError) as exc:
+            send({"ok": False, "error": str(exc), "code": 1})
+            return
+        except (KeyError, TypeError, ValueError) as exc:
+            send({"ok": False, "error": f"a malformed request ({exc}).", "code": 2})
+            return
+        send({"ok": True, "result": result})
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    request_queue_size = BACKLOG
     daemon: Daemon
 
 
@@ -86,6 +133,18 @@ def serve(daemon: Daemon) -> _Server:
     os.chmod(path, 0o600)
     server.daemon = daemon
     return server
+
+
+def _time(request: dict[str, Any], name: str) -> float:
+    """A time in the request (seconds since the epoch): a finite number, or refused."""
+    value = request.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise UserError(f"{name} must be a finite number of seconds, not {value!r}.")
+    return float(value)
+
+
+def _maybe_time(request: dict[str, Any], name: str) -> float | None:
+    return None if request.get(name) is None else _time(request, name)
 
 
 def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
@@ -109,13 +168,18 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
         text = str(request["text"])
         if not text.strip():
             raise UserError("the note is empty: give some text, or - to read it from stdin.")
-        payload = {
-            "text": text,
-            "now": float(request["now"]),
-            "occurred_at": request.get("occurred_at"),
-            "source": request.get("source", "note"),
+        check_note(text, daemon.settings)
+        # Secrets out before the queue writes it down: no file ever holds the raw text.
+        cleaned = clean_note(text)
+        now = _time(request, "now")
+        payload: dict[str, Any] = {
+            "text": cleaned.text,
+            "redacted": cleaned.total,
+            "now": now,
+            "occurred_at": _maybe_time(request, "occurred_at"),
+            "source": str(request.get("source", "note")),
         }
-        (result,) = daemon.submit([("note", payload)], payload["now"]).result()
+        (result,) = daemon.submit([("note", payload)], now).result()
         return wire.ingest_out(result)
     if op == "ingest":
         return _ingest(daemon, request, send)
@@ -123,7 +187,7 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
         with daemon.lock:
             hits = app.recall(
                 str(request["query"]),
-                now=float(request["now"]),
+                now=_time(request, "now"),
                 k=request.get("k"),
                 mode=request.get("mode", "fused"),
                 strengthen=bool(request.get("strengthen", True)),
@@ -132,15 +196,18 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
             )
         return [wire.hit_out(h) for h in hits]
     if op == "ask":
+
+        def token(piece: str) -> None:
+            if daemon.stopping.is_set():  # the answer stops here; nothing of it is stored
+                raise Stopped("the daemon is stopping: ask again when it runs.")
+            send({"token": piece})
+
+        now = _time(request, "now")
         with daemon.lock:
             session = app.chat(
                 model=request.get("model"), remember=bool(request.get("remember", True))
             )
-            answer = session.ask(
-                str(request["question"]),
-                now=float(request["now"]),
-                on_token=lambda piece: send({"token": piece}),
-            )
+            answer = session.ask(str(request["question"]), now=now, on_token=token)
         return wire.answer_out(answer)
     if op == "forget":
         with daemon.lock:
@@ -156,8 +223,8 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
 
 def _ingest(daemon: Daemon, request: dict[str, Any], send: Send) -> list[dict[str, Any]]:
     """Each file becomes its own queue item, so a killed daemon resumes a big folder."""
-    now = float(request["now"])
-    occurred_at = request.get("occurred_at")
+    now = _time(request, "now")
+    occurred_at = _maybe_time(request, "occurred_at")
     items: list[tuple[str, dict[str, Any]]] = []
     missing = []
     for raw in request["paths"]:

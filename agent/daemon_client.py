@@ -18,6 +18,7 @@ from agent.chat import Answer
 from agent.daemon import socket_path
 from agent.errors import Failure, UserError
 from agent.ingest import IngestResult, NoteInput, Progress
+from agent.limits import check_note
 from agent.recall import Mode, RecallHit
 from agent.service import AppStatus, Papertape, check_recall
 from agent.settings import Settings
@@ -54,18 +55,24 @@ class DaemonClient:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
             conn.connect(str(self.path))
-            conn.sendall(json.dumps({"op": op, **args}).encode() + b"\n")
+            try:
+                conn.sendall(json.dumps({"op": op, **args}, ensure_ascii=False).encode() + b"\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused before it was read whole (too big): its answer says why
             with conn.makefile("rb") as lines:
-                for raw in lines:
-                    line = json.loads(raw)
-                    if "ok" not in line:
-                        if on_line:
-                            on_line(line)
-                        continue
-                    if line["ok"]:
-                        return line["result"]
-                    error = UserError if line.get("code") == 2 else Failure
-                    raise error(line["error"])
+                try:
+                    for raw in lines:
+                        line = json.loads(raw)
+                        if "ok" not in line:
+                            if on_line:
+                                on_line(line)
+                            continue
+                        if line["ok"]:
+                            return line["result"]
+                        error = UserError if line.get("code") == 2 else Failure
+                        raise error(line["error"])
+                except ConnectionResetError:
+                    pass
         raise Failure("the daemon closed the connection without an answer; see its log.")
 
 
@@ -103,6 +110,7 @@ class RemotePapertape(Papertape):
     def note(
         self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
     ) -> IngestResult:
+        check_note(text, self.settings)  # before a byte is sent
         result = self.client.call(
             "note", text=text, now=now, occurred_at=occurred_at, source=source
         )

@@ -9,7 +9,9 @@
 
 A setting of 0 turns a job off. After the machine sleeps, missed runs are coalesced into one
 (`coalesce`), a job never overlaps itself (`max_instances=1`), and the jobs that use the
-store or a model take the daemon's one lock, so heavy work runs one job at a time.
+store or a model take the daemon's one lock, so heavy work runs one job at a time. When the
+daemon stops, a consolidation stops after the episode in hand (each is its own transaction)
+and the files a job queued stay queued.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.clock import resolve_now
+from agent.errors import Stopped
 from agent.inbox import arrivals, inbox_folders
 
 if TYPE_CHECKING:
@@ -68,8 +71,16 @@ def start_scheduler(daemon: Daemon) -> Any:
 
 
 def consolidate(daemon: Daemon) -> None:
-    with daemon.lock:
-        report = daemon.app.consolidate(now=resolve_now(None))
+    def step(done: int, total: int, label: str) -> None:
+        if daemon.stopping.is_set():
+            raise Stopped("stopping")
+
+    try:
+        with daemon.lock:
+            report = daemon.app.consolidate(now=resolve_now(None), progress=step)
+    except Stopped:
+        log.info("consolidation stopped between episodes: the daemon is stopping")
+        return
     log.info(
         "consolidated: %s; bytes %d -> %d",
         report.counts() or "nothing moved",
@@ -87,7 +98,10 @@ def watch_inbox(daemon: Daemon, sizes: dict[Path, int]) -> None:
     now = resolve_now(None)
     log.info("inbox: %d new file(s)", len(ready))
     items = [("path", {"path": str(p), "now": now, "after": "move"}) for p in ready]
-    daemon.submit(items, now).result()
+    try:
+        daemon.submit(items, now).result()
+    except Stopped:
+        log.info("inbox: the daemon is stopping; the files stay queued")
 
 
 def vacuum(daemon: Daemon) -> None:
@@ -107,5 +121,7 @@ def capture(daemon: Daemon) -> None:
     shot = capture_screen(daemon.settings.home / "captures" / f"screen-{int(now)}.png")
     try:
         daemon.submit([("path", {"path": str(shot), "now": now})], now).result()
+    except Stopped:
+        return  # the shot is deleted unread: a capture is of one moment, not a backlog
     finally:
         shot.unlink(missing_ok=True)

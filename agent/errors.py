@@ -11,3 +11,8 @@ class Failure(Exception):
     """Something failed that was not the person's mistake: exit code 1."""
 
     exit_code = 1
+
+
+class Stopped(Failure):
+    """The daemon is stopping: the work in hand is left undone (nothing of it is written) and
+    what was queued stays queued for the next start."""

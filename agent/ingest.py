@@ -1,7 +1,9 @@
 """Text ingest: notes, stdin, text files and folders. Idempotent by content hash.
 
 Every item is read and checked before anything is written, then written in its own
-transaction together with its vectors and passages, so a bad item changes nothing.
+transaction together with its vectors and passages, so a bad item changes nothing. An
+ingestor given `should_stop` (the daemon's) gives up between steps once it comes true,
+raising Stopped: what it had not committed is rolled back.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import numpy as np
 
 from agent.audio import AudioRejected, group_segments, media_blob, transcribe_file
 from agent.clock import quantize
-from agent.errors import UserError
+from agent.errors import Stopped, UserError
 from agent.exclusions import excluded_folder, excluded_screen
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
-from agent.redact import redact, redact_parts
+from agent.redact import Redaction, redact, redact_parts
 from agent.relative_dates import pin_dates
 from agent.retention import initial_strength
 from agent.screenshots import (
@@ -51,6 +53,7 @@ _MEDIA_MAGIC = (
     (b"PK\x03\x04", "a ZIP archive"),
 )
 EMBED_GROUP = 256  # passages embedded together before their items are written
+STOP_EVERY = 64  # passages written between looks at should_stop
 
 Progress = Callable[[int, int, str], None]
 OnWrite = Callable[[int], None]
@@ -85,6 +88,9 @@ class NoteInput:
     text: str
     occurred_at: float
     source: str = "note"
+    # Secrets already taken out by clean_note (the daemon does so before it queues a note),
+    # and how many; None: the text is as the person gave it.
+    redacted: int | None = None
 
 
 class _Rejected(Exception):
@@ -97,6 +103,11 @@ def content_hash(text: str) -> str:
 
 def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def clean_note(text: str) -> Redaction:
+    """A note's text as it may be written anywhere: normalised, secrets redacted."""
+    return redact(normalise(text))
 
 
 def read_text_file(path: Path, max_bytes: int) -> str:
@@ -179,21 +190,37 @@ class Ingestor:
         settings: Settings,
         ocr: Callable[[], OCRReader] | None = None,
         transcriber: Callable[[], Transcriber] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.ocr = ocr  # opened on the first screenshot
         self.transcriber = transcriber  # loaded on the first recording
+        self.should_stop = should_stop
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise Stopped("the daemon is stopping: it stays queued.")
 
     def _item(
-        self, label: str, source: str, text: str, occurred_at: float, kind: str = "text"
+        self,
+        label: str,
+        source: str,
+        text: str,
+        occurred_at: float,
+        kind: str = "text",
+        redacted: int | None = None,
     ) -> _Item:
         # Secrets go before anything else sees the text: hash, passages, vectors, the store.
+        # `redacted` given: the daemon redacted the text before it was queued.
+        if redacted is None:
+            cleaned = clean_note(text)
+            clean, redacted = cleaned.text, cleaned.total
+        else:
+            clean = normalise(text)
         # A file, app or window name can hold one too (a token in a window title).
-        cleaned = redact(normalise(text))
         named = redact(source)
-        clean = cleaned.text
         if self.settings.pin_relative_dates:
             clean = pin_dates(clean, occurred_at)
         return _Item(
@@ -204,7 +231,7 @@ class Ingestor:
             content_hash=content_hash(clean),
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
             kind=kind,
-            redacted=cleaned.total + named.total,
+            redacted=redacted + named.total,
         )
 
     def note(
@@ -234,7 +261,9 @@ class Ingestor:
         `on_write(i)` runs inside the transaction that stores note i (the daemon takes the
         note off its queue there)."""
         slots: list[IngestResult | _Item] = [
-            self._item(entry.source, entry.source, entry.text, entry.occurred_at)
+            self._item(
+                entry.source, entry.source, entry.text, entry.occurred_at, redacted=entry.redacted
+            )
             if normalise(entry.text)
             else IngestResult(entry.source, "rejected", reason="is empty")
             for entry in notes
@@ -251,6 +280,7 @@ class Ingestor:
         on_write: OnWrite | None = None,
     ) -> list[IngestResult]:
         """Ingest files and folders; one result per file (or per unusable path), in order."""
+        progress = self._watched(progress)
         slots: list[IngestResult | _Item] = []
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         for path in paths:
@@ -286,6 +316,19 @@ class Ingestor:
                     IngestResult(str(path), "rejected", reason="holds no readable text files")
                 )
         return self._store_all(slots, now, progress, on_write)
+
+    def _watched(self, progress: Progress | None) -> Progress | None:
+        """`progress`, looking at should_stop each time it is called (a long recording reports
+        each segment heard)."""
+        if self.should_stop is None:
+            return progress
+
+        def report(done: int, total: int, label: str) -> None:
+            self._check_stop()
+            if progress:
+                progress(done, total, label)
+
+        return report
 
     def _media(
         self, file: Path, kind: str, when: float, now: float, progress: Progress | None
@@ -370,6 +413,9 @@ class Ingestor:
         on_write: OnWrite | None = None,
     ) -> list[IngestResult]:
         """Store the items among `slots`; results come back in the order of `slots`."""
+        # A stop asked for while the slots were read (a transcriber may have turned it into a
+        # rejection) leaves everything as it was.
+        self._check_stop()
         results: list[IngestResult | None] = [
             slot if isinstance(slot, IngestResult) else None for slot in slots
         ]
@@ -393,14 +439,26 @@ class Ingestor:
                     index, IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
                 )
         for group in _groups(fresh):
-            vectors = self.embedder.embed([p for _, item in group for p in item.passages])
+            vectors = self._embed([p for _, item in group for p in item.passages])
             offset = 0
             for index, item in group:
+                self._check_stop()
                 count = len(item.passages)
                 written = self._write(item, vectors[offset : offset + count], now, index, on_write)
                 finish(index, written)
                 offset += count
         return [result for result in results if result is not None]
+
+    def _embed(self, passages: list[str]) -> np.ndarray:
+        """Vectors for `passages`, EMBED_GROUP at a time (a long note holds thousands), with a
+        look at should_stop between calls."""
+        if len(passages) <= EMBED_GROUP:
+            return self.embedder.embed(passages)
+        parts = []
+        for start in range(0, len(passages), EMBED_GROUP):
+            self._check_stop()
+            parts.append(self.embedder.embed(passages[start : start + EMBED_GROUP]))
+        return np.concatenate(parts)
 
     def _write(
         self,
@@ -448,6 +506,8 @@ class Ingestor:
             for blob in item.blobs:
                 self.store.put_blob(replace(blob, memory_id=doc_id))
             for position, (passage, vector) in enumerate(zip(item.passages, vectors, strict=True)):
+                if position % STOP_EVERY == STOP_EVERY - 1:
+                    self._check_stop()  # rolls the whole item back
                 passage_hash = hashlib.sha256(
                     f"{item.content_hash}#{position}".encode()
                 ).hexdigest()

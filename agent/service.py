@@ -14,6 +14,7 @@ from agent.errors import Failure, UserError
 from agent.ingest import Ingestor, IngestResult, NoteInput, Progress, content_hash, normalise
 from agent.lifecycle import ConsolidationReport, Consolidator
 from agent.lifecycle import Progress as ConsolidationProgress
+from agent.limits import check_note
 from agent.llm import LoadedModel, given_model, open_model, plan_model
 from agent.optical import read_page
 from agent.recall import Mode, RecallHit
@@ -167,6 +168,7 @@ class Papertape:
     def note(
         self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
     ) -> IngestResult:
+        check_note(text, self.settings)
         return self.ingestor.note(text, now=now, occurred_at=occurred_at, source=source)
 
     def note_many(

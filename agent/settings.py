@@ -1,8 +1,13 @@
-"""Settings: defaults < config.toml in the home < PAPERTAPE_* environment < command-line flags."""
+"""Settings: defaults < config.toml in the home < PAPERTAPE_* environment < command-line flags.
+
+Every number has a valid range (RANGES); a value outside it, NaN or infinity is refused with
+a sentence naming the setting and its range, wherever it came from.
+"""
 
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -25,6 +30,9 @@ class Settings:
     embedder: str = "minilm"
     # Text files over this size are refused rather than split into tens of thousands of passages.
     max_file_mb: float = 8.0
+    # The most one request to the daemon may carry, and one note (an argument or stdin) hold;
+    # bigger is refused before it is read whole. As large as a text file may be.
+    max_request_mb: float = 8.0
     # MiniLM reads 256 word pieces, about 1,000 characters of English.
     passage_chars: int = 1000
     recall_k: int = 10
@@ -122,6 +130,9 @@ class Settings:
     # Folders watched for files to ingest, separated by the OS path separator (":" on
     # Linux and macOS); empty means the home's inbox/ folder.
     inbox_dirs: str = ""
+    # Seconds the daemon waits on a silent client (a request not sent, a reply not read)
+    # before it drops the connection.
+    client_timeout_s: float = 30.0
 
     @property
     def store_path(self) -> Path:
@@ -149,8 +160,73 @@ CHOICES = {
     "hazy_audio": ("compress", "keep", "drop"),
 }
 
-# Settings with a floor above zero.
-MINIMUMS = {"ram_budget_mb": 1}
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric setting may take."""
+
+    low: float
+    high: float
+    above: bool = False  # low itself is not allowed
+    off: bool = False  # 0 is allowed too, and turns the thing off
+
+    def holds(self, value: float) -> bool:
+        if self.off and value == 0:
+            return True
+        return (value > self.low if self.above else value >= self.low) and value <= self.high
+
+    def __str__(self) -> str:
+        low = f"above {_show(self.low)}" if self.above else f"at least {_show(self.low)}"
+        text = f"{low} and at most {_show(self.high)}"
+        return f"0 (off) or {text}" if self.off else text
+
+
+def _show(number: float) -> str:
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
+
+
+# Every numeric setting's valid range: wide enough for any sensible use, narrow enough that a
+# typo (0 passages, a budget of 1 KB, a threshold of 2) is refused instead of obeyed.
+RANGES: dict[str, Range] = {
+    "max_file_mb": Range(0, 4096, above=True),
+    "max_request_mb": Range(0, 1024, above=True),
+    "passage_chars": Range(100, 100_000),
+    "recall_k": Range(1, 1000),
+    "recall_candidates": Range(1, 10_000),
+    "vector_weight": Range(0, 100),
+    "keyword_weight": Range(0, 100),
+    "retention_weight": Range(0, 100),
+    "vector_min_spread": Range(0, 2),
+    "keyword_confidence": Range(0, 100),
+    "base_strength_days": Range(0, 36_500, above=True),
+    "recall_growth": Range(1, 100),
+    "ram_budget_mb": Range(1, 1_048_576),
+    "context_tokens": Range(256, 1_048_576),
+    "answer_tokens": Range(1, 65_536),
+    "ask_k": Range(1, 1000),
+    "prompt_tokens": Range(128, 1_048_576),
+    "support_min_similarity": Range(-1, 1),
+    "hazy_below": Range(0, 1),
+    "archive_below": Range(0, 1),
+    "forget_below": Range(0, 1),
+    "byte_budget_mb": Range(1, 10_000_000, off=True),
+    "episode_gap_minutes": Range(0, 525_600, above=True),
+    "episode_max_memories": Range(1, 100_000),
+    "gist_chars": Range(10, 10_000),
+    "page_font_px": Range(4, 64),
+    "duplicate_similarity": Range(0, 1, above=True),
+    "supersede_similarity": Range(0, 1, above=True),
+    "max_audio_mb": Range(0, 100_000, above=True),
+    "audio_pause_s": Range(0, 3600, above=True),
+    "audio_memory_s": Range(0, 86_400, above=True),
+    "consolidate_every_hours": Range(0.01, 87_600, off=True),
+    "inbox_every_seconds": Range(0.1, 86_400, off=True),
+    "vacuum_every_hours": Range(0.01, 87_600, off=True),
+    "capture_every_minutes": Range(0.1, 525_600, off=True),
+    "client_timeout_s": Range(0.1, 86_400),
+}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def default_home() -> Path:
@@ -159,23 +235,39 @@ def default_home() -> Path:
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     kind = type(getattr(Settings, name))
-    try:
-        if kind is bool:
-            if isinstance(value, str):
-                return value.strip().lower() in ("1", "true", "yes", "on")
+    if kind is bool:
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        if isinstance(value, bool | int):
             return bool(value)
-        coerced = kind(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}.") from None
-    if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
-        raise UserError(f"{origin}: {name} cannot be negative ({value!r}).")
-    if name in MINIMUMS and coerced < MINIMUMS[name]:
-        raise UserError(f"{origin}: {name} must be at least {MINIMUMS[name]}, not {value!r}.")
+        raise UserError(f"{origin}: {name} must be true or false, not {value!r}.")
+    if kind in (int, float):
+        return _number(name, value, origin, whole=kind is int)
+    coerced = kind(value)
     if name in CHOICES and coerced not in CHOICES[name]:
         raise UserError(
             f"{origin}: {name} must be one of {', '.join(CHOICES[name])}, not {value!r}."
         )
     return coerced
+
+
+def _number(name: str, value: Any, origin: str, *, whole: bool) -> int | float:
+    """A numeric setting's value, refused unless it is finite and within RANGES[name]."""
+    what = "a whole number" if whole else "a number"
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"{origin}: {name} must be {what}, not {value!r}.") from None
+    valid = RANGES[name]
+    if not math.isfinite(number) or not valid.holds(number):
+        raise UserError(f"{origin}: {name} must be {valid}, not {value!r}.")
+    if whole:
+        if not number.is_integer():
+            raise UserError(f"{origin}: {name} must be {what}, not {value!r}.")
+        return int(number)
+    return number
 
 
 def _unknown(name: str, origin: str) -> UserError:
@@ -224,4 +316,10 @@ def load_settings(
             raise _unknown(name, "flag")
         if value is not None:
             merged[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
-    return replace(settings, **merged)
+    chosen_settings = replace(settings, **merged)
+    if chosen_settings.answer_tokens >= chosen_settings.context_tokens:
+        raise UserError(
+            f"answer_tokens ({chosen_settings.answer_tokens}) must be below context_tokens "
+            f"({chosen_settings.context_tokens}): the question and memories need room too."
+        )
+    return chosen_settings

@@ -2,6 +2,11 @@
 
 Export then import into an empty home gives back the same store, ids included. Import reads
 and checks the whole file before writing anything, then writes it in one transaction.
+
+Ids are never given twice. When the store has given an id above every memory it exports (the
+newest was forgotten), a last line `{"format": "papertape-store/1", "last_id": N}` carries
+its high-water mark, and the importing store gives no id up to N. An imported memory keeps
+its id only when that id is above everything the importing store has given.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory
 from storage.vectors import ACCEPTED, size
 
 FORMAT = "papertape-memory/1"
+STORE_FORMAT = "papertape-store/1"  # the last line: the store's id high-water mark
+MAX_ID = 2**53  # ids stay exact in JSON numbers everywhere
 
 
 def _b64(data: bytes) -> str:
@@ -60,8 +67,17 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
 
 
 def export_lines(store: MemoryStore, embedder_name: str) -> Iterator[str]:
+    largest = 0
     for memory in store.iter_memories():
+        largest = max(largest, memory.id)
         yield json.dumps(memory_record(store, memory, embedder_name), ensure_ascii=False)
+    if store.last_id() > largest:  # the newest ids were forgotten: they stay used
+        yield json.dumps({"format": STORE_FORMAT, "last_id": store.last_id()})
+
+
+def is_memory_line(line: str) -> bool:
+    """Whether an exported line holds a memory (the store's last line does not)."""
+    return STORE_FORMAT not in line[:40]
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,7 @@ def _parse(record: Any, line: int) -> _Line:
 
 def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -> ImportReport:
     parsed: list[_Line] = []
+    given = 0  # the exporting store's id high-water mark, when its last line says
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -168,6 +185,12 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
             raise UserError(
                 f"line {number} is not JSON ({exc.msg}); nothing was imported."
             ) from None
+        if isinstance(record, dict) and record.get("format") == STORE_FORMAT:
+            mark = _field(record, "last_id", int, number)
+            if not 0 <= mark < MAX_ID:
+                raise UserError(f"line {number}: last_id {mark} is out of range.")
+            given = max(given, mark)
+            continue
         parsed.append(_parse(record, number))
 
     # Vectors from another embedder cannot share this store's space: embed those texts again.
@@ -196,7 +219,9 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 id_map[entry.old_id] = existing
                 duplicates += 1
                 continue
-            keep_id = entry.old_id if store.get(entry.old_id) is None else None
+            # An id this store has given before (even to a memory since forgotten) is
+            # never given again.
+            keep_id = entry.old_id if entry.old_id > store.last_id() else None
             new = replace(entry.memory, id=keep_id)
             new_id = store.add(new, vectors[entry.number])
             if entry.number in exact:
@@ -215,6 +240,7 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 store.link(
                     id_map[entry.old_id], id_map[link["to"]], link["relation"], link.get("position")
                 )
+        store.raise_last_id(given)
     return ImportReport(imported, duplicates, len(to_embed))
 
 

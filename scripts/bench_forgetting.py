@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import benchlib
@@ -90,7 +91,10 @@ def source_of(conv: Conversation, session: int) -> str:
 
 
 def new_app(tmp: str, name: str, embedder: Embedder, **overrides: object) -> Papertape:
+    budget = overrides.pop("byte_budget_mb", None)
     settings = load_settings(Path(tmp) / name, overrides=overrides, env={})
+    if budget is not None:  # a share of one conversation: below what a person may set
+        settings = replace(settings, byte_budget_mb=budget)
     return Papertape(settings, embedder=embedder)
 
 

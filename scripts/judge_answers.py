@@ -107,14 +107,15 @@ def report(rows: list[dict[str, Any]]) -> str:
             return f"{sum(r['label'] == 'CORRECT' for r in rows) / len(rows):.3f}" if rows else "-"
 
         per_cat = " | ".join(
-            f"{j([r for r in mine if r['category'] == c])} ({sum(r['category'] == c for r in mine)})"
-            for c in cats
+            f"{j(of_cat)} ({len(of_cat)})"
+            for of_cat in ([r for r in mine if r["category"] == c] for c in cats)
         )
         main = [r for r in mine if r["category"] != 5]
         adversarial = [r for r in mine if r["category"] == 5]
         f1 = statistics.mean(r["f1"] for r in main) if main else 0.0
         statuses = "/".join(
-            str(sum(r["status"] == s for r in mine)) for s in ("answered", "guess", "not_in_memories")
+            str(sum(r["status"] == s for r in mine))
+            for s in ("answered", "guess", "not_in_memories")
         )
         correct = [r for r in main if r["label"] == "CORRECT"]
         flagged = [r for r in correct if r["status"] == "answered" and not r["supported"]]

@@ -6,7 +6,8 @@ in tier and time are near on disk: the main file by (occurred_at, id), the cold 
 (tier, occurred_at, id). A scan of one tier, or a recalled memory's neighbours in time, reads
 a run of adjacent pages, whatever order the memories were ingested in.
 
-Ids are unique across both files; the id index in each answers lookups by id.
+Ids are unique across both files; the id index in each answers lookups by id. An id is never
+given twice: the highest ever given is kept (`last_id`) and outlives the memory that had it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import apsw
 MAIN = "main"
 COLD = "cold"
 SCHEMAS = (MAIN, COLD)
+# store_meta key of the ids' high-water mark.
+LAST_ID = "last_id"
 
 # The columns of a memory's row, in the order the Memory record is built from them.
 COLUMNS = (
@@ -104,10 +107,32 @@ def home(conn: apsw.Connection, memory_id: int) -> str | None:
     return None
 
 
-def next_id(conn: apsw.Connection) -> int:
-    """One past the largest id in either file."""
+def largest_id(conn: apsw.Connection) -> int:
+    """The largest id either file holds now (0 when empty)."""
     largest = 0
     for schema in SCHEMAS:
         found = next(iter(conn.execute(f"SELECT max(id) FROM {schema}.memories")))[0]
         largest = max(largest, int(cast(int, found) or 0))
-    return largest + 1
+    return largest
+
+
+def last_id(conn: apsw.Connection) -> int:
+    """The highest id ever given in this store (its high-water mark, kept in store_meta):
+    forgetting a memory does not lower it, so no id is ever given twice."""
+    rows = list(conn.execute("SELECT value FROM main.store_meta WHERE key = ?", (LAST_ID,)))
+    return int(rows[0][0]) if rows else 0
+
+
+def raise_last_id(conn: apsw.Connection, memory_id: int) -> None:
+    """Move the high-water mark up to `memory_id` (never down)."""
+    if memory_id > last_id(conn):
+        conn.execute(
+            "INSERT OR REPLACE INTO main.store_meta (key, value) VALUES (?, ?)",
+            (LAST_ID, str(memory_id)),
+        )
+
+
+def next_id(conn: apsw.Connection) -> int:
+    """One past both the high-water mark and the largest id held (rows written by other
+    means than the store, as a benchmark does, count too)."""
+    return max(last_id(conn), largest_id(conn)) + 1

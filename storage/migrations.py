@@ -202,6 +202,13 @@ def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
     cold.pair(conn)
 
 
+def _id_high_water_mark(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Ids are never given twice (chat turns and exports quote them): the highest id ever
+    # given is kept in store_meta and outlives forgetting (storage/layout.py). A store from
+    # before can only know the largest id it still holds.
+    layout.raise_last_id(conn, layout.largest_id(conn))
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -212,6 +219,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("005_ingest_queue", _create_ingest_queue),
     ("006_cold_vectors_in_rows", _cold_vectors_in_rows),
     ("007_faded_rows_in_cold_file", _faded_rows_in_cold_file),
+    ("008_id_high_water_mark", _id_high_water_mark),
 )
 
 

@@ -56,6 +56,14 @@ class IngestQueue:
         )
         return [QueuedItem(int(i), str(k), json.loads(str(p)), float(t)) for i, k, p, t in rows]
 
+    def queued(self, ids: list[int]) -> set[int]:
+        """Which of `ids` are still in the queue."""
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT id FROM ingest_queue WHERE id IN ({marks})", ids)
+        return {int(row[0]) for row in rows}
+
     def count(self) -> int:
         return int(next(iter(self.conn.execute("SELECT count(*) FROM ingest_queue")))[0])
 

@@ -229,6 +229,7 @@ class MemoryStore:
             if self.find_by_hash(memory.content_hash) is not None:
                 raise StorageError("a memory with this content is already stored.")
             new_id = memory.id if memory.id is not None else layout.next_id(self.conn)
+            layout.raise_last_id(self.conn, new_id)
             schema = layout.schema_for(memory.tier)
             blob = None if vector is None else vectors.encode(vector, memory.tier, self.vector_dim)
             row = {
@@ -536,6 +537,16 @@ class MemoryStore:
         # file's data_version sees other connections' writes to either file.
         version = int(next(iter(self.conn.execute("PRAGMA data_version")))[0])
         return version, self.conn.total_changes()
+
+    def last_id(self) -> int:
+        """The highest id this store has ever given (forgotten memories' ids included)."""
+        return layout.last_id(self.conn)
+
+    def raise_last_id(self, memory_id: int) -> None:
+        """Never give ids up to `memory_id` (an import brings the mark of the store it came
+        from)."""
+        with self.transaction():
+            layout.raise_last_id(self.conn, memory_id)
 
     def meta(self, key: str) -> str | None:
         rows = list(self.conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)))

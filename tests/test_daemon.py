@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import apsw
@@ -36,9 +37,13 @@ ENV = {
 
 
 def settings_for(home: Path, **overrides: object) -> Settings:
-    return load_settings(
+    budget = overrides.pop("byte_budget_mb", None)
+    settings = load_settings(
         home, overrides={"embedder": "fake", "inbox_every_seconds": 0.5, **overrides}, env={}
     )
+    if budget is not None:  # a few KB, below what a person may set: the budget's steps show
+        settings = replace(settings, byte_budget_mb=budget)
+    return settings
 
 
 def wait_until(check, timeout: float = 30.0, what: str = "it") -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,12 @@ from tests.conftest import NOW
 
 
 def make_app(home: Path, **overrides: Any) -> Papertape:
+    budget = overrides.pop("byte_budget_mb", None)
     settings = load_settings(
         home, overrides={"embedder": "fake", "summarizer": "extractive", **overrides}
     )
+    if budget is not None:  # a few KB, below what a person may set: the budget's steps show
+        settings = replace(settings, byte_budget_mb=budget)
     return Papertape(settings, embedder=FakeEmbedder())
 
 
