@@ -56,6 +56,8 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
             {"to": link.to_id, "relation": link.relation, "position": link.position}
             for link in store.links_from(memory.id)
         ],
+        # Steps already done with it ("facts": read for facts), so an import does not redo them.
+        "marks": store.marks_of(memory.id),
         "embedder": embedder_name if encoded is not None else None,
         "vector_encoding": None if encoded is None else encoded[0],
         "vector": None if encoded is None else _b64(encoded[1]),
@@ -100,6 +102,7 @@ class _Line:
     old_id: int
     memory: NewMemory
     links: list[dict[str, Any]]
+    marks: list[str]
     embedder: str | None
     vector: str | None
     vector_encoding: str
@@ -141,6 +144,9 @@ def _parse(record: Any, line: int) -> _Line:
             and link.get("relation") in RELATIONS
         ):
             raise UserError(f"line {line}: a link is malformed.")
+    marks = record.get("marks") or []  # absent in exports made before marks existed
+    if not (isinstance(marks, list) and all(isinstance(mark, str) for mark in marks)):
+        raise UserError(f"line {line}: field 'marks' is not a list of names.")
     encoding = record.get("vector_encoding") or "float32"
     if encoding not in ACCEPTED[memory.tier]:
         raise UserError(f"line {line}: a {memory.tier} memory cannot hold a {encoding} vector.")
@@ -166,6 +172,7 @@ def _parse(record: Any, line: int) -> _Line:
         old_id,
         memory,
         links,
+        marks,
         record.get("embedder"),
         record.get("vector"),
         encoding,
@@ -228,6 +235,8 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 store.put_encoded_vector(new_id, new.tier, exact[entry.number])
             for blob in entry.blobs:
                 store.put_blob(replace(blob, memory_id=new_id))
+            for mark in entry.marks:
+                store.mark([new_id], mark)
             id_map[entry.old_id] = new_id
             imported += 1
         for entry in parsed:

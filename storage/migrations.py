@@ -209,6 +209,22 @@ def _id_high_water_mark(conn: apsw.Connection, ctx: SchemaContext) -> None:
     layout.raise_last_id(conn, layout.largest_id(conn))
 
 
+def _memory_marks(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # What a later step has done with a memory (e.g. "facts": read for facts at
+    # consolidation), so a rerun picks up where the last one stopped. In the main file, with
+    # the links, and deleted with its memory by the store.
+    conn.execute(
+        """
+        CREATE TABLE memory_marks (
+            memory_id INTEGER NOT NULL,
+            mark TEXT NOT NULL,
+            PRIMARY KEY (mark, memory_id)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute("CREATE INDEX memory_marks_id ON memory_marks (memory_id)")
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -220,6 +236,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("006_cold_vectors_in_rows", _cold_vectors_in_rows),
     ("007_faded_rows_in_cold_file", _faded_rows_in_cold_file),
     ("008_id_high_water_mark", _id_high_water_mark),
+    ("009_memory_marks", _memory_marks),
 )
 
 

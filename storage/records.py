@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # A document is the parent of the passages it was split into; the other kinds are DESIGN.md's.
-KINDS = ("text", "document", "chat", "audio", "screenshot", "summary")
+# A fact is a sentence the model wrote at consolidation, derived_from the memories it rests on.
+KINDS = ("text", "document", "chat", "audio", "screenshot", "summary", "fact")
 TIERS = ("sharp", "hazy", "archive")
 # part_of: passage -> document; summarizes / derived_from / supersedes / duplicate_of: later tiers.
 RELATIONS = ("part_of", "summarizes", "derived_from", "supersedes", "duplicate_of")

@@ -480,12 +480,31 @@ class MemoryStore:
                     "DELETE FROM memory_links WHERE from_id = ? OR to_id = ?",
                     (memory_id, memory_id),
                 )
+                self.conn.execute("DELETE FROM memory_marks WHERE memory_id = ?", (memory_id,))
                 # Blobs go with the row (ON DELETE CASCADE).
                 self.conn.execute(f"DELETE FROM {schema}.memories WHERE id = ?", (memory_id,))
                 if schema == COLD:
                     self._changed_cold(memory_id)
                 removed += 1
         return removed
+
+    def mark(self, ids: Iterable[int], mark: str) -> None:
+        """Record that a step (named by `mark`) has dealt with these memories."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO memory_marks (memory_id, mark) VALUES (?, ?)",
+            [(memory_id, mark) for memory_id in ids],
+        )
+
+    def marked(self, mark: str) -> set[int]:
+        """The ids of the memories marked `mark`."""
+        rows = self.conn.execute("SELECT memory_id FROM memory_marks WHERE mark = ?", (mark,))
+        return {int(row[0]) for row in rows}
+
+    def marks_of(self, memory_id: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT mark FROM memory_marks WHERE memory_id = ? ORDER BY mark", (memory_id,)
+        )
+        return [str(row[0]) for row in rows]
 
     def set_pinned(self, memory_id: int, pinned: bool) -> bool:
         """Pin or unpin; False when no such memory."""
