@@ -3,10 +3,10 @@
 A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
 keeps one open. Each turn:
 
-1. recall the memories for the question. Past exchanges with papertape are conversation
-   history, not evidence: recall leaves them out unless `chat_as_evidence` is on, and then
-   ranks them below what the person stored. This conversation's own turns are in the prompt
-   as history;
+1. recall the memories for the question; the facts among them (agent/facts.py) go first.
+   Past exchanges with papertape are conversation history, not evidence: recall leaves them
+   out unless `chat_as_evidence` is on, and then ranks them below what the person stored.
+   This conversation's own turns are in the prompt as history;
 2. fit the memories, most relevant first, and the recent turns into the prompt budget
    (agent/prompt.py);
 3. generate under the answer schema (agent/reply.py): the answer in words, the ids it rests
@@ -187,8 +187,8 @@ class ChatSession:
         return self._remember(answer, now)
 
     def _evidence(self, question: str, now: float) -> list[Memory]:
-        """The recalled memories, newest version of each, then what the last answer cited
-        (kept in view for a follow-up: "and when?")."""
+        """The recalled memories, newest version of each, facts first (short, dated, naming
+        who), then what the last answer cited (kept in view for a follow-up: "and when?")."""
         hits = recall(
             self.store,
             self.embedder,
@@ -199,6 +199,7 @@ class ChatSession:
             strengthen=self.remember,
         )
         evidence = self._newest([h.memory for h in hits if h.memory.source != self.source])
+        evidence.sort(key=lambda m: m.kind != "fact")  # stable: recall's order within each
         known = {m.id for m in evidence}
         carried = self.store.get_many([i for i in self._last_cited if i not in known])
         return evidence + [carried[i] for i in self._last_cited if i in carried]

@@ -1,4 +1,4 @@
-"""The consolidate command: decay, tiers, merges and the byte budget, run now."""
+"""The consolidate command: merges, facts, decay, tiers and the byte budget, run now."""
 
 from __future__ import annotations
 
@@ -24,10 +24,13 @@ from agent.clock import resolve_now
     "model",
     metavar="NAME",
     default=None,
-    help="Language model for episode summaries and importance ratings (default: the setting).",
+    help="Language model for facts, episode summaries and importance ratings (default: the "
+    "setting).",
 )
 @click.option(
-    "--extractive", is_flag=True, help="Summarise without a language model (fast, no ratings)."
+    "--extractive",
+    is_flag=True,
+    help="Summarise without a language model (fast; no facts, no ratings).",
 )
 @click.option("--list", "list_moves", is_flag=True, help="List every memory that moved.")
 @home_option
@@ -43,9 +46,11 @@ def consolidate(
     now_text: str | None,
     as_json: bool,
 ) -> None:
-    """Age the store to now (or --now): fading memories move sharp -> hazy -> archive ->
-    forgotten, near-duplicates merge, updated facts are marked superseded, and the store is
-    kept under its byte budget. Pinned memories never move. The daemon runs this nightly."""
+    """Age the store to now (or --now): with a language model, each new episode's facts are
+    written down (facts = "off" in the settings turns that off) and linked to the older facts
+    they update; fading memories move sharp -> hazy -> archive -> forgotten, near-duplicates
+    merge, and the store is kept under its byte budget. Pinned memories never move. Progress
+    shows on stderr in a terminal. The daemon runs this nightly."""
     now = resolve_now(now_text)
     app = open_app(ctx, home)
     report = app.consolidate(

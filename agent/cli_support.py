@@ -61,12 +61,22 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+BAR_WIDTH = 24
+
+
+def progress_bar(done: int, total: int, label: str) -> str:
+    """One line: a bar, done/total and what is being done ("[#####-----] 3/10 facts: ...")."""
+    filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+    name = label if len(label) < 50 else "…" + label[-49:]
+    return f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {done}/{total} {name}"
+
+
 def progress_printer() -> Callable[[int, int, str], None] | None:
+    """A progress bar on stderr, redrawn in place; None when stderr is not a terminal."""
     if not sys.stderr.isatty():
         return None
 
     def show(done: int, total: int, label: str) -> None:
-        name = label if len(label) < 50 else "…" + label[-49:]
-        click.echo(f"\r\x1b[2K{done}/{total} {name}", err=True, nl=done == total)
+        click.echo(f"\r\x1b[2K{progress_bar(done, total, label)}", err=True, nl=done == total)
 
     return show

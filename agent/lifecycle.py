@@ -6,6 +6,9 @@ Each run, with an explicit clock:
    is merged into the older memory,
    strengths added; a newer memory that changes the values of an older one on the same
    subject (agent/updates.py) is linked to it as superseding it;
+   then, when it has a language model that can be held to a schema, each episode of sharp
+   memories not yet read for facts is read (agent/facts.py): its facts stored, linked to
+   their sources and to the stored facts they update, and the episode marked read;
 2. importance of sharp memories is refreshed from its signals (agent/importance.py) and,
    when a model is loaded, its rating; strength follows importance;
 3. decay: by retention R = exp(-t / S), a sharp memory below hazy_below goes hazy, a hazy one
@@ -15,7 +18,8 @@ Each run, with an explicit clock:
    (agent/optical.py) and replaced by a one-line gist, its vector cut to int8, its images
    downscaled and its audio re-encoded as Opus. The summary's strength is the sum of its
    members', so it fades far slower.
-   Archived memories keep the gist and a one-bit vector;
+   Archived memories keep the gist and a one-bit vector. A fact is already short and is
+   never summarised, paged or cut to a gist: it keeps its text in every tier;
 4. byte budget: while the store is over byte_budget_mb, the memory of least value
    (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
    archived memory of least value is forgotten.
@@ -31,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from agent.errors import Failure
+from agent.facts import FACT_MARK, SOURCE_KINDS, FactMaker
 from agent.importance import blended, memory_importance, rate_with_model
 from agent.media import compress_audio, downscale_image
 from agent.optical import render_page
@@ -49,8 +54,9 @@ LAST_RUN_KEY = "consolidated_at"
 NEIGHBOURS = 8
 # Kinds that are not moved on their own: a document row is the title of its passages.
 CONTAINER_KINDS = frozenset({"document"})
-# Kinds compared for updates: a chat turn or a summary restates, it does not update.
-FACT_KINDS = frozenset({"text", "audio", "screenshot"})
+# Kinds compared for updates: a chat turn or a summary restates, it does not update. (Facts
+# have their own duplicates and updates: agent/facts.py.)
+UPDATE_KINDS = frozenset({"text", "audio", "screenshot"})
 
 Progress = Callable[[int, int, str], None]
 
@@ -73,6 +79,11 @@ class ConsolidationReport:
     summaries: list[int] = field(default_factory=list)
     merged: list[tuple[int, int]] = field(default_factory=list)  # (kept, merged away)
     superseded: list[tuple[int, int]] = field(default_factory=list)  # (newer, older)
+    facts: list[int] = field(default_factory=list)  # facts made
+    facts_unsupported: int = 0  # dropped: their sources do not hold their words or numbers
+    facts_duplicates: int = 0  # dropped: said already
+    fact_updates: list[tuple[int, int]] = field(default_factory=list)  # (newer, older) facts
+    fact_episodes: int = 0  # episodes read for facts
     rated: int = 0
     bytes_before: int = 0
     bytes_after: int = 0
@@ -102,17 +113,25 @@ class Consolidator:
         settings: Settings,
         summarizer: Summarizer,
         rater: Generator | None = None,
+        facts: Generator | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.summarizer = summarizer
         self.rater = rater if settings.rate_importance else None
+        # Facts only from a model held to their schema, and only when the person wants them.
+        self.fact_maker = (
+            FactMaker(store, embedder, facts, settings)
+            if facts is not None and facts.constrains_output and settings.facts != "off"
+            else None
+        )
 
     def run(self, now: float, progress: Progress | None = None) -> ConsolidationReport:
         report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
         report.bytes_before = self.store.stats().bytes
         self._merge_and_supersede(now, report)
+        self._make_facts(now, report, progress)
         self._refresh_importance()
         self._decay(now, report, progress)
         self._enforce_budget(now, report)
@@ -133,7 +152,9 @@ class Consolidator:
         fresh = [
             m
             for m in self.store.iter_memories("sharp")
-            if m.ingested_at > since and m.kind not in CONTAINER_KINDS and m.kind != "summary"
+            if m.ingested_at > since
+            and m.kind not in CONTAINER_KINDS
+            and m.kind not in ("summary", "fact")
         ]
         for memory in fresh:
             if memory.id in gone or self._is_passage(memory.id):
@@ -170,7 +191,7 @@ class Consolidator:
                     continue
                 if (
                     similarity >= self.settings.supersede_similarity
-                    and memory.kind in FACT_KINDS
+                    and memory.kind in UPDATE_KINDS
                     and self._newer_updates(memory, other)
                 ):
                     newer, older = (
@@ -215,13 +236,38 @@ class Consolidator:
             self.store.delete([merged.id])
         return kept, merged
 
+    def _make_facts(
+        self, now: float, report: ConsolidationReport, progress: Progress | None
+    ) -> None:
+        """Read each episode of sharp memories not yet read for facts (before decay cuts
+        their text to a gist). Each episode commits on its own, so a stopped run resumes."""
+        if self.fact_maker is None:
+            return
+        read = self.store.marked(FACT_MARK)
+        unread = [
+            m
+            for m in self.store.iter_memories("sharp")
+            if m.kind in SOURCE_KINDS and m.id not in read
+        ]
+        episodes = list(self._episodes(unread))
+        for done, episode in enumerate(episodes, start=1):
+            made = self.fact_maker.read(episode, now)
+            report.facts += made.stored
+            report.facts_unsupported += made.unsupported
+            report.facts_duplicates += made.duplicates
+            report.fact_updates += made.updates
+            report.fact_episodes += 1
+            if progress:
+                label = f"facts: episode of {len(episode)} from {episode[0].source}"
+                progress(done, len(episodes), label)
+
     # -- 2. importance -----------------------------------------------------------------------
 
     def _refresh_importance(self) -> None:
         changes = []
         for memory in self.store.iter_memories("sharp"):
-            if memory.kind in CONTAINER_KINDS:
-                continue
+            if memory.kind in CONTAINER_KINDS or memory.kind == "fact":
+                continue  # a fact's importance is the model's rating of it
             importance = max(memory.importance, memory_importance(memory))
             if abs(importance - memory.importance) > 1e-4:
                 changes.append((memory, importance))
@@ -246,6 +292,13 @@ class Consolidator:
 
     def _decay(self, now: float, report: ConsolidationReport, progress: Progress | None) -> None:
         fading = [m for m in self._movable("sharp") if retention(m, now) < self.settings.hazy_below]
+        for fact in [m for m in fading if m.kind == "fact"]:
+            # Rated by the model that wrote it; a sentence already: no summary, page or gist.
+            self.store.move_to_tier(fact.id, "hazy")
+            report.moves.append(
+                Move(fact.id, "sharp", "hazy", "decay", retention(fact, now), _label(fact.text))
+            )
+        fading = [m for m in fading if m.kind != "fact"]
         if self.rater is not None:
             fading = self._rate(fading, now, report)
         episodes = list(self._episodes(fading))
@@ -369,9 +422,8 @@ class Consolidator:
             for blob in self.store.blobs_of(memory.id):
                 if blob.role != "page" or self.settings.archive_page == "drop":
                     self.store.drop_blob(memory.id, blob.role)
-            self.store.move_to_tier(
-                memory.id, "archive", text=gist(memory.text, self.settings.gist_chars)
-            )
+            kept = None if memory.kind == "fact" else gist(memory.text, self.settings.gist_chars)
+            self.store.move_to_tier(memory.id, "archive", text=kept)
         report.moves.append(
             Move(
                 memory.id,

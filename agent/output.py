@@ -252,6 +252,15 @@ def consolidation_json(report: ConsolidationReport) -> dict[str, Any]:
         "summaries": report.summaries,
         "merged": [list(pair) for pair in report.merged],
         "superseded": [list(pair) for pair in report.superseded],
+        "facts": {
+            "episodes": report.fact_episodes,
+            "made": len(report.facts),
+            "ids": report.facts,
+            "unsupported": report.facts_unsupported,
+            "duplicates": report.facts_duplicates,
+            "updates": len(report.fact_updates),
+            "superseded": [list(pair) for pair in report.fact_updates],
+        },
         "rated": report.rated,
         "bytes_before": report.bytes_before,
         "bytes_after": report.bytes_after,
@@ -277,6 +286,15 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         extras.append(f"{report.rated} rated by the model")
     if extras:
         lines.append("  " + "; ".join(extras))
+    if report.fact_episodes:
+        lines.append(
+            f"Facts: {len(report.facts)} made from {report.fact_episodes} "
+            f"episode{'' if report.fact_episodes == 1 else 's'}; "
+            f"{report.facts_unsupported} dropped as unsupported by their sources, "
+            f"{report.facts_duplicates} as duplicates; "
+            f"{len(report.fact_updates)} update{'' if len(report.fact_updates) == 1 else 's'} "
+            "of older facts linked."
+        )
     lines.append(f"Bytes: {human_bytes(report.bytes_before)} -> {human_bytes(report.bytes_after)}")
     if list_moves:
         for m in report.moves:

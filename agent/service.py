@@ -11,6 +11,7 @@ from pathlib import Path
 from agent import recall as recall_module
 from agent.chat import ChatSession
 from agent.errors import Failure, UserError
+from agent.facts import resting_only_on
 from agent.ingest import Ingestor, IngestResult, NoteInput, Progress, content_hash, normalise
 from agent.lifecycle import ConsolidationReport, Consolidator
 from agent.lifecycle import Progress as ConsolidationProgress
@@ -246,10 +247,11 @@ class Papertape:
         summarizer: str | None = None,
         progress: ConsolidationProgress | None = None,
     ) -> ConsolidationReport:
-        """Decay, tiers, merges, the byte budget: one consolidation run at `now`."""
+        """Merges, facts, decay, tiers, the byte budget: one consolidation run at `now`.
+        Facts come from the model the summaries use (none when they are extractive)."""
         chosen, generator = self.summarizer(model, summarizer)
         consolidator = Consolidator(
-            self.store, self.embedder, self.settings, chosen, rater=generator
+            self.store, self.embedder, self.settings, chosen, rater=generator, facts=generator
         )
         return consolidator.run(now, progress)
 
@@ -262,7 +264,8 @@ class Papertape:
         return wanted
 
     def forget(self, ids: Iterable[int]) -> list[int]:
-        """Delete for good, with a document's passages; returns every id deleted."""
+        """Delete for good, with a document's passages and the facts that rest on nothing
+        else; returns every id deleted."""
         wanted = self._require(ids)
         doomed = list(wanted)
         for memory_id in wanted:
@@ -272,6 +275,7 @@ class Papertape:
                 if link.relation == "part_of"
             ]
         doomed = list(dict.fromkeys(doomed))
+        doomed += resting_only_on(self.store, doomed)
         self.store.delete(doomed)
         self.store.checkpoint()  # so the deleted pages do not linger in the WAL
         return doomed

@@ -92,6 +92,9 @@ class Settings:
     summarizer: str = "auto"
     # Ask the language model to rate importance when it is loaded for consolidation.
     rate_importance: bool = True
+    # "auto": when consolidation has a language model that can be held to a schema, it
+    # writes each new episode's facts (agent/facts.py); "off": no facts.
+    facts: str = "auto"
     gist_chars: int = 80
     # Hazy pages: font size in pixels and encoding (see scripts/bench_optical.py).
     page_font_px: int = 8
@@ -152,6 +155,7 @@ _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}
 # Settings that take one of a few words.
 CHOICES = {
     "summarizer": ("auto", "model", "extractive"),
+    "facts": ("auto", "off"),
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),
     "screenshots_without_text": ("keep", "skip"),

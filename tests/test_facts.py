@@ -1,0 +1,515 @@
+"""Facts made at consolidation: schema, checks, storage, links, updates, forgetting.
+
+The logic runs on the scripted generator (replies written in the test) and the hashed
+bag-of-words embedder; the schema's path through llama.cpp on a tiny random-weight GGUF; the
+real SmolLM2 in the integration suite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.chat import ChatSession
+from agent.cli_support import progress_bar
+from agent.fact_updates import read_update, update_schema
+from agent.facts import (
+    FACT_MARK,
+    FactMaker,
+    facts_schema,
+    is_supported,
+    read_facts,
+)
+from agent.output import consolidation_json, consolidation_text
+from agent.prompt import render_line, written_day
+from agent.service import Papertape
+from agent.settings import load_settings
+from models.fake_embedder import FakeEmbedder
+from models.fake_generator import ScriptedGenerator
+from models.generator import ChatMessage, JsonSchema, generate
+from tests.conftest import NOW
+from tests.tiny_gguf import write_tiny_gguf
+
+DAY = 86_400.0
+TRIP = [
+    "Ana: I flew to Lisbon on Friday, the hotel is on Rua Augusta.",
+    "Ben: Nice! Did you try the sardines?",
+    "Ana: Yes, grilled sardines at a fado bar in Alfama cost 14 euros.",
+]
+
+
+def make_app(home: Path, replies: Sequence[str | None] = (), **overrides: Any) -> Papertape:
+    settings = load_settings(home, overrides={"embedder": "fake", **overrides})
+    return Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(replies))
+
+
+@pytest.fixture
+def app(home: Path) -> Iterator[Papertape]:
+    with make_app(home) as papertape:
+        yield papertape
+
+
+def script(app: Papertape, *replies: Any) -> ScriptedGenerator:
+    """Queue replies (dicts become JSON) on the app's scripted model."""
+    generator = app.generator()
+    assert isinstance(generator, ScriptedGenerator)
+    generator.replies += [r if isinstance(r, str) or r is None else json.dumps(r) for r in replies]
+    return generator
+
+
+def fact(ids: Sequence[int], text: str, date: str = "", importance: int = 3) -> dict[str, Any]:
+    return {"memory_ids": list(ids), "text": text, "date": date, "importance": importance}
+
+
+def episode(app: Papertape, at: float, texts: Sequence[str], source: str = "chat-ana") -> list[int]:
+    ids = []
+    for offset, text in enumerate(texts):
+        result = app.note(text, now=at + 60 * offset, occurred_at=at + 60 * offset, source=source)
+        assert result.memory_id is not None
+        ids.append(result.memory_id)
+    return ids
+
+
+def derived(app: Papertape, fact_id: int) -> list[int]:
+    return [link.to_id for link in app.store.links_from(fact_id) if link.relation == "derived_from"]
+
+
+# -- reading the reply and checking it -------------------------------------------------------
+
+
+def test_the_schema_lets_facts_cite_only_the_ids_shown() -> None:
+    schema = facts_schema([4, 5, 4], max_facts=6, max_chars=50)
+    facts = schema["properties"]["facts"]
+    item = facts["items"]["properties"]
+    assert facts["maxItems"] == 6 and item["text"]["maxLength"] == 50
+    assert item["memory_ids"]["items"]["enum"] == [4, 5]
+    assert item["memory_ids"]["minItems"] == 1 and item["importance"]["enum"] == [1, 2, 3, 4, 5]
+    assert update_schema([7, 9])["properties"]["updates"]["enum"] == [7, 9, None]
+
+
+def test_read_facts_keeps_shown_ids_and_the_whole_facts_of_a_cut_reply() -> None:
+    whole = json.dumps({"facts": [fact([1, 99], "Ana flew."), fact([99], "Invented.")]})
+    (only,) = read_facts(whole, [1, 2])
+    assert only.memory_ids == (1,) and only.importance == 3
+    cut = whole[: whole.index("Invented") - 20]  # the token bound struck inside the second
+    assert [d.text for d in read_facts(cut, [1, 2])] == ["Ana flew."]
+    assert read_facts('{"answer": "x", "memory_ids": [1]}', [1]) == []
+    assert read_facts("not json", [1]) == []
+    assert read_update('{"updates": 7}', [7]) == 7
+    assert read_update('{"updates": 8}', [7]) is None
+    assert read_update('{"updates": null}', [7]) is None
+
+
+DAY_SHOWN = [written_day(NOW)]  # "Tue 14 November 2023"
+
+
+def supported(text: str, cited: str, date: str = "") -> bool:
+    return is_supported(text, date, [cited], DAY_SHOWN)
+
+
+def test_support_needs_the_words_and_every_number_of_the_cited_lines() -> None:
+    said = "Ana: grilled sardines at a fado bar in Alfama cost 14 euros."
+    assert supported("Ana ate grilled sardines in Alfama for 14 euros.", said)
+    assert not supported("Ana ate grilled sardines in Alfama for 41 euros.", said)
+    assert not supported("Ben owns a red sailing boat in Porto.", said)
+    assert not is_supported("Ana ate grilled sardines.", "", [], [])
+    # The day the line shows, and a date worked out from it, may be written in the fact...
+    assert supported("Ana ate sardines in Alfama on 14 November 2023.", said)
+    went = "Ana: I went to the fado bar last Saturday."
+    assert not supported("Ana went to the fado bar on 11 November 2023.", went)
+    assert supported("Ana went to the fado bar on 11 November 2023.", went, "2023-11-11")
+    # ... but are not content: a copy of the day says nothing.
+    assert not supported("Tue 14 November 2023},", said)
+
+
+def test_support_reads_languages_without_word_lists() -> None:
+    assert supported("李明下周二去看牙医。", "李明: 我下周二去看牙医,在三点。")
+    assert not supported("王芳明天买新车。", "李明: 我下周二去看牙医,在三点。")
+    german = "Jonas: Der Zahnarzttermin ist am Dienstag um 15 Uhr."
+    assert supported("Jonas hat am Dienstag um 15 Uhr einen Zahnarzttermin.", german)
+    assert not supported("Jonas hat am Dienstag um 16 Uhr einen Zahnarzttermin.", german)
+
+
+# -- consolidation makes facts ---------------------------------------------------------------
+
+
+def test_facts_are_stored_linked_dated_and_recalled(app: Papertape) -> None:
+    ids = episode(app, NOW, TRIP)
+    generator = script(
+        app,
+        {
+            "facts": [
+                fact([ids[0]], "Ana flew to Lisbon on Friday 10 November 2023.", "2023-11-10", 4),
+                fact([ids[2], ids[1]], "Ana ate grilled sardines in Alfama for 14 euros.", "", 2),
+            ]
+        },
+    )
+    report = app.consolidate(now=NOW + 3600)
+    assert report.fact_episodes == 1 and len(report.facts) == 2
+    assert report.facts_unsupported == report.facts_duplicates == 0
+    flew, ate = (app.store.get(i) for i in report.facts)
+    assert flew is not None and ate is not None
+    assert flew.kind == ate.kind == "fact" and flew.tier == "sharp"
+    assert flew.importance == 0.75 and ate.importance == 0.25
+    assert derived(app, flew.id) == [ids[0]] and derived(app, ate.id) == [ids[2], ids[1]]
+    # The date it happened, when whole; else when its first source happened.
+    assert render_line(flew.id, flew.occurred_at, "").startswith(f"[{flew.id}] (Fri 10 November")
+    assert ate.occurred_at == NOW + 60
+    assert app.store.vector(flew.id) is not None
+    assert app.store.marked(FACT_MARK) == set(ids)
+    # The model saw each memory as a line, and could cite only the episode's ids.
+    assert render_line(ids[0], NOW, TRIP[0]) in generator.prompts[0]
+    schema = generator.schemas[0]
+    assert schema is not None
+    assert schema["properties"]["facts"]["items"]["properties"]["memory_ids"]["items"] == {
+        "enum": ids
+    }
+    by_words = app.recall("sardines euros", now=NOW + 7200, mode="keyword", strengthen=False)
+    assert ate.id in [h.memory.id for h in by_words]
+    by_meaning = app.recall("Lisbon flight", now=NOW + 7200, mode="vector", strengthen=False)
+    assert flew.id in [h.memory.id for h in by_meaning]
+
+
+def test_unsupported_facts_are_dropped_and_counted(app: Papertape) -> None:
+    ids = episode(app, NOW, TRIP)
+    script(
+        app,
+        {
+            "facts": [
+                fact([ids[2]], "Ana paid 41 euros for grilled sardines in Alfama."),  # number
+                fact([ids[1]], "Ana flew to Lisbon on Friday."),  # cites the wrong line
+                fact([ids[1]], f"Ben asked Ana: did you try the sardines {ids[1]}?"),  # its id
+                fact([ids[0]], "Ana flew to Lisbon on Friday."),
+            ]
+        },
+    )
+    report = app.consolidate(now=NOW + 3600)
+    assert report.facts_unsupported == 3
+    assert [app.store.get(i).text for i in report.facts] == ["Ana flew to Lisbon on Friday."]  # type: ignore[union-attr]
+
+
+def test_repeated_facts_are_stored_once(app: Papertape) -> None:
+    ids = episode(app, NOW, TRIP)
+    script(
+        app,
+        {
+            "facts": [
+                fact([ids[0]], "Ana flew to Lisbon on Friday."),
+                fact([ids[0]], "ana flew to lisbon, on friday!"),  # the same words
+                fact([ids[0]], "On Friday Ana flew to Lisbon."),  # the same meaning (cosine)
+                fact([ids[0]], "Ana's hotel is on Rua Augusta."),
+            ]
+        },
+    )
+    first = app.consolidate(now=NOW + 3600)
+    assert len(first.facts) == 2 and first.facts_duplicates == 2
+    # A later episode that says it again adds its source to the stored fact instead.
+    later = episode(app, NOW + 5 * DAY, ["Ana: I flew to Lisbon on Friday, as you know."])
+    script(app, {"facts": [fact(later, "Ana flew to Lisbon on Friday.")]})
+    second = app.consolidate(now=NOW + 5 * DAY + 3600)
+    assert second.facts == [] and second.facts_duplicates == 1
+    assert derived(app, first.facts[0]) == [ids[0], later[0]]
+
+
+def test_each_episode_is_asked_with_its_own_ids(app: Papertape) -> None:
+    trip = episode(app, NOW, TRIP[:2], source="chat-ana")
+    work = episode(app, NOW, ["Standup moved to 10:30 from Monday."], source="work")
+    generator = script(
+        app,
+        {"facts": [fact([trip[0], *work], "Ana flew to Lisbon on Friday.")]},
+        {"facts": [fact(work + trip, "The standup moved to 10:30 from Monday.")]},
+    )
+    report = app.consolidate(now=NOW + 3600)
+    enums = [
+        s["properties"]["facts"]["items"]["properties"]["memory_ids"]["items"]["enum"]
+        for s in generator.schemas
+        if s is not None
+    ]
+    assert enums == [trip, work]
+    # A scripted reply can cite ids it was not shown; they are dropped on reading.
+    assert sorted(derived(app, i)[0] for i in report.facts) == [trip[0], work[0]]
+    assert all(len(derived(app, i)) == 1 for i in report.facts)
+
+
+def test_a_rerun_reads_only_new_episodes(app: Papertape) -> None:
+    episode(app, NOW, TRIP)
+    generator = script(app, {"facts": []})
+    assert app.consolidate(now=NOW + 3600).fact_episodes == 1
+    assert app.consolidate(now=NOW + 7200).fact_episodes == 0
+    assert len(generator.prompts) == 1
+    new = episode(app, NOW + DAY, ["Ana: back home, the cat is fine."])
+    assert app.consolidate(now=NOW + DAY + 3600).fact_episodes == 1
+    assert new[0] in app.store.marked(FACT_MARK) and len(generator.prompts) == 2
+
+
+class DiesOnSecondEpisode(ScriptedGenerator):
+    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:  # type: ignore[override]
+        if len(self.prompts) == 1:
+            raise KeyboardInterrupt  # killed while the model reads the second episode
+        return super().stream(prompt, **kwargs)
+
+
+def test_a_killed_run_resumes_where_it_stopped(home: Path) -> None:
+    settings = load_settings(home, overrides={"embedder": "fake"})
+    first_reply = json.dumps({"facts": []})
+    with Papertape(
+        settings, embedder=FakeEmbedder(), generator=DiesOnSecondEpisode([first_reply])
+    ) as app:
+        a = episode(app, NOW, TRIP, source="a")
+        b = episode(app, NOW, ["Ben: the boat trip to Sintra is on Sunday."], source="b")
+        with pytest.raises(KeyboardInterrupt):
+            app.consolidate(now=NOW + 3600)
+        assert app.store.marked(FACT_MARK) == set(a)  # episode a whole, b untouched
+    with make_app(home, [json.dumps({"facts": [fact(b, "Ben's boat trip is on Sunday.")]})]) as app:
+        report = app.consolidate(now=NOW + 3600)
+        assert report.fact_episodes == 1 and len(report.facts) == 1
+        assert app.store.marked(FACT_MARK) == set(a + b)
+
+
+def test_facts_off_and_extractive_make_none(home: Path) -> None:
+    with make_app(home, facts="off") as app:
+        episode(app, NOW, TRIP)
+        assert app.consolidate(now=NOW + 3600).fact_episodes == 0
+        assert app.generator().prompts == []  # type: ignore[attr-defined]
+        report = app.consolidate(now=NOW + 3600, summarizer="extractive")
+        assert report.fact_episodes == 0 and not app.store.marked(FACT_MARK)
+
+
+def test_progress_is_reported_per_episode(app: Papertape) -> None:
+    episode(app, NOW, TRIP[:1], source="a")
+    episode(app, NOW, TRIP[1:], source="b")
+    seen: list[tuple[int, int, str]] = []
+    app.consolidate(now=NOW + 3600, progress=lambda d, t, label: seen.append((d, t, label)))
+    assert [(d, t) for d, t, _ in seen] == [(1, 2), (2, 2)]
+    assert seen[0][2] == "facts: episode of 1 from a"
+    assert progress_bar(1, 4, "facts") == "[######------------------] 1/4 facts"
+
+
+def test_the_report_counts_facts(app: Papertape) -> None:
+    ids = episode(app, NOW, TRIP)
+    script(
+        app,
+        {
+            "facts": [
+                fact([ids[0]], "Ana flew to Lisbon on Friday."),
+                fact([ids[0]], "Ana flew to Lisbon on Friday."),
+                fact([ids[1]], "Ben bought a violin."),
+            ]
+        },
+    )
+    report = app.consolidate(now=NOW + 3600)
+    data = consolidation_json(report)["facts"]
+    assert data == {
+        "episodes": 1,
+        "made": 1,
+        "ids": report.facts,
+        "unsupported": 1,
+        "duplicates": 1,
+        "updates": 0,
+        "superseded": [],
+    }
+    assert "Facts: 1 made from 1 episode; 1 dropped as unsupported" in consolidation_text(report)
+
+
+def test_consolidate_reports_facts_on_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("note", "Ana: the dentist is on Tuesday at 3pm.", "--now", "2024-01-01T10:00")
+    result = cli("consolidate", "--now", "2024-01-01T12:00", "--model", "fake", "--json")
+    assert result.code == 0, result.err
+    facts = json.loads(result.out)["facts"]
+    assert facts["episodes"] == 1 and facts["made"] == 0  # the fake model writes none
+    again = cli("consolidate", "--now", "2024-01-01T13:00", "--model", "fake")
+    assert again.code == 0 and "Facts:" not in again.out  # nothing new to read
+    extractive = cli("consolidate", "--now", "2024-01-02", "--extractive", "--json")
+    assert json.loads(extractive.out)["facts"]["episodes"] == 0
+
+
+# -- updates ---------------------------------------------------------------------------------
+
+DENTIST = "Ana's dentist appointment is on 5 March at 10am."
+
+
+def _dentist(app: Papertape) -> int:
+    first = episode(app, NOW, ["Ana: my dentist appointment is on 5 March at 10am."])
+    script(app, {"facts": [fact(first, DENTIST)]})
+    (old,) = app.consolidate(now=NOW + 3600).facts
+    return old
+
+
+def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> None:
+    old = _dentist(app)
+    moved = "Ana's dentist appointment moved to 7 March at 2pm."
+    second = episode(app, NOW + 2 * DAY, ["Ana: my dentist appointment moved to 7 March at 2pm."])
+    generator = script(app, {"facts": [fact(second, moved)]}, {"updates": old})
+    report = app.consolidate(now=NOW + 2 * DAY + 3600)
+    (new,) = report.facts
+    assert report.fact_updates == [(new, old)]
+    # The model was shown the older fact (not the note it came from), by id, and could name
+    # only it or none.
+    assert f"[{old}]" in generator.prompts[-1] and f"[{second[0]}]" not in generator.prompts[-1]
+    assert generator.schemas[-1] == update_schema([old])
+    assert {(link.to_id, link.relation) for link in app.store.links_from(new)} == {
+        (second[0], "derived_from"),
+        (old, "supersedes"),
+    }
+    assert app.store.get(old) is not None  # kept as history
+    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
+    answer = chat.ask("When is the dentist appointment?", now=NOW + 3 * DAY)
+    shown = [m.id for m in answer.memories]
+    assert new in shown and old not in shown
+    assert shown.index(new) < shown.index(second[0])  # facts before verbatim lines
+
+
+def test_a_look_alike_the_model_does_not_name_is_not_linked(app: Papertape) -> None:
+    old = _dentist(app)
+    second = episode(app, NOW + 2 * DAY, ["Ana: a second dentist appointment, 9 April at 10am."])
+    text = "Ana has a second dentist appointment on 9 April at 10am."
+    script(app, {"facts": [fact(second, text)]}, {"updates": None})
+    report = app.consolidate(now=NOW + 2 * DAY + 3600)
+    assert report.fact_updates == [] and len(report.facts) == 1
+    assert not app.store.links_to(old) or all(
+        link.relation != "supersedes" for link in app.store.links_to(old)
+    )
+    assert app.generator().replies == []  # type: ignore[attr-defined]  # the model was asked
+
+
+def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> None:
+    later = episode(app, NOW + 5 * DAY, ["Ana: my dentist appointment is on 5 March at 10am."])
+    script(app, {"facts": [fact(later, DENTIST)]})
+    app.consolidate(now=NOW + 5 * DAY + 3600)
+    # Stored afterwards, but said three days before: it cannot update what came after it.
+    earlier = episode(app, NOW + 2 * DAY, ["Ana: dentist appointment on 5 March at 9am."])
+    generator = script(
+        app, {"facts": [fact(earlier, "Ana's dentist appointment is on 5 March at 9am.")]}
+    )
+    report = app.consolidate(now=NOW + 5 * DAY + 7200)
+    assert len(report.facts) == 1 and report.fact_updates == []
+    assert len(generator.prompts) == 2  # two extractions and no update question
+
+
+# -- forgetting ------------------------------------------------------------------------------
+
+
+def test_forgetting_a_memory_forgets_the_facts_resting_on_it_alone(app: Papertape) -> None:
+    ids = episode(app, NOW, TRIP)
+    script(
+        app,
+        {
+            "facts": [
+                fact([ids[0]], "Ana flew to Lisbon on Friday."),
+                fact([ids[2], ids[1]], "Ana ate grilled sardines in Alfama."),
+            ]
+        },
+    )
+    alone, shared = app.consolidate(now=NOW + 3600).facts
+    gone = app.forget([ids[0], ids[2]])
+    assert alone in gone and shared not in gone
+    assert app.store.get(alone) is None
+    assert derived(app, shared) == [ids[1]]  # it lost only the forgotten link
+
+
+def test_no_word_of_a_forgotten_fact_is_left_in_any_file(app: Papertape, home: Path) -> None:
+    (note,) = episode(app, NOW, ["Ana: my locker code is zanzibarquokka, locker 512."])
+    script(app, {"facts": [fact([note], "Ana's locker code is zanzibarquokka.")]})
+    (fact_id,) = app.consolidate(now=NOW + 3600).facts
+
+    def files_holding(word: bytes) -> list[str]:
+        app.store.checkpoint()
+        return [p.name for p in home.rglob("*") if p.is_file() and word in p.read_bytes()]
+
+    assert files_holding(b"Ana's locker code is zanzibarquokka")  # the fact is on disk
+    app.forget([note])
+    assert app.store.get(fact_id) is None
+    assert files_holding(b"zanzibarquokka") == []
+
+
+# -- the runtime path: a random model held to the schema ------------------------------------
+
+
+class Recording:
+    """A generator that keeps every reply it gave, whole."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.context_tokens = inner.context_tokens
+        self.constrains_output = inner.constrains_output
+        self.replies: list[tuple[str, JsonSchema | None]] = []
+
+    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
+        return str(self.inner.format_chat(messages))
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))
+
+    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
+        raw = "".join(self.inner.stream(prompt, **kwargs))
+        self.replies.append((raw, kwargs.get("schema")))
+        yield raw
+
+
+def test_a_random_model_writes_only_facts_of_the_schema(tmp_path: Path, home: Path) -> None:
+    """Random weights would write anything; the grammar lets through only facts that cite
+    the episode's ids, and whatever they say is checked before it is stored."""
+    from models.llama_generator import LlamaGenerator
+
+    model = LlamaGenerator(
+        write_tiny_gguf(tmp_path / "tiny.gguf", context=4096),
+        name="tiny",
+        context_tokens=4096,
+        threads=1,
+    )
+    generator = Recording(model)
+    with make_app(home) as app:
+        ids = episode(app, NOW, TRIP)
+        other = episode(app, NOW, ["Ben: the boat leaves at 9."], source="other")
+        maker = FactMaker(
+            app.store, app.embedder, generator, app.settings, max_facts=3, max_chars=24
+        )
+        result = maker.read([app.store.get(i) for i in ids], NOW + 3600)  # type: ignore[misc]
+        (raw, schema), *_ = generator.replies
+        data = json.loads(raw, strict=False)  # whole: the schema's bounds end it in time
+        assert schema == facts_schema(ids, max_facts=3, max_chars=24)
+        assert len(data["facts"]) <= 3
+        for item in data["facts"]:
+            assert list(item) == ["memory_ids", "text", "date", "importance"]
+            assert 1 <= len(item["memory_ids"]) and set(item["memory_ids"]) <= set(ids)
+            assert len(item["text"]) <= 24 and item["importance"] in (1, 2, 3, 4, 5)
+        assert len(read_facts(raw, ids)) == len(data["facts"])
+        for fact_id in result.stored:
+            assert set(derived(app, fact_id)) <= set(ids)
+        assert other[0] not in app.store.marked(FACT_MARK)
+        assert app.store.marked(FACT_MARK) == set(ids)
+        # The update question: an id shown, or null, and nothing else.
+        for prompt in ("which?", "and now?"):
+            raw = generate(
+                model,
+                model.format_chat([ChatMessage("user", prompt)]),
+                max_tokens=24,
+                schema=update_schema([ids[0], 31]),
+            )
+            assert json.loads(raw)["updates"] in (ids[0], 31, None)
+    model.close()
+
+
+# -- the real small model --------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
+    settings = load_settings(home, overrides={"embedder": "fake", "model": "smollm2-135m"})
+    with Papertape(settings, embedder=FakeEmbedder()) as app:
+        ids = episode(app, NOW, TRIP)
+        report = app.consolidate(now=NOW + 3600)
+        assert report.fact_episodes == 1 and app.store.marked(FACT_MARK) == set(ids)
+        assert report.facts, "the model wrote no supported fact"
+        for fact_id in report.facts:
+            made = app.store.get(fact_id)
+            assert made is not None and made.kind == "fact"
+            assert derived(app, fact_id) and set(derived(app, fact_id)) <= set(ids)
+            assert app.store.vector(fact_id) is not None
+            hits = app.recall(made.text, now=NOW + 7200, strengthen=False)
+            assert fact_id in [h.memory.id for h in hits]
