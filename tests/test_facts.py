@@ -517,3 +517,32 @@ def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
             assert app.store.vector(fact_id) is not None
             hits = app.recall(made.text, now=NOW + 7200, strengthen=False)
             assert fact_id in [h.memory.id for h in hits]
+
+
+def test_an_export_keeps_what_was_read_for_facts(app: Papertape, tmp_path: Path) -> None:
+    ids = episode(app, NOW, TRIP)
+    script(app, {"facts": [fact([ids[0]], "Ana flew to Lisbon on Friday.")]})
+    (made,) = app.consolidate(now=NOW + 3600).facts
+    exported = list(app.export())
+    assert all("marks" in json.loads(line) for line in exported)
+    with make_app(tmp_path / "other") as other:
+        other.import_(exported)
+        assert other.store.marked(FACT_MARK) == set(ids)
+        assert derived(other, made) == [ids[0]]
+        assert other.consolidate(now=NOW + 7200).fact_episodes == 0  # nothing read twice
+
+
+def test_a_fading_fact_keeps_its_words_in_every_tier(app: Papertape) -> None:
+    ids = episode(app, NOW, TRIP)
+    text = "Ana ate grilled sardines in Alfama for 14 euros."
+    script(app, {"facts": [fact([ids[2]], text, importance=1)]})
+    (made,) = app.consolidate(now=NOW + 3600, summarizer="model").facts
+    hazy = app.consolidate(now=NOW + 20 * DAY, summarizer="extractive")
+    fact_now = app.store.get(made)
+    assert fact_now is not None and fact_now.tier == "hazy" and fact_now.text == text
+    assert app.store.blob(made, "page") is None  # no page: it is a sentence already
+    (summary,) = hazy.summaries
+    assert {link.to_id for link in app.store.links_from(summary)} == set(ids)  # not the fact
+    app.consolidate(now=NOW + 120 * DAY, summarizer="extractive")
+    archived = app.store.get(made)
+    assert archived is not None and archived.tier == "archive" and archived.text == text
