@@ -2,7 +2,7 @@
 
 | job | default | setting |
 |---|---|---|
-| consolidate: decay, tiers, merges, byte budget | every 24 h | consolidate_every_hours |
+| consolidate: merges, facts, decay, tiers, byte budget | every 24 h | consolidate_every_hours |
 | inbox: ingest files dropped into the inbox folders | every 5 s | inbox_every_seconds |
 | vacuum: fold the WAL in, rewrite the file compactly | every 168 h | vacuum_every_hours |
 | capture: a screenshot, where there is a display | off (0) | capture_every_minutes |
@@ -82,8 +82,11 @@ def consolidate(daemon: Daemon) -> None:
         log.info("consolidation stopped between episodes: the daemon is stopping")
         return
     log.info(
-        "consolidated: %s; bytes %d -> %d",
+        "consolidated: %s; facts %d made, %d unsupported, %d updates; bytes %d -> %d",
         report.counts() or "nothing moved",
+        len(report.facts),
+        report.facts_unsupported,
+        len(report.fact_updates),
         report.bytes_before,
         report.bytes_after,
     )

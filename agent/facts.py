@@ -63,7 +63,7 @@ TOKENS_PER_FACT = 16  # of the source text: bounds the facts asked of a short ep
 # Stricter than an answer's 0.5 (agent/support.py): an answer is only marked, a fact is kept
 # and shown to the model before the memories themselves.
 FACT_WORD_SHARE = 0.6
-NEIGHBOURS = 8
+NEIGHBOURS = 24  # nearest memories searched for a stored fact that says the same
 DATE_PATTERN = "^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)?$"
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+", re.UNICODE)
