@@ -10,8 +10,11 @@ from typing import Any, TypeVar
 
 import click
 
+from agent import home as private_home
+from agent.errors import UserError
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
+from agent.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,8 +43,21 @@ def json_option(func: F) -> F:
 
 
 def settings_for(ctx: click.Context, home: Path | None) -> Settings:
-    """Settings for the home given on this command, else on the group, else the default."""
-    return load_settings(home or ctx.find_root().params.get("home"))
+    """Settings for the home given on this command, else on the group, else the default.
+    A home that others could read (made by an older papertape) is made private, and the
+    person told once."""
+    settings = load_settings(home or ctx.find_root().params.get("home"))
+    if settings.home.is_dir():
+        repaired = private_home.repair(settings.home)
+        if repaired:
+            count = len(repaired)
+            click.echo(
+                f"papertape: {count} path{' was' if count == 1 else 's were'} in "
+                f"{printable(settings.home)} readable by other users; made private "
+                "(folders 0700, files 0600).",
+                err=True,
+            )
+    return settings
 
 
 def open_app(ctx: click.Context, home: Path | None, *, via_daemon: bool = False) -> Papertape:
@@ -70,3 +86,16 @@ def progress_printer() -> Callable[[int, int, str], None] | None:
         click.echo(f"\r\x1b[2K{done}/{total} {name}", err=True, nl=done == total)
 
     return show
+
+
+def read_stdin() -> str:
+    """All of stdin as text; bytes that are not UTF-8 are the person's mistake, not a crash."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # already text (a test's StringIO)
+        return sys.stdin.read()
+    try:
+        return stream.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(
+            "stdin is not UTF-8 text: convert it (iconv -t UTF-8) and pipe it again."
+        ) from None
