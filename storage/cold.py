@@ -92,11 +92,7 @@ def _check_belongs(conn: apsw.Connection, path: str, found: str) -> None:
         # A new main file. Beside a cold file that already served a store, it means the main
         # file was lost or emptied: starting afresh would bury that store for good.
         if found and _served_a_store(conn):
-            raise StorageError(
-                f"the store file beside {path} is missing or empty, but that cold file "
-                "belongs to a store: restore the store file from a backup or import your last "
-                "export into a new home; to start afresh here, move the cold file away first."
-            )
+            raise orphaned(path)
         return
     paired = _meta(conn, "main.store_meta", _IDENTITY)
     if paired is not None and paired != found:
@@ -105,6 +101,32 @@ def _check_belongs(conn: apsw.Connection, path: str, found: str) -> None:
             "hazy and archived memories cannot be read; put the store's own cold file back "
             "beside it (back up and move both files together)."
         )
+
+
+def orphaned(path: str) -> StorageError:
+    return StorageError(
+        f"the store file beside {path} is missing or empty, but that cold file belongs to a "
+        "store: restore the store file from a backup or import your last export into a new "
+        "home; to start afresh here, move the cold file away first."
+    )
+
+
+def refuse_orphan(path: str) -> None:
+    """Before a new main file is made: refuse when the cold file at `path` served a store
+    (checked on a connection of its own, so nothing is written beside it)."""
+    if path == ":memory:" or not Path(path).exists() or Path(path).stat().st_size == 0:
+        return
+    conn = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READWRITE)
+    try:
+        tables = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
+        paired = "cold_meta" in tables and bool(
+            list(conn.execute("SELECT 1 FROM cold_meta WHERE key = ?", (_PAIRED,)))
+        )
+        holds = "memories" in tables and bool(list(conn.execute("SELECT 1 FROM memories LIMIT 1")))
+    finally:
+        conn.close()
+    if paired or holds:
+        raise orphaned(path)
 
 
 def pair(conn: apsw.Connection) -> None:

@@ -122,8 +122,14 @@ class MemoryStore:
         location = None if str(path) == ":memory:" else Path(path)
         if location is not None:
             location.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            for file in (location, Path(cold.cold_path(location))):
+            cold_file = cold.cold_path(location)
+            for file in (location, Path(cold_file)):
                 health.check_header(file)
+            if not location.exists() or location.stat().st_size == 0:
+                try:
+                    cold.refuse_orphan(cold_file)
+                except health.DAMAGE_ERRORS as exc:
+                    raise health.damaged(cold_file, str(exc)) from None
             create_private(location)  # SQLite gives the WAL and shm files the same mode
         conn = open_connection(path, cache_kib=budget.main_cache_kib)
         try:
