@@ -102,21 +102,24 @@ def test_a_file_from_the_inbox_leaves_no_copy_once_forgotten(home: Path) -> None
     handlers, level = list(root.handlers), root.level
     configure_logging(settings, to_terminal=False)  # the daemon's log, in the home
     try:
-        for _ in serve_in_thread(settings):
-            inbox = home / "inbox"
-            inbox.mkdir(exist_ok=True)
-            (inbox / "vault.txt").write_text(f"The {WORD} vault code is kept in the red binder.")
-            remote = open_papertape(settings)
-            wait_until(
-                lambda: bool(remote.recall(WORD, now=NOW, strengthen=False)),
-                what="the inbox file stored",
-            )
-            wait_until(lambda: not (inbox / "vault.txt").exists(), what="the file taken")
-            (hit,) = remote.recall(WORD, now=NOW, strengthen=False)
-            assert remote.forget([hit.memory.id]) == [hit.memory.id]
-            remote.close()
-            assert (home / "logs" / "daemon.log").stat().st_size > 0
-            assert files_holding(home, WORD) == []
+        serving = serve_in_thread(settings)
+        next(serving)
+        inbox = home / "inbox"
+        inbox.mkdir(exist_ok=True)
+        (inbox / "vault.txt").write_text(f"The {WORD} vault code is kept in the red binder.")
+        remote = open_papertape(settings)
+        wait_until(
+            lambda: bool(remote.recall(WORD, now=NOW, strengthen=False)),
+            what="the inbox file stored",
+        )
+        wait_until(lambda: not (inbox / "vault.txt").exists(), what="the file taken")
+        (hit,) = remote.recall(WORD, now=NOW, strengthen=False)
+        assert remote.forget([hit.memory.id]) == [hit.memory.id]
+        remote.close()
+        assert (home / "logs" / "daemon.log").stat().st_size > 0
+        assert files_holding(home, WORD) == []  # while the daemon still holds the store
+        next(serving, None)  # stops the daemon
+        assert files_holding(home, WORD) == []
     finally:
         for handler in root.handlers[:]:
             if handler not in handlers:

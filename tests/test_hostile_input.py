@@ -118,7 +118,10 @@ def exported(cli, tmp_path: Path) -> dict:  # type: ignore[no-untyped-def,type-a
     ],
 )
 def test_import_refuses_what_no_export_holds(  # type: ignore[no-untyped-def]
-    cli, tmp_path: Path, change: dict, message: str  # type: ignore[type-arg]
+    cli,
+    tmp_path: Path,
+    change: dict,
+    message: str,  # type: ignore[type-arg]
 ) -> None:
     record = {**exported(cli, tmp_path), **change}
     bad = tmp_path / "bad.jsonl"
@@ -130,9 +133,7 @@ def test_import_refuses_what_no_export_holds(  # type: ignore[no-untyped-def]
     assert '"memories": 0' in cli("stats", "--json", "--home", str(other)).out
 
 
-def test_a_misspelt_environment_variable_is_refused(
-    cli, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_misspelt_environment_variable_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PAPERTAPE_RECAL_K", "5")
     result = cli("stats")
     assert result.code == 2, result
