@@ -12,7 +12,10 @@ module of it runs `stay_offline()` first (models/__init__.py).
 from __future__ import annotations
 
 import os
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # onnxruntime reads it when it is imported: no telemetry database, no upload.
 OFFLINE_ENV = {"ORT_DISABLE_TELEMETRY": "1"}
@@ -27,3 +30,17 @@ def stay_offline() -> None:
     disable = getattr(ort, "disable_telemetry_events", None)
     if disable is not None:
         disable()
+
+
+@contextmanager
+def no_ipv6_probe() -> Iterator[None]:
+    """Around a runtime's import: rapidocr imports requests (for images at URLs, which
+    papertape never gives it), and urllib3 under it opens and binds an IPv6 socket at import
+    to learn whether the machine has IPv6. Meanwhile Python's own flag says it has none, so
+    no socket is made; nothing here speaks HTTP."""
+    before = socket.has_ipv6
+    socket.has_ipv6 = False
+    try:
+        yield
+    finally:
+        socket.has_ipv6 = before

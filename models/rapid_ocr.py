@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import ChecksumError, MissingModelError, MissingRuntimeError
+from models.offline import no_ipv6_probe
 from models.ocr import Box, OCRLine, reading_order
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,11 @@ class RapidOCRReader:
 
     @classmethod
     def load(cls) -> RapidOCRReader:
-        rapidocr = _runtime()
-        _verify_models(Path(rapidocr.__file__).parent)
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-        engine = rapidocr.RapidOCR(params={"Global.log_level": "warning"})
+        with no_ipv6_probe():  # the engine's imports would open a socket (models/offline.py)
+            rapidocr = _runtime()
+            _verify_models(Path(rapidocr.__file__).parent)
+            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+            engine = rapidocr.RapidOCR(params={"Global.log_level": "warning"})
         return cls(engine)
 
     def read(self, image: np.ndarray, boxes: Sequence[Box] | None = None) -> list[OCRLine]:
