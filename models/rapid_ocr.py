@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from models.errors import ChecksumError, MissingModelError, MissingRuntimeError
-from models.offline import no_ipv6_probe
 from models.ocr import Box, OCRLine, reading_order
+from models.offline import no_ipv6_probe
 
 log = logging.getLogger(__name__)
 
