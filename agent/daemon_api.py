@@ -22,7 +22,8 @@ from agent import wire
 from agent.errors import Failure, UserError
 from agent.ingest import IngestResult, files_under
 from models.errors import ModelError
-from storage import StorageError
+from storage import DAMAGE_ERRORS, StorageError
+from storage.health import damaged
 
 if TYPE_CHECKING:
     from agent.daemon import Daemon
@@ -57,6 +58,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             except (Failure, StorageError, ModelError) as exc:
                 send({"ok": False, "error": str(exc), "code": 1})
+                return
+            except DAMAGE_ERRORS as exc:  # SQLite met damage no check had looked at yet
+                send({"ok": False, "error": str(damaged(None, str(exc))), "code": 1})
                 return
             except (KeyError, TypeError, ValueError) as exc:
                 send({"ok": False, "error": f"a malformed request ({exc}).", "code": 2})
