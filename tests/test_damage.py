@@ -107,3 +107,26 @@ def test_doctor_check_passes_a_sound_store(cli) -> None:  # type: ignore[no-unty
     check = cli("doctor", "--check")
     assert check.code == 0, check
     assert check.out.count("ok") == 2  # the main file and the cold file
+
+
+def test_the_daemon_answers_damage_with_the_same_sentence(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.daemon_client import open_papertape
+    from agent.errors import Failure
+    from tests.test_daemon import serve_in_thread, settings_for
+
+    serving = serve_in_thread(settings_for(home))
+    daemon = next(serving)
+    try:
+
+        def damaged_stats() -> None:
+            raise apsw.CorruptError("database disk image is malformed")
+
+        monkeypatch.setattr(daemon.app, "stats", damaged_stats)
+        remote = open_papertape(daemon.settings)
+        with pytest.raises(Failure, match="damaged .*doctor --check"):
+            remote.stats()
+        remote.close()
+    finally:
+        next(serving, None)
