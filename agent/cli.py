@@ -59,7 +59,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     if launcher is not None and sys.stdin.isatty() and sys.stdout.isatty():
         launcher(app)  # the terminal UI (tui/), given by the entry point
         return
-    click.echo(f"papertape home: {app.settings.home}")
+    click.echo(f"papertape home: {printable(app.settings.home)}")
     click.echo(output.stats_text(app.stats()))
     click.echo("\nRun papertape in a terminal for the chat UI, or use the commands below.\n")
     click.echo(ctx.get_help())

@@ -146,7 +146,7 @@ def install(ctx: click.Context, name: str, home: Path | None) -> None:
         path = catalog.install(entry, settings.models_dir, progress=progress)
     except ModelError as exc:
         raise Failure(str(exc)) from None
-    click.echo(f"{entry.name} is installed and verified: {path}")
+    click.echo(f"{entry.name} is installed and verified: {printable(path)}")
 
 
 @click.command()
@@ -179,7 +179,7 @@ def doctor(ctx: click.Context, check: bool, home: Path | None, as_json: bool) ->
         _, plan = plan_model(settings, info)
     except UserError as exc:
         plan = None
-        click.echo(f"papertape: the model setting is not usable: {exc}", err=True)
+        click.echo(f"papertape: the model setting is not usable: {printable(exc)}", err=True)
     if as_json:
         echo_json(output.doctor_json(info, paths, rows, plan))
     else:

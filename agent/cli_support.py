@@ -82,6 +82,7 @@ def progress_printer() -> Callable[[int, int, str], None] | None:
         return None
 
     def show(done: int, total: int, label: str) -> None:
+        label = printable(label)
         name = label if len(label) < 50 else "…" + label[-49:]
         click.echo(f"\r\x1b[2K{done}/{total} {name}", err=True, nl=done == total)
 
