@@ -113,19 +113,15 @@ def orphaned(path: str) -> StorageError:
 
 def refuse_orphan(path: str) -> None:
     """Before a new main file is made: refuse when the cold file at `path` served a store
-    (checked on a connection of its own, so nothing is written beside it)."""
+    (read on a connection of its own, so nothing is written beside it)."""
     if path == ":memory:" or not Path(path).exists() or Path(path).stat().st_size == 0:
         return
     conn = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READWRITE)
     try:
-        tables = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
-        paired = "cold_meta" in tables and bool(
-            list(conn.execute("SELECT 1 FROM cold_meta WHERE key = ?", (_PAIRED,)))
-        )
-        holds = "memories" in tables and bool(list(conn.execute("SELECT 1 FROM memories LIMIT 1")))
+        served = _served_a_store(conn, "main")
     finally:
         conn.close()
-    if paired or holds:
+    if served:
         raise orphaned(path)
 
 
@@ -150,10 +146,15 @@ def is_paired(conn: apsw.Connection) -> bool:
     return _meta(conn, f"{SCHEMA}.cold_meta", _PAIRED) is not None
 
 
-def _served_a_store(conn: apsw.Connection) -> bool:
-    if is_paired(conn):
+def _served_a_store(conn: apsw.Connection, schema: str = SCHEMA) -> bool:
+    """Whether the cold file attached as `schema` was paired with a main file or holds
+    memories."""
+    tables = {str(r[0]) for r in conn.execute(f"SELECT name FROM {schema}.sqlite_master")}
+    if "cold_meta" in tables and _meta(conn, f"{schema}.cold_meta", _PAIRED) is not None:
         return True
-    return bool(list(conn.execute(f"SELECT 1 FROM {SCHEMA}.memories LIMIT 1")))
+    return "memories" in tables and bool(
+        list(conn.execute(f"SELECT 1 FROM {schema}.memories LIMIT 1"))
+    )
 
 
 def _meta(conn: apsw.Connection, table: str, key: str) -> str | None:

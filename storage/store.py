@@ -794,7 +794,3 @@ class MemoryStore:
 
     def integrity_check(self) -> str:
         return str(next(iter(self.conn.execute("PRAGMA integrity_check")))[0])
-
-    def full_check(self) -> dict[str, list[str]]:
-        """Each file's integrity_check: its problems, or ["ok"]."""
-        return health.full_check(self.conn, SCHEMAS)
