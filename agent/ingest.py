@@ -156,6 +156,14 @@ def _unlisted(errors: list[OSError]) -> Iterator[Path]:
             yield Path(failed)
 
 
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
 def not_a_file(path: Path) -> str | None:
     """Why `path` cannot be read as a file (a folder that cannot be listed, a FIFO, a
     device, a broken link), or None for a regular file. Checked before anything opens it:
@@ -170,15 +178,7 @@ def not_a_file(path: Path) -> str | None:
         return None
     if stat.S_ISDIR(mode):
         return "is a folder that cannot be read (permission denied); its files were skipped"
-    what = (
-        "a FIFO (named pipe)"
-        if stat.S_ISFIFO(mode)
-        else "a socket"
-        if stat.S_ISSOCK(mode)
-        else "a device"
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "not a regular file"
-    )
+    what = next((name for test, name in _SPECIAL if test(mode)), "a special file")
     return f"is {what}, not a regular file; skipped"
 
 
