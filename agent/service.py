@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
+from agent import forgetting
 from agent import recall as recall_module
 from agent.chat import ChatSession
 from agent.errors import Failure, UserError
@@ -262,19 +263,11 @@ class Papertape:
         return wanted
 
     def forget(self, ids: Iterable[int]) -> list[int]:
-        """Delete for good, with a document's passages; returns every id deleted."""
+        """Delete for good, with what carries their words (agent/forgetting.py); returns
+        every id deleted."""
         wanted = self._require(ids)
-        doomed = list(wanted)
-        for memory_id in wanted:
-            doomed += [
-                link.from_id
-                for link in self.store.links_to(memory_id)
-                if link.relation == "part_of"
-            ]
-        doomed = list(dict.fromkeys(doomed))
-        self.store.delete(doomed)
-        self.store.checkpoint()  # so the deleted pages do not linger in the WAL
-        return doomed
+        # The embedder loads only when a summary must be written again without them.
+        return forgetting.forget(self.store, lambda: self.embedder, wanted)
 
     def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
         wanted = self._require(ids)
