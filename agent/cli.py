@@ -28,11 +28,14 @@ from agent.cli_support import (
 )
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
+from agent.home import UMASK
 from agent.limits import read_note
 from agent.recall import MODES
+from agent.terminal import printable
 from agent.transfer import is_memory_line
 from models.errors import ModelError
-from storage import StorageError
+from storage import DAMAGE_ERRORS, StorageError
+from storage.health import damaged
 
 log = logging.getLogger("papertape")
 
@@ -58,7 +61,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     if launcher is not None and sys.stdin.isatty() and sys.stdout.isatty():
         launcher(app)  # the terminal UI (tui/), given by the entry point
         return
-    click.echo(f"papertape home: {app.settings.home}")
+    click.echo(f"papertape home: {printable(app.settings.home)}")
     click.echo(output.stats_text(app.stats()))
     click.echo("\nRun papertape in a terminal for the chat UI, or use the commands below.\n")
     click.echo(ctx.get_help())
@@ -149,17 +152,18 @@ def ingest(
         )
     else:
         for r in results:
+            label = printable(r.label)  # a file name may hold a newline or an escape
             if r.status == "stored":
                 extra = f" ({r.passages} passages)" if r.passages > 1 else ""
                 if r.redacted:
                     extra += f" ({output.redacted_text(r.redacted)})"
-                click.echo(f"#{r.memory_id}  stored  {r.label}{extra}")
+                click.echo(f"#{r.memory_id}  stored  {label}{extra}")
             elif r.status == "duplicate":
-                click.echo(f"#{r.memory_id}  already stored  {r.label}")
+                click.echo(f"#{r.memory_id}  already stored  {label}")
             elif r.status == "excluded":
-                click.echo(f"excluded  {r.label} ({r.reason})")
+                click.echo(f"excluded  {label} ({printable(r.reason)})")
         for r in rejected:
-            click.echo(f"papertape: {r.label} {r.reason}.", err=True)
+            click.echo(f"papertape: {printable(r.label)} {printable(r.reason)}.", err=True)
     if rejected:
         ctx.exit(2)
 
@@ -227,9 +231,18 @@ def recall(
 def forget(
     ctx: click.Context, ids: tuple[int, ...], yes: bool, home: Path | None, as_json: bool
 ) -> None:
-    """Delete memories for good (text, vectors, index entries; a document's passages too)."""
+    """Delete memories for good: text, vectors, index entries, a document's passages and the
+    chat turns that cite them; episode summaries are written again without them. Asks
+    first; --yes (needed when stdin is not a terminal) does not."""
     app = open_app(ctx, home, via_daemon=True)
-    if not yes and sys.stdin.isatty():
+    for memory_id in ids:
+        app.memory(memory_id)  # an unknown id is refused before anything is asked
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError(
+                "forget deletes for good and cannot ask here (stdin is not a terminal): "
+                "add --yes to confirm."
+            )
         click.confirm(
             f"Forget {len(ids)} memor{'y' if len(ids) == 1 else 'ies'} for good?", abort=True
         )
@@ -300,7 +313,7 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    click.echo(f"exported {count} memories to {out}", err=True)
+    click.echo(f"exported {count} memories to {printable(out)}", err=True)
 
 
 @cli.command("import")
@@ -366,10 +379,24 @@ for command in (ask, capture, consolidate, daemon, models, doctor):
 def main(argv: list[str] | None = None, open_ui: Callable[..., None] | None = None) -> None:
     """Entry point: every failure becomes one sentence on stderr and an exit code.
     `open_ui`, given by tui/main.py, opens the terminal UI when no command is named."""
+    # Whatever papertape creates (store, logs, inbox, models, exports) is its owner's alone.
+    umask = os.umask(UMASK)
+    try:
+        code = _run(argv, open_ui)
+    finally:
+        os.umask(umask)  # for callers that run main in-process (tests)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _run(argv: list[str] | None, open_ui: Callable[..., None] | None) -> int | object:
+    code: int | object
     try:
         code = cli.main(
             args=argv, prog_name="papertape", standalone_mode=False, obj={"open_ui": open_ui}
         )
+    except DAMAGE_ERRORS as exc:  # SQLite found damage where no check had looked yet
+        click.echo(f"papertape: {printable(damaged(None, str(exc)))}", err=True)
+        code = 1
     except click.exceptions.Abort:
         click.echo("papertape: stopped.", err=True)
         code = 130
@@ -379,10 +406,10 @@ def main(argv: list[str] | None = None, open_ui: Callable[..., None] | None = No
         exc.show()
         code = exc.exit_code
     except UserError as exc:
-        click.echo(f"papertape: {exc}", err=True)
+        click.echo(f"papertape: {printable(exc)}", err=True)
         code = 2
     except (Failure, StorageError, ModelError) as exc:
-        click.echo(f"papertape: {exc}", err=True)
+        click.echo(f"papertape: {printable(exc)}", err=True)
         code = 1
     except KeyboardInterrupt:
         click.echo("papertape: interrupted; the store is unchanged by what was cut off.", err=True)
@@ -390,12 +417,12 @@ def main(argv: list[str] | None = None, open_ui: Callable[..., None] | None = No
     except Exception as exc:  # the last line of defence: a sentence, the traceback in the log
         log.debug("unexpected error", exc_info=True)
         click.echo(
-            f"papertape: unexpected error ({type(exc).__name__}: {exc}); "
+            f"papertape: unexpected error ({type(exc).__name__}: {printable(exc)}); "
             "run again with -vv to see where.",
             err=True,
         )
         code = 1
-    sys.exit(code if isinstance(code, int) else 0)
+    return code
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import click
 
 from agent.cli_support import echo_json, home_option, json_option, now_option, open_app
 from agent.clock import resolve_now
+from agent.terminal import printable
 
 
 @click.command()
@@ -34,6 +35,6 @@ def capture(ctx: click.Context, home: Path | None, now_text: str | None, as_json
     elif result.status in ("stored", "duplicate"):
         click.echo(result.memory_id)
     else:
-        click.echo(f"papertape: the screenshot {result.reason}.", err=True)
+        click.echo(f"papertape: the screenshot {printable(result.reason)}.", err=True)
     if result.status == "rejected":
         ctx.exit(2)

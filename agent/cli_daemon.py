@@ -16,6 +16,7 @@ from agent.cli_support import echo_json, home_option, json_option, settings_for
 from agent.daemon import LOG_NAME, Daemon, configure_logging, running_pid, socket_path
 from agent.daemon_client import DaemonClient
 from agent.errors import Failure
+from agent.terminal import printable
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
@@ -82,7 +83,9 @@ def start(ctx: click.Context, home: Path | None) -> None:
 
     if not _within(START_TIMEOUT_S, answering):
         raise Failure(f"the daemon did not answer within {START_TIMEOUT_S:.0f} s; see {out}.")
-    click.echo(f"papertape daemon started (pid {child.pid}); log: {settings.home / LOG_NAME}")
+    click.echo(
+        f"papertape daemon started (pid {child.pid}); log: {printable(settings.home / LOG_NAME)}"
+    )
 
 
 @daemon.command()
@@ -129,4 +132,4 @@ def status(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     for job in info["jobs"]:
         click.echo(f"  {job['name']:<12} next {job['next_run'] or '-'}")
     if info.get("last_error"):
-        click.echo(f"  last error: {info['last_error']}")
+        click.echo(f"  last error: {printable(info['last_error'])}")

@@ -22,10 +22,12 @@ from agent.clock import resolve_now
 from agent.errors import Failure, UserError
 from agent.llm import default_model, plan_model
 from agent.service import Papertape
-from agent.settings import default_home
+from agent.settings import Settings, default_home
+from agent.terminal import printable, printable_lines
 from models import catalog
 from models.errors import ModelError, UnknownModelError
 from models.generators import list_generators
+from storage import check_store_files
 
 
 @click.command()
@@ -73,7 +75,9 @@ def ask(
     if as_json:
         echo_json(output.ask_json(session.ask(text, now=now)))
         return
-    answer = session.ask(text, now=now, on_token=lambda piece: click.echo(piece, nl=False))
+    answer = session.ask(
+        text, now=now, on_token=lambda piece: click.echo(printable_lines(piece), nl=False)
+    )
     click.echo()
     _explain(answer)
 
@@ -145,16 +149,25 @@ def install(ctx: click.Context, name: str, home: Path | None) -> None:
         path = catalog.install(entry, settings.models_dir, progress=progress)
     except ModelError as exc:
         raise Failure(str(exc)) from None
-    click.echo(f"{entry.name} is installed and verified: {path}")
+    click.echo(f"{entry.name} is installed and verified: {printable(path)}")
 
 
 @click.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check the store for damage, every page of both files (integrity_check); exit 1 if "
+    "damaged.",
+)
 @home_option
 @json_option
 @click.pass_context
-def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
+def doctor(ctx: click.Context, check: bool, home: Path | None, as_json: bool) -> None:
     """This machine, the runtimes present, the model chosen and why, model files and paths."""
     settings = settings_for(ctx, home)
+    if check:
+        _check_store(ctx, settings, as_json)
+        return
     app = Papertape(settings)
     info = app.device()
     paths = {
@@ -172,7 +185,7 @@ def doctor(ctx: click.Context, home: Path | None, as_json: bool) -> None:
         _, plan = plan_model(settings, info)
     except UserError as exc:
         plan = None
-        click.echo(f"papertape: the model setting is not usable: {exc}", err=True)
+        click.echo(f"papertape: the model setting is not usable: {printable(exc)}", err=True)
     if as_json:
         echo_json(output.doctor_json(info, paths, rows, plan))
     else:
@@ -186,3 +199,25 @@ def _with_default(rows: list[dict[str, Any]], generator: str | None) -> list[dic
         {**row, "default": row["name"] == generator} if row["role"] == "generator" else row
         for row in rows
     ]
+
+
+def _check_store(ctx: click.Context, settings: Settings, as_json: bool) -> None:
+    """`doctor --check`: integrity_check of both files, whatever the quick check on open said."""
+    if not settings.store_path.exists():
+        raise UserError(f"there is no store at {settings.store_path} to check.")
+    found = check_store_files(settings.store_path)
+    damaged = {name: problems for name, problems in found.items() if problems != ["ok"]}
+    if as_json:
+        echo_json({"ok": not damaged, "files": found})
+    else:
+        for name, problems in found.items():
+            status = "ok" if problems == ["ok"] else "DAMAGED"
+            click.echo(f"{status:<8} {printable(name)}")
+            if problems != ["ok"]:
+                for problem in problems:
+                    click.echo(f"         {printable(problem)}")
+    if damaged:
+        raise Failure(
+            "the store is damaged: restore it from a backup, or import your last export "
+            "(papertape export) into a new home with papertape import."
+        )

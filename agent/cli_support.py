@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
+from agent import home as private_home
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
+from agent.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,8 +42,21 @@ def json_option(func: F) -> F:
 
 
 def settings_for(ctx: click.Context, home: Path | None) -> Settings:
-    """Settings for the home given on this command, else on the group, else the default."""
-    return load_settings(home or ctx.find_root().params.get("home"))
+    """Settings for the home given on this command, else on the group, else the default.
+    A home that others could read (made by an older papertape) is made private, and the
+    person told once."""
+    settings = load_settings(home or ctx.find_root().params.get("home"))
+    if settings.home.is_dir():
+        repaired = private_home.repair(settings.home)
+        if repaired:
+            count = len(repaired)
+            click.echo(
+                f"papertape: {count} path{' was' if count == 1 else 's were'} in "
+                f"{printable(settings.home)} readable by other users; made private "
+                "(folders 0700, files 0600).",
+                err=True,
+            )
+    return settings
 
 
 def open_app(ctx: click.Context, home: Path | None, *, via_daemon: bool = False) -> Papertape:
@@ -77,6 +92,8 @@ def progress_printer() -> Callable[[int, int, str], None] | None:
         return None
 
     def show(done: int, total: int, label: str) -> None:
-        click.echo(f"\r\x1b[2K{progress_bar(done, total, label)}", err=True, nl=done == total)
+        click.echo(
+            f"\r\x1b[2K{progress_bar(done, total, printable(label))}", err=True, nl=done == total
+        )
 
     return show

@@ -30,7 +30,8 @@ from agent.errors import Failure, Stopped, UserError
 from agent.ingest import IngestResult, clean_note, files_under
 from agent.limits import check_note, request_limit_bytes, request_too_big
 from models.errors import ModelError
-from storage import StorageError
+from storage import DAMAGE_ERRORS, StorageError
+from storage.health import damaged
 
 if TYPE_CHECKING:
     from agent.daemon import Daemon
@@ -107,6 +108,9 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         except (Failure, StorageError, ModelError) as exc:
             send({"ok": False, "error": str(exc), "code": 1})
+            return
+        except DAMAGE_ERRORS as exc:  # SQLite met damage no check had looked at yet
+            send({"ok": False, "error": str(damaged(None, str(exc))), "code": 1})
             return
         except (KeyError, TypeError, ValueError) as exc:
             send({"ok": False, "error": f"a malformed request ({exc}).", "code": 2})

@@ -465,9 +465,10 @@ class FactMaker:
         return stored
 
 
-def resting_only_on(store: MemoryStore, doomed: Iterable[int]) -> list[int]:
-    """The facts derived from these memories and from nothing else: forgetting the memories
-    forgets them too. A fact that rests on another memory as well only loses the link."""
+def forgotten_with(store: MemoryStore, doomed: Iterable[int]) -> list[int]:
+    """The facts that go when these memories are forgotten: those derived from them alone,
+    and those that hold a word of theirs no other source of the fact holds (it would keep
+    the forgotten words). Any other fact only loses its links to them."""
     gone = set(doomed)
     facts: dict[int, None] = {}
     for memory_id in gone:
@@ -475,13 +476,16 @@ def resting_only_on(store: MemoryStore, doomed: Iterable[int]) -> list[int]:
             if link.relation == "derived_from":
                 facts[link.from_id] = None
     found = store.get_many([i for i in facts if i not in gone])
-    return [
-        fact.id
-        for fact in found.values()
-        if fact.kind == "fact"
-        and all(
-            link.to_id in gone
-            for link in store.links_from(fact.id)
-            if link.relation == "derived_from"
-        )
-    ]
+    going = []
+    for fact in found.values():
+        if fact.kind != "fact":
+            continue
+        sources = [
+            link.to_id for link in store.links_from(fact.id) if link.relation == "derived_from"
+        ]
+        texts = store.get_many(sources)
+        kept = set().union(*(words(texts[i].text) for i in sources if i in texts and i not in gone))
+        lost = set().union(*(words(texts[i].text) for i in sources if i in texts and i in gone))
+        if not kept or (words(fact.text) & lost) - kept:
+            going.append(fact.id)
+    return going

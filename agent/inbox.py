@@ -1,9 +1,11 @@
-"""Inbox folders: files dropped in are ingested, then filed under done/ or rejected/.
+"""Inbox folders: files dropped in are ingested, then deleted, or filed under rejected/.
 
 A file is taken once its size has stayed the same for one scan (so a file still being copied
-is left alone). It goes through the daemon's queue like any other request; afterwards it is
-moved to `done/`, or to `rejected/` with a `NAME.reason` file that says why. A file that
-was stored but not yet moved when the daemon died is a duplicate next time, and filed then.
+is left alone). It goes through the daemon's queue like any other request; once its memory
+is stored (or found already stored) the file is deleted: a copy kept beside the store would
+keep, unredacted, what the store redacted and what the person later forgets. A file that
+is not taken in goes to `rejected/` with a `NAME.reason` file that says why. A file that was
+stored but not yet deleted when the daemon died is a duplicate next time, and deleted then.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from pathlib import Path
 from agent.ingest import IngestResult
 from agent.settings import Settings
 
-DONE = "done"
 REJECTED = "rejected"
 
 
@@ -24,9 +25,9 @@ def inbox_folders(settings: Settings) -> list[Path]:
 
 
 def arrivals(folder: Path, sizes: dict[Path, int]) -> list[Path]:
-    """Files in `folder` (not in done/ or rejected/, not hidden) whose size held since the
-    last scan; `sizes` carries what the last scan saw."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Files in `folder` (not in rejected/, not hidden) whose size held since the last scan;
+    `sizes` carries what the last scan saw."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ready = []
     seen = {}
     for entry in sorted(folder.iterdir()):
@@ -51,16 +52,18 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 def file_away(path: Path, result: IngestResult) -> Path | None:
-    """Move an ingested file to done/, or to rejected/ with its reason beside it."""
+    """Delete a file whose memory is stored; move one that was not taken in (rejected, or
+    excluded by a rule) to rejected/ with its reason beside it, and return where it went."""
     if not path.exists():
         return None
-    rejected = result.status == "rejected"
-    folder = path.parent / (REJECTED if rejected else DONE)
-    folder.mkdir(exist_ok=True)
+    if result.status in ("stored", "duplicate"):
+        path.unlink()
+        return None
+    folder = path.parent / REJECTED
+    folder.mkdir(mode=0o700, exist_ok=True)
     target = _free_name(folder, path.name)
     os.replace(path, target)
-    if rejected:
-        target.with_name(target.name + ".reason").write_text(
-            f"{path.name} {result.reason}.\n", encoding="utf-8"
-        )
+    target.with_name(target.name + ".reason").write_text(
+        f"{path.name} {result.reason}.\n", encoding="utf-8"
+    )
     return target

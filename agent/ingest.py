@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,7 +31,9 @@ from agent.retention import initial_strength
 from agent.screenshots import (
     SAME_SCREEN_BITS,
     ImageRejected,
+    dhash,
     hamming,
+    open_image,
     read_screenshot,
     screen_names,
 )
@@ -143,14 +146,51 @@ def read_text_file(path: Path, max_bytes: int) -> str:
 
 def files_under(folder: Path, skip: Path) -> Iterator[Path]:
     """Files under `folder` in a stable order, skipping hidden files and folders and `skip`
-    (papertape's own home: its store must never be ingested into itself)."""
-    for root, dirs, files in os.walk(folder):
+    (papertape's own home: its store must never be ingested into itself). A folder that
+    cannot be listed is yielded itself, so the caller can say it was skipped and why."""
+    unreadable: list[OSError] = []
+    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
+        yield from _unlisted(unreadable)
         dirs[:] = sorted(
             d for d in dirs if not d.startswith(".") and (Path(root) / d).resolve() != skip
         )
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(root) / name
+    yield from _unlisted(unreadable)
+
+
+def _unlisted(errors: list[OSError]) -> Iterator[Path]:
+    while errors:
+        failed = errors.pop(0).filename
+        if failed is not None:
+            yield Path(failed)
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a file (a folder that cannot be listed, a FIFO, a
+    device, a broken link), or None for a regular file. Checked before anything opens it:
+    opening a FIFO would wait for a writer forever."""
+    try:
+        mode = path.stat().st_mode
+    except PermissionError:
+        return "cannot be read (permission denied); skipped"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}); skipped"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder that cannot be read (permission denied); its files were skipped"
+    what = next((name for test, name in _SPECIAL if test(mode)), "a special file")
+    return f"is {what}, not a regular file; skipped"
 
 
 IMAGE_MAGIC = ((0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (8, b"WEBP"))
@@ -297,6 +337,11 @@ class Ingestor:
                         IngestResult(str(file), "excluded", reason=f"is excluded by {rule}")
                     )
                     continue
+                unusable = not_a_file(file)
+                if unusable is not None:
+                    found += 1  # reported on its own; not also "holds no readable files"
+                    slots.append(IngestResult(str(file), "rejected", reason=unusable))
+                    continue
                 kind = media_kind(file)
                 if kind is not None:
                     found += 1
@@ -375,13 +420,15 @@ class Ingestor:
             rule = excluded_screen(app, window, self.settings)
             if rule is not None:  # decided before any OCR runs on it
                 return IngestResult(label, "excluded", reason=f"is excluded by {rule}")
+            # The same screen again is known by its hash alone: no OCR for a duplicate.
+            seen = dhash(open_image(file))
+            for memory_id, meta in self.store.blob_metas("thumbnail"):
+                info = json.loads(meta)
+                if "dhash" in info and hamming(int(info["dhash"], 16), seen) <= SAME_SCREEN_BITS:
+                    return self._seen_again(label, memory_id, info)
             read = read_screenshot(file, self.ocr())
         except ImageRejected as exc:
             return IngestResult(label, "rejected", reason=str(exc))
-        for memory_id, meta in self.store.blob_metas("thumbnail"):
-            info = json.loads(meta)
-            if "dhash" in info and hamming(int(info["dhash"], 16), read.dhash) <= SAME_SCREEN_BITS:
-                return self._seen_again(label, memory_id, info, read.redacted)
         if not read.text and self.settings.screenshots_without_text == "skip":
             return IngestResult(
                 label, "rejected", reason="has no text (screenshots_without_text = skip)"
@@ -391,9 +438,7 @@ class Ingestor:
         thumbnail = Blob(0, "thumbnail", "image/webp", read.thumbnail, read.meta())
         return replace(item, redacted=read.redacted + item.redacted, blobs=(thumbnail,))
 
-    def _seen_again(
-        self, label: str, memory_id: int, info: dict[str, Any], redacted: int
-    ) -> IngestResult:
+    def _seen_again(self, label: str, memory_id: int, info: dict[str, Any]) -> IngestResult:
         """The same screen again: one memory, seen once more, a little stronger."""
         memory = self.store.get(memory_id)
         if memory is None:
@@ -403,7 +448,7 @@ class Ingestor:
         with self.store.transaction():
             self.store.update_memory(memory_id, strength=memory.strength + boost)
             self.store.set_blob_meta(memory_id, "thumbnail", json.dumps(info))
-        return IngestResult(label, "duplicate", memory_id, redacted=redacted)
+        return IngestResult(label, "duplicate", memory_id)
 
     def _store_all(
         self,

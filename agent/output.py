@@ -9,6 +9,7 @@ from agent.chat import Answer
 from agent.clock import iso, local_date
 from agent.lifecycle import ConsolidationReport
 from agent.recall import RecallHit
+from agent.terminal import printable
 from device import RUNTIMES, DeviceInfo, GeneratorPlan
 from models.generators import ModelSource
 from storage import Memory, StoreStats
@@ -84,7 +85,7 @@ def answer_marks(answer: Answer) -> list[str]:
 def sources_text(memories: list[Memory], width: int = 100) -> str:
     lines = ["Sources:"]
     for m in memories:
-        snippet = " ".join(m.text.split())
+        snippet = printable(" ".join(m.text.split()))
         head = f"  [{m.id}] {local_date(m.occurred_at)} {m.tier}/{m.kind}  "
         room = max(20, width - len(head))
         lines.append(head + (snippet if len(snippet) <= room else snippet[: room - 1] + "…"))
@@ -97,14 +98,17 @@ def recall_text(hits: list[RecallHit], width: int = 100) -> str:
     lines = []
     for h in hits:
         m = h.memory
-        snippet = " ".join(m.text.split())
+        snippet = printable(" ".join(m.text.split()))
         if len(snippet) > width:
             snippet = snippet[: width - 1] + "…"
         pin = " pinned" if m.pinned else ""
-        lines.append(f"#{m.id}  {local_date(m.occurred_at)}  {m.tier}/{m.kind}{pin}  {m.source}")
+        lines.append(
+            f"#{m.id}  {local_date(m.occurred_at)}  {m.tier}/{m.kind}{pin}  {printable(m.source)}"
+        )
         lines.append(f"    {snippet}")
         if h.read_back is not None:
-            lines.append(f"    read back from its page: {' '.join(h.read_back.split())}")
+            back = printable(" ".join(h.read_back.split()))
+            lines.append(f"    read back from its page: {back}")
     return "\n".join(lines)
 
 
@@ -156,7 +160,7 @@ def models_text(rows: list[dict[str, Any]], found: list[ModelSource]) -> str:
     lines = [f"{'status':<10} {'name':<20} {'role':<10} {'size':>9}  quant   where"]
     for row in rows:
         name = row["name"] + (" *" if row["default"] else "")
-        where = row["path"] or f"pip: {row['packages']}"
+        where = printable(row["path"] or f"pip: {row['packages']}")
         if row["status"] == "parts":
             where = "parts installed; joined on first use"
         lines.append(
@@ -174,8 +178,9 @@ def models_text(rows: list[dict[str, Any]], found: list[ModelSource]) -> str:
         for source in found:
             check = "sha256 known" if source.sha256 else "unverified"
             lines.append(
-                f"{check:<13} {source.name:<40} {source.origin:<11} "
-                f"{human_bytes(source.size_bytes):>9}  {source.quantization:<7} {source.path}"
+                f"{check:<13} {printable(source.name):<40} {source.origin:<11} "
+                f"{human_bytes(source.size_bytes):>9}  {source.quantization:<7} "
+                f"{printable(source.path)}"
             )
     else:
         lines += ["", "No GGUF or MLX models found in Ollama, LM Studio or the Hugging Face cache."]
@@ -229,9 +234,10 @@ def doctor_text(
     lines += ["", "models"]
     for m in models:
         lines.append(
-            f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} {m['path'] or m['packages']}"
+            f"  {m['status']:<10} {m['name']:<18} {m['role']:<9} "
+            f"{printable(m['path'] or m['packages'])}"
         )
-    lines += ["", "paths"] + [f"  {k:<8} {v}" for k, v in paths.items()]
+    lines += ["", "paths"] + [f"  {k:<8} {printable(v)}" for k, v in paths.items()]
     return "\n".join(lines)
 
 
@@ -300,6 +306,6 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         for m in report.moves:
             lines.append(
                 f"  #{m.memory_id:<6} {m.before:>7} -> {m.after:<9} {m.reason:<9} "
-                f"R={m.retention:.3f}  {m.label}"
+                f"R={m.retention:.3f}  {printable(m.label)}"
             )
     return "\n".join(lines)

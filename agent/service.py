@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
+from agent import forgetting
 from agent import recall as recall_module
 from agent.chat import ChatSession
 from agent.errors import Failure, UserError
-from agent.facts import resting_only_on
 from agent.ingest import Ingestor, IngestResult, NoteInput, Progress, content_hash, normalise
 from agent.lifecycle import ConsolidationReport, Consolidator
 from agent.lifecycle import Progress as ConsolidationProgress
@@ -264,21 +264,11 @@ class Papertape:
         return wanted
 
     def forget(self, ids: Iterable[int]) -> list[int]:
-        """Delete for good, with a document's passages and the facts that rest on nothing
-        else; returns every id deleted."""
+        """Delete for good, with what carries their words (agent/forgetting.py); returns
+        every id deleted."""
         wanted = self._require(ids)
-        doomed = list(wanted)
-        for memory_id in wanted:
-            doomed += [
-                link.from_id
-                for link in self.store.links_to(memory_id)
-                if link.relation == "part_of"
-            ]
-        doomed = list(dict.fromkeys(doomed))
-        doomed += resting_only_on(self.store, doomed)
-        self.store.delete(doomed)
-        self.store.checkpoint()  # so the deleted pages do not linger in the WAL
-        return doomed
+        # The embedder loads only when a summary must be written again without them.
+        return forgetting.forget(self.store, lambda: self.embedder, wanted)
 
     def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
         wanted = self._require(ids)

@@ -17,9 +17,14 @@ from typing import Any
 
 import platformdirs
 
+from agent.clock import NOW_ENV
 from agent.errors import UserError
 
 HOME_ENV = "PAPERTAPE_HOME"
+ENV_PREFIX = "PAPERTAPE_"
+# PAPERTAPE_ variables that are not settings (each read where it is used). Any other
+# PAPERTAPE_ variable must name a setting: a misspelt one is refused, not ignored.
+OTHER_ENV = frozenset({HOME_ENV, NOW_ENV})
 CONFIG_NAME = "config.toml"
 STORE_NAME = "papertape.db"
 
@@ -297,11 +302,24 @@ def _from_file(path: Path) -> dict[str, Any]:
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values = {}
-    for name in _TUNABLE:
-        key = f"PAPERTAPE_{name.upper()}"
-        if key in env:
-            values[name] = _coerce(name, env[key], key)
+    for key, value in sorted(env.items()):
+        if not key.startswith(ENV_PREFIX) or key in OTHER_ENV:
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in _TUNABLE:
+            raise _unknown_env(key)
+        values[name] = _coerce(name, value, key)
     return values
+
+
+def _unknown_env(key: str) -> UserError:
+    valid = [f"{ENV_PREFIX}{name.upper()}" for name in _TUNABLE] + sorted(OTHER_ENV)
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    return UserError(
+        f"the environment variable {key} names no papertape setting.{hint} "
+        "Unset it, or see the settings in agent/settings.py."
+    )
 
 
 def load_settings(

@@ -12,7 +12,10 @@ its id only when that id is above everything the importing store has given.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +24,8 @@ import numpy as np
 
 from agent.clock import iso, parse_time
 from agent.errors import UserError
+from agent.facts import fact_hash
+from agent.ingest import content_hash
 from models import Embedder
 from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory
 from storage.vectors import ACCEPTED, size
@@ -28,6 +33,9 @@ from storage.vectors import ACCEPTED, size
 FORMAT = "papertape-memory/1"
 STORE_FORMAT = "papertape-store/1"  # the last line: the store's id high-water mark
 MAX_ID = 2**53  # ids stay exact in JSON numbers everywhere
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# Kinds whose sharp text is what their content hash was computed from.
+VERBATIM_KINDS = frozenset({"text", "chat", "screenshot"})
 
 
 def _b64(data: bytes) -> str:
@@ -109,10 +117,27 @@ class _Line:
     blobs: list[Blob]
 
 
+def _number(record: dict[str, Any], name: str, line: int) -> float:
+    value = float(_field(record, name, (int, float), line))
+    if not math.isfinite(value):  # JSON as Python reads it takes NaN and Infinity
+        raise UserError(f"line {line}: field {name!r} must be a finite number, not {value}.")
+    return value
+
+
+def _count(record: dict[str, Any], name: str, line: int, least: int) -> int:
+    value = int(_field(record, name, int, line))
+    if value < least:
+        raise UserError(f"line {line}: field {name!r} must be at least {least}, not {value}.")
+    return value
+
+
 def _parse(record: Any, line: int) -> _Line:
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise UserError(f"line {line}: not a papertape export record ({FORMAT}).")
-    old_id = _field(record, "id", int, line)
+    old_id = _count(record, "id", line, 1)
+    digest = _field(record, "content_hash", str, line)
+    if not _HEX64.fullmatch(digest):
+        raise UserError(f"line {line}: the content hash is not a sha256 in hex.")
     recalled = record.get("last_recalled_at")
     try:
         memory = NewMemory(
@@ -121,27 +146,31 @@ def _parse(record: Any, line: int) -> _Line:
             source=_field(record, "source", str, line),
             occurred_at=parse_time(_field(record, "occurred_at", str, line)),
             ingested_at=parse_time(_field(record, "ingested_at", str, line)),
-            content_hash=_field(record, "content_hash", str, line),
+            content_hash=digest,
             text=_field(record, "text", str, line),
             tier=_field(record, "tier", str, line),
-            importance=float(_field(record, "importance", (int, float), line)),
-            strength=float(_field(record, "strength", (int, float), line)),
+            importance=_number(record, "importance", line),
+            strength=_number(record, "strength", line),
             last_recalled_at=(
                 None
                 if recalled is None
                 else parse_time(_field(record, "last_recalled_at", str, line))
             ),
-            recall_count=_field(record, "recall_count", int, line),
+            recall_count=_count(record, "recall_count", line, 0),
             pinned=_field(record, "pinned", bool, line),
         )
     except ValueError as exc:  # NewMemory's own checks: kind, tier, ranges
         raise UserError(f"line {line}: {exc}.") from None
     links = _field(record, "links", list, line)
     for link in links:
+        position = link.get("position") if isinstance(link, dict) else None
         if not (
             isinstance(link, dict)
             and isinstance(link.get("to"), int)
+            and not isinstance(link.get("to"), bool)
+            and link["to"] >= 1
             and link.get("relation") in RELATIONS
+            and (position is None or (isinstance(position, int) and position >= 0))
         ):
             raise UserError(f"line {line}: a link is malformed.")
     marks = record.get("marks") or []  # absent in exports made before marks existed
@@ -199,6 +228,7 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
             given = max(given, mark)
             continue
         parsed.append(_parse(record, number))
+    _check_hashes(parsed)
 
     # Vectors from another embedder cannot share this store's space: embed those texts again.
     vectors: dict[int, np.ndarray | None] = {}
@@ -251,6 +281,37 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 )
         store.raise_last_id(given)
     return ImportReport(imported, duplicates, len(to_embed))
+
+
+def _check_hashes(parsed: list[_Line]) -> None:
+    """A content hash must be the one papertape would compute, where it can be recomputed:
+    a forged one would make later notes of some other text look already stored. Verbatim
+    sharp text is hashed from itself (content_hash), a fact from its words (fact_hash), a
+    passage from its document's hash and its place; summaries, documents, recordings and
+    faded memories (whose text became a gist) only need to look like a sha256, checked in
+    _parse."""
+    by_id = {entry.old_id: entry for entry in parsed}
+    for entry in parsed:
+        memory = entry.memory
+        parent = next((link for link in entry.links if link["relation"] == "part_of"), None)
+        if parent is not None:
+            document = by_id.get(parent["to"])
+            if document is None:
+                continue  # reported as a link to a memory not in the file
+            expected = hashlib.sha256(
+                f"{document.memory.content_hash}#{parent.get('position')}".encode()
+            ).hexdigest()
+        elif memory.tier == "sharp" and memory.kind in VERBATIM_KINDS:
+            expected = content_hash(memory.text)
+        elif memory.kind == "fact":  # its text is never cut to a gist, in any tier
+            expected = fact_hash(memory.text)
+        else:
+            continue
+        if memory.content_hash != expected:
+            raise UserError(
+                f"line {entry.number}: the content hash does not match the memory's text; "
+                "nothing was imported."
+            )
 
 
 def _decode_vector(entry: _Line, dim: int) -> bytes:

@@ -16,6 +16,7 @@ import numpy as np
 
 from models.errors import ChecksumError, MissingModelError, MissingRuntimeError
 from models.ocr import Box, OCRLine, OCRWord, reading_order
+from models.offline import no_ipv6_probe
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,11 @@ class RapidOCRReader:
 
     @classmethod
     def load(cls) -> RapidOCRReader:
-        rapidocr = _runtime()
-        _verify_models(Path(rapidocr.__file__).parent)
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-        engine = rapidocr.RapidOCR(params={"Global.log_level": "warning"})
+        with no_ipv6_probe():  # the engine's imports would open a socket (models/offline.py)
+            rapidocr = _runtime()
+            _verify_models(Path(rapidocr.__file__).parent)
+            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+            engine = rapidocr.RapidOCR(params={"Global.log_level": "warning"})
         return cls(engine)
 
     def read(self, image: np.ndarray, boxes: Sequence[Box] | None = None) -> list[OCRLine]:

@@ -13,7 +13,8 @@ Answers are judged by reading them, blind (scripts/judge_answers.py): shuffle th
 every model and version into one file, judge, then join the labels back.
 
     scripts/bench_answers.py --model qwen2.5-coder-1.5b --out runs/qwen15.jsonl
-        [--per-category 30] [--seed 29] [--data FILE] [--set NAME=VALUE ...] [--version TAG]
+        [--per-category 30] [--seed 29] [--subset N] [--data FILE] [--set NAME=VALUE ...]
+        [--version TAG]
 
 --out is appended to as each conversation finishes; a run with the same --out, model,
 version, seed and sample size goes on where a stopped one ended.
@@ -51,10 +52,11 @@ def question_id(conv: Conversation, index: int) -> str:
 
 
 def stratified_sample(
-    conversations: list[Conversation], per_category: int, seed: int
+    conversations: list[Conversation], per_category: int, seed: int, subset: int | None = None
 ) -> dict[str, tuple[Conversation, Question]]:
     """`per_category` questions of each category (all of a category when it has fewer),
-    drawn at random with `seed` from every conversation, by question id."""
+    drawn at random with `seed` from every conversation, by question id; with `subset`, the
+    first that many of each category's draw (a random part of the same sample)."""
     by_category: dict[int, list[tuple[str, Conversation, Question]]] = defaultdict(list)
     for conv in conversations:
         for index, q in enumerate(conv.questions):
@@ -64,7 +66,8 @@ def stratified_sample(
     chosen: dict[str, tuple[Conversation, Question]] = {}
     for category in sorted(by_category):
         pool = by_category[category]
-        for qid, conv, q in rng.sample(pool, min(per_category, len(pool))):
+        drawn = rng.sample(pool, min(per_category, len(pool)))
+        for qid, conv, q in drawn[:subset]:
             chosen[qid] = (conv, q)
     return chosen
 
@@ -127,6 +130,9 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
     parser.add_argument("--per-category", type=int, default=30)
     parser.add_argument("--seed", type=int, default=29)
+    parser.add_argument(
+        "--subset", type=int, default=None, help="ask only the first N of each category's draw"
+    )
     parser.add_argument("--version", default="structured", help="a tag for this code's rows")
     parser.add_argument("--out", type=Path, required=True, help="append rows here; resume")
     benchlib.add_set_option(parser)
@@ -139,7 +145,7 @@ def main() -> None:
         conversations = load(args.data)
     except (ValueError, KeyError, TypeError) as exc:
         benchlib.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
-    sample = stratified_sample(conversations, args.per_category, args.seed)
+    sample = stratified_sample(conversations, args.per_category, args.seed, args.subset)
     tags = {
         "model": args.model,
         "version": args.version,

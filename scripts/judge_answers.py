@@ -131,6 +131,26 @@ def report(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def ttft_by_size(rows: list[dict[str, Any]], edges: tuple[int, ...] = (600, 800, 1000)) -> str:
+    """Time to the first token, median, by the prompt's size, for each model."""
+    lines = ["| model | prompt tokens | answers | ttft p50 s |", "|---|---|---|---|"]
+    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row.get("ttft_s"):
+            by_model[row["model"]].append(row)
+    for model, mine in sorted(by_model.items()):
+        low = 0
+        for high in (*edges, 10**9):
+            bucket = [r["ttft_s"] for r in mine if low <= r["prompt_tokens"] < high]
+            if bucket:
+                span = f"{low}-{high - 1}" if high < 10**9 else f"{low}+"
+                lines.append(
+                    f"| {model} | {span} | {len(bucket)} | {statistics.median(bucket):.1f} |"
+                )
+            low = high
+    return "\n".join(lines)
+
+
 def join(args: argparse.Namespace) -> None:
     key = json.loads(args.key.read_text(encoding="utf-8"))
     labels: dict[str, str] = {}
@@ -152,6 +172,8 @@ def join(args: argparse.Namespace) -> None:
             row = {k: v for k, v in row.items() if k != "raw_reply"}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(report(judged))
+    print()
+    print(ttft_by_size(judged))
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import benchlib  # noqa: F401  (puts the repository root on sys.path)
-from bench_locomo import led_bm25, rows_in
+from bench_locomo import rows_in
 from benchlib import percentile
 from locomo import CATEGORIES, add_category_option, chosen_categories
 
@@ -85,7 +85,7 @@ def compare(
 ) -> list[Paired]:
     """papertape against every other method in the rows, per category and, with `overall`,
     over 1-4."""
-    answered = by_question(rows + led_bm25(rows))
+    answered = by_question(rows)
     mine = answered.get(SUBJECT, {})
     groups = [(str(c), {c}) for c in categories] + ([(OVERALL, {1, 2, 3, 4})] if overall else [])
     results = []

@@ -4,6 +4,7 @@ vectors (sqlite-vec), keywords (FTS5). Takes vectors and bytes, never models."""
 from storage.budget import RamBudget
 from storage.connection import open_connection
 from storage.errors import ExtensionLoadError, StorageError, StoreMismatchError
+from storage.health import DAMAGE_ERRORS, StoreDamagedError
 from storage.records import (
     BLOB_ROLES,
     KINDS,
@@ -15,10 +16,11 @@ from storage.records import (
     NewMemory,
     StoreStats,
 )
-from storage.store import MemoryStore, store_files
+from storage.store import MemoryStore, check_store_files, store_files
 
 __all__ = [
     "BLOB_ROLES",
+    "DAMAGE_ERRORS",
     "Blob",
     "KINDS",
     "RELATIONS",
@@ -30,8 +32,10 @@ __all__ = [
     "NewMemory",
     "StorageError",
     "StoreMismatchError",
+    "StoreDamagedError",
     "StoreStats",
     "RamBudget",
     "open_connection",
+    "check_store_files",
     "store_files",
 ]

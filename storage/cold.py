@@ -18,6 +18,7 @@ import apsw
 import numpy as np
 
 from storage import layout, vectors
+from storage.connection import create_private
 from storage.errors import StorageError
 
 SCHEMA = "cold"
@@ -29,6 +30,7 @@ PAGE_SIZE = 16 * 1024
 CHUNK = 512
 _BATCH = 32  # chunks scored together
 _IDENTITY = "cold_file_id"  # the same in a store's two files: they belong together
+_PAIRED = "paired"  # set once a main file has recorded this cold file's identity
 
 
 def cold_path(store_path: Path | None) -> str:
@@ -45,8 +47,10 @@ def _pragma(conn: apsw.Connection, statement: str) -> list[tuple[object, ...]]:
 def attach(conn: apsw.Connection, path: str, *, cache_kib: int, mmap_bytes: int) -> None:
     """Attach (creating if needed) the cold file with its pragmas and tables. A store whose
     main file was paired with a cold file refuses to open with any other, or with none."""
-    if path != ":memory:" and not Path(path).exists():
-        _check_belongs(conn, path, found="")
+    if path != ":memory:":
+        if not Path(path).exists():
+            _check_belongs(conn, path, found="")
+        create_private(Path(path))
     conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (path,))
     if not list(conn.execute(f"SELECT 1 FROM {SCHEMA}.sqlite_master LIMIT 1")):
         _pragma(conn, f"page_size={PAGE_SIZE}")  # only takes before the first table
@@ -85,7 +89,11 @@ def identity(conn: apsw.Connection) -> str:
 def _check_belongs(conn: apsw.Connection, path: str, found: str) -> None:
     # A lost or swapped cold file would otherwise read as a store whose faded memories vanished.
     if not list(conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'store_meta'")):
-        return  # a new store
+        # A new main file. Beside a cold file that already served a store, it means the main
+        # file was lost or emptied: starting afresh would bury that store for good.
+        if found and _served_a_store(conn):
+            raise orphaned(path)
+        return
     paired = _meta(conn, "main.store_meta", _IDENTITY)
     if paired is not None and paired != found:
         raise StorageError(
@@ -95,11 +103,57 @@ def _check_belongs(conn: apsw.Connection, path: str, found: str) -> None:
         )
 
 
+def orphaned(path: str) -> StorageError:
+    return StorageError(
+        f"the store file beside {path} is missing or empty, but that cold file belongs to a "
+        "store: restore the store file from a backup or import your last export into a new "
+        "home; to start afresh here, move the cold file away first."
+    )
+
+
+def refuse_orphan(path: str) -> None:
+    """Before a new main file is made: refuse when the cold file at `path` served a store
+    (read on a connection of its own, so nothing is written beside it)."""
+    if path == ":memory:" or not Path(path).exists() or Path(path).stat().st_size == 0:
+        return
+    conn = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READWRITE)
+    try:
+        served = _served_a_store(conn, "main")
+    finally:
+        conn.close()
+    if served:
+        raise orphaned(path)
+
+
 def pair(conn: apsw.Connection) -> None:
-    """Record the cold file's identity in the main file (call inside a transaction)."""
+    """Record the cold file's identity in the main file, and in the cold file that it is
+    paired (call inside a transaction)."""
     conn.execute(
         "INSERT OR REPLACE INTO main.store_meta (key, value) VALUES (?, ?)",
         (_IDENTITY, identity(conn)),
+    )
+    mark_paired(conn)
+
+
+def mark_paired(conn: apsw.Connection) -> None:
+    """Note in the cold file that a main file holds its identity (stores paired before this
+    mark existed get it when next opened)."""
+    if not is_paired(conn):
+        conn.execute(f"INSERT INTO {SCHEMA}.cold_meta (key, value) VALUES (?, '1')", (_PAIRED,))
+
+
+def is_paired(conn: apsw.Connection) -> bool:
+    return _meta(conn, f"{SCHEMA}.cold_meta", _PAIRED) is not None
+
+
+def _served_a_store(conn: apsw.Connection, schema: str = SCHEMA) -> bool:
+    """Whether the cold file attached as `schema` was paired with a main file or holds
+    memories."""
+    tables = {str(r[0]) for r in conn.execute(f"SELECT name FROM {schema}.sqlite_master")}
+    if "cold_meta" in tables and _meta(conn, f"{schema}.cold_meta", _PAIRED) is not None:
+        return True
+    return "memories" in tables and bool(
+        list(conn.execute(f"SELECT 1 FROM {schema}.memories LIMIT 1"))
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import apsw
@@ -46,6 +47,15 @@ def _check_fts5(conn: apsw.Connection) -> None:
         raise ExtensionLoadError(
             "this SQLite build lacks FTS5: reinstall apsw from its wheel (pip install apsw)."
         )
+
+
+def create_private(path: Path) -> None:
+    """Create an empty database file only its owner may read and write (unless it exists):
+    SQLite gives the WAL and shared-memory files it adds beside it the same mode."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 def open_connection(path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB) -> apsw.Connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 # A document is the parent of the passages it was split into; the other kinds are DESIGN.md's.
@@ -37,8 +38,13 @@ class NewMemory:
             raise ValueError(f"unknown tier {self.tier!r}; valid tiers: {', '.join(TIERS)}")
         if not 0.0 <= self.importance <= 1.0:
             raise ValueError(f"importance must be between 0 and 1, not {self.importance}")
-        if self.strength <= 0:
-            raise ValueError(f"strength must be positive, not {self.strength}")
+        if not (math.isfinite(self.strength) and self.strength > 0):
+            raise ValueError(f"strength must be a positive number, not {self.strength}")
+        for name in ("occurred_at", "ingested_at"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite time, not {getattr(self, name)}")
+        if self.id is not None and self.id < 1:
+            raise ValueError(f"a memory id must be at least 1, not {self.id}")
 
 
 @dataclass(frozen=True)

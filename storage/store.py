@@ -20,9 +20,9 @@ from typing import cast
 import apsw
 import numpy as np
 
-from storage import cold, journal, layout, search, vectors
+from storage import cold, health, journal, layout, search, vectors
 from storage.budget import RamBudget
-from storage.connection import open_connection
+from storage.connection import create_private, open_connection
 from storage.errors import StorageError
 from storage.layout import COLD, MAIN, SCHEMAS
 from storage.migrations import SchemaContext, migrate
@@ -86,6 +86,11 @@ def store_files(path: Path) -> list[Path]:
     return [Path(base + suffix) for base in bases for suffix in ("", "-wal", "-shm")]
 
 
+def check_store_files(path: Path) -> dict[str, list[str]]:
+    """integrity_check of the store's main and cold files: {file: problems, or ["ok"]}."""
+    return health.check_files(store_files(path)[::3])
+
+
 class MemoryStore:
     """One store: its main file and its cold file, over one connection. Writes go through
     `transaction()`; one writer at a time (WAL)."""
@@ -116,7 +121,16 @@ class MemoryStore:
         budget = budget or RamBudget()
         location = None if str(path) == ":memory:" else Path(path)
         if location is not None:
-            location.parent.mkdir(parents=True, exist_ok=True)
+            location.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            cold_file = cold.cold_path(location)
+            for file in (location, Path(cold_file)):
+                health.check_header(file)
+            if not location.exists() or location.stat().st_size == 0:
+                try:
+                    cold.refuse_orphan(cold_file)
+                except health.DAMAGE_ERRORS as exc:
+                    raise health.damaged(cold_file, str(exc)) from None
+            create_private(location)  # SQLite gives the WAL and shm files the same mode
         conn = open_connection(path, cache_kib=budget.main_cache_kib)
         try:
             try:
@@ -126,13 +140,23 @@ class MemoryStore:
                     cache_kib=budget.cold_cache_kib,
                     mmap_bytes=budget.cold_mmap_bytes,
                 )
+            except health.DAMAGE_ERRORS as exc:
+                raise health.damaged(cold.cold_path(location), str(exc)) from None
             except apsw.Error as exc:
                 raise StorageError(f"cannot open the cold file beside {path}: {exc}.") from exc
-            if journal.pending(conn):
-                journal.replay(conn, vector_dim)
-            migrate(conn, SchemaContext(vector_dim=vector_dim, embedder=embedder))
-            if journal.pending(conn):  # a migration's copy, now in both files
-                journal.clear(conn)
+            if location is not None:
+                health.quick_check(conn, SCHEMAS, store_files(location)[::3])
+            try:
+                if journal.pending(conn):
+                    journal.replay(conn, vector_dim)
+                migrate(conn, SchemaContext(vector_dim=vector_dim, embedder=embedder))
+                if journal.pending(conn):  # a migration's copy, now in both files
+                    journal.clear(conn)
+                if not cold.is_paired(conn):
+                    with conn:
+                        cold.mark_paired(conn)
+            except health.DAMAGE_ERRORS as exc:
+                raise health.damaged(path, str(exc)) from None
         except BaseException:
             conn.close()
             raise

@@ -155,11 +155,12 @@ def test_the_inbox_files_things_away(running: Daemon) -> None:
     (inbox / "good.md").write_text("Notes from the inbox about tulip bulbs.")
     (inbox / "broken.txt").write_bytes(b"\xff\xfe\x00\x00 not utf-8 \x00")
     (inbox / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n....")
-    wait_until(lambda: (inbox / "done" / "good.md").exists(), what="good.md filed in done/")
+    wait_until(lambda: not (inbox / "good.md").exists(), what="good.md taken in")
     wait_until(lambda: (inbox / "rejected" / "picture.png.reason").exists(), what="png rejected")
     wait_until(lambda: (inbox / "rejected" / "broken.txt.reason").exists(), what="bad rejected")
     assert "binary" in (inbox / "rejected" / "broken.txt.reason").read_text()
     assert not any(p.is_file() for p in inbox.iterdir())
+    assert not (inbox / "done").exists()  # a stored file leaves no copy (agent/inbox.py)
     with running.lock:
         assert [m.text for m in running.app.store.iter_memories()] == [
             "Notes from the inbox about tulip bulbs."
@@ -341,10 +342,11 @@ def test_a_note_a_wav_and_a_png_dropped_in_the_inbox_are_all_recalled(running: D
     for name in ("memo.wav", "shot.png", "note.txt"):
         os.replace(staging / name, inbox / name)  # arrive whole, as a finished copy would
     wait_until(
-        lambda: len(list((inbox / "done").glob("*"))) == 3 if (inbox / "done").exists() else False,
+        lambda: not any(p.is_file() for p in inbox.iterdir()),
         timeout=120,
-        what="all three filed in done/",
+        what="all three taken in",
     )
+    assert not (inbox / "rejected").exists()
     remote = open_papertape(running.settings)
     for query, kind in (
         ("plumber friday", "audio"),

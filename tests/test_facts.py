@@ -16,6 +16,7 @@ import pytest
 
 from agent.chat import ChatSession
 from agent.cli_support import progress_bar
+from agent.errors import UserError
 from agent.fact_updates import read_update, update_schema
 from agent.facts import (
     FACT_MARK,
@@ -393,22 +394,24 @@ def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> 
 # -- forgetting ------------------------------------------------------------------------------
 
 
-def test_forgetting_a_memory_forgets_the_facts_resting_on_it_alone(app: Papertape) -> None:
-    ids = episode(app, NOW, TRIP)
+def test_forgetting_a_memory_forgets_the_facts_that_need_it(app: Papertape) -> None:
+    ids = episode(app, NOW, [*TRIP, "Ana: the hotel is on Rua Augusta, and it is lovely."])
     script(
         app,
         {
             "facts": [
                 fact([ids[0]], "Ana flew to Lisbon on Friday."),
+                fact([ids[0], ids[3]], "Ana's hotel is on Rua Augusta."),
                 fact([ids[2], ids[1]], "Ana ate grilled sardines in Alfama."),
             ]
         },
     )
-    alone, shared = app.consolidate(now=NOW + 3600).facts
+    alone, shared, needs = app.consolidate(now=NOW + 3600).facts
     gone = app.forget([ids[0], ids[2]])
-    assert alone in gone and shared not in gone
-    assert app.store.get(alone) is None
-    assert derived(app, shared) == [ids[1]]  # it lost only the forgotten link
+    assert alone in gone  # it rests on nothing else
+    assert needs in gone  # "grilled" and "Alfama": only the forgotten memory held them
+    assert shared not in gone and app.store.get(shared) is not None
+    assert derived(app, shared) == [ids[3]]  # it lost only the forgotten link
 
 
 def test_no_word_of_a_forgotten_fact_is_left_in_any_file(app: Papertape, home: Path) -> None:
@@ -546,3 +549,28 @@ def test_a_fading_fact_keeps_its_words_in_every_tier(app: Papertape) -> None:
     app.consolidate(now=NOW + 120 * DAY, summarizer="extractive")
     archived = app.store.get(made)
     assert archived is not None and archived.tier == "archive" and archived.text == text
+
+
+def test_a_chat_turn_citing_a_forgotten_fact_goes_with_it(app: Papertape) -> None:
+    (note,) = episode(app, NOW, ["Ana: my locker code is zanzibarquokka, locker 512."])
+    script(app, {"facts": [fact([note], "Ana's locker code is zanzibarquokka.")]})
+    (fact_id,) = app.consolidate(now=NOW + 3600).facts
+    # The scripted model quotes the first memory it is shown: the fact, shown first.
+    answer = app.chat().ask("What is Ana's locker code?", now=NOW + 7200)
+    assert answer.citations == (fact_id,) and answer.memory_id is not None
+    gone = app.forget([note])
+    assert set(gone) == {note, fact_id, answer.memory_id}
+
+
+def test_an_import_refuses_a_fact_whose_hash_is_not_its_words(
+    app: Papertape, tmp_path: Path
+) -> None:
+    (note,) = episode(app, NOW, ["Ana: I flew to Lisbon on Friday."])
+    script(app, {"facts": [fact([note], "Ana flew to Lisbon on Friday.")]})
+    app.consolidate(now=NOW + 3600)
+    lines = [json.loads(line) for line in app.export()]
+    for record in lines:
+        if record.get("kind") == "fact":
+            record["text"] = "Ana flew to Porto on Friday."
+    with make_app(tmp_path / "other") as other, pytest.raises(UserError, match="content hash"):
+        other.import_([json.dumps(record) for record in lines])

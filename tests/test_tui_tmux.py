@@ -77,7 +77,7 @@ def test_ask_in_the_terminal_ui_and_open_the_cited_memory(tmp_path: Path) -> Non
         assert typed, screen(session)
         tmux("send-keys", "-t", session, "Enter")
         shown = wait_for(session, "cites [1]")
-        assert "papertape: (1 March 2024) The spare key" in shown and "flowerpot" in shown
+        assert "papertape: The spare key" in shown and "flowerpot" in shown
         assert "*1 sharp text" in shown  # the cited memory, listed beside the answer
         # Tab to the list of memories, open the cited one, read it in the inspector. Under
         # load the keys can beat the list's refresh; Tab toggles list and (empty) question

@@ -1,0 +1,119 @@
+"""The judged-answer benchmark's sample and its blind judging (scripts/bench_answers.py,
+scripts/judge_answers.py): logic only, no model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench_answers import stratified_sample
+from judge_answers import report
+from locomo import Conversation, Question, Turn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def conversation(name: str, per_category: int) -> Conversation:
+    questions = tuple(
+        Question(f"{name} q{c}-{i}?", f"a{i}", c, ("D1:1",) if c != 5 else ())
+        for c in range(1, 6)
+        for i in range(per_category)
+    )
+    return Conversation(name, (Turn("D1:1", 1, "A: hi", 0.0),), questions)
+
+
+def test_the_sample_is_stratified_fixed_and_its_subset_is_part_of_it() -> None:
+    convs = [conversation("c1", 8), conversation("c2", 8)]
+    sample = stratified_sample(convs, 5, seed=3)
+    assert sorted(q.category for _, q in sample.values()) == sorted(list(range(1, 6)) * 5)
+    assert sample.keys() == stratified_sample(convs, 5, seed=3).keys()
+    assert sample.keys() != stratified_sample(convs, 5, seed=4).keys()
+    subset = stratified_sample(convs, 5, seed=3, subset=2)
+    assert len(subset) == 10 and subset.keys() <= sample.keys()
+
+
+def row(version: str, qid: str, category: int, answer: str, status: str = "answered") -> dict:
+    return {
+        "id": qid,
+        "model": "m",
+        "version": version,
+        "category": category,
+        "question": f"{qid}?",
+        "reference": "ref",
+        "answer": answer,
+        "status": status,
+        "supported": True,
+        "f1": 0.5,
+        "ttft_s": 2.0,
+        "prompt_tokens": 100,
+        "raw_reply": "{}",
+    }
+
+
+def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
+    rows_a = [row("a", "q1", 1, "Paris"), row("a", "q2", 5, "", "not_in_memories")]
+    rows_b = [row("b", "q1", 1, "Rome"), row("b", "q2", 5, "Lyon")]
+    files = []
+    for name, rows in (("a", rows_a), ("b", rows_b)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        files.append(str(path))
+    script = str(ROOT / "scripts/judge_answers.py")
+    blind, key = tmp_path / "blind.jsonl", tmp_path / "key.json"
+    subprocess.run(
+        [sys.executable, script, "shuffle", *files, "--blind", str(blind), "--key", str(key)],
+        check=True,
+        capture_output=True,
+    )
+    lines = [json.loads(line) for line in blind.read_text().splitlines()]
+    assert len(lines) == 4 and all("version" not in item and "model" not in item for item in lines)
+    truth = {"Paris": "CORRECT", "Rome": "WRONG", "(no answer)": "ABSTAINED", "Lyon": "WRONG"}
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        "".join(
+            json.dumps({"blind": i["blind"], "label": truth[i["answer"]]}) + "\n" for i in lines
+        )
+    )
+    out = tmp_path / "judged.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            script,
+            "join",
+            *files,
+            "--blind",
+            str(blind),
+            "--key",
+            str(key),
+            "--labels",
+            str(labels),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    judged = {
+        (r["version"], r["id"]): r["label"] for r in map(json.loads, out.read_text().splitlines())
+    }
+    assert judged == {
+        ("a", "q1"): "CORRECT",
+        ("a", "q2"): "ABSTAINED",
+        ("b", "q1"): "WRONG",
+        ("b", "q2"): "WRONG",
+    }
+    assert "| m | a | 2 |" in done.stdout and "1/1" in done.stdout  # a declined the trap
+    assert "| m | b | 2 |" in done.stdout and "0/1" in done.stdout
+
+
+def test_the_report_counts_correct_answers_the_check_marked() -> None:
+    rows = [
+        {**row("a", "q1", 1, "x"), "label": "CORRECT", "supported": False},
+        {**row("a", "q2", 2, "y"), "label": "CORRECT"},
+        {**row("a", "q3", 4, "z"), "label": "WRONG"},
+    ]
+    table = report(rows)
+    assert "| 0.667 |" in table and "1 of 2" in table

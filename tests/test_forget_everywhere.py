@@ -1,0 +1,128 @@
+"""Forget leaves no copy of the words behind: not in a summary, a chat turn or the inbox.
+
+Each test ends the same way: every file in the home (the store, its WAL and shared memory,
+the cold file, logs, the inbox) is read byte by byte for a word only the forgotten memory
+held, and none may hold it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.retention import DAY
+from agent.service import Papertape
+from agent.settings import load_settings
+from models.fake_embedder import FakeEmbedder
+from models.fake_generator import ScriptedGenerator
+from tests.conftest import NOW
+
+WORD = "quokkaberg"  # held by the forgotten memory alone
+
+
+def files_holding(home: Path, word: str) -> list[str]:
+    needle = word.encode()
+    return [
+        str(path.relative_to(home))
+        for path in sorted(home.rglob("*"))
+        if path.is_file() and needle in path.read_bytes().lower()
+    ]
+
+
+@pytest.fixture
+def app(home: Path) -> Iterator[Papertape]:
+    settings = load_settings(home, overrides={"embedder": "fake", "summarizer": "extractive"})
+    with Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator()) as opened:
+        yield opened
+
+
+def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
+    app: Papertape, home: Path
+) -> None:
+    secret = f"The {WORD} vault code is kept in the red binder."
+    ids = [
+        app.note(text, now=NOW + 60 * i, occurred_at=NOW + 60 * i, source="diary").memory_id
+        for i, text in enumerate(
+            [
+                secret,
+                "Dinner at a tiny fado bar in Alfama, grilled sardines and green wine.",
+                "Took tram 28 up to the castle; the view over the river was stunning.",
+            ]
+        )
+    ]
+    forgotten, *others = ids
+    assert forgotten is not None
+    # A chat turn that quotes it.
+    session = app.chat()
+    first = session.ask(f"Where is the {WORD} vault code?", now=NOW + 600)
+    assert forgotten in first.citations and first.memory_id is not None
+    # It fades: one summary for the episode, holding its sentence.
+    report = app.consolidate(now=NOW + 12 * DAY)
+    (summary_id,) = report.summaries
+    summary = app.store.get(summary_id)
+    assert summary is not None and WORD in summary.text
+    assert app.recall(WORD, now=NOW + 12 * DAY, strengthen=False)
+
+    gone = app.forget([forgotten])
+
+    assert first.memory_id in gone and summary_id not in gone
+    rewritten = app.store.get(summary_id)
+    assert rewritten is not None and WORD not in rewritten.text.lower()
+    assert {link.to_id for link in app.store.links_from(summary_id)} == set(others)
+    assert all(app.store.get(i) is not None for i in others)
+    hits = app.recall(WORD, now=NOW + 12 * DAY, strengthen=False)
+    assert all(WORD not in h.memory.text.lower() for h in hits)
+    app.close()
+    assert files_holding(home, WORD) == []
+
+
+def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Papertape) -> None:
+    ids = [
+        app.note(text, now=NOW + 60 * i, occurred_at=NOW + 60 * i, source="diary").memory_id
+        for i, text in enumerate(
+            [f"The {WORD} gate opens at dawn.", "The orchard gate opens at dusk."]
+        )
+    ]
+    (summary_id,) = app.consolidate(now=NOW + 12 * DAY).summaries
+    gone = app.forget([ids[0]])  # type: ignore[list-item]
+    assert summary_id in gone and app.store.get(summary_id) is None
+    assert app.store.get(ids[1]) is not None  # type: ignore[arg-type]
+
+
+def test_a_file_from_the_inbox_leaves_no_copy_once_forgotten(home: Path) -> None:
+    from agent.daemon import configure_logging
+    from agent.daemon_client import open_papertape
+    from tests.test_daemon import serve_in_thread, settings_for, wait_until
+
+    settings = settings_for(home)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging(settings, to_terminal=False)  # the daemon's log, in the home
+    try:
+        serving = serve_in_thread(settings)
+        next(serving)
+        inbox = home / "inbox"
+        inbox.mkdir(exist_ok=True)
+        (inbox / "vault.txt").write_text(f"The {WORD} vault code is kept in the red binder.")
+        remote = open_papertape(settings)
+        wait_until(
+            lambda: bool(remote.recall(WORD, now=NOW, strengthen=False)),
+            what="the inbox file stored",
+        )
+        wait_until(lambda: not (inbox / "vault.txt").exists(), what="the file taken")
+        (hit,) = remote.recall(WORD, now=NOW, strengthen=False)
+        assert remote.forget([hit.memory.id]) == [hit.memory.id]
+        remote.close()
+        assert (home / "logs" / "daemon.log").stat().st_size > 0
+        assert files_holding(home, WORD) == []  # while the daemon still holds the store
+        next(serving, None)  # stops the daemon
+        assert files_holding(home, WORD) == []
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
