@@ -10,10 +10,11 @@ and importance is 1-5. The ids come first, so each fact is written with its sour
 named, speaker and all.
 
 What the model wrote is then checked, in any language, knowing no language's words:
-- supported: at least FACT_WORD_SHARE of the fact's words (Unicode word runs, a character
-  each in unspaced scripts: agent/support.py) are in the lines it cites, as the model saw
-  them, or in its date; and every digit run in it is a number those lines or its date hold.
-  An unsupported fact is dropped and counted;
+- supported: the words of its date and of the cited memories' days may be said but are not
+  content; of the rest (Unicode word runs, a character each in unspaced scripts:
+  agent/support.py) there must be some, and at least FACT_WORD_SHARE of them must be in the
+  cited memories' text as the model saw it; and every digit run in it must be a number that
+  text, those days or its date hold. An unsupported fact is dropped and counted;
 - new: a fact whose normalised words, or whose vector (cosine >= duplicate_similarity), match
   another fact of the episode or a stored fact is a duplicate: dropped, and a stored fact it
   repeats is linked to the new sources too (it rests on both);
@@ -24,6 +25,8 @@ derived_from its sources, happening on its date when it has a whole one (else wh
 first source happened), with importance from the model's 1-5. An episode's facts, their
 links and the mark that its memories were read are written in one transaction, so a run
 killed at any moment leaves each episode either read, with all its facts, or unread.
+Forgetting a memory on request takes the facts that need it (`forgotten_with`, used by
+agent/forgetting.py); consolidation's own forgetting leaves facts be: they outlive the words.
 """
 
 from __future__ import annotations
