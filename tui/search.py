@@ -14,7 +14,7 @@ from tui.badges import badge, day, snippet
 from tui.host import host
 from tui.messages import MemoryChosen, SearchResults
 
-KINDS = ("text", "document", "chat", "audio", "screenshot", "summary")
+KINDS = ("text", "fact", "document", "chat", "audio", "screenshot", "summary")
 TIERS = ("sharp", "hazy", "archive")
 POOL = 100  # ranked memories fetched, then filtered
 
