@@ -12,7 +12,7 @@ size, and LoCoMo's token F1 as a secondary column.
 Answers are judged by reading them, blind (scripts/judge_answers.py): shuffle the rows of
 every model and version into one file, judge, then join the labels back.
 
-    scripts/bench_answers.py --model qwen2.5-coder-1.5b --out runs/qwen15.jsonl
+    scripts/bench_answers.py --model qwen2.5-coder-1.5b --out ../runs/qwen15.jsonl
         [--per-category 30] [--seed 29] [--subset N] [--data FILE] [--set NAME=VALUE ...]
         [--version TAG]
 

@@ -11,9 +11,13 @@
    over categories 1-4, adversarial questions declined, token F1 beside it, the model's
    statuses, and how many correct answers the support check marked as not supported.
 
-    scripts/judge_answers.py shuffle runs/*.jsonl --blind blind.jsonl --key key.json
-    scripts/judge_answers.py join --blind blind.jsonl --key key.json --labels labels.jsonl \
-        runs/*.jsonl --out docs/answers/judged.jsonl
+    scripts/judge_answers.py shuffle ../runs/*.jsonl --blind ../runs/blind.jsonl \
+        --key ../runs/key.json
+    scripts/judge_answers.py join --blind ../runs/blind.jsonl --key ../runs/key.json \
+        --labels ../runs/labels.jsonl ../runs/*.jsonl --out docs/answers/judged.jsonl
+
+Run files and the blind file hold LoCoMo's text (CC BY-NC): keep them outside the repository;
+the labels file `join` writes holds question ids, not text.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from locomo import CATEGORIES
 
 PROG = "judge_answers"
 LABELS = ("CORRECT", "PARTIAL", "WRONG", "ABSTAINED")
+TEXT_FIELDS = frozenset({"question", "reference", "answer", "marks", "raw_reply"})
 
 JUDGING = """\
 For each line, read the answer against the reference answer to the question.
@@ -169,7 +174,8 @@ def join(args: argparse.Namespace) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as out:
         for row in judged:
-            row = {k: v for k, v in row.items() if k != "raw_reply"}
+            # LoCoMo's text (CC BY-NC) and the answers quoting it stay out of the labels file.
+            row = {k: v for k, v in row.items() if k not in TEXT_FIELDS}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(report(judged))
     print()
