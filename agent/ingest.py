@@ -26,7 +26,6 @@ from agent.exclusions import excluded_folder, excluded_screen
 from agent.importance import signal_importance
 from agent.passages import split_passages, title_of
 from agent.redact import Redaction, redact, redact_parts
-from agent.relative_dates import pin_dates
 from agent.retention import initial_strength
 from agent.screenshots import (
     SAME_SCREEN_BITS,
@@ -261,8 +260,6 @@ class Ingestor:
             clean = normalise(text)
         # A file, app or window name can hold one too (a token in a window title).
         named = redact(source)
-        if self.settings.pin_relative_dates:
-            clean = pin_dates(clean, occurred_at)
         return _Item(
             label=label,
             source=named.text,

@@ -7,6 +7,7 @@ a sentence naming the setting and its range, wherever it came from.
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 import tomllib
@@ -19,6 +20,8 @@ import platformdirs
 
 from agent.clock import NOW_ENV
 from agent.errors import UserError
+
+log = logging.getLogger(__name__)
 
 HOME_ENV = "PAPERTAPE_HOME"
 ENV_PREFIX = "PAPERTAPE_"
@@ -120,9 +123,6 @@ class Settings:
     audio_pause_s: float = 2.0
     audio_memory_s: float = 30.0
     audio_keep: str = "keep"
-    # "last Saturday" is stored as "last Saturday [6 May 2023]", dated from the memory's own
-    # time (agent/relative_dates.py).
-    pin_relative_dates: bool = True
     # Sources never taken in, comma-separated, case-insensitive (* and ? as in file names):
     # apps and window titles of screenshots, and folders (anything under them).
     exclude_apps: str = ""
@@ -157,6 +157,11 @@ class Settings:
 
 
 _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}
+# Settings papertape once had: a config file or environment that still names one is read,
+# with a warning saying why it no longer does anything, rather than refused.
+RETIRED = {
+    "pin_relative_dates": "stored text is no longer rewritten; facts and the prompt carry dates",
+}
 # Settings that take one of a few words.
 CHOICES = {
     "summarizer": ("auto", "model", "extractive"),
@@ -279,6 +284,10 @@ def _number(name: str, value: Any, origin: str, *, whole: bool) -> int | float:
     return number
 
 
+def _warn_retired(name: str, origin: str) -> None:
+    log.warning("%s: the setting %s is ignored: %s.", origin, name, RETIRED[name])
+
+
 def _unknown(name: str, origin: str) -> UserError:
     close = difflib.get_close_matches(name, _TUNABLE, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -294,6 +303,9 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise UserError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
     values = {}
     for name, value in data.items():
+        if name in RETIRED:
+            _warn_retired(name, str(path))
+            continue
         if name not in _TUNABLE:
             raise _unknown(name, str(path))
         values[name] = _coerce(name, value, str(path))
@@ -306,6 +318,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         if not key.startswith(ENV_PREFIX) or key in OTHER_ENV:
             continue
         name = key[len(ENV_PREFIX) :].lower()
+        if name in RETIRED:
+            _warn_retired(name, key)
+            continue
         if name not in _TUNABLE:
             raise _unknown_env(key)
         values[name] = _coerce(name, value, key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -225,6 +227,61 @@ def _memory_marks(conn: apsw.Connection, ctx: SchemaContext) -> None:
     conn.execute("CREATE INDEX memory_marks_id ON memory_marks (memory_id)")
 
 
+# What papertape's ingest once wrote after a relative date: "last Saturday [6 May 2023]",
+# "last week [week of 1 May 2023]", "next year [2024]". Frozen here, with the expressions it
+# followed, so this migration undoes exactly that and nothing a person typed in brackets.
+_RELATIVE = (
+    r"(?:yesterday|today|tonight|tomorrow"
+    r"|(?:last|this|next|past) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|week|weekend|month|year)"
+    r"|(?:\d{1,3}|a couple of|couple of|a few|few|an|a|one|two|three|four|five|six|seven"
+    r"|eight|nine|ten|eleven|twelve) (?:day|week|month|year)s? ago)"
+)
+_PINNED = re.compile(
+    r"\b(" + _RELATIVE + r")"
+    r" \[(?:week of |weekend of )?(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4}\]",
+    re.IGNORECASE,
+)
+
+
+def _unpinned(text: str) -> str:
+    return _PINNED.sub(lambda match: match.group(1), text)
+
+
+def _relative_dates_unpinned(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Stored text is the person's own words: the calendar dates ingest once wrote after
+    # relative ones come out again, in both files, with the keyword index and the content
+    # hash of a single note (sha256 of its stripped text, as ingest computes it) following.
+    # A hash another row already holds (the same note stored at two dates) stays as it was:
+    # consolidation merges the two. A document row's hash was of text no row holds whole,
+    # and vectors were read from the pinned text; both stay (a few date words apart).
+    for schema in ("main", "cold"):
+        rows = list(conn.execute(f"SELECT id, text, content_hash FROM {schema}.memories"))
+        for memory_id, text, old_hash in rows:
+            original = _unpinned(text)
+            if original == text:
+                continue
+            new_hash = hashlib.sha256(original.strip().encode("utf-8")).hexdigest()
+            taken = any(
+                conn.execute(
+                    f"SELECT 1 FROM {other}.memories WHERE content_hash = ?", (new_hash,)
+                ).fetchone()
+                for other in ("main", "cold")
+            )
+            rehash = old_hash == hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+            conn.execute(
+                f"UPDATE {schema}.memories SET text = ?, content_hash = ? WHERE id = ?",
+                (original, new_hash if rehash and not taken else old_hash, memory_id),
+            )
+            conn.execute(
+                "INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', ?, ?)",
+                (memory_id, text),
+            )
+            conn.execute(
+                "INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, original)
+            )
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -237,6 +294,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("007_faded_rows_in_cold_file", _faded_rows_in_cold_file),
     ("008_id_high_water_mark", _id_high_water_mark),
     ("009_memory_marks", _memory_marks),
+    ("010_relative_dates_unpinned", _relative_dates_unpinned),
 )
 
 
