@@ -11,15 +11,22 @@ Each run, with an explicit clock:
    their sources and to the stored facts they update, and the episode marked read;
 2. importance of sharp memories is refreshed from its signals (agent/importance.py) and,
    when a model is loaded, its rating; strength follows importance;
-3. decay: by retention R = exp(-t / S), a sharp memory below hazy_below goes hazy, a hazy one
-   below archive_below goes to the archive, an archived one below forget_below is forgotten.
-   Pinned memories never move. Hazy memories are written an episode at a time: one summary
-   memory for the episode (linked to each member), each member's text rendered into a page
-   (agent/optical.py) and replaced by a one-line gist, its vector cut to int8, its images
-   downscaled and its audio re-encoded as Opus. The summary's strength is the sum of its
-   members', so it fades far slower.
-   Archived memories keep the gist and a one-bit vector. A fact is already short and is
-   never summarised, paged or cut to a gist: it keeps its text in every tier;
+3. decay: by retention R = exp(-t / (S * pace)), the pace set by kind (agent/retention.py),
+   a sharp memory below hazy_below goes hazy, a hazy one below archive_below goes to the
+   archive. Pinned memories never move. A memory's own words leave only once its episode
+   has been read for facts (or it is papertape's own: a chat turn, a summary); until then
+   it moves down the tiers with its text whole. Hazy memories are written an episode at a
+   time: one summary memory for the episode (linked to each member); a member read for
+   facts has its text rendered into a page (agent/optical.py) and replaced by a one-line
+   gist; every member's vector is cut to int8, its images downscaled and its audio
+   re-encoded as Opus. The summary's strength is the sum of its members', so it fades far
+   slower. Archived memories keep the gist (or their text, if never read) and a one-bit
+   vector. A fact is already short and is never summarised, paged or cut to a gist: it
+   keeps its text in every tier.
+   Time alone forgets only small talk: a memory read for facts that no fact rests on (the
+   model found nothing in it worth keeping) is forgotten when it would go to the archive;
+   its episode's summary stays. Anything else is forgotten by time only when the person
+   has set retention_days;
 4. byte budget: while the store is over byte_budget_mb, the memory of least value
    (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
    archived memory of least value is forgotten.
@@ -39,14 +46,14 @@ from agent.facts import FACT_MARK, SOURCE_KINDS, FactMaker
 from agent.importance import blended, memory_importance, rate_with_model
 from agent.media import compress_audio, downscale_image
 from agent.optical import render_page
-from agent.retention import retention
+from agent.retention import DAY, retention
 from agent.settings import Settings
 from agent.summarize import Summarizer, gist
 from agent.updates import same_values, updates
 from models import Embedder
 from models.embedder import embed_one
 from models.generator import Generator
-from storage import Blob, Memory, MemoryStore, NewMemory
+from storage import TIERS, Blob, Memory, MemoryStore, NewMemory
 
 log = logging.getLogger(__name__)
 
@@ -306,13 +313,35 @@ class Consolidator:
             self._make_hazy(episode, now, report)
             if progress:
                 progress(done, len(episodes), f"episode of {len(episode)} from {episode[0].source}")
+        small_talk = []
         for memory in list(self._movable("hazy")):
             if retention(memory, now) < self.settings.archive_below:
-                self._archive(memory, now, "decay", report)
-        doomed = [
-            m for m in self._movable("archive") if retention(m, now) < self.settings.forget_below
-        ]
-        self._forget(doomed, now, "decay", report)
+                if self._is_small_talk(memory):
+                    small_talk.append(memory)
+                else:
+                    self._archive(memory, now, "decay", report)
+        self._forget(small_talk, now, "small talk", report)
+        if self.settings.retention_days > 0:
+            cutoff = now - self.settings.retention_days * DAY
+            aged = [
+                m
+                for tier in TIERS
+                for m in self.store.iter_memories(tier)
+                if not m.pinned and m.occurred_at < cutoff
+            ]
+            self._forget(aged, now, "retention", report)
+
+    def _read_for_facts(self, memory: Memory) -> bool:
+        """Whether a memory's own words may leave: its episode was read for facts, or it is
+        not something the person stored (a chat turn, a summary)."""
+        if memory.kind not in SOURCE_KINDS:
+            return True
+        return FACT_MARK in self.store.marks_of(memory.id)
+
+    def _is_small_talk(self, memory: Memory) -> bool:
+        if memory.kind not in SOURCE_KINDS or not self._read_for_facts(memory):
+            return False
+        return not any(link.relation == "derived_from" for link in self.store.links_to(memory.id))
 
     def _rate(self, fading: list[Memory], now: float, report: ConsolidationReport) -> list[Memory]:
         """Ask the model how much each fading memory matters; those it rates up may stay."""
@@ -348,8 +377,11 @@ class Consolidator:
     def _make_hazy(self, episode: list[Memory], now: float, report: ConsolidationReport) -> None:
         summary_text = self.summarizer.summarize([m.text for m in episode])
         summary_vector = embed_one(self.embedder, summary_text) if summary_text else None
+        # Only words that may leave are paged: the text of an unread memory stays whole.
         pages = [
             render_page(m.text, font_px=self.settings.page_font_px, fmt=self.settings.page_format)
+            if self._read_for_facts(m)
+            else None
             for m in episode
         ]
         with self.store.transaction():
@@ -376,13 +408,13 @@ class Consolidator:
                     self.store.link(summary_id, memory.id, "summarizes", position)
                 report.summaries.append(summary_id)
             for memory, page in zip(episode, pages, strict=True):
-                self.store.put_blob(
-                    Blob(memory.id, "page", page.media_type, page.data, page.meta())
-                )
+                if page is not None:
+                    self.store.put_blob(
+                        Blob(memory.id, "page", page.media_type, page.data, page.meta())
+                    )
                 self._downscale_media(memory.id)
-                self.store.move_to_tier(
-                    memory.id, "hazy", text=gist(memory.text, self.settings.gist_chars)
-                )
+                short = gist(memory.text, self.settings.gist_chars) if page is not None else None
+                self.store.move_to_tier(memory.id, "hazy", text=short)
                 report.moves.append(
                     Move(
                         memory.id,
@@ -422,7 +454,8 @@ class Consolidator:
             for blob in self.store.blobs_of(memory.id):
                 if blob.role != "page" or self.settings.archive_page == "drop":
                     self.store.drop_blob(memory.id, blob.role)
-            kept = None if memory.kind == "fact" else gist(memory.text, self.settings.gist_chars)
+            words_go = memory.kind != "fact" and self._read_for_facts(memory)
+            kept = gist(memory.text, self.settings.gist_chars) if words_go else None
             self.store.move_to_tier(memory.id, "archive", text=kept)
         report.moves.append(
             Move(

@@ -84,11 +84,13 @@ class Settings:
     # stored). Off: a model's answer is not a source.
     chat_as_evidence: bool = False
     # -- forgetting (agent/lifecycle.py). A memory moves down a tier when its retention
-    # R = exp(-t / S) falls below these. With S = 14 days (middling importance, never
-    # recalled): hazy after ~10 days, archive after ~6 weeks, forgotten after ~13 months.
+    # R = exp(-t / (S * pace)) falls below these (pace by kind: agent/retention.py). A note
+    # of middling importance, never recalled (S = 14 days, pace 4): hazy after ~5 weeks,
+    # archived after ~5.5 months. Time alone deletes nothing.
     hazy_below: float = 0.5
     archive_below: float = 0.05
-    forget_below: float = 1e-12
+    # Days after which a memory (pinned ones aside) is forgotten whatever it holds; 0: never.
+    retention_days: float = 0.0
     # Past this many megabytes (text, vectors, pages, media) the lowest-value memories are
     # archived, then forgotten, until the store fits. 0 means no budget.
     byte_budget_mb: float = 1024.0
@@ -161,6 +163,7 @@ _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}
 # with a warning saying why it no longer does anything, rather than refused.
 RETIRED = {
     "pin_relative_dates": "stored text is no longer rewritten; facts and the prompt carry dates",
+    "forget_below": "time alone no longer forgets; set retention_days to forget by age",
 }
 # Settings that take one of a few words.
 CHOICES = {
@@ -222,7 +225,7 @@ RANGES: dict[str, Range] = {
     "support_min_similarity": Range(-1, 1),
     "hazy_below": Range(0, 1),
     "archive_below": Range(0, 1),
-    "forget_below": Range(0, 1),
+    "retention_days": Range(1, 36_500, off=True),
     "byte_budget_mb": Range(1, 10_000_000, off=True),
     "episode_gap_minutes": Range(0, 525_600, above=True),
     "episode_max_memories": Range(1, 100_000),

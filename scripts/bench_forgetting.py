@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
-"""Forgetting policies on LoCoMo: bytes kept against evidence recall@10, in one run.
+"""Forgetting policies on LoCoMo: bytes kept against answer recall@10, in one run.
 
 Each conversation is laid on its real session dates: every turn a memory, each session stored
-as it ends. The store is then aged to one month after the last session and every question
-asks recall for 10 memories. A question's evidence turn counts as found when its memory, or
-a summary linked to it, is among the 10 (the issue's measure; generous to summaries, which
-cover a whole session whether or not their text keeps the fact). A stricter column counts
-only the turn's own memory, whatever its tier. Policies, each on its own store:
+as it ends. Every store is then aged to a month after the last session, and each question of
+categories 1-4 asks recall for 10 memories. Answer recall@10 is the share of the reference
+answer's words (Porter-stemmed, stopwords out) found in what those 10 memories show the model:
+their text as it is now (a summary or a gist counts only for the words it really holds) and
+their day as the prompt writes it. Characters recalled is how much the model would read.
+Policies, each on its own store:
 
-- keep: keep everything, verbatim, float32 vectors;
-- drop-oldest: keep-everything, then the oldest memories deleted until under the budget;
-- summarise: every session replaced by one summary (the same summariser papertape uses);
-- papertape: consolidation after each session and at the end (decay, tiers, summaries,
-  merges), with the byte budget set to the same budget.
+- keep: everything, verbatim, float32 vectors;
+- drop-oldest: keep, then the oldest memories deleted down to papertape's bytes;
+- summaries: every session replaced by one summary (the summariser papertape uses);
+- papertape: consolidation after each session and at the end, as the nightly job would run
+  (facts written by --model, summaries, decay, tiers, merges), with the byte budget set to
+  --budget of keep's bytes.
 
-The budget is 25 % of keep-everything's bytes (--budget to change). Bytes are papertape's own
-count: UTF-8 text, vector bytes and page/media blobs.
+Without --model, papertape has no facts (and then keeps its words: text leaves only after
+facts are made). Summaries are extractive unless --summarizer model. Bytes are papertape's
+own count: UTF-8 text, vector bytes and page/media blobs.
 
     scripts/bench_forgetting.py --data ../shared/data/locomo/locomo7.json [--limit N]
-        [--summarizer extractive|model] [--model NAME] [--json]
+        [--model qwen2.5-coder-0.5b] [--summarizer extractive|model] [--json]
 """
 
 from __future__ import annotations
@@ -38,17 +41,35 @@ from pathlib import Path
 import benchlib
 import numpy as np
 from locomo import CATEGORIES, Conversation, load, sessions_of, store_session
+from locomo_score import tokens
 
 from agent.lifecycle import ConsolidationReport, Consolidator
+from agent.prompt import written_day
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.summarize import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from models import Embedder, load_embedder
+from models.generator import Generator
 from storage import NewMemory
 
 DAY = 86400.0
 K = 10
-POLICIES = ("keep", "drop-oldest", "summarise", "papertape")
+POLICIES = ("keep", "drop-oldest", "summaries", "papertape")
+ASKED = (1, 2, 3, 4)
+# The measure's stopwords (English, as LoCoMo is): words an answer shares with any text.
+STOPWORDS = frozenset(
+    tokens(
+        "a an the and or but of to in on at for with by from as is are was were be been being "
+        "it its this that these those he she they them his her their i me my we our you your "
+        "do does did not no yes so if than then there what which who whom when where why how "
+        "has have had will would can could should may might also just about into over after "
+        "before up out very more most some any all"
+    )
+)
+
+
+def answer_words(text: str) -> set[str]:
+    return {w for w in tokens(text) if w not in STOPWORDS}
 
 
 class CachedEmbedder:
@@ -80,14 +101,10 @@ class CachedSummarizer:
     def summarize(self, texts: Sequence[str]) -> str:
         key = tuple(texts)
         if key not in self.cache:
-            start = time.perf_counter()
+            started = time.perf_counter()
             self.cache[key] = self.inner.summarize(texts)
-            self.seconds += time.perf_counter() - start
+            self.seconds += time.perf_counter() - started
         return self.cache[key]
-
-
-def source_of(conv: Conversation, session: int) -> str:
-    return f"locomo:{conv.sample_id}:s{session}"
 
 
 def new_app(tmp: str, name: str, embedder: Embedder, **overrides: object) -> Papertape:
@@ -98,34 +115,26 @@ def new_app(tmp: str, name: str, embedder: Embedder, **overrides: object) -> Pap
     return Papertape(settings, embedder=embedder)
 
 
-def covered(app: Papertape, memory_id: int, dia_of: dict[int, set[str]]) -> set[str]:
-    """The turns a retrieved memory stands for: its own, and its members' for a summary."""
-    found = set(dia_of.get(memory_id, ()))
-    for link in app.store.links_from(memory_id):
-        if link.relation == "summarizes":
-            found |= dia_of.get(link.to_id, set())
-    return found
-
-
-def score(app: Papertape, conv: Conversation, now: float, dia_of: dict[int, set[str]]) -> dict:
+def score(app: Papertape, conv: Conversation, now: float) -> dict:
     sums: dict[int, float] = defaultdict(float)
     counts: dict[int, int] = defaultdict(int)
-    own = 0.0  # stricter: found only through the turn's own memory, not a summary
+    chars = 0
     for q in conv.questions:
-        wanted = set(q.evidence)
-        if not wanted:
+        wanted = answer_words(q.answer)
+        if q.category not in ASKED or not wanted:
             continue
         hits = app.recall(q.question, now=now, k=K, strengthen=False)
-        found: set[str] = set()
-        itself: set[str] = set()
-        for hit in hits:
-            found |= covered(app, hit.memory.id, dia_of)
-            if hit.memory.kind != "summary":
-                itself |= dia_of.get(hit.memory.id, set())
-        sums[q.category] += len(wanted & found) / len(wanted)
-        own += len(wanted & itself) / len(wanted)
+        shown = " ".join(f"({written_day(h.memory.occurred_at)}) {h.memory.text}" for h in hits)
+        chars += len(shown)
+        sums[q.category] += len(wanted & answer_words(shown)) / len(wanted)
         counts[q.category] += 1
-    return {"sums": dict(sums), "counts": dict(counts), "own": own, "bytes": app.stats().bytes}
+    return {
+        "sums": dict(sums),
+        "counts": dict(counts),
+        "chars": chars,
+        "bytes": app.stats().bytes,
+        "kinds": {kind: bucket.count for kind, bucket in app.stats().kinds.items()},
+    }
 
 
 def drop_oldest(app: Papertape, budget: int) -> None:
@@ -139,74 +148,86 @@ def drop_oldest(app: Papertape, budget: int) -> None:
     app.store.delete(doomed)
 
 
+def summaries_only(
+    conv: Conversation, embedder: CachedEmbedder, summarizer: CachedSummarizer, tmp: str
+) -> Papertape:
+    app = new_app(tmp, f"{conv.sample_id}-summaries", embedder)
+    for session in sessions_of(conv):
+        turns = [t for t in conv.turns if t.session == session]
+        text = summarizer.summarize([t.text for t in turns])
+        with app.store.transaction():
+            app.store.add(
+                NewMemory(
+                    kind="summary",
+                    source=f"locomo:{conv.sample_id}:s{session}",
+                    occurred_at=turns[0].occurred_at,
+                    ingested_at=turns[-1].occurred_at,
+                    content_hash=hashlib.sha256(f"{session}\n{text}".encode()).hexdigest(),
+                    text=text,
+                    strength=14.0,
+                ),
+                embedder.embed([text])[0],
+            )
+    return app
+
+
 def run_conversation(
     conv: Conversation,
     embedder: CachedEmbedder,
     summarizer: CachedSummarizer,
+    facts: Generator | None,
     budget_share: float,
     tmp: str,
 ) -> dict:
     end = conv.turns[-1].occurred_at + 30 * DAY
     results: dict[str, dict] = {}
-    # keep everything, then drop the oldest from the same store
-    with new_app(tmp, f"{conv.sample_id}-keep", embedder) as app:
+    with new_app(tmp, f"{conv.sample_id}-keep", embedder) as keep:
         ids: dict[str, int] = {}
         for session in sessions_of(conv):
-            store_session(app, conv, session, ids)
-        dia_of = {mid: {dia} for dia, mid in ids.items()}
-        results["keep"] = score(app, conv, end, dia_of)
+            store_session(keep, conv, session, ids)
+        results["keep"] = score(keep, conv, end)
         budget = int(results["keep"]["bytes"] * budget_share)
-        drop_oldest(app, budget)
-        results["drop-oldest"] = score(app, conv, end, dia_of)
-    # one summary per session, nothing else
-    with new_app(tmp, f"{conv.sample_id}-summaries", embedder) as app:
-        dia_of = {}
-        for session in sessions_of(conv):
-            turns = [t for t in conv.turns if t.session == session]
-            text = summarizer.summarize([t.text for t in turns])
-            with app.store.transaction():
-                mid = app.store.add(
-                    NewMemory(
-                        kind="summary",
-                        source=source_of(conv, session),
-                        occurred_at=turns[0].occurred_at,
-                        ingested_at=turns[-1].occurred_at,
-                        content_hash=hashlib.sha256(f"{session}\n{text}".encode()).hexdigest(),
-                        text=text,
-                        strength=14.0,
-                    ),
-                    embedder.embed([text])[0],
-                )
-            dia_of[mid] = {t.dia_id for t in turns}
-        results["summarise"] = score(app, conv, end, dia_of)
-    # papertape: consolidation after each session (as the nightly job would) and at the end
-    with new_app(tmp, f"{conv.sample_id}-papertape", embedder, byte_budget_mb=budget / 1e6) as app:
-        ids = {}
-        merged_into: dict[int, int] = {}
-        for session in sessions_of(conv):
-            store_session(app, conv, session, ids)
-            last = max(t.occurred_at for t in conv.turns if t.session == session)
-            report = _consolidate(app, summarizer, last + 3600)
-            merged_into.update({gone: kept for kept, gone in report.merged})
-        report = _consolidate(app, summarizer, end)
-        merged_into.update({gone: kept for kept, gone in report.merged})
-        dia_of = defaultdict(set)
-        for dia, mid in ids.items():
-            while mid in merged_into:
-                mid = merged_into[mid]
-            dia_of[mid].add(dia)
-        results["papertape"] = score(app, conv, end, dict(dia_of))
-        results["papertape"]["tiers"] = {
-            name: {"count": b.count, "bytes": b.bytes} for name, b in app.stats().tiers.items()
-        }
+        with summaries_only(conv, embedder, summarizer, tmp) as app:
+            results["summaries"] = score(app, conv, end)
+        reports = []
+        started = time.perf_counter()
+        with new_app(
+            tmp, f"{conv.sample_id}-papertape", embedder, byte_budget_mb=budget / 1e6
+        ) as app:
+            for session in sessions_of(conv):
+                store_session(app, conv, session, {})
+                last = max(t.occurred_at for t in conv.turns if t.session == session)
+                reports.append(_consolidate(app, summarizer, facts, last + 3600))
+            reports.append(_consolidate(app, summarizer, facts, end))
+            results["papertape"] = score(app, conv, end)
+            results["papertape"]["tiers"] = {
+                name: {"count": b.count, "bytes": b.bytes} for name, b in app.stats().tiers.items()
+            }
+        seconds = time.perf_counter() - started
+        drop_oldest(keep, results["papertape"]["bytes"])
+        results["drop-oldest"] = score(keep, conv, end)
+    results["extraction"] = {
+        "memories": len(conv.turns),
+        "facts": sum(len(r.facts) for r in reports),
+        "unsupported": sum(r.facts_unsupported for r in reports),
+        "duplicates": sum(r.facts_duplicates for r in reports),
+        "updates": sum(len(r.fact_updates) for r in reports),
+        "episodes": sum(r.fact_episodes for r in reports),
+        "small_talk_forgotten": sum(
+            1 for r in reports for m in r.moves if m.reason == "small talk"
+        ),
+        "seconds": seconds,
+    }
     results["budget"] = {"bytes": budget}
     return results
 
 
-def _consolidate(app: Papertape, summarizer: CachedSummarizer, now: float) -> ConsolidationReport:
+def _consolidate(
+    app: Papertape, summarizer: CachedSummarizer, facts: Generator | None, now: float
+) -> ConsolidationReport:
     # No importance ratings by the model here: one model call per fading turn would take
     # hours on this machine; the signals alone set importance.
-    return Consolidator(app.store, app.embedder, app.settings, summarizer).run(now)
+    return Consolidator(app.store, app.embedder, app.settings, summarizer, facts=facts).run(now)
 
 
 def combine(per_conv: list[dict]) -> dict:
@@ -214,20 +235,16 @@ def combine(per_conv: list[dict]) -> dict:
     for policy in POLICIES:
         sums: dict[int, float] = defaultdict(float)
         counts: dict[int, int] = defaultdict(int)
-        total_bytes = 0
-        own = 0.0
         for conv in per_conv:
-            own += conv[policy]["own"]
             for c, v in conv[policy]["sums"].items():
                 sums[c] += v
             for c, n in conv[policy]["counts"].items():
                 counts[c] += n
-            total_bytes += conv[policy]["bytes"]
         n_all = sum(counts.values())
         report["policies"][policy] = {
-            "bytes": total_bytes,
+            "bytes": sum(conv[policy]["bytes"] for conv in per_conv),
+            "chars": sum(conv[policy]["chars"] for conv in per_conv),
             "recall@10": sum(sums.values()) / n_all,
-            "own_recall@10": own / n_all,
             "categories": {str(c): sums[c] / counts[c] for c in sorted(counts)},
             "questions": n_all,
         }
@@ -237,6 +254,16 @@ def combine(per_conv: list[dict]) -> dict:
             tiers[name]["count"] += bucket["count"]
             tiers[name]["bytes"] += bucket["bytes"]
     report["papertape_tiers"] = dict(tiers)
+    kinds: dict[str, int] = defaultdict(int)
+    for conv in per_conv:
+        for kind, count in conv["papertape"]["kinds"].items():
+            kinds[kind] += count
+    report["papertape_kinds"] = dict(kinds)
+    extraction: dict[str, float] = defaultdict(float)
+    for conv in per_conv:
+        for key, value in conv["extraction"].items():
+            extraction[key] += value
+    report["extraction"] = dict(extraction)
     report["budget_bytes"] = sum(conv["budget"]["bytes"] for conv in per_conv)
     return report
 
@@ -245,8 +272,9 @@ def table(report: dict) -> str:
     keep = report["policies"]["keep"]
     cats = list(keep["categories"])
     lines = [
-        "| policy | bytes | share of keep | evidence r@10 | share of keep's r@10 | "
-        "r@10 by own memory | " + " | ".join(f"{c} {CATEGORIES[int(c)]}" for c in cats) + " |",
+        "| policy | bytes | share of keep | answer r@10 | share of keep's | chars recalled | "
+        + " | ".join(f"{c} {CATEGORIES[int(c)]}" for c in cats)
+        + " |",
         "|---|---|---|---|---|---|" + "---|" * len(cats),
     ]
     for policy in POLICIES:
@@ -254,7 +282,7 @@ def table(report: dict) -> str:
         lines.append(
             f"| {policy} | {row['bytes']:,} | {row['bytes'] / keep['bytes']:.3f} | "
             f"{row['recall@10']:.3f} | {row['recall@10'] / keep['recall@10']:.3f} | "
-            f"{row['own_recall@10']:.3f} | "
+            f"{row['chars']:,} | "
             + " | ".join(f"{row['categories'].get(c, float('nan')):.3f}" for c in cats)
             + " |"
         )
@@ -266,53 +294,79 @@ def main() -> None:
     benchlib.add_data_option(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument("--budget", type=float, default=0.25, help="share of keep's bytes")
+    parser.add_argument(
+        "--model", default=None, help="the model that writes facts (none: no facts)"
+    )
     parser.add_argument("--summarizer", choices=("extractive", "model"), default="extractive")
-    parser.add_argument("--model", default="smollm2-135m", help="with --summarizer model")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     benchlib.data_file(args.data, "bench_forgetting")
+    if args.summarizer == "model" and not args.model:
+        benchlib.refuse("bench_forgetting", "--summarizer model needs --model NAME.")
     conversations = load(args.data)[: args.limit]
     embedder = CachedEmbedder(load_embedder("minilm"))
-    generator_app = None
-    if args.summarizer == "model":
+    model_app = None
+    facts: Generator | None = None
+    inner: Summarizer = ExtractiveSummarizer()
+    if args.model:
         settings = load_settings(Path(tempfile.mkdtemp()), overrides={"model": args.model})
-        generator_app = Papertape(settings)
-        inner: Summarizer = ModelSummarizer(generator_app.generator())
-    else:
-        inner = ExtractiveSummarizer()
+        model_app = Papertape(settings, embedder=embedder)
+        facts = model_app.generator()
+        if args.summarizer == "model":
+            inner = ModelSummarizer(facts)
     summarizer = CachedSummarizer(inner)
     started = time.perf_counter()
     per_conv = []
     with tempfile.TemporaryDirectory() as tmp:
         for conv in conversations:
-            per_conv.append(run_conversation(conv, embedder, summarizer, args.budget, tmp))
+            per_conv.append(run_conversation(conv, embedder, summarizer, facts, args.budget, tmp))
+            done = per_conv[-1]["extraction"]
             print(
-                f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr
+                f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s; "
+                f"{done['facts']} facts, {done['unsupported']} unsupported)",
+                file=sys.stderr,
             )
     report = combine(per_conv)
     report["summarizer"] = summarizer.name
+    report["facts_model"] = args.model
     report["summary_seconds"] = round(summarizer.seconds, 1)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["conversations"] = [c.sample_id for c in conversations]
-    if generator_app is not None:
-        generator_app.close()
+    if model_app is not None:
+        model_app.close()
     if args.json:
         print(json.dumps(report, indent=2))
         return
     command = "scripts/bench_forgetting.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     print(benchlib.header(command))
-    print(f"conversations: {', '.join(report['conversations'])}; summaries: {report['summarizer']}")
+    print(
+        f"conversations: {', '.join(report['conversations'])}; summaries: "
+        f"{report['summarizer']}; facts: {args.model or 'none'}"
+    )
     print(f"budget: {report['budget_bytes']:,} bytes ({args.budget:.0%} of keep)\n")
     print(table(report))
-    print("\npapertape tiers at the end:")
+    print("\npapertape at the end, by tier and kind:")
     for name, bucket in report["papertape_tiers"].items():
         print(f"  {name:<8} {bucket['count']:>6} memories {bucket['bytes']:>12,} bytes")
+    print("  " + ", ".join(f"{k} {n}" for k, n in sorted(report["papertape_kinds"].items())))
+    ex = report["extraction"]
+    if ex["episodes"]:
+        minutes = ex["seconds"] / 60
+        print(
+            f"\nfacts: {ex['facts']:.0f} from {ex['memories']:.0f} memories "
+            f"({ex['facts'] / ex['memories']:.2f} a memory) in {ex['episodes']:.0f} episodes; "
+            f"dropped as unsupported {ex['unsupported']:.0f} "
+            f"({ex['unsupported'] / max(1, ex['facts'] + ex['unsupported']):.0%} of those "
+            f"written), as repeats {ex['duplicates']:.0f}; updates linked {ex['updates']:.0f}; "
+            f"small talk forgotten {ex['small_talk_forgotten']:.0f}; "
+            f"{ex['memories'] / minutes:.1f} memories a minute (consolidation, all steps)"
+        )
     paper, keep = report["policies"]["papertape"], report["policies"]["keep"]
     drop = report["policies"]["drop-oldest"]
     print(
         f"\npapertape / keep: bytes {paper['bytes'] / keep['bytes']:.3f}, "
-        f"recall {paper['recall@10'] / keep['recall@10']:.3f}; "
-        f"papertape / drop-oldest recall {paper['recall@10'] / drop['recall@10']:.3f}"
+        f"answer recall {paper['recall@10'] / keep['recall@10']:.3f}; "
+        f"papertape / drop-oldest answer recall {paper['recall@10'] / drop['recall@10']:.3f}"
     )
     print(f"({report['seconds']} s, of which summaries {report['summary_seconds']} s)")
 

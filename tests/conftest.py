@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
+from agent.facts import FACT_MARK, fact_hash
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from models.fake_embedder import FakeEmbedder
-from storage import Memory, MemoryStore
+from storage import Memory, MemoryStore, NewMemory
 
 NOW = 1_700_000_000.0  # a fixed clock: 2023-11-14T22:13:20Z
 
@@ -100,3 +101,34 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  #
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+def distil(app: Papertape, ids: list[int], text: str = "", *, now: float = NOW) -> int:
+    """Leave memories as consolidation's facts step would: read for facts, with one fact
+    resting on them (linked derived_from each). Returns the fact's id. Lets tier tests run
+    without a model writing the fact."""
+    sources = app.store.get_many(ids)
+    words = text or " ".join(sources[i].text for i in ids)
+    with app.store.transaction():
+        fact_id = app.store.add(
+            NewMemory(
+                kind="fact",
+                source=sources[ids[0]].source,
+                occurred_at=sources[ids[0]].occurred_at,
+                ingested_at=now,
+                content_hash=fact_hash(words),
+                text=words,
+                strength=14.0,
+            ),
+            app.embedder.embed([words])[0],
+        )
+        for position, memory_id in enumerate(ids):
+            app.store.link(fact_id, memory_id, "derived_from", position)
+        app.store.mark(ids, FACT_MARK)
+    return fact_id
+
+
+def read_without_facts(app: Papertape, ids: list[int]) -> None:
+    """Mark memories read for facts with none found in them: small talk."""
+    with app.store.transaction():
+        app.store.mark(ids, FACT_MARK)

@@ -540,13 +540,13 @@ def test_a_fading_fact_keeps_its_words_in_every_tier(app: Papertape) -> None:
     text = "Ana ate grilled sardines in Alfama for 14 euros."
     script(app, {"facts": [fact([ids[2]], text, importance=1)]})
     (made,) = app.consolidate(now=NOW + 3600, summarizer="model").facts
-    hazy = app.consolidate(now=NOW + 20 * DAY, summarizer="extractive")
+    hazy = app.consolidate(now=NOW + 60 * DAY, summarizer="extractive")  # S 7 days, pace 8
     fact_now = app.store.get(made)
     assert fact_now is not None and fact_now.tier == "hazy" and fact_now.text == text
     assert app.store.blob(made, "page") is None  # no page: it is a sentence already
     (summary,) = hazy.summaries
     assert {link.to_id for link in app.store.links_from(summary)} == set(ids)  # not the fact
-    app.consolidate(now=NOW + 120 * DAY, summarizer="extractive")
+    app.consolidate(now=NOW + 200 * DAY, summarizer="extractive")
     archived = app.store.get(made)
     assert archived is not None and archived.tier == "archive" and archived.text == text
 

@@ -60,11 +60,11 @@ def test_every_numeric_setting_has_a_range_its_default_is_in() -> None:
 
 def test_ranges_still_take_what_people_set(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(
-        "byte_budget_mb = 0\nforget_below = 0\ninbox_every_seconds = 0\nrecall_k = 5.0\n"
+        "byte_budget_mb = 0\nretention_days = 0\ninbox_every_seconds = 0\nrecall_k = 5.0\n"
         "vector_min_spread = 0\nrate_importance = false\n"
     )
     settings = load_settings(tmp_path, env={"PAPERTAPE_HAZY_BELOW": "0.3"})
-    assert (settings.byte_budget_mb, settings.forget_below, settings.recall_k) == (0, 0, 5)
+    assert (settings.byte_budget_mb, settings.retention_days, settings.recall_k) == (0, 0, 5)
     assert settings.hazy_below == 0.3 and settings.rate_importance is False
 
 

@@ -11,7 +11,7 @@ from agent.errors import UserError
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
-from tests.conftest import NOW
+from tests.conftest import NOW, distil
 
 
 def fill(app: Papertape, tmp_path: Path) -> None:
@@ -114,12 +114,15 @@ def test_round_trip_keeps_tiers_pages_and_light_vectors(tmp_path: Path) -> None:
         tmp_path / "aged", overrides={"embedder": "fake", "summarizer": "extractive"}
     )
     with Papertape(settings, embedder=FakeEmbedder()) as app:
-        for i in range(4):
-            app.note(f"trip day {i}: walked to the {i}th lighthouse", now=NOW + 60 * i)
-        app.consolidate(now=NOW + 12 * 86400)  # hazy, with pages and a summary
-        app.note("a note from the middle", now=NOW + 50 * 86400)
-        app.note("fresh note", now=NOW + 65 * 86400)
-        app.consolidate(now=NOW + 66 * 86400)  # old ones archived, the middle one hazy
+        trip = [
+            app.note(f"trip day {i}: walked to the {i}th lighthouse", now=NOW + 60 * i).memory_id
+            for i in range(4)
+        ]
+        distil(app, trip, "Walked to four lighthouses.")  # read for facts: pages, gists
+        app.consolidate(now=NOW + 48 * 86400)  # hazy, with pages and a summary
+        app.note("a note from the middle", now=NOW + 200 * 86400)
+        app.note("fresh note", now=NOW + 260 * 86400)
+        app.consolidate(now=NOW + 261 * 86400)  # old ones archived, the middle one hazy
         exported = list(app.export())
         assert {json.loads(line)["tier"] for line in exported} == {"sharp", "hazy", "archive"}
         with second_home(tmp_path) as other:

@@ -18,7 +18,7 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
-from tests.conftest import NOW
+from tests.conftest import NOW, distil
 from tui.app import PapertapeApp
 from tui.inspector import Confirm, EditText, Inspector
 from tui.screens import HelpScreen, WelcomeScreen
@@ -115,8 +115,8 @@ async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
 
 
 async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> None:
-    service.consolidate(now=NOW + 12 * DAY)  # all three go hazy, with a summary
-    app = ui(service, now=NOW + 12 * DAY)
+    service.consolidate(now=NOW + 48 * DAY)  # all three go hazy, with a summary
+    app = ui(service, now=NOW + 48 * DAY)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f3")
         assert app.focused is not None and app.focused.id == "query"
@@ -182,8 +182,9 @@ async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
 
 
 async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape) -> None:
-    service.consolidate(now=NOW + 12 * DAY)
-    app = ui(service, now=NOW + 12 * DAY)
+    distil(service, [1, 2, 3], "A key, a birthday and a ferry.")  # their words may leave
+    service.consolidate(now=NOW + 48 * DAY)
+    app = ui(service, now=NOW + 48 * DAY)
     async with app.run_test(size=(100, 40)) as pilot:
         app.push_screen(Inspector(1))
         await settle(app, pilot)

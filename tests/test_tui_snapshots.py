@@ -12,7 +12,7 @@ import pytest
 
 from agent.retention import DAY
 from agent.service import Papertape
-from tests.conftest import NOW
+from tests.conftest import NOW, distil
 from tests.test_tui import NOTES, make_service, settle
 from tui.app import PapertapeApp
 from tui.inspector import Inspector
@@ -33,9 +33,10 @@ def snap_app(home: Path):  # type: ignore[no-untyped-def]
     service = make_service(home)
     for offset, text in enumerate(NOTES):
         service.note(text, now=NOW + offset * 3600, occurred_at=NOW + offset * 3600)
-    service.note("Renew the passport before the Skye trip.", now=NOW + 20 * DAY)
-    service.consolidate(now=NOW + 12 * DAY)
-    yield PapertapeApp(service, clock=lambda: NOW + 21 * DAY)
+    distil(service, [1, 2, 3], "A key, a birthday and a ferry.")  # their words may leave
+    service.consolidate(now=NOW + 48 * DAY)
+    service.note("Renew the passport before the Skye trip.", now=NOW + 56 * DAY)
+    yield PapertapeApp(service, clock=lambda: NOW + 57 * DAY)
     service.close()
 
 

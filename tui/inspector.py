@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static, TextArea
 
 from agent.errors import Failure, UserError
-from agent.retention import retention
+from agent.retention import pace, retention
 from agent.service import Memory
 from tui.badges import badge, moment
 from tui.host import host
@@ -125,7 +125,8 @@ class Inspector(ModalScreen[None]):
             f"source      {memory.source}\n"
             f"occurred    {moment(memory.occurred_at)}\n"
             f"ingested    {moment(memory.ingested_at)}\n"
-            f"importance  {memory.importance:.2f}   strength {memory.strength:.1f} days   "
+            f"importance  {memory.importance:.2f}   strength {memory.strength:.1f} days "
+            f"x{pace(memory.kind):g} ({memory.kind})   "
             f"retention now {retention(memory, now):.2f}\n"
             f"recalled    {memory.recall_count} times, last {moment(memory.last_recalled_at)}"
         )
