@@ -25,8 +25,8 @@ Each run, with an explicit clock:
    keeps its text in every tier.
    Time alone forgets only small talk: a memory read for facts that no fact rests on (the
    model found nothing in it worth keeping) is forgotten when it would go to the archive;
-   its episode's summary stays. Anything else is forgotten by time only when the person
-   has set retention_days;
+   its episode's summary stays, unless the episode held nothing else. Anything else is
+   forgotten by time only when the person has set retention_days;
 4. byte budget: while the store is over byte_budget_mb, the memory of least value
    (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
    archived memory of least value is forgotten.
@@ -320,7 +320,7 @@ class Consolidator:
                     small_talk.append(memory)
                 else:
                     self._archive(memory, now, "decay", report)
-        self._forget(small_talk, now, "small talk", report)
+        self._forget_small_talk(small_talk, now, report)
         if self.settings.retention_days > 0:
             cutoff = now - self.settings.retention_days * DAY
             aged = [
@@ -330,6 +330,24 @@ class Consolidator:
                 if not m.pinned and m.occurred_at < cutoff
             ]
             self._forget(aged, now, "retention", report)
+
+    def _forget_small_talk(
+        self, small_talk: Sequence[Memory], now: float, report: ConsolidationReport
+    ) -> None:
+        """Small talk goes, and with it a summary of an episode that held nothing else."""
+        covering = {
+            link.from_id
+            for memory in small_talk
+            for link in self.store.links_to(memory.id)
+            if link.relation == "summarizes"
+        }
+        self._forget(small_talk, now, "small talk", report)
+        emptied = [
+            summary
+            for summary in self.store.get_many(sorted(covering)).values()
+            if not any(link.relation == "summarizes" for link in self.store.links_from(summary.id))
+        ]
+        self._forget(emptied, now, "small talk", report)
 
     def _read_for_facts(self, memory: Memory) -> bool:
         """Whether a memory's own words may leave: its episode was read for facts, or it is

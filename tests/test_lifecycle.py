@@ -129,10 +129,19 @@ def test_small_talk_goes_when_it_would_be_archived(tiers_app: Papertape) -> None
     kept = episode(tiers_app, NOW, TRIP)
     report = tiers_app.consolidate(now=NOW + HAZY)
     assert {tiers_app.store.get(mid).tier for mid in talk} == {"hazy"}  # type: ignore[union-attr]
+    (talk_summary, kept_summary) = sorted(
+        {
+            link.from_id
+            for mid in (talk[0], kept[0])
+            for link in tiers_app.store.links_to(mid)
+            if link.relation == "summarizes"
+        }
+    )
     report = tiers_app.consolidate(now=NOW + ARCHIVED)
-    assert {m.memory_id for m in report.moves if m.reason == "small talk"} == set(talk)
-    assert tiers_app.store.get_many(talk) == {}
-    assert set(tiers_app.store.get_many(kept)) == set(kept)
+    forgotten = {m.memory_id for m in report.moves if m.reason == "small talk"}
+    assert forgotten == {*talk, talk_summary}  # an episode of nothing else leaves no summary
+    assert tiers_app.store.get_many([*talk, talk_summary]) == {}
+    assert set(tiers_app.store.get_many([*kept, kept_summary])) == {*kept, kept_summary}
 
 
 def test_words_not_yet_read_for_facts_stay_whole_in_every_tier(tiers_app: Papertape) -> None:
