@@ -113,6 +113,9 @@ class Daemon:
         self.scheduler: Any = None
         self.server: Any = None
         self.last_error: str | None = None
+        # The long job in hand and how far it has gone ("consolidating: facts ... (3 of 12)"),
+        # for status while it holds the lock.
+        self.busy: str | None = None
         self._bytes: int | None = None  # the store's bytes as last counted, plus what came since
         self._attempts: dict[int, int] = {}  # queue id -> failed tries alone, this run
 

@@ -167,6 +167,7 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
             "queued": daemon.queue_count(),
             "jobs": jobs,
             "last_error": daemon.last_error,
+            "busy": daemon.busy,
         }
     if op == "note":
         text = str(request["text"])

@@ -183,16 +183,17 @@ class RemotePapertape(Papertape):
         return wire.stats_in(self.client.call("stats"))
 
     def status(self) -> AppStatus:
-        local = super().status()
         daemon = self.client.call("status")
+        busy = daemon.get("busy")
         return AppStatus(
-            home=local.home,
+            home=str(self.settings.home),
             daemon=f"running (pid {daemon['pid']}, up {daemon['uptime_s']:.0f} s, "
-            f"{daemon['queued']} queued)",
-            embedder=local.embedder,
+            f"{daemon['queued']} queued)" + (f"; {busy}" if busy else ""),
+            embedder=self.embedder_name,
             loaded_models=("served by the daemon",),
-            planned_model=local.planned_model,
-            stats=self.stats(),
+            planned_model=self.planned_model(),
+            # The store's counts wait on the job in hand: asked for only when there is none.
+            stats=None if busy else self.stats(),
         )
 
 

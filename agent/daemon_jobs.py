@@ -72,15 +72,19 @@ def start_scheduler(daemon: Daemon) -> Any:
 
 def consolidate(daemon: Daemon) -> None:
     def step(done: int, total: int, label: str) -> None:
+        daemon.busy = f"consolidating: {label} ({done} of {total})"
         if daemon.stopping.is_set():
             raise Stopped("stopping")
 
     try:
         with daemon.lock:
+            daemon.busy = "consolidating"
             report = daemon.app.consolidate(now=resolve_now(None), progress=step)
     except Stopped:
         log.info("consolidation stopped between episodes: the daemon is stopping")
         return
+    finally:
+        daemon.busy = None
     log.info(
         "consolidated: %s; facts %d made, %d unsupported, %d updates; bytes %d -> %d",
         report.counts() or "nothing moved",

@@ -48,7 +48,7 @@ class AppStatus:
     embedder: str
     loaded_models: tuple[str, ...]
     planned_model: str
-    stats: StoreStats
+    stats: StoreStats | None  # None while the daemon is busy with a long job
 
 
 class Papertape:
@@ -282,6 +282,17 @@ class Papertape:
     def status(self) -> AppStatus:
         """What the status screen shows: daemon, models, and the store per tier."""
         loaded = tuple(f"{m.source.name} on {m.plan.backend}" for m in self._models.values())
+        return AppStatus(
+            home=str(self.settings.home),
+            daemon="not running: papertape works in-process",
+            embedder=self.embedder_name,
+            loaded_models=loaded,
+            planned_model=self.planned_model(),
+            stats=self.stats(),
+        )
+
+    def planned_model(self) -> str:
+        """The language model the next question would load, and how, in a few words."""
         try:
             source, plan = plan_model(self.settings, self.device())
             planned = (
@@ -292,15 +303,7 @@ class Papertape:
             )
         except UserError as exc:
             planned = f"not usable: {exc}"
-        return AppStatus(
-            home=str(self.settings.home),
-            # The daemon arrives with its own issue; until then everything runs in-process.
-            daemon="not running: papertape works in-process",
-            embedder=self.embedder_name,
-            loaded_models=loaded,
-            planned_model=planned,
-            stats=self.stats(),
-        )
+        return planned
 
     def is_empty(self) -> bool:
         return self.store.count() == 0

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
@@ -355,4 +356,35 @@ def test_a_note_a_wav_and_a_png_dropped_in_the_inbox_are_all_recalled(running: D
     ):
         hits = remote.recall(query, now=NOW, k=3, strengthen=False)
         assert hits and hits[0].memory.kind == kind, (query, [h.memory for h in hits])
+    remote.close()
+
+
+def test_status_shows_a_consolidation_in_progress(
+    running: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent import daemon_jobs
+    from tui.status import status_text
+
+    halfway, finish = threading.Event(), threading.Event()
+    real = running.app.consolidate
+
+    def slow(*, now: float, progress: Any = None, **kwargs: Any) -> Any:
+        progress(1, 3, "facts: episode of 2 from notes")
+        halfway.set()
+        finish.wait(timeout=30)
+        return real(now=now, **kwargs)
+
+    monkeypatch.setattr(running.app, "consolidate", slow)
+    job = threading.Thread(target=daemon_jobs.consolidate, args=(running,))
+    job.start()
+    assert halfway.wait(timeout=30)
+    remote = open_papertape(running.settings)
+    busy = remote.status()
+    assert "consolidating: facts: episode of 2 from notes (1 of 3)" in busy.daemon
+    assert busy.stats is None  # not waited for while the job holds the store
+    assert "show when the daemon's job is done" in status_text(busy)
+    finish.set()
+    job.join(timeout=30)
+    done = remote.status()
+    assert "consolidating" not in done.daemon and done.stats is not None
     remote.close()

@@ -13,6 +13,9 @@ from agent.service import AppStatus
 from tui.host import host
 
 
+REFRESH_S = 3.0
+
+
 def status_text(status: AppStatus) -> str:
     lines = [
         f"[b]home[/b]       {escape(status.home)}",
@@ -23,7 +26,10 @@ def status_text(status: AppStatus) -> str:
         "  loaded     "
         + (", ".join(status.loaded_models) or "none yet (loads on the first question)"),
         "",
-        escape(stats_text(status.stats)),  # the same table `papertape stats` prints
+        # The same table `papertape stats` prints, once the daemon's job in hand is done.
+        escape(stats_text(status.stats))
+        if status.stats is not None
+        else "The store's counts show when the daemon's job is done.",
     ]
     return "\n".join(lines)
 
@@ -38,6 +44,8 @@ class StatusPane(Widget):
 
     def on_mount(self) -> None:
         self.reload()
+        # A daemon's consolidation can run for minutes: its progress shows as it goes.
+        self.set_interval(REFRESH_S, self.reload)
 
     def reload(self) -> None:
         self._gather()
