@@ -18,6 +18,11 @@ every model and version into one file, judge, then join the labels back.
 
 --out is appended to as each conversation finishes; a run with the same --out, model,
 version, seed and sample size goes on where a stopped one ended.
+
+--conversations draws the sample from those conversations only. --aged DIR asks the stores
+scripts/bench_forgetting.py --keep-stores DIR left (each conversation's `papertape` store,
+consolidated after each session and aged a month past the last), at the time it aged them to,
+instead of a fresh store.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,7 @@ from agent.settings import load_settings
 from storage import store_files
 
 DAY = 86400.0
+AGED_DAYS = 30  # as scripts/bench_forgetting.py ages its stores
 PROG = "bench_answers"
 
 
@@ -52,13 +59,19 @@ def question_id(conv: Conversation, index: int) -> str:
 
 
 def stratified_sample(
-    conversations: list[Conversation], per_category: int, seed: int, subset: int | None = None
+    conversations: list[Conversation],
+    per_category: int,
+    seed: int,
+    subset: int | None = None,
+    only: set[str] | None = None,
 ) -> dict[str, tuple[Conversation, Question]]:
     """`per_category` questions of each category (all of a category when it has fewer),
     drawn at random with `seed` from every conversation, by question id; with `subset`, the
     first that many of each category's draw (a random part of the same sample)."""
     by_category: dict[int, list[tuple[str, Conversation, Question]]] = defaultdict(list)
     for conv in conversations:
+        if only and conv.sample_id not in only:
+            continue
         for index, q in enumerate(conv.questions):
             if q.evidence or q.category == 5:
                 by_category[q.category].append((question_id(conv, index), conv, q))
@@ -73,10 +86,16 @@ def stratified_sample(
 
 
 def answer_rows(
-    app: Papertape, conv: Conversation, questions: list[tuple[str, Question]], tags: dict[str, Any]
+    app: Papertape,
+    conv: Conversation,
+    questions: list[tuple[str, Question]],
+    tags: dict[str, Any],
+    *,
+    aged: bool = False,
 ) -> list[dict[str, Any]]:
-    ids = store_conversation(app, conv)
-    now = conv.turns[-1].occurred_at + DAY
+    # An aged store is asked when bench_forgetting aged it to; its turns' ids are not known.
+    ids = {} if aged else store_conversation(app, conv)
+    now = conv.turns[-1].occurred_at + (AGED_DAYS * DAY if aged else DAY)
     generator = app.generator()
     rows = []
     for qid, q in questions:
@@ -135,6 +154,12 @@ def main() -> None:
     )
     parser.add_argument("--version", default="structured", help="a tag for this code's rows")
     parser.add_argument("--out", type=Path, required=True, help="append rows here; resume")
+    parser.add_argument(
+        "--conversations", nargs="+", default=None, help="draw only from these sample ids"
+    )
+    parser.add_argument(
+        "--aged", type=Path, default=None, metavar="DIR", help="ask bench_forgetting's stores"
+    )
     benchlib.add_set_option(parser)
     args = parser.parse_args()
     benchlib.data_file(args.data, PROG)
@@ -145,13 +170,17 @@ def main() -> None:
         conversations = load(args.data)
     except (ValueError, KeyError, TypeError) as exc:
         benchlib.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
-    sample = stratified_sample(conversations, args.per_category, args.seed, args.subset)
+    only = set(args.conversations) if args.conversations else None
+    if only and only - {c.sample_id for c in conversations}:
+        benchlib.refuse(PROG, f"no conversation {sorted(only)[0]!r} in {args.data}.")
+    sample = stratified_sample(conversations, args.per_category, args.seed, args.subset, only)
     tags = {
         "model": args.model,
         "version": args.version,
         "seed": args.seed,
         "per_category": args.per_category,
         **({"set": changed} if changed else {}),
+        **({"store": "aged"} if args.aged else {}),
     }
     done: set[str] = set()
     if args.out.exists():
@@ -173,12 +202,19 @@ def main() -> None:
         except UserError as exc:
             benchlib.refuse(PROG, str(exc), exc.exit_code)
         for sample_id, questions in sorted(todo.items()):
-            for leftover in store_files(settings.store_path):
-                leftover.unlink(missing_ok=True)
+            if args.aged:
+                home = args.aged / f"{sample_id}-papertape"
+                if not home.is_dir():
+                    benchlib.refuse(PROG, f"{home} holds no store from bench_forgetting.")
+                settings = replace(settings, home=home)
+            else:
+                for leftover in store_files(settings.store_path):
+                    leftover.unlink(missing_ok=True)
             started = time.perf_counter()
             try:
                 with Papertape(settings) as app:
-                    rows = answer_rows(app, by_conv[sample_id], questions, tags)
+                    conv = by_conv[sample_id]
+                    rows = answer_rows(app, conv, questions, tags, aged=args.aged is not None)
             except (UserError, Failure) as exc:
                 benchlib.refuse(PROG, str(exc), exc.exit_code)
             with args.out.open("a", encoding="utf-8") as out:

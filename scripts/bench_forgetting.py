@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import json
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -62,8 +63,8 @@ STOPWORDS = frozenset(
         "a an the and or but of to in on at for with by from as is are was were be been being "
         "it its this that these those he she they them his her their i me my we our you your "
         "do does did not no yes so if than then there what which who whom when where why how "
-        "has have had will would can could should may might also just about into over after "
-        "before up out very more most some any all"
+        "has have had will would can could should might also just about into over after "
+        "before up out very more most some any all"  # not "may": a month in dates
     )
 )
 
@@ -105,6 +106,18 @@ class CachedSummarizer:
             self.cache[key] = self.inner.summarize(texts)
             self.seconds += time.perf_counter() - started
         return self.cache[key]
+
+
+def first_sessions(conv: Conversation, sessions: int | None) -> Conversation:
+    """The conversation cut after its first `sessions` sessions, with the questions whose
+    evidence lies in them."""
+    if sessions is None:
+        return conv
+    kept = set(sessions_of(conv)[:sessions])
+    turns = tuple(t for t in conv.turns if t.session in kept)
+    said = {t.dia_id for t in turns}
+    questions = tuple(q for q in conv.questions if q.evidence and set(q.evidence) <= said)
+    return replace(conv, turns=turns, questions=questions)
 
 
 def new_app(tmp: str, name: str, embedder: Embedder, **overrides: object) -> Papertape:
@@ -178,9 +191,12 @@ def run_conversation(
     facts: Generator | None,
     budget_share: float,
     tmp: str,
+    reuse: bool = False,
 ) -> dict:
     end = conv.turns[-1].occurred_at + 30 * DAY
     results: dict[str, dict] = {}
+    for rebuilt in ("keep", "summaries"):  # left by an earlier run with --keep-stores
+        shutil.rmtree(Path(tmp) / f"{conv.sample_id}-{rebuilt}", ignore_errors=True)
     with new_app(tmp, f"{conv.sample_id}-keep", embedder) as keep:
         ids: dict[str, int] = {}
         for session in sessions_of(conv):
@@ -191,14 +207,15 @@ def run_conversation(
             results["summaries"] = score(app, conv, end)
         reports = []
         started = time.perf_counter()
-        with new_app(
-            tmp, f"{conv.sample_id}-papertape", embedder, byte_budget_mb=budget / 1e6
-        ) as app:
-            for session in sessions_of(conv):
+        name = f"{conv.sample_id}-papertape"
+        reused = reuse and (Path(tmp) / name / "papertape.db").exists()
+        with new_app(tmp, name, embedder, byte_budget_mb=budget / 1e6) as app:
+            for session in [] if reused else sessions_of(conv):
                 store_session(app, conv, session, {})
                 last = max(t.occurred_at for t in conv.turns if t.session == session)
                 reports.append(_consolidate(app, summarizer, facts, last + 3600))
-            reports.append(_consolidate(app, summarizer, facts, end))
+            if not reused:
+                reports.append(_consolidate(app, summarizer, facts, end))
             results["papertape"] = score(app, conv, end)
             results["papertape"]["tiers"] = {
                 name: {"count": b.count, "bytes": b.bytes} for name, b in app.stats().tiers.items()
@@ -293,17 +310,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     benchlib.add_data_option(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=None,
+        help="only each conversation's first N sessions, and the questions they answer",
+    )
     parser.add_argument("--budget", type=float, default=0.25, help="share of keep's bytes")
     parser.add_argument(
         "--model", default=None, help="the model that writes facts (none: no facts)"
     )
     parser.add_argument("--summarizer", choices=("extractive", "model"), default="extractive")
+    parser.add_argument(
+        "--keep-stores",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="leave each policy's store in DIR (say, for scripts/bench_answers.py --home)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep-stores: score papertape's stores left there as they are (no model)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.reuse and not args.keep_stores:
+        benchlib.refuse("bench_forgetting", "--reuse needs --keep-stores DIR.")
     benchlib.data_file(args.data, "bench_forgetting")
     if args.summarizer == "model" and not args.model:
         benchlib.refuse("bench_forgetting", "--summarizer model needs --model NAME.")
-    conversations = load(args.data)[: args.limit]
+    conversations = [first_sessions(c, args.sessions) for c in load(args.data)[: args.limit]]
     embedder = CachedEmbedder(load_embedder("minilm"))
     model_app = None
     facts: Generator | None = None
@@ -317,9 +354,12 @@ def main() -> None:
     summarizer = CachedSummarizer(inner)
     started = time.perf_counter()
     per_conv = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(args.keep_stores) if args.keep_stores else scratch
         for conv in conversations:
-            per_conv.append(run_conversation(conv, embedder, summarizer, facts, args.budget, tmp))
+            per_conv.append(
+                run_conversation(conv, embedder, summarizer, facts, args.budget, tmp, args.reuse)
+            )
             done = per_conv[-1]["extraction"]
             print(
                 f"  {conv.sample_id} done ({time.perf_counter() - started:.0f} s; "
