@@ -60,7 +60,7 @@ FACT_MARK = "facts"  # the memory mark of "read for facts"
 SOURCE_KINDS = frozenset({"text", "audio", "screenshot"})
 FACTS_MAX = 12  # per model call; more is a model repeating itself
 FACT_CHARS = 200
-CITED_MAX = 4
+CITED_MAX = 2  # more, and a small model cites whole stretches and mixes up who said what
 FACT_TOKENS = 1024  # the most a reply may run to (the schema usually ends it sooner)
 TOKENS_PER_FACT = 16  # of the source text: bounds the facts asked of a short episode
 # Stricter than an answer's 0.5 (agent/support.py): an answer is only marked, a fact is kept
@@ -72,16 +72,18 @@ _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 INSTRUCTIONS = (
-    "You write down the facts in a person's memories. Each memory is one line: its id in "
-    "square brackets, the day it happened, then what was written or said, starting with who "
-    "said it when someone said it (a line without a speaker is the person's own note). "
-    'Reply in JSON: "facts", a list of facts, each once. For each fact: "memory_ids": the ids '
-    'of the lines it comes from; "text": one short sentence that stands on its own and names '
-    "the person (never he, she, I or you): what happened, was said, planned, liked or owned, "
-    'and by whom; "date": the day it happened as YYYY-MM-DD (or YYYY-MM, or YYYY) when the '
-    'line states or implies one, worked out from the line\'s day ("last Saturday" said on '
-    'Mon 8 May 2023 is 2023-05-06), else ""; "importance": 1 small talk, 3 a useful detail, '
-    "5 a key fact, plan, date or life event. Leave out greetings and small talk."
+    "You keep a person's memory. Each line below is one memory: its id in square brackets, "
+    "the day it was written or said, then who said it (a line without a speaker is the "
+    "person's own note). Write down the facts in these lines. A fact is one short sentence "
+    "about one thing one person did, said, planned, felt, likes, owns or is, with the names, "
+    "places, numbers and titles the line gives; it names that person (never he, she, I or "
+    "you). Write a fact for each line that tells something new about someone; leave out "
+    "greetings, thanks, praise and small talk. Reply in JSON: \"facts\", a list. For each "
+    'fact: "memory_ids": the line(s) it comes from; "text": the sentence; "date": the day it '
+    "happened as YYYY-MM-DD (or YYYY-MM, or YYYY) when the line states or implies one, "
+    'worked out from the line\'s day ("last Saturday" said on Mon 8 May 2023 is 2023-05-06), '
+    'else ""; "importance": 1 small talk, 3 a useful detail, 5 a key fact, plan, date or '
+    "life event."
 )
 
 

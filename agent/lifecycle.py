@@ -14,19 +14,19 @@ Each run, with an explicit clock:
 3. decay: by retention R = exp(-t / (S * pace)), the pace set by kind (agent/retention.py),
    a sharp memory below hazy_below goes hazy, a hazy one below archive_below goes to the
    archive. Pinned memories never move. A memory's own words leave only once its episode
-   has been read for facts (or it is papertape's own: a chat turn, a summary); until then
-   it moves down the tiers with its text whole. Hazy memories are written an episode at a
-   time: one summary memory for the episode (linked to each member); a member read for
-   facts has its text rendered into a page (agent/optical.py) and replaced by a one-line
-   gist; every member's vector is cut to int8, its images downscaled and its audio
-   re-encoded as Opus. The summary's strength is the sum of its members', so it fades far
-   slower. Archived memories keep the gist (or their text, if never read) and a one-bit
-   vector. A fact is already short and is never summarised, paged or cut to a gist: it
-   keeps its text in every tier.
+   has been read for facts and a fact rests on it (or it is papertape's own: a chat turn, a
+   summary); until then it moves down the tiers with its text whole. Hazy memories are
+   written an episode at a time: one summary memory for the episode (linked to each member);
+   a member whose words may leave has its text rendered into a page (agent/optical.py) and
+   replaced by a one-line gist; every member's vector is cut to int8, its images downscaled
+   and its audio re-encoded as Opus. The summary's strength is the sum of its members', so
+   it fades far slower. Archived memories keep the gist (or their whole text) and the sign
+   bits of their vector. A fact is already short and is never summarised, paged or cut to a
+   gist: it keeps its text in every tier.
    Time alone forgets only small talk: a memory read for facts that no fact rests on (the
-   model found nothing in it worth keeping) is forgotten when it would go to the archive;
-   its episode's summary stays, unless the episode held nothing else. Anything else is
-   forgotten by time only when the person has set retention_days;
+   model found nothing in it worth keeping) and of little importance is forgotten when it
+   would go to the archive; its episode's summary stays, unless the episode held nothing
+   else. Anything else is forgotten by time only when the person has set retention_days;
 4. byte budget: while the store is over byte_budget_mb, the memory of least value
    (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
    archived memory of least value is forgotten.
@@ -64,6 +64,8 @@ CONTAINER_KINDS = frozenset({"document"})
 # Kinds compared for updates: a chat turn or a summary restates, it does not update. (Facts
 # have their own duplicates and updates: agent/facts.py.)
 UPDATE_KINDS = frozenset({"text", "audio", "screenshot"})
+# Below this importance, a memory read for facts that none rests on is small talk.
+SMALL_TALK_BELOW = 0.5
 
 Progress = Callable[[int, int, str], None]
 
@@ -350,16 +352,25 @@ class Consolidator:
         self._forget(emptied, now, "small talk", report)
 
     def _read_for_facts(self, memory: Memory) -> bool:
-        """Whether a memory's own words may leave: its episode was read for facts, or it is
-        not something the person stored (a chat turn, a summary)."""
-        if memory.kind not in SOURCE_KINDS:
-            return True
         return FACT_MARK in self.store.marks_of(memory.id)
 
+    def _has_facts(self, memory: Memory) -> bool:
+        return any(link.relation == "derived_from" for link in self.store.links_to(memory.id))
+
+    def _words_may_leave(self, memory: Memory) -> bool:
+        """Whether a memory's own words may give way to a gist: it is not something the
+        person stored (a chat turn, a summary), or it was read for facts and a fact rests on
+        it, so what it said is kept there."""
+        if memory.kind not in SOURCE_KINDS:
+            return True
+        return self._read_for_facts(memory) and self._has_facts(memory)
+
     def _is_small_talk(self, memory: Memory) -> bool:
+        """Read for facts, none found in it, and of little importance by its signals (and the
+        model's rating, when one was asked)."""
         if memory.kind not in SOURCE_KINDS or not self._read_for_facts(memory):
             return False
-        return not any(link.relation == "derived_from" for link in self.store.links_to(memory.id))
+        return memory.importance < SMALL_TALK_BELOW and not self._has_facts(memory)
 
     def _rate(self, fading: list[Memory], now: float, report: ConsolidationReport) -> list[Memory]:
         """Ask the model how much each fading memory matters; those it rates up may stay."""
@@ -398,7 +409,7 @@ class Consolidator:
         # Only words that may leave are paged: the text of an unread memory stays whole.
         pages = [
             render_page(m.text, font_px=self.settings.page_font_px, fmt=self.settings.page_format)
-            if self._read_for_facts(m)
+            if self._words_may_leave(m)
             else None
             for m in episode
         ]
@@ -472,7 +483,7 @@ class Consolidator:
             for blob in self.store.blobs_of(memory.id):
                 if blob.role != "page" or self.settings.archive_page == "drop":
                     self.store.drop_blob(memory.id, blob.role)
-            words_go = memory.kind != "fact" and self._read_for_facts(memory)
+            words_go = memory.kind != "fact" and self._words_may_leave(memory)
             kept = gist(memory.text, self.settings.gist_chars) if words_go else None
             self.store.move_to_tier(memory.id, "archive", text=kept)
         report.moves.append(

@@ -1,13 +1,14 @@
 """Vector encodings by tier, and where each one lives.
 
 - sharp: float32 in the `memory_vectors` vec0 table of the main file, searched exactly.
-- hazy and archive: int8 (scaled so the largest component is 127; keeps cosine to about 0.01)
-  in the memory's own row (`memories.cold_vector`), beside its text and metadata, for
-  re-ranking; and the vector's sign bits in the cold file (storage/cold.py), the small index a
-  query scans. The bits can always be rebuilt from the row.
-
-Rows archived before migration 006 kept only sign bits; their `cold_vector` holds those bits
-and they are scored from them (cos(pi * hamming / dim), random-hyperplane hashing).
+- hazy: int8 (scaled so the largest component is 127; keeps cosine to about 0.01) in the
+  memory's own row (`memories.cold_vector`), beside its text and metadata, for re-ranking;
+  and the vector's sign bits in the cold file (storage/cold.py), the small index a query
+  scans. The bits can always be rebuilt from the row.
+- archive: the sign bits alone, in the row and in the index (a 384-d vector: 48 bytes, not
+  384), scored by their angle estimate (cos(pi * hamming / dim), random-hyperplane hashing).
+  By the archive a memory is found mostly by its words; its vector only has to point near.
+  Rows archived with an int8 vector keep it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from storage.errors import StorageError
 SHARP_TABLE = "memory_vectors"
 COLD_TIERS = ("hazy", "archive")
 # The encodings a tier's vector may be stored in; the first is what new vectors get.
-ACCEPTED = {"sharp": ("float32",), "hazy": ("int8",), "archive": ("int8", "bit")}
+ACCEPTED = {"sharp": ("float32",), "hazy": ("int8",), "archive": ("bit", "int8")}
 
 
 def size(encoding: str, dim: int) -> int:
@@ -45,10 +46,12 @@ def _array(vector: np.ndarray, dim: int) -> np.ndarray:
 
 
 def encode(vector: np.ndarray, tier: str, dim: int) -> bytes:
-    """The vector in the encoding `tier` stores (float32 for sharp, int8 for the others)."""
+    """The vector in the encoding `tier` stores (float32 sharp, int8 hazy, bits archived)."""
     array = _array(vector, dim)
     if ACCEPTED[tier][0] == "float32":
         return array.tobytes()
+    if ACCEPTED[tier][0] == "bit":
+        return np.packbits(array > 0).tobytes()
     peak = float(np.max(np.abs(array))) or 1.0
     return np.round(array * (127.0 / peak)).astype(np.int8).tobytes()
 

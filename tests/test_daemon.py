@@ -13,9 +13,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import apsw
 import pytest

@@ -104,7 +104,7 @@ def test_hazy_goes_to_archive_and_time_alone_deletes_nothing(tiers_app: Papertap
     assert set(ids) <= archived
     for mid in ids:
         memory = tiers_app.store.get(mid)
-        assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 384 + 48
+        assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 48 + 48
         assert tiers_app.store.blob(mid, "page") is None  # archive_page = "drop"
     report = tiers_app.consolidate(now=NOW + YEARS)
     assert not [m for m in report.moves if m.after == "forgotten"]
@@ -155,7 +155,7 @@ def test_words_not_yet_read_for_facts_stay_whole_in_every_tier(tiers_app: Papert
         memory = tiers_app.store.get(mid)  # type: ignore[arg-type]
         assert memory is not None and memory.tier == "archive" and memory.text == text
         assert tiers_app.store.blob(mid, "page") is None  # type: ignore[arg-type]
-        assert memory.vector_bytes == 384 + 48  # the vector is cut all the same
+        assert memory.vector_bytes == 48 + 48  # the vector is cut to bits all the same
 
 
 def test_archive_can_keep_the_page(home: Path) -> None:

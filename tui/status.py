@@ -12,7 +12,6 @@ from agent.output import stats_text
 from agent.service import AppStatus
 from tui.host import host
 
-
 REFRESH_S = 3.0
 
 
