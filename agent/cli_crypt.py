@@ -19,6 +19,7 @@ from agent import keys
 from agent.cli_support import home_option, settings_for
 from agent.daemon import lock_path, running_pid
 from agent.errors import Failure, UserError
+from agent.inbox import old_copies
 from agent.keys import Unlocked
 from agent.service import Papertape
 from agent.settings import NEW_PASSPHRASE_ENV, PASSPHRASE_ENV, Settings
@@ -141,6 +142,19 @@ def encrypt(ctx: click.Context, use_keyring: bool, home: Path | None) -> None:
         "papertape export writes plaintext: keep exports somewhere as safe as the store.",
         err=True,
     )
+    _warn_old_copies(settings)
+
+
+def _warn_old_copies(settings: Settings) -> None:
+    copies = old_copies(settings)
+    if copies:
+        folder = copies[0].parent
+        click.echo(
+            f"papertape: {len(copies)} file(s) under {printable(folder)} are plaintext copies "
+            "an earlier papertape kept of what it took in; encryption does not cover them: "
+            "delete them.",
+            err=True,
+        )
 
 
 @click.command()

@@ -21,6 +21,7 @@ from agent.cli_support import (
 )
 from agent.clock import resolve_now
 from agent.errors import Failure, UserError
+from agent.inbox import old_copies
 from agent.llm import default_model, plan_model
 from agent.service import Papertape
 from agent.settings import PASSPHRASE_ENV, Settings, default_home
@@ -216,6 +217,7 @@ def _encryption(settings: Settings) -> dict[str, Any]:
         "cipher": f"{CIPHER} (SQLite3 Multiple Ciphers), PBKDF2-SHA256 {KDF_ITER} rounds",
         "passphrase_from": origin,
         "keyring": keys.keyring_status(),
+        "plaintext_inbox_copies": len(old_copies(settings)),
     }
 
 
@@ -231,6 +233,11 @@ def _encryption_text(found: dict[str, Any]) -> str:
     if found["passphrase_from"]:
         lines.append(f"  passphrase  {found['passphrase_from']}")
     lines.append(f"  keyring     {found['keyring']}")
+    if found["plaintext_inbox_copies"]:
+        lines.append(
+            f"  warning     {found['plaintext_inbox_copies']} plaintext file(s) in inbox/done/ "
+            "(kept by an earlier papertape): delete them"
+        )
     return "\n".join(lines)
 
 
