@@ -19,6 +19,7 @@ load from elsewhere on the machine does not fall on one side only. Target: at mo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shlex
 import sys
 import tempfile
@@ -44,18 +45,25 @@ TARGET = 1.15
 
 
 class Precomputed:
-    """An embedder that hands back vectors computed before the timing: storage alone."""
+    """An embedder that hands back vectors computed before the timing: storage alone. A text
+    ingest changed on the way (a date pinned, a secret redacted) gets a vector made from its
+    hash, so no model runs inside the timing."""
 
     def __init__(self, inner: Embedder, texts: list[str]) -> None:
         self.name = inner.name
         self.dim = inner.dim
         self._vectors = dict(zip(texts, inner.embed(texts), strict=True))
-        self._inner = inner
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if all(t in self._vectors for t in texts):
-            return np.stack([self._vectors[t] for t in texts])
-        return self._inner.embed(texts)
+        return np.stack([self._vector(t) for t in texts])
+
+    def _vector(self, text: str) -> np.ndarray:
+        found = self._vectors.get(text)
+        if found is not None:
+            return found
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        vector = np.random.default_rng(seed).normal(size=self.dim).astype(np.float32)
+        return vector / np.linalg.norm(vector)
 
 
 def service(home: Path, key: Key | None, embedder: object) -> Papertape:
