@@ -14,6 +14,7 @@ import click
 
 from agent import output
 from agent.cli_capture import capture
+from agent.cli_crypt import decrypt, encrypt, init, passphrase
 from agent.cli_daemon import daemon
 from agent.cli_lifecycle import consolidate
 from agent.cli_models import ask, doctor, models
@@ -31,10 +32,12 @@ from agent.errors import Failure, UserError
 from agent.home import UMASK
 from agent.limits import read_note
 from agent.recall import MODES
+from agent.service import Papertape
 from agent.terminal import printable
 from agent.transfer import is_memory_line
 from models.errors import ModelError
 from storage import DAMAGE_ERRORS, StorageError
+from storage.cipher import KeyNeededError, WrongKeyError
 from storage.health import damaged
 
 log = logging.getLogger("papertape")
@@ -59,6 +62,8 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     app = open_app(ctx, home, via_daemon=True)
     launcher = (ctx.obj or {}).get("open_ui")
     if launcher is not None and sys.stdin.isatty() and sys.stdout.isatty():
+        if type(app) is Papertape:
+            app.store  # noqa: B018 (an encrypted store's passphrase is asked before the UI starts)
         launcher(app)  # the terminal UI (tui/), given by the entry point
         return
     click.echo(f"papertape home: {printable(app.settings.home)}")
@@ -295,8 +300,17 @@ def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
 @home_option
 @click.pass_context
 def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> None:
-    """Write every memory as JSONL: all fields, links and vectors (a lossless backup)."""
-    lines = open_app(ctx, home).export()
+    """Write every memory as JSONL: all fields, links and vectors (a lossless backup).
+
+    The export is plaintext, even from an encrypted store: keep it as safe as the store."""
+    app = open_app(ctx, home)
+    lines = app.export()
+    if app.unlocked.key is not None:
+        click.echo(
+            "papertape: the store is encrypted, but this export is plaintext: anyone who can "
+            "read it can read these memories.",
+            err=True,
+        )
     if out is None:
         for line in lines:
             click.echo(line)
@@ -366,13 +380,23 @@ def mcp_command(ctx: click.Context, home: Path | None) -> None:
         if exc.name is None or exc.name.split(".")[0] not in {"mcp", "mcp_types", "pydantic"}:
             raise
         raise Failure(
-            "papertape mcp needs the MCP SDK: run scripts/setup, "
-            "or pip install 'papertape[mcp]'."
+            "papertape mcp needs the MCP SDK: run scripts/setup, or pip install 'papertape[mcp]'."
         ) from None
     serve(settings)
 
 
-for command in (ask, capture, consolidate, daemon, models, doctor):
+for command in (
+    ask,
+    capture,
+    consolidate,
+    daemon,
+    models,
+    doctor,
+    init,
+    encrypt,
+    decrypt,
+    passphrase,
+):
     cli.add_command(command)
 
 
@@ -405,7 +429,7 @@ def _run(argv: list[str] | None, open_ui: Callable[..., None] | None) -> int | o
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except UserError as exc:
+    except (UserError, WrongKeyError, KeyNeededError) as exc:
         click.echo(f"papertape: {printable(exc)}", err=True)
         code = 2
     except (Failure, StorageError, ModelError) as exc:

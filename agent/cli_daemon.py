@@ -16,6 +16,9 @@ from agent.cli_support import echo_json, home_option, json_option, settings_for
 from agent.daemon import LOG_NAME, Daemon, configure_logging, running_pid, socket_path
 from agent.daemon_client import DaemonClient
 from agent.errors import Failure
+from agent.keys import Unlocked
+from agent.service import Papertape
+from agent.settings import PASSPHRASE_ENV, Settings
 from agent.terminal import printable
 
 START_TIMEOUT_S = 60.0
@@ -48,7 +51,10 @@ def daemon(ctx: click.Context, home: Path | None) -> None:
 @home_option
 @click.pass_context
 def run(ctx: click.Context, home: Path | None) -> None:
-    """Run in the foreground, logging to the terminal and to logs/daemon.log in the home."""
+    """Run in the foreground, logging to the terminal and to logs/daemon.log in the home.
+
+    An encrypted store's passphrase comes from PAPERTAPE_PASSPHRASE, the OS keyring or the
+    terminal; without one the daemon does not start."""
     settings = settings_for(ctx, home)
     configure_logging(settings, to_terminal=True)
     Daemon(settings).run()
@@ -58,7 +64,8 @@ def run(ctx: click.Context, home: Path | None) -> None:
 @home_option
 @click.pass_context
 def start(ctx: click.Context, home: Path | None) -> None:
-    """Start a detached daemon and wait until it answers."""
+    """Start a detached daemon and wait until it answers. An encrypted store's passphrase is
+    asked here (or read from PAPERTAPE_PASSPHRASE or the OS keyring) and handed to it."""
     settings = settings_for(ctx, home)
     pid = running_pid(settings)
     if pid is not None:
@@ -67,12 +74,19 @@ def start(ctx: click.Context, home: Path | None) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     out = settings.home / "logs" / "daemon.out"
     out.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    unlocked = _checked_key(settings)
+    if unlocked.key is not None:
+        # The detached daemon has no terminal to ask on: it gets the passphrase this command
+        # was given (its environment is readable by this user alone).
+        env[PASSPHRASE_ENV] = unlocked.key.passphrase
     with open(out, "ab") as sink:
         child = subprocess.Popen(
             [sys.executable, "-m", "agent.cli", "--home", str(settings.home), "daemon", "run"],
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=sink,
+            env=env,
             start_new_session=True,  # not killed with this terminal
         )
 
@@ -86,6 +100,13 @@ def start(ctx: click.Context, home: Path | None) -> None:
     click.echo(
         f"papertape daemon started (pid {child.pid}); log: {printable(settings.home / LOG_NAME)}"
     )
+
+
+def _checked_key(settings: Settings) -> Unlocked:
+    """The store's key, tried here, so a daemon without a usable one is never started."""
+    with Papertape(settings) as app:
+        app.store  # noqa: B018 (opens with the key, or refuses in one sentence)
+        return app.unlocked
 
 
 @daemon.command()

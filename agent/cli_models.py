@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from agent import output
+from agent import keys, output
 from agent.chat import Answer
 from agent.cli_support import (
     echo_json,
@@ -20,14 +21,17 @@ from agent.cli_support import (
 )
 from agent.clock import resolve_now
 from agent.errors import Failure, UserError
+from agent.inbox import old_copies
 from agent.llm import default_model, plan_model
 from agent.service import Papertape
-from agent.settings import Settings, default_home
+from agent.settings import PASSPHRASE_ENV, Settings, default_home
 from agent.terminal import printable, printable_lines
 from models import catalog
 from models.errors import ModelError, UnknownModelError
 from models.generators import list_generators
 from storage import check_store_files
+from storage.cipher import CIPHER, KDF_ITER
+from storage.convert import state
 
 
 @click.command()
@@ -186,10 +190,55 @@ def doctor(ctx: click.Context, check: bool, home: Path | None, as_json: bool) ->
     except UserError as exc:
         plan = None
         click.echo(f"papertape: the model setting is not usable: {printable(exc)}", err=True)
+    encryption = _encryption(settings)
     if as_json:
-        echo_json(output.doctor_json(info, paths, rows, plan))
+        echo_json({**output.doctor_json(info, paths, rows, plan), "encryption": encryption})
     else:
         click.echo(output.doctor_text(info, paths, rows, plan))
+        click.echo(_encryption_text(encryption))
+
+
+def _encryption(settings: Settings) -> dict[str, Any]:
+    """Whether the store is encrypted and where its passphrase would come from (not asked
+    for, and not checked: doctor opens nothing)."""
+    found = state(settings.store_path)
+    if found == "encrypted" or (found == "missing" and settings.encrypt):
+        if os.environ.get(PASSPHRASE_ENV):
+            origin = PASSPHRASE_ENV
+        elif keys.from_keyring(settings) is not None:
+            origin = "the OS keyring"
+        else:
+            origin = "asked on the terminal (none in PAPERTAPE_PASSPHRASE or the OS keyring)"
+    else:
+        origin = None
+    return {
+        "store": found,
+        "encrypt_setting": settings.encrypt,
+        "cipher": f"{CIPHER} (SQLite3 Multiple Ciphers), PBKDF2-SHA256 {KDF_ITER} rounds",
+        "passphrase_from": origin,
+        "keyring": keys.keyring_status(),
+        "plaintext_inbox_copies": len(old_copies(settings)),
+    }
+
+
+def _encryption_text(found: dict[str, Any]) -> str:
+    store = found["store"]
+    if store == "encrypted":
+        head = f"encrypted, {found['cipher']}"
+    elif store == "plain":
+        head = "not encrypted (papertape encrypt turns it on)"
+    else:
+        head = "no store yet; it will be " + ("encrypted" if found["encrypt_setting"] else "plain")
+    lines = ["encryption", f"  store       {head}"]
+    if found["passphrase_from"]:
+        lines.append(f"  passphrase  {found['passphrase_from']}")
+    lines.append(f"  keyring     {found['keyring']}")
+    if found["plaintext_inbox_copies"]:
+        lines.append(
+            f"  warning     {found['plaintext_inbox_copies']} plaintext file(s) in inbox/done/ "
+            "(kept by an earlier papertape): delete them"
+        )
+    return "\n".join(lines)
 
 
 def _with_default(rows: list[dict[str, Any]], generator: str | None) -> list[dict[str, Any]]:
@@ -205,7 +254,7 @@ def _check_store(ctx: click.Context, settings: Settings, as_json: bool) -> None:
     """`doctor --check`: integrity_check of both files, whatever the quick check on open said."""
     if not settings.store_path.exists():
         raise UserError(f"there is no store at {settings.store_path} to check.")
-    found = check_store_files(settings.store_path)
+    found = check_store_files(settings.store_path, keys.unlock(settings).key)
     damaged = {name: problems for name, problems in found.items() if problems != ["ok"]}
     if as_json:
         echo_json({"ok": not damaged, "files": found})

@@ -152,7 +152,8 @@ class Daemon:
             with self.lock:
                 self.app.store  # noqa: B018 (open and migrate before serving)
                 self.app.ingestor.should_stop = self.stopping.is_set
-            self._queue = IngestQueue.open(self.settings.store_path)
+            # Queued requests hold memory text: the queue is keyed like the store.
+            self._queue = IngestQueue.open(self.settings.store_path, key=self.app.unlocked.key)
             if handle_signals:
                 signal.signal(signal.SIGTERM, lambda *_: self.stop())
                 signal.signal(signal.SIGINT, lambda *_: self.stop())

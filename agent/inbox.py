@@ -17,11 +17,20 @@ from agent.ingest import IngestResult
 from agent.settings import Settings
 
 REJECTED = "rejected"
+DONE = "done"  # where papertape before issue 31 kept copies of what it took in
 
 
 def inbox_folders(settings: Settings) -> list[Path]:
     folders = [p for p in settings.inbox_dirs.split(os.pathsep) if p.strip()]
     return [Path(p).expanduser() for p in folders] or [settings.home / "inbox"]
+
+
+def old_copies(settings: Settings) -> list[Path]:
+    """Files an earlier papertape kept in an inbox's done/ folder: plaintext copies of what
+    was stored, which encrypting the store does not reach."""
+    return sorted(
+        p for folder in inbox_folders(settings) for p in (folder / DONE).rglob("*") if p.is_file()
+    )
 
 
 def arrivals(folder: Path, sizes: dict[Path, int]) -> list[Path]:

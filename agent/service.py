@@ -13,6 +13,7 @@ from agent import recall as recall_module
 from agent.chat import ChatSession
 from agent.errors import Failure, UserError
 from agent.ingest import Ingestor, IngestResult, NoteInput, Progress, content_hash, normalise
+from agent.keys import Unlocked, unlock
 from agent.lifecycle import ConsolidationReport, Consolidator
 from agent.lifecycle import Progress as ConsolidationProgress
 from agent.limits import check_note
@@ -30,6 +31,7 @@ from models.generator import Generator
 from models.ocr import OCRReader, load_reader
 from models.transcriber import Transcriber, load_transcriber
 from storage import Blob, Link, Memory, MemoryStore, RamBudget, StorageError, StoreStats
+from storage.cipher import KeyNeededError, WrongKeyError
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,13 @@ class Papertape:
         settings: Settings,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
+        unlocked: Unlocked | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._generator = generator
+        if unlocked is not None:
+            self.__dict__["unlocked"] = unlocked
         self._models: dict[str, LoadedModel] = {}
 
     @cached_property
@@ -81,6 +86,11 @@ class Papertape:
         return self._embedder.name if self._embedder is not None else self.settings.embedder
 
     @cached_property
+    def unlocked(self) -> Unlocked:
+        """The store's key (None when it is plain) and where it came from (agent/keys.py)."""
+        return unlock(self.settings)
+
+    @cached_property
     def store(self) -> MemoryStore:
         # Opened from the embedder's name and size alone: stats, pin or forget load no model.
         try:
@@ -97,7 +107,10 @@ class Papertape:
                 vector_dim=dim,
                 embedder=self.embedder_name,
                 budget=RamBudget(self.settings.ram_budget_mb * 1024),
+                key=self.unlocked.key,
             )
+        except (WrongKeyError, KeyNeededError) as exc:
+            raise UserError(str(exc)) from None
         except StorageError as exc:
             raise Failure(str(exc)) from None
 

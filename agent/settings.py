@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 
 HOME_ENV = "PAPERTAPE_HOME"
 ENV_PREFIX = "PAPERTAPE_"
+# An encrypted store's passphrase, and a new one for `papertape passphrase` (agent/keys.py).
+PASSPHRASE_ENV = "PAPERTAPE_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "PAPERTAPE_NEW_PASSPHRASE"
 # PAPERTAPE_ variables that are not settings (each read where it is used). Any other
 # PAPERTAPE_ variable must name a setting: a misspelt one is refused, not ignored.
-OTHER_ENV = frozenset({HOME_ENV, NOW_ENV})
+OTHER_ENV = frozenset({HOME_ENV, NOW_ENV, PASSPHRASE_ENV, NEW_PASSPHRASE_ENV})
 CONFIG_NAME = "config.toml"
 STORE_NAME = "papertape.db"
 
@@ -36,6 +39,10 @@ STORE_NAME = "papertape.db"
 class Settings:
     home: Path
     embedder: str = "minilm"
+    # A new store is created encrypted (storage/cipher.py): its passphrase comes from
+    # PAPERTAPE_PASSPHRASE, the OS keyring or the terminal. An existing store is converted
+    # with `papertape encrypt` / `papertape decrypt`, not by this setting.
+    encrypt: bool = False
     # Text files over this size are refused rather than split into tens of thousands of passages.
     max_file_mb: float = 8.0
     # The most one request to the daemon may carry, and one note (an argument or stdin) hold;

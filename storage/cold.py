@@ -18,6 +18,7 @@ import apsw
 import numpy as np
 
 from storage import layout, vectors
+from storage.cipher import Key, WrongKeyError, apply_key, attach_key, unopened
 from storage.connection import create_private
 from storage.errors import StorageError
 
@@ -44,14 +45,23 @@ def _pragma(conn: apsw.Connection, statement: str) -> list[tuple[object, ...]]:
     return list(conn.execute(f"PRAGMA {SCHEMA}.{statement}"))
 
 
-def attach(conn: apsw.Connection, path: str, *, cache_kib: int, mmap_bytes: int) -> None:
-    """Attach (creating if needed) the cold file with its pragmas and tables. A store whose
-    main file was paired with a cold file refuses to open with any other, or with none."""
+def attach(
+    conn: apsw.Connection, path: str, *, cache_kib: int, mmap_bytes: int, key: Key | None = None
+) -> None:
+    """Attach (creating if needed) the cold file with its pragmas and tables, keyed like the
+    main file. A store whose main file was paired with a cold file refuses to open with any
+    other, or with none. An encrypted cold file is read through SQLite's pager, not mmap:
+    sqlite3mc turns memory-mapped reads off for encrypted files."""
     if path != ":memory:":
         if not Path(path).exists():
             _check_belongs(conn, path, found="")
         create_private(Path(path))
-    conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (path,))
+    conn.execute(f"ATTACH DATABASE ? AS {SCHEMA} KEY ?", (path, attach_key(key)))
+    try:
+        list(conn.execute(f"SELECT count(*) FROM {SCHEMA}.sqlite_master"))
+    except apsw.NotADBError:
+        conn.execute(f"DETACH DATABASE {SCHEMA}")
+        raise WrongKeyError(unopened(path, key)) from None
     if not list(conn.execute(f"SELECT 1 FROM {SCHEMA}.sqlite_master LIMIT 1")):
         _pragma(conn, f"page_size={PAGE_SIZE}")  # only takes before the first table
     if path != ":memory:":
@@ -111,13 +121,14 @@ def orphaned(path: str) -> StorageError:
     )
 
 
-def refuse_orphan(path: str) -> None:
+def refuse_orphan(path: str, key: Key | None = None) -> None:
     """Before a new main file is made: refuse when the cold file at `path` served a store
     (read on a connection of its own, so nothing is written beside it)."""
     if path == ":memory:" or not Path(path).exists() or Path(path).stat().st_size == 0:
         return
     conn = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READWRITE)
     try:
+        apply_key(conn, key)
         served = _served_a_store(conn, "main")
     finally:
         conn.close()

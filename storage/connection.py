@@ -8,6 +8,7 @@ from pathlib import Path
 
 import apsw
 
+from storage.cipher import Key, KeyNeededError, WrongKeyError, apply_key, unopened
 from storage.errors import ExtensionLoadError, StorageError
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def _check_fts5(conn: apsw.Connection) -> None:
     options = {row[0] for row in conn.execute("PRAGMA compile_options")}
     if "ENABLE_FTS5" not in options:
         raise ExtensionLoadError(
-            "this SQLite build lacks FTS5: reinstall apsw from its wheel (pip install apsw)."
+            "this SQLite build lacks FTS5: reinstall apsw-sqlite3mc from its wheel (scripts/setup)."
         )
 
 
@@ -58,8 +59,11 @@ def create_private(path: Path) -> None:
         pass
 
 
-def open_connection(path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB) -> apsw.Connection:
-    """Open `path` with sqlite-vec and FTS5 ready, WAL, secure_delete and foreign keys on.
+def open_connection(
+    path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB, key: Key | None = None
+) -> apsw.Connection:
+    """Open `path` with sqlite-vec and FTS5 ready, WAL, secure_delete and foreign keys on;
+    keyed with `key` (storage/cipher.py) before anything else touches it.
 
     `cache_kib` bounds SQLite's page cache: it is the RAM budget for this connection.
     """
@@ -68,6 +72,14 @@ def open_connection(path: Path | str, *, cache_kib: int = DEFAULT_CACHE_KIB) -> 
         conn = apsw.Connection(target)
     except apsw.Error as exc:
         raise StorageError(f"cannot open the store at {target}: {exc}.") from exc
+    try:
+        apply_key(conn, key)
+        # The first read tells a wrong (or missing) key, before any pragma writes.
+        list(conn.execute("SELECT count(*) FROM sqlite_master"))
+    except apsw.NotADBError:
+        conn.close()
+        error = KeyNeededError if key is None else WrongKeyError
+        raise error(unopened(target, key)) from None
     conn.set_busy_timeout(10_000)
     _load_sqlite_vec(conn)
     _check_fts5(conn)

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import apsw
 
+from storage.cipher import Key, KeyNeededError, apply_key, looks_encrypted, unopened
 from storage.errors import StorageError
 
 MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100
+ENCRYPTED = "it is encrypted and no passphrase was given"
 # Files up to this size get a quick_check on every open: it reads every page once.
 QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 # SQLite errors that mean the bytes on disk are not a sound database.
@@ -38,15 +40,19 @@ def damaged(path: Path | str | None, detail: str = "") -> StoreDamagedError:
     )
 
 
-def check_header(path: Path) -> None:
-    """Refuse a file that exists and is not whole SQLite pages; an empty file is new."""
-    problem = header_problem(path)
+def check_header(path: Path, *, encrypted: bool = False) -> None:
+    """Refuse a file that exists and is not whole SQLite pages; an empty file is new.
+    `encrypted`: the file may be an encrypted one (its page size is still readable)."""
+    problem = header_problem(path, encrypted=encrypted)
+    if problem == ENCRYPTED:
+        raise KeyNeededError(unopened(path, None))
     if problem is not None:
         raise damaged(path, problem)
 
 
-def header_problem(path: Path) -> str | None:
-    """What is wrong with the file's SQLite header, or None (also for a missing or empty file)."""
+def header_problem(path: Path, *, encrypted: bool = False) -> str | None:
+    """What is wrong with the file's SQLite header, or None (also for a missing or empty file).
+    `encrypted`: an sqlite3mc-encrypted header is accepted too."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -55,7 +61,11 @@ def header_problem(path: Path) -> str | None:
         return None
     with open(path, "rb") as handle:
         header = handle.read(HEADER_BYTES)
-    if len(header) < HEADER_BYTES or not header.startswith(MAGIC):
+    if len(header) < HEADER_BYTES or not (
+        header.startswith(MAGIC) or (encrypted and looks_encrypted(header))
+    ):
+        if looks_encrypted(header):
+            return ENCRYPTED
         return "it is not an SQLite file"
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
@@ -92,7 +102,7 @@ def full_check(conn: apsw.Connection, schemas: tuple[str, ...]) -> dict[str, lis
     return found
 
 
-def check_files(paths: list[Path]) -> dict[str, list[str]]:
+def check_files(paths: list[Path], key: Key | None = None) -> dict[str, list[str]]:
     """`integrity_check` of each file on a connection of its own, so a file the store would
     refuse to open is still examined: {path: its problems, or ["ok"]}."""
     found: dict[str, list[str]] = {}
@@ -100,7 +110,7 @@ def check_files(paths: list[Path]) -> dict[str, list[str]]:
         if not path.exists():
             found[str(path)] = ["missing"]
             continue
-        problem = header_problem(path)
+        problem = header_problem(path, encrypted=key is not None)
         if problem is not None:
             found[str(path)] = [problem]
             continue
@@ -110,10 +120,22 @@ def check_files(paths: list[Path]) -> dict[str, list[str]]:
             found[str(path)] = [str(exc)]
             continue
         try:
+            apply_key(conn, key)
+            if key is not None and not _readable(conn):
+                found[str(path)] = [unopened(path, key)]
+                continue
             found[str(path)] = full_check(conn, ("main",))["main"]
         finally:
             conn.close()
     return found
+
+
+def _readable(conn: apsw.Connection) -> bool:
+    try:
+        list(conn.execute("SELECT count(*) FROM sqlite_master"))
+    except apsw.NotADBError:
+        return False
+    return True
 
 
 def _size(path: Path) -> int:

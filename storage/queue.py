@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import apsw
 
+from storage.cipher import Key
 from storage.connection import open_connection
 
 
@@ -30,9 +31,10 @@ class IngestQueue:
         self.conn = conn
 
     @classmethod
-    def open(cls, path: Path | str) -> IngestQueue:
-        """A queue on its own connection to the store file (the store creates the table)."""
-        return cls(open_connection(path, cache_kib=1024))
+    def open(cls, path: Path | str, key: Key | None = None) -> IngestQueue:
+        """A queue on its own connection to the store file (the store creates the table),
+        keyed like the store: queued requests are encrypted with it."""
+        return cls(open_connection(path, cache_kib=1024, key=key))
 
     def close(self) -> None:
         self.conn.close()

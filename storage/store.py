@@ -20,8 +20,9 @@ from typing import cast
 import apsw
 import numpy as np
 
-from storage import cold, health, journal, layout, search, vectors
+from storage import cold, convert, health, journal, layout, search, vectors
 from storage.budget import RamBudget
+from storage.cipher import Key
 from storage.connection import create_private, open_connection
 from storage.errors import StorageError
 from storage.layout import COLD, MAIN, SCHEMAS
@@ -86,9 +87,10 @@ def store_files(path: Path) -> list[Path]:
     return [Path(base + suffix) for base in bases for suffix in ("", "-wal", "-shm")]
 
 
-def check_store_files(path: Path) -> dict[str, list[str]]:
+def check_store_files(path: Path, key: Key | None = None) -> dict[str, list[str]]:
     """integrity_check of the store's main and cold files: {file: problems, or ["ok"]}."""
-    return health.check_files(store_files(path)[::3])
+    convert.recover(path)
+    return health.check_files(store_files(path)[::3], key)
 
 
 class MemoryStore:
@@ -115,23 +117,28 @@ class MemoryStore:
         vector_dim: int,
         embedder: str,
         budget: RamBudget | None = None,
+        key: Key | None = None,
     ) -> MemoryStore:
         """Open (creating if needed) and migrate the store at `path` and its cold file; a
-        commit that a crash left in only one of the two files is completed first."""
+        commit that a crash left in only one of the two files is completed first, and so is
+        a conversion (storage/convert.py) a crash cut off. `key` opens (or creates) an
+        encrypted store; a wrong one raises WrongKeyError, none for an encrypted store
+        KeyNeededError."""
         budget = budget or RamBudget()
         location = None if str(path) == ":memory:" else Path(path)
         if location is not None:
             location.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            convert.recover(location)
             cold_file = cold.cold_path(location)
             for file in (location, Path(cold_file)):
-                health.check_header(file)
+                health.check_header(file, encrypted=key is not None)
             if not location.exists() or location.stat().st_size == 0:
                 try:
-                    cold.refuse_orphan(cold_file)
+                    cold.refuse_orphan(cold_file, key)
                 except health.DAMAGE_ERRORS as exc:
                     raise health.damaged(cold_file, str(exc)) from None
             create_private(location)  # SQLite gives the WAL and shm files the same mode
-        conn = open_connection(path, cache_kib=budget.main_cache_kib)
+        conn = open_connection(path, cache_kib=budget.main_cache_kib, key=key)
         try:
             try:
                 cold.attach(
@@ -139,6 +146,7 @@ class MemoryStore:
                     cold.cold_path(location),
                     cache_kib=budget.cold_cache_kib,
                     mmap_bytes=budget.cold_mmap_bytes,
+                    key=key,
                 )
             except health.DAMAGE_ERRORS as exc:
                 raise health.damaged(cold.cold_path(location), str(exc)) from None

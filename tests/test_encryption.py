@@ -1,0 +1,481 @@
+"""Encryption at rest, against real SQLite3 Multiple Ciphers: nothing of a memory is readable
+in the home's files, a wrong or missing passphrase touches nothing, a conversion killed at any
+step leaves one whole store, and the daemon and the UI work on an encrypted store."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import apsw
+import numpy as np
+import pytest
+
+from agent import keys
+from agent.daemon import Daemon
+from agent.daemon_client import DaemonClient
+from agent.keys import Unlocked
+from agent.service import Papertape
+from agent.settings import Settings, load_settings
+from models.fake_embedder import FakeEmbedder
+from models.fake_generator import ScriptedGenerator
+from models.transcriber import Segment, Transcript
+from storage import MemoryStore, NewMemory, store_files
+from storage.cipher import Key, KeyNeededError, WrongKeyError, looks_encrypted
+from storage.convert import manifest_path, pairs, state
+from storage.queue import IngestQueue
+from tests.conftest import NOW
+
+PASS = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[1]
+DAY = 86_400.0
+
+
+class FakeTranscriber:
+    """Hears the same sentence in any recording (Whisper is for the integration suite)."""
+
+    name = "fake-transcriber"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, path: Path, *, on_segment: Any = None) -> Transcript:
+        return Transcript("en", 3.0, (Segment(0.0, 3.0, self.text),))
+
+
+def write_wav(path: Path) -> Path:
+    rng = random.Random(7)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(bytes(rng.randrange(256) for _ in range(32_000)))
+    return path
+
+
+def home_files(home: Path) -> list[Path]:
+    return [p for p in home.rglob("*") if p.is_file() and not p.is_socket()]
+
+
+def leaks(home: Path, needles: list[bytes]) -> list[str]:
+    """Every (file, needle) where a needle's bytes appear in a file of the home."""
+    found = []
+    for file in home_files(home):
+        data = file.read_bytes()
+        found += [f"{file.name}: {n[:30]!r}" for n in needles if n in data]
+    return found
+
+
+def words(text: str) -> list[bytes]:
+    """The distinctive words of a memory's text, as they would sit in a file."""
+    return sorted({w.encode() for w in text.replace(",", " ").split() if len(w) >= 7})
+
+
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
+
+
+def encrypted_settings(home: Path) -> Settings:
+    return load_settings(
+        home,
+        overrides={"embedder": "fake", "encrypt": True, "summarizer": "extractive", "facts": "off"},
+    )
+
+
+def new_store(path: Path, key: Key | None, count: int = 20) -> None:
+    with MemoryStore.open(path, vector_dim=8, embedder="fake", key=key) as store:
+        for i in range(count):
+            store.add(
+                NewMemory(
+                    kind="text",
+                    source="note",
+                    occurred_at=NOW + i,
+                    ingested_at=NOW,
+                    content_hash=f"h{i}",
+                    text=f"the okapi sanctuary entry {i}",
+                    strength=7.0,
+                ),
+                np.ones(8, dtype=np.float32),
+            )
+        store.move_to_tier(1, "hazy")  # a row in the cold file too
+
+
+def snapshot(home: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in home_files(home)}
+
+
+# -- the store's files -----------------------------------------------------------------------
+
+
+def test_an_encrypted_store_holds_none_of_what_it_was_given(
+    home: Path, tmp_path: Path, secret_env: None
+) -> None:
+    """Notes, a document, a screenshot (real OCR) and a recording, some faded into the cold
+    file with rendered pages: no file in the home holds their words or media bytes, while
+    the store is open (WALs) and after it is closed."""
+    from tests.test_screenshots import screen
+
+    settings = encrypted_settings(home)
+    app = Papertape(settings, embedder=FakeEmbedder())
+    app.__dict__["transcriber"] = FakeTranscriber("The plumber Bartholomew arrives Thursday")
+    try:
+        app.note("Dentist appointment moved: Wednesday afternoon, Orthodontics", now=NOW)
+        app.note("Alice's new address: Pemberton Crescent, Kingsbridge", now=NOW)
+        document = tmp_path / "trip.md"
+        document.write_text("Itinerary for Reykjavik\n\n" + "Glacier excursion booked. " * 80)
+        shot = screen(tmp_path / "s.png", ["Flight BA117 Copenhagen boarding gate 22"], app="Mail")
+        wav = write_wav(tmp_path / "memo.wav")
+        results = app.ingest([document, shot, wav], now=NOW)
+        assert [r.status for r in results] == ["stored"] * 3, [r.reason for r in results]
+        app.consolidate(now=NOW + 30 * DAY)  # the store ages: hazy rows, pages, summaries
+        memories = list(app.store.iter_memories())
+        assert {m.tier for m in memories} >= {"hazy"}
+        needles = [w for m in memories for w in words(m.text)]
+        assert b"Bartholomew" in needles and b"Pemberton" in needles and b"Copenhagen" in needles
+        blobs = [
+            blob.data
+            for m in memories
+            for role in ("media", "thumbnail", "page")
+            if (blob := app.store.blob(m.id, role)) is not None and len(blob.data) >= 64
+        ]
+        assert blobs, "the recording, thumbnail or pages were stored"
+        needles += [b[16:48] for b in blobs]  # a slice of each blob's bytes
+        assert leaks(home, needles) == []  # open: the WALs hold the latest pages
+    finally:
+        app.close()
+    assert leaks(home, needles) == []
+    for file in store_files(settings.store_path)[::3]:
+        assert looks_encrypted(file.read_bytes()[:100])
+    plain = load_settings(home, overrides={"embedder": "fake"})
+    with Papertape(plain, embedder=FakeEmbedder()) as again:
+        assert again.unlocked.origin == "environment"
+        assert again.store.count() == len(memories)  # and the key opens it all again
+
+
+def test_the_same_test_finds_a_plain_stores_text(home: Path) -> None:
+    """The byte search above can fail: on a plain store it finds the note."""
+    settings = load_settings(home, overrides={"embedder": "fake"})
+    with Papertape(settings, embedder=FakeEmbedder()) as app:
+        app.note("Alice's new address: Pemberton Crescent, Kingsbridge", now=NOW)
+        assert app.unlocked.key is None
+    assert leaks(home, [b"Pemberton"]) != []
+
+
+def test_a_wrong_or_missing_key_is_refused_and_nothing_is_touched(tmp_path: Path) -> None:
+    path = tmp_path / "h" / "papertape.db"
+    new_store(path, Key(PASS))
+    before = snapshot(path.parent)
+    with pytest.raises(WrongKeyError, match="does not open"):
+        MemoryStore.open(path, vector_dim=8, embedder="fake", key=Key("wrong horse battery"))
+    with pytest.raises(KeyNeededError, match="is encrypted"):
+        MemoryStore.open(path, vector_dim=8, embedder="fake")
+    with pytest.raises(WrongKeyError):
+        IngestQueue.open(path, key=Key("wrong horse battery"))
+    assert snapshot(path.parent) == before
+    assert state(path) == "encrypted"
+
+
+def test_the_cold_file_is_keyed_and_read_without_mmap(tmp_path: Path) -> None:
+    """sqlite3mc turns memory-mapped reads off for encrypted files: the cold file is read
+    with read() calls, one a page, where the plain store reads it through its mapping."""
+    if not Path("/proc/self/io").exists():
+        pytest.skip("needs /proc/self/io")
+
+    def reads_for_a_scan(key: Key | None, name: str) -> int:
+        path = tmp_path / name / "papertape.db"
+        with MemoryStore.open(path, vector_dim=8, embedder="fake", key=key) as store:
+            with store.transaction():
+                store.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS cold.filler (b BLOB)"
+                )  # a few hundred pages to scan
+                store.conn.executemany(
+                    "INSERT INTO cold.filler VALUES (randomblob(12000))", [()] * 100
+                )
+            store.checkpoint()
+        with MemoryStore.open(path, vector_dim=8, embedder="fake", key=key) as store:
+            list(store.conn.execute("PRAGMA cold.cache_size=0"))
+
+            def syscr() -> int:
+                lines = Path("/proc/self/io").read_text().splitlines()
+                return int(dict(line.split(": ") for line in lines)["syscr"])
+
+            start = syscr()
+            list(store.conn.execute("SELECT sum(length(b)) FROM cold.filler"))
+            return syscr() - start
+
+    assert reads_for_a_scan(None, "plain") < 20
+    assert reads_for_a_scan(Key(PASS), "encrypted") > 100
+
+
+def test_fts5_secure_delete_and_wal_hold_on_an_encrypted_store(tmp_path: Path) -> None:
+    path = tmp_path / "h" / "papertape.db"
+    new_store(path, Key(PASS))
+    with MemoryStore.open(path, vector_dim=8, embedder="fake", key=Key(PASS)) as store:
+        assert list(store.conn.execute("PRAGMA main.journal_mode"))[0][0] == "wal"
+        assert list(store.conn.execute("PRAGMA cold.journal_mode"))[0][0] == "wal"
+        assert list(store.conn.execute("PRAGMA secure_delete"))[0][0] == 1
+        assert list(store.conn.execute("PRAGMA cold.page_size"))[0][0] == 16 * 1024
+        assert store.keyword_search(["okapi"], 50)
+        store.delete([2])
+        assert 2 not in {i for i, _ in store.keyword_search(["okapi"], 50)}
+        assert store.integrity_check() == "ok"
+
+
+# -- conversions -----------------------------------------------------------------------------
+
+KILLER = """
+import sys, time
+from pathlib import Path
+from storage.cipher import Key
+from storage.convert import convert
+stop_at = sys.argv[2]
+def pause(stage):
+    if stage == stop_at:
+        print("at", stage, flush=True)
+        time.sleep(120)
+convert(Path(sys.argv[1]), None, Key(sys.argv[3]), pause)
+"""
+
+STAGES = ["copied main", "copied cold", "checked", "manifest written", "main file swapped"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_conversion_killed_at_any_step_leaves_one_whole_store(tmp_path: Path, stage: str) -> None:
+    path = tmp_path / "h" / "papertape.db"
+    new_store(path, None)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLER, str(path), stage, PASS],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().decode().strip() == f"at {stage}"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    # Before the manifest, the plain store stands; from it on, the encrypted one.
+    done = STAGES.index(stage) >= STAGES.index("manifest written")
+    assert state(path) == ("encrypted" if done else "plain")
+    key = Key(PASS) if done else None
+    with MemoryStore.open(path, vector_dim=8, embedder="fake", key=key) as store:
+        assert store.count() == 20 and store.get(1) is not None
+        assert store.get(1).tier == "hazy"  # type: ignore[union-attr]
+        assert store.integrity_check() == "ok"
+    leftovers = [copy for copy, _ in pairs(path) if copy.exists()]
+    assert leftovers == [] and not manifest_path(path).exists()
+
+
+def test_a_copy_that_does_not_check_out_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import convert as convert_module
+
+    path = tmp_path / "h" / "papertape.db"
+    new_store(path, None)
+    monkeypatch.setattr(convert_module, "_summary", _changing_summary())
+    with pytest.raises(convert_module.StorageError, match="does not hold"):
+        convert_module.convert(path, None, Key(PASS))
+    assert state(path) == "plain"
+    assert [copy for copy, _ in pairs(path) if copy.exists()] == []
+
+
+def _changing_summary() -> Callable[[apsw.Connection], tuple[int, ...]]:
+    calls = iter(range(100))
+    return lambda conn: (next(calls),)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_encrypt_passphrase_decrypt_round_trip(
+    cli, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    assert cli("note", "Tulip bulbs go in before the first frost").code == 0
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
+    result = cli("encrypt")
+    assert result.code == 0, result.err
+    assert "ChaCha20" in result.out and "plaintext" in result.err
+    assert leaks(home, [b"frost"]) == []
+    assert cli("encrypt").code == 2  # already encrypted: one sentence
+    assert "already encrypted" in cli("encrypt").err
+    monkeypatch.setenv("PAPERTAPE_NEW_PASSPHRASE", "a brand new passphrase")
+    assert cli("passphrase").code == 0
+    old = cli("recall", "tulip", "--peek")
+    assert old.code == 2 and "does not open" in old.err and "Traceback" not in old.err
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "a brand new passphrase")
+    assert "Tulip" in cli("recall", "tulip", "--peek").out
+    exported = cli("export")
+    assert "Tulip" in exported.out and "plaintext" in exported.err
+    refused = cli("decrypt")  # stdin is not a terminal: --yes is needed
+    assert refused.code == 2 and "--yes" in refused.err
+    assert cli("decrypt", "--yes").code == 0
+    assert state(home / "papertape.db") == "plain"
+    assert cli("decrypt", "--yes").code == 2
+    monkeypatch.delenv("PAPERTAPE_PASSPHRASE")
+    assert "Tulip" in cli("recall", "tulip", "--peek").out
+
+
+def test_init_encrypt_and_its_mistakes(cli, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    missing = cli("init", "--encrypt")  # not a terminal, no PAPERTAPE_PASSPHRASE
+    assert missing.code == 2 and "PAPERTAPE_PASSPHRASE" in missing.err
+    assert not (home / "papertape.db").exists()
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "short")
+    assert "at least 8" in cli("init", "--encrypt").err
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
+    assert cli("init", "--encrypt").code == 0
+    assert state(home / "papertape.db") == "encrypted"
+    again = cli("init", "--encrypt")
+    assert again.code == 2 and "already exists" in again.err
+    assert cli("note", "Marigolds by the gate").code == 0
+    monkeypatch.delenv("PAPERTAPE_PASSPHRASE")
+    before = snapshot(home)
+    for command in (("stats",), ("recall", "marigolds"), ("export",), ("doctor", "--check")):
+        result = cli(*command)
+        assert result.code == 2, command
+        assert "PAPERTAPE_PASSPHRASE" in result.err and result.err.count("\n") == 1
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "wrong horse battery")
+    wrong = cli("stats")
+    assert wrong.code == 2 and "does not open" in wrong.err
+    assert snapshot(home) == before  # nothing touched
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
+    assert cli("doctor", "--check").code == 0
+    doctor = cli("doctor")
+    assert "encrypted, chacha20" in doctor.out and "PAPERTAPE_PASSPHRASE" in doctor.out
+
+
+class FakeKeyring:
+    """The keyring module's three calls over a dict (no OS keyring on the test machine)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, account: str) -> str | None:
+        return self.saved.get((service, account))
+
+    def set_password(self, service: str, account: str, password: str) -> None:
+        self.saved[(service, account)] = password
+
+    def delete_password(self, service: str, account: str) -> None:
+        del self.saved[(service, account)]
+
+
+def test_the_passphrase_can_live_in_the_keyring(
+    cli, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(keys, "_keyring", lambda: None)
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
+    absent = cli("init", "--encrypt", "--keyring")
+    assert absent.code == 2 and "no OS keyring" in absent.err
+    assert not (home / "papertape.db").exists()
+    ring = FakeKeyring()
+    monkeypatch.setattr(keys, "_keyring", lambda: ring)
+    assert cli("init", "--encrypt", "--keyring").code == 0
+    assert list(ring.saved.values()) == [PASS]
+    monkeypatch.delenv("PAPERTAPE_PASSPHRASE")
+    assert cli("note", "Fennel seeds in the blue tin").code == 0  # opened from the keyring
+    assert "the OS keyring" in cli("doctor").out
+    monkeypatch.setenv("PAPERTAPE_NEW_PASSPHRASE", "a brand new passphrase")
+    assert cli("passphrase").code == 0
+    assert list(ring.saved.values()) == ["a brand new passphrase"]  # kept up to date
+    assert "Fennel" in cli("recall", "fennel", "--peek").out
+    assert cli("passphrase", "--no-keyring", "--unchanged").code == 0
+    assert ring.saved == {}
+    assert cli("stats").code == 2
+
+
+def test_the_passphrase_is_never_shown() -> None:
+    key = Key(PASS)
+    assert PASS not in repr(key) and PASS not in str(key)
+    assert PASS not in repr(Unlocked(key, "environment"))
+
+
+# -- the daemon and the UI -------------------------------------------------------------------
+
+
+def test_the_daemon_refuses_to_start_without_a_key(home: Path, secret_env: None) -> None:
+    with Papertape(encrypted_settings(home), embedder=FakeEmbedder()) as app:
+        app.note("Bicycle lock code is in the drawer", now=NOW)
+    env = {k: v for k, v in os.environ.items() if k != "PAPERTAPE_PASSPHRASE"}
+    env.update(PYTHONPATH=str(ROOT), PAPERTAPE_EMBEDDER="fake")
+    for command in (["daemon", "run"], ["daemon", "start"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "agent.cli", "--home", str(home), *command],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "PAPERTAPE_PASSPHRASE" in done.stderr and "Traceback" not in done.stderr
+    assert DaemonClient.find(load_settings(home)) is None
+
+
+def serve(settings: Settings) -> Iterator[Daemon]:
+    app = Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator())
+    daemon = Daemon(settings, app)
+    thread = threading.Thread(target=daemon.run, kwargs={"handle_signals": False})
+    thread.start()
+    deadline = time.monotonic() + 30
+    while DaemonClient.find(settings) is None:
+        assert thread.is_alive() and time.monotonic() < deadline, "the daemon did not answer"
+        time.sleep(0.1)
+    yield daemon
+    daemon.stop()
+    thread.join(timeout=30)
+
+
+def test_the_daemon_works_on_an_encrypted_store_and_its_queue_leaks_nothing(
+    home: Path, secret_env: None
+) -> None:
+    settings = encrypted_settings(home)
+    for daemon in serve(settings):
+        client = DaemonClient.find(settings)
+        assert client is not None
+        inbox = home / "inbox"
+        inbox.mkdir(exist_ok=True)
+        (inbox / "seeds.md").write_text("Heirloom tomatoes germinate in Philadelphia greenhouse")
+        deadline = time.monotonic() + 30
+        while (inbox / "seeds.md").exists():  # taken in, then deleted: no plaintext copy
+            assert time.monotonic() < deadline, "the inbox file was not taken in"
+            time.sleep(0.2)
+        assert daemon.queue_count() == 0
+        assert leaks(home, [b"Heirloom", b"Philadelphia"]) == []
+    assert not (home / "inbox" / "seeds.md").exists()
+    assert leaks(home, [b"Heirloom", b"Philadelphia", b"germinate"]) == []
+    with Papertape(settings, embedder=FakeEmbedder()) as app:
+        texts = [m.text for m in app.store.iter_memories()]
+    assert any("Heirloom" in t for t in texts)
+
+
+async def test_the_ui_opens_an_encrypted_store(home: Path, secret_env: None) -> None:
+    from textual.widgets import DataTable
+
+    from tui.app import PapertapeApp
+
+    settings = encrypted_settings(home)
+    with Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator()) as service:
+        service.note("The spare key is under the blue flowerpot", now=NOW)
+        assert service.unlocked.key is not None
+        app = PapertapeApp(service, clock=lambda: NOW + 60)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f3")
+            await pilot.press(*"flowerpot")
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if app.query_one("#hits", DataTable).row_count:
+                    break
+            assert app.query_one("#hits", DataTable).row_count >= 1
+    assert leaks(home, [b"flowerpot"]) == []
