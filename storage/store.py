@@ -11,6 +11,7 @@ share one RAM budget (storage/budget.py).
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -91,6 +92,10 @@ def check_store_files(path: Path, key: Key | None = None) -> dict[str, list[str]
     """integrity_check of the store's main and cold files: {file: problems, or ["ok"]}."""
     convert.recover(path)
     return health.check_files(store_files(path)[::3], key)
+
+
+
+log = logging.getLogger(__name__)
 
 
 class MemoryStore:
@@ -175,6 +180,10 @@ class MemoryStore:
         return store
 
     def close(self) -> None:
+        try:  # what a refused checkpoint left in the WAL goes now
+            list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        except apsw.Error:
+            pass
         self.conn.close()
 
     def __enter__(self) -> MemoryStore:
@@ -613,8 +622,19 @@ class MemoryStore:
         return len(memory.text.encode("utf-8")) + memory.vector_bytes + self.blob_bytes(memory.id)
 
     def checkpoint(self) -> None:
-        """Fold the WALs into their files and truncate them, so deleted pages leave them."""
-        list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        """Fold the WALs into their files and truncate them, so deleted pages leave them.
+
+        A statement still open on this connection (a view of the terminal UI reading a page
+        at a time) makes SQLite refuse to truncate; then the WAL is folded in as far as it
+        can be and truncated at the next checkpoint or when the store closes."""
+        try:
+            list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        except (apsw.LockedError, apsw.BusyError) as exc:
+            log.warning("the WAL could not be truncated now (%s); it will be on close", exc)
+            try:
+                list(self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)"))
+            except (apsw.LockedError, apsw.BusyError):
+                pass
 
     def vacuum(self) -> None:
         """Rewrite both files without free pages. Under WAL a file only shrinks when the

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
+from agent.daemon_client import RemotePapertape
 from agent.output import stats_text
 from agent.service import AppStatus
 from tui.host import host
@@ -43,8 +44,15 @@ class StatusPane(Widget):
 
     def on_mount(self) -> None:
         self.reload()
-        # A daemon's consolidation can run for minutes: its progress shows as it goes.
-        self.set_interval(REFRESH_S, self.reload)
+        # A daemon's consolidation can run for minutes: its progress shows as it goes. (In
+        # process there is no job running beside the UI, and the store's one connection is
+        # the UI's own.)
+        if isinstance(host(self).service, RemotePapertape):
+            self.set_interval(REFRESH_S, self._refresh_if_shown)
+
+    def _refresh_if_shown(self) -> None:
+        if self.is_on_screen:
+            self.reload()
 
     def reload(self) -> None:
         self._gather()
