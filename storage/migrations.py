@@ -254,7 +254,9 @@ def _relative_dates_unpinned(conn: apsw.Connection, ctx: SchemaContext) -> None:
     # hash of a single note (sha256 of its stripped text, as ingest computes it) following.
     # A hash another row already holds (the same note stored at two dates) stays as it was:
     # consolidation merges the two. A document row's hash was of text no row holds whole,
-    # and vectors were read from the pinned text; both stay (a few date words apart).
+    # and vectors were read from the pinned text; both stay (a few date words apart). The
+    # cold rows changed go in the journal, as every write to both files does.
+    changed_cold = []
     for schema in ("main", "cold"):
         rows = list(conn.execute(f"SELECT id, text, content_hash FROM {schema}.memories"))
         for memory_id, text, old_hash in rows:
@@ -280,6 +282,9 @@ def _relative_dates_unpinned(conn: apsw.Connection, ctx: SchemaContext) -> None:
             conn.execute(
                 "INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, original)
             )
+            if schema == "cold":
+                changed_cold.append(memory_id)
+    journal.record(conn, changed_cold)
 
 
 Migration = Callable[[apsw.Connection, SchemaContext], None]
