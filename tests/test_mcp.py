@@ -276,14 +276,23 @@ def test_stdout_carries_only_the_protocol_even_with_debug_logging(
             text=True,
         )
     assert server.stdin and server.stdout
-    for request in requests:
-        server.stdin.write((request if isinstance(request, str) else json.dumps(request)) + "\n")
-    server.stdin.flush()
-    replies = []
-    while not any(reply.get("id") == 3 for reply in replies):  # the last answer, then hang up
-        line = server.stdout.readline()
-        assert line, "the server closed stdout before answering"
-        replies.append(json.loads(line))  # a line that is not JSON fails here
+    replies: list[dict[str, Any]] = []
+
+    def send(batch: list[Any], last_id: int) -> None:
+        """Send `batch`, then read until the reply to `last_id` arrives."""
+        assert server.stdin and server.stdout
+        for request in batch:
+            line = request if isinstance(request, str) else json.dumps(request)
+            server.stdin.write(line + "\n")
+        server.stdin.flush()
+        while not any(reply.get("id") == last_id for reply in replies):
+            line = server.stdout.readline()
+            assert line, "the server closed stdout before answering"
+            replies.append(json.loads(line))  # a line that is not JSON fails here
+
+    # The server may run tool calls side by side: stats is asked once the note is stored.
+    send(requests[:-1], last_id=2)
+    send(requests[-1:], last_id=3)  # the last answer, then hang up
     rest, _ = server.communicate(timeout=60)  # closes stdin: the client hangs up
     log = errlog.read_text()
     assert server.returncode == 0, log
