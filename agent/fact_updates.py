@@ -2,11 +2,12 @@
 
 For each new fact, the stored facts nearest in meaning (a few, cosine at least
 UPDATE_MIN_SIMILARITY) that are still current (nothing supersedes them) and were said no
-later than it are shown to the model beside it, and the model answers under a small schema,
-{"updates": one of their ids, or null}: it can name only a fact it was shown, or none. A
-look-alike (a second appointment, a friend's number) should get null. The caller links an
-update `supersedes` the older fact, which stays as history; `ask` shows the newer
-(agent/chat.py).
+later than it are judged one at a time, nearest first. For each, the model answers under a
+small schema what each fact is about, whether that is the same thing, and whether its value
+changed; only "the same thing, changed" is an update, and the first such candidate is the
+one replaced. A look-alike (a second appointment, a friend's number) is another thing; a
+restatement is the same thing unchanged. The caller links an update `supersedes` the older
+fact, which stays as history; `ask` shows the newer (agent/chat.py).
 
 When a fact was said is when its latest source happened (a fact's own time is when the thing
 happened, which for a plan lies ahead). Facts of the same episode are not compared with each
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.prompt import render_line, written_day
+from agent.prompt import written_day
 from models.generator import ChatMessage, Generator, generate
 from storage import Memory, MemoryStore
 
@@ -31,36 +32,52 @@ UPDATE_CANDIDATES = 3
 # Low on purpose: MiniLM puts "moved to Thursday" well below a restatement; the model decides.
 UPDATE_MIN_SIMILARITY = 0.5
 SEARCH_POOL = 24  # nearest memories searched to find facts among them
-UPDATE_TOKENS = 24  # {"updates": 123456} and a little slack
+ABOUT_MAX_CHARS = 60
+# Room for the whole reply even at a token a character: two descriptions and two booleans.
+UPDATE_TOKENS = 2 * ABOUT_MAX_CHARS + 72
 
+# Small models asked "does the new fact replace one of these?" say yes to nearly every
+# look-alike. So the question is split into parts the model answers one at a time, each
+# about one older fact: what each fact is about, whether that is the very same thing, and
+# whether its value changed. Only "the same thing, changed" is an update.
 INSTRUCTIONS = (
-    "You keep a person's facts up to date. You are shown a new fact and a few older facts, "
-    "each older one with its id and the day it was said. Does the new fact replace one of "
-    "the older facts, because it says the same thing has changed (an appointment moved to "
-    "another time, a new phone number or address, a plan cancelled or changed)? Reply in "
-    'JSON: "updates": the id of the older fact it replaces, or null when it replaces none '
-    "(for example a second, different appointment, or someone else's number)."
+    "You keep a person's facts up to date. You are shown a new fact and one older fact, "
+    'each with the day it was said. Reply in JSON. "new_is_about": the one thing the new '
+    'fact is about, with whose it is (for example "Ana\'s dentist appointment"). '
+    '"old_is_about": the same for the older fact. "same_thing": true when both are '
+    "about the same one thing of the same person, even if its time, place or number is "
+    "different now; false when the new fact is about another one of its kind (a second "
+    'appointment, a friend\'s number, another trip). "changed": true when the new fact '
+    "gives that thing a different value or state than the older one (another time, place, "
+    "number or address, or cancelled); false when it says the same again or only adds a "
+    "detail."
 )
 
 
-def update_schema(shown_ids: Sequence[int]) -> dict[str, Any]:
-    """The schema of a reply naming one of `shown_ids`, or null."""
+def update_schema() -> dict[str, Any]:
+    """The schema of the model's judgement of one older fact."""
+    about = {"type": "string", "maxLength": ABOUT_MAX_CHARS}
     return {
         "type": "object",
-        "properties": {"updates": {"enum": [*dict.fromkeys(shown_ids), None]}},
-        "required": ["updates"],
+        "properties": {
+            "new_is_about": about,
+            "old_is_about": about,
+            "same_thing": {"type": "boolean"},
+            "changed": {"type": "boolean"},
+        },
+        "required": ["new_is_about", "old_is_about", "same_thing", "changed"],
         "additionalProperties": False,
     }
 
 
-def read_update(raw: str, shown_ids: Sequence[int]) -> int | None:
-    """The id the reply names, when it is one shown; None otherwise (or when unreadable)."""
+def read_update(raw: str) -> bool:
+    """Whether the reply judges the older fact replaced: the same thing, changed. An
+    unreadable reply replaces nothing."""
     try:
         data = json.loads(raw, strict=False)
     except ValueError:
-        return None
-    named = data.get("updates") if isinstance(data, dict) else None
-    return named if type(named) is int and named in shown_ids else None
+        return False
+    return isinstance(data, dict) and data.get("same_thing") is True and data.get("changed") is True
 
 
 @dataclass(frozen=True)
@@ -101,23 +118,25 @@ class UpdateJudge:
                 break
         return chosen
 
-    def prompt(self, text: str, said_at: float, candidates: Sequence[Candidate]) -> str:
-        older = "\n".join(render_line(c.memory.id, c.said_at, c.memory.text) for c in candidates)
+    def prompt(self, text: str, said_at: float, candidate: Candidate) -> str:
         shown = (
-            f"New fact, said on {written_day(said_at)}: {' '.join(text.split())}\n\n"
-            f"Older facts:\n{older}"
+            f"New fact, said on {written_day(said_at)}: {' '.join(text.split())}\n"
+            f"Older fact, said on {written_day(candidate.said_at)}: "
+            f"{' '.join(candidate.memory.text.split())}"
         )
         return self.generator.format_chat(
             [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", shown)]
         )
 
     def judge(self, text: str, said_at: float, candidates: Sequence[Candidate]) -> int | None:
-        """The id of the candidate the new fact updates, or None."""
-        ids = [c.memory.id for c in candidates]
-        raw = generate(
-            self.generator,
-            self.prompt(text, said_at, candidates),
-            max_tokens=UPDATE_TOKENS,
-            schema=update_schema(ids),
-        )
-        return read_update(raw, ids)
+        """The id of the first candidate, nearest first, the new fact updates, or None."""
+        for candidate in candidates:
+            raw = generate(
+                self.generator,
+                self.prompt(text, said_at, candidate),
+                max_tokens=UPDATE_TOKENS,
+                schema=update_schema(),
+            )
+            if read_update(raw):
+                return candidate.memory.id
+        return None

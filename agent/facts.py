@@ -78,7 +78,7 @@ INSTRUCTIONS = (
     "about one thing one person did, said, planned, felt, likes, owns or is, with the names, "
     "places, numbers and titles the line gives; it names that person (never he, she, I or "
     "you). Write a fact for each line that tells something new about someone; leave out "
-    "greetings, thanks, praise and small talk. Reply in JSON: \"facts\", a list. For each "
+    'greetings, thanks, praise and small talk. Reply in JSON: "facts", a list. For each '
     'fact: "memory_ids": the line(s) it comes from; "text": the sentence; "date": the day it '
     "happened as YYYY-MM-DD (or YYYY-MM, or YYYY) when the line states or implies one, "
     'worked out from the line\'s day ("last Saturday" said on Mon 8 May 2023 is 2023-05-06), '

@@ -5,10 +5,11 @@ Signals, added to a base by kind and clamped to [0, 1]:
   chat turns and screenshots 0.3 (much of both is passing talk or screen clutter);
 - length: up to +0.15, growing with the log of the word count (a one-word note says little);
 - named things: +0.04 for each capitalised word inside a sentence, number or date, up to +0.2;
-- an explicit cue ("remember this", "don't forget", "important"): +0.3;
 - recalls: +0.05 for each time it was recalled, up to +0.2;
 - pinned: 1.
-Where a model is loaded, its 1-5 rating is averaged in with the same weight as the signals.
+Where a model is loaded, its 1-5 rating is averaged in with the same weight as the signals:
+what a note says matters (a "don't forget", a life event) is the model's to read, in any
+language, not a word list's.
 """
 
 from __future__ import annotations
@@ -21,24 +22,21 @@ from storage import Memory
 
 KIND_BASE = {"summary": 0.5, "text": 0.4, "document": 0.4, "audio": 0.4}
 DEFAULT_BASE = 0.3
-_CUE = re.compile(
-    r"\b(remember (this|that)|don'?t forget|do not forget|important|note to self|must not miss)\b",
-    re.IGNORECASE,
-)
 _WORD = re.compile(r"[\w'-]+")
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?:]$")
 
 
 def named_things(text: str) -> int:
-    """Capitalised words not opening a sentence, and words holding digits."""
+    """Capitalised words not opening a sentence, and words holding digits. A capital
+    letter alone is a pronoun or an initial, not a name."""
     count = 0
     starts_sentence = True
     for raw in text.split():
         word = raw.strip("\"'()[]")
         if _NUMBER.search(word):
             count += 1
-        elif word[:1].isupper() and not starts_sentence and word.split("'")[0] != "I":
+        elif word[:1].isupper() and not starts_sentence and len(word.split("'")[0]) > 1:
             count += 1
         starts_sentence = bool(_SENTENCE_END.search(raw))
     return count
@@ -51,8 +49,6 @@ def signal_importance(text: str, kind: str, *, recalls: int = 0, pinned: bool = 
     score = KIND_BASE.get(kind, DEFAULT_BASE)
     score += 0.15 * min(1.0, math.log1p(words) / math.log1p(200))
     score += min(0.2, 0.04 * named_things(text))
-    if _CUE.search(text):
-        score += 0.3
     score += min(0.2, 0.05 * recalls)
     return round(min(1.0, max(0.0, score)), 4)
 

@@ -2,10 +2,9 @@
 
 Each run, with an explicit clock:
 1. new memories since the last run are compared with their nearest sharp neighbours: a near
-   duplicate (cosine >= duplicate_similarity, same kind, the same numbers, dates and names)
-   is merged into the older memory,
-   strengths added; a newer memory that changes the values of an older one on the same
-   subject (agent/updates.py) is linked to it as superseding it;
+   duplicate (cosine >= duplicate_similarity, same kind, the same numbers and names:
+   agent/duplicates.py) is merged into the older memory, strengths added. What updates what
+   (a moved appointment) is decided between facts, by the model (agent/fact_updates.py);
    then, when it has a language model that can be held to a schema, each episode of sharp
    memories not yet read for facts is read (agent/facts.py): its facts stored, linked to
    their sources and to the stored facts they update, and the episode marked read;
@@ -41,6 +40,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from agent.duplicates import same_values
 from agent.errors import Failure
 from agent.facts import FACT_MARK, SOURCE_KINDS, FactMaker
 from agent.importance import blended, memory_importance, rate_with_model
@@ -49,7 +49,6 @@ from agent.optical import render_page
 from agent.retention import DAY, retention
 from agent.settings import Settings
 from agent.summarize import Summarizer, gist
-from agent.updates import same_values, updates
 from models import Embedder
 from models.embedder import embed_one
 from models.generator import Generator
@@ -61,9 +60,6 @@ LAST_RUN_KEY = "consolidated_at"
 NEIGHBOURS = 8
 # Kinds that are not moved on their own: a document row is the title of its passages.
 CONTAINER_KINDS = frozenset({"document"})
-# Kinds compared for updates: a chat turn or a summary restates, it does not update. (Facts
-# have their own duplicates and updates: agent/facts.py.)
-UPDATE_KINDS = frozenset({"text", "audio", "screenshot"})
 # Below this importance, a memory read for facts that none rests on is small talk.
 SMALL_TALK_BELOW = 0.5
 
@@ -87,7 +83,6 @@ class ConsolidationReport:
     moves: list[Move] = field(default_factory=list)
     summaries: list[int] = field(default_factory=list)
     merged: list[tuple[int, int]] = field(default_factory=list)  # (kept, merged away)
-    superseded: list[tuple[int, int]] = field(default_factory=list)  # (newer, older)
     facts: list[int] = field(default_factory=list)  # facts made
     facts_unsupported: int = 0  # dropped: their sources do not hold their words or numbers
     facts_duplicates: int = 0  # dropped: said already
@@ -139,7 +134,7 @@ class Consolidator:
     def run(self, now: float, progress: Progress | None = None) -> ConsolidationReport:
         report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
         report.bytes_before = self.store.stats().bytes
-        self._merge_and_supersede(now, report)
+        self._merge_duplicates(now, report)
         self._make_facts(now, report, progress)
         self._refresh_importance()
         self._decay(now, report, progress)
@@ -152,9 +147,9 @@ class Consolidator:
         report.bytes_after = self.store.stats().bytes
         return report
 
-    # -- 1. duplicates and updates -----------------------------------------------------------
+    # -- 1. duplicates -----------------------------------------------------------------------
 
-    def _merge_and_supersede(self, now: float, report: ConsolidationReport) -> None:
+    def _merge_duplicates(self, now: float, report: ConsolidationReport) -> None:
         last = self.store.meta(LAST_RUN_KEY)
         since = float(last) if last is not None else float("-inf")
         gone: set[int] = set()
@@ -179,49 +174,28 @@ class Consolidator:
                     continue
                 if self._is_passage(other_id):
                     continue
-                if similarity >= self.settings.duplicate_similarity and same_values(
+                if similarity < self.settings.duplicate_similarity or not same_values(
                     memory.text, other.text
                 ):
-                    kept, merged = self._merge(memory, other)
-                    gone.add(merged.id)
-                    report.merged.append((kept.id, merged.id))
-                    report.moves.append(
-                        Move(
-                            merged.id,
-                            merged.tier,
-                            "forgotten",
-                            "duplicate",
-                            retention(merged, now),
-                            _label(merged.text),
-                        )
-                    )
-                    if merged.id == memory.id:
-                        break
                     continue
-                if (
-                    similarity >= self.settings.supersede_similarity
-                    and memory.kind in UPDATE_KINDS
-                    and self._newer_updates(memory, other)
-                ):
-                    newer, older = (
-                        (memory, other)
-                        if memory.occurred_at > other.occurred_at
-                        else (other, memory)
+                kept, merged = self._merge(memory, other)
+                gone.add(merged.id)
+                report.merged.append((kept.id, merged.id))
+                report.moves.append(
+                    Move(
+                        merged.id,
+                        merged.tier,
+                        "forgotten",
+                        "duplicate",
+                        retention(merged, now),
+                        _label(merged.text),
                     )
-                    with self.store.transaction():
-                        self.store.link(newer.id, older.id, "supersedes")
-                    report.superseded.append((newer.id, older.id))
+                )
+                if merged.id == memory.id:
+                    break
 
     def _is_passage(self, memory_id: int) -> bool:
         return any(link.relation == "part_of" for link in self.store.links_from(memory_id))
-
-    def _newer_updates(self, a: Memory, b: Memory) -> bool:
-        if a.occurred_at == b.occurred_at:
-            return False
-        newer, older = (a, b) if a.occurred_at > b.occurred_at else (b, a)
-        if any(link.to_id == older.id for link in self.store.links_from(newer.id)):
-            return False
-        return updates(newer.text, older.text)
 
     def _merge(self, a: Memory, b: Memory) -> tuple[Memory, Memory]:
         """Keep the pinned, else the older, memory; it takes the other's strength and
@@ -365,6 +339,14 @@ class Consolidator:
             return True
         return self._read_for_facts(memory) and self._has_facts(memory)
 
+    def _shorter_gist(self, memory: Memory) -> str | None:
+        """The gist that takes the place of the memory's words, when they may leave and it
+        is shorter than them; None keeps them (a one-sentence note is its own gist)."""
+        if not self._words_may_leave(memory):
+            return None
+        short = gist(memory.text, self.settings.gist_chars)
+        return short if short != " ".join(memory.text.split()) else None
+
     def _is_small_talk(self, memory: Memory) -> bool:
         """Read for facts, none found in it, and of little importance by its signals (and the
         model's rating, when one was asked)."""
@@ -406,12 +388,14 @@ class Consolidator:
     def _make_hazy(self, episode: list[Memory], now: float, report: ConsolidationReport) -> None:
         summary_text = self.summarizer.summarize([m.text for m in episode])
         summary_vector = embed_one(self.embedder, summary_text) if summary_text else None
-        # Only words that may leave are paged: the text of an unread memory stays whole.
+        # Only words that leave are paged: an unread memory, or one that is its own gist,
+        # keeps its text whole.
+        gists = [self._shorter_gist(m) for m in episode]
         pages = [
             render_page(m.text, font_px=self.settings.page_font_px, fmt=self.settings.page_format)
-            if self._words_may_leave(m)
+            if short is not None
             else None
-            for m in episode
+            for m, short in zip(episode, gists, strict=True)
         ]
         with self.store.transaction():
             if summary_text and len(episode) > 1:
@@ -436,13 +420,12 @@ class Consolidator:
                 for position, memory in enumerate(episode):
                     self.store.link(summary_id, memory.id, "summarizes", position)
                 report.summaries.append(summary_id)
-            for memory, page in zip(episode, pages, strict=True):
+            for memory, page, short in zip(episode, pages, gists, strict=True):
                 if page is not None:
                     self.store.put_blob(
                         Blob(memory.id, "page", page.media_type, page.data, page.meta())
                     )
                 self._downscale_media(memory.id)
-                short = gist(memory.text, self.settings.gist_chars) if page is not None else None
                 self.store.move_to_tier(memory.id, "hazy", text=short)
                 report.moves.append(
                     Move(
@@ -483,8 +466,7 @@ class Consolidator:
             for blob in self.store.blobs_of(memory.id):
                 if blob.role != "page" or self.settings.archive_page == "drop":
                     self.store.drop_blob(memory.id, blob.role)
-            words_go = memory.kind != "fact" and self._words_may_leave(memory)
-            kept = gist(memory.text, self.settings.gist_chars) if words_go else None
+            kept = self._shorter_gist(memory) if memory.kind != "fact" else None
             self.store.move_to_tier(memory.id, "archive", text=kept)
         report.moves.append(
             Move(

@@ -44,6 +44,7 @@ FILTER_POOL = 200
 TIMELINE_LIMIT = 50
 KNOWN_ERRORS = (UserError, Failure, StorageError, ModelError)
 
+
 def answer_result(answer: Answer) -> dict[str, Any]:
     """The ask tool's result: the model's answer, its status, whether what it cites holds it
     (agent/support.py), and the memories it cites."""

@@ -257,7 +257,6 @@ def consolidation_json(report: ConsolidationReport) -> dict[str, Any]:
         ],
         "summaries": report.summaries,
         "merged": [list(pair) for pair in report.merged],
-        "superseded": [list(pair) for pair in report.superseded],
         "facts": {
             "episodes": report.fact_episodes,
             "made": len(report.facts),
@@ -286,8 +285,6 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         extras.append(f"{len(report.summaries)} episode summaries written")
     if report.merged:
         extras.append(f"{len(report.merged)} duplicates merged")
-    if report.superseded:
-        extras.append(f"{len(report.superseded)} memories superseded by newer ones")
     if report.rated:
         extras.append(f"{report.rated} rated by the model")
     if extras:

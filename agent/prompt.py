@@ -24,11 +24,11 @@ INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question from the "
     "memories below. Each memory is one line: its id in square brackets, the day it happened, "
     "then what was written or said, starting with who said it when it was said by someone. "
-    "Reply in JSON. \"answer\": the answer in a few words, in the language of the question; "
+    'Reply in JSON. "answer": the answer in a few words, in the language of the question; '
     "when the question asks when, give the date, worked out from the memory's day when it "
-    "says \"yesterday\" or \"last week\". \"memory_ids\": the ids of the memories the answer "
-    "rests on. \"status\": \"answered\" when the memories state the answer, \"guess\" when "
-    "they only suggest it, \"not_in_memories\" when they do not hold it (for example, when "
+    'says "yesterday" or "last week". "memory_ids": the ids of the memories the answer '
+    'rests on. "status": "answered" when the memories state the answer, "guess" when '
+    'they only suggest it, "not_in_memories" when they do not hold it (for example, when '
     "they tell it of someone else than the question asks about)."
 )
 NO_MEMORIES = "(no memories match this question)"

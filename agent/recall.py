@@ -52,13 +52,6 @@ Mode = Literal["fused", "vector", "keyword"]
 MODES: tuple[Mode, ...] = ("fused", "vector", "keyword")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Question words and glue that match almost every memory and only add noise to BM25.
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have he her
-    him his how i if in into is it its me my of on or our she so that the their them then there
-    these they this to was we were what when where which who whom why will with would you your
-    about after before doing any some""".split()
-)
 
 
 @dataclass(frozen=True)
@@ -73,8 +66,9 @@ class RecallHit:
 
 
 def query_terms(query: str) -> list[str]:
-    words = [w for w in _WORD.findall(query.lower()) if w not in STOPWORDS]
-    return list(dict.fromkeys(words))  # unique, in order
+    """The query's words, unique, in order. No stop list: BM25 gives a word that most
+    memories hold next to no weight, in any language."""
+    return list(dict.fromkeys(_WORD.findall(query.casefold())))
 
 
 def _with_episode_summaries(

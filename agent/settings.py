@@ -121,10 +121,8 @@ class Settings:
     # What a hazy memory keeps of its original audio: "compress" (mono Opus, 16 kb/s),
     # "keep" or "drop". The archive keeps none.
     hazy_audio: str = "compress"
-    # Cosine at or above which two memories are one (merged), and the lower bound at which a
-    # newer memory that changes the values of an older one supersedes it.
+    # Cosine at or above which two memories stating the same values are one (merged).
     duplicate_similarity: float = 0.95
-    supersede_similarity: float = 0.6
     # Audio (agent/audio.py): the speech model, the largest file taken, how heard speech is
     # cut into memories, and what is kept of the recording: "keep", "compress" (Opus) or "drop".
     transcriber: str = "whisper-base"
@@ -171,6 +169,7 @@ _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}
 RETIRED = {
     "pin_relative_dates": "stored text is no longer rewritten; facts and the prompt carry dates",
     "forget_below": "time alone no longer forgets; set retention_days to forget by age",
+    "supersede_similarity": "updates are found between facts, by the model",
 }
 # Settings that take one of a few words.
 CHOICES = {
@@ -239,7 +238,6 @@ RANGES: dict[str, Range] = {
     "gist_chars": Range(10, 10_000),
     "page_font_px": Range(4, 64),
     "duplicate_similarity": Range(0, 1, above=True),
-    "supersede_similarity": Range(0, 1, above=True),
     "max_audio_mb": Range(0, 100_000, above=True),
     "audio_pause_s": Range(0, 3600, above=True),
     "audio_memory_s": Range(0, 86_400, above=True),

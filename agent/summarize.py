@@ -1,38 +1,58 @@
 """Gists and episode summaries: what stays readable once verbatim text is dropped.
 
-A gist is one line: the memory's first sentence with its glue words taken out, cut at a
-word. A summary covers an episode (memories of one source, close in
-time). The local LLM writes it when one is loaded; otherwise, and whenever the model returns
-nothing usable, an extractive summary picks the sentences that share the most content words
-with the rest of the episode.
+A gist is one line: the memory's first sentence, cut at a word. (Its words leave only once
+facts rest on the memory, so the gist points at it rather than holding its knowledge.) A
+summary covers an episode (memories of one source, close in time). The local LLM writes it
+when one is loaded; otherwise, and whenever the model returns nothing usable, an extractive
+summary picks the sentences that share the most telling words with the rest of the episode.
+
+Nothing here knows a language: sentences end at the full stops of Latin and CJK scripts, and
+a word's weight comes from how many of the episode's sentences hold it, not from a word list.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
-from agent.recall import STOPWORDS
 from models.generator import ChatMessage, Generator, generate
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at a full stop, question or exclamation mark followed by a space, or at
+# the CJK ones, which need none.
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _WORD = re.compile(r"\w+")
 ELLIPSIS = "…"
 
 
-# Words whose full stop does not end a sentence.
-ABBREVIATIONS = frozenset("dr mr mrs ms prof st vs etc e.g i.e no jr sr".split())
+def _abbreviated(word: str) -> bool:
+    """A short capitalised word before a full stop ("Dr.", "St.", "J.") is a title or an
+    initial, not a sentence's end."""
+    stem = word.rstrip(".")
+    return word.endswith(".") and 0 < len(stem) <= 2 and stem[:1].isupper()
+
+
+def sentences(text: str) -> list[str]:
+    flat = " ".join(text.split())
+    found: list[str] = []
+    start = 0
+    for match in _SENTENCE.finditer(flat):
+        if match.end() == len(flat):
+            break
+        before = flat[start : match.start()].rsplit(" ", 1)[-1]
+        if _abbreviated(before) or flat[match.end()].islower():
+            continue  # "Dr. Silva", "5 p.m. today": a sentence opens with no small letter
+        found.append(flat[start : match.start()])
+        start = match.end()
+    found.append(flat[start:])
+    return [s for s in found if s]
 
 
 def first_sentence(text: str) -> str:
-    flat = " ".join(text.split())
-    for match in _SENTENCE.finditer(flat):
-        before = flat[: match.start()].rsplit(" ", 1)[-1].rstrip(".").lower()
-        if before not in ABBREVIATIONS:
-            return flat[: match.start()]
-    return flat
+    found = sentences(text)
+    return found[0] if found else ""
 
 
 def _cut(text: str, max_chars: int) -> str:
@@ -45,10 +65,8 @@ def _cut(text: str, max_chars: int) -> str:
 
 
 def gist(text: str, max_chars: int = 80) -> str:
-    """One line that keeps the memory's most telling words."""
-    words = first_sentence(text).split()
-    kept = [w for w in words if w.lower().strip(".,!?;:'\"") not in STOPWORDS]
-    return _cut(" ".join(kept or words), max_chars)
+    """One line: the memory's first sentence, cut at a word."""
+    return _cut(first_sentence(text), max_chars)
 
 
 class Summarizer(Protocol):
@@ -66,29 +84,32 @@ class ExtractiveSummarizer:
         self.max_chars = max_chars
 
     def summarize(self, texts: Sequence[str]) -> str:
-        sentences = [s for text in texts for s in _SENTENCE.split(" ".join(text.split())) if s]
-        if not sentences:
+        parts = [s for text in texts for s in sentences(text)]
+        if not parts:
             return ""
-
-        def content(sentence: str) -> list[str]:
-            return [w for w in _WORD.findall(sentence.lower()) if w not in STOPWORDS]
-
-        counts = Counter(w for s in sentences for w in set(content(s)))
+        words = [set(_WORD.findall(part.casefold())) for part in parts]
+        held_by = Counter(w for found in words for w in found)
+        total = len(parts)
 
         def centrality(index: int) -> float:
-            words = set(content(sentences[index]))
-            return sum(counts[w] for w in words) / (1 + len(words)) ** 0.5
+            # A word counts for the other sentences that share it, weighted down the more
+            # sentences hold it: glue words, in any language, are in nearly all of them.
+            shared = sum(
+                (held_by[w] - 1) * math.log((total + 1) / held_by[w]) for w in words[index]
+            )
+            return shared / (1 + len(words[index])) ** 0.5
 
         chosen: list[int] = []
         size = 0
-        for index in sorted(range(len(sentences)), key=lambda i: (-centrality(i), i)):
-            if size + len(sentences[index]) + 1 > self.max_chars and chosen:
-                continue
+        scores = [centrality(i) for i in range(total)]
+        for index in sorted(range(total), key=lambda i: (-scores[i], i)):
+            if chosen and (scores[index] == 0 or size + len(parts[index]) + 1 > self.max_chars):
+                continue  # too long for what is left, or it shares nothing with the rest
             chosen.append(index)
-            size += len(sentences[index]) + 1
+            size += len(parts[index]) + 1
             if size >= self.max_chars:
                 break
-        return _cut(" ".join(sentences[i] for i in sorted(chosen)), self.max_chars)
+        return _cut(" ".join(parts[i] for i in sorted(chosen)), self.max_chars)
 
 
 SUMMARY_PROMPT = (

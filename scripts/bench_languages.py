@@ -98,8 +98,10 @@ def main() -> None:
                     f"| {question} | {languages} | {'yes' if in_top else 'no'} | {text} | "
                     f"{answer.status} | {'yes' if cites else 'no'} |"
                 )
-            print(f"\nrecall top 5 held the note for {held} of {len(QUESTIONS)} questions; "
-                  f"ask cited it for {cited}.")
+            print(
+                f"\nrecall top 5 held the note for {held} of {len(QUESTIONS)} questions; "
+                f"ask cited it for {cited}."
+            )
 
 
 if __name__ == "__main__":

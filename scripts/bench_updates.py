@@ -7,8 +7,6 @@ through papertape's path (agent/fact_updates.py): the nearest current facts (the
 shown to the model, which names the one the new fact replaces, or none. Compared in the same
 run, on the same candidates:
 
-- lexical: the rule papertape applies to verbatim notes (agent/updates.py: values changed,
-  an English update word, shared content words), first candidate it accepts;
 - nearest: always the nearest candidate (what a model that always says "yes" would do).
 
 A prediction is right when it names the older fact the case says is replaced (an update) or
@@ -40,7 +38,6 @@ from agent.facts import fact_hash
 from agent.llm import plan_model
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
-from agent.updates import updates
 from device import probe
 from models import Embedder
 from models.embedder import embed_one
@@ -50,7 +47,7 @@ from storage import MemoryStore, NewMemory
 
 PROG = "bench_updates"
 DATA = benchlib.ROOT / "tests/data/updates.json"
-METHODS = ("model", "lexical", "nearest")
+METHODS = ("model", "nearest")
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,6 @@ class Row:
     expected: int | None  # index into the case's older facts
     candidates: tuple[int, ...]  # indexes, nearest first
     model: int | None
-    lexical: int | None
     nearest: int | None
     seconds: float  # the model's judgement, 0 when there was no candidate
 
@@ -117,7 +113,6 @@ def run_case(
         started = time.perf_counter()
         named = judge.judge(case.newer, said[1], candidates)
         seconds = time.perf_counter() - started
-    lexical = next((c.memory.id for c in candidates if updates(case.newer, c.memory.text)), None)
     nearest = candidates[0].memory.id if candidates else None
 
     def index(memory_id: int | None) -> int | None:
@@ -129,7 +124,6 @@ def run_case(
         case.updates,
         tuple(index_of[c.memory.id] for c in candidates),
         index(named),
-        index(lexical),
         index(nearest),
         seconds,
     )

@@ -108,6 +108,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         "|---|---|---|" + "---|" * (len(cats) + 7),
     ]
     for (model, version), mine in sorted(by_version.items()):
+
         def j(rows: list[dict[str, Any]]) -> str:
             return f"{sum(r['label'] == 'CORRECT' for r in rows) / len(rows):.3f}" if rows else "-"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -132,3 +133,15 @@ def read_without_facts(app: Papertape, ids: list[int]) -> None:
     """Mark memories read for facts with none found in them: small talk."""
     with app.store.transaction():
         app.store.mark(ids, FACT_MARK)
+
+
+def judgement(replaces: bool, *, same_thing: bool | None = None) -> str:
+    """A model's reply to the update question (agent/fact_updates.py) about one older fact."""
+    return json.dumps(
+        {
+            "new_is_about": "it",
+            "old_is_about": "it",
+            "same_thing": replaces if same_thing is None else same_thing,
+            "changed": replaces,
+        }
+    )

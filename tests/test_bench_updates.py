@@ -35,7 +35,7 @@ def test_a_malformed_set_is_refused(tmp_path: Path) -> None:
 
 
 def row(expected: int | None, model: int | None) -> Row:
-    return Row("c", "k", expected, (0, 1), model, None, 0, 0.1)
+    return Row("c", "k", expected, (0, 1), model, 0, 0.1)
 
 
 def test_precision_counts_names_given_and_recall_counts_updates() -> None:

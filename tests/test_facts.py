@@ -17,7 +17,7 @@ import pytest
 from agent.chat import ChatSession
 from agent.cli_support import progress_bar
 from agent.errors import UserError
-from agent.fact_updates import read_update, update_schema
+from agent.fact_updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.facts import (
     FACT_MARK,
     FactMaker,
@@ -32,7 +32,7 @@ from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage, JsonSchema, generate
-from tests.conftest import NOW
+from tests.conftest import NOW, judgement
 from tests.tiny_gguf import write_tiny_gguf
 
 DAY = 86_400.0
@@ -89,7 +89,9 @@ def test_the_schema_lets_facts_cite_only_the_ids_shown() -> None:
     assert facts["maxItems"] == 6 and item["text"]["maxLength"] == 50
     assert item["memory_ids"]["items"]["enum"] == [4, 5]
     assert item["memory_ids"]["minItems"] == 1 and item["importance"]["enum"] == [1, 2, 3, 4, 5]
-    assert update_schema([7, 9])["properties"]["updates"]["enum"] == [7, 9, None]
+    judged = update_schema()
+    assert list(judged["properties"]) == ["new_is_about", "old_is_about", "same_thing", "changed"]
+    assert judged["properties"]["new_is_about"]["maxLength"] == ABOUT_MAX_CHARS
 
 
 def test_read_facts_keeps_shown_ids_and_the_whole_facts_of_a_cut_reply() -> None:
@@ -100,9 +102,12 @@ def test_read_facts_keeps_shown_ids_and_the_whole_facts_of_a_cut_reply() -> None
     assert [d.text for d in read_facts(cut, [1, 2])] == ["Ana flew."]
     assert read_facts('{"answer": "x", "memory_ids": [1]}', [1]) == []
     assert read_facts("not json", [1]) == []
-    assert read_update('{"updates": 7}', [7]) == 7
-    assert read_update('{"updates": 8}', [7]) is None
-    assert read_update('{"updates": null}', [7]) is None
+    assert read_update(judgement(True)) is True
+    assert read_update(judgement(False)) is False
+    assert read_update(judgement(True, same_thing=False)) is False  # another one of its kind
+    assert read_update(judgement(False, same_thing=True)) is False  # said again
+    assert read_update('{"same_thing": true, "changed": "yes"}') is False
+    assert read_update("not json") is False
 
 
 DAY_SHOWN = [written_day(NOW)]  # "Tue 14 November 2023"
@@ -344,14 +349,13 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     old = _dentist(app)
     moved = "Ana's dentist appointment moved to 7 March at 2pm."
     second = episode(app, NOW + 2 * DAY, ["Ana: my dentist appointment moved to 7 March at 2pm."])
-    generator = script(app, {"facts": [fact(second, moved)]}, {"updates": old})
+    generator = script(app, {"facts": [fact(second, moved)]}, judgement(True))
     report = app.consolidate(now=NOW + 2 * DAY + 3600)
     (new,) = report.facts
     assert report.fact_updates == [(new, old)]
-    # The model was shown the older fact (not the note it came from), by id, and could name
-    # only it or none.
-    assert f"[{old}]" in generator.prompts[-1] and f"[{second[0]}]" not in generator.prompts[-1]
-    assert generator.schemas[-1] == update_schema([old])
+    # The model was shown the older fact, not the note it came from, and judged it.
+    assert DENTIST in generator.prompts[-1] and "my dentist" not in generator.prompts[-1]
+    assert generator.schemas[-1] == update_schema()
     assert {(link.to_id, link.relation) for link in app.store.links_from(new)} == {
         (second[0], "derived_from"),
         (old, "supersedes"),
@@ -368,7 +372,7 @@ def test_a_look_alike_the_model_does_not_name_is_not_linked(app: Papertape) -> N
     old = _dentist(app)
     second = episode(app, NOW + 2 * DAY, ["Ana: a second dentist appointment, 9 April at 10am."])
     text = "Ana has a second dentist appointment on 9 April at 10am."
-    script(app, {"facts": [fact(second, text)]}, {"updates": None})
+    script(app, {"facts": [fact(second, text)]}, judgement(False, same_thing=False))
     report = app.consolidate(now=NOW + 2 * DAY + 3600)
     assert report.fact_updates == [] and len(report.facts) == 1
     assert not app.store.links_to(old) or all(
@@ -486,15 +490,18 @@ def test_a_random_model_writes_only_facts_of_the_schema(tmp_path: Path, home: Pa
             assert set(derived(app, fact_id)) <= set(ids)
         assert other[0] not in app.store.marked(FACT_MARK)
         assert app.store.marked(FACT_MARK) == set(ids)
-        # The update question: an id shown, or null, and nothing else.
+        # The update question: the judgement's four fields, and nothing else.
         for prompt in ("which?", "and now?"):
             raw = generate(
                 model,
                 model.format_chat([ChatMessage("user", prompt)]),
-                max_tokens=24,
-                schema=update_schema([ids[0], 31]),
+                max_tokens=UPDATE_TOKENS,
+                schema=update_schema(),
             )
-            assert json.loads(raw)["updates"] in (ids[0], 31, None)
+            data = json.loads(raw, strict=False)  # llama.cpp's grammar lets control chars in
+            assert list(data) == list(update_schema()["properties"])
+            assert len(data["new_is_about"]) <= ABOUT_MAX_CHARS
+            assert read_update(raw) is (data["same_thing"] and data["changed"])
     model.close()
 
 

@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 
-from agent.chat import ChatSession
 from agent.lifecycle import Consolidator
 from agent.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.summarize import ExtractiveSummarizer
 from models.fake_embedder import FakeEmbedder
-from models.fake_generator import ScriptedGenerator
 from storage import Blob
 from tests.conftest import NOW, distil, read_without_facts
 
@@ -66,9 +64,9 @@ ARCHIVED = 240 * DAY
 YEARS = 3 * 365 * DAY
 
 TRIP = [
-    "Flew to Lisbon with Ana on Friday; the hotel is on Rua Augusta.",
-    "Dinner at a tiny fado bar in Alfama, grilled sardines and green wine.",
-    "Took tram 28 up to the castle; the view over the river was stunning.",
+    "Flew to Lisbon with Ana on Friday. The hotel is on Rua Augusta.",
+    "Dinner at a tiny fado bar in Alfama. Grilled sardines and green wine.",
+    "Took tram 28 up to the castle. The view over the river was stunning.",
 ]
 
 
@@ -92,7 +90,7 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
         page = tiers_app.store.blob(mid, "page")
         assert page is not None and page.media_type == "image/png"
     # Recall still finds a hazy memory and says its tier.
-    hits = tiers_app.recall("tram castle view", now=NOW + HAZY, strengthen=False)
+    hits = tiers_app.recall("tram castle", now=NOW + HAZY, strengthen=False)
     assert any(h.memory.id == ids[2] and h.memory.tier == "hazy" for h in hits)
 
 
@@ -210,37 +208,6 @@ def test_near_duplicates_merge_and_strengths_add(tiers_app: Papertape) -> None:
     assert kept.strength == pytest.approx(before[first].strength + before[second].strength)  # type: ignore[index]
     assert tiers_app.store.get(second) is None  # type: ignore[arg-type]
     assert tiers_app.store.get(other) is not None  # type: ignore[arg-type]  # other values
-
-
-def test_a_newer_fact_supersedes_and_ask_prefers_it(home: Path, minilm: Any) -> None:
-    # Meaning decides which pairs are compared at all, so this runs on the real embedder.
-    settings = load_settings(home, overrides={"summarizer": "extractive"})
-    with Papertape(settings, embedder=minilm) as tiers_app:
-        _supersede_and_ask(tiers_app)
-
-
-def _supersede_and_ask(tiers_app: Papertape) -> None:
-    old = tiers_app.note(
-        "Dentist appointment on March 3 at 10am.", now=NOW, occurred_at=NOW
-    ).memory_id
-    new = tiers_app.note(
-        "The dentist appointment moved to March 5 at 2pm.", now=NOW + DAY, occurred_at=NOW + DAY
-    ).memory_id
-    weekly = tiers_app.note(
-        "Dentist appointment on April 7 at 10am.", now=NOW + 2 * DAY, occurred_at=NOW + 2 * DAY
-    ).memory_id
-    report = tiers_app.consolidate(now=NOW + 2 * DAY + 60)
-    assert (new, old) in report.superseded
-    assert all(older != weekly and newer != weekly for newer, older in report.superseded)
-    assert [(link.to_id, link.relation) for link in tiers_app.store.links_from(new)] == [
-        (old, "supersedes")
-    ]
-    # The scripted model quotes the first memory it is shown: it must be the newer fact.
-    generator = ScriptedGenerator()
-    chat = ChatSession(tiers_app.store, tiers_app.embedder, generator, tiers_app.settings)
-    answer = chat.ask("When is the dentist appointment on March?", now=NOW + 3 * DAY)
-    assert old not in {m.id for m in answer.memories}
-    assert new in {m.id for m in answer.memories}
 
 
 class FailingSummarizer(ExtractiveSummarizer):
