@@ -66,8 +66,9 @@ class RecallHit:
 
 
 def query_terms(query: str) -> list[str]:
-    """The query's words, unique, in order. No stop list: BM25 gives a word that most
-    memories hold next to no weight, in any language."""
+    """The query's words, unique, in order. No stop list, so that a question in any language
+    is searched alike: BM25's inverse document frequency alone weighs the common words down
+    (what an English list cost on LoCoMo is in docs/BENCHMARKS.md)."""
     return list(dict.fromkeys(_WORD.findall(query.casefold())))
 
 

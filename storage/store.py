@@ -94,7 +94,6 @@ def check_store_files(path: Path, key: Key | None = None) -> dict[str, list[str]
     return health.check_files(store_files(path)[::3], key)
 
 
-
 log = logging.getLogger(__name__)
 
 

@@ -99,5 +99,11 @@ def test_same_values() -> None:
     assert not same_values("Parked on level 3.", "Parked on level 4.")
     assert not same_values("Standup with Ana on Monday.", "Standup with Ana on Tuesday.")
     assert same_values("Standup with Ana.", "standup with Ana")  # the opening word is no name
-    assert values("Treffen mit Lena am Freitag in Köln, 10 Uhr.") == {"lena", "freitag", "köln", "10", "uhr"}
+    assert values("Treffen mit Lena am Freitag in Köln, 10 Uhr.") == {
+        "lena",
+        "freitag",
+        "köln",
+        "10",
+        "uhr",
+    }
     assert not same_values("会议在3号。", "会议在4号。")

@@ -32,7 +32,9 @@ NOTES = [
 
 
 def make_service(home: Path) -> Papertape:
-    settings = load_settings(home, overrides={"embedder": "fake", "summarizer": "extractive"})
+    # Gists shorter than the notes, so a hazy note's words leave for a page and a gist.
+    overrides = {"embedder": "fake", "summarizer": "extractive", "gist_chars": 32}
+    settings = load_settings(home, overrides=overrides)
     return Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator())
 
 
