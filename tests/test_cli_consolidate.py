@@ -75,7 +75,7 @@ def test_consolidate_json_and_list(cli) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_recall_deep_reads_the_page_back(cli) -> None:  # type: ignore[no-untyped-def]
-    verbatim = "The spare key is under the blue flowerpot by the shed door."
+    verbatim = "The spare key is under the blue flowerpot. It is by the shed door."
     cli("note", verbatim, "--now", "2024-01-01")
     with Papertape(load_settings(), embedder=FakeEmbedder()) as app:
         distil(app, [1], "The spare key is by the shed.")  # its words may now leave
