@@ -2,8 +2,9 @@
 
 Vectors cannot tell "level 3, spot B12" from "level 4, spot C7", nor a standup on Monday from
 one on Tuesday: the same words around different values. So a near duplicate must also state
-the same values. A value is a word holding a digit, or a capitalised word that does not open
-a sentence (a name, a place, a month or weekday in the languages that capitalise them).
+the same values. A value is a word holding a digit, or a capitalised word of more than one
+letter that does not open a sentence (a name, a place, a month or weekday in the languages
+that capitalise them; a lone capital is a pronoun or an initial).
 Where a script has no capitals, the digits alone decide, and fewer pairs are merged: when in
 doubt, two memories stay two.
 """
@@ -16,19 +17,25 @@ _TOKEN = re.compile(r"\w+")
 _SENTENCE_END = (".", "!", "?", ":", "。", "！", "？")
 
 
-def values(text: str) -> set[str]:
-    """The numbers and names a text states, case-folded."""
-    found: set[str] = set()
+def stated_values(text: str) -> list[str]:
+    """The numbers and names a text states, in order, as written (agent/importance.py
+    counts them too)."""
+    found: list[str] = []
     opens_sentence = True
     for raw in text.split():
         for token in _TOKEN.findall(raw):
             if any(char.isdigit() for char in token) or (
-                token[:1].isupper() and not opens_sentence
+                len(token) > 1 and token[:1].isupper() and not opens_sentence
             ):
-                found.add(token.casefold())
+                found.append(token)
             opens_sentence = False
-        opens_sentence = raw.endswith(_SENTENCE_END)
+        opens_sentence = raw.rstrip("\"')]").endswith(_SENTENCE_END)
     return found
+
+
+def values(text: str) -> set[str]:
+    """The numbers and names a text states, case-folded."""
+    return {value.casefold() for value in stated_values(text)}
 
 
 def same_values(a: str, b: str) -> bool:

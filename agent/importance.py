@@ -17,29 +17,19 @@ from __future__ import annotations
 import math
 import re
 
+from agent.duplicates import stated_values
 from models.generator import ChatMessage, Generator, generate
 from storage import Memory
 
 KIND_BASE = {"summary": 0.5, "text": 0.4, "document": 0.4, "audio": 0.4}
 DEFAULT_BASE = 0.3
 _WORD = re.compile(r"[\w'-]+")
-_NUMBER = re.compile(r"\d")
-_SENTENCE_END = re.compile(r"[.!?:]$")
 
 
 def named_things(text: str) -> int:
-    """Capitalised words not opening a sentence, and words holding digits. A capital
-    letter alone is a pronoun or an initial, not a name."""
-    count = 0
-    starts_sentence = True
-    for raw in text.split():
-        word = raw.strip("\"'()[]")
-        if _NUMBER.search(word):
-            count += 1
-        elif word[:1].isupper() and not starts_sentence and len(word.split("'")[0]) > 1:
-            count += 1
-        starts_sentence = bool(_SENTENCE_END.search(raw))
-    return count
+    """Names and numbers: capitalised words not opening a sentence, and words holding
+    digits (agent/duplicates.py)."""
+    return len(stated_values(text))
 
 
 def signal_importance(text: str, kind: str, *, recalls: int = 0, pinned: bool = False) -> float:
