@@ -1,6 +1,6 @@
 """How much one request or one note may carry (`max_request_mb`), checked before it is read
 whole: a note on stdin is read up to the limit and no further, the daemon reads a request
-line up to the limit and no further (agent/daemon_api.py)."""
+line up to the limit and no further (agent/daemon/api.py)."""
 
 from __future__ import annotations
 

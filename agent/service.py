@@ -8,21 +8,28 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from agent import forgetting
-from agent import recall as recall_module
-from agent.chat import ChatSession
+from agent.answer import recall as recall_module
+from agent.answer.recall import Mode, RecallHit
+from agent.answer.session import ChatSession
 from agent.errors import Failure, UserError
-from agent.ingest import Ingestor, IngestResult, NoteInput, Progress, content_hash, normalise
+from agent.ingest.pipeline import (
+    Ingestor,
+    IngestResult,
+    NoteInput,
+    Progress,
+    content_hash,
+    normalise,
+)
 from agent.keys import Unlocked, unlock
-from agent.lifecycle import ConsolidationReport, Consolidator
-from agent.lifecycle import Progress as ConsolidationProgress
 from agent.limits import check_note
 from agent.llm import LoadedModel, given_model, open_model, plan_model
-from agent.optical import read_page
-from agent.recall import Mode, RecallHit
+from agent.memory import forgetting
+from agent.memory.consolidation import ConsolidationReport, Consolidator
+from agent.memory.consolidation import Progress as ConsolidationProgress
+from agent.memory.pages import read_page
+from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
+from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.settings import Settings
-from agent.summarize import ExtractiveSummarizer, ModelSummarizer, Summarizer
-from agent.transfer import ImportReport, export_lines, import_lines
 from device import DeviceInfo, probe
 from models import Embedder, ModelError, embedder_dim, load_embedder
 from models.embedder import embed_one
@@ -277,7 +284,7 @@ class Papertape:
         return wanted
 
     def forget(self, ids: Iterable[int]) -> list[int]:
-        """Delete for good, with what carries their words (agent/forgetting.py); returns
+        """Delete for good, with what carries their words (agent/memory/forgetting.py); returns
         every id deleted."""
         wanted = self._require(ids)
         # The embedder loads only when a summary must be written again without them.

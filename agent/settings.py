@@ -54,15 +54,15 @@ class Settings:
     # How many candidates each of vector and keyword search contributes before fusion.
     recall_candidates: int = 60
     # score = vector_weight * cosine' + keyword_weight * bm25' + retention_weight * R;
-    # see agent/recall.py (chosen on one LoCoMo conversation, checked on six others).
+    # see agent/answer/recall.py (chosen on one LoCoMo conversation, checked on six others).
     vector_weight: float = 1.0
     keyword_weight: float = 1.0
     retention_weight: float = 0.25
     # Cosines are rescaled over at least this range, so a pool of near-equal cosines (a vector
-    # ranking with nothing to say) is not stretched to 0..1 (agent/recall.py).
+    # ranking with nothing to say) is not stretched to 0..1 (agent/answer/recall.py).
     vector_min_spread: float = 0.2
     # BM25's vote grows by up to this fraction when its best match stands clear of the second
-    # (agent/recall.py; chosen on one LoCoMo conversation, checked on six others).
+    # (agent/answer/recall.py; chosen on one LoCoMo conversation, checked on six others).
     keyword_confidence: float = 1.0
     # Strength S in days for importance 0; S = base * (1 + 2 * importance).
     base_strength_days: float = 7.0
@@ -85,13 +85,13 @@ class Settings:
     prompt_tokens: int = 1024
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
-    # (agent/support.py).
+    # (agent/answer/check.py).
     support_min_similarity: float = 0.4
     # Past exchanges with papertape as evidence for recall and ask (ranked below what you
     # stored). Off: a model's answer is not a source.
     chat_as_evidence: bool = False
-    # -- forgetting (agent/lifecycle.py). A memory moves down a tier when its retention
-    # R = exp(-t / (S * pace)) falls below these (pace by kind: agent/retention.py). A note
+    # -- forgetting (agent/memory/consolidation.py). A memory moves down a tier when its retention
+    # R = exp(-t / (S * pace)) falls below these (pace by kind: agent/memory/retention.py). A note
     # of middling importance, never recalled (S = 14 days, pace 4): hazy after ~5 weeks,
     # archived after ~5.5 months. Time alone deletes nothing.
     hazy_below: float = 0.5
@@ -110,7 +110,7 @@ class Settings:
     # Ask the language model to rate importance when it is loaded for consolidation.
     rate_importance: bool = True
     # "auto": when consolidation has a language model that can be held to a schema, it
-    # writes each new episode's facts (agent/facts.py); "off": no facts.
+    # writes each new episode's facts (agent/memory/facts.py); "off": no facts.
     facts: str = "auto"
     gist_chars: int = 80
     # Hazy pages: font size in pixels and encoding (see scripts/bench_optical.py).
@@ -123,7 +123,7 @@ class Settings:
     hazy_audio: str = "compress"
     # Cosine at or above which two memories stating the same values are one (merged).
     duplicate_similarity: float = 0.95
-    # Audio (agent/audio.py): the speech model, the largest file taken, how heard speech is
+    # Audio (agent/ingest/audio.py): the speech model, the largest file taken, how heard speech is
     # cut into memories, and what is kept of the recording: "keep", "compress" (Opus) or "drop".
     transcriber: str = "whisper-base"
     max_audio_mb: float = 200.0
@@ -137,7 +137,7 @@ class Settings:
     exclude_folders: str = ""
     # A screenshot with no text in it: "keep" (an image memory with its thumbnail) or "skip".
     screenshots_without_text: str = "keep"
-    # -- the daemon (agent/daemon_jobs.py); 0 turns a job off.
+    # -- the daemon (agent/daemon/jobs.py); 0 turns a job off.
     consolidate_every_hours: float = 24.0
     inbox_every_seconds: float = 5.0
     vacuum_every_hours: float = 168.0

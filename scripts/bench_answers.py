@@ -42,9 +42,9 @@ import benchlib
 from locomo import CATEGORIES, Conversation, Question, load, store_conversation
 from locomo_score import score
 
-from agent.chat import ChatSession
+from agent.answer.session import ChatSession
+from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
-from agent.output import answer_marks
 from agent.service import Papertape
 from agent.settings import load_settings
 from storage import store_files

@@ -31,8 +31,8 @@ from pathlib import Path
 import benchlib
 from locomo import load
 
-from agent.chat import ChatSession
-from agent.reply import answer_schema
+from agent.answer.schema import answer_schema
+from agent.answer.session import ChatSession
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import load_embedder

@@ -27,7 +27,7 @@ import benchlib
 from benchlib import percentile
 from locomo import load
 
-from agent.daemon_client import DaemonClient
+from agent.daemon.client import DaemonClient
 from agent.service import Papertape
 from agent.settings import load_settings
 

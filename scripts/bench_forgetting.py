@@ -44,11 +44,11 @@ import numpy as np
 from locomo import CATEGORIES, Conversation, load, sessions_of, store_session
 from locomo_score import tokens
 
-from agent.lifecycle import ConsolidationReport, Consolidator
-from agent.prompt import written_day
+from agent.answer.prompt import written_day
+from agent.memory.consolidation import ConsolidationReport, Consolidator
+from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.service import Papertape
 from agent.settings import load_settings
-from agent.summarize import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from models import Embedder, load_embedder
 from models.generator import Generator
 from storage import NewMemory

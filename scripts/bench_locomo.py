@@ -4,7 +4,7 @@
 Each conversation is its own store, every turn a memory ("speaker: text", with the image
 caption), stored session by session on the session's dates; questions are asked a day after
 the last session. Methods, all answering with the same model and the same answer prompt
-(agent/prompt.py), none storing anything:
+(agent/answer/prompt.py), none storing anything:
 
 - papertape: `ask` as the CLI runs it (fused recall, structured answer, the support check);
 - full-context: as many turns as fit the model's context, most recent first (the context is
@@ -12,7 +12,7 @@ the last session. Methods, all answering with the same model and the same answer
 - bm25: the 10 best turns by BM25 alone;
 - vector: the 10 nearest turns by MiniLM vectors alone.
 
-Every method answers through the same structured generation (agent/chat.py's answer_from),
+Every method answers through the same structured generation (agent/answer/session.py's answer_from),
 so they differ only in what the model is shown. Scored with LoCoMo's answer score
 (scripts/locomo_score.py), a secondary measure: token F1 rewards an answer's form, not whether
 it is right (scripts/bench_answers.py judges answers by reading them). A reply whose status is
@@ -60,10 +60,10 @@ from locomo import (
 )
 from locomo_score import score
 
-from agent.chat import Answer, ChatSession, answer_from
+from agent.answer.prompt import fit_prompt
+from agent.answer.recall import recall
+from agent.answer.session import Answer, ChatSession, answer_from
 from agent.errors import Failure, UserError
-from agent.prompt import fit_prompt
-from agent.recall import recall
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.generator import Generator

@@ -32,8 +32,8 @@ from locomo import load
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from agent.clock import iso
-from agent.daemon_client import DaemonClient
-from agent.ingest import NoteInput
+from agent.daemon.client import DaemonClient
+from agent.ingest.pipeline import NoteInput
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 

@@ -2,7 +2,7 @@
 """Optical pages: bytes, pixels, vision tokens and OCR read-back, per font size and format.
 
 Each sample (a LoCoMo turn, as one memory) is rendered into its own page the way consolidation
-does it (agent/optical.py), then read back by OCR recognition on the stored line boxes. For
+does it (agent/memory/pages.py), then read back by OCR recognition on the stored line boxes. For
 each font size and format the table gives, summed over the samples:
 
 - page bytes, against the text's UTF-8 bytes and its zlib-compressed bytes (level 9, each
@@ -32,7 +32,7 @@ import benchlib
 from benchlib import edit_distance
 from locomo import load
 
-from agent.optical import FORMATS, read_page, render_page
+from agent.memory.pages import FORMATS, read_page, render_page
 from models.catalog import model_file, verified_path
 from models.ocr import load_reader
 

@@ -5,7 +5,7 @@ For each size, one lifelog (a year of notes, chats, transcripts and screen text,
 order) is stored twice:
 
 - papertape: MemoryStore as the product opens it: tiers as the forgetting curve leaves them
-  after a year (agent/retention.py with the default settings; one memory in ten recalled now
+  after a year (agent/memory/retention.py with the default settings; one memory in ten recalled now
   and then), sharp float32 vectors, faded ones as int8 in their rows plus sign bits in the
   16 KiB-page cold file read through mmap, page caches within the default RAM budget;
 - naive: one file, 4 KiB pages, rows in insertion order, no mmap, every vector float32 in
@@ -44,7 +44,7 @@ import benchlib
 import numpy as np
 from benchlib import percentile
 
-from agent.retention import initial_strength
+from agent.memory.retention import initial_strength
 from agent.settings import Settings
 from storage import MemoryStore, NewMemory, open_connection, store_files
 from storage.search import keyword_search

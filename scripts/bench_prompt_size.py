@@ -21,8 +21,8 @@ from pathlib import Path
 import benchlib
 from locomo import load
 
-from agent.prompt import fit_prompt
-from agent.reply import answer_schema
+from agent.answer.prompt import fit_prompt
+from agent.answer.schema import answer_schema
 from agent.service import Papertape
 from agent.settings import load_settings
 from storage import Memory

@@ -23,7 +23,7 @@ from pathlib import Path
 import benchlib  # noqa: F401  (puts the repo root on sys.path)
 from locomo import CATEGORIES, load, store_conversation
 
-from agent.recall import MODES
+from agent.answer.recall import MODES
 from agent.service import Papertape
 from agent.settings import load_settings
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import benchlib
 
-from agent.redact import redact
+from agent.ingest.redact import redact
 
 CORPUS = benchlib.ROOT / "tests/data/redaction_corpus.json"
 Redactor = Callable[[str], str]

@@ -3,7 +3,7 @@
 
 Each case of the data (tests/data/updates.json) is its own store: its older facts stored as
 facts with their vectors, said on one day; then its newer fact, said days later, goes
-through papertape's path (agent/fact_updates.py): the nearest current facts (the gate) are
+through papertape's path (agent/memory/updates.py): the nearest current facts (the gate) are
 shown to the model, which names the one the new fact replaces, or none. Compared in the same
 run, on the same candidates:
 
@@ -33,9 +33,9 @@ import benchlib
 
 from agent.clock import parse_time
 from agent.errors import Failure, UserError
-from agent.fact_updates import Candidate, UpdateJudge
-from agent.facts import fact_hash
 from agent.llm import plan_model
+from agent.memory.facts import fact_hash
+from agent.memory.updates import Candidate, UpdateJudge
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from device import probe

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
-from agent.facts import FACT_MARK, fact_hash
+from agent.cli.main import main
+from agent.memory.facts import FACT_MARK, fact_hash
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from models.fake_embedder import FakeEmbedder
@@ -136,7 +136,7 @@ def read_without_facts(app: Papertape, ids: list[int]) -> None:
 
 
 def judgement(replaces: bool, *, same_thing: bool | None = None) -> str:
-    """A model's reply to the update question (agent/fact_updates.py) about one older fact."""
+    """A model's reply to the update question (agent/memory/updates.py) about one older fact."""
     return json.dumps(
         {
             "new_is_about": "it",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.chat import ChatSession
-from agent.retention import DAY
+from agent.answer.session import ChatSession
+from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.audio import group_segments
+from agent.ingest.audio import group_segments
 from agent.service import Papertape
 from models.transcriber import Segment
 from tests.conftest import NOW

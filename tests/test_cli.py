@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from agent.cli import cli as cli_group
+from agent.cli.main import cli as cli_group
 
 NOW = "2024-03-01T12:00:00Z"
 
@@ -173,7 +173,7 @@ def test_commands_that_need_no_model_do_not_load_one(tmp_path: Path) -> None:
     import sys
 
     code = (
-        "import sys; from agent.cli import main\n"
+        "import sys; from agent.cli.main import main\n"
         "try: main(['--home', sys.argv[1], 'stats'])\n"
         "except SystemExit: pass\n"
         "print('LOADED' if 'onnxruntime' in sys.modules else 'NOT LOADED')"

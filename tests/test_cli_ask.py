@@ -157,8 +157,8 @@ def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-d
 
 def explained(text: str, status: str, supported: bool, constrained: bool = True) -> None:
     """Print what `ask` prints after the streamed reply for such an answer."""
-    from agent.chat import Answer
-    from agent.cli_models import _explain
+    from agent.answer.session import Answer
+    from agent.cli.models import _explain
 
     answer = Answer(
         question="What is my locker code?",

@@ -20,9 +20,9 @@ from typing import Any
 import apsw
 import pytest
 
-import agent.daemon as daemon_module
-from agent.daemon import Daemon, running_pid, socket_path
-from agent.daemon_client import DaemonClient, RemotePapertape, open_papertape
+import agent.daemon.server as daemon_module
+from agent.daemon.client import DaemonClient, RemotePapertape, open_papertape
+from agent.daemon.server import Daemon, running_pid, socket_path
 from agent.errors import Failure, UserError
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
@@ -161,7 +161,7 @@ def test_the_inbox_files_things_away(running: Daemon) -> None:
     wait_until(lambda: (inbox / "rejected" / "broken.txt.reason").exists(), what="bad rejected")
     assert "binary" in (inbox / "rejected" / "broken.txt.reason").read_text()
     assert not any(p.is_file() for p in inbox.iterdir())
-    assert not (inbox / "done").exists()  # a stored file leaves no copy (agent/inbox.py)
+    assert not (inbox / "done").exists()  # a stored file leaves no copy (agent/ingest/inbox.py)
     with running.lock:
         assert [m.text for m in running.app.store.iter_memories()] == [
             "Notes from the inbox about tulip bulbs."
@@ -362,7 +362,7 @@ def test_a_note_a_wav_and_a_png_dropped_in_the_inbox_are_all_recalled(running: D
 def test_status_shows_a_consolidation_in_progress(
     running: Daemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agent import daemon_jobs
+    from agent.daemon import jobs as daemon_jobs
     from tui.status import status_text
 
     halfway, finish = threading.Event(), threading.Event()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.daemon import socket_path
-from agent.daemon_client import DaemonClient
+from agent.daemon.client import DaemonClient
+from agent.daemon.server import socket_path
 from agent.errors import Failure
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
@@ -357,8 +357,8 @@ def test_a_job_that_never_reaches_a_step_does_not_hold_the_stop(
 ) -> None:
     """The backstop behind the steps: past STOP_GRACE_S the daemon stops without the job in
     hand (a process then exits at once; here, in a thread, run() returns)."""
-    import agent.daemon as daemon_module
-    from agent.daemon import Daemon
+    import agent.daemon.server as daemon_module
+    from agent.daemon.server import Daemon
 
     monkeypatch.setattr(daemon_module, "STOP_GRACE_S", 1.0, raising=False)
     settings = load_settings(home, overrides={"embedder": "fake"}, env={})

@@ -112,7 +112,7 @@ def test_doctor_check_passes_a_sound_store(cli) -> None:  # type: ignore[no-unty
 def test_the_daemon_answers_damage_with_the_same_sentence(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agent.daemon_client import open_papertape
+    from agent.daemon.client import open_papertape
     from agent.errors import Failure
     from tests.test_daemon import serve_in_thread, settings_for
 

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from agent import keys
-from agent.daemon import Daemon
-from agent.daemon_client import DaemonClient
+from agent.daemon.client import DaemonClient
+from agent.daemon.server import Daemon
 from agent.keys import Unlocked
 from agent.service import Papertape
 from agent.settings import Settings, load_settings

@@ -14,19 +14,19 @@ from typing import Any
 
 import pytest
 
-from agent.chat import ChatSession
-from agent.cli_support import progress_bar
+from agent.answer.prompt import render_line, written_day
+from agent.answer.session import ChatSession
+from agent.cli.output import consolidation_json, consolidation_text
+from agent.cli.support import progress_bar
 from agent.errors import UserError
-from agent.fact_updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
-from agent.facts import (
+from agent.memory.facts import (
     FACT_MARK,
     FactMaker,
     facts_schema,
     is_supported,
     read_facts,
 )
-from agent.output import consolidation_json, consolidation_text
-from agent.prompt import render_line, written_day
+from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.retention import DAY
+from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
@@ -93,8 +93,8 @@ def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Paperta
 
 
 def test_a_file_from_the_inbox_leaves_no_copy_once_forgotten(home: Path) -> None:
-    from agent.daemon import configure_logging
-    from agent.daemon_client import open_papertape
+    from agent.daemon.client import open_papertape
+    from agent.daemon.server import configure_logging
     from tests.test_daemon import serve_in_thread, settings_for, wait_until
 
     settings = settings_for(home)

@@ -264,7 +264,7 @@ def test_mlx_backend_reports_a_folder_that_is_not_a_model(tmp_path: Path) -> Non
 def test_llama_holds_a_random_model_to_the_answer_schema(tmp_path: Path) -> None:
     """Random weights would write anything; the grammar lets through only a document of the
     schema, citing only the ids offered."""
-    from agent.reply import answer_schema, read_reply
+    from agent.answer.schema import answer_schema, read_reply
     from models.llama_generator import LlamaGenerator
 
     generator = LlamaGenerator(

@@ -47,7 +47,7 @@ def test_only_models_imports_model_runtimes() -> None:
 
 
 # The daemon's API is a Unix domain socket; these two modules may use socket, nothing else.
-UNIX_SOCKET_MODULES = {"agent/daemon_api.py", "agent/daemon_client.py"}
+UNIX_SOCKET_MODULES = {"agent/daemon/api.py", "agent/daemon/client.py"}
 # This one imports socket only to lower its has_ipv6 flag while a runtime is imported (so
 # urllib3 opens no socket to probe for IPv6); it makes no socket.
 SOCKET_FLAG_MODULES = {"models/offline.py"}
@@ -77,6 +77,6 @@ def test_the_socket_modules_use_unix_sockets_only() -> None:
 
 def test_importing_the_cli_loads_no_runtime() -> None:
     wanted = sorted(RUNTIMES)
-    code = f"import sys, agent.cli; print(','.join(m for m in {wanted!r} if m in sys.modules))"
+    code = f"import sys, agent.cli.main; print(','.join(m for m in {wanted!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.duplicates import same_values, values
-from agent.importance import blended, named_things, rate_with_model, signal_importance
-from agent.summarize import (
+from agent.memory.duplicates import same_values, values
+from agent.memory.importance import blended, named_things, rate_with_model, signal_importance
+from agent.memory.summaries import (
     ExtractiveSummarizer,
     ModelSummarizer,
     first_sentence,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from agent.lifecycle import Consolidator
-from agent.retention import DAY
+from agent.memory.consolidation import Consolidator
+from agent.memory.retention import DAY
+from agent.memory.summaries import ExtractiveSummarizer
 from agent.service import Papertape
 from agent.settings import load_settings
-from agent.summarize import ExtractiveSummarizer
 from models.fake_embedder import FakeEmbedder
 from storage import Blob
 from tests.conftest import NOW, distil, read_without_facts
@@ -57,7 +57,7 @@ def episode(
     return ids
 
 
-# A note of middling importance (S = 14 days, pace 4 for notes: agent/retention.py) is hazy
+# A note of middling importance (S = 14 days, pace 4 for notes: agent/memory/retention.py) is hazy
 # by HAZY (R = exp(-48/56) < 0.5) and archived by ARCHIVED (R < 0.05).
 HAZY = 48 * DAY
 ARCHIVED = 240 * DAY

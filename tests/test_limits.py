@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from agent.errors import UserError
-from agent.screenshots import ImageRejected, open_image, screen_names
+from agent.ingest.screenshots import ImageRejected, open_image, screen_names
 from agent.settings import RANGES, Settings, load_settings
 
 

@@ -19,9 +19,9 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
-import agent.daemon_api
+import agent.daemon.api
+from agent.cli.mcp import MemoryTools, build_server
 from agent.clock import parse_time
-from agent.mcp_server import MemoryTools, build_server
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from models.fake_embedder import FakeEmbedder
@@ -370,13 +370,13 @@ async def test_with_the_daemon_running_calls_go_through_its_socket(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
-    dispatch = agent.daemon_api.dispatch
+    dispatch = agent.daemon.api.dispatch
 
     def counting(daemon: Any, request: dict[str, Any], send: Any) -> Any:
         seen.append(request["op"])
         return dispatch(daemon, request, send)
 
-    monkeypatch.setattr(agent.daemon_api, "dispatch", counting)
+    monkeypatch.setattr(agent.daemon.api, "dispatch", counting)
     daemon_runs = running_daemon(home)
     daemon = next(daemon_runs)
     try:
@@ -485,7 +485,7 @@ def test_mcp_help_says_what_it_serves_and_how_to_configure_it(cli) -> None:  # t
 def test_without_the_sdk_mcp_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     for name in [n for n in sys.modules if n == "mcp" or n.startswith("mcp.")]:
         monkeypatch.setitem(sys.modules, name, None)  # as if the SDK were not installed
-    monkeypatch.delitem(sys.modules, "agent.mcp_server")
+    monkeypatch.delitem(sys.modules, "agent.cli.mcp")
     result = cli("mcp")
     assert result.code == 1 and "needs the MCP SDK" in result.err
     assert len(result.err.strip().splitlines()) == 1

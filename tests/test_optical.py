@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from agent.optical import FORMATS, read_page, render_page, wrap
+from agent.memory.pages import FORMATS, read_page, render_page, wrap
 from models.ocr import OCRLine, load_reader, reading_order
 
 TEXT = (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.passages import split_passages, title_of
+from agent.ingest.passages import split_passages, title_of
 
 
 def words(text: str) -> list[str]:

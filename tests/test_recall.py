@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.recall import recall
-from agent.retention import DAY
+from agent.answer.recall import recall
+from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
 from storage import MemoryStore, NewMemory

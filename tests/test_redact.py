@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.redact import entropy, iban_ok, luhn_ok, redact, redact_parts
-from agent.redact.labelled import secret_name
-from agent.redact.seeds import WORDLIST_SHA256, checksum_ok, wordlist
+from agent.ingest.redact import entropy, iban_ok, luhn_ok, redact, redact_parts
+from agent.ingest.redact.labelled import secret_name
+from agent.ingest.redact.seeds import WORDLIST_SHA256, checksum_ok, wordlist
 from agent.service import Papertape
 from tests.conftest import NOW
 

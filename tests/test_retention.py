@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from agent.retention import DAY, KIND_PACE, initial_strength, retention, strengthened
+from agent.memory.retention import DAY, KIND_PACE, initial_strength, retention, strengthened
 from storage import Memory
 
 

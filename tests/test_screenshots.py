@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from agent.screenshots import bare_webp, paint, secret_boxes
+from agent.ingest.screenshots import bare_webp, paint, secret_boxes
 from agent.service import Papertape
 from models.ocr import OCRLine, OCRWord
 from tests.conftest import NOW

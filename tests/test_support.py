@@ -1,4 +1,4 @@
-"""The one check on an answer (agent/support.py): words shared with what it cites, or closeness
+"""The one check on an answer (agent/answer/check.py): words shared with what it cites, or closeness
 in meaning, read the same way in every language."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.support import is_supported, shared_share, words
+from agent.answer.check import is_supported, shared_share, words
 
 
 def test_words_split_unspaced_scripts_into_characters_and_fold_case() -> None:

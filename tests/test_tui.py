@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, ListView, Select, Static
 
-from agent.ingest import NoteInput
-from agent.retention import DAY
+from agent.ingest.pipeline import NoteInput
+from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder

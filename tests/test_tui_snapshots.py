@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.retention import DAY
+from agent.memory.retention import DAY
 from agent.service import Papertape
 from tests.conftest import NOW, distil
 from tests.test_tui import NOTES, make_service, settle

@@ -9,9 +9,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, ListItem, ListView, Static
 
-from agent.chat import Answer, ChatSession
+from agent.answer.session import Answer, ChatSession
+from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
-from agent.output import answer_marks
 from tui.badges import badge, day, snippet
 from tui.host import host
 from tui.messages import AnswerDone, AnswerFailed, AnswerToken, MemoryChosen, StoreChanged

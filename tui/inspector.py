@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static, TextArea
 
 from agent.errors import Failure, UserError
-from agent.retention import pace, retention
+from agent.memory.retention import pace, retention
 from agent.service import Memory
 from tui.badges import badge, moment
 from tui.host import host

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent import cli
+from agent.cli import main as cli
 from agent.clock import resolve_now
 from agent.service import Papertape
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from agent.chat import Answer
+from agent.answer.session import Answer
 from agent.service import Memory
 
 

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
-from agent.daemon_client import RemotePapertape
-from agent.output import stats_text
+from agent.cli.output import stats_text
+from agent.daemon.client import RemotePapertape
 from agent.service import AppStatus
 from tui.host import host
 

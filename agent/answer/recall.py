@@ -1,0 +1,164 @@
+"""Recall: fuse vector similarity, BM25 keywords and retention into one ranking.
+
+Vector search and FTS5 each return their best candidates (60 by default). Each signal is
+rescaled over that candidate pool so that the two can be added:
+
+    cosine' = (cosine - lowest cosine in the pool) / max(highest - lowest, m)   in [0, 1]
+    bm25'   = bm25 / highest bm25 in the pool                               in [0, 1]
+    gap     = (best bm25 - second best bm25) / best bm25                   in [0, 1]
+    score   = wv * cosine' + wk * (1 + c * gap) * bm25' + wr * R
+
+A search that did not return a memory adds 0 for it. The floor m (vector_min_spread, 0.2)
+keeps a pool of near-equal cosines, where the vectors cannot tell the candidates apart, from
+being stretched to the full 0..1 and outvoting BM25 with noise. R = exp(-t / S) is the
+memory's retention (agent/memory/retention.py), so among near-equal matches the one the person met
+more recently, or recalled more often, wins. The gap term trusts BM25 more when one memory
+matches the query's words far better than any other: a rare name or phrase found once is
+strong evidence that the small embedder's cosine, pulled towards whoever the question names,
+should not outvote. Defaults wv = wk = 1, wr = 0.25, c = 1 (keyword_confidence).
+
+Why this and not reciprocal rank fusion: on LoCoMo (scripts/bench_recall.py) vectors from a
+small embedder are much weaker than BM25, and rank fusion gives a poor vector ranking the same
+say as a good keyword ranking. Rescaled scores keep BM25's confidence: one rare word that
+matches strongly still counts. The method and its weights were chosen on one conversation
+(conv-26) and then measured on the six others; docs/BENCHMARKS.md has both.
+
+Faded memories answer through their episode: a hazy or archived hit lifts the summary that
+covers it to at least its own score, and once that summary is in the list, the faded
+members below it are left out (the summary stands for them; `recall --deep` reads a
+member's page). So a month-old conversation comes back as its summary, not as ten gists.
+
+Past exchanges with papertape (kind `chat`: a question and the model's answer) are not
+evidence of anything the person stored, and a wrong answer recalled as a source would teach
+the next one. Recall leaves them out unless asked (`include_chat`, or the `chat_as_evidence`
+setting), and then ranks every one below what the person stored.
+
+Recall then strengthens what it returns (see agent/memory/retention.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from agent.memory.retention import retention, strengthened
+from agent.settings import Settings
+from models import Embedder
+from models.embedder import embed_one
+from storage import Memory, MemoryStore
+
+Mode = Literal["fused", "vector", "keyword"]
+MODES: tuple[Mode, ...] = ("fused", "vector", "keyword")
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class RecallHit:
+    memory: Memory
+    score: float
+    similarity: float | None  # cosine similarity, when vector search found it
+    vector_rank: int | None
+    keyword_rank: int | None
+    retention: float
+    read_back: str | None = None  # a hazy memory's page read back by OCR (recall --deep)
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's words, unique, in order. No stop list, so that a question in any language
+    is searched alike: BM25's inverse document frequency alone weighs the common words down
+    (what an English list cost on LoCoMo is in docs/BENCHMARKS.md)."""
+    return list(dict.fromkeys(_WORD.findall(query.casefold())))
+
+
+def _with_episode_summaries(
+    store: MemoryStore, hits: list[RecallHit], now: float
+) -> list[RecallHit]:
+    faded = [h.memory.id for h in hits if h.memory.tier != "sharp"]
+    summary_of = store.summaries_of(faded)
+    if not summary_of:
+        return hits
+    by_id = {h.memory.id: h for h in hits}
+    lifted: dict[int, float] = {}
+    for hit in hits:
+        summary = summary_of.get(hit.memory.id)
+        if summary is not None:
+            lifted[summary] = max(lifted.get(summary, hit.score), hit.score)
+    missing = store.get_many([sid for sid in lifted if sid not in by_id])
+    for sid, score in lifted.items():
+        if sid in by_id:
+            if score > by_id[sid].score:
+                by_id[sid] = replace(by_id[sid], score=score)
+        elif sid in missing:
+            memory = missing[sid]
+            by_id[sid] = RecallHit(memory, score, None, None, None, retention(memory, now))
+    ranked = sorted(by_id.values(), key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
+    shown: set[int] = set()
+    kept = []
+    for hit in ranked:
+        summary = summary_of.get(hit.memory.id)
+        if summary is not None and summary in shown:
+            continue  # its summary, above it, stands for it
+        shown.add(hit.memory.id)
+        kept.append(hit)
+    return kept
+
+
+def recall(
+    store: MemoryStore,
+    embedder: Embedder,
+    query: str,
+    *,
+    settings: Settings,
+    now: float,
+    k: int | None = None,
+    mode: Mode = "fused",
+    strengthen: bool = True,
+    include_chat: bool | None = None,
+) -> list[RecallHit]:
+    """The k memories that best answer `query`, best first; past exchanges with papertape
+    only when `include_chat` (default: the chat_as_evidence setting), and last."""
+    with_chat = settings.chat_as_evidence if include_chat is None else include_chat
+    limit = k or settings.recall_k
+    pool = max(settings.recall_candidates, limit)
+    vector_hits = store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
+    keyword_hits = store.keyword_search(query_terms(query), pool) if mode != "vector" else []
+    similarity = dict(vector_hits)
+    bm25 = dict(keyword_hits)
+    vector_rank = {mid: rank for rank, mid in enumerate(similarity, start=1)}
+    keyword_rank = {mid: rank for rank, mid in enumerate(bm25, start=1)}
+    lowest = min(similarity.values(), default=0.0)
+    spread = max(max(similarity.values(), default=0.0) - lowest, settings.vector_min_spread) or 1.0
+    best_two = sorted(bm25.values(), reverse=True)[:2]
+    top_bm25 = (best_two[0] if best_two else 0.0) or 1.0
+    gap = (best_two[0] - best_two[1]) / top_bm25 if len(best_two) == 2 else 0.0
+    keyword_weight = settings.keyword_weight * (1 + settings.keyword_confidence * gap)
+    use_retention = settings.retention_weight if mode == "fused" else 0.0
+
+    hits = []
+    for mid, memory in store.get_many(list({**similarity, **bm25})).items():
+        if memory.kind == "document":
+            continue  # a document's title row; its passages carry the text
+        if memory.kind == "chat" and not with_chat:
+            continue
+        r = retention(memory, now)
+        score = use_retention * r
+        if mid in similarity:
+            score += settings.vector_weight * (similarity[mid] - lowest) / spread
+        if mid in bm25:
+            score += keyword_weight * bm25[mid] / top_bm25
+        hits.append(
+            RecallHit(
+                memory, score, similarity.get(mid), vector_rank.get(mid), keyword_rank.get(mid), r
+            )
+        )
+    hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
+    ranked = _with_episode_summaries(store, hits, now)
+    ranked.sort(key=lambda h: h.memory.kind == "chat")  # stable: what was stored comes first
+    top = ranked[:limit]
+    if strengthen and top:
+        store.record_recalls(
+            (h.memory.id, strengthened(h.memory, now, settings.recall_growth), now) for h in top
+        )
+    return top

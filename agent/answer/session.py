@@ -1,0 +1,241 @@
+"""Grounded answers: recall -> prompt -> structured generation -> one check -> store.
+
+A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
+keeps one open. Each turn:
+
+1. recall the memories for the question; the facts among them (agent/memory/facts.py) go first.
+   Past exchanges with papertape are conversation history, not evidence: recall leaves them
+   out unless `chat_as_evidence` is on, and then ranks them below what the person stored.
+   This conversation's own turns are in the prompt as history;
+2. fit the memories, most relevant first, and the recent turns into the prompt budget
+   (agent/answer/prompt.py);
+3. generate under the answer schema (agent/answer/schema.py): the answer in words, the ids it rests
+   on (only ids that were shown can be written) and a status; the answer field streams out as
+   it is decoded. A backend that cannot constrain its output answers in plain text, marked;
+4. check an "answered" reply against what it cites (agent/answer/check.py). One that fails is
+   shown as the model wrote it, marked as not supported by the memories;
+5. store the exchange as a `chat` memory linked to the memories it cited.
+
+The answer shown is always the model's answer field: nothing here rewrites or replaces it.
+The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
+it was, apart from the recall's strengthening, which is committed on its own.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from agent.answer.check import is_supported
+from agent.answer.prompt import Turn, fit_prompt, memory_line
+from agent.answer.recall import recall
+from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
+from agent.errors import UserError
+from agent.ingest.pipeline import Ingestor
+from agent.settings import Settings
+from models.embedder import Embedder
+from models.generator import Generator
+from storage import Memory, MemoryStore
+
+OnToken = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # the model's answer field, as it wrote it
+    citations: tuple[int, ...]  # the ids it gave, all among those shown
+    status: Status  # the model's own: answered, not_in_memories or guess
+    supported: bool  # an answered reply that cites memories holding what it says
+    constrained: bool  # decoded under the answer schema (False: a plain-text fallback)
+    memories: tuple[Memory, ...]  # what the model was shown, most relevant first
+    model: str
+    raw_reply: str  # the model's whole reply, JSON and all
+    prompt: str
+    prompt_tokens: int
+    answer_tokens: int
+    retrieval_s: float
+    ttft_s: float | None  # from the question to the first token, retrieval included
+    tokens_per_s: float | None
+    memory_id: int | None  # the stored chat turn
+
+    @property
+    def trusted(self) -> bool:
+        """Answered from the memories and supported by what it cites."""
+        return self.status == "answered" and self.supported
+
+
+def answer_from(
+    generator: Generator,
+    embedder: Embedder,
+    settings: Settings,
+    question: str,
+    memories: list[Memory],
+    history: list[Turn],
+    *,
+    on_token: OnToken | None = None,
+    started: float | None = None,
+) -> Answer:
+    """The model's answer to `question` from `memories` (most relevant first): prompt,
+    structured generation, the support check. Stores nothing. `started` is when the question
+    came, so the time to the first token includes retrieval."""
+    started = time.perf_counter() if started is None else started
+    retrieval_s = time.perf_counter() - started
+    try:
+        fitted = fit_prompt(
+            generator,
+            question,
+            memories,
+            history,
+            answer_tokens=settings.answer_tokens,
+            prompt_tokens=settings.prompt_tokens,
+        )
+    except ValueError as exc:
+        raise UserError(
+            f"{exc}: ask a shorter question, or raise prompt_tokens or use a model with a "
+            "larger context."
+        ) from None
+    shown_ids = [m.id for m in fitted.memories]
+    constrained = generator.constrains_output
+    first: float | None = None
+    if not shown_ids:
+        # Nothing to answer from: the model would only invent.
+        reply = Reply("", (), "not_in_memories", constrained, True)
+        raw, produced, ended = "", 0, time.perf_counter()
+    else:
+        schema = answer_schema(shown_ids) if constrained else None
+        stream = AnswerStream()
+        pieces: list[str] = []
+        for piece in generator.stream(
+            fitted.prompt, max_tokens=settings.answer_tokens, schema=schema
+        ):
+            if first is None and piece.strip():
+                first = time.perf_counter()
+            pieces.append(piece)
+            shown = stream.feed(piece) if constrained else piece
+            if on_token and shown:
+                on_token(shown)
+        ended = time.perf_counter()
+        raw = "".join(pieces)
+        reply = read_reply(raw, shown_ids, constrained=constrained)
+        produced = generator.count_tokens(raw) if raw else 0
+    speed = (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
+    by_id = {m.id: m for m in fitted.memories}
+    cited = [memory_line(by_id[i]) for i in reply.memory_ids]
+    supported = reply.status == "answered" and is_supported(
+        embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
+    )
+    return Answer(
+        question=question,
+        text=reply.answer,
+        citations=reply.memory_ids,
+        status=reply.status,
+        supported=supported,
+        constrained=reply.constrained,
+        memories=fitted.memories,
+        model=generator.name,
+        raw_reply=raw,
+        prompt=fitted.prompt,
+        prompt_tokens=fitted.tokens,
+        answer_tokens=produced,
+        retrieval_s=retrieval_s,
+        ttft_s=None if first is None else first - started,
+        tokens_per_s=speed,
+        memory_id=None,
+    )
+
+
+class ChatSession:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        generator: Generator,
+        settings: Settings,
+        *,
+        session: str | None = None,
+        remember: bool = True,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.generator = generator
+        self.settings = settings
+        self.source = f"chat:{session or uuid.uuid4().hex[:12]}"
+        self.remember = remember
+        self.history: list[Turn] = []
+        self._ingestor = Ingestor(store, embedder, settings)
+        self._last_cited: tuple[int, ...] = ()
+
+    def ask(self, question: str, *, now: float, on_token: OnToken | None = None) -> Answer:
+        question = " ".join(question.split())
+        if not question:
+            raise UserError("the question is empty: ask something.")
+        started = time.perf_counter()
+        evidence = self._evidence(question, now)
+        answer = answer_from(
+            self.generator,
+            self.embedder,
+            self.settings,
+            question,
+            evidence,
+            self.history,
+            on_token=on_token,
+            started=started,
+        )
+        return self._remember(answer, now)
+
+    def _evidence(self, question: str, now: float) -> list[Memory]:
+        """The recalled memories, newest version of each, facts first (short, dated, naming
+        who), then what the last answer cited (kept in view for a follow-up: "and when?")."""
+        hits = recall(
+            self.store,
+            self.embedder,
+            question,
+            settings=self.settings,
+            now=now,
+            k=self.settings.ask_k,
+            strengthen=self.remember,
+        )
+        evidence = self._newest([h.memory for h in hits if h.memory.source != self.source])
+        evidence.sort(key=lambda m: m.kind != "fact")  # stable: recall's order within each
+        known = {m.id for m in evidence}
+        carried = self.store.get_many([i for i in self._last_cited if i not in known])
+        return evidence + [carried[i] for i in self._last_cited if i in carried]
+
+    def _newest(self, memories: list[Memory]) -> list[Memory]:
+        """Each memory replaced by the newest one that supersedes it (a moved appointment),
+        so the model is shown the current fact, not the history."""
+        chosen: dict[int, Memory] = {}
+        for memory in memories:
+            current = memory
+            seen = {current.id}
+            while True:
+                newer = [
+                    link.from_id
+                    for link in self.store.links_to(current.id)
+                    if link.relation == "supersedes" and link.from_id not in seen
+                ]
+                found = self.store.get_many(newer)
+                if not found:
+                    break
+                current = max(found.values(), key=lambda m: (m.occurred_at, m.id))
+                seen.add(current.id)
+            chosen.setdefault(current.id, current)
+        return list(chosen.values())
+
+    def _remember(self, answer: Answer, now: float) -> Answer:
+        self.history.append(Turn(answer.question, answer.text))
+        self._last_cited = answer.citations
+        if not self.remember:
+            return answer
+        # Kept as conversation history (the timeline, follow-ups), with the model's status;
+        # recall leaves chat turns out as evidence by default.
+        turn = f"Q: {answer.question}\nA: {answer.text}\n({answer.status})"
+        result = self._ingestor.note(turn, now=now, source=self.source, kind="chat")
+        if result.status == "stored" and result.memory_id is not None:
+            with self.store.transaction():
+                for cited in answer.citations:
+                    self.store.link(result.memory_id, cited, "derived_from")
+        return replace(answer, memory_id=result.memory_id)

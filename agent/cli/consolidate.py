@@ -1,0 +1,65 @@
+"""The consolidate command: merges, facts, decay, tiers and the byte budget, run now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from agent.cli import output
+from agent.cli.support import (
+    echo_json,
+    home_option,
+    json_option,
+    now_option,
+    open_app,
+    progress_printer,
+)
+from agent.clock import resolve_now
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model",
+    metavar="NAME",
+    default=None,
+    help="Language model for facts, episode summaries and importance ratings (default: the "
+    "setting).",
+)
+@click.option(
+    "--extractive",
+    is_flag=True,
+    help="Summarise without a language model (fast; no facts, no ratings).",
+)
+@click.option("--list", "list_moves", is_flag=True, help="List every memory that moved.")
+@home_option
+@now_option
+@json_option
+@click.pass_context
+def consolidate(
+    ctx: click.Context,
+    model: str | None,
+    extractive: bool,
+    list_moves: bool,
+    home: Path | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Age the store to now (or --now): with a language model, each new episode's facts are
+    written down (facts = "off" in the settings turns that off) and linked to the older facts
+    they update; fading memories move sharp -> hazy -> archive -> forgotten, near-duplicates
+    merge, and the store is kept under its byte budget. Pinned memories never move. Progress
+    shows on stderr in a terminal. The daemon runs this nightly."""
+    now = resolve_now(now_text)
+    app = open_app(ctx, home)
+    report = app.consolidate(
+        now=now,
+        model=model,
+        summarizer="extractive" if extractive else None,
+        progress=progress_printer(),
+    )
+    if as_json:
+        echo_json(output.consolidation_json(report))
+    else:
+        click.echo(output.consolidation_text(report, list_moves=list_moves))

@@ -1,0 +1,99 @@
+"""Pieces every papertape command shares: common options, the service, JSON printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from agent import home as private_home
+from agent.cli.terminal import printable
+from agent.service import Papertape
+from agent.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def home_option(func: F) -> F:
+    return click.option(
+        "--home",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Data folder (default: $PAPERTAPE_HOME, else the platform's user data folder).",
+    )(func)
+
+
+def now_option(func: F) -> F:
+    return click.option(
+        "--now",
+        "now_text",
+        metavar="TIME",
+        default=None,
+        help="Pretend it is TIME (ISO 8601); default $PAPERTAPE_NOW, else the clock.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(func)
+
+
+def settings_for(ctx: click.Context, home: Path | None) -> Settings:
+    """Settings for the home given on this command, else on the group, else the default.
+    A home that others could read (made by an older papertape) is made private, and the
+    person told once."""
+    settings = load_settings(home or ctx.find_root().params.get("home"))
+    if settings.home.is_dir():
+        repaired = private_home.repair(settings.home)
+        if repaired:
+            count = len(repaired)
+            click.echo(
+                f"papertape: {count} path{' was' if count == 1 else 's were'} in "
+                f"{printable(settings.home)} readable by other users; made private "
+                "(folders 0700, files 0600).",
+                err=True,
+            )
+    return settings
+
+
+def open_app(ctx: click.Context, home: Path | None, *, via_daemon: bool = False) -> Papertape:
+    """The service for this command; `via_daemon`: through the daemon when one is running."""
+    settings = settings_for(ctx, home)
+    if via_daemon:
+        from agent.daemon.client import open_papertape
+
+        app = open_papertape(settings)
+    else:
+        app = Papertape(settings)
+    ctx.call_on_close(app.close)
+    return app
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+BAR_WIDTH = 24
+
+
+def progress_bar(done: int, total: int, label: str) -> str:
+    """One line: a bar, done/total and what is being done ("[#####-----] 3/10 facts: ...")."""
+    filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+    name = label if len(label) < 50 else "…" + label[-49:]
+    return f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {done}/{total} {name}"
+
+
+def progress_printer() -> Callable[[int, int, str], None] | None:
+    """A progress bar on stderr, redrawn in place; None when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, label: str) -> None:
+        click.echo(
+            f"\r\x1b[2K{progress_bar(done, total, printable(label))}", err=True, nl=done == total
+        )
+
+    return show

@@ -1,0 +1,203 @@
+"""Talking to a running daemon: a socket client, and a Papertape whose API calls go to it.
+
+`RemotePapertape` answers note, ingest, recall, ask, forget, pin, stats and status through the
+daemon, which queues, embeds and runs the model; everything else (timeline, export, the
+inspector's details) reads the store directly, which SQLite's WAL lets several processes do.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.answer.recall import Mode, RecallHit
+from agent.answer.session import Answer
+from agent.daemon import wire
+from agent.daemon.server import socket_path
+from agent.errors import Failure, UserError
+from agent.ingest.pipeline import IngestResult, NoteInput, Progress
+from agent.limits import check_note
+from agent.service import AppStatus, Papertape, check_recall
+from agent.settings import Settings
+from storage import StoreStats
+
+CONNECT_TIMEOUT_S = 2.0
+
+
+class DaemonClient:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def find(cls, settings: Settings) -> DaemonClient | None:
+        """A client when a daemon answers on this home's socket, else None."""
+        path = socket_path(settings)
+        if not path.exists():
+            return None
+        client = cls(path)
+        try:
+            client.call("status", timeout=CONNECT_TIMEOUT_S)
+        except (OSError, Failure):
+            return None
+        return client
+
+    def call(
+        self,
+        op: str,
+        *,
+        on_line: Callable[[dict[str, Any]], None] | None = None,
+        timeout: float | None = None,
+        **args: Any,
+    ) -> Any:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(self.path))
+            try:
+                conn.sendall(json.dumps({"op": op, **args}, ensure_ascii=False).encode() + b"\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused before it was read whole (too big): its answer says why
+            with conn.makefile("rb") as lines:
+                try:
+                    for raw in lines:
+                        line = json.loads(raw)
+                        if "ok" not in line:
+                            if on_line:
+                                on_line(line)
+                            continue
+                        if line["ok"]:
+                            return line["result"]
+                        error = UserError if line.get("code") == 2 else Failure
+                        raise error(line["error"])
+                except ConnectionResetError:
+                    pass
+        raise Failure("the daemon closed the connection without an answer; see its log.")
+
+
+class RemoteChat:
+    """ChatSession's ask, answered by the daemon."""
+
+    def __init__(self, client: DaemonClient, model: str | None, remember: bool) -> None:
+        self.client = client
+        self.model = model
+        self.remember = remember
+
+    def ask(
+        self, question: str, *, now: float, on_token: Callable[[str], None] | None = None
+    ) -> Answer:
+        def line(data: dict[str, Any]) -> None:
+            if "token" in data and on_token:
+                on_token(data["token"])
+
+        result = self.client.call(
+            "ask",
+            on_line=line,
+            question=question,
+            now=now,
+            model=self.model,
+            remember=self.remember,
+        )
+        return wire.answer_in(result)
+
+
+class RemotePapertape(Papertape):
+    def __init__(self, settings: Settings, client: DaemonClient) -> None:
+        super().__init__(settings)
+        self.client = client
+
+    def note(
+        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+    ) -> IngestResult:
+        check_note(text, self.settings)  # before a byte is sent
+        result = self.client.call(
+            "note", text=text, now=now, occurred_at=occurred_at, source=source
+        )
+        return wire.ingest_in(result)
+
+    def note_many(
+        self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
+    ) -> list[IngestResult]:
+        return [
+            self.note(n.text, now=now, occurred_at=n.occurred_at, source=n.source) for n in notes
+        ]
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        progress: Progress | None = None,
+    ) -> list[IngestResult]:
+        def line(data: dict[str, Any]) -> None:
+            if "progress" in data and progress:
+                progress(*data["progress"])
+
+        results = self.client.call(
+            "ingest",
+            on_line=line,
+            paths=[str(p) for p in paths],
+            now=now,
+            occurred_at=occurred_at,
+        )
+        return [wire.ingest_in(r) for r in results]
+
+    def recall(
+        self,
+        query: str,
+        *,
+        now: float,
+        k: int | None = None,
+        mode: Mode = "fused",
+        strengthen: bool = True,
+        deep: bool = False,
+        include_chat: bool | None = None,
+    ) -> list[RecallHit]:
+        check_recall(query, k)
+        hits = self.client.call(
+            "recall",
+            query=query,
+            now=now,
+            k=k,
+            mode=mode,
+            strengthen=strengthen,
+            deep=deep,
+            include_chat=include_chat,
+        )
+        return [wire.hit_in(h) for h in hits]
+
+    def chat(  # type: ignore[override]
+        self, *, model: str | None = None, session: str | None = None, remember: bool = True
+    ) -> RemoteChat:
+        return RemoteChat(self.client, model, remember)
+
+    def forget(self, ids: Iterable[int]) -> list[int]:
+        return [int(i) for i in self.client.call("forget", ids=list(ids))]
+
+    def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
+        return [int(i) for i in self.client.call("pin", ids=list(ids), pinned=pinned)]
+
+    def stats(self) -> StoreStats:
+        return wire.stats_in(self.client.call("stats"))
+
+    def status(self) -> AppStatus:
+        daemon = self.client.call("status")
+        busy = daemon.get("busy")
+        return AppStatus(
+            home=str(self.settings.home),
+            daemon=f"running (pid {daemon['pid']}, up {daemon['uptime_s']:.0f} s, "
+            f"{daemon['queued']} queued)" + (f"; {busy}" if busy else ""),
+            embedder=self.embedder_name,
+            loaded_models=("served by the daemon",),
+            planned_model=self.planned_model(),
+            # The store's counts wait on the job in hand: asked for only when there is none.
+            stats=None if busy else self.stats(),
+        )
+
+
+def open_papertape(settings: Settings) -> Papertape:
+    """Through the daemon when one serves this home, else in-process."""
+    client = DaemonClient.find(settings)
+    return Papertape(settings) if client is None else RemotePapertape(settings, client)

@@ -1,0 +1,134 @@
+"""The daemon's scheduled jobs (APScheduler 3), each with a setting for its interval.
+
+| job | default | setting |
+|---|---|---|
+| consolidate: merges, facts, decay, tiers, byte budget | every 24 h | consolidate_every_hours |
+| inbox: ingest files dropped into the inbox folders | every 5 s | inbox_every_seconds |
+| vacuum: fold the WAL in, rewrite the file compactly | every 168 h | vacuum_every_hours |
+| capture: a screenshot, where there is a display | off (0) | capture_every_minutes |
+
+A setting of 0 turns a job off. After the machine sleeps, missed runs are coalesced into one
+(`coalesce`), a job never overlaps itself (`max_instances=1`), and the jobs that use the
+store or a model take the daemon's one lock, so heavy work runs one job at a time. When the
+daemon stops, a consolidation stops after the episode in hand (each is its own transaction)
+and the files a job queued stay queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.clock import resolve_now
+from agent.errors import Stopped
+from agent.ingest.inbox import arrivals, inbox_folders
+
+if TYPE_CHECKING:
+    from agent.daemon.server import Daemon
+
+log = logging.getLogger("papertape.jobs")
+
+
+def start_scheduler(daemon: Daemon) -> Any:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    settings = daemon.settings
+    scheduler = BackgroundScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    )
+    sizes: dict[Path, int] = {}
+    if settings.consolidate_every_hours > 0:
+        scheduler.add_job(
+            consolidate,
+            "interval",
+            hours=settings.consolidate_every_hours,
+            args=[daemon],
+            id="consolidate",
+        )
+    if settings.inbox_every_seconds > 0:
+        scheduler.add_job(
+            watch_inbox,
+            "interval",
+            seconds=settings.inbox_every_seconds,
+            args=[daemon, sizes],
+            id="inbox",
+        )
+    if settings.vacuum_every_hours > 0:
+        scheduler.add_job(
+            vacuum, "interval", hours=settings.vacuum_every_hours, args=[daemon], id="vacuum"
+        )
+    if settings.capture_every_minutes > 0:
+        scheduler.add_job(
+            capture,
+            "interval",
+            minutes=settings.capture_every_minutes,
+            args=[daemon],
+            id="capture",
+        )
+    scheduler.start()
+    return scheduler
+
+
+def consolidate(daemon: Daemon) -> None:
+    def step(done: int, total: int, label: str) -> None:
+        daemon.busy = f"consolidating: {label} ({done} of {total})"
+        if daemon.stopping.is_set():
+            raise Stopped("stopping")
+
+    try:
+        with daemon.lock:
+            daemon.busy = "consolidating"
+            report = daemon.app.consolidate(now=resolve_now(None), progress=step)
+    except Stopped:
+        log.info("consolidation stopped between episodes: the daemon is stopping")
+        return
+    finally:
+        daemon.busy = None
+    log.info(
+        "consolidated: %s; facts %d made, %d unsupported, %d updates; bytes %d -> %d",
+        report.counts() or "nothing moved",
+        len(report.facts),
+        report.facts_unsupported,
+        len(report.fact_updates),
+        report.bytes_before,
+        report.bytes_after,
+    )
+
+
+def watch_inbox(daemon: Daemon, sizes: dict[Path, int]) -> None:
+    ready = []
+    for folder in inbox_folders(daemon.settings):
+        ready += arrivals(folder, sizes)
+    if not ready:
+        return
+    now = resolve_now(None)
+    log.info("inbox: %d new file(s)", len(ready))
+    items = [("path", {"path": str(p), "now": now, "after": "move"}) for p in ready]
+    try:
+        daemon.submit(items, now).result()
+    except Stopped:
+        log.info("inbox: the daemon is stopping; the files stay queued")
+
+
+def vacuum(daemon: Daemon) -> None:
+    with daemon.lock:
+        store = daemon.app.store
+        store.vacuum()
+    log.info("vacuum: WALs folded back, both files rewritten without free pages")
+
+
+def capture(daemon: Daemon) -> None:
+    from agent.ingest.capture import capture_screen, display_available
+
+    if not display_available():
+        log.warning("capture: no display here; set capture_every_minutes = 0 to silence this")
+        return
+    now = resolve_now(None)
+    shot = capture_screen(daemon.settings.home / "captures" / f"screen-{int(now)}.png")
+    try:
+        daemon.submit([("path", {"path": str(shot), "now": now})], now).result()
+    except Stopped:
+        return  # the shot is deleted unread: a capture is of one moment, not a backlog
+    finally:
+        shot.unlink(missing_ok=True)

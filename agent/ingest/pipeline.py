@@ -1,0 +1,579 @@
+"""Text ingest: notes, stdin, text files and folders. Idempotent by content hash.
+
+Every item is read and checked before anything is written, then written in its own
+transaction together with its vectors and passages, so a bad item changes nothing. An
+ingestor given `should_stop` (the daemon's) gives up between steps once it comes true,
+raising Stopped: what it had not committed is rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.clock import quantize
+from agent.errors import Stopped, UserError
+from agent.ingest.audio import AudioRejected, group_segments, media_blob, transcribe_file
+from agent.ingest.exclusions import excluded_folder, excluded_screen
+from agent.ingest.passages import split_passages, title_of
+from agent.ingest.redact import Redaction, redact, redact_parts
+from agent.ingest.screenshots import (
+    SAME_SCREEN_BITS,
+    ImageRejected,
+    dhash,
+    hamming,
+    open_image,
+    read_screenshot,
+    screen_names,
+)
+from agent.memory.importance import signal_importance
+from agent.memory.retention import initial_strength
+from agent.settings import Settings
+from models import Embedder
+from models.ocr import OCRReader
+from models.transcriber import Transcriber
+from storage import Blob, MemoryStore, NewMemory
+
+# Leading bytes of media that the text path must not read as text.
+_MEDIA_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"RIFF", "a RIFF (WAV/WebP) file"),
+    (b"ID3", "an MP3 file"),
+    (b"OggS", "an Ogg file"),
+    (b"fLaC", "a FLAC file"),
+    (b"%PDF", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+EMBED_GROUP = 256  # passages embedded together before their items are written
+STOP_EVERY = 64  # passages written between looks at should_stop
+
+Progress = Callable[[int, int, str], None]
+OnWrite = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    label: str
+    status: str  # stored | duplicate | rejected | excluded (by a rule in the settings)
+    memory_id: int | None = None  # the note or document stored, or the one it duplicates
+    passages: int = 0
+    reason: str = ""
+    redacted: int = 0  # secrets replaced before storing (how many, never what)
+
+
+@dataclass(frozen=True)
+class _Item:
+    label: str
+    source: str
+    text: str
+    occurred_at: float
+    content_hash: str
+    passages: tuple[str, ...]
+    kind: str = "text"
+    redacted: int = 0
+    blobs: tuple[Blob, ...] = ()  # written with the memory (memory_id filled in then)
+    passage_offsets: tuple[float, ...] = ()  # seconds into a recording, one per passage
+
+
+@dataclass(frozen=True)
+class NoteInput:
+    text: str
+    occurred_at: float
+    source: str = "note"
+    # Secrets already taken out by clean_note (the daemon does so before it queues a note),
+    # and how many; None: the text is as the person gave it.
+    redacted: int | None = None
+
+
+class _Rejected(Exception):
+    pass
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def clean_note(text: str) -> Redaction:
+    """A note's text as it may be written anywhere: normalised, secrets redacted."""
+    return redact(normalise(text))
+
+
+def read_text_file(path: Path, max_bytes: int) -> str:
+    """The file's text, or _Rejected with one sentence on why it is not a text memory."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _Rejected(
+                f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a text "
+                "file; split it or raise max_file_mb in config.toml"
+            )
+        data = path.read_bytes()
+    except PermissionError:
+        raise _Rejected("cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise _Rejected(f"cannot be read ({exc.strerror or exc})") from None
+    for magic, what in _MEDIA_MAGIC:
+        if data.startswith(magic):
+            raise _Rejected(
+                f"is {what}, which papertape does not read (it takes text, PNG/JPEG/WebP "
+                "images and WAV/MP3/M4A/Ogg/FLAC audio)"
+            )
+    if b"\x00" in data[:8192]:
+        raise _Rejected("is a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _Rejected("is not UTF-8 text; convert it (iconv -t UTF-8) and try again") from None
+    if not normalise(text):
+        raise _Rejected("is empty")
+    return text
+
+
+def files_under(folder: Path, skip: Path) -> Iterator[Path]:
+    """Files under `folder` in a stable order, skipping hidden files and folders and `skip`
+    (papertape's own home: its store must never be ingested into itself). A folder that
+    cannot be listed is yielded itself, so the caller can say it was skipped and why."""
+    unreadable: list[OSError] = []
+    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
+        yield from _unlisted(unreadable)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (Path(root) / d).resolve() != skip
+        )
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+    yield from _unlisted(unreadable)
+
+
+def _unlisted(errors: list[OSError]) -> Iterator[Path]:
+    while errors:
+        failed = errors.pop(0).filename
+        if failed is not None:
+            yield Path(failed)
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a file (a folder that cannot be listed, a FIFO, a
+    device, a broken link), or None for a regular file. Checked before anything opens it:
+    opening a FIFO would wait for a writer forever."""
+    try:
+        mode = path.stat().st_mode
+    except PermissionError:
+        return "cannot be read (permission denied); skipped"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}); skipped"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder that cannot be read (permission denied); its files were skipped"
+    what = next((name for test, name in _SPECIAL if test(mode)), "a special file")
+    return f"is {what}, not a regular file; skipped"
+
+
+IMAGE_MAGIC = ((0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (8, b"WEBP"))
+AUDIO_MAGIC = (
+    (8, b"WAVE"),
+    (0, b"ID3"),
+    (0, b"\xff\xfb"),
+    (0, b"\xff\xf3"),
+    (0, b"\xff\xf2"),
+    (0, b"OggS"),
+    (0, b"fLaC"),
+    (4, b"ftypM4A"),
+)
+
+
+def media_kind(path: Path) -> str | None:
+    """ "image" or "audio" by the file's leading bytes (not its name), else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    for offset, magic in IMAGE_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return "image"
+    for offset, magic in AUDIO_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return "audio"
+    return None
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        settings: Settings,
+        ocr: Callable[[], OCRReader] | None = None,
+        transcriber: Callable[[], Transcriber] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.ocr = ocr  # opened on the first screenshot
+        self.transcriber = transcriber  # loaded on the first recording
+        self.should_stop = should_stop
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise Stopped("the daemon is stopping: it stays queued.")
+
+    def _item(
+        self,
+        label: str,
+        source: str,
+        text: str,
+        occurred_at: float,
+        kind: str = "text",
+        redacted: int | None = None,
+    ) -> _Item:
+        # Secrets go before anything else sees the text: hash, passages, vectors, the store.
+        # `redacted` given: the daemon redacted the text before it was queued.
+        if redacted is None:
+            cleaned = clean_note(text)
+            clean, redacted = cleaned.text, cleaned.total
+        else:
+            clean = normalise(text)
+        # A file, app or window name can hold one too (a token in a window title).
+        named = redact(source)
+        return _Item(
+            label=label,
+            source=named.text,
+            text=clean,
+            occurred_at=quantize(occurred_at),
+            content_hash=content_hash(clean),
+            passages=tuple(split_passages(clean, self.settings.passage_chars)),
+            kind=kind,
+            redacted=redacted + named.total,
+        )
+
+    def note(
+        self,
+        text: str,
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        source: str = "note",
+        kind: str = "text",
+    ) -> IngestResult:
+        """Store one note (or stdin) as a memory; a long one is split like a document."""
+        if not normalise(text):
+            raise UserError("the note is empty: give some text, or - to read it from stdin.")
+        item = self._item(source, source, text, occurred_at or now, kind)
+        return self._store_all([item], now)[0]
+
+    def notes(
+        self,
+        notes: Sequence[NoteInput],
+        *,
+        now: float,
+        progress: Progress | None = None,
+        on_write: OnWrite | None = None,
+    ) -> list[IngestResult]:
+        """Store many notes, embedded in batches; empty ones are rejected, not raised.
+        `on_write(i)` runs inside the transaction that stores note i (the daemon takes the
+        note off its queue there)."""
+        slots: list[IngestResult | _Item] = [
+            self._item(
+                entry.source, entry.source, entry.text, entry.occurred_at, redacted=entry.redacted
+            )
+            if normalise(entry.text)
+            else IngestResult(entry.source, "rejected", reason="is empty")
+            for entry in notes
+        ]
+        return self._store_all(slots, now, progress, on_write)
+
+    def paths(
+        self,
+        paths: Sequence[Path],
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        progress: Progress | None = None,
+        on_write: OnWrite | None = None,
+    ) -> list[IngestResult]:
+        """Ingest files and folders; one result per file (or per unusable path), in order."""
+        progress = self._watched(progress)
+        slots: list[IngestResult | _Item] = []
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        for path in paths:
+            if not path.exists():
+                slots.append(IngestResult(str(path), "rejected", reason="does not exist"))
+                continue
+            files = list(files_under(path, self.settings.home)) if path.is_dir() else [path]
+            found = 0
+            for file in files:
+                rule = excluded_folder(file, self.settings)
+                if rule is not None:
+                    found += 1
+                    slots.append(
+                        IngestResult(str(file), "excluded", reason=f"is excluded by {rule}")
+                    )
+                    continue
+                unusable = not_a_file(file)
+                if unusable is not None:
+                    found += 1  # reported on its own; not also "holds no readable files"
+                    slots.append(IngestResult(str(file), "rejected", reason=unusable))
+                    continue
+                kind = media_kind(file)
+                if kind is not None:
+                    found += 1
+                    when = occurred_at if occurred_at is not None else file.stat().st_mtime
+                    slots += self._media(file, kind, when, now, progress)
+                    continue
+                try:
+                    text = read_text_file(file, max_bytes)
+                except _Rejected as exc:
+                    slots.append(IngestResult(str(file), "rejected", reason=str(exc)))
+                    continue
+                found += 1
+                when = occurred_at if occurred_at is not None else file.stat().st_mtime
+                slots.append(self._item(str(file), str(file.resolve()), text, when))
+            if path.is_dir() and found == 0:
+                slots.append(
+                    IngestResult(str(path), "rejected", reason="holds no readable text files")
+                )
+        return self._store_all(slots, now, progress, on_write)
+
+    def _watched(self, progress: Progress | None) -> Progress | None:
+        """`progress`, looking at should_stop each time it is called (a long recording reports
+        each segment heard)."""
+        if self.should_stop is None:
+            return progress
+
+        def report(done: int, total: int, label: str) -> None:
+            self._check_stop()
+            if progress:
+                progress(done, total, label)
+
+        return report
+
+    def _media(
+        self, file: Path, kind: str, when: float, now: float, progress: Progress | None
+    ) -> list[IngestResult | _Item]:
+        if kind == "image":
+            return [self._screenshot(file, when, now)]
+        return [self._recording(file, when, progress)]
+
+    def _recording(
+        self, file: Path, when: float, progress: Progress | None
+    ) -> IngestResult | _Item:
+        label = str(file)
+        if self.transcriber is None:
+            return IngestResult(label, "rejected", reason="is audio, and no transcriber is set up")
+        try:
+            transcript = transcribe_file(file, self.transcriber(), self.settings, progress)
+        except AudioRejected as exc:
+            return IngestResult(label, "rejected", reason=str(exc))
+        groups = group_segments(
+            transcript.segments, self.settings.audio_pause_s, self.settings.audio_memory_s
+        )
+        # All of it as one text: a seed phrase may run on past a pause.
+        heard = redact_parts([" ".join(s.text for s in group) for group in groups])
+        text = "\n".join(h.text for h in heard)
+        item = self._item(label, str(file.resolve()), text, when, "audio")
+        secrets = sum(h.total for h in heard)
+        # A recording whose words held a secret still says it: it is not kept.
+        keep = "drop" if secrets else self.settings.audio_keep
+        blob = media_blob(file, transcript, groups, keep, "held a secret" if secrets else "")
+        return replace(
+            item,
+            passages=tuple(h.text for h in heard),
+            passage_offsets=tuple(group[0].start for group in groups),
+            blobs=(blob,),
+            redacted=item.redacted + secrets,
+        )
+
+    def _screenshot(self, file: Path, when: float, now: float) -> IngestResult | _Item:
+        label = str(file)
+        if self.ocr is None:
+            return IngestResult(label, "rejected", reason="is an image, and no OCR is set up")
+        try:
+            app, window = screen_names(file)
+            rule = excluded_screen(app, window, self.settings)
+            if rule is not None:  # decided before any OCR runs on it
+                return IngestResult(label, "excluded", reason=f"is excluded by {rule}")
+            # The same screen again is known by its hash alone: no OCR for a duplicate.
+            seen = dhash(open_image(file))
+            for memory_id, meta in self.store.blob_metas("thumbnail"):
+                info = json.loads(meta)
+                if "dhash" in info and hamming(int(info["dhash"], 16), seen) <= SAME_SCREEN_BITS:
+                    return self._seen_again(label, memory_id, info)
+            read = read_screenshot(file, self.ocr())
+        except ImageRejected as exc:
+            return IngestResult(label, "rejected", reason=str(exc))
+        if not read.text and self.settings.screenshots_without_text == "skip":
+            return IngestResult(
+                label, "rejected", reason="has no text (screenshots_without_text = skip)"
+            )
+        text = read.text or f"Screenshot of {read.window} (no text found)"
+        item = self._item(label, str(file.resolve()), text, when, "screenshot")
+        thumbnail = Blob(0, "thumbnail", "image/webp", read.thumbnail, read.meta())
+        return replace(item, redacted=read.redacted + item.redacted, blobs=(thumbnail,))
+
+    def _seen_again(self, label: str, memory_id: int, info: dict[str, Any]) -> IngestResult:
+        """The same screen again: one memory, seen once more, a little stronger."""
+        memory = self.store.get(memory_id)
+        if memory is None:
+            return IngestResult(label, "rejected", reason="matched a screenshot being forgotten")
+        info["count"] = int(info.get("count", 1)) + 1
+        boost = initial_strength(memory.importance, self.settings.base_strength_days)
+        with self.store.transaction():
+            self.store.update_memory(memory_id, strength=memory.strength + boost)
+            self.store.set_blob_meta(memory_id, "thumbnail", json.dumps(info))
+        return IngestResult(label, "duplicate", memory_id)
+
+    def _store_all(
+        self,
+        slots: Sequence[IngestResult | _Item],
+        now: float,
+        progress: Progress | None = None,
+        on_write: OnWrite | None = None,
+    ) -> list[IngestResult]:
+        """Store the items among `slots`; results come back in the order of `slots`."""
+        # A stop asked for while the slots were read (a transcriber may have turned it into a
+        # rejection) leaves everything as it was.
+        self._check_stop()
+        results: list[IngestResult | None] = [
+            slot if isinstance(slot, IngestResult) else None for slot in slots
+        ]
+        pending = [(i, slot) for i, slot in enumerate(slots) if isinstance(slot, _Item)]
+        done = 0
+
+        def finish(index: int, result: IngestResult) -> None:
+            nonlocal done
+            results[index] = result
+            done += 1
+            if progress:
+                progress(done, len(pending), result.label)
+
+        fresh = []
+        for index, item in pending:  # known content is answered without embedding it again
+            existing = self.store.find_by_hash(item.content_hash)
+            if existing is None:
+                fresh.append((index, item))
+            else:
+                finish(
+                    index, IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
+                )
+        for group in _groups(fresh):
+            vectors = self._embed([p for _, item in group for p in item.passages])
+            offset = 0
+            for index, item in group:
+                self._check_stop()
+                count = len(item.passages)
+                written = self._write(item, vectors[offset : offset + count], now, index, on_write)
+                finish(index, written)
+                offset += count
+        return [result for result in results if result is not None]
+
+    def _embed(self, passages: list[str]) -> np.ndarray:
+        """Vectors for `passages`, EMBED_GROUP at a time (a long note holds thousands), with a
+        look at should_stop between calls."""
+        if len(passages) <= EMBED_GROUP:
+            return self.embedder.embed(passages)
+        parts = []
+        for start in range(0, len(passages), EMBED_GROUP):
+            self._check_stop()
+            parts.append(self.embedder.embed(passages[start : start + EMBED_GROUP]))
+        return np.concatenate(parts)
+
+    def _write(
+        self,
+        item: _Item,
+        vectors: np.ndarray,
+        now: float,
+        index: int = 0,
+        on_write: OnWrite | None = None,
+    ) -> IngestResult:
+        def memory(kind: str, text: str, chash: str) -> NewMemory:
+            importance = signal_importance(text, kind)
+            strength = initial_strength(importance, self.settings.base_strength_days)
+            return NewMemory(
+                kind=kind,
+                source=item.source,
+                occurred_at=item.occurred_at,
+                ingested_at=now,
+                content_hash=chash,
+                text=text,
+                strength=strength,
+                importance=importance,
+            )
+
+        with self.store.transaction():
+            if on_write is not None:
+                on_write(index)
+            # Checked again inside the write: the same content twice in one batch, or another
+            # writer, must give the existing id, not a constraint error.
+            existing = self.store.find_by_hash(item.content_hash)
+            if existing is not None:
+                return IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
+            if len(item.passages) == 1:
+                text = item.passages[0] if item.passage_offsets else item.text
+                single = memory(item.kind, text, item.content_hash)
+                if item.passage_offsets:
+                    single = replace(single, occurred_at=item.occurred_at + item.passage_offsets[0])
+                new_id = self.store.add(single, vectors[0])
+                for blob in item.blobs:
+                    self.store.put_blob(replace(blob, memory_id=new_id))
+                return IngestResult(item.label, "stored", new_id, 1, redacted=item.redacted)
+            # The document row holds the title; its passages hold the text and the vectors.
+            name = Path(item.source).name
+            title = f"Recording {name}" if item.kind == "audio" else title_of(item.text, name)
+            doc_id = self.store.add(memory("document", title, item.content_hash), None)
+            for blob in item.blobs:
+                self.store.put_blob(replace(blob, memory_id=doc_id))
+            for position, (passage, vector) in enumerate(zip(item.passages, vectors, strict=True)):
+                if position % STOP_EVERY == STOP_EVERY - 1:
+                    self._check_stop()  # rolls the whole item back
+                passage_hash = hashlib.sha256(
+                    f"{item.content_hash}#{position}".encode()
+                ).hexdigest()
+                part = memory(item.kind, passage, passage_hash)
+                if item.passage_offsets:
+                    part = replace(
+                        part, occurred_at=item.occurred_at + item.passage_offsets[position]
+                    )
+                passage_id = self.store.add(part, vector)
+                self.store.link(passage_id, doc_id, "part_of", position)
+            return IngestResult(
+                item.label, "stored", doc_id, len(item.passages), redacted=item.redacted
+            )
+
+
+def _groups(items: Iterable[tuple[int, _Item]]) -> Iterator[list[tuple[int, _Item]]]:
+    """Consecutive items holding about EMBED_GROUP passages, embedded in one call."""
+    group: list[tuple[int, _Item]] = []
+    size = 0
+    for entry in items:
+        group.append(entry)
+        size += len(entry[1].passages)
+        if size >= EMBED_GROUP:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group

@@ -1,0 +1,496 @@
+"""Facts: what consolidation keeps of an episode, written by the local model under a schema.
+
+An episode (memories of one source close in time, in order; agent/memory/consolidation.py
+groups them) is shown to the model one line a memory, "[12] (Sun 7 May 2023) Caroline:
+text", and the model writes facts as JSON the runtime holds it to (`facts_schema`): a
+bounded list of {memory_ids, text, date, importance}, where memory_ids is an enum of the ids
+shown (a fact cannot cite a memory outside the episode), text and list lengths are bounded
+(a model that repeats itself stops at the bound), the date is empty or ISO (YYYY, YYYY-MM
+or YYYY-MM-DD) and importance is 1-5. The ids come first, so each fact is written with its
+source lines named, speaker and all.
+
+What the model wrote is then checked, in any language, knowing no language's words:
+- supported: the words of its date and of the cited memories' days may be said but are not
+  content; of the rest (Unicode word runs, a character each in unspaced scripts:
+  agent/answer/check.py) there must be some, and at least FACT_WORD_SHARE of them must be in the
+  cited memories' text as the model saw it; and every digit run in it must be a number that
+  text, those days or its date hold. An unsupported fact is dropped and counted;
+- new: a fact whose normalised words, or whose vector (cosine >= duplicate_similarity), match
+  another fact of the episode or a stored fact is a duplicate: dropped, and a stored fact it
+  repeats is linked to the new sources too (it rests on both);
+- an update: each new fact is compared with its nearest stored facts (agent/memory/updates.py).
+
+A fact is a memory of kind `fact`: embedded and keyword-indexed like any memory, linked
+derived_from its sources, happening on its date when it has a whole one (else when its
+first source happened), with importance from the model's 1-5. An episode's facts, their
+links and the mark that its memories were read are written in one transaction, so a run
+killed at any moment leaves each episode either read, with all its facts, or unread.
+Forgetting a memory on request takes the facts that need it (`forgotten_with`, used by
+agent/memory/forgetting.py); consolidation's own forgetting leaves facts be: they outlive the words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import numpy as np
+
+from agent.answer.check import words
+from agent.answer.prompt import render_line, written_day
+from agent.memory.retention import initial_strength
+from agent.memory.updates import UpdateJudge
+from agent.settings import Settings
+from models import Embedder
+from models.generator import ChatMessage, Generator, generate
+from storage import Memory, MemoryStore, NewMemory
+
+log = logging.getLogger(__name__)
+
+FACT_MARK = "facts"  # the memory mark of "read for facts"
+# The kinds facts are made from: what the person stored. Chat turns are papertape's own
+# answers, summaries and facts are derived, a document row is a title.
+SOURCE_KINDS = frozenset({"text", "audio", "screenshot"})
+FACTS_MAX = 12  # per model call; more is a model repeating itself
+FACT_CHARS = 200
+CITED_MAX = 2  # more, and a small model cites whole stretches and mixes up who said what
+FACT_TOKENS = 1024  # the most a reply may run to (the schema usually ends it sooner)
+TOKENS_PER_FACT = 16  # of the source text: bounds the facts asked of a short episode
+# Stricter than an answer's 0.5 (agent/answer/check.py): an answer is only marked, a fact is kept
+# and shown to the model before the memories themselves.
+FACT_WORD_SHARE = 0.6
+NEIGHBOURS = 24  # nearest memories searched for a stored fact that says the same
+DATE_PATTERN = "^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)?$"
+_DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+INSTRUCTIONS = (
+    "You keep a person's memory. Each line below is one memory: its id in square brackets, "
+    "the day it was written or said, then who said it (a line without a speaker is the "
+    "person's own note). Write down the facts in these lines. A fact is one short sentence "
+    "about one thing one person did, said, planned, felt, likes, owns or is, with the names, "
+    "places, numbers and titles the line gives; it names that person (never he, she, I or "
+    "you). Write a fact for each line that tells something new about someone; leave out "
+    'greetings, thanks, praise and small talk. Reply in JSON: "facts", a list. For each '
+    'fact: "memory_ids": the line(s) it comes from; "text": the sentence; "date": the day it '
+    "happened as YYYY-MM-DD (or YYYY-MM, or YYYY) when the line states or implies one, "
+    'worked out from the line\'s day ("last Saturday" said on Mon 8 May 2023 is 2023-05-06), '
+    'else ""; "importance": 1 small talk, 3 a useful detail, 5 a key fact, plan, date or '
+    "life event."
+)
+
+
+def facts_schema(
+    shown_ids: Sequence[int], *, max_facts: int = FACTS_MAX, max_chars: int = FACT_CHARS
+) -> dict[str, Any]:
+    """The JSON schema of a reply whose facts may cite only `shown_ids`."""
+    return {
+        "type": "object",
+        "properties": {
+            "facts": {
+                "type": "array",
+                "maxItems": max_facts,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "memory_ids": {
+                            "type": "array",
+                            "items": {"enum": list(dict.fromkeys(shown_ids))},
+                            "minItems": 1,
+                            "maxItems": CITED_MAX,
+                        },
+                        "text": {"type": "string", "minLength": 1, "maxLength": max_chars},
+                        "date": {"type": "string", "pattern": DATE_PATTERN},
+                        "importance": {"enum": [1, 2, 3, 4, 5]},
+                    },
+                    "required": ["memory_ids", "text", "date", "importance"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["facts"],
+        "additionalProperties": False,
+    }
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One fact as the model wrote it (ids already limited to those shown)."""
+
+    text: str
+    date: str
+    memory_ids: tuple[int, ...]
+    importance: int
+
+
+_DECODER = json.JSONDecoder(strict=False)  # llama.cpp's grammar lets control characters in
+
+
+def _items(raw: str) -> list[Any]:
+    """The reply's facts; of a reply cut off at the token bound, the whole ones before the cut."""
+    try:
+        data = _DECODER.decode(raw)
+    except ValueError:
+        start = raw.find("[")
+        found: list[Any] = []
+        at = start + 1
+        while start >= 0:
+            while at < len(raw) and raw[at] in " \t\r\n,":
+                at += 1
+            try:
+                item, at = _DECODER.raw_decode(raw, at)
+            except ValueError:
+                break
+            found.append(item)
+        return found
+    facts = data.get("facts") if isinstance(data, dict) else None
+    return facts if isinstance(facts, list) else []
+
+
+def read_facts(raw: str, shown_ids: Iterable[int]) -> list[Draft]:
+    """The reply's facts as data; a fact citing no shown id, or with no text, is left out."""
+    shown = set(shown_ids)
+    drafts = []
+    for item in _items(raw):
+        if not isinstance(item, dict):
+            continue
+        text = " ".join(str(item.get("text", "")).split())
+        ids = item.get("memory_ids")
+        cited = tuple(
+            dict.fromkeys(
+                i for i in (ids if isinstance(ids, list) else []) if type(i) is int and i in shown
+            )
+        )
+        if not text or not cited:
+            continue
+        rating = item.get("importance")
+        importance = rating if type(rating) is int and 1 <= rating <= 5 else 3
+        when = item.get("date")
+        drafts.append(Draft(text, when.strip() if isinstance(when, str) else "", cited, importance))
+    return drafts
+
+
+# -- dates and the support check ------------------------------------------------------------
+
+
+def parse_date(text: str) -> date | None:
+    """The whole day an ISO date names (YYYY-MM-DD); None for a partial or invalid one."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def date_words(text: str) -> set[str]:
+    """The words a date is written with, ISO and as the prompt writes days ("Sat 6 May
+    2023"), so a fact may say the day either way."""
+    found = words(text)
+    parts = text.split("-")
+    try:
+        if len(parts) == 3:
+            day = date.fromisoformat(text)
+            found |= words(f"{day:%a} {day.day} {day:%B %Y}")
+        elif len(parts) == 2:
+            found |= words(f"{date(int(parts[0]), int(parts[1]), 1):%B %Y}")
+    except ValueError:
+        pass
+    return found
+
+
+def numbers(text: str) -> set[int]:
+    """The numbers its digit runs write ("05" and "5" are one)."""
+    return {int(run) for run in _DIGITS.findall(text)}
+
+
+def is_supported(
+    text: str, fact_date: str, cited_texts: Sequence[str], cited_days: Sequence[str]
+) -> bool:
+    """Whether the cited memories, as the model saw them (their text and day), and the
+    fact's date hold its words and its numbers.
+
+    The words of the days and the date may be said but do not count as content, so a
+    "fact" that only copies a line's day ("Tue 14 November 2023") holds nothing."""
+    if not cited_texts:
+        return False
+    dated = set().union(*(words(day) for day in cited_days)) | date_words(fact_date)
+    content = words(text) - dated
+    if not content:
+        return False
+    held = set().union(*(words(cited) for cited in cited_texts))
+    if len(content & held) / len(content) < FACT_WORD_SHARE:
+        return False
+    return numbers(text) <= numbers(" ".join([*cited_texts, *cited_days, fact_date]))
+
+
+def normalised(text: str) -> str:
+    """The fact's words, case-folded, in order: two facts that say the same are one."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def fact_hash(text: str) -> str:
+    # Prefixed, so a fact worded exactly as a note is not taken for that note.
+    return hashlib.sha256(f"fact\n{normalised(text)}".encode()).hexdigest()
+
+
+# -- making an episode's facts --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EpisodeFacts:
+    """What one episode gave."""
+
+    stored: tuple[int, ...]  # ids of the new facts
+    unsupported: int  # dropped: words or numbers their sources do not hold
+    duplicates: int  # dropped: the same as another fact of the episode or a stored one
+    updates: tuple[tuple[int, int], ...]  # (new fact, stored fact it supersedes)
+    calls: int  # model calls made for it
+
+
+@dataclass(frozen=True)
+class _Fact:
+    draft: Draft
+    vector: np.ndarray
+    occurred_at: float
+    said_at: float  # when its latest source happened
+
+
+class FactMaker:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        generator: Generator,
+        settings: Settings,
+        *,
+        max_facts: int = FACTS_MAX,
+        max_chars: int = FACT_CHARS,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.generator = generator
+        self.settings = settings
+        self.max_facts = max_facts
+        self.max_chars = max_chars
+        self.judge = UpdateJudge(store, generator)
+
+    def read(self, episode: Sequence[Memory], now: float) -> EpisodeFacts:
+        """Make, check and store the facts of one episode, and mark it read."""
+        by_id = {m.id: m for m in episode}
+        shown = {m.id: " ".join(m.text.split()) for m in episode}  # as the model sees it
+        days = {m.id: written_day(m.occurred_at) for m in episode}
+        drafts: list[Draft] = []
+        chunks = self._chunks(episode, shown)
+        for chunk in chunks:
+            drafts += self._ask([by_id[i] for i in chunk], shown)
+        supported = [
+            d
+            for d in drafts
+            if is_supported(
+                d.text, d.date, [shown[i] for i in d.memory_ids], [days[i] for i in d.memory_ids]
+            )
+        ]
+        kept, repeats = self._new_facts(supported, by_id)
+        updates: list[tuple[int, int]] = []  # (index in kept, stored fact it updates)
+        calls = len(chunks)
+        for index, fact in enumerate(kept):
+            candidates = self.judge.candidates(fact.vector, fact.said_at)
+            if candidates:
+                calls += 1
+                older = self.judge.judge(fact.draft.text, fact.said_at, candidates)
+                if older is not None:
+                    updates.append((index, older))
+        stored = self._write(episode, kept, repeats, updates, now)
+        return EpisodeFacts(
+            tuple(stored),
+            len(drafts) - len(supported),
+            len(supported) - len(kept),
+            tuple((stored[index], older) for index, older in updates),
+            calls,
+        )
+
+    def _chunks(self, episode: Sequence[Memory], shown: dict[int, str]) -> list[list[int]]:
+        """The episode's ids in runs whose lines fit the prompt beside room for the reply
+        (a text too long for the context alone is cut, in `shown`, to what fits)."""
+        count = self.generator.count_tokens
+        reply = min(FACT_TOKENS, self.generator.context_tokens // 2)
+        room = self.generator.context_tokens - reply - count(self._prompt([])) - 8
+        chunks: list[list[int]] = []
+        used = 0
+        for memory in episode:
+            cost = count(render_line(memory.id, memory.occurred_at, shown[memory.id])) + 1
+            if cost > room:
+                shown[memory.id] = shown[memory.id][: max(80, room * 2)]
+                cost = count(render_line(memory.id, memory.occurred_at, shown[memory.id])) + 1
+            if chunks and used + cost <= room:
+                chunks[-1].append(memory.id)
+                used += cost
+            else:
+                chunks.append([memory.id])
+                used = cost
+        return chunks
+
+    def _prompt(self, shown: Sequence[str]) -> str:
+        return self.generator.format_chat(
+            [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", "\n".join(shown))]
+        )
+
+    def _ask(self, memories: list[Memory], shown: dict[int, str]) -> list[Draft]:
+        ids = [m.id for m in memories]
+        texts = [shown[m.id] for m in memories]
+        prompt = self._prompt(
+            [
+                render_line(m.id, m.occurred_at, text)
+                for m, text in zip(memories, texts, strict=True)
+            ]
+        )
+        room = self.generator.context_tokens - self.generator.count_tokens(prompt)
+        if room < 16:  # a context too small for even one fact: read, none made
+            log.warning("memories %s: the model's context leaves no room for facts", ids)
+            return []
+        # At most a fact per TOKENS_PER_FACT of what they say: a short episode cannot fill
+        # twelve but by repeating itself, which small models do until the bound.
+        size = sum(self.generator.count_tokens(text) for text in texts)
+        most = min(self.max_facts, max(2, size // TOKENS_PER_FACT))
+        schema = facts_schema(ids, max_facts=most, max_chars=self.max_chars)
+        raw = generate(self.generator, prompt, max_tokens=min(FACT_TOKENS, room), schema=schema)
+        return read_facts(raw, ids)
+
+    def _new_facts(
+        self, drafts: list[Draft], by_id: dict[int, Memory]
+    ) -> tuple[list[_Fact], dict[int, set[int]]]:
+        """The drafts that are new, with their vectors, and for each stored fact a draft
+        repeated, the ids of the draft's sources."""
+        kept: list[_Fact] = []
+        repeats: dict[int, set[int]] = {}
+        seen: set[str] = set()
+        if not drafts:
+            return kept, repeats
+        vectors = self.embedder.embed([d.text for d in drafts])
+        for draft, vector in zip(drafts, vectors, strict=True):
+            key = normalised(draft.text)
+            if key in seen or any(
+                float(np.dot(vector, other.vector)) >= self.settings.duplicate_similarity
+                for other in kept
+            ):
+                continue
+            seen.add(key)
+            stored = self._stored_copy(draft.text, vector)
+            if stored is not None:
+                repeats.setdefault(stored, set()).update(draft.memory_ids)
+                continue
+            sources = [by_id[i] for i in draft.memory_ids]
+            kept.append(
+                _Fact(
+                    draft,
+                    vector,
+                    self._when(draft.date, sources),
+                    max(m.occurred_at for m in sources),
+                )
+            )
+        return kept, repeats
+
+    def _stored_copy(self, text: str, vector: np.ndarray) -> int | None:
+        """A stored fact that says the same, by its words or its meaning."""
+        same = self.store.find_by_hash(fact_hash(text))
+        if same is not None:
+            return same
+        hits = self.store.vector_search(vector, NEIGHBOURS)
+        found = self.store.get_many([i for i, _ in hits])
+        for memory_id, similarity in hits:
+            memory = found.get(memory_id)
+            close = similarity >= self.settings.duplicate_similarity
+            if memory is not None and memory.kind == "fact" and close:
+                return memory_id
+        return None
+
+    @staticmethod
+    def _when(fact_date: str, sources: Sequence[Memory]) -> float:
+        """When it happened: its date when it has a whole one, else when its first source did
+        (and at that time of day when its date is that day)."""
+        first = min(m.occurred_at for m in sources)
+        day = parse_date(fact_date)
+        if day is None:
+            return first
+        if datetime.fromtimestamp(first).date() == day:
+            return first
+        return datetime.combine(day, time(12)).timestamp()  # noon, local: the day, not an hour
+
+    def _write(
+        self,
+        episode: Sequence[Memory],
+        kept: list[_Fact],
+        repeats: dict[int, set[int]],
+        updates: list[tuple[int, int]],
+        now: float,
+    ) -> list[int]:
+        """One transaction: the facts, their links, the updates and the episode's mark.
+        Returns the written facts' ids, in the order of `kept`."""
+        stored: list[int] = []
+        with self.store.transaction():
+            for fact in kept:
+                importance = (fact.draft.importance - 1) / 4.0
+                fact_id = self.store.add(
+                    NewMemory(
+                        kind="fact",
+                        source=episode[0].source,
+                        occurred_at=fact.occurred_at,
+                        ingested_at=now,
+                        content_hash=fact_hash(fact.draft.text),
+                        text=fact.draft.text,
+                        importance=importance,
+                        strength=initial_strength(importance, self.settings.base_strength_days),
+                    ),
+                    fact.vector,
+                )
+                for position, source in enumerate(fact.draft.memory_ids):
+                    self.store.link(fact_id, source, "derived_from", position)
+                stored.append(fact_id)
+            for fact_id, sources in repeats.items():
+                if self.store.get(fact_id) is None:
+                    continue  # forgotten since it was found
+                had = [
+                    link.to_id
+                    for link in self.store.links_from(fact_id)
+                    if link.relation == "derived_from"
+                ]
+                for source in sorted(sources - set(had)):
+                    self.store.link(fact_id, source, "derived_from", len(had))
+                    had.append(source)
+            for index, older in updates:
+                if self.store.get(older) is not None:  # not forgotten meanwhile
+                    self.store.link(stored[index], older, "supersedes")
+            self.store.mark([m.id for m in episode], FACT_MARK)
+        return stored
+
+
+def forgotten_with(store: MemoryStore, doomed: Iterable[int]) -> list[int]:
+    """The facts that go when these memories are forgotten: those derived from them alone,
+    and those that hold a word of theirs no other source of the fact holds (it would keep
+    the forgotten words). Any other fact only loses its links to them."""
+    gone = set(doomed)
+    facts: dict[int, None] = {}
+    for memory_id in gone:
+        for link in store.links_to(memory_id):
+            if link.relation == "derived_from":
+                facts[link.from_id] = None
+    found = store.get_many([i for i in facts if i not in gone])
+    going = []
+    for fact in found.values():
+        if fact.kind != "fact":
+            continue
+        sources = [
+            link.to_id for link in store.links_from(fact.id) if link.relation == "derived_from"
+        ]
+        texts = store.get_many(sources)
+        kept = set().union(*(words(texts[i].text) for i in sources if i in texts and i not in gone))
+        lost = set().union(*(words(texts[i].text) for i in sources if i in texts and i in gone))
+        if not kept or (words(fact.text) & lost) - kept:
+            going.append(fact.id)
+    return going

@@ -1,0 +1,96 @@
+"""Forgetting on request: a memory and every copy of its words, for good.
+
+`papertape forget` (and the UI's `f`) deletes more than the rows named:
+- a document's passages, which hold its text;
+- chat turns derived from a forgotten memory (they cite it, and may quote it), and turns
+  citing those, until none is left;
+- the facts made from it (agent/memory/facts.py) that rest on nothing else, or that hold a word of
+  it no other source of theirs holds; a fact that rests on other memories as well, and needs
+  none of its words, only loses the link (and the chat turns citing a fact that goes, go);
+- its words in an episode summary: a summary that covered it is written again, extractively,
+  from the members that remain (their current text: the gist of a faded memory), with a new
+  vector; a summary left with fewer than two members is deleted.
+All of it in one transaction; then the WAL is folded back so no deleted page lingers there.
+Memories that fade and are forgotten by consolidation go through lifecycle.py instead: a
+summary is meant to outlive the details it stands for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+from agent.memory.facts import forgotten_with
+from agent.memory.summaries import ExtractiveSummarizer
+from models import Embedder
+from models.embedder import embed_one
+from storage import MemoryStore
+
+# Links whose source holds words of their target: forgetting the target takes them too.
+CARRIES_WORDS = ("part_of", "derived_from")
+
+
+def doomed_with(store: MemoryStore, ids: Iterable[int]) -> list[int]:
+    """`ids` and every memory that carries their words (passages, chat turns, facts), in
+    order."""
+    doomed = list(dict.fromkeys(ids))
+    seen = set(doomed)
+
+    def walk(start: int) -> None:
+        for memory_id in doomed[start:]:  # grows while it is walked: turns that cite turns
+            for link in store.links_to(memory_id):
+                if link.relation in CARRIES_WORDS and link.from_id not in seen:
+                    memory = store.get(link.from_id)
+                    if memory is not None and memory.kind == "fact":
+                        continue  # decided below, once every source's fate is known
+                    seen.add(link.from_id)
+                    doomed.append(link.from_id)
+
+    walk(0)
+    # Facts derive from what the person stored, never from chat turns or other facts, so
+    # one more walk (the turns citing the facts that go) closes it.
+    facts = [f for f in forgotten_with(store, doomed) if f not in seen]
+    seen.update(facts)
+    before = len(doomed)
+    doomed += facts
+    walk(before)
+    return doomed
+
+
+def forget(store: MemoryStore, embedder: Callable[[], Embedder], ids: Iterable[int]) -> list[int]:
+    """Delete `ids` and what carries their words; rewrite or delete the summaries that
+    covered them. `embedder()` is called (a model loaded) only when a summary is rewritten.
+    Returns every id deleted."""
+    doomed = doomed_with(store, ids)
+    gone = set(doomed)
+    summaries = {
+        link.from_id
+        for memory_id in doomed
+        for link in store.links_to(memory_id)
+        if link.relation == "summarizes" and link.from_id not in gone
+    }
+    rewrites: dict[int, tuple[list[int], str]] = {}
+    for summary_id in sorted(summaries):
+        members = [
+            link.to_id
+            for link in store.links_from(summary_id)
+            if link.relation == "summarizes" and link.to_id not in gone
+        ]
+        remaining = store.get_many(members)
+        texts = [remaining[m].text for m in members if m in remaining]
+        text = ExtractiveSummarizer().summarize(texts) if len(texts) > 1 else ""
+        if text:
+            rewrites[summary_id] = (members, text)
+        else:
+            doomed.append(summary_id)
+            gone.add(summary_id)
+    model = embedder() if rewrites else None
+    vectors = {sid: embed_one(model, text) for sid, (_, text) in rewrites.items() if model}
+    with store.transaction():
+        for summary_id, (members, text) in rewrites.items():
+            ids_text = ",".join(str(m) for m in members)
+            digest = hashlib.sha256(f"summary:{ids_text}\n{text}".encode()).hexdigest()
+            store.replace_text(summary_id, text, digest, vectors[summary_id])
+        store.delete(doomed)
+    store.checkpoint()  # so the deleted pages do not linger in the WAL
+    return doomed
