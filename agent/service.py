@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -17,8 +17,8 @@ from agent.ingest.pipeline import (
     IngestResult,
     NoteInput,
     Progress,
+    clean_note,
     content_hash,
-    normalise,
 )
 from agent.keys import Unlocked, unlock
 from agent.limits import check_note
@@ -30,6 +30,7 @@ from agent.memory.pages import read_page
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.settings import Settings
+from agent.status import AppStatus
 from device import DeviceInfo, probe
 from models import Embedder, ModelError, embedder_dim, load_embedder
 from models.embedder import embed_one
@@ -48,16 +49,6 @@ def check_recall(query: str, k: int | None) -> None:
         raise UserError("the query is empty: say what to recall.")
     if k is not None and k < 1:
         raise UserError(f"-k must be at least 1, not {k}.")
-
-
-@dataclass(frozen=True)
-class AppStatus:
-    home: str
-    daemon: str
-    embedder: str
-    loaded_models: tuple[str, ...]
-    planned_model: str
-    stats: StoreStats | None  # None while the daemon is busy with a long job
 
 
 class Papertape:
@@ -350,7 +341,7 @@ class Papertape:
     def edit(self, memory_id: int, text: str) -> Memory:
         """Replace a sharp memory's text: re-embedded, re-indexed, same id and times."""
         memory = self.memory(memory_id)
-        clean = normalise(text)
+        clean = clean_note(text).text  # secrets out before the text is written
         if not clean:
             raise UserError("the new text is empty: forget the memory instead.")
         if memory.tier != "sharp" or memory.kind == "document":

@@ -44,7 +44,7 @@ import numpy as np
 from locomo import CATEGORIES, Conversation, load, sessions_of, store_session
 from locomo_score import tokens
 
-from agent.answer.prompt import written_day
+from agent.lines import written_day
 from agent.memory.consolidation import ConsolidationReport, Consolidator
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.service import Papertape

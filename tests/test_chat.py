@@ -15,10 +15,11 @@ from conftest import NOW, memory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.answer.prompt import Turn, fit_prompt, memory_line, render_line
+from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.schema import AnswerStream, answer_schema, read_reply
 from agent.answer.session import ChatSession
 from agent.errors import UserError
+from agent.lines import render_line
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 from models.generator import JsonSchema

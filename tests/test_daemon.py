@@ -22,7 +22,8 @@ import pytest
 
 import agent.daemon.server as daemon_module
 from agent.daemon.client import DaemonClient, RemotePapertape, open_papertape
-from agent.daemon.server import Daemon, running_pid, socket_path
+from agent.daemon.paths import running_pid, socket_path
+from agent.daemon.server import Daemon
 from agent.errors import Failure, UserError
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
@@ -120,6 +121,34 @@ def test_the_api_answers_like_the_service(running: Daemon) -> None:
     with pytest.raises(UserError, match="empty"):
         remote.note("   ", now=NOW)
     remote.close()
+
+
+def test_an_edit_beside_a_running_daemon_is_made_by_the_daemon(running: Daemon) -> None:
+    remote = open_papertape(running.settings)
+    remote.note("the boat is moored at pier 4", now=NOW)
+    writes: list[str] = []
+    running.app.store.conn.setupdatehook(lambda op, db, table, rowid: writes.append(table))
+    edited = remote.edit(1, "the boat is moored at pier 9, password: sw0rdf1sh-7")
+    # The daemon's own connection wrote it; the client only read beside it.
+    assert writes
+    assert "pier 9" in edited.text and "sw0rdf1sh" not in edited.text
+    with running.lock:
+        assert running.app.memory(1).text == edited.text
+    remote.close()
+
+
+def test_commands_that_write_locally_are_refused_while_the_daemon_runs(running: Daemon) -> None:
+    env = {**os.environ, **ENV, "PAPERTAPE_HOME": str(running.settings.home)}
+    for args in (["consolidate", "--extractive"], ["import", "-"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "agent.cli", *args],
+            env=env,
+            input="",
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "only writer" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_socket_is_private_and_a_second_daemon_is_refused(running: Daemon) -> None:

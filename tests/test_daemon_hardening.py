@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from agent.daemon.client import DaemonClient
-from agent.daemon.server import socket_path
+from agent.daemon.paths import socket_path
 from agent.errors import Failure
 from agent.service import Papertape
 from agent.settings import Settings, load_settings

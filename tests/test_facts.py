@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from agent.answer.prompt import render_line, written_day
 from agent.answer.session import ChatSession
 from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
 from agent.errors import UserError
+from agent.lines import render_line, written_day
 from agent.memory.facts import (
     FACT_MARK,
     FactMaker,

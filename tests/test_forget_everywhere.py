@@ -94,7 +94,7 @@ def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Paperta
 
 def test_a_file_from_the_inbox_leaves_no_copy_once_forgotten(home: Path) -> None:
     from agent.daemon.client import open_papertape
-    from agent.daemon.server import configure_logging
+    from agent.daemon.paths import configure_logging
     from tests.test_daemon import serve_in_thread, settings_for, wait_until
 
     settings = settings_for(home)

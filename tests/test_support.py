@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from agent.answer.check import is_supported, shared_share, words
+from agent.answer.check import is_supported, shared_share
+from agent.words import words
 
 
 def test_words_split_unspaced_scripts_into_characters_and_fold_case() -> None:

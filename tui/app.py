@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from agent.service import Papertape
+from agent.api import MemoryService
 from tui.chat import ChatPane
 from tui.inspector import Inspector
 from tui.messages import MemoryChosen, StoreChanged
@@ -39,7 +39,7 @@ class PapertapeApp(App[None]):
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
-    def __init__(self, service: Papertape, clock: Callable[[], float]) -> None:
+    def __init__(self, service: MemoryService, clock: Callable[[], float]) -> None:
         super().__init__()
         self.service = service
         self.clock = clock

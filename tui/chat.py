@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, ListItem, ListView, Static
 
-from agent.answer.session import Answer, ChatSession
+from agent.answer.session import Answer
+from agent.api import Asker
 from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
 from tui.badges import badge, day, snippet
@@ -41,7 +42,7 @@ class ChatPane(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._session: ChatSession | None = None
+        self._session: Asker | None = None
         self._current: Static | None = None
         self._streamed = ""
         self.busy = False

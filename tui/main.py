@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from agent.api import MemoryService
 from agent.cli import main as cli
 from agent.clock import resolve_now
-from agent.service import Papertape
 
 
-def open_ui(service: Papertape, now_text: str | None = None) -> None:
+def open_ui(service: MemoryService, now_text: str | None = None) -> None:
     from tui.app import PapertapeApp  # Textual loads only when the UI opens
 
     def clock() -> float:

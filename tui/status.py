@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from agent.cli.output import stats_text
 from agent.daemon.client import RemotePapertape
-from agent.service import AppStatus
+from agent.status import AppStatus
 from tui.host import host
 
 REFRESH_S = 3.0

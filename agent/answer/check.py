@@ -17,43 +17,14 @@ supported by the person's memories. Nothing is rewritten or replaced.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 
+from agent.words import words
 from models.embedder import Embedder
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Unicode scripts written without spaces between words.
-_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
 WORD_SHARE = 0.5
-
-
-def _unspaced(char: str) -> bool:
-    return unicodedata.name(char, "").startswith(_UNSPACED)
-
-
-def words(text: str) -> set[str]:
-    """The text's words, case-folded; each character of an unspaced script is one word."""
-    found: set[str] = set()
-    for run in _WORD.findall(unicodedata.normalize("NFKC", text).casefold()):
-        if any(_unspaced(c) for c in run):
-            piece = ""
-            for char in run:
-                if _unspaced(char):
-                    if piece:
-                        found.add(piece)
-                        piece = ""
-                    found.add(char)
-                else:
-                    piece += char
-            if piece:
-                found.add(piece)
-        else:
-            found.add(run)
-    return found
 
 
 def shared_share(answer: str, question: str, cited: Sequence[str]) -> float:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
+from agent.lines import render_line
 from models.generator import ChatMessage, Generator
 from storage import Memory
 
@@ -51,18 +51,6 @@ class FittedPrompt:
 
 def memory_line(memory: Memory) -> str:
     return render_line(memory.id, memory.occurred_at, memory.text)
-
-
-def render_line(memory_id: int, occurred_at: float, text: str) -> str:
-    """One memory as the model sees it: "[12] (Sun 7 May 2023) text". The day, not the
-    minute, with its weekday, written as people write it, since models copy it into answers."""
-    return f"[{memory_id}] ({written_day(occurred_at)}) {' '.join(text.split())}"
-
-
-def written_day(occurred_at: float) -> str:
-    """The local day as people write it, with its weekday: "Sun 7 May 2023"."""
-    when = datetime.fromtimestamp(occurred_at).astimezone()
-    return f"{when:%a} {when.day} {when:%B %Y}"
 
 
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:

@@ -12,7 +12,7 @@ from agent.cli.support import (
     home_option,
     json_option,
     now_option,
-    open_app,
+    open_local,
     progress_printer,
 )
 from agent.clock import resolve_now
@@ -52,7 +52,7 @@ def consolidate(
     merge, and the store is kept under its byte budget. Pinned memories never move. Progress
     shows on stderr in a terminal. The daemon runs this nightly."""
     now = resolve_now(now_text)
-    app = open_app(ctx, home)
+    app = open_local(ctx, home, writes=True)
     report = app.consolidate(
         now=now,
         model=model,

@@ -18,7 +18,7 @@ import click
 from agent import keys
 from agent.cli.support import home_option, settings_for
 from agent.cli.terminal import printable
-from agent.daemon.server import lock_path, running_pid
+from agent.daemon.paths import lock_path, running_pid
 from agent.errors import Failure, UserError
 from agent.ingest.inbox import old_copies
 from agent.keys import Unlocked

@@ -15,7 +15,8 @@ import click
 from agent.cli.support import echo_json, home_option, json_option, settings_for
 from agent.cli.terminal import printable
 from agent.daemon.client import DaemonClient
-from agent.daemon.server import LOG_NAME, Daemon, configure_logging, running_pid, socket_path
+from agent.daemon.paths import LOG_NAME, configure_logging, running_pid, socket_path
+from agent.daemon.server import Daemon
 from agent.errors import Failure
 from agent.keys import Unlocked
 from agent.service import Papertape

@@ -25,6 +25,7 @@ from agent.cli.support import (
     json_option,
     now_option,
     open_app,
+    open_local,
     progress_printer,
     settings_for,
 )
@@ -59,7 +60,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if ctx.invoked_subcommand is not None:
         return
-    app = open_app(ctx, home, via_daemon=True)
+    app = open_app(ctx, home)
     launcher = (ctx.obj or {}).get("open_ui")
     if launcher is not None and sys.stdin.isatty() and sys.stdout.isatty():
         if type(app) is Papertape:
@@ -94,7 +95,7 @@ def note(
         text = read_note(sys.stdin, settings_for(ctx, home))
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    result = open_app(ctx, home, via_daemon=True).note(text, now=now, occurred_at=at, source=source)
+    result = open_app(ctx, home).note(text, now=now, occurred_at=at, source=source)
     if as_json:
         echo_json({"id": result.memory_id, "status": result.status, "redacted": result.redacted})
     else:
@@ -130,7 +131,7 @@ def ingest(
     """
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    app = open_app(ctx, home, via_daemon=True)
+    app = open_app(ctx, home)
     results = []
     files = [Path(p) for p in paths if p != "-"]
     if "-" in paths:
@@ -212,7 +213,7 @@ def recall(
 
     Past exchanges with papertape (ask's questions and answers) are left out unless
     --include-chat is given or the chat_as_evidence setting is on."""
-    hits = open_app(ctx, home, via_daemon=True).recall(
+    hits = open_app(ctx, home).recall(
         query,
         now=resolve_now(now_text),
         k=k,
@@ -239,7 +240,7 @@ def forget(
     """Delete memories for good: text, vectors, index entries, a document's passages and the
     chat turns that cite them; episode summaries are written again without them. Asks
     first; --yes (needed when stdin is not a terminal) does not."""
-    app = open_app(ctx, home, via_daemon=True)
+    app = open_app(ctx, home)
     for memory_id in ids:
         app.memory(memory_id)  # an unknown id is refused before anything is asked
     if not yes:
@@ -266,7 +267,7 @@ def _pin_command(pinned: bool) -> Callable[..., None]:
     @home_option
     @click.pass_context
     def command(ctx: click.Context, ids: tuple[int, ...], home: Path | None) -> None:
-        done = open_app(ctx, home, via_daemon=True).set_pinned(ids, pinned)
+        done = open_app(ctx, home).set_pinned(ids, pinned)
         click.echo(("pinned " if pinned else "unpinned ") + " ".join(f"#{i}" for i in done))
 
     return command
@@ -282,7 +283,7 @@ cli.command("unpin", help="Unpin memories: they fade again like the others.")(_p
 @click.pass_context
 def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
     """Counts and bytes per tier and per kind."""
-    result = open_app(ctx, home, via_daemon=True).stats()
+    result = open_app(ctx, home).stats()
     if as_json:
         echo_json(output.stats_json(result))
     else:
@@ -303,7 +304,7 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
     """Write every memory as JSONL: all fields, links and vectors (a lossless backup).
 
     The export is plaintext, even from an encrypted store: keep it as safe as the store."""
-    app = open_app(ctx, home)
+    app = open_local(ctx, home, writes=False)
     lines = app.export()
     if app.unlocked.key is not None:
         click.echo(
@@ -341,7 +342,7 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
         lines = source.readlines()
     except UnicodeDecodeError:
         raise UserError(f"{source.name} is not UTF-8 text; is it a papertape export?") from None
-    report = open_app(ctx, home).import_(lines)
+    report = open_local(ctx, home, writes=True).import_(lines)
     if as_json:
         echo_json(report.__dict__)
     else:

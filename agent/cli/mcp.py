@@ -28,6 +28,7 @@ from pydantic import Field
 
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
+from agent.api import MemoryService
 from agent.cli.output import memory_json, recall_json, stats_json
 from agent.clock import iso, parse_time, resolve_now
 from agent.daemon.client import DaemonClient, RemotePapertape
@@ -59,7 +60,7 @@ def answer_result(answer: Answer) -> dict[str, Any]:
     }
 
 
-def memory_detail(memory: Memory, app: Papertape) -> dict[str, Any]:
+def memory_detail(memory: Memory, app: MemoryService) -> dict[str, Any]:
     """A memory as its resource shows it: the recall fields, how alive it is, its links."""
     return {
         **memory_json(memory),
@@ -121,7 +122,7 @@ class MemoryTools:
         self._local: Papertape | None = None
         self._remote: RemotePapertape | None = None
 
-    def service(self) -> Papertape:
+    def service(self) -> MemoryService:
         """Through the daemon when one answers, else in-process. Asked on every call, not
         once: a client keeps this server up for hours while the daemon starts and stops."""
         client = DaemonClient.find(self.settings)
@@ -145,7 +146,7 @@ class MemoryTools:
                 app.close()
         self._local = self._remote = None
 
-    def _run(self, work: Callable[[Papertape], dict[str, Any]]) -> CallToolResult:
+    def _run(self, work: Callable[[MemoryService], dict[str, Any]]) -> CallToolResult:
         """Run one tool call; every error becomes an error result with one sentence."""
         try:
             with self._lock:
@@ -185,7 +186,7 @@ class MemoryTools:
         source, time (UTC) and text. Recalling strengthens what it returns, unless peek is
         set or a filter is given."""
 
-        def work(app: Papertape) -> dict[str, Any]:
+        def work(app: MemoryService) -> dict[str, Any]:
             if kind is not None:
                 _check_kind(kind)
             low, high = _day_bounds(from_date, to_date)
@@ -223,7 +224,7 @@ class MemoryTools:
         cited memories hold what it says ("supported"), the cited ids and those memories.
         The exchange is stored as a chat memory (history, not evidence) unless peek is set."""
 
-        def work(app: Papertape) -> dict[str, Any]:
+        def work(app: MemoryService) -> dict[str, Any]:
             answer = app.chat(remember=not peek).ask(question, now=self.clock())
             return answer_result(answer)
 
@@ -242,7 +243,7 @@ class MemoryTools:
         same text twice gives the existing id back. Returns the id, the status ("stored" or
         "duplicate") and how many secrets were redacted."""
 
-        def work(app: Papertape) -> dict[str, Any]:
+        def work(app: MemoryService) -> dict[str, Any]:
             at = parse_time(time, what="time") if time else None
             result = app.note(text, now=self.clock(), occurred_at=at, source=source)
             if result.status == "rejected":
@@ -262,7 +263,7 @@ class MemoryTools:
         passages. It cannot be undone, so confirm must be true; ask the person first.
         Returns every id deleted."""
 
-        def work(app: Papertape) -> dict[str, Any]:
+        def work(app: MemoryService) -> dict[str, Any]:
             if not confirm:
                 raise UserError(
                     "forgetting deletes for good: nothing was deleted; "

@@ -69,7 +69,7 @@ def ask(
     if not text:  # checked again by the session; here it spares loading the model first
         raise UserError("the question is empty: ask something.")
     now = resolve_now(now_text)
-    app = open_app(ctx, home, via_daemon=True)
+    app = open_app(ctx, home)
     if sys.stderr.isatty() and not as_json:
         click.echo(f"loading {model or app.settings.model} model…", err=True, nl=False)
     session = app.chat(model=model, remember=not peek)

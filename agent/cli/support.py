@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 import click
 
 from agent import home as private_home
+from agent.api import MemoryService
 from agent.cli.terminal import printable
+from agent.errors import UserError
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 
@@ -59,15 +61,29 @@ def settings_for(ctx: click.Context, home: Path | None) -> Settings:
     return settings
 
 
-def open_app(ctx: click.Context, home: Path | None, *, via_daemon: bool = False) -> Papertape:
-    """The service for this command; `via_daemon`: through the daemon when one is running."""
-    settings = settings_for(ctx, home)
-    if via_daemon:
-        from agent.daemon.client import open_papertape
+def open_app(ctx: click.Context, home: Path | None) -> MemoryService:
+    """The service for this command: through the daemon when one runs, else in-process."""
+    from agent.daemon.client import open_papertape
 
-        app = open_papertape(settings)
-    else:
-        app = Papertape(settings)
+    app = open_papertape(settings_for(ctx, home))
+    ctx.call_on_close(app.close)
+    return app
+
+
+def open_local(ctx: click.Context, home: Path | None, *, writes: bool) -> Papertape:
+    """The service in-process, for commands the daemon does not serve. One that writes is
+    refused while a daemon runs: the daemon is the home's one writer."""
+    settings = settings_for(ctx, home)
+    if writes:
+        from agent.daemon.paths import running_pid
+
+        pid = running_pid(settings)
+        if pid is not None:
+            raise UserError(
+                f"the daemon (pid {pid}) is the only writer of {printable(settings.home)}: "
+                f"stop it first (papertape daemon stop), then run {ctx.info_name} again."
+            )
+    app = Papertape(settings)
     ctx.call_on_close(app.close)
     return app
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.daemon import wire
+from agent.daemon.paths import socket_path
 from agent.errors import Failure, Stopped, UserError
 from agent.ingest.pipeline import IngestResult, clean_note, files_under
 from agent.limits import check_note, request_limit_bytes, request_too_big
@@ -125,8 +126,6 @@ class _Server(socketserver.ThreadingUnixStreamServer):
 
 
 def serve(daemon: Daemon) -> _Server:
-    from agent.daemon.server import socket_path
-
     path = socket_path(daemon.settings)
     path.unlink(missing_ok=True)  # a stale socket from a killed daemon; the lock said we own it
     old = os.umask(0o177)  # the socket is born 0600: no window where others could connect
@@ -220,6 +219,9 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
     if op == "pin":
         with daemon.lock:
             return app.set_pinned([int(i) for i in request["ids"]], bool(request["pinned"]))
+    if op == "edit":
+        with daemon.lock:
+            return wire.memory_out(app.edit(int(request["id"]), str(request["text"])))
     if op == "stats":
         with daemon.lock:
             return wire.stats_out(app.stats())

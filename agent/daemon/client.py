@@ -1,28 +1,31 @@
-"""Talking to a running daemon: a socket client, and a Papertape whose API calls go to it.
+"""Talking to a running daemon: a socket client, and the memory service through it.
 
-`RemotePapertape` answers note, ingest, recall, ask, forget, pin, stats and status through the
-daemon, which queues, embeds and runs the model; everything else (timeline, export, the
-inspector's details) reads the store directly, which SQLite's WAL lets several processes do.
+`RemotePapertape` implements agent.api.MemoryService. Every write (note, ingest, recall,
+which strengthens what it finds, ask, forget, pin, edit) goes to the daemon, the home's one
+writer, which queues, embeds and runs the model. Reads that change nothing (the timeline,
+export, the inspector's details) open the store beside it, which SQLite's WAL allows.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import Answer
+from agent.api import MemoryService
 from agent.daemon import wire
-from agent.daemon.server import socket_path
+from agent.daemon.paths import socket_path
 from agent.errors import Failure, UserError
 from agent.ingest.pipeline import IngestResult, NoteInput, Progress
 from agent.limits import check_note
-from agent.service import AppStatus, Papertape, check_recall
+from agent.service import Papertape, check_recall
 from agent.settings import Settings
-from storage import StoreStats
+from agent.status import AppStatus
+from storage import Blob, Link, Memory, StoreStats
 
 CONNECT_TIMEOUT_S = 2.0
 
@@ -102,10 +105,11 @@ class RemoteChat:
         return wire.answer_in(result)
 
 
-class RemotePapertape(Papertape):
+class RemotePapertape:
     def __init__(self, settings: Settings, client: DaemonClient) -> None:
-        super().__init__(settings)
+        self.settings = settings
         self.client = client
+        self._reader = Papertape(settings)  # reads only; opens the store on first use
 
     def note(
         self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
@@ -168,7 +172,7 @@ class RemotePapertape(Papertape):
         )
         return [wire.hit_in(h) for h in hits]
 
-    def chat(  # type: ignore[override]
+    def chat(
         self, *, model: str | None = None, session: str | None = None, remember: bool = True
     ) -> RemoteChat:
         return RemoteChat(self.client, model, remember)
@@ -178,6 +182,9 @@ class RemotePapertape(Papertape):
 
     def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
         return [int(i) for i in self.client.call("pin", ids=list(ids), pinned=pinned)]
+
+    def edit(self, memory_id: int, text: str) -> Memory:
+        return wire.memory_in(self.client.call("edit", id=memory_id, text=text))
 
     def stats(self) -> StoreStats:
         return wire.stats_in(self.client.call("stats"))
@@ -189,15 +196,42 @@ class RemotePapertape(Papertape):
             home=str(self.settings.home),
             daemon=f"running (pid {daemon['pid']}, up {daemon['uptime_s']:.0f} s, "
             f"{daemon['queued']} queued)" + (f"; {busy}" if busy else ""),
-            embedder=self.embedder_name,
+            embedder=self._reader.embedder_name,
             loaded_models=("served by the daemon",),
-            planned_model=self.planned_model(),
+            planned_model=self._reader.planned_model(),
             # The store's counts wait on the job in hand: asked for only when there is none.
             stats=None if busy else self.stats(),
         )
 
 
-def open_papertape(settings: Settings) -> Papertape:
+    def is_empty(self) -> bool:
+        return self._reader.is_empty()
+
+    def memory(self, memory_id: int) -> Memory:
+        return self._reader.memory(memory_id)
+
+    def links(self, memory_id: int) -> list[Link]:
+        return self._reader.links(memory_id)
+
+    def page(self, memory_id: int) -> Blob | None:
+        return self._reader.page(memory_id)
+
+    def read_back(self, memory: Memory) -> str | None:
+        return self._reader.read_back(memory)
+
+    def timeline(
+        self, *, before: tuple[float, int] | None = None, limit: int = 100
+    ) -> list[Memory]:
+        return self._reader.timeline(before=before, limit=limit)
+
+    def export(self) -> Iterator[str]:
+        return self._reader.export()
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def open_papertape(settings: Settings) -> MemoryService:
     """Through the daemon when one serves this home, else in-process."""
     client = DaemonClient.find(settings)
     return Papertape(settings) if client is None else RemotePapertape(settings, client)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import logging.handlers
 import os
 import signal
 import threading
@@ -40,6 +39,9 @@ from typing import Any
 import apsw
 
 from agent.clock import resolve_now
+from agent.daemon.api import serve
+from agent.daemon.jobs import start_scheduler
+from agent.daemon.paths import lock_path, socket_path
 from agent.errors import Failure, Stopped, UserError
 from agent.ingest.pipeline import IngestResult, NoteInput
 from agent.service import Papertape
@@ -48,39 +50,12 @@ from storage.queue import IngestQueue, QueuedItem, take
 
 log = logging.getLogger("papertape.daemon")
 
-LOCK_NAME = "daemon.lock"
 VECTOR_BYTES = 1536  # a float32 MiniLM vector: what a new memory costs beyond its text
-SOCKET_NAME = "papertape.sock"
-LOG_NAME = "logs/daemon.log"
 BATCH = 256
 RETRY_S = 5.0
 MAX_ATTEMPTS = 3  # an item failing alone this often is dropped, so it blocks nothing
 STOP_GRACE_S = 5.0  # on SIGTERM, how long the job in hand may take to reach its next step
 STOPPING = "the daemon is stopping: it stays queued and is stored when the daemon starts again."
-
-
-def lock_path(settings: Settings) -> Path:
-    return settings.home / LOCK_NAME
-
-
-def socket_path(settings: Settings) -> Path:
-    return settings.home / SOCKET_NAME
-
-
-def running_pid(settings: Settings) -> int | None:
-    """The pid of the daemon that holds this home's lock, or None."""
-    path = lock_path(settings)
-    if not path.exists():
-        return None
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            text = handle.read().strip()
-            return int(text) if text.isdigit() else -1
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
 
 
 class BudgetFull(Failure):
@@ -142,8 +117,6 @@ class Daemon:
 
     def run(self, *, handle_signals: bool = True) -> None:
         """Serve until SIGTERM, Ctrl-C or stop()."""
-        from agent.daemon.api import serve
-        from agent.daemon.jobs import start_scheduler
 
         self.acquire_lock()
         deadline = time.monotonic() + STOP_GRACE_S  # set again when the stop comes
@@ -443,23 +416,3 @@ class Daemon:
         for waiter in waiters.values():
             if not waiter.future.done():
                 waiter.future.set_exception(Failure(reason))
-
-
-def configure_logging(settings: Settings, *, to_terminal: bool, verbose: int = 0) -> None:
-    """Log to a rotating file in the home (1 MB x 3) and, in the foreground, the terminal."""
-    path = settings.home / LOG_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3)
-    file_handler.setFormatter(formatter)
-    root.addHandler(file_handler)
-    if to_terminal and not any(
-        isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
-        for h in root.handlers
-    ):
-        terminal = logging.StreamHandler()
-        terminal.setFormatter(formatter)
-        root.addHandler(terminal)
-    root.setLevel(logging.INFO - 10 * min(verbose, 1))
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)

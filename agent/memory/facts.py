@@ -43,11 +43,11 @@ from typing import Any
 
 import numpy as np
 
-from agent.answer.check import words
-from agent.answer.prompt import render_line, written_day
+from agent.lines import render_line, written_day
 from agent.memory.retention import initial_strength
 from agent.memory.updates import UpdateJudge
 from agent.settings import Settings
+from agent.words import words
 from models import Embedder
 from models.generator import ChatMessage, Generator, generate
 from storage import Memory, MemoryStore, NewMemory

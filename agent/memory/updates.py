@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.answer.prompt import written_day
+from agent.lines import written_day
 from models.generator import ChatMessage, Generator, generate
 from storage import Memory, MemoryStore
 

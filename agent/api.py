@@ -1,0 +1,94 @@
+"""What the command line, the terminal UI and the MCP server may ask of papertape.
+
+One Protocol, two implementations: `agent.service.Papertape` serves a home in-process, and
+`agent.daemon.client.RemotePapertape` sends every write to the running daemon, the home's
+one writer, and reads the store beside it (SQLite's WAL lets several processes read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from agent.answer.recall import Mode, RecallHit
+from agent.answer.session import Answer
+from agent.ingest.pipeline import IngestResult, NoteInput, Progress
+from agent.settings import Settings
+from agent.status import AppStatus
+from storage import Blob, Link, Memory, StoreStats
+
+
+class Asker(Protocol):
+    """A conversation over the memories: each question answered from them."""
+
+    def ask(
+        self, question: str, *, now: float, on_token: Callable[[str], None] | None = None
+    ) -> Answer: ...
+
+
+class MemoryService(Protocol):
+    settings: Settings
+
+    # -- writes: the daemon makes them while it runs ------------------------------------------
+    def note(
+        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+    ) -> IngestResult: ...
+
+    def note_many(
+        self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
+    ) -> list[IngestResult]: ...
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        progress: Progress | None = None,
+    ) -> list[IngestResult]: ...
+
+    def recall(
+        self,
+        query: str,
+        *,
+        now: float,
+        k: int | None = None,
+        mode: Mode = "fused",
+        strengthen: bool = True,
+        deep: bool = False,
+        include_chat: bool | None = None,
+    ) -> list[RecallHit]: ...
+
+    def chat(
+        self, *, model: str | None = None, session: str | None = None, remember: bool = True
+    ) -> Asker: ...
+
+    def forget(self, ids: Iterable[int]) -> list[int]: ...
+
+    def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]: ...
+
+    def edit(self, memory_id: int, text: str) -> Memory: ...
+
+    # -- reads ---------------------------------------------------------------------------------
+    def stats(self) -> StoreStats: ...
+
+    def status(self) -> AppStatus: ...
+
+    def is_empty(self) -> bool: ...
+
+    def memory(self, memory_id: int) -> Memory: ...
+
+    def links(self, memory_id: int) -> list[Link]: ...
+
+    def page(self, memory_id: int) -> Blob | None: ...
+
+    def read_back(self, memory: Memory) -> str | None: ...
+
+    def timeline(
+        self, *, before: tuple[float, int] | None = None, limit: int = 100
+    ) -> list[Memory]: ...
+
+    def export(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
