@@ -16,7 +16,8 @@ from storage.records import (
     NewMemory,
     StoreStats,
 )
-from storage.store import MemoryStore, check_store_files, store_files
+from storage.store import MemoryStore
+from storage.store_upkeep import check_store_files, store_files
 
 __all__ = [
     "BLOB_ROLES",

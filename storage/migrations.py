@@ -21,6 +21,72 @@ class SchemaContext:
     embedder: str
 
 
+# The layout as migration 007 made it, frozen: later changes to storage/layout.py and
+# storage/journal.py must not change what an old store's upgrade does.
+_STORED_007 = (
+    "id, kind, source, occurred_at, ingested_at, content_hash, text, tier, importance, "
+    "strength, last_recalled_at, recall_count, pinned, vector_bytes, cold_vector"
+)
+_SHARP_MEMORIES_007 = """
+    CREATE TABLE main.memories (
+        id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        occurred_at REAL NOT NULL,
+        ingested_at REAL NOT NULL,
+        content_hash TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        tier TEXT NOT NULL CHECK (tier IN ('sharp')),
+        importance REAL NOT NULL DEFAULT 0.5 CHECK (importance BETWEEN 0 AND 1),
+        strength REAL NOT NULL CHECK (strength > 0),
+        last_recalled_at REAL,
+        recall_count INTEGER NOT NULL DEFAULT 0,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        vector_bytes INTEGER NOT NULL DEFAULT 0,
+        cold_vector BLOB,
+        PRIMARY KEY (occurred_at, id)
+    ) WITHOUT ROWID
+"""
+
+
+def _create_journal_007(conn: apsw.Connection) -> None:
+    columns = _STORED_007.removeprefix("id, ")
+    conn.execute(
+        f"CREATE TABLE main.cold_journal (id INTEGER PRIMARY KEY, present INTEGER NOT NULL, "
+        f"{columns})"
+    )
+    conn.execute(
+        "CREATE TABLE main.cold_journal_blobs (memory_id INTEGER NOT NULL, role TEXT NOT NULL, "
+        "media_type TEXT NOT NULL, data BLOB NOT NULL, meta TEXT NOT NULL, "
+        "PRIMARY KEY (memory_id, role))"
+    )
+
+
+def _journal_007(conn: apsw.Connection, ids: list[int]) -> None:
+    """The journal entries of these cold rows, as the 007 journal holds them (see
+    storage/journal.py for why every cold change is journalled)."""
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ",".join("?" * len(batch))
+        conn.execute(f"DELETE FROM main.cold_journal_blobs WHERE memory_id IN ({marks})", batch)
+        conn.execute(
+            "INSERT OR REPLACE INTO main.cold_journal (id, present) VALUES "
+            + ",".join("(?, 0)" for _ in batch),
+            batch,
+        )
+        conn.execute(
+            f"INSERT OR REPLACE INTO main.cold_journal (present, {_STORED_007}) "
+            f"SELECT 1, {_STORED_007} FROM cold.memories WHERE id IN ({marks})",
+            batch,
+        )
+        conn.execute(
+            "INSERT INTO main.cold_journal_blobs SELECT memory_id, role, media_type, data, "
+            f"meta FROM cold.memory_blobs WHERE memory_id IN ({marks})",
+            batch,
+        )
+
+
 def _create_memories(conn: apsw.Connection, ctx: SchemaContext) -> None:
     conn.execute(
         """
@@ -151,7 +217,7 @@ def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
     # secure-delete that scrubs them, which contentless_delete does not), and links lose
     # their foreign keys for the same reason (the store deletes them with their memory).
     # Runs with foreign keys off (see migrate), so dropping the old table cascades nothing.
-    journal.create(conn)
+    _create_journal_007(conn)
     for trigger in ("insert", "delete", "update"):
         conn.execute(f"DROP TRIGGER memories_fts_{trigger}")
     conn.execute("DROP TABLE memory_fts")
@@ -162,7 +228,7 @@ def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
     conn.execute("INSERT INTO memory_fts (memory_fts, rank) VALUES ('secure-delete', 1)")
     conn.execute("INSERT INTO memory_fts (rowid, text) SELECT id, text FROM main.memories")
 
-    columns = ", ".join(layout.STORED)
+    columns = _STORED_007
     conn.execute(
         f"INSERT INTO cold.memories ({columns}) SELECT {columns} FROM main.memories "
         "WHERE tier != 'sharp'"
@@ -175,7 +241,8 @@ def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
     # table takes over, instead of following the old one to its drop.
     conn.execute("PRAGMA legacy_alter_table=ON")
     conn.execute("ALTER TABLE main.memories RENAME TO memories_before_007")
-    layout.create_memories(conn, layout.MAIN, tiers=("sharp",))
+    conn.execute(_SHARP_MEMORIES_007)
+    conn.execute("CREATE UNIQUE INDEX main.memories_id ON memories (id)")
     conn.execute(
         f"INSERT INTO main.memories ({columns}) SELECT {columns} FROM memories_before_007 "
         "WHERE tier = 'sharp'"
@@ -199,7 +266,7 @@ def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
     conn.execute("CREATE INDEX memory_links_to ON memory_links (to_id)")
     conn.execute("PRAGMA legacy_alter_table=OFF")
 
-    journal.record(conn, [int(row[0]) for row in conn.execute("SELECT id FROM cold.memories")])
+    _journal_007(conn, [int(row[0]) for row in conn.execute("SELECT id FROM cold.memories")])
     cold.rebuild(conn, ctx.vector_dim)
     cold.pair(conn)
 
@@ -208,7 +275,16 @@ def _id_high_water_mark(conn: apsw.Connection, ctx: SchemaContext) -> None:
     # Ids are never given twice (chat turns and exports quote them): the highest id ever
     # given is kept in store_meta and outlives forgetting (storage/layout.py). A store from
     # before can only know the largest id it still holds.
-    layout.raise_last_id(conn, layout.largest_id(conn))
+    largest = max(
+        int(next(iter(conn.execute(f"SELECT max(id) FROM {schema}.memories")))[0] or 0)
+        for schema in ("main", "cold")
+    )
+    mark = list(conn.execute("SELECT value FROM main.store_meta WHERE key = 'last_id'"))
+    if largest > (int(mark[0][0]) if mark else 0):
+        conn.execute(
+            "INSERT OR REPLACE INTO main.store_meta (key, value) VALUES ('last_id', ?)",
+            (str(largest),),
+        )
 
 
 def _memory_marks(conn: apsw.Connection, ctx: SchemaContext) -> None:
@@ -284,7 +360,7 @@ def _relative_dates_unpinned(conn: apsw.Connection, ctx: SchemaContext) -> None:
             )
             if schema == "cold":
                 changed_cold.append(memory_id)
-    journal.record(conn, changed_cold)
+    _journal_007(conn, changed_cold)
 
 
 Migration = Callable[[apsw.Connection, SchemaContext], None]

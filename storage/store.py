@@ -10,9 +10,7 @@ share one RAM budget (storage/budget.py).
 
 from __future__ import annotations
 
-import heapq
 import logging
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,83 +19,32 @@ from typing import cast
 import apsw
 import numpy as np
 
-from storage import cold, convert, health, journal, layout, search, vectors
+from storage import cold, convert, health, journal, layout, vectors
 from storage.budget import RamBudget
 from storage.cipher import Key
 from storage.connection import create_private, open_connection
 from storage.errors import StorageError
-from storage.layout import COLD, MAIN, SCHEMAS
+from storage.layout import COLD, SCHEMAS
 from storage.migrations import SchemaContext, migrate
 from storage.readahead import RandomAccess
 from storage.records import (
-    BLOB_ROLES,
-    RELATIONS,
     TIERS,
-    Blob,
-    Bucket,
-    Link,
     Memory,
     NewMemory,
-    StoreStats,
 )
+from storage.store_blobs import Blobs
+from storage.store_links import Links
+from storage.store_marks import MarksAndMeta
+from storage.store_reads import Reads
+from storage.store_recent import RecentReads
+from storage.store_upkeep import Upkeep, store_files
+from storage.store_vectors import VectorColumns
 from storage.window import RecentWindow
-
-# Rows either side of a recalled memory, in time, that come into the window with it: the
-# tables are clustered by time, so they lie on the same or the next page.
-NEIGHBOURS = 2
-
-
-def _memory(row: Sequence[object]) -> Memory:
-    (
-        id_,
-        kind,
-        source,
-        occurred,
-        ingested,
-        chash,
-        text,
-        tier,
-        imp,
-        strength,
-        recalled,
-        count,
-        pinned,
-        vbytes,
-    ) = row
-    return Memory(
-        id=int(id_),  # type: ignore[call-overload]
-        kind=str(kind),
-        source=str(source),
-        occurred_at=float(occurred),  # type: ignore[arg-type]
-        ingested_at=float(ingested),  # type: ignore[arg-type]
-        content_hash=str(chash),
-        text=str(text),
-        tier=str(tier),
-        importance=float(imp),  # type: ignore[arg-type]
-        strength=float(strength),  # type: ignore[arg-type]
-        last_recalled_at=None if recalled is None else float(recalled),  # type: ignore[arg-type]
-        recall_count=int(count),  # type: ignore[call-overload]
-        pinned=bool(pinned),
-        vector_bytes=int(vbytes),  # type: ignore[call-overload]
-    )
-
-
-def store_files(path: Path) -> list[Path]:
-    """A store's files on disk: main and cold, each with its WAL and shared memory."""
-    bases = (str(path), cold.cold_path(path))
-    return [Path(base + suffix) for base in bases for suffix in ("", "-wal", "-shm")]
-
-
-def check_store_files(path: Path, key: Key | None = None) -> dict[str, list[str]]:
-    """integrity_check of the store's main and cold files: {file: problems, or ["ok"]}."""
-    convert.recover(path)
-    return health.check_files(store_files(path)[::3], key)
-
 
 log = logging.getLogger(__name__)
 
 
-class MemoryStore:
+class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, VectorColumns):
     """One store: its main file and its cold file, over one connection. Writes go through
     `transaction()`; one writer at a time (WAL)."""
 
@@ -306,25 +253,6 @@ class MemoryStore:
         if schema == COLD:
             self._changed_cold(cast(int, row["id"]))
 
-    def _insert_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
-        if tier == "sharp":
-            self.conn.execute(
-                f"INSERT INTO {vectors.SHARP_TABLE} (rowid, embedding) VALUES (?, ?)",
-                (memory_id, blob),
-            )
-            return
-        self._update("cold_vector = ?", (blob,), memory_id)
-        cold.put(self.conn, memory_id, blob, self.vector_dim)
-
-    def _delete_vectors(self, memory_id: int) -> None:
-        self.conn.execute(f"DELETE FROM {vectors.SHARP_TABLE} WHERE rowid = ?", (memory_id,))
-        self.conn.execute(
-            "UPDATE cold.memories SET cold_vector = NULL WHERE id = ? AND cold_vector IS NOT NULL",
-            (memory_id,),
-        )
-        if self.conn.changes() | cold.drop(self.conn, memory_id):
-            self._changed_cold(memory_id)
-
     def _unindex_text(self, memory_id: int) -> None:
         """Take a memory's terms out of the keyword index; call before its text changes."""
         memory = self._rows([memory_id]).get(memory_id)
@@ -337,12 +265,6 @@ class MemoryStore:
     def _reindex_text(self, memory_id: int, text: str) -> None:
         self._unindex_text(memory_id)
         self.conn.execute("INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, text))
-
-    def _vector_size(self, tier: str, blob: bytes) -> int:
-        """Bytes a stored vector costs: a faded one also has its sign bits in the cold index."""
-        if tier == "sharp":
-            return len(blob)
-        return len(blob) + vectors.size("bit", self.vector_dim)
 
     def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:
         """Move a memory to `tier`: its vector re-encoded for that tier, its row and blobs
@@ -413,98 +335,6 @@ class MemoryStore:
 
     # -- blobs -------------------------------------------------------------------------------
 
-    def put_blob(self, blob: Blob) -> None:
-        """Keep `blob` in the file of its memory's row."""
-        if blob.role not in BLOB_ROLES:
-            raise ValueError(f"unknown blob role {blob.role!r}; valid: {', '.join(BLOB_ROLES)}")
-        with self.transaction():
-            schema = self._home(blob.memory_id)
-            self.conn.execute(
-                f"INSERT OR REPLACE INTO {schema}.memory_blobs "
-                "(memory_id, role, media_type, data, meta) VALUES (?, ?, ?, ?, ?)",
-                (blob.memory_id, blob.role, blob.media_type, blob.data, blob.meta),
-            )
-            if schema == COLD:
-                self._changed_cold(blob.memory_id)
-
-    def blob(self, memory_id: int, role: str) -> Blob | None:
-        for schema in SCHEMAS:
-            rows = list(
-                self.conn.execute(
-                    f"SELECT media_type, data, meta FROM {schema}.memory_blobs "
-                    "WHERE memory_id = ? AND role = ?",
-                    (memory_id, role),
-                )
-            )
-            if rows:
-                media_type, data, meta = rows[0]
-                return Blob(memory_id, role, str(media_type), bytes(data), str(meta))
-        return None
-
-    def blobs_of(self, memory_id: int) -> list[Blob]:
-        found = (self.blob(memory_id, role) for role in BLOB_ROLES)
-        return [blob for blob in found if blob is not None]
-
-    def blob_metas(self, role: str) -> list[tuple[int, str]]:
-        """(memory id, meta) of every blob in `role`, without their bytes."""
-        found = [
-            (int(mid), str(meta))
-            for schema in SCHEMAS
-            for mid, meta in self.conn.execute(
-                f"SELECT memory_id, meta FROM {schema}.memory_blobs WHERE role = ?", (role,)
-            )
-        ]
-        return sorted(found)
-
-    def _change_blobs(self, memory_id: int, statement: str, params: Sequence[object]) -> None:
-        """Run `statement` (on `{schema}.memory_blobs`) in both files."""
-        with self.transaction():
-            for schema in SCHEMAS:
-                self.conn.execute(statement.format(schema=schema), params)
-                if schema == COLD and self.conn.changes():
-                    self._changed_cold(memory_id)
-
-    def set_blob_meta(self, memory_id: int, role: str, meta: str) -> None:
-        self._change_blobs(
-            memory_id,
-            "UPDATE {schema}.memory_blobs SET meta = ? WHERE memory_id = ? AND role = ?",
-            (meta, memory_id, role),
-        )
-
-    def drop_blob(self, memory_id: int, role: str) -> None:
-        self._change_blobs(
-            memory_id,
-            "DELETE FROM {schema}.memory_blobs WHERE memory_id = ? AND role = ?",
-            (memory_id, role),
-        )
-
-    def blob_bytes(self, memory_id: int) -> int:
-        return sum(
-            int(
-                next(
-                    iter(
-                        self.conn.execute(
-                            f"SELECT coalesce(sum(length(data)), 0) FROM {schema}.memory_blobs "
-                            "WHERE memory_id = ?",
-                            (memory_id,),
-                        )
-                    )
-                )[0]
-            )
-            for schema in SCHEMAS
-        )
-
-    def link(self, from_id: int, to_id: int, relation: str, position: int | None = None) -> None:
-        if relation not in RELATIONS:
-            raise ValueError(f"unknown relation {relation!r}; valid: {', '.join(RELATIONS)}")
-        for memory_id in (from_id, to_id):
-            self._home(memory_id)  # links join memories that exist
-        self.conn.execute(
-            "INSERT OR IGNORE INTO memory_links (from_id, to_id, relation, position) "
-            "VALUES (?, ?, ?, ?)",
-            (from_id, to_id, relation, position),
-        )
-
     def delete(self, ids: Iterable[int]) -> int:
         """Delete memories for good: rows, blobs, links, vectors and index terms. Returns the
         count."""
@@ -528,24 +358,6 @@ class MemoryStore:
                 removed += 1
         return removed
 
-    def mark(self, ids: Iterable[int], mark: str) -> None:
-        """Record that a step (named by `mark`) has dealt with these memories."""
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO memory_marks (memory_id, mark) VALUES (?, ?)",
-            [(memory_id, mark) for memory_id in ids],
-        )
-
-    def marked(self, mark: str) -> set[int]:
-        """The ids of the memories marked `mark`."""
-        rows = self.conn.execute("SELECT memory_id FROM memory_marks WHERE mark = ?", (mark,))
-        return {int(row[0]) for row in rows}
-
-    def marks_of(self, memory_id: int) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT mark FROM memory_marks WHERE memory_id = ? ORDER BY mark", (memory_id,)
-        )
-        return [str(row[0]) for row in rows]
-
     def set_pinned(self, memory_id: int, pinned: bool) -> bool:
         """Pin or unpin; False when no such memory."""
         with self.transaction():
@@ -564,146 +376,11 @@ class MemoryStore:
                 )
         self.remember([memory_id for memory_id, _, _ in rows])
 
-    def remember(self, ids: Sequence[int]) -> None:
-        """Read these memories with their neighbours in time into the window: each file is
-        clustered by time, so the neighbours are the rows beside it."""
-        if not ids or self.window.budget_bytes == 0:
-            return
-        token = self._window_token()
-        self.window.valid_for(token)
-        recalled = self._rows(ids)
-        found: dict[int, Memory] = {}
-        for memory in recalled.values():
-            schema = layout.schema_for(memory.tier)
-            same_tier = "" if schema == MAIN else "tier = ? AND "
-            tier = [] if schema == MAIN else [memory.tier]
-            key = [*tier, memory.occurred_at, memory.id]
-            for compare, direction in (("<", "DESC"), (">", "ASC")):
-                rows = self.conn.execute(
-                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE {same_tier}"
-                    f"(occurred_at, id) {compare} (?, ?) "
-                    f"ORDER BY occurred_at {direction}, id {direction} LIMIT ?",
-                    (*key, NEIGHBOURS),
-                )
-                found.update((m.id, m) for m in map(_memory, rows))
-        # The recalled ones last, so they are the last to be evicted.
-        order = [m for mid, m in found.items() if mid not in recalled]
-        order += [recalled[mid] for mid in ids if mid in recalled]
-        self.window.keep(order, token)
-
-    def _window_token(self) -> tuple[int, int]:
-        # Every change to the cold file also writes the main file's journal, so the main
-        # file's data_version sees other connections' writes to either file.
-        version = int(next(iter(self.conn.execute("PRAGMA data_version")))[0])
-        return version, self.conn.total_changes()
-
-    def last_id(self) -> int:
-        """The highest id this store has ever given (forgotten memories' ids included)."""
-        return layout.last_id(self.conn)
-
-    def raise_last_id(self, memory_id: int) -> None:
-        """Never give ids up to `memory_id` (an import brings the mark of the store it came
-        from)."""
-        with self.transaction():
-            layout.raise_last_id(self.conn, memory_id)
-
-    def meta(self, key: str) -> str | None:
-        rows = list(self.conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)))
-        return str(rows[0][0]) if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (key, value)
-        )
-
     def memory_bytes(self, memory: Memory) -> int:
         """What one memory costs: its UTF-8 text, its vector and its blobs."""
         return len(memory.text.encode("utf-8")) + memory.vector_bytes + self.blob_bytes(memory.id)
 
-    def checkpoint(self) -> None:
-        """Fold the WALs into their files and truncate them, so deleted pages leave them.
-
-        A statement still open on this connection (a view of the terminal UI reading a page
-        at a time) makes SQLite refuse to truncate; then the WAL is folded in as far as it
-        can be and truncated at the next checkpoint or when the store closes."""
-        try:
-            list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-        except (apsw.LockedError, apsw.BusyError) as exc:
-            log.warning("the WAL could not be truncated now (%s); it will be on close", exc)
-            try:
-                list(self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)"))
-            except (apsw.LockedError, apsw.BusyError):
-                pass
-
-    def vacuum(self) -> None:
-        """Rewrite both files without free pages. Under WAL a file only shrinks when the
-        rewritten pages are checkpointed back, hence a checkpoint on either side."""
-        self.checkpoint()
-        self.conn.execute("VACUUM main")
-        self.conn.execute(f"VACUUM {cold.SCHEMA}")
-        self.checkpoint()
-
     # -- reading -----------------------------------------------------------------------------
-
-    def get(self, memory_id: int) -> Memory | None:
-        return self.get_many([memory_id]).get(memory_id)
-
-    def get_many(self, ids: Sequence[int]) -> dict[int, Memory]:
-        """The memories with these ids that exist; recent recalls come from the window."""
-        if not ids:
-            return {}
-        self.window.valid_for(self._window_token())
-        found = self.window.take(ids)
-        rest = [mid for mid in ids if mid not in found]
-        if rest:
-            found.update(self._rows(rest))
-        return found
-
-    def _rows(self, ids: Sequence[int]) -> dict[int, Memory]:
-        self._cold_access.refresh()
-        marks = ",".join("?" * len(ids))
-        found = {
-            memory.id: memory
-            for schema in SCHEMAS
-            for memory in map(
-                _memory,
-                self.conn.execute(
-                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE id IN ({marks})",
-                    list(ids),
-                ),
-            )
-        }
-        self._cold_access.refresh()
-        return found
-
-    def find_by_hash(self, content_hash: str) -> int | None:
-        for schema in SCHEMAS:
-            rows = list(
-                self.conn.execute(
-                    f"SELECT id FROM {schema}.memories WHERE content_hash = ?", (content_hash,)
-                )
-            )
-            if rows:
-                return int(rows[0][0])
-        return None
-
-    def newest(self, before: tuple[float, int] | None, limit: int) -> list[Memory]:
-        """Up to `limit` memories older than `before` (occurred_at, id), newest first; page on
-        by passing the last one's (occurred_at, id)."""
-        when, last_id = before if before is not None else (float("inf"), 0)
-        per_file = [
-            [
-                _memory(row)
-                for row in self.conn.execute(
-                    f"SELECT {layout.SELECT} FROM {schema}.memories "
-                    "WHERE (occurred_at, id) < (?, ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
-                    (when, last_id, limit),
-                )
-            ]
-            for schema in SCHEMAS
-        ]
-        merged = heapq.merge(*per_file, key=lambda m: (-m.occurred_at, -m.id))
-        return list(merged)[:limit]
 
     def replace_text(
         self, memory_id: int, text: str, content_hash: str, vector: np.ndarray | None
@@ -719,135 +396,3 @@ class MemoryStore:
                 self.put_encoded_vector(
                     memory_id, memory.tier, vectors.encode(vector, memory.tier, self.vector_dim)
                 )
-
-    def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
-        """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""
-        if tier is None:
-            rows = [
-                row
-                for schema in SCHEMAS
-                for row in self.conn.execute(f"SELECT {layout.SELECT} FROM {schema}.memories")
-            ]
-        else:
-            rows = list(
-                self.conn.execute(
-                    f"SELECT {layout.SELECT} FROM {layout.schema_for(tier)}.memories "
-                    "WHERE tier = ?",
-                    (tier,),
-                )
-            )
-        yield from sorted(map(_memory, rows), key=lambda m: m.id)
-
-    def links_from(self, memory_id: int) -> list[Link]:
-        return self._links("from_id", memory_id)
-
-    def links_to(self, memory_id: int) -> list[Link]:
-        return self._links("to_id", memory_id)
-
-    def _links(self, column: str, memory_id: int) -> list[Link]:
-        rows = self.conn.execute(
-            f"SELECT from_id, to_id, relation, position FROM memory_links WHERE {column} = ? "
-            "ORDER BY position, from_id, to_id",
-            (memory_id,),
-        )
-        return [Link(int(f), int(t), str(r), None if p is None else int(p)) for f, t, r, p in rows]
-
-    def summaries_of(self, ids: Sequence[int]) -> dict[int, int]:
-        """For each of `ids` that a summary covers, the id of that summary."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(
-            f"SELECT to_id, from_id FROM memory_links WHERE relation = 'summarizes' "
-            f"AND to_id IN ({marks})",
-            list(ids),
-        )
-        return {int(member): int(summary) for member, summary in rows}
-
-    def vector(self, memory_id: int) -> np.ndarray | None:
-        """The memory's vector as unit float32, decoded from however its tier keeps it."""
-        encoded = self.encoded_vector(memory_id)
-        return None if encoded is None else vectors.decode(encoded[1], self.vector_dim)
-
-    def encoded_vector(self, memory_id: int) -> tuple[str, bytes] | None:
-        """(encoding, stored bytes) of the memory's vector: float32, int8 or bit."""
-        rows = list(
-            self.conn.execute(
-                f"SELECT embedding FROM {vectors.SHARP_TABLE} WHERE rowid = ?", (memory_id,)
-            )
-        )
-        if not rows:
-            rows = list(
-                self.conn.execute(
-                    "SELECT cold_vector FROM cold.memories WHERE id = ? "
-                    "AND cold_vector IS NOT NULL",
-                    (memory_id,),
-                )
-            )
-        if not rows:
-            return None
-        blob = bytes(rows[0][0])
-        return vectors.encoding_of(blob, self.vector_dim), blob
-
-    def put_encoded_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
-        """Store a vector already encoded as `tier` keeps it (import keeps it byte for byte)."""
-        if vectors.encoding_of(blob, self.vector_dim) not in vectors.ACCEPTED[tier]:
-            raise StorageError(f"a {tier} memory cannot hold a vector of {len(blob)} bytes.")
-        with self.transaction():
-            self._delete_vectors(memory_id)
-            self._insert_vector(memory_id, tier, blob)
-            self._update("vector_bytes = ?", (self._vector_size(tier, blob),), memory_id)
-
-    def count(self) -> int:
-        return sum(
-            int(next(iter(self.conn.execute(f"SELECT count(*) FROM {schema}.memories")))[0])
-            for schema in SCHEMAS
-        )
-
-    def vector_search(
-        self, query: np.ndarray, limit: int, tiers: Sequence[str] = TIERS
-    ) -> list[tuple[int, float]]:
-        """Nearest memories over `tiers`, each searched in its own encoding, with estimated
-        cosine similarity, best first."""
-        self._cold_access.refresh()
-        try:
-            return search.vector_search(self.conn, query, limit, tiers, self.vector_dim)
-        finally:
-            self._cold_access.refresh()  # a first mapping, made by this search
-
-    def keyword_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
-        return search.keyword_search(self.conn, terms, limit)
-
-    def stats(self) -> StoreStats:
-        """Counts and bytes (UTF-8 text, vector and blob bytes) per tier and per kind."""
-        tiers = {tier: Bucket() for tier in TIERS}
-        kinds: dict[str, Bucket] = {}
-        for schema in SCHEMAS:
-            size = (
-                "length(CAST(text AS BLOB)) + vector_bytes + (SELECT coalesce(sum(length(data)), "
-                f"0) FROM {schema}.memory_blobs b WHERE b.memory_id = m.id)"
-            )
-            for column, buckets in (("tier", tiers), ("kind", kinds)):
-                for name, count, nbytes in self.conn.execute(
-                    f"SELECT {column}, count(*), coalesce(sum({size}), 0) "
-                    f"FROM {schema}.memories m GROUP BY {column}"
-                ):
-                    before = buckets.get(str(name), Bucket())
-                    buckets[str(name)] = Bucket(
-                        before.count + int(count), before.bytes + int(nbytes)
-                    )
-        return StoreStats(
-            memories=sum(b.count for b in tiers.values()),
-            bytes=sum(b.bytes for b in tiers.values()),
-            file_bytes=self._file_bytes(),
-            tiers=tiers,
-            kinds=dict(sorted(kinds.items())),
-        )
-
-    def _file_bytes(self) -> int:
-        if self.path is None:
-            return 0
-        return sum(os.path.getsize(f) for f in store_files(self.path) if f.exists())
-
-    def integrity_check(self) -> str:
-        return str(next(iter(self.conn.execute("PRAGMA integrity_check")))[0])

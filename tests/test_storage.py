@@ -189,3 +189,23 @@ def test_new_memory_validates_its_fields() -> None:
             strength=1,
             importance=2,
         )
+
+
+def test_links_marks_and_meta_are_written_in_a_transaction(tmp_path: Path) -> None:
+    with MemoryStore.open(tmp_path / "m.db", vector_dim=384, embedder="fake") as store:
+        first = store.add(new("first"), unit(1, 0, 0))
+        second = store.add(new("second"), unit(0, 1, 0))
+        seen: list[bool] = []
+
+        def trace(cursor: object, sql: str, bindings: object) -> bool:
+            if sql.lstrip().upper().startswith("INSERT"):
+                seen.append(store.conn.in_transaction)  # before it runs: inside a BEGIN?
+            return True
+
+        store.conn.exec_trace = trace
+        store.link(first, second, "summarizes")
+        store.mark([first], "facts")
+        store.set_meta("consolidated_at", "1")
+        store.conn.exec_trace = None
+        assert len(seen) == 3 and all(seen)
+        assert not store.conn.in_transaction  # and each was committed

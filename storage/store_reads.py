@@ -1,0 +1,137 @@
+"""Reading memories back: by id, by content hash, newest first, by tier, and by keyword."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Sequence
+
+from storage import layout, search
+from storage.layout import SCHEMAS
+from storage.records import (
+    Memory,
+)
+from storage.store_base import StorePart
+
+
+def memory_from_row(row: Sequence[object]) -> Memory:
+    (
+        id_,
+        kind,
+        source,
+        occurred,
+        ingested,
+        chash,
+        text,
+        tier,
+        imp,
+        strength,
+        recalled,
+        count,
+        pinned,
+        vbytes,
+    ) = row
+    return Memory(
+        id=int(id_),  # type: ignore[call-overload]
+        kind=str(kind),
+        source=str(source),
+        occurred_at=float(occurred),  # type: ignore[arg-type]
+        ingested_at=float(ingested),  # type: ignore[arg-type]
+        content_hash=str(chash),
+        text=str(text),
+        tier=str(tier),
+        importance=float(imp),  # type: ignore[arg-type]
+        strength=float(strength),  # type: ignore[arg-type]
+        last_recalled_at=None if recalled is None else float(recalled),  # type: ignore[arg-type]
+        recall_count=int(count),  # type: ignore[call-overload]
+        pinned=bool(pinned),
+        vector_bytes=int(vbytes),  # type: ignore[call-overload]
+    )
+
+
+class Reads(StorePart):
+    def get(self, memory_id: int) -> Memory | None:
+        return self.get_many([memory_id]).get(memory_id)
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, Memory]:
+        """The memories with these ids that exist; recent recalls come from the window."""
+        if not ids:
+            return {}
+        self.window.valid_for(self._window_token())
+        found = self.window.take(ids)
+        rest = [mid for mid in ids if mid not in found]
+        if rest:
+            found.update(self._rows(rest))
+        return found
+
+    def _rows(self, ids: Sequence[int]) -> dict[int, Memory]:
+        self._cold_access.refresh()
+        marks = ",".join("?" * len(ids))
+        found = {
+            memory.id: memory
+            for schema in SCHEMAS
+            for memory in map(
+                memory_from_row,
+                self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE id IN ({marks})",
+                    list(ids),
+                ),
+            )
+        }
+        self._cold_access.refresh()
+        return found
+
+    def find_by_hash(self, content_hash: str) -> int | None:
+        for schema in SCHEMAS:
+            rows = list(
+                self.conn.execute(
+                    f"SELECT id FROM {schema}.memories WHERE content_hash = ?", (content_hash,)
+                )
+            )
+            if rows:
+                return int(rows[0][0])
+        return None
+
+    def newest(self, before: tuple[float, int] | None, limit: int) -> list[Memory]:
+        """Up to `limit` memories older than `before` (occurred_at, id), newest first; page on
+        by passing the last one's (occurred_at, id)."""
+        when, last_id = before if before is not None else (float("inf"), 0)
+        per_file = [
+            [
+                memory_from_row(row)
+                for row in self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {schema}.memories "
+                    "WHERE (occurred_at, id) < (?, ?) ORDER BY occurred_at DESC, id DESC LIMIT ?",
+                    (when, last_id, limit),
+                )
+            ]
+            for schema in SCHEMAS
+        ]
+        merged = heapq.merge(*per_file, key=lambda m: (-m.occurred_at, -m.id))
+        return list(merged)[:limit]
+
+    def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
+        """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""
+        if tier is None:
+            rows = [
+                row
+                for schema in SCHEMAS
+                for row in self.conn.execute(f"SELECT {layout.SELECT} FROM {schema}.memories")
+            ]
+        else:
+            rows = list(
+                self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {layout.schema_for(tier)}.memories "
+                    "WHERE tier = ?",
+                    (tier,),
+                )
+            )
+        yield from sorted(map(memory_from_row, rows), key=lambda m: m.id)
+
+    def count(self) -> int:
+        return sum(
+            int(next(iter(self.conn.execute(f"SELECT count(*) FROM {schema}.memories")))[0])
+            for schema in SCHEMAS
+        )
+
+    def keyword_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        return search.keyword_search(self.conn, terms, limit)
