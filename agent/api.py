@@ -13,7 +13,8 @@ from typing import Protocol
 
 from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import Answer
-from agent.ingest.pipeline import IngestResult, NoteInput, Progress
+from agent.ingest.notes import IngestResult, NoteInput
+from agent.ingest.pipeline import Progress
 from agent.settings import Settings
 from agent.status import AppStatus
 from storage import Blob, Link, Memory, StoreStats

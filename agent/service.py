@@ -12,21 +12,16 @@ from agent.answer import recall as recall_module
 from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import ChatSession
 from agent.errors import Failure, UserError
-from agent.ingest.pipeline import (
-    Ingestor,
-    IngestResult,
-    NoteInput,
-    Progress,
-    clean_note,
-    content_hash,
-)
+from agent.ingest.notes import IngestResult, NoteInput, clean_note, content_hash
+from agent.ingest.pipeline import Ingestor, Progress
 from agent.keys import Unlocked, unlock
 from agent.limits import check_note
 from agent.llm import LoadedModel, given_model, open_model, plan_model
 from agent.memory import forgetting
-from agent.memory.consolidation import ConsolidationReport, Consolidator
-from agent.memory.consolidation import Progress as ConsolidationProgress
+from agent.memory.consolidation import Consolidator
 from agent.memory.pages import read_page
+from agent.memory.report import ConsolidationReport
+from agent.memory.report import Progress as ConsolidationProgress
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.settings import Settings

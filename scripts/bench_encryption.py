@@ -31,7 +31,7 @@ import benchlib
 import numpy as np
 from bench_ingest import corpus
 
-from agent.ingest.pipeline import NoteInput
+from agent.ingest.notes import NoteInput
 from agent.keys import Unlocked
 from agent.service import Papertape
 from agent.settings import load_settings

@@ -45,7 +45,8 @@ from locomo import CATEGORIES, Conversation, load, sessions_of, store_session
 from locomo_score import tokens
 
 from agent.lines import written_day
-from agent.memory.consolidation import ConsolidationReport, Consolidator
+from agent.memory.consolidation import Consolidator
+from agent.memory.report import ConsolidationReport
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.service import Papertape
 from agent.settings import load_settings

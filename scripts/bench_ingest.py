@@ -26,7 +26,7 @@ import benchlib
 import numpy as np
 from locomo import load
 
-from agent.ingest.pipeline import NoteInput
+from agent.ingest.notes import NoteInput
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import load_embedder

@@ -33,7 +33,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from agent.clock import iso
 from agent.daemon.client import DaemonClient
-from agent.ingest.pipeline import NoteInput
+from agent.ingest.notes import NoteInput
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 

@@ -34,7 +34,7 @@ import benchlib
 from agent.clock import parse_time
 from agent.errors import Failure, UserError
 from agent.llm import plan_model
-from agent.memory.facts import fact_hash
+from agent.memory.drafts import fact_hash
 from agent.memory.updates import Candidate, UpdateJudge
 from agent.service import Papertape
 from agent.settings import Settings, load_settings

@@ -112,7 +112,7 @@ def store_session(app: Any, conv: Conversation, session: int, ids: dict[str, int
     """Store one session's turns as they were said, ingested when the session ended, so
     ingested_at (and with it retention) follows the conversation's own calendar. `ids` gains
     each turn's dia_id -> memory id."""
-    from agent.ingest.pipeline import NoteInput
+    from agent.ingest.notes import NoteInput
 
     turns = [t for t in conv.turns if t.session == session]
     results = app.note_many(

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from agent.cli.main import main
-from agent.memory.facts import FACT_MARK, fact_hash
+from agent.memory.drafts import fact_hash
+from agent.memory.facts import FACT_MARK
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from models.fake_embedder import FakeEmbedder

@@ -19,13 +19,8 @@ from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
 from agent.errors import UserError
 from agent.lines import render_line, written_day
-from agent.memory.facts import (
-    FACT_MARK,
-    FactMaker,
-    facts_schema,
-    is_supported,
-    read_facts,
-)
+from agent.memory.drafts import facts_schema, is_supported, read_facts
+from agent.memory.facts import FACT_MARK, FactMaker
 from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.service import Papertape
 from agent.settings import load_settings

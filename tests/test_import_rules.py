@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,90 @@ def test_importing_the_cli_loads_no_runtime() -> None:
     code = f"import sys, agent.cli.main; print(','.join(m for m in {wanted!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# Inside agent/: the answer path and the memory lifecycle are used by the fronts (cli,
+# daemon) and know nothing of them; ingest knows neither the answer path nor the fronts.
+SUBPACKAGE_FORBIDDEN = {
+    "agent.answer": {"agent.cli", "agent.daemon"},
+    "agent.memory": {"agent.cli", "agent.daemon", "agent.answer"},
+    "agent.ingest": {"agent.cli", "agent.daemon", "agent.answer"},
+    "agent.daemon": {"agent.cli"},
+}
+MAX_MODULE_LINES = 450
+
+
+def module_imports(path: Path, modules: Iterable[str] = ()) -> set[str]:
+    """Every agent module this one imports, at the top or inside a function; imports only
+    a type checker reads (under `if TYPE_CHECKING:`) are left out, since they never run.
+    `from package import module` counts as importing the module, when it is one of
+    `modules`."""
+    known = set(modules)
+    tree = ast.parse(path.read_text(), str(path))
+    type_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) in {"TYPE_CHECKING"}
+        for stmt in block.body
+        for node in ast.walk(stmt)
+    }
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                names.add(full if full in known else node.module)
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+    return {n for n in names if n.startswith("agent.")}
+
+
+def agent_modules() -> dict[str, Path]:
+    return {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in (ROOT / "agent").rglob("*.py")
+    }
+
+
+@pytest.mark.parametrize("package", sorted(SUBPACKAGE_FORBIDDEN))
+def test_agent_subpackages_import_one_way(package: str) -> None:
+    for name, path in agent_modules().items():
+        if name == package or name.startswith(package + "."):
+            bad = {
+                imported
+                for imported in module_imports(path)
+                for banned in SUBPACKAGE_FORBIDDEN[package]
+                if imported == banned or imported.startswith(banned + ".")
+            }
+            assert not bad, f"{name} imports {sorted(bad)}"
+
+
+def test_no_import_cycle_between_agent_modules() -> None:
+    modules = agent_modules()
+    graph = {
+        name: {m for m in module_imports(path, modules) if m in modules and m != name}
+        for name, path in modules.items()
+    }
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            cycle = trail[trail.index(name) :] + [name]
+            raise AssertionError("import cycle: " + " -> ".join(cycle))
+        if name in done:
+            return
+        for imported in graph[name]:
+            visit(imported, [*trail, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+
+
+def test_no_product_module_is_over_the_size_limit() -> None:
+    for package in ("agent", "storage", "models", "device", "tui"):
+        for path in (ROOT / package).rglob("*.py"):
+            lines = len(path.read_text().splitlines())
+            assert lines <= MAX_MODULE_LINES, f"{path.relative_to(ROOT)}: {lines} lines"

@@ -154,7 +154,7 @@ def test_a_folder_holding_the_home_does_not_ingest_the_store(
 
 
 def test_many_notes_in_one_call(app: Papertape) -> None:
-    from agent.ingest.pipeline import NoteInput
+    from agent.ingest.notes import NoteInput
 
     results = app.note_many(
         [NoteInput("alpha note", NOW - 10, "chat:1"), NoteInput("  ", NOW), NoteInput("beta", NOW)],
@@ -172,7 +172,7 @@ def test_many_notes_in_one_call(app: Papertape) -> None:
 def test_results_follow_input_order_with_duplicates_and_rejections(
     app: Papertape, tmp_path: Path
 ) -> None:
-    from agent.ingest.pipeline import NoteInput
+    from agent.ingest.notes import NoteInput
 
     app.note("known before", now=NOW)
     batch = ["first new", "known before", " ", "second new", "first new"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.ingest.pipeline import content_hash
+from agent.ingest.notes import content_hash
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder

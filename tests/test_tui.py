@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, ListView, Select, Static
 
-from agent.ingest.pipeline import NoteInput
+from agent.ingest.notes import NoteInput
 from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings

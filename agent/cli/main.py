@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -25,16 +23,15 @@ from agent.cli.support import (
     json_option,
     now_option,
     open_app,
-    open_local,
     progress_printer,
     settings_for,
 )
 from agent.cli.terminal import printable
+from agent.cli.transfer import export_command, import_command
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
 from agent.home import UMASK
 from agent.limits import read_note
-from agent.memory.transfer import is_memory_line
 from agent.service import Papertape
 from models.errors import ModelError
 from storage import DAMAGE_ERRORS, StorageError
@@ -290,68 +287,6 @@ def stats(ctx: click.Context, home: Path | None, as_json: bool) -> None:
         click.echo(output.stats_text(result))
 
 
-@cli.command("export")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of stdout.",
-)
-@home_option
-@click.pass_context
-def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> None:
-    """Write every memory as JSONL: all fields, links and vectors (a lossless backup).
-
-    The export is plaintext, even from an encrypted store: keep it as safe as the store."""
-    app = open_local(ctx, home, writes=False)
-    lines = app.export()
-    if app.unlocked.key is not None:
-        click.echo(
-            "papertape: the store is encrypted, but this export is plaintext: anyone who can "
-            "read it can read these memories.",
-            err=True,
-        )
-    if out is None:
-        for line in lines:
-            click.echo(line)
-        return
-    # Written beside the target and renamed into place, so a failure leaves no half file.
-    fd, temp = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            count = 0
-            for line in lines:
-                handle.write(line + "\n")
-                count += is_memory_line(line)
-        os.replace(temp, out)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    click.echo(f"exported {count} memories to {printable(out)}", err=True)
-
-
-@cli.command("import")
-@click.argument("source", type=click.File("r", encoding="utf-8"))
-@home_option
-@json_option
-@click.pass_context
-def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: bool) -> None:
-    """Read memories from a JSONL export (- for stdin). All or nothing; known ones are skipped."""
-    try:
-        lines = source.readlines()
-    except UnicodeDecodeError:
-        raise UserError(f"{source.name} is not UTF-8 text; is it a papertape export?") from None
-    report = open_local(ctx, home, writes=True).import_(lines)
-    if as_json:
-        echo_json(report.__dict__)
-    else:
-        click.echo(
-            f"imported {report.imported}, already present {report.duplicates}"
-            + (f", re-embedded {report.reembedded}" if report.reembedded else "")
-        )
-
-
 @cli.command("mcp")
 @home_option
 @click.pass_context
@@ -397,6 +332,8 @@ for command in (
     encrypt,
     decrypt,
     passphrase,
+    export_command,
+    import_command,
 ):
     cli.add_command(command)
 

@@ -9,7 +9,7 @@ from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.cli.terminal import printable
 from agent.clock import iso, local_date
-from agent.memory.consolidation import ConsolidationReport
+from agent.memory.report import ConsolidationReport
 from device import RUNTIMES, DeviceInfo, GeneratorPlan
 from models.generators import ModelSource
 from storage import Memory, StoreStats

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from agent.daemon import wire
 from agent.daemon.paths import socket_path
 from agent.errors import Failure, Stopped, UserError
-from agent.ingest.pipeline import IngestResult, clean_note, files_under
+from agent.ingest.files import files_under
+from agent.ingest.notes import IngestResult, clean_note
 from agent.limits import check_note, request_limit_bytes, request_too_big
 from models.errors import ModelError
 from storage import DAMAGE_ERRORS, StorageError

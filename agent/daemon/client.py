@@ -20,7 +20,8 @@ from agent.api import MemoryService
 from agent.daemon import wire
 from agent.daemon.paths import socket_path
 from agent.errors import Failure, UserError
-from agent.ingest.pipeline import IngestResult, NoteInput, Progress
+from agent.ingest.notes import IngestResult, NoteInput
+from agent.ingest.pipeline import Progress
 from agent.limits import check_note
 from agent.service import Papertape, check_recall
 from agent.settings import Settings
@@ -202,7 +203,6 @@ class RemotePapertape:
             # The store's counts wait on the job in hand: asked for only when there is none.
             stats=None if busy else self.stats(),
         )
-
 
     def is_empty(self) -> bool:
         return self._reader.is_empty()

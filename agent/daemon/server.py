@@ -43,7 +43,7 @@ from agent.daemon.api import serve
 from agent.daemon.jobs import start_scheduler
 from agent.daemon.paths import lock_path, socket_path
 from agent.errors import Failure, Stopped, UserError
-from agent.ingest.pipeline import IngestResult, NoteInput
+from agent.ingest.notes import IngestResult, NoteInput
 from agent.service import Papertape
 from agent.settings import Settings
 from storage.queue import IngestQueue, QueuedItem, take

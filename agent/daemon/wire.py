@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
-from agent.ingest.pipeline import IngestResult
+from agent.ingest.notes import IngestResult
 from storage import Memory, StoreStats
 from storage.records import Bucket
 

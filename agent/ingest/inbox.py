@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from agent.ingest.pipeline import IngestResult
+from agent.ingest.notes import IngestResult
 from agent.settings import Settings
 
 REJECTED = "rejected"

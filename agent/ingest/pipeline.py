@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,8 +21,10 @@ from agent.clock import quantize
 from agent.errors import Stopped, UserError
 from agent.ingest.audio import AudioRejected, group_segments, media_blob, transcribe_file
 from agent.ingest.exclusions import excluded_folder, excluded_screen
+from agent.ingest.files import Rejected, files_under, media_kind, not_a_file, read_text_file
+from agent.ingest.notes import IngestResult, NoteInput, clean_note, content_hash, normalise
 from agent.ingest.passages import split_passages, title_of
-from agent.ingest.redact import Redaction, redact, redact_parts
+from agent.ingest.redact import redact, redact_parts
 from agent.ingest.screenshots import (
     SAME_SCREEN_BITS,
     ImageRejected,
@@ -42,33 +42,11 @@ from models.ocr import OCRReader
 from models.transcriber import Transcriber
 from storage import Blob, MemoryStore, NewMemory
 
-# Leading bytes of media that the text path must not read as text.
-_MEDIA_MAGIC = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"RIFF", "a RIFF (WAV/WebP) file"),
-    (b"ID3", "an MP3 file"),
-    (b"OggS", "an Ogg file"),
-    (b"fLaC", "a FLAC file"),
-    (b"%PDF", "a PDF"),
-    (b"PK\x03\x04", "a ZIP archive"),
-)
 EMBED_GROUP = 256  # passages embedded together before their items are written
 STOP_EVERY = 64  # passages written between looks at should_stop
 
 Progress = Callable[[int, int, str], None]
 OnWrite = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    label: str
-    status: str  # stored | duplicate | rejected | excluded (by a rule in the settings)
-    memory_id: int | None = None  # the note or document stored, or the one it duplicates
-    passages: int = 0
-    reason: str = ""
-    redacted: int = 0  # secrets replaced before storing (how many, never what)
 
 
 @dataclass(frozen=True)
@@ -83,142 +61,6 @@ class _Item:
     redacted: int = 0
     blobs: tuple[Blob, ...] = ()  # written with the memory (memory_id filled in then)
     passage_offsets: tuple[float, ...] = ()  # seconds into a recording, one per passage
-
-
-@dataclass(frozen=True)
-class NoteInput:
-    text: str
-    occurred_at: float
-    source: str = "note"
-    # Secrets already taken out by clean_note (the daemon does so before it queues a note),
-    # and how many; None: the text is as the person gave it.
-    redacted: int | None = None
-
-
-class _Rejected(Exception):
-    pass
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
-
-
-def normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def clean_note(text: str) -> Redaction:
-    """A note's text as it may be written anywhere: normalised, secrets redacted."""
-    return redact(normalise(text))
-
-
-def read_text_file(path: Path, max_bytes: int) -> str:
-    """The file's text, or _Rejected with one sentence on why it is not a text memory."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _Rejected(
-                f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a text "
-                "file; split it or raise max_file_mb in config.toml"
-            )
-        data = path.read_bytes()
-    except PermissionError:
-        raise _Rejected("cannot be read (permission denied)") from None
-    except OSError as exc:
-        raise _Rejected(f"cannot be read ({exc.strerror or exc})") from None
-    for magic, what in _MEDIA_MAGIC:
-        if data.startswith(magic):
-            raise _Rejected(
-                f"is {what}, which papertape does not read (it takes text, PNG/JPEG/WebP "
-                "images and WAV/MP3/M4A/Ogg/FLAC audio)"
-            )
-    if b"\x00" in data[:8192]:
-        raise _Rejected("is a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _Rejected("is not UTF-8 text; convert it (iconv -t UTF-8) and try again") from None
-    if not normalise(text):
-        raise _Rejected("is empty")
-    return text
-
-
-def files_under(folder: Path, skip: Path) -> Iterator[Path]:
-    """Files under `folder` in a stable order, skipping hidden files and folders and `skip`
-    (papertape's own home: its store must never be ingested into itself). A folder that
-    cannot be listed is yielded itself, so the caller can say it was skipped and why."""
-    unreadable: list[OSError] = []
-    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
-        yield from _unlisted(unreadable)
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and (Path(root) / d).resolve() != skip
-        )
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(root) / name
-    yield from _unlisted(unreadable)
-
-
-def _unlisted(errors: list[OSError]) -> Iterator[Path]:
-    while errors:
-        failed = errors.pop(0).filename
-        if failed is not None:
-            yield Path(failed)
-
-
-_SPECIAL = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a device"),
-)
-
-
-def not_a_file(path: Path) -> str | None:
-    """Why `path` cannot be read as a file (a folder that cannot be listed, a FIFO, a
-    device, a broken link), or None for a regular file. Checked before anything opens it:
-    opening a FIFO would wait for a writer forever."""
-    try:
-        mode = path.stat().st_mode
-    except PermissionError:
-        return "cannot be read (permission denied); skipped"
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc}); skipped"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a folder that cannot be read (permission denied); its files were skipped"
-    what = next((name for test, name in _SPECIAL if test(mode)), "a special file")
-    return f"is {what}, not a regular file; skipped"
-
-
-IMAGE_MAGIC = ((0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (8, b"WEBP"))
-AUDIO_MAGIC = (
-    (8, b"WAVE"),
-    (0, b"ID3"),
-    (0, b"\xff\xfb"),
-    (0, b"\xff\xf3"),
-    (0, b"\xff\xf2"),
-    (0, b"OggS"),
-    (0, b"fLaC"),
-    (4, b"ftypM4A"),
-)
-
-
-def media_kind(path: Path) -> str | None:
-    """ "image" or "audio" by the file's leading bytes (not its name), else None."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError:
-        return None
-    for offset, magic in IMAGE_MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return "image"
-    for offset, magic in AUDIO_MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return "audio"
-    return None
 
 
 class Ingestor:
@@ -347,7 +189,7 @@ class Ingestor:
                     continue
                 try:
                     text = read_text_file(file, max_bytes)
-                except _Rejected as exc:
+                except Rejected as exc:
                     slots.append(IngestResult(str(file), "rejected", reason=str(exc)))
                     continue
                 found += 1

@@ -37,16 +37,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Sequence
 
-from agent.errors import Failure
+from agent.memory.budget import ByteBudget
 from agent.memory.duplicates import same_values
 from agent.memory.facts import FACT_MARK, SOURCE_KINDS, FactMaker
 from agent.memory.importance import blended, memory_importance, rate_with_model
-from agent.memory.media import compress_audio, downscale_image
+from agent.memory.media import shrink_media
 from agent.memory.pages import render_page
-from agent.memory.retention import DAY, retention
+from agent.memory.report import ConsolidationReport, Move, Progress, move_label
+from agent.memory.retention import CONTAINER_KINDS, DAY, retention
 from agent.memory.summaries import Summarizer, gist
 from agent.settings import Settings
 from models import Embedder
@@ -58,58 +58,11 @@ log = logging.getLogger(__name__)
 
 LAST_RUN_KEY = "consolidated_at"
 NEIGHBOURS = 8
-# Kinds that are not moved on their own: a document row is the title of its passages.
-CONTAINER_KINDS = frozenset({"document"})
 # Below this importance, a memory read for facts that none rests on is small talk.
 SMALL_TALK_BELOW = 0.5
 
-Progress = Callable[[int, int, str], None]
 
-
-@dataclass(frozen=True)
-class Move:
-    memory_id: int
-    before: str  # tier
-    after: str  # tier, or "forgotten"
-    reason: str  # decay | budget | duplicate
-    retention: float
-    label: str
-
-
-@dataclass
-class ConsolidationReport:
-    now: float
-    summarizer: str
-    moves: list[Move] = field(default_factory=list)
-    summaries: list[int] = field(default_factory=list)
-    merged: list[tuple[int, int]] = field(default_factory=list)  # (kept, merged away)
-    facts: list[int] = field(default_factory=list)  # facts made
-    facts_unsupported: int = 0  # dropped: their sources do not hold their words or numbers
-    facts_duplicates: int = 0  # dropped: said already
-    fact_updates: list[tuple[int, int]] = field(default_factory=list)  # (newer, older) facts
-    fact_episodes: int = 0  # episodes read for facts
-    rated: int = 0
-    bytes_before: int = 0
-    bytes_after: int = 0
-
-    def counts(self) -> dict[str, int]:
-        tally: dict[str, int] = {}
-        for move in self.moves:
-            key = f"{move.before} -> {move.after}"
-            tally[key] = tally.get(key, 0) + 1
-        return tally
-
-
-def _label(text: str, width: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def value(memory: Memory, now: float) -> float:
-    return retention(memory, now) * (1.0 + memory.importance)
-
-
-class Consolidator:
+class Consolidator(ByteBudget):
     def __init__(
         self,
         store: MemoryStore,
@@ -188,7 +141,7 @@ class Consolidator:
                         "forgotten",
                         "duplicate",
                         retention(merged, now),
-                        _label(merged.text),
+                        move_label(merged.text),
                     )
                 )
                 if merged.id == memory.id:
@@ -279,7 +232,7 @@ class Consolidator:
             # Rated by the model that wrote it; a sentence already: no summary, page or gist.
             self.store.move_to_tier(fact.id, "hazy")
             report.moves.append(
-                Move(fact.id, "sharp", "hazy", "decay", retention(fact, now), _label(fact.text))
+                Move(fact.id, "sharp", "hazy", "decay", retention(fact, now), move_label(fact.text))
             )
         fading = [m for m in fading if m.kind != "fact"]
         if self.rater is not None:
@@ -425,7 +378,7 @@ class Consolidator:
                     self.store.put_blob(
                         Blob(memory.id, "page", page.media_type, page.data, page.meta())
                     )
-                self._downscale_media(memory.id)
+                shrink_media(self.store, memory.id, self.settings.hazy_audio)
                 self.store.move_to_tier(memory.id, "hazy", text=short)
                 report.moves.append(
                     Move(
@@ -434,30 +387,9 @@ class Consolidator:
                         "hazy",
                         "decay",
                         retention(memory, now),
-                        _label(memory.text),
+                        move_label(memory.text),
                     )
                 )
-
-    def _downscale_media(self, memory_id: int) -> None:
-        """Images shrink to a small grey WebP; audio becomes Opus, or is kept or dropped, as
-        hazy_audio says."""
-        for blob in self.store.blobs_of(memory_id):
-            if blob.role == "page":
-                continue
-            try:
-                if blob.media_type.startswith("audio/") and blob.media_type != "audio/ogg":
-                    if self.settings.hazy_audio == "drop":
-                        self.store.drop_blob(memory_id, blob.role)
-                    elif self.settings.hazy_audio == "compress":
-                        smaller = compress_audio(blob.data)
-                        if len(smaller) < len(blob.data):
-                            self.store.put_blob(replace(blob, media_type="audio/ogg", data=smaller))
-                elif blob.media_type.startswith("image/") and blob.media_type != "image/webp":
-                    smaller = downscale_image(blob.data)
-                    if len(smaller) < len(blob.data):
-                        self.store.put_blob(replace(blob, media_type="image/webp", data=smaller))
-            except (OSError, ValueError, Failure) as exc:  # damaged media stays as it was
-                log.warning("memory %d: its %s could not be shrunk (%s)", memory_id, blob.role, exc)
 
     def _archive(
         self, memory: Memory, now: float, reason: str, report: ConsolidationReport
@@ -475,7 +407,7 @@ class Consolidator:
                 "archive",
                 reason,
                 retention(memory, now),
-                _label(memory.text),
+                move_label(memory.text),
             )
         )
 
@@ -486,60 +418,8 @@ class Consolidator:
             return
         self.store.delete([m.id for m in doomed])
         report.moves += [
-            Move(m.id, m.tier, "forgotten", reason, retention(m, now), _label(m.text))
+            Move(m.id, m.tier, "forgotten", reason, retention(m, now), move_label(m.text))
             for m in doomed
         ]
 
     # -- 4. the byte budget ------------------------------------------------------------------
-
-    def make_room(self, now: float, room: int) -> ConsolidationReport:
-        """Only the byte budget: archive, then forget, the least valuable memories until
-        `room` more bytes fit. The daemon calls it when new memories would go over."""
-        report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
-        report.bytes_before = self.store.stats().bytes
-        self._enforce_budget(now, report, room)
-        if any(move.after == "forgotten" for move in report.moves):
-            self.store.checkpoint()
-        report.bytes_after = self.store.stats().bytes
-        return report
-
-    def _enforce_budget(self, now: float, report: ConsolidationReport, room: int = 0) -> None:
-        budget = int(self.settings.byte_budget_mb * 1_000_000) - room
-        if budget + room <= 0:
-            return
-        total = self.store.stats().bytes
-        if total <= budget:
-            return
-        candidates = sorted(
-            (m for tier in ("sharp", "hazy") for m in self._movable(tier)),
-            key=lambda m: (value(m, now), m.occurred_at, m.id),
-        )
-        for memory in candidates:
-            if total <= budget:
-                return
-            before = self.store.memory_bytes(memory)
-            self._archive(memory, now, "budget", report)
-            archived = self.store.get(memory.id)
-            assert archived is not None
-            total -= before - self.store.memory_bytes(archived)
-        archived_memories = sorted(
-            self._movable("archive"), key=lambda m: (value(m, now), m.occurred_at, m.id)
-        )
-        doomed = []
-        for memory in archived_memories:
-            if total <= budget:
-                break
-            total -= self.store.memory_bytes(memory)
-            doomed.append(memory)
-        self._forget(doomed, now, "budget", report)
-
-    def _drop_empty_documents(self, report: ConsolidationReport, now: float) -> None:
-        """A document row whose passages have all been forgotten goes with them."""
-        empty = [
-            m
-            for m in self.store.iter_memories()
-            if m.kind in CONTAINER_KINDS
-            and not any(link.relation == "part_of" for link in self.store.links_to(m.id))
-            and not m.pinned
-        ]
-        self._forget(empty, now, "decay", report)

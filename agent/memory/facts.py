@@ -12,7 +12,7 @@ source lines named, speaker and all.
 What the model wrote is then checked, in any language, knowing no language's words:
 - supported: the words of its date and of the cited memories' days may be said but are not
   content; of the rest (Unicode word runs, a character each in unspaced scripts:
-  agent/answer/check.py) there must be some, and at least FACT_WORD_SHARE of them must be in the
+  agent/words.py) there must be some, and at least FACT_WORD_SHARE of them must be in the
   cited memories' text as the model saw it; and every digit run in it must be a number that
   text, those days or its date hold. An unsupported fact is dropped and counted;
 - new: a fact whose normalised words, or whose vector (cosine >= duplicate_similarity), match
@@ -26,24 +26,32 @@ first source happened), with importance from the model's 1-5. An episode's facts
 links and the mark that its memories were read are written in one transaction, so a run
 killed at any moment leaves each episode either read, with all its facts, or unread.
 Forgetting a memory on request takes the facts that need it (`forgotten_with`, used by
-agent/memory/forgetting.py); consolidation's own forgetting leaves facts be: they outlive the words.
+agent/memory/forgetting.py); consolidation's own forgetting leaves facts be: they outlive
+the words. The schema, reading the reply and the support checks are in agent/memory/drafts.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Any
+from datetime import datetime, time
 
 import numpy as np
 
 from agent.lines import render_line, written_day
+from agent.memory.drafts import (
+    FACT_CHARS,
+    FACTS_MAX,
+    INSTRUCTIONS,
+    Draft,
+    fact_hash,
+    facts_schema,
+    is_supported,
+    normalised,
+    parse_date,
+    read_facts,
+)
 from agent.memory.retention import initial_strength
 from agent.memory.updates import UpdateJudge
 from agent.settings import Settings
@@ -58,185 +66,12 @@ FACT_MARK = "facts"  # the memory mark of "read for facts"
 # The kinds facts are made from: what the person stored. Chat turns are papertape's own
 # answers, summaries and facts are derived, a document row is a title.
 SOURCE_KINDS = frozenset({"text", "audio", "screenshot"})
-FACTS_MAX = 12  # per model call; more is a model repeating itself
-FACT_CHARS = 200
-CITED_MAX = 2  # more, and a small model cites whole stretches and mixes up who said what
 FACT_TOKENS = 1024  # the most a reply may run to (the schema usually ends it sooner)
 TOKENS_PER_FACT = 16  # of the source text: bounds the facts asked of a short episode
-# Stricter than an answer's 0.5 (agent/answer/check.py): an answer is only marked, a fact is kept
-# and shown to the model before the memories themselves.
-FACT_WORD_SHARE = 0.6
 NEIGHBOURS = 24  # nearest memories searched for a stored fact that says the same
-DATE_PATTERN = "^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)?$"
-_DIGITS = re.compile(r"\d+")
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-INSTRUCTIONS = (
-    "You keep a person's memory. Each line below is one memory: its id in square brackets, "
-    "the day it was written or said, then who said it (a line without a speaker is the "
-    "person's own note). Write down the facts in these lines. A fact is one short sentence "
-    "about one thing one person did, said, planned, felt, likes, owns or is, with the names, "
-    "places, numbers and titles the line gives; it names that person (never he, she, I or "
-    "you). Write a fact for each line that tells something new about someone; leave out "
-    'greetings, thanks, praise and small talk. Reply in JSON: "facts", a list. For each '
-    'fact: "memory_ids": the line(s) it comes from; "text": the sentence; "date": the day it '
-    "happened as YYYY-MM-DD (or YYYY-MM, or YYYY) when the line states or implies one, "
-    'worked out from the line\'s day ("last Saturday" said on Mon 8 May 2023 is 2023-05-06), '
-    'else ""; "importance": 1 small talk, 3 a useful detail, 5 a key fact, plan, date or '
-    "life event."
-)
-
-
-def facts_schema(
-    shown_ids: Sequence[int], *, max_facts: int = FACTS_MAX, max_chars: int = FACT_CHARS
-) -> dict[str, Any]:
-    """The JSON schema of a reply whose facts may cite only `shown_ids`."""
-    return {
-        "type": "object",
-        "properties": {
-            "facts": {
-                "type": "array",
-                "maxItems": max_facts,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "memory_ids": {
-                            "type": "array",
-                            "items": {"enum": list(dict.fromkeys(shown_ids))},
-                            "minItems": 1,
-                            "maxItems": CITED_MAX,
-                        },
-                        "text": {"type": "string", "minLength": 1, "maxLength": max_chars},
-                        "date": {"type": "string", "pattern": DATE_PATTERN},
-                        "importance": {"enum": [1, 2, 3, 4, 5]},
-                    },
-                    "required": ["memory_ids", "text", "date", "importance"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["facts"],
-        "additionalProperties": False,
-    }
-
-
-@dataclass(frozen=True)
-class Draft:
-    """One fact as the model wrote it (ids already limited to those shown)."""
-
-    text: str
-    date: str
-    memory_ids: tuple[int, ...]
-    importance: int
-
-
-_DECODER = json.JSONDecoder(strict=False)  # llama.cpp's grammar lets control characters in
-
-
-def _items(raw: str) -> list[Any]:
-    """The reply's facts; of a reply cut off at the token bound, the whole ones before the cut."""
-    try:
-        data = _DECODER.decode(raw)
-    except ValueError:
-        start = raw.find("[")
-        found: list[Any] = []
-        at = start + 1
-        while start >= 0:
-            while at < len(raw) and raw[at] in " \t\r\n,":
-                at += 1
-            try:
-                item, at = _DECODER.raw_decode(raw, at)
-            except ValueError:
-                break
-            found.append(item)
-        return found
-    facts = data.get("facts") if isinstance(data, dict) else None
-    return facts if isinstance(facts, list) else []
-
-
-def read_facts(raw: str, shown_ids: Iterable[int]) -> list[Draft]:
-    """The reply's facts as data; a fact citing no shown id, or with no text, is left out."""
-    shown = set(shown_ids)
-    drafts = []
-    for item in _items(raw):
-        if not isinstance(item, dict):
-            continue
-        text = " ".join(str(item.get("text", "")).split())
-        ids = item.get("memory_ids")
-        cited = tuple(
-            dict.fromkeys(
-                i for i in (ids if isinstance(ids, list) else []) if type(i) is int and i in shown
-            )
-        )
-        if not text or not cited:
-            continue
-        rating = item.get("importance")
-        importance = rating if type(rating) is int and 1 <= rating <= 5 else 3
-        when = item.get("date")
-        drafts.append(Draft(text, when.strip() if isinstance(when, str) else "", cited, importance))
-    return drafts
 
 
 # -- dates and the support check ------------------------------------------------------------
-
-
-def parse_date(text: str) -> date | None:
-    """The whole day an ISO date names (YYYY-MM-DD); None for a partial or invalid one."""
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        return None
-
-
-def date_words(text: str) -> set[str]:
-    """The words a date is written with, ISO and as the prompt writes days ("Sat 6 May
-    2023"), so a fact may say the day either way."""
-    found = words(text)
-    parts = text.split("-")
-    try:
-        if len(parts) == 3:
-            day = date.fromisoformat(text)
-            found |= words(f"{day:%a} {day.day} {day:%B %Y}")
-        elif len(parts) == 2:
-            found |= words(f"{date(int(parts[0]), int(parts[1]), 1):%B %Y}")
-    except ValueError:
-        pass
-    return found
-
-
-def numbers(text: str) -> set[int]:
-    """The numbers its digit runs write ("05" and "5" are one)."""
-    return {int(run) for run in _DIGITS.findall(text)}
-
-
-def is_supported(
-    text: str, fact_date: str, cited_texts: Sequence[str], cited_days: Sequence[str]
-) -> bool:
-    """Whether the cited memories, as the model saw them (their text and day), and the
-    fact's date hold its words and its numbers.
-
-    The words of the days and the date may be said but do not count as content, so a
-    "fact" that only copies a line's day ("Tue 14 November 2023") holds nothing."""
-    if not cited_texts:
-        return False
-    dated = set().union(*(words(day) for day in cited_days)) | date_words(fact_date)
-    content = words(text) - dated
-    if not content:
-        return False
-    held = set().union(*(words(cited) for cited in cited_texts))
-    if len(content & held) / len(content) < FACT_WORD_SHARE:
-        return False
-    return numbers(text) <= numbers(" ".join([*cited_texts, *cited_days, fact_date]))
-
-
-def normalised(text: str) -> str:
-    """The fact's words, case-folded, in order: two facts that say the same are one."""
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
-
-
-def fact_hash(text: str) -> str:
-    # Prefixed, so a fact worded exactly as a note is not taken for that note.
-    return hashlib.sha256(f"fact\n{normalised(text)}".encode()).hexdigest()
 
 
 # -- making an episode's facts --------------------------------------------------------------

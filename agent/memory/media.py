@@ -7,13 +7,18 @@ compress, so a text-only install never loads it.
 from __future__ import annotations
 
 import io
+import logging
+from dataclasses import replace
 
 from PIL import Image
 
 from agent.errors import Failure
+from storage import MemoryStore
 
 THUMBNAIL_PX = 256
 OPUS_BITRATE = 16_000  # speech stays intelligible at 16 kb/s mono
+
+log = logging.getLogger(__name__)
 
 
 def downscale_image(data: bytes, max_px: int = THUMBNAIL_PX) -> bytes:
@@ -47,3 +52,25 @@ def compress_audio(data: bytes, bitrate: int = OPUS_BITRATE) -> bytes:
             sink.mux(stream.encode(resampled))
         sink.mux(stream.encode(None))
     return out_buffer.getvalue()
+
+
+def shrink_media(store: MemoryStore, memory_id: int, hazy_audio: str) -> None:
+    """Images shrink to a small grey WebP; audio becomes Opus, or is kept or dropped, as
+    hazy_audio says."""
+    for blob in store.blobs_of(memory_id):
+        if blob.role == "page":
+            continue
+        try:
+            if blob.media_type.startswith("audio/") and blob.media_type != "audio/ogg":
+                if hazy_audio == "drop":
+                    store.drop_blob(memory_id, blob.role)
+                elif hazy_audio == "compress":
+                    smaller = compress_audio(blob.data)
+                    if len(smaller) < len(blob.data):
+                        store.put_blob(replace(blob, media_type="audio/ogg", data=smaller))
+            elif blob.media_type.startswith("image/") and blob.media_type != "image/webp":
+                smaller = downscale_image(blob.data)
+                if len(smaller) < len(blob.data):
+                    store.put_blob(replace(blob, media_type="image/webp", data=smaller))
+        except (OSError, ValueError, Failure) as exc:  # damaged media stays as it was
+            log.warning("memory %d: its %s could not be shrunk (%s)", memory_id, blob.role, exc)

@@ -48,3 +48,11 @@ def retention(memory: Memory, now: float) -> float:
 
 def strengthened(memory: Memory, now: float, growth: float) -> float:
     return memory.strength * (1.0 + (growth - 1.0) * (1.0 - retention(memory, now)))
+
+
+# Kinds that are not moved on their own: a document row is the title of its passages.
+CONTAINER_KINDS = frozenset({"document"})
+
+
+def value(memory: Memory, now: float) -> float:
+    return retention(memory, now) * (1.0 + memory.importance)

@@ -24,8 +24,8 @@ import numpy as np
 
 from agent.clock import iso, parse_time
 from agent.errors import UserError
-from agent.ingest.pipeline import content_hash
-from agent.memory.facts import fact_hash
+from agent.ingest.notes import content_hash
+from agent.memory.drafts import fact_hash
 from models import Embedder
 from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory
 from storage.vectors import ACCEPTED, size
