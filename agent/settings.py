@@ -80,7 +80,7 @@ class Settings:
     answer_tokens: int = 256
     # How many memories `ask` recalls, and the most tokens its prompt may take: on 2 cores
     # the 1.5B model reads about 50 prompt tokens a second, so this bounds the wait for the
-    # first word (scripts/bench_chat.py measures it; docs/BENCHMARKS.md).
+    # first word (scripts/bench/chat.py measures it; docs/BENCHMARKS.md).
     ask_k: int = 16
     prompt_tokens: int = 1024
     # An answer that shares few words with what it cites is still supported when question and
@@ -113,7 +113,7 @@ class Settings:
     # writes each new episode's facts (agent/memory/facts.py); "off": no facts.
     facts: str = "auto"
     gist_chars: int = 80
-    # Hazy pages: font size in pixels and encoding (see scripts/bench_optical.py).
+    # Hazy pages: font size in pixels and encoding (see scripts/bench/optical.py).
     page_font_px: int = 8
     page_format: str = "png4"
     # What an archived memory keeps of its page: "drop" or "keep".

@@ -1,7 +1,7 @@
 """Ask the kernel not to read around page faults in the cold file's mmap.
 
 A page fault in a mapped file makes Linux read a window around it (128 KiB or more), which
-suits a sequential scan but costs 60-80 KiB per random row lookup (scripts/bench_lookups.py),
+suits a sequential scan but costs 60-80 KiB per random row lookup (scripts/bench/lookups.py),
 and a re-rank is a few hundred random lookups. SQLite makes the mapping itself and gives no
 hook, so its address is found in /proc/self/maps and marked MADV_RANDOM there.
 

@@ -12,7 +12,7 @@ from storage import cold, vectors
 # sqlite-vec answers at most this many neighbours in one KNN query.
 MAX_KNN = 4096
 # Faded candidates read per wanted hit: sign bits rank roughly, the int8 in the row decides.
-# Chosen on synthetic lifelogs (scripts/bench_paging.py), where it keeps recall@10 against
+# Chosen on synthetic lifelogs (scripts/bench/paging.py), where it keeps recall@10 against
 # exact search at 0.99 on 100,000 memories while reading a few hundred rows per query.
 OVERSAMPLE = 5
 MIN_CANDIDATES = 300

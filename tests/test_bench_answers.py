@@ -1,5 +1,5 @@
-"""The judged-answer benchmark's sample and its blind judging (scripts/bench_answers.py,
-scripts/judge_answers.py): logic only, no model."""
+"""The judged-answer benchmark's sample and its blind judging (scripts/bench/answers.py,
+scripts/bench/judge.py): logic only, no model."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_answers import stratified_sample
-from judge_answers import report
-from locomo import Conversation, Question, Turn
+from scripts.bench.answers import stratified_sample
+from scripts.bench.judge import report
+from scripts.bench.locomo_data import Conversation, Question, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,12 +60,13 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
         path = tmp_path / f"{name}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         files.append(str(path))
-    script = str(ROOT / "scripts/judge_answers.py")
+    script = ["-m", "scripts.bench.judge"]
     blind, key = tmp_path / "blind.jsonl", tmp_path / "key.json"
     subprocess.run(
-        [sys.executable, script, "shuffle", *files, "--blind", str(blind), "--key", str(key)],
+        [sys.executable, *script, "shuffle", *files, "--blind", str(blind), "--key", str(key)],
         check=True,
         capture_output=True,
+        cwd=ROOT,
     )
     lines = [json.loads(line) for line in blind.read_text().splitlines()]
     assert len(lines) == 4 and all("version" not in item and "model" not in item for item in lines)
@@ -80,7 +81,7 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             sys.executable,
-            script,
+            *script,
             "join",
             *files,
             "--blind",
@@ -94,6 +95,7 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
         ],
         check=True,
         capture_output=True,
+        cwd=ROOT,
         text=True,
     )
     judged = {

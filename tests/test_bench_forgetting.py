@@ -1,11 +1,10 @@
-"""The forgetting benchmark's measure (scripts/bench_forgetting.py): logic only, no model."""
+"""The forgetting benchmark's measure (scripts/bench/forgetting.py): logic only, no model."""
 
 from __future__ import annotations
 
-from bench_forgetting import answer_words, first_sessions, score
-from locomo import Conversation, Question, Turn
-
 from agent.service import Papertape
+from scripts.bench.forgetting import answer_words, first_sessions, score
+from scripts.bench.locomo_data import Conversation, Question, Turn
 from tests.conftest import NOW
 
 

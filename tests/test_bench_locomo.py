@@ -1,14 +1,15 @@
-"""The LoCoMo benchmark's question sample (scripts/bench_locomo.py)."""
+"""The LoCoMo benchmark's question sample (scripts/bench/locomo.py)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import benchlib
 import pytest
-from bench_locomo import earlier_rows, read_questions, sample
-from locomo import Conversation, Question
+
+from scripts.bench import common
+from scripts.bench.locomo import earlier_rows, read_questions, sample
+from scripts.bench.locomo_data import Conversation, Question
 
 
 def conversation(questions: int) -> Conversation:
@@ -77,7 +78,7 @@ def test_a_bad_set_is_one_sentence_and_exit_2(
     item: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as stopped:
-        benchlib.settings_set([item], "bench_locomo")
+        common.settings_set([item], "bench_locomo")
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert error.startswith("bench_locomo: --set") and error.count("\n") == 1
@@ -88,21 +89,21 @@ def test_a_missing_data_file_is_one_sentence_and_exit_2(
 ) -> None:
     missing = tmp_path / "nowhere.json"
     with pytest.raises(SystemExit) as stopped:
-        benchlib.data_file(missing, "bench_x")
+        common.data_file(missing, "bench_x")
     assert stopped.value.code == 2
     assert capsys.readouterr().err == f"bench_x: {missing} does not exist; give --data FILE.\n"
     missing.write_text("[]")
-    assert benchlib.data_file(missing, "bench_x") == missing
+    assert common.data_file(missing, "bench_x") == missing
 
 
 def test_a_good_set_is_the_overrides() -> None:
-    assert benchlib.settings_set(["recall_k=15"], "bench_locomo") == {"recall_k": "15"}
+    assert common.settings_set(["recall_k=15"], "bench_locomo") == {"recall_k": "15"}
 
 
 def test_a_set_for_what_a_flag_sets_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """--model would silently win over --set model=..., so the run is refused instead."""
     with pytest.raises(SystemExit) as stopped:
-        benchlib.settings_set(["model=tiny"], "bench_locomo", {"model": "--model"})
+        common.settings_set(["model=tiny"], "bench_locomo", {"model": "--model"})
     assert stopped.value.code == 2
     assert (
         capsys.readouterr().err
@@ -114,7 +115,7 @@ def run_bench(
     args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> tuple[object, str]:
     """bench_locomo's main with these arguments: its exit code and what it wrote to stderr."""
-    import bench_locomo
+    from scripts.bench import locomo as bench_locomo
 
     monkeypatch.setattr("sys.argv", ["bench_locomo.py", *args])
     with pytest.raises(SystemExit) as stopped:

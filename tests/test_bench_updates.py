@@ -1,4 +1,4 @@
-"""The update-detection set and its benchmark (scripts/bench_updates.py)."""
+"""The update-detection set and its benchmark (scripts/bench/updates.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import benchlib
 import pytest
-from bench_updates import DATA, Row, load_cases, score
+
+from scripts.bench import common
+from scripts.bench.updates import DATA, Row, load_cases, score
 
 
 def test_the_set_holds_updates_and_look_alikes_of_each_kind() -> None:
@@ -49,22 +50,24 @@ def test_precision_counts_names_given_and_recall_counts_updates() -> None:
 
 
 def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
-    script = benchlib.ROOT / "scripts/bench_updates.py"
-    env = {"PYTHONPATH": str(benchlib.ROOT), "PATH": "/usr/bin:/bin"}
+    script = ["-m", "scripts.bench.updates"]
+    env = {"PATH": "/usr/bin:/bin"}
     ran = subprocess.run(
-        [sys.executable, script, "--model", "fake", "--embedder", "fake", "--limit", "4"],
+        [sys.executable, *script, "--model", "fake", "--embedder", "fake", "--limit", "4"],
         capture_output=True,
         text=True,
         env=env,
+        cwd=common.ROOT,
         check=False,
     )
     assert ran.returncode == 0, ran.stderr
     assert "precision" in ran.stdout and "cases: 4" in ran.stdout
     missing = subprocess.run(
-        [sys.executable, script, "--model", "fake", "--data", str(tmp_path / "none.json")],
+        [sys.executable, *script, "--model", "fake", "--data", str(tmp_path / "none.json")],
         capture_output=True,
         text=True,
         env=env,
+        cwd=common.ROOT,
         check=False,
     )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1

@@ -1,4 +1,4 @@
-"""Paired bootstrap comparison of LoCoMo rows (scripts/locomo_paired.py)."""
+"""Paired bootstrap comparison of LoCoMo rows (scripts/bench/locomo_paired.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from locomo_paired import OVERALL, bootstrap_interval, compare
+
+from scripts.bench.locomo_paired import OVERALL, bootstrap_interval, compare
 
 
 def row(method: str, question: str, f1: float, category: int = 4) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def test_one_to_four_pools_categories_and_leaves_adversarial_out() -> None:
 def test_a_question_answered_twice_by_one_method_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import locomo_paired
+    from scripts.bench import locomo_paired
 
     rows = [row("papertape", "q1", 1.0), row("vector", "q1", 0.0)]
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"

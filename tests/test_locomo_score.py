@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from locomo_score import abstains, f1, f1_multi, normalise, score, tokens
+
+from scripts.bench.locomo_score import abstains, f1, f1_multi, normalise, score, tokens
 
 
 def test_normalise_drops_case_punctuation_and_articles() -> None:

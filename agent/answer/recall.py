@@ -17,7 +17,7 @@ matches the query's words far better than any other: a rare name or phrase found
 strong evidence that the small embedder's cosine, pulled towards whoever the question names,
 should not outvote. Defaults wv = wk = 1, wr = 0.25, c = 1 (keyword_confidence).
 
-Why this and not reciprocal rank fusion: on LoCoMo (scripts/bench_recall.py) vectors from a
+Why this and not reciprocal rank fusion: on LoCoMo (scripts/bench/recall.py) vectors from a
 small embedder are much weaker than BM25, and rank fusion gives a poor vector ranking the same
 say as a good keyword ranking. Rescaled scores keep BM25's confidence: one rare word that
 matches strongly still counts. The method and its weights were chosen on one conversation

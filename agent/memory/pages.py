@@ -3,7 +3,7 @@
 When a memory goes hazy its text is dropped and kept only as a page (DeepSeek-OCR's "optical
 compression"). The line boxes are stored with the page, so reading it back runs OCR
 recognition alone on known lines, not detection. Font size and format are the ones
-scripts/bench_optical.py measured best (docs/BENCHMARKS.md): a page costs more bytes than the
+scripts/bench/optical.py measured best (docs/BENCHMARKS.md): a page costs more bytes than the
 zlib-compressed text would; what it saves is vision tokens and the text's tokens in the index.
 """
 
@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from models.ocr import Box, OCRReader
 
-# Page encodings compared by scripts/bench_optical.py: palette PNGs with 4 and 16 grey levels,
+# Page encodings compared by scripts/bench/optical.py: palette PNGs with 4 and 16 grey levels,
 # lossless and lossy WebP, JPEG.
 FORMATS = {
     "png4": "image/png",

@@ -12,7 +12,7 @@ fact, which stays as history; `ask` shows the newer (agent/answer/session.py).
 When a fact was said is when its latest source happened (a fact's own time is when the thing
 happened, which for a plan lies ahead). Facts of the same episode are not compared with each
 other: the model reads the whole episode at once and can write the outcome as one fact.
-scripts/bench_updates.py measures precision and recall on tests/data/updates.json.
+scripts/bench/updates.py measures precision and recall on tests/data/updates.json.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ batch. "mmap, random" is SQLite's mmap marked MADV_RANDOM, as papertape marks it
 (storage/readahead.py). The baseline is a rowid table with 4 KiB pages read without mmap;
 every other layout is a ratio to it.
 
-    .venv/bin/python scripts/bench_lookups.py [--rows 95000] [--lookups 300] [--dir DIR]
+    .venv/bin/python -m scripts.bench.lookups [--rows 95000] [--lookups 300] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import tempfile
 from pathlib import Path
 
 import apsw
-import benchlib
 import numpy as np
 
+from scripts.bench import common
 from storage.readahead import RandomAccess
 
 VECTOR_BYTES = 384  # an int8 MiniLM vector, as faded rows keep it
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where to build (default: temp)")
     args = parser.parse_args()
     if args.rows < args.lookups or args.lookups < 1:
-        benchlib.refuse(
+        common.refuse(
             "bench_lookups", "--rows must be at least --lookups, and --lookups at least 1."
         )
     rng = np.random.default_rng(1)
@@ -116,8 +116,8 @@ def main() -> None:
                     per = bytes_per_lookup(path, read, batches)
                     results.append((page_size, clustered, read, per, path.stat().st_size))
     base = results[0][3]
-    command = "scripts/bench_lookups.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.lookups " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print(f"\n{args.rows:,} rows; {args.batches} batches of {args.lookups} random ids\n")
     print("| pages | table | read | KiB per lookup | x baseline | file MB |")
     print("|---|---|---|---|---|---|")

@@ -7,9 +7,10 @@ how much it would move on other questions. This pairs the methods' answers to th
 questions and resamples the questions: the mean difference in F1, its 95 % interval over
 resamples, and how many answers scored higher and lower.
 
-    scripts/locomo_paired.py ROWS [ROWS ...] [--category ID ...] [--resamples N] [--seed S]
+    python -m scripts.bench.locomo_paired ROWS [ROWS ...] [--category ID ...]
+        [--resamples N] [--seed S]
 
-ROWS are scripts/bench_locomo.py --out files; several are pooled, so runs of different
+ROWS are scripts/bench/locomo.py --out files; several are pooled, so runs of different
 questions made with the same code can be read as one sample. A question answered twice by one
 method (two runs of the same questions) is refused: which answer counts would be a choice.
 """
@@ -24,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import benchlib  # noqa: F401  (puts the repository root on sys.path)
-from bench_locomo import rows_in
-from benchlib import percentile
-from locomo import CATEGORIES, add_category_option, chosen_categories
+from scripts.bench import common
+from scripts.bench.common import percentile
+from scripts.bench.locomo import rows_in
+from scripts.bench.locomo_data import CATEGORIES, add_category_option, chosen_categories
 
 SUBJECT = "papertape"
 OVERALL = "1-4"  # LoCoMo's overall score leaves out adversarial questions
@@ -145,15 +146,15 @@ def main() -> None:
     args = parser.parse_args()
     categories = chosen_categories(args.category, "locomo_paired")
     if args.resamples < 1:
-        benchlib.refuse("locomo_paired", "--resamples must be at least 1.")
+        common.refuse("locomo_paired", "--resamples must be at least 1.")
     rows: list[dict[str, Any]] = []
     for path in args.rows:
         if not path.is_file():
-            benchlib.refuse("locomo_paired", f"{path} does not exist.")
+            common.refuse("locomo_paired", f"{path} does not exist.")
         try:
             rows += rows_in(path)
         except json.JSONDecodeError as exc:
-            benchlib.refuse(
+            common.refuse(
                 "locomo_paired", f"{path} is not JSON lines ({exc.msg}, line {exc.lineno})."
             )
     present = sorted({r["category"] for r in rows if "category" in r})
@@ -162,11 +163,11 @@ def main() -> None:
             rows, categories or present, args.resamples, args.seed, overall=not categories
         )
     except KeyError as exc:
-        benchlib.refuse("locomo_paired", f"these are not bench_locomo.py rows (no {exc} field).")
+        common.refuse("locomo_paired", f"these are not bench_locomo.py rows (no {exc} field).")
     except ValueError as exc:
-        benchlib.refuse("locomo_paired", f"{exc}; pool runs of different questions only.")
+        common.refuse("locomo_paired", f"{exc}; pool runs of different questions only.")
     if not results:
-        benchlib.refuse(
+        common.refuse(
             "locomo_paired", f"no question was answered by both {SUBJECT} and another method."
         )
     if args.json:

@@ -9,7 +9,8 @@ they do the same work and the store does not change under either. Reported: p50 
 each, and the ratios (target: at most 1.5x). With --daemon a daemon serves the home, so the
 server's every call goes through its socket (and first asks whether it still runs).
 
-    scripts/bench_mcp.py [--memories 10000] [--queries 300] [--embedder minilm|fake] [--daemon]
+    python -m scripts.bench.mcp [--memories 10000] [--queries 300]
+        [--embedder minilm|fake] [--daemon]
                          [--data FILE]
 """
 
@@ -26,9 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import benchlib
-from benchlib import percentile
-from locomo import load
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from agent.clock import iso
@@ -36,6 +34,9 @@ from agent.daemon.client import DaemonClient
 from agent.ingest.notes import NoteInput
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
+from scripts.bench import common
+from scripts.bench.common import percentile
+from scripts.bench.locomo_data import load
 
 NOW = 1_700_000_000.0
 WARM_UP = 10
@@ -74,11 +75,11 @@ async def measure(
         "PAPERTAPE_EMBEDDER": embedder,
         "PAPERTAPE_NOW": iso(NOW) or "",  # the same clock on both sides: the same ranking
         "PYTHONPATH": os.pathsep.join(
-            p for p in (str(benchlib.ROOT), os.environ.get("PYTHONPATH")) if p
+            p for p in (str(common.ROOT), os.environ.get("PYTHONPATH")) if p
         ),
     }
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "agent.cli", "mcp"], env=env, cwd=str(benchlib.ROOT)
+        command=sys.executable, args=["-m", "agent.cli", "mcp"], env=env, cwd=str(common.ROOT)
     )
     settings = load_settings(home, overrides={"embedder": embedder}, env={})
     served = start_daemon(home, env) if daemon else None
@@ -154,18 +155,18 @@ def main() -> None:
         default="minilm",
         help="minilm (the real one; slower to fill) or fake (hash vectors; fills in seconds)",
     )
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     args = parser.parse_args()
     if args.memories < 1 or args.queries < 1 or not 1 <= args.k <= 100:
-        benchlib.refuse("bench_mcp", "--memories and --queries must be positive, -k 1 to 100.")
-    benchlib.data_file(args.data, "bench_mcp")
+        common.refuse("bench_mcp", "--memories and --queries must be positive, -k 1 to 100.")
+    common.data_file(args.data, "bench_mcp")
     notes, questions = corpus(args.data, args.memories, args.queries)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         fill_s = fill(home, args.embedder, notes)
         local, remote = asyncio.run(measure(home, args.embedder, questions, args.k, args.daemon))
-    command = " ".join(["scripts/bench_mcp.py", *(shlex.quote(a) for a in sys.argv[1:])])
-    print(benchlib.header(command))
+    command = " ".join(["python -m scripts.bench.mcp", *(shlex.quote(a) for a in sys.argv[1:])])
+    print(common.header(command))
     print(
         f"{args.memories:,} memories ({args.embedder} embedder, filled in {fill_s:.0f} s); "
         f"{args.queries} LoCoMo questions, k={args.k}, peek; alternating, after {WARM_UP} "

@@ -13,7 +13,7 @@
 Plain and encrypted runs alternate, ROUNDS times, and the best of each is kept, so a burst of
 load from elsewhere on the machine does not fall on one side only. Target: at most 1.15x.
 
-    scripts/bench_encryption.py [--data ../shared/data/locomo/locomo7.json] [-n 2000]
+    python -m scripts.bench.encryption [--data ../shared/data/locomo/locomo7.json] [-n 2000]
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import benchlib
 import numpy as np
-from bench_ingest import corpus
 
 from agent.ingest.notes import NoteInput
 from agent.keys import Unlocked
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import Embedder, load_embedder
+from scripts.bench import common
+from scripts.bench.ingest import corpus
 from storage import MemoryStore, RamBudget
 from storage.cipher import Key
 
@@ -92,7 +92,7 @@ def recall_times(
 ) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp, service(Path(tmp), key, embedder) as app:
         store = app.store
-        benchlib.fill_with_copies(store, texts, vectors, size, T0)
+        common.fill_with_copies(store, texts, vectors, size, T0)
         with store.transaction():
             for memory_id in range(1, size // 2 + 1):  # the older half fades
                 store.move_to_tier(memory_id, "hazy")
@@ -126,16 +126,16 @@ def best_of(rounds: int, run: Callable[[Key | None], float], lower_is_better: bo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("-n", type=int, default=2000, help="texts ingested on each side")
     parser.add_argument("--size", type=int, default=10_000, help="memories in the recall store")
     parser.add_argument("--queries", type=int, default=200, help="recall questions per side")
     parser.add_argument("--rounds", type=int, default=2, help="alternations of plain/encrypted")
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_encryption")
+    common.data_file(args.data, "bench_encryption")
     texts, questions = corpus(args.data)
     texts, questions = texts[: args.n], questions[: args.queries]
-    print(benchlib.header("scripts/bench_encryption.py " + shlex.join(sys.argv[1:])))
+    print(common.header("python -m scripts.bench.encryption " + shlex.join(sys.argv[1:])))
     minilm = load_embedder("minilm")
     minilm.embed(texts[:64])  # warm the runtime once for both sides
     rows: list[tuple[str, float, float, str]] = []
@@ -154,8 +154,8 @@ def main() -> None:
     for _ in range(args.rounds):
         for side, key in (("plain", None), ("encrypted", Key(PASSPHRASE))):
             times = recall_times(texts, vectors, questions, args.size, key, minilm)
-            p50[side].append(benchlib.percentile(times, 50))
-            p95[side].append(benchlib.percentile(times, 95))
+            p50[side].append(common.percentile(times, 50))
+            p95[side].append(common.percentile(times, 95))
     rows.append(
         (f"recall p50, {args.size} memories (ms)", min(p50["plain"]), min(p50["encrypted"]), "time")
     )

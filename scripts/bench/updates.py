@@ -13,7 +13,7 @@ A prediction is right when it names the older fact the case says is replaced (an
 none (a look-alike). Precision = right names / names given; recall = right names / updates.
 gate recall = the share of updates whose replaced fact was among the candidates at all.
 
-    scripts/bench_updates.py --model qwen2.5-coder-1.5b [--data tests/data/updates.json]
+    python -m scripts.bench.updates --model qwen2.5-coder-1.5b [--data tests/data/updates.json]
         [--limit N] [--embedder minilm|fake] [--threads N] [--json]
 """
 
@@ -29,8 +29,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import benchlib
-
 from agent.clock import parse_time
 from agent.errors import Failure, UserError
 from agent.llm import plan_model
@@ -43,10 +41,11 @@ from models import Embedder
 from models.embedder import embed_one
 from models.generator import Generator
 from models.generators import checked_path, load_generator
+from scripts.bench import common
 from storage import MemoryStore, NewMemory
 
 PROG = "bench_updates"
-DATA = benchlib.ROOT / "tests/data/updates.json"
+DATA = common.ROOT / "tests/data/updates.json"
 METHODS = ("model", "nearest")
 
 
@@ -176,15 +175,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the rows and scores as JSON")
     args = parser.parse_args()
     if not args.data.is_file():
-        benchlib.refuse(PROG, f"{args.data} does not exist; give --data FILE.")
+        common.refuse(PROG, f"{args.data} does not exist; give --data FILE.")
     if args.limit < 0:
-        benchlib.refuse(PROG, f"--limit must be 0 (all) or more; got {args.limit}.")
+        common.refuse(PROG, f"--limit must be 0 (all) or more; got {args.limit}.")
     if args.threads < 0:
-        benchlib.refuse(PROG, f"--threads must be 0 (the plan's) or more; got {args.threads}.")
+        common.refuse(PROG, f"--threads must be 0 (the plan's) or more; got {args.threads}.")
     try:
         cases, said = load_cases(args.data)
     except (ValueError, KeyError, TypeError) as exc:
-        benchlib.refuse(PROG, f"{args.data} is not an update set ({exc}).")
+        common.refuse(PROG, f"{args.data} is not an update set ({exc}).")
     if args.limit:
         cases = cases[: args.limit]
     rows: list[Row] = []
@@ -205,7 +204,7 @@ def main() -> None:
                     if sys.stderr.isatty():
                         print(f"\r{number + 1}/{len(cases)}", end="", file=sys.stderr, flush=True)
         except (UserError, Failure) as exc:
-            benchlib.refuse(PROG, str(exc), exc.exit_code)
+            common.refuse(PROG, str(exc), exc.exit_code)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     scores = [score(rows, method) for method in METHODS]
@@ -219,7 +218,7 @@ def main() -> None:
                     "model": args.model,
                     "embedder": args.embedder,
                     "gate_recall": gate_recall,
-                    "seconds_median": benchlib.percentile(judged, 50),
+                    "seconds_median": common.percentile(judged, 50),
                     "scores": scores,
                     "rows": [asdict(r) for r in rows],
                 },
@@ -227,10 +226,10 @@ def main() -> None:
             )
         )
         return
-    print(benchlib.header("scripts/bench_updates.py " + shlex.join(sys.argv[1:])))
+    print(common.header("python -m scripts.bench.updates " + shlex.join(sys.argv[1:])))
     print(f"model: {args.model}; embedder: {args.embedder}; cases: {len(rows)}")
     print(f"gate recall (the replaced fact among the candidates): {gate_recall:.2f}")
-    print(f"model judgement: median {benchlib.percentile(judged, 50):.2f} s ({len(judged)} asked)")
+    print(f"model judgement: median {common.percentile(judged, 50):.2f} s ({len(judged)} asked)")
     print(f"{'method':<9}{'precision':>10}{'recall':>8}  named (right)  look-alikes named")
     for s in scores:
         print(

@@ -9,10 +9,10 @@ them, storing nothing. Each row keeps what the person would see (the answer, its
 its status and whether the support check passed), the time to the first token, the prompt's
 size, and LoCoMo's token F1 as a secondary column.
 
-Answers are judged by reading them, blind (scripts/judge_answers.py): shuffle the rows of
+Answers are judged by reading them, blind (scripts/bench/judge.py): shuffle the rows of
 every model and version into one file, judge, then join the labels back.
 
-    scripts/bench_answers.py --model qwen2.5-coder-1.5b --out ../runs/qwen15.jsonl
+    python -m scripts.bench.answers --model qwen2.5-coder-1.5b --out ../runs/qwen15.jsonl
         [--per-category 30] [--seed 29] [--subset N] [--data FILE] [--set NAME=VALUE ...]
         [--version TAG]
 
@@ -20,7 +20,7 @@ every model and version into one file, judge, then join the labels back.
 version, seed and sample size goes on where a stopped one ended.
 
 --conversations draws the sample from those conversations only. --aged DIR asks the stores
-scripts/bench_forgetting.py --keep-stores DIR left (each conversation's `papertape` store,
+`python -m scripts.bench.forgetting --keep-stores DIR` left (each conversation's `papertape` store,
 consolidated after each session and aged a month past the last), at the time it aged them to,
 instead of a fresh store.
 """
@@ -38,19 +38,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import benchlib
-from locomo import CATEGORIES, Conversation, Question, load, store_conversation
-from locomo_score import score
-
 from agent.answer.session import ChatSession
 from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
 from agent.service import Papertape
 from agent.settings import load_settings
+from scripts.bench import common
+from scripts.bench.locomo_data import CATEGORIES, Conversation, Question, load, store_conversation
+from scripts.bench.locomo_score import score
 from storage import store_files
 
 DAY = 86400.0
-AGED_DAYS = 30  # as scripts/bench_forgetting.py ages its stores
+AGED_DAYS = 30  # as scripts/bench/forgetting.py ages its stores
 PROG = "bench_answers"
 
 
@@ -145,7 +144,7 @@ def answer_rows(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
     parser.add_argument("--per-category", type=int, default=30)
     parser.add_argument("--seed", type=int, default=29)
@@ -160,19 +159,19 @@ def main() -> None:
     parser.add_argument(
         "--aged", type=Path, default=None, metavar="DIR", help="ask bench_forgetting's stores"
     )
-    benchlib.add_set_option(parser)
+    common.add_set_option(parser)
     args = parser.parse_args()
-    benchlib.data_file(args.data, PROG)
+    common.data_file(args.data, PROG)
     if args.per_category < 1:
-        benchlib.refuse(PROG, f"--per-category must be at least 1; got {args.per_category}.")
-    changed = benchlib.settings_set(args.set, PROG, {"model": "--model"})
+        common.refuse(PROG, f"--per-category must be at least 1; got {args.per_category}.")
+    changed = common.settings_set(args.set, PROG, {"model": "--model"})
     try:
         conversations = load(args.data)
     except (ValueError, KeyError, TypeError) as exc:
-        benchlib.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
+        common.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
     only = set(args.conversations) if args.conversations else None
     if only and only - {c.sample_id for c in conversations}:
-        benchlib.refuse(PROG, f"no conversation {sorted(only)[0]!r} in {args.data}.")
+        common.refuse(PROG, f"no conversation {sorted(only)[0]!r} in {args.data}.")
     sample = stratified_sample(conversations, args.per_category, args.seed, args.subset, only)
     tags = {
         "model": args.model,
@@ -200,12 +199,12 @@ def main() -> None:
         try:
             settings = load_settings(Path(tmp), overrides={**changed, "model": args.model}, env={})
         except UserError as exc:
-            benchlib.refuse(PROG, str(exc), exc.exit_code)
+            common.refuse(PROG, str(exc), exc.exit_code)
         for sample_id, questions in sorted(todo.items()):
             if args.aged:
                 home = args.aged / f"{sample_id}-papertape"
                 if not home.is_dir():
-                    benchlib.refuse(PROG, f"{home} holds no store from bench_forgetting.")
+                    common.refuse(PROG, f"{home} holds no store from bench_forgetting.")
                 settings = replace(settings, home=home)
             else:
                 for leftover in store_files(settings.store_path):
@@ -216,7 +215,7 @@ def main() -> None:
                     conv = by_conv[sample_id]
                     rows = answer_rows(app, conv, questions, tags, aged=args.aged is not None)
             except (UserError, Failure) as exc:
-                benchlib.refuse(PROG, str(exc), exc.exit_code)
+                common.refuse(PROG, str(exc), exc.exit_code)
             with args.out.open("a", encoding="utf-8") as out:
                 for row in rows:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -7,7 +7,7 @@ into another home through `Papertape.note()` in this process, one after another.
 every note stored (count and distinct texts), acknowledgement latency p50/p95, throughput, and
 the ratios.
 
-    scripts/bench_daemon.py [--notes 10000] [--clients 4] [--data FILE]
+    python -m scripts.bench.daemon [--notes 10000] [--clients 4] [--data FILE]
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ import threading
 import time
 from pathlib import Path
 
-import benchlib
-from benchlib import percentile
-from locomo import load
-
 from agent.daemon.client import DaemonClient
 from agent.service import Papertape
 from agent.settings import load_settings
+from scripts.bench import common
+from scripts.bench.common import percentile
+from scripts.bench.locomo_data import load
 
 NOW = 1_700_000_000.0
 
@@ -103,17 +102,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_daemon")
+    common.data_file(args.data, "bench_daemon")
     notes = texts(args.data, args.notes)
     with tempfile.TemporaryDirectory() as tmp:
         daemon_lat, daemon_s = through_daemon(Path(tmp) / "daemon", notes, args.clients)
         local_lat, local_s = in_process(Path(tmp) / "local", notes)
         daemon_count = stored(Path(tmp) / "daemon")
         local_count = stored(Path(tmp) / "local")
-    command = "scripts/bench_daemon.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.daemon " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print(f"{args.notes} notes; daemon: {args.clients} concurrent clients over the Unix socket\n")
     print("| path | stored (distinct) | ack p50 ms | ack p95 ms | notes/s |")
     print("|---|---|---|---|---|")

@@ -16,7 +16,8 @@ each font size and format the table gives, summed over the samples:
 DeepSeek-OCR (Wei et al., 2025) reports about 97 % precision at under 10x compression and about
 60 % at 20x; those are printed beside ours. Our OCR is PP-OCRv6 (rapidocr), not a VLM.
 
-    scripts/bench_optical.py --data ../shared/data/locomo/locomo7.json [--samples 40] [--json]
+    python -m scripts.bench.optical --data ../shared/data/locomo/locomo7.json
+        [--samples 40] [--json]
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ import sys
 import time
 import zlib
 
-import benchlib
-from benchlib import edit_distance
-from locomo import load
-
 from agent.memory.pages import FORMATS, read_page, render_page
 from models.catalog import model_file, verified_path
 from models.ocr import load_reader
+from scripts.bench import common
+from scripts.bench.common import edit_distance
+from scripts.bench.locomo_data import load
 
 FONTS = (6, 7, 8, 10, 12)
 DEEPSEEK = "DeepSeek-OCR (published): ~97 % precision below 10x compression, ~60 % at 20x"
@@ -51,11 +51,11 @@ def text_tokenizer():  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("--samples", type=int, default=40, help="turns to render (default 40)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_optical")
+    common.data_file(args.data, "bench_optical")
     turns = [t.text for c in load(args.data) for t in c.turns]
     step = max(1, len(turns) // args.samples)
     samples = turns[::step][: args.samples]  # spread over every conversation
@@ -104,8 +104,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    command = "scripts/bench_optical.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.optical " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print(
         f"{len(samples)} LoCoMo turns, {chars} characters: {text_bytes:,} bytes of UTF-8, "
         f"{zlib_bytes:,} bytes zlib, {text_tokens:,} SmolLM2 tokens\n"

@@ -6,7 +6,7 @@ ingested as if captured live: each session is stored at its own end. Each questi
 then asks recall for 20 memories in each mode; recall@k is the share of the question's
 evidence turns among the top k. All three modes run through the same code in the same run.
 
-    scripts/bench_recall.py --data ../shared/data/locomo/locomo7.json [--json]
+    python -m scripts.bench.recall --data ../shared/data/locomo/locomo7.json [--json]
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import benchlib  # noqa: F401  (puts the repo root on sys.path)
-from locomo import CATEGORIES, load, store_conversation
-
 from agent.answer.recall import MODES
 from agent.service import Papertape
 from agent.settings import load_settings
+from scripts.bench import common
+from scripts.bench.locomo_data import CATEGORIES, load, store_conversation
 
 KS = (5, 10, 20)
 DAY = 86400.0
@@ -122,8 +121,8 @@ def table(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
-    benchlib.add_set_option(parser)
+    common.add_data_option(parser)
+    common.add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--only",
@@ -140,15 +139,15 @@ def main() -> None:
         help="leave this conversation out (repeatable), e.g. the tuning one",
     )
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_recall")
-    overrides = benchlib.settings_set(args.set, "bench_recall")
+    common.data_file(args.data, "bench_recall")
+    overrides = common.settings_set(args.set, "bench_recall")
     report = evaluate(
         args.data, overrides, progress=not args.json, only=set(args.only), skip=set(args.skip)
     )
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(benchlib.header("scripts/bench_recall.py " + shlex.join(sys.argv[1:])))
+    print(common.header("python -m scripts.bench.recall " + shlex.join(sys.argv[1:])))
     print(
         f"questions with evidence: {report['questions']} "
         f"(skipped, no evidence in the turns: {report['skipped_without_evidence']})"

@@ -1,4 +1,7 @@
-"""Small helpers shared by the benchmarks: the machine line, percentiles, a repo-root import."""
+"""Small helpers shared by the benchmarks: the machine line, percentiles, the data paths.
+
+The benchmarks are modules of this package, run from the repository root as
+`python -m scripts.bench.NAME`, so they import papertape as installed in the venv."""
 
 from __future__ import annotations
 
@@ -11,12 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # LoCoMo in the shared folder beside the repository: the benchmarks' default data, wherever
 # they are run from.
 LOCOMO = ROOT.parent / "shared/data/locomo/locomo7.json"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def machine() -> str:

@@ -14,7 +14,7 @@ The two alternate question by question, each with its own key/value cache, so bo
 same chances of prefix reuse. Targets: ask's time to first token <= 1.15 x raw + retrieval;
 retrieval under 100 ms at 10k memories.
 
-    scripts/bench_chat.py [--models smollm2-135m,qwen2.5-coder-0.5b] [--home DIR]
+    python -m scripts.bench.chat [--models smollm2-135m,qwen2.5-coder-0.5b] [--home DIR]
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import benchlib
-from locomo import load
-
 from agent.answer.schema import answer_schema
 from agent.answer.session import ChatSession
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import load_embedder
+from scripts.bench import common
+from scripts.bench.locomo_data import load
 
 T0 = 1_700_000_000.0
 SIZE = 10_000
@@ -58,7 +57,7 @@ def build_store(home: Path, data: Path) -> list[str]:
     embedder = load_embedder("minilm")
     vectors = embedder.embed(texts)
     with Papertape(load_settings(home, env={}), embedder=embedder) as app:
-        benchlib.fill_with_copies(app.store, texts, vectors, SIZE - len(PLANTED), T0)
+        common.fill_with_copies(app.store, texts, vectors, SIZE - len(PLANTED), T0)
         for fact, _ in PLANTED:
             app.note(fact, now=T0 + SIZE)
         app.store.checkpoint()
@@ -154,7 +153,7 @@ def run_model(home: Path, model: str, questions: list[str]) -> dict:
 
 def summarise(result: dict) -> list[str]:
     rows = [r for r in result["rows"] if not r.get("skipped")]
-    p50 = benchlib.percentile
+    p50 = common.percentile
     retrieval = [1000 * r["retrieval_s"] for r in rows]
     ask = [r["ask_ttft_s"] for r in rows]
     raw = [r["raw_ttft_s"] for r in rows if r["raw_ttft_s"]]
@@ -179,23 +178,23 @@ def summarise(result: dict) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="smollm2-135m,qwen2.5-coder-0.5b")
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("--home", type=Path, help="Reuse (or build) the 10k store here.")
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "QUESTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_chat")
+    common.data_file(args.data, "bench_chat")
     if args.child:
         result = run_model(args.home, args.child[0], json.loads(args.child[1]))
         print(json.dumps(result))
         return
 
-    command = "scripts/bench_chat.py " + shlex.join(sys.argv[1:])
+    command = "python -m scripts.bench.chat " + shlex.join(sys.argv[1:])
     temp = tempfile.TemporaryDirectory()
     home = args.home or Path(temp.name)
     print(f"building a {SIZE:,}-memory store in {home} ...", file=sys.stderr)
     questions = build_store(home, args.data)
     lines = [
-        benchlib.header(command),
+        common.header(command),
         "",
         "| model | questions | retrieval ms p50 / p95 | ask TTFT s p50 | raw TTFT s p50 "
         "| (ask - retrieval) / raw, p50 | ask <= 1.15 raw + retrieval | tokens/s ask / raw "
@@ -208,7 +207,8 @@ def main() -> None:
         child = subprocess.run(
             [
                 sys.executable,
-                __file__,
+                "-m",
+                __spec__.name,
                 "--home",
                 str(home),
                 "--child",
@@ -217,6 +217,7 @@ def main() -> None:
             ],
             capture_output=True,
             text=True,
+            cwd=common.ROOT,
         )
         if child.returncode != 0:
             lines.append(f"| {model} | not run: {child.stderr.strip().splitlines()[-1]} |")

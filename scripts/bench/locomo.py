@@ -14,13 +14,13 @@ the last session. Methods, all answering with the same model and the same answer
 
 Every method answers through the same structured generation (agent/answer/session.py's answer_from),
 so they differ only in what the model is shown. Scored with LoCoMo's answer score
-(scripts/locomo_score.py), a secondary measure: token F1 rewards an answer's form, not whether
-it is right (scripts/bench_answers.py judges answers by reading them). A reply whose status is
+(scripts/bench/locomo_score.py), a secondary measure: token F1 rewards an answer's form, not whether
+it is right (scripts/bench/answers.py judges answers by reading them). A reply whose status is
 "not_in_memories" counts as abstaining ("no information available"), for every method alike.
 Reported per category id, overall for 1-4, with evidence recall@10 (for full-context: evidence
 that made it into the prompt), prompt tokens and latency.
 
-    scripts/bench_locomo.py --data ../shared/data/locomo/locomo7.json [--model NAME]
+    python -m scripts.bench.locomo --data ../shared/data/locomo/locomo7.json [--model NAME]
         [--limit N [--offset F]] [--unread ROWS ...] [--category ID ...] [--set NAME=VALUE ...]
         [--conversations N] [--retrieval-only] [--json] [--out FILE]
 
@@ -48,18 +48,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import benchlib
-from benchlib import percentile
-from locomo import (
-    CATEGORIES,
-    Conversation,
-    add_category_option,
-    chosen_categories,
-    load,
-    store_conversation,
-)
-from locomo_score import score
-
 from agent.answer.prompt import fit_prompt
 from agent.answer.recall import recall
 from agent.answer.session import Answer, ChatSession, answer_from
@@ -67,6 +55,17 @@ from agent.errors import Failure, UserError
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.generator import Generator
+from scripts.bench import common
+from scripts.bench.common import percentile
+from scripts.bench.locomo_data import (
+    CATEGORIES,
+    Conversation,
+    add_category_option,
+    chosen_categories,
+    load,
+    store_conversation,
+)
+from scripts.bench.locomo_score import score
 from storage import store_files
 
 METHODS = ("papertape", "full-context", "bm25", "vector")
@@ -303,7 +302,7 @@ def read_questions(paths: list[Path]) -> dict[str, frozenset[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--limit", type=int, default=None, help="questions per conversation")
     parser.add_argument(
@@ -337,7 +336,7 @@ def main() -> None:
         help="leave out the questions in this earlier run's --out file (repeatable), so the "
         "sample holds none a change was chosen on",
     )
-    benchlib.add_set_option(parser)
+    common.add_set_option(parser)
     add_category_option(parser, "ask only questions of")
     parser.add_argument("--retrieval-only", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -348,38 +347,36 @@ def main() -> None:
         help=f"comma-separated, from {', '.join(METHODS)} (default: all)",
     )
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_locomo")
+    common.data_file(args.data, "bench_locomo")
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
-        benchlib.refuse(
+        common.refuse(
             "bench_locomo", f"--methods takes {', '.join(METHODS)}; got {args.methods!r}."
         )
     if not 0.0 <= args.offset < 1.0:
-        benchlib.refuse(
-            "bench_locomo", f"--offset is a fraction from 0 up to 1; got {args.offset}."
-        )
+        common.refuse("bench_locomo", f"--offset is a fraction from 0 up to 1; got {args.offset}.")
     absent = [str(p) for p in args.unread if not p.is_file()]
     if absent:
-        benchlib.refuse("bench_locomo", f"--unread {absent[0]} does not exist.")
+        common.refuse("bench_locomo", f"--unread {absent[0]} does not exist.")
     try:
         read = read_questions(args.unread)
     except (ValueError, KeyError, TypeError) as exc:
-        benchlib.refuse("bench_locomo", f"--unread files must hold this script's rows ({exc}).")
-    changed = benchlib.settings_set(
+        common.refuse("bench_locomo", f"--unread files must hold this script's rows ({exc}).")
+    changed = common.settings_set(
         args.set, "bench_locomo", {"model": "--model", "context_tokens": "--context"}
     )
     categories = chosen_categories(args.category, "bench_locomo")
     try:
         loaded = load(args.data)
     except json.JSONDecodeError as exc:
-        benchlib.refuse("bench_locomo", f"{args.data} is not JSON ({exc.msg}, line {exc.lineno}).")
+        common.refuse("bench_locomo", f"{args.data} is not JSON ({exc.msg}, line {exc.lineno}).")
     except KeyError as exc:
-        benchlib.refuse(
+        common.refuse(
             "bench_locomo", f"{args.data} does not follow LoCoMo's schema: no {exc} field."
         )
     except (ValueError, TypeError, AttributeError) as exc:
-        benchlib.refuse("bench_locomo", f"{args.data} does not follow LoCoMo's schema: {exc}.")
+        common.refuse("bench_locomo", f"{args.data} does not follow LoCoMo's schema: {exc}.")
     conversations = [c for c in loaded if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
@@ -411,7 +408,7 @@ def main() -> None:
         try:
             settings = load_settings(Path(tmp), overrides=overrides, env={})
         except UserError as exc:
-            benchlib.refuse("bench_locomo", str(exc), exc.exit_code)
+            common.refuse("bench_locomo", str(exc), exc.exit_code)
         for conv in conversations:
             # Only the methods an earlier run with this --out did not get to.
             missing = tuple(m for m in methods if m not in have[conv.sample_id])
@@ -434,7 +431,7 @@ def main() -> None:
             except (UserError, Failure) as exc:
                 # A model that is not installed, or unknown: the conversations already done
                 # are in --out, so a run with the same flags goes on from here.
-                benchlib.refuse("bench_locomo", str(exc), exc.exit_code)
+                common.refuse("bench_locomo", str(exc), exc.exit_code)
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:
@@ -456,8 +453,8 @@ def main() -> None:
     if args.json:
         print(json.dumps({"summary": summary, "rows": rows}, indent=2))
         return
-    command = "scripts/bench_locomo.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.locomo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print(
         f"model: {args.model}; {len(conversations)} conversations; context asked {args.context}\n"
     )

@@ -11,9 +11,9 @@
    over categories 1-4, adversarial questions declined, token F1 beside it, the model's
    statuses, and how many correct answers the support check marked as not supported.
 
-    scripts/judge_answers.py shuffle ../runs/*.jsonl --blind ../runs/blind.jsonl \
+    python -m scripts.bench.judge shuffle ../runs/*.jsonl --blind ../runs/blind.jsonl \
         --key ../runs/key.json
-    scripts/judge_answers.py join --blind ../runs/blind.jsonl --key ../runs/key.json \
+    python -m scripts.bench.judge join --blind ../runs/blind.jsonl --key ../runs/key.json \
         --labels ../runs/labels.jsonl ../runs/*.jsonl --out docs/answers/judged.jsonl
 
 Run files and the blind file hold LoCoMo's text (CC BY-NC): keep them outside the repository;
@@ -31,8 +31,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import benchlib
-from locomo import CATEGORIES
+from scripts.bench import common
+from scripts.bench.locomo_data import CATEGORIES
 
 PROG = "judge_answers"
 LABELS = ("CORRECT", "PARTIAL", "WRONG", "ABSTAINED")
@@ -164,12 +164,12 @@ def join(args: argparse.Namespace) -> None:
         if line.strip():
             item = json.loads(line)
             if item["label"] not in LABELS:
-                benchlib.refuse(PROG, f"{item['blind']} has label {item['label']!r}; use {LABELS}.")
+                common.refuse(PROG, f"{item['blind']} has label {item['label']!r}; use {LABELS}.")
             labels[item["blind"]] = item["label"]
     by_key = {row_key(r): r for r in rows_in(args.rows)}
     missing = [b for b in key if b not in labels]
     if missing:
-        benchlib.refuse(PROG, f"{len(missing)} answers have no label, {missing[0]} first.")
+        common.refuse(PROG, f"{len(missing)} answers have no label, {missing[0]} first.")
     judged = [{**by_key[key[b]], "label": labels[b], "blind": b} for b in sorted(key)]
     judged.sort(key=lambda r: (r["model"], r["version"], r["id"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -200,7 +200,7 @@ def main() -> None:
     sub.add_parser("rules", help="print the judging rules")
     args = parser.parse_args()
     for path in getattr(args, "rows", []):
-        benchlib.data_file(path, PROG)
+        common.data_file(path, PROG)
     if args.command == "shuffle":
         shuffle(args)
     elif args.command == "join":

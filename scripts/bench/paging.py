@@ -22,8 +22,8 @@ Measured per layout in a fresh process: warm p50/p95 over repeated queries; cold
 bytes read from the device and read syscalls from /proc/self/io; peak resident memory;
 vector recall@10 against exact float32 search over every memory.
 
-    scripts/bench_paging.py [--sizes 10000,100000] [--queries 50] [--cold 15] [--json]
-    scripts/bench_paging.py --sizes 1000000    # the 1M case: about 2 GB of disk, long
+    python -m scripts.bench.paging [--sizes 10000,100000] [--queries 50] [--cold 15] [--json]
+    python -m scripts.bench.paging --sizes 1000000    # the 1M case: about 2 GB of disk, long
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import benchlib
 import numpy as np
-from benchlib import percentile
 
 from agent.memory.retention import initial_strength
 from agent.settings import Settings
+from scripts.bench import common
+from scripts.bench.common import percentile
 from storage import MemoryStore, NewMemory, open_connection, store_files
 from storage.search import keyword_search
 
@@ -341,8 +341,10 @@ def run_size(n: int, pool: np.ndarray, args: argparse.Namespace, tmp: Path) -> d
     result: dict[str, Any] = {"memories": n, "tiers": counts}
     for name, path in paths.items():
         out = subprocess.run(
-            [sys.executable, __file__, "--worker", name, str(path), str(qfile), str(args.cold)],
+            [sys.executable, "-m", __spec__.name, "--worker", name, str(path), str(qfile)]
+            + [str(args.cold)],
             check=True,
+            cwd=common.ROOT,
             capture_output=True,
             text=True,
         )
@@ -409,11 +411,11 @@ def main() -> None:
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
-        benchlib.refuse(
+        common.refuse(
             "bench_paging", f"--sizes takes numbers like 10000,100000, not {args.sizes!r}."
         )
     if not sizes or min(sizes) < 100:
-        benchlib.refuse("bench_paging", "each size must be at least 100 memories.")
+        common.refuse("bench_paging", "each size must be at least 100 memories.")
     rng = np.random.default_rng(0)
     pool = pool_vectors(rng)
     results = []
@@ -423,8 +425,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    command = "scripts/bench_paging.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.paging " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print()
     print(table(results))
 

@@ -12,7 +12,7 @@ conversations (--prose, a file in the shared folder) are redacted too, and any t
 is counted (they hold no secrets). The baseline module is read with `git show` and loaded on
 its own, beside the current one.
 
-    scripts/bench_redact.py [--baseline faa6565] [--corpus FILE] [--prose FILE] [--misses]
+    python -m scripts.bench.redact [--baseline faa6565] [--corpus FILE] [--prose FILE] [--misses]
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import benchlib
-
 from agent.ingest.redact import redact
+from scripts.bench import common
 
-CORPUS = benchlib.ROOT / "tests/data/redaction_corpus.json"
+CORPUS = common.ROOT / "tests/data/redaction_corpus.json"
 Redactor = Callable[[str], str]
 
 
@@ -76,7 +75,7 @@ def score(corpus: dict[str, list[dict[str, object]]], redactor: Redactor) -> Sco
 def baseline_redactor(commit: str) -> Redactor:
     """agent/redact.py as it was at `commit`, loaded as a module of its own."""
     source = subprocess.run(
-        ["git", "-C", str(benchlib.ROOT), "show", f"{commit}:agent/redact.py"],
+        ["git", "-C", str(common.ROOT), "show", f"{commit}:agent/redact.py"],
         check=True,
         capture_output=True,
         text=True,
@@ -91,17 +90,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", default="faa6565", help="commit to compare against")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--prose", type=Path, default=benchlib.LOCOMO, help="LoCoMo JSON")
+    parser.add_argument("--prose", type=Path, default=common.LOCOMO, help="LoCoMo JSON")
     parser.add_argument("--misses", action="store_true", help="name what each version gets wrong")
     args = parser.parse_args()
     if not args.corpus.is_file():
-        benchlib.refuse("bench_redact", f"there is no corpus at {args.corpus}.")
+        common.refuse("bench_redact", f"there is no corpus at {args.corpus}.")
     corpus = load_corpus(args.corpus)
     try:
         old = baseline_redactor(args.baseline)
     except subprocess.CalledProcessError:
-        benchlib.refuse("bench_redact", f"git cannot show agent/redact.py at {args.baseline}.")
-    print(benchlib.header("scripts/bench_redact.py " + shlex.join(sys.argv[1:])))
+        common.refuse("bench_redact", f"git cannot show agent/redact.py at {args.baseline}.")
+    print(common.header("python -m scripts.bench.redact " + shlex.join(sys.argv[1:])))
     before = score(corpus, old)
 
     def now_redactor(text: str) -> str:
@@ -121,7 +120,7 @@ def main() -> None:
         f"{now.fp_rate - before.fp_rate:+.3f}"
     )
     if args.prose.is_file():
-        from locomo import load
+        from scripts.bench.locomo_data import load
 
         turns = [turn.text for conv in load(args.prose) for turn in conv.turns]
         for name, redactor in ((f"baseline {args.baseline}", old), ("now", now_redactor)):

@@ -13,7 +13,7 @@ alone. Reported: seconds per frame of each and their ratio, character accuracy o
 text, and, for a second copy of every screen with a small change (a blinking cursor and a
 clock a minute on), the share caught as near-duplicates, plus distinct screens wrongly merged.
 
-    scripts/bench_media.py [--sentences 12] [--screens 10] [--data FILE]
+    python -m scripts.bench.media [--sentences 12] [--screens 10] [--data FILE]
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ import time
 import wave
 from pathlib import Path
 
-import benchlib
 import numpy as np
-from benchlib import edit_distance
-from locomo import load
 from PIL import Image, ImageDraw, ImageFont
 
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.whisper import model_folder
+from scripts.bench import common
+from scripts.bench.common import edit_distance
+from scripts.bench.locomo_data import load
 
 SENTENCES = [
     "The plumber comes on Friday morning at nine.",
@@ -210,16 +210,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sentences", type=int, default=12)
     parser.add_argument("--screens", type=int, default=10)
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_media")
+    common.data_file(args.data, "bench_media")
     if shutil.which("espeak-ng") is None:
         sys.exit("bench_media: espeak-ng is needed to make the speech (apt-get install espeak-ng).")
     with tempfile.TemporaryDirectory() as tmp:
         audio = bench_audio(Path(tmp), args.sentences)
         screens = bench_screens(Path(tmp), args.screens, args.data)
-    command = "scripts/bench_media.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.media " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print(
         f"\naudio: one {audio['audio_s']} s voice memo of {audio['sentences']} espeak-ng "
         f"sentences, 2.5 s apart; papertape made {audio['memories']} memories of it\n"

@@ -20,7 +20,7 @@ Without --model, papertape has no facts (and then keeps its words: text leaves o
 facts are made). Summaries are extractive unless --summarizer model. Bytes are papertape's
 own count: UTF-8 text, vector bytes and page/media blobs.
 
-    scripts/bench_forgetting.py --data ../shared/data/locomo/locomo7.json [--limit N]
+    python -m scripts.bench.forgetting --data ../shared/data/locomo/locomo7.json [--limit N]
         [--model qwen2.5-coder-0.5b] [--summarizer extractive|model] [--json]
 """
 
@@ -39,10 +39,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import benchlib
 import numpy as np
-from locomo import CATEGORIES, Conversation, load, sessions_of, store_session
-from locomo_score import tokens
 
 from agent.lines import written_day
 from agent.memory.consolidation import Consolidator
@@ -52,6 +49,9 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from models import Embedder, load_embedder
 from models.generator import Generator
+from scripts.bench import common
+from scripts.bench.locomo_data import CATEGORIES, Conversation, load, sessions_of, store_session
+from scripts.bench.locomo_score import tokens
 from storage import NewMemory
 
 DAY = 86400.0
@@ -309,7 +309,7 @@ def table(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument(
         "--sessions",
@@ -327,7 +327,7 @@ def main() -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="leave each policy's store in DIR (say, for scripts/bench_answers.py --home)",
+        help="leave each policy's store in DIR (say, for scripts/bench/answers.py --home)",
     )
     parser.add_argument(
         "--reuse",
@@ -337,10 +337,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.reuse and not args.keep_stores:
-        benchlib.refuse("bench_forgetting", "--reuse needs --keep-stores DIR.")
-    benchlib.data_file(args.data, "bench_forgetting")
+        common.refuse("bench_forgetting", "--reuse needs --keep-stores DIR.")
+    common.data_file(args.data, "bench_forgetting")
     if args.summarizer == "model" and not args.model:
-        benchlib.refuse("bench_forgetting", "--summarizer model needs --model NAME.")
+        common.refuse("bench_forgetting", "--summarizer model needs --model NAME.")
     conversations = [first_sessions(c, args.sessions) for c in load(args.data)[: args.limit]]
     embedder = CachedEmbedder(load_embedder("minilm"))
     model_app = None
@@ -378,8 +378,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    command = "scripts/bench_forgetting.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(benchlib.header(command))
+    command = "python -m scripts.bench.forgetting " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(common.header(command))
     print(
         f"conversations: {', '.join(report['conversations'])}; summaries: "
         f"{report['summarizer']}; facts: {args.model or 'none'}"

@@ -10,7 +10,7 @@
    turns with a little noise (the data has only ~4,100 distinct texts); the search work per
    query is the same as for distinct texts.
 
-    scripts/bench_ingest.py [--data ../shared/data/locomo/locomo7.json] [-n 2000]
+    python -m scripts.bench.ingest [--data ../shared/data/locomo/locomo7.json] [-n 2000]
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import benchlib
 import numpy as np
-from locomo import load
 
 from agent.ingest.notes import NoteInput
 from agent.service import Papertape
 from agent.settings import load_settings
 from models import load_embedder
+from scripts.bench import common
+from scripts.bench.locomo_data import load
 
 T0 = 1_700_000_000.0
 
@@ -84,7 +84,7 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
             with Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app:
                 store = app.store
                 start = time.perf_counter()
-                benchlib.fill_with_copies(store, texts, vectors, size, T0)
+                common.fill_with_copies(store, texts, vectors, size, T0)
                 build = time.perf_counter() - start
                 store.checkpoint()  # measure the file, not a WAL full of the bulk load
                 timings = []
@@ -93,8 +93,8 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
                     app.recall(q, now=T0 + size + 3600)
                     timings.append(1000 * (time.perf_counter() - start))
                 report[size] = {
-                    "p50_ms": benchlib.percentile(timings, 50),
-                    "p95_ms": benchlib.percentile(timings, 95),
+                    "p50_ms": common.percentile(timings, 50),
+                    "p95_ms": common.percentile(timings, 95),
                     "queries": len(timings),
                     "build_s": build,
                     "file_mb": app.stats().file_bytes / 1e6,
@@ -104,14 +104,14 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("-n", type=int, default=2000, help="texts for the batched comparison")
     parser.add_argument("--single", type=int, default=300, help="notes for the one-at-a-time one")
     parser.add_argument("--sizes", default="10000,100000", help="store sizes for recall latency")
     args = parser.parse_args()
-    benchlib.data_file(args.data, "bench_ingest")
+    common.data_file(args.data, "bench_ingest")
     texts, questions = corpus(args.data)
-    print(benchlib.header("scripts/bench_ingest.py " + shlex.join(sys.argv[1:])))
+    print(common.header("python -m scripts.bench.ingest " + shlex.join(sys.argv[1:])))
     rates = throughput(texts[: args.n], args.single)
     print(f"\nbatched, {min(args.n, len(texts))} texts:")
     print(f"  embedder alone   {rates['embed_batched']:8.1f} texts/s")

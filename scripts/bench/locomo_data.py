@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import benchlib
+from scripts.bench import common
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 
@@ -31,7 +31,7 @@ def add_category_option(parser: argparse.ArgumentParser, does: str) -> None:
 def chosen_categories(ids: list[int], prog: str) -> list[int]:
     """The --category ids, sorted and once each; one sentence and exit 2 for an unknown id."""
     if any(c not in CATEGORIES for c in ids):
-        benchlib.refuse(prog, f"--category takes {', '.join(map(str, CATEGORIES))}.")
+        common.refuse(prog, f"--category takes {', '.join(map(str, CATEGORIES))}.")
     return sorted(set(ids))
 
 

@@ -6,7 +6,7 @@ size, each with a different first line so the runtime's prompt cache cannot help
 is generated under the answer schema. Prints, per size, the median time to the first token
 over --repeat runs and its ratio to the smallest size.
 
-    scripts/bench_prompt_size.py --model qwen2.5-coder-1.5b [--sizes 256,512,1024,1536,2048]
+    python -m scripts.bench.prompt_size --model qwen2.5-coder-1.5b [--sizes 256,512,1024,1536,2048]
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import benchlib
-from locomo import load
-
 from agent.answer.prompt import fit_prompt
 from agent.answer.schema import answer_schema
 from agent.service import Papertape
 from agent.settings import load_settings
+from scripts.bench import common
+from scripts.bench.locomo_data import load
 from storage import Memory
 
 PROG = "bench_prompt_size"
@@ -32,7 +31,7 @@ PROG = "bench_prompt_size"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    benchlib.add_data_option(parser)
+    common.add_data_option(parser)
     parser.add_argument("--model", required=True)
     parser.add_argument("--sizes", default="256,512,768,1024,1536,2048")
     parser.add_argument("--repeat", type=int, default=3)
@@ -40,8 +39,8 @@ def main() -> None:
     try:
         sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     except ValueError:
-        benchlib.refuse(PROG, f"--sizes takes numbers separated by commas; got {args.sizes!r}.")
-    conv = load(benchlib.data_file(args.data, PROG))[0]
+        common.refuse(PROG, f"--sizes takes numbers separated by commas; got {args.sizes!r}.")
+    conv = load(common.data_file(args.data, PROG))[0]
     lines = [
         Memory(
             id=i + 1,
@@ -61,7 +60,7 @@ def main() -> None:
         )
         for i, turn in enumerate(conv.turns)
     ]
-    print(benchlib.header("scripts/bench_prompt_size.py " + " ".join(sys.argv[1:])))
+    print(common.header("python -m scripts.bench.prompt_size " + " ".join(sys.argv[1:])))
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             Path(tmp), overrides={"model": args.model, "context_tokens": 4096}, env={}

@@ -7,7 +7,7 @@ their own language, some across languages. For each question: whether recall's t
 the note that answers it, and what `ask` says (answer, status, whether it cites that note).
 The answers are printed for reading; nothing is scored automatically.
 
-    scripts/bench_languages.py [--model qwen2.5-coder-1.5b] [--embedder minilm]
+    python -m scripts.bench.languages [--model qwen2.5-coder-1.5b] [--embedder minilm]
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import benchlib
-
 from agent.service import Papertape
 from agent.settings import load_settings
+from scripts.bench import common
 
 NOW = 1_710_000_000.0  # March 2024
 FACTS = {
@@ -70,7 +69,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--embedder", default="minilm")
     args = parser.parse_args()
-    print(benchlib.header("scripts/bench_languages.py " + " ".join(sys.argv[1:])))
+    print(common.header("python -m scripts.bench.languages " + " ".join(sys.argv[1:])))
     print(f"model: {args.model}; embedder: {args.embedder}\n")
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
