@@ -19,6 +19,9 @@ from agent.settings import Settings
 from agent.status import AppStatus
 from storage import Blob, Link, Memory, StoreStats
 
+# The records the fronts are handed, so that tui/ never imports storage/.
+__all__ = ["Asker", "Blob", "Link", "Memory", "MemoryService", "StoreStats"]
+
 
 class Asker(Protocol):
     """A conversation over the memories: each question answered from them."""

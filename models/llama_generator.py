@@ -56,7 +56,8 @@ def _route_native_logs(llama_cpp: Any) -> None:
     if _callback is not None:
         return
 
-    @llama_cpp.llama_log_callback
+    # llama_cpp ships no types, so its decorator is untyped.
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         global _last_level
         python_level = _last_level if level == 5 else _LEVELS.get(level, logging.DEBUG)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from models.errors import ModelError, UnknownModelError
 from models.names import closest_hint
@@ -53,5 +53,5 @@ def load_transcriber(name: str, models_dir: Path) -> Transcriber:
         )
     from models.whisper import WhisperTranscriber
 
-    loaded: Any = WhisperTranscriber.load(name, models_dir)
+    loaded: Transcriber = WhisperTranscriber.load(name, models_dir)
     return loaded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import apsw
@@ -53,10 +54,8 @@ def _check_fts5(conn: apsw.Connection) -> None:
 def create_private(path: Path) -> None:
     """Create an empty database file only its owner may read and write (unless it exists):
     SQLite gives the WAL and shared-memory files it adds beside it the same mode."""
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
 
 
 def open_connection(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import apsw
 
-from storage import cold, journal, layout
+from storage import cold
 from storage.errors import StorageError, StoreMismatchError
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import cast
 
@@ -126,10 +126,8 @@ class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, Vector
         return store
 
     def close(self) -> None:
-        try:  # what a refused checkpoint left in the WAL goes now
+        with suppress(apsw.Error):  # what a refused checkpoint left in the WAL goes now
             list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-        except apsw.Error:
-            pass
         self.conn.close()
 
     def __enter__(self) -> MemoryStore:

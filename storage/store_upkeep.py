@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import apsw
@@ -45,10 +46,8 @@ class Upkeep(StorePart):
             list(self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
         except (apsw.LockedError, apsw.BusyError) as exc:
             log.warning("the WAL could not be truncated now (%s); it will be on close", exc)
-            try:
+            with suppress(apsw.LockedError, apsw.BusyError):
                 list(self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)"))
-            except (apsw.LockedError, apsw.BusyError):
-                pass
 
     def vacuum(self) -> None:
         """Rewrite both files without free pages. Under WAL a file only shrinks when the

@@ -74,7 +74,7 @@ def store(tmp_path: Path) -> Iterator[MemoryStore]:
 
 
 @pytest.fixture(scope="session")
-def minilm():  # type: ignore[no-untyped-def]
+def minilm():
     from models.minilm import MiniLMEmbedder
 
     return MiniLMEmbedder.from_installed_packages()
@@ -88,7 +88,7 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """Run the real entry point in-process (fake embedder unless a test sets another)."""
     monkeypatch.setenv("PAPERTAPE_EMBEDDER", "fake")
 

@@ -60,10 +60,13 @@ def test_a_spoken_sentence_is_found_by_recall(app: Papertape, tmp_path: Path) ->
     (result,) = app.ingest([wav], now=NOW, occurred_at=NOW - 3600)
     assert result.status == "stored", result.reason
     memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and memory.kind == "audio"
-    assert "plumber" in memory.text.lower() and "friday" in memory.text.lower()
+    assert memory is not None
+    assert memory.kind == "audio"
+    assert "plumber" in memory.text.lower()
+    assert "friday" in memory.text.lower()
     media = app.store.blob(memory.id, "media")
-    assert media is not None and media.data == wav.read_bytes()  # kept, as audio_keep says
+    assert media is not None
+    assert media.data == wav.read_bytes()
     assert json.loads(media.meta)["language"] == "en"
     hits = app.recall("when does the plumber come", now=NOW, strengthen=False)
     assert hits[0].memory.id == memory.id
@@ -81,11 +84,14 @@ def test_a_pause_separates_memories_at_their_offsets(app: Papertape, tmp_path: P
         app.store.get(link.from_id)
         for link in app.store.links_to(result.memory_id)  # type: ignore[arg-type]
     ]
-    parts = sorted((p for p in parts if p is not None), key=lambda m: m.occurred_at)
-    assert "milk" in parts[0].text.lower() and "dentist" in parts[1].text.lower()
-    assert parts[0].occurred_at < NOW + 1 and NOW + 4 < parts[1].occurred_at < NOW + 10
+    found = sorted((p for p in parts if p is not None), key=lambda m: m.occurred_at)
+    assert "milk" in found[0].text.lower()
+    assert "dentist" in found[1].text.lower()
+    assert found[0].occurred_at < NOW + 1
+    assert NOW + 4 < found[1].occurred_at < NOW + 10
     document = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert document is not None and document.text == "Recording both.wav"
+    assert document is not None
+    assert document.text == "Recording both.wav"
     assert len(json.loads(app.store.blob(document.id, "media").meta)["memories"]) == 2  # type: ignore[union-attr]
 
 
@@ -100,12 +106,13 @@ def test_audio_can_be_kept_as_opus(home: Path, tmp_path: Path) -> None:
         wav = speak(tmp_path / "memo.wav", "Call the bank about the new card.")
         (result,) = app.ingest([wav], now=NOW)
         media = app.store.blob(result.memory_id, "media")  # type: ignore[arg-type]
-        assert media is not None and media.media_type == "audio/ogg"
+        assert media is not None
+        assert media.media_type == "audio/ogg"
         assert len(media.data) < wav.stat().st_size / 4
 
 
 @pytest.mark.integration
-def test_bad_audio_is_one_sentence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_audio_is_one_sentence(cli, tmp_path: Path) -> None:
     garbage = tmp_path / "broken.wav"
     garbage.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8)
     silent = tmp_path / "silent.wav"
@@ -117,7 +124,8 @@ def test_bad_audio_is_one_sentence(cli, tmp_path: Path) -> None:  # type: ignore
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     result = cli("ingest", str(garbage), str(silent), str(empty))
-    assert result.code == 2 and "Traceback" not in result.err
+    assert result.code == 2
+    assert "Traceback" not in result.err
     assert "broken.wav is not audio that can be decoded" in result.err
     assert "silent.wav holds no speech" in result.err
     assert "empty.wav is empty" in result.err
@@ -145,12 +153,15 @@ def test_spoken_secrets_are_redacted_and_their_recording_is_not_kept(
         "seed": ("squirrel", "fossil", "assault", "embrace", "eagle"),
     }
     for result, (name, secrets) in zip(results, spoken.items(), strict=True):
-        assert result.status == "stored" and result.redacted >= 1, (name, result)
+        assert result.status == "stored", (name, result)
+        assert result.redacted >= 1, (name, result)
         memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-        assert memory is not None and "[redacted " in memory.text, (name, memory)
+        assert memory is not None, (name, memory)
+        assert "[redacted " in memory.text, (name, memory)
         assert not any(secret in memory.text.lower() for secret in secrets), memory.text
         media = app.store.blob(memory.id, "media")
-        assert media is not None and media.data == b"", name  # the voice still says it
+        assert media is not None, name
+        assert media.data == b"", name  # the voice still says it
         assert json.loads(media.meta)["dropped"] == "held a secret"
     app.store.checkpoint()
     # Every file of the store (main, cold, write-ahead log); the home also holds model files.

@@ -31,7 +31,8 @@ def test_the_sample_is_stratified_fixed_and_its_subset_is_part_of_it() -> None:
     assert sample.keys() == stratified_sample(convs, 5, seed=3).keys()
     assert sample.keys() != stratified_sample(convs, 5, seed=4).keys()
     subset = stratified_sample(convs, 5, seed=3, subset=2)
-    assert len(subset) == 10 and subset.keys() <= sample.keys()
+    assert len(subset) == 10
+    assert subset.keys() <= sample.keys()
 
 
 def row(version: str, qid: str, category: int, answer: str, status: str = "answered") -> dict:
@@ -69,7 +70,8 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     lines = [json.loads(line) for line in blind.read_text().splitlines()]
-    assert len(lines) == 4 and all("version" not in item and "model" not in item for item in lines)
+    assert len(lines) == 4
+    assert all("version" not in item and "model" not in item for item in lines)
     truth = {"Paris": "CORRECT", "Rome": "WRONG", "(no answer)": "ABSTAINED", "Lyon": "WRONG"}
     labels = tmp_path / "labels.jsonl"
     labels.write_text(
@@ -107,8 +109,10 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
         ("b", "q1"): "WRONG",
         ("b", "q2"): "WRONG",
     }
-    assert "| m | a | 2 |" in done.stdout and "1/1" in done.stdout  # a declined the trap
-    assert "| m | b | 2 |" in done.stdout and "0/1" in done.stdout
+    assert "| m | a | 2 |" in done.stdout
+    assert "1/1" in done.stdout
+    assert "| m | b | 2 |" in done.stdout
+    assert "0/1" in done.stdout
 
 
 def test_the_report_counts_correct_answers_the_check_marked() -> None:
@@ -118,4 +122,5 @@ def test_the_report_counts_correct_answers_the_check_marked() -> None:
         {**row("a", "q3", 4, "z"), "label": "WRONG"},
     ]
     table = report(rows)
-    assert "| 0.667 |" in table and "1 of 2" in table
+    assert "| 0.667 |" in table
+    assert "1 of 2" in table

@@ -35,7 +35,8 @@ def test_a_category_filter_samples_only_that_category() -> None:
     asked = tuple(Question(f"q{i}?", "a", 1 + i % 2, (f"D1:{i}",)) for i in range(40))
     conv = Conversation("conv-x", (), asked)
     chosen = sample(conv, 5, 0.0, frozenset(), frozenset({2}))
-    assert len(chosen) == 5 and {q.category for q in chosen} == {2}
+    assert len(chosen) == 5
+    assert {q.category for q in chosen} == {2}
     assert len(sample(conv, None, 0.0, frozenset(), frozenset({1}))) == 20
 
 
@@ -47,7 +48,8 @@ def test_questions_an_earlier_run_holds_are_left_out_before_sampling(tmp_path: P
     earlier.write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n", encoding="utf-8")
     read = read_questions([earlier])
     unread = [q.question for q in sample(conv, 10, 0.0, read["conv-x"])]
-    assert len(unread) == 10 and not set(unread) & {r["question"] for r in rows[:10]}
+    assert len(unread) == 10
+    assert not set(unread) & {r["question"] for r in rows[:10]}
     assert "q1?" in unread  # read only in conv-y
     assert [q.question for q in sample(conv, 10)] == [r["question"] for r in rows[:10]]
 
@@ -81,7 +83,8 @@ def test_a_bad_set_is_one_sentence_and_exit_2(
         common.settings_set([item], "bench_locomo")
     assert stopped.value.code == 2
     error = capsys.readouterr().err
-    assert error.startswith("bench_locomo: --set") and error.count("\n") == 1
+    assert error.startswith("bench_locomo: --set")
+    assert error.count("\n") == 1
 
 
 def test_a_missing_data_file_is_one_sentence_and_exit_2(
@@ -140,7 +143,8 @@ def test_a_file_that_is_not_locomo_is_one_sentence(
     data = tmp_path / "data.json"
     data.write_text(content)
     code, err = run_bench(["--data", str(data)], monkeypatch, capsys)
-    assert code == 2 and err == f"bench_locomo: {data} {expected}\n"
+    assert code == 2
+    assert err == f"bench_locomo: {data} {expected}\n"
 
 
 def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
@@ -164,8 +168,10 @@ def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
     out = tmp_path / "rows.jsonl"
     args = ["--data", str(data), "--model", "no-such-model", "--out", str(out)]
     code, err = run_bench(args, monkeypatch, capsys)
-    assert code == 2 and err.startswith("bench_locomo: there is no model called")
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert code == 2
+    assert err.startswith("bench_locomo: there is no model called")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
     assert not out.exists() or out.read_text() == ""
 
 
@@ -175,4 +181,5 @@ def test_an_unknown_category_is_one_sentence(
     data = tmp_path / "data.json"
     data.write_text("[]")
     code, err = run_bench(["--data", str(data), "--category", "9"], monkeypatch, capsys)
-    assert code == 2 and err == "bench_locomo: --category takes 1, 2, 3, 4, 5.\n"
+    assert code == 2
+    assert err == "bench_locomo: --category takes 1, 2, 3, 4, 5.\n"

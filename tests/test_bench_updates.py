@@ -16,7 +16,9 @@ def test_the_set_holds_updates_and_look_alikes_of_each_kind() -> None:
     cases, said = load_cases(DATA)
     updates = [c for c in cases if c.updates is not None]
     look_alikes = [c for c in cases if c.updates is None]
-    assert len(updates) >= 20 and len(look_alikes) >= 20 and said[0] < said[1]
+    assert len(updates) >= 20
+    assert len(look_alikes) >= 20
+    assert said[0] < said[1]
     kinds = " ".join(c.kind for c in cases)
     for kind in ("moved appointment", "new phone number", "changed address", "cancelled plan"):
         assert kind in kinds
@@ -31,7 +33,7 @@ def test_a_malformed_set_is_refused(tmp_path: Path) -> None:
         '{"said": ["2024-01-01", "2024-01-02"], "cases": '
         '[{"id": "x", "kind": "k", "older": ["a"], "newer": "b", "updates": 3}]}'
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="updates is not an index of its older facts"):
         load_cases(bad)
 
 
@@ -43,10 +45,13 @@ def test_precision_counts_names_given_and_recall_counts_updates() -> None:
     rows = [row(0, 0), row(1, 0), row(None, 1), row(None, None), row(0, None)]
     model = score(rows, "model")
     assert (model["named"], model["right"], model["updates"]) == (3, 1, 3)
-    assert model["precision"] == pytest.approx(1 / 3) and model["recall"] == pytest.approx(1 / 3)
-    assert model["look_alikes_named"] == 1 and model["look_alikes"] == 2
+    assert model["precision"] == pytest.approx(1 / 3)
+    assert model["recall"] == pytest.approx(1 / 3)
+    assert model["look_alikes_named"] == 1
+    assert model["look_alikes"] == 2
     nearest = score(rows, "nearest")
-    assert nearest["named"] == 5 and nearest["right"] == 2
+    assert nearest["named"] == 5
+    assert nearest["right"] == 2
 
 
 def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
@@ -61,7 +66,8 @@ def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
         check=False,
     )
     assert ran.returncode == 0, ran.stderr
-    assert "precision" in ran.stdout and "cases: 4" in ran.stdout
+    assert "precision" in ran.stdout
+    assert "cases: 4" in ran.stdout
     missing = subprocess.run(
         [sys.executable, *script, "--model", "fake", "--data", str(tmp_path / "none.json")],
         capture_output=True,
@@ -70,4 +76,5 @@ def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
         cwd=common.ROOT,
         check=False,
     )
-    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1

@@ -59,8 +59,10 @@ def test_the_prompt_fits_the_context_and_keeps_the_best_memories_first() -> None
     fitted = fit_prompt(generator, "which fact?", memories, [], answer_tokens=30)
     assert generator.count_tokens(fitted.prompt) == fitted.tokens <= 300 - 30
     ids = [m.id for m in fitted.memories]
-    assert ids[:2] == [0, 1] and 2 not in ids  # the long one is skipped, shorter ones follow
-    assert ids == sorted(ids) and len(ids) >= 3
+    assert ids[:2] == [0, 1]
+    assert 2 not in ids
+    assert ids == sorted(ids)
+    assert len(ids) >= 3
     assert fitted.prompt.index(memory_line(memories[0])) < fitted.prompt.index("[1]")
 
 
@@ -85,7 +87,8 @@ def test_history_gets_a_bounded_share_newest_first() -> None:
     turns = [Turn(f"question {i} " + "x " * 20, f"answer {i}") for i in range(10)]
     fitted = fit_prompt(generator, "now?", [memory(1, "m")], turns, answer_tokens=100)
     kept = [t.question.split()[1] for t in fitted.turns]
-    assert kept and kept == [str(i) for i in range(10 - len(kept), 10)]
+    assert kept
+    assert kept == [str(i) for i in range(10 - len(kept), 10)]
     assert sum(generator.count_tokens(t.question + t.answer) for t in fitted.turns) <= 500 * 0.25
     assert "question 0" not in fitted.prompt
 
@@ -102,7 +105,8 @@ def test_the_schema_lets_the_model_cite_only_the_ids_shown_and_bounds_lengths() 
     schema = answer_schema([7, 3, 7])
     props = schema["properties"]
     assert props["memory_ids"]["items"]["enum"] == [7, 3]
-    assert props["memory_ids"]["maxItems"] >= 1 and props["answer"]["maxLength"] >= 50
+    assert props["memory_ids"]["maxItems"] >= 1
+    assert props["answer"]["maxLength"] >= 50
     assert set(props["status"]["enum"]) == {"answered", "not_in_memories", "guess"}
     assert schema["required"] == ["answer", "memory_ids", "status"]
 
@@ -121,19 +125,23 @@ def test_the_answer_streams_out_of_the_json_exactly_in_any_split(
         shown += stream.feed(raw[at : at + size])
         at += size
     shown += stream.feed(raw[at:])
-    assert shown == answer and stream.done
+    assert shown == answer
+    assert stream.done
 
 
 def test_a_reply_cut_off_keeps_what_was_decoded_and_says_so() -> None:
     cut = '{"answer": "Barcelona, Barcelona, Barcel'
     read = read_reply(cut, [1], constrained=True)
-    assert read.answer == "Barcelona, Barcelona, Barcel" and not read.complete
+    assert read.answer == "Barcelona, Barcelona, Barcel"
+    assert not read.complete
 
 
 def test_a_plain_text_reply_is_read_as_a_marked_answer_with_the_ids_it_names() -> None:
     read = read_reply("The code is 4411 [3] [99].", [3, 4], constrained=False)
-    assert read.answer == "The code is 4411 [3] [99]." and read.memory_ids == (3,)
-    assert read.status == "guess" and not read.constrained
+    assert read.answer == "The code is 4411 [3] [99]."
+    assert read.memory_ids == (3,)
+    assert read.status == "guess"
+    assert not read.constrained
 
 
 # -- a session ------------------------------------------------------------------------------
@@ -146,17 +154,25 @@ def test_an_answer_cites_its_memory_streams_and_is_stored_as_chat(app: Papertape
     answer = chat.ask("What is my locker code?", now=NOW + 100, on_token=streamed.append)
     # Only the answer field reaches the person, as it is decoded.
     assert "".join(streamed) == answer.text == "4411"
-    assert answer.citations == (ids[0],) and answer.status == "answered" and answer.supported
-    assert answer.constrained and answer.trusted
+    assert answer.citations == (ids[0],)
+    assert answer.status == "answered"
+    assert answer.supported
+    assert answer.constrained
+    assert answer.trusted
     schema = chat.generator.schemas[-1]  # type: ignore[attr-defined]
     assert schema is not None
     assert set(schema["properties"]["memory_ids"]["items"]["enum"]) == {
         m.id for m in answer.memories
     }
-    assert answer.ttft_s is not None and answer.tokens_per_s and answer.tokens_per_s > 0
+    assert answer.ttft_s is not None
+    assert answer.tokens_per_s
+    assert answer.tokens_per_s > 0
     stored = app.store.get(answer.memory_id or -1)
-    assert stored is not None and stored.kind == "chat" and stored.source == chat.source
-    assert "Q: What is my locker code?" in stored.text and "4411" in stored.text
+    assert stored is not None
+    assert stored.kind == "chat"
+    assert stored.source == chat.source
+    assert "Q: What is my locker code?" in stored.text
+    assert "4411" in stored.text
     links = app.store.links_from(stored.id)
     assert [(link.to_id, link.relation) for link in links] == [(ids[0], "derived_from")]
 
@@ -169,14 +185,17 @@ def test_an_answer_its_citations_do_not_hold_is_shown_as_written_and_marked(
     answer = session(app, [reply("Hunter2 9876", [ids[1]])]).ask(
         "What is the wifi password?", now=NOW
     )
-    assert answer.text == "Hunter2 9876" and answer.status == "answered"
-    assert not answer.supported and not answer.trusted
+    assert answer.text == "Hunter2 9876"
+    assert answer.status == "answered"
+    assert not answer.supported
+    assert not answer.trusted
 
 
 def test_an_answer_citing_nothing_is_not_supported(app: Papertape) -> None:
     plant(app)
     answer = session(app, [reply("4411", [])]).ask("What is my locker code?", now=NOW)
-    assert answer.text == "4411" and not answer.supported
+    assert answer.text == "4411"
+    assert not answer.supported
 
 
 @pytest.mark.parametrize("status", ["not_in_memories", "guess"])
@@ -187,13 +206,17 @@ def test_a_declined_or_guessed_answer_keeps_the_models_words_and_status(
     answer = session(app, [reply("Probably jazz", [ids[0]], status)]).ask(
         "What music would I like?", now=NOW
     )
-    assert answer.text == "Probably jazz" and answer.status == status and not answer.trusted
+    assert answer.text == "Probably jazz"
+    assert answer.status == status
+    assert not answer.trusted
 
 
 def test_with_no_memories_at_all_the_model_is_not_asked(app: Papertape) -> None:
     chat = session(app)
     answer = chat.ask("What is my locker code?", now=NOW)
-    assert answer.status == "not_in_memories" and answer.text == "" and answer.citations == ()
+    assert answer.status == "not_in_memories"
+    assert answer.text == ""
+    assert answer.citations == ()
     assert chat.generator.prompts == []  # type: ignore[attr-defined]
 
 
@@ -222,7 +245,8 @@ def test_chat_turns_are_history_not_evidence(app: Papertape) -> None:
     # ... unless asked to, and then below what the person stored.
     hits = app.recall("locker code", now=NOW + 30, include_chat=True)
     kinds = [h.memory.kind for h in hits]
-    assert "chat" in kinds and kinds == sorted(kinds, key=lambda kind: kind == "chat")
+    assert "chat" in kinds
+    assert kinds == sorted(kinds, key=lambda kind: kind == "chat")
 
 
 def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -> None:
@@ -231,7 +255,8 @@ def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -
     chat.ask("When does the plumber come?", now=NOW)
     second = chat.ask("What time is it?", now=NOW + 5)
     prompt = chat.generator.prompts[-1]  # type: ignore[attr-defined]
-    assert "When does the plumber come?" in prompt and "On Thursday" in prompt
+    assert "When does the plumber come?" in prompt
+    assert "On Thursday" in prompt
     assert ids[2] in [m.id for m in second.memories]
     assert all(m.source != chat.source for m in second.memories)
 
@@ -242,7 +267,8 @@ def test_peek_stores_nothing_and_strengthens_nothing(app: Papertape) -> None:
     answer = session(app, [reply("4411", [ids[0]])], remember=False).ask(
         "What is my locker code?", now=NOW + 50
     )
-    assert answer.memory_id is None and app.stats().memories == len(FACTS)
+    assert answer.memory_id is None
+    assert app.stats().memories == len(FACTS)
     assert app.store.get(ids[0]) == before
 
 
@@ -282,12 +308,14 @@ class Unconstrained(ScriptedGenerator):
 
 def test_a_backend_that_cannot_constrain_gets_no_schema_and_is_marked(app: Papertape) -> None:
     ids = plant(app)
-    app._generator = Unconstrained([f"Your code is 4411 [{ids[0]}]."])  # type: ignore[assignment]
+    app._generator = Unconstrained([f"Your code is 4411 [{ids[0]}]."])
     app._models.clear()
     answer = app.chat().ask("What is my locker code?", now=NOW)
-    assert app._generator.schemas == [None]  # type: ignore[attr-defined]
-    assert not answer.constrained and answer.citations == (ids[0],)
-    assert answer.text == f"Your code is 4411 [{ids[0]}]." and answer.status == "guess"
+    assert app._generator.schemas == [None]
+    assert not answer.constrained
+    assert answer.citations == (ids[0],)
+    assert answer.text == f"Your code is 4411 [{ids[0]}]."
+    assert answer.status == "guess"
 
 
 # -- properties: the answer shown is the model's -------------------------------------------
@@ -313,8 +341,10 @@ def test_the_answer_shown_is_the_models_answer_field_and_cites_only_what_was_sho
     streamed: list[str] = []
     result = chat.ask("What is my locker code, and is it 4411?", now=NOW, on_token=streamed.append)
     shown = {m.id for m in result.memories}
-    assert result.text == answer.strip() and "".join(streamed) == answer
-    assert set(result.citations) <= shown and result.status == status
+    assert result.text == answer.strip()
+    assert "".join(streamed) == answer
+    assert set(result.citations) <= shown
+    assert result.status == status
 
 
 @pytest.fixture(scope="module")

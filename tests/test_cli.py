@@ -14,16 +14,18 @@ from agent.cli.main import cli as cli_group
 NOW = "2024-03-01T12:00:00Z"
 
 
-def test_every_command_has_help(cli) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_has_help(cli) -> None:
     for name, command in cli_group.commands.items():
-        assert command.help or command.callback.__doc__, f"{name} has no help"  # type: ignore[union-attr]
+        assert command.help or command.callback.__doc__, f"{name} has no help"
         result = cli(name, "--help")
-        assert result.code == 0 and "Usage:" in result.out, name
+        assert result.code == 0, name
+        assert "Usage:" in result.out, name
 
 
-def test_note_recall_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
+def test_note_recall_json_shape(cli) -> None:
     first = cli("note", "dentist moved to thursday", "--now", NOW)
-    assert first.code == 0 and first.out.strip() == "1"
+    assert first.code == 0
+    assert first.out.strip() == "1"
     cli("note", "alice lives on elm street", "--now", NOW, "--at", "2024-02-01")
     result = cli("recall", "dentist", "--json", "-k", "1", "--now", NOW)
     data = json.loads(result.out)
@@ -38,13 +40,15 @@ def test_note_recall_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_duplicate_note_prints_existing_id(cli) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_note_prints_existing_id(cli) -> None:
     cli("note", "same words")
     again = cli("note", "same words")
-    assert again.code == 0 and again.out.strip() == "1" and "already stored as #1" in again.err
+    assert again.code == 0
+    assert again.out.strip() == "1"
+    assert "already stored as #1" in again.err
 
 
-def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("from a pipe\n"))
     assert cli("note", "-").out.strip() == "1"
     assert "from a pipe" in cli("recall", "pipe").out
@@ -62,14 +66,14 @@ def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type:
         (("recall", "x", "--mode", "magic"), "magic"),
     ],
 )
-def test_bad_input_is_one_sentence_and_exit_2(cli, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_one_sentence_and_exit_2(cli, args, message) -> None:
     result = cli(*args)
     assert result.code == 2, result
     assert message in result.err
     assert "Traceback" not in result.err + result.out
 
 
-def test_ingest_reports_each_file_and_exits_2_on_a_bad_one(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_reports_each_file_and_exits_2_on_a_bad_one(cli, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "ok.txt").write_text("a fine note")
@@ -79,15 +83,17 @@ def test_ingest_reports_each_file_and_exits_2_on_a_bad_one(cli, tmp_path: Path) 
     statuses = {Path(r["path"]).name: r["status"] for r in json.loads(result.out)["results"]}
     assert statuses == {"ok.txt": "stored", "bad.txt": "rejected"}
     human = cli("ingest", str(folder))
-    assert "already stored" in human.out and "bad.txt is a binary file" in human.err
+    assert "already stored" in human.out
+    assert "bad.txt is a binary file" in human.err
 
 
-def test_ingest_missing_path(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_missing_path(cli, tmp_path: Path) -> None:
     result = cli("ingest", str(tmp_path / "nowhere.txt"))
-    assert result.code == 2 and "does not exist" in result.err
+    assert result.code == 2
+    assert "does not exist" in result.err
 
 
-def test_forget_pin_unpin(cli) -> None:  # type: ignore[no-untyped-def]
+def test_forget_pin_unpin(cli) -> None:
     cli("note", "keep me")
     cli("note", "drop me")
     assert cli("pin", "1").out.strip() == "pinned #1"
@@ -98,7 +104,7 @@ def test_forget_pin_unpin(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("unpin", "1").out.strip() == "unpinned #1"
 
 
-def test_stats_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
+def test_stats_json_shape(cli) -> None:
     cli("note", "abc")
     data = json.loads(cli("stats", "--json").out)
     assert data["memories"] == 1
@@ -107,7 +113,7 @@ def test_stats_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
     assert data["kinds"]["text"]["count"] == 1
 
 
-def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:
     cli("note", "one")
     cli("note", "two")
     out = tmp_path / "backup.jsonl"
@@ -118,17 +124,19 @@ def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:  # t
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"format": "something else"}\n')
     failed = cli("--home", str(tmp_path / "third"), "import", str(bad))
-    assert failed.code == 2 and "line 1" in failed.err
+    assert failed.code == 2
+    assert "line 1" in failed.err
 
 
-def test_home_flag_on_a_command(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_home_flag_on_a_command(cli, tmp_path: Path) -> None:
     cli("note", "elsewhere", "--home", str(tmp_path / "h2"))
     assert (tmp_path / "h2" / "papertape.db").exists()
 
 
-def test_doctor_and_models_json(cli) -> None:  # type: ignore[no-untyped-def]
+def test_doctor_and_models_json(cli) -> None:
     doctor = json.loads(cli("doctor", "--json").out)
-    assert doctor["device"]["cores"] >= 1 and "onnxruntime" in doctor["device"]["runtimes"]
+    assert doctor["device"]["cores"] >= 1
+    assert "onnxruntime" in doctor["device"]["runtimes"]
     assert doctor["paths"]["store"].endswith("papertape.db")
     models = json.loads(cli("models", "--json").out)["models"]
     names = {m["name"] for m in models}
@@ -137,18 +145,22 @@ def test_doctor_and_models_json(cli) -> None:  # type: ignore[no-untyped-def]
     # The language model by default is the largest catalogued one that fits this machine.
     assert defaults["transcriber"] == "whisper-base"
     assert defaults["generator"] in {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"}
-    assert doctor["generator"]["model"] in names and doctor["generator"]["context_tokens"] >= 1024
+    assert doctor["generator"]["model"] in names
+    assert doctor["generator"]["context_tokens"] >= 1024
 
 
-def test_no_command_shows_the_overview(cli) -> None:  # type: ignore[no-untyped-def]
+def test_no_command_shows_the_overview(cli) -> None:
     result = cli()
-    assert result.code == 0 and "papertape home:" in result.out and "Commands:" in result.out
+    assert result.code == 0
+    assert "papertape home:" in result.out
+    assert "Commands:" in result.out
 
 
-def test_unknown_embedder_suggests_the_closest(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_embedder_suggests_the_closest(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERTAPE_EMBEDDER", "minilmm")
     result = cli("note", "x")
-    assert result.code == 2 and "Did you mean 'minilm'" in result.err
+    assert result.code == 2
+    assert "Did you mean 'minilm'" in result.err
 
 
 def test_group_lists_the_contract_commands() -> None:

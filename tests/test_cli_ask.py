@@ -19,29 +19,37 @@ import agent.service
 from device import probe
 
 
-def test_ask_json_gives_the_answer_its_citations_and_timings(cli) -> None:  # type: ignore[no-untyped-def]
+def test_ask_json_gives_the_answer_its_citations_and_timings(cli) -> None:
     memory_id = int(cli("note", "My locker code at the gym is 4411.").out)
     result = cli("ask", "--model", "fake", "--json", "What is my locker code?")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert set(data) >= {"answer", "citations", "memories", "model", "ttft_s", "tokens_per_s"}
-    assert "4411" in data["answer"] and data["citations"] == [memory_id]
-    assert data["memories"][0]["id"] == memory_id and data["model"] == "fake"
-    assert data["ttft_s"] >= 0 and data["chat_memory_id"] > memory_id
-    assert data["status"] == "answered" and data["supported"] is True
-    assert data["constrained"] is True and json.loads(data["raw_reply"])["answer"] == data["answer"]
+    assert "4411" in data["answer"]
+    assert data["citations"] == [memory_id]
+    assert data["memories"][0]["id"] == memory_id
+    assert data["model"] == "fake"
+    assert data["ttft_s"] >= 0
+    assert data["chat_memory_id"] > memory_id
+    assert data["status"] == "answered"
+    assert data["supported"] is True
+    assert data["constrained"] is True
+    assert json.loads(data["raw_reply"])["answer"] == data["answer"]
 
 
-def test_ask_streams_the_answer_then_its_sources(cli) -> None:  # type: ignore[no-untyped-def]
+def test_ask_streams_the_answer_then_its_sources(cli) -> None:
     memory_id = int(cli("note", "The plumber comes on Thursday.").out)
     result = cli("ask", "--model", "fake", "When", "does", "the", "plumber", "come?")
-    assert result.code == 0 and "Thursday" in result.out
-    assert "Sources:" in result.out and f"[{memory_id}]" in result.out.split("Sources:")[1]
+    assert result.code == 0
+    assert "Thursday" in result.out
+    assert "Sources:" in result.out
+    assert f"[{memory_id}]" in result.out.split("Sources:")[1]
 
 
-def test_ask_on_an_empty_store_says_it_is_not_in_memory(cli) -> None:  # type: ignore[no-untyped-def]
+def test_ask_on_an_empty_store_says_it_is_not_in_memory(cli) -> None:
     data = json.loads(cli("ask", "-m", "fake", "--json", "Who painted the Sistine ceiling?").out)
-    assert data["status"] == "not_in_memories" and data["citations"] == []
+    assert data["status"] == "not_in_memories"
+    assert data["citations"] == []
     shown = cli("ask", "-m", "fake", "Who painted the Sistine ceiling?").out
     assert "(the model says this is not in your memories)" in shown
 
@@ -54,32 +62,34 @@ def test_ask_on_an_empty_store_says_it_is_not_in_memory(cli) -> None:  # type: i
         (["models", "install", "qwen-tiny"], "no catalogued model called 'qwen-tiny'"),
     ],
 )
-def test_bad_input_is_one_sentence_and_exit_2(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_one_sentence_and_exit_2(cli, args: list[str], message: str) -> None:
     result = cli(*args)
-    assert result.code == 2 and message in result.err
-    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
 
 
-def test_a_truncated_gguf_is_bad_input_and_stores_nothing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_truncated_gguf_is_bad_input_and_stores_nothing(cli, tmp_path: Path) -> None:
     cli("note", "something to recall")
     good = write_tiny_gguf(tmp_path / "m.gguf")
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(good.read_bytes()[:4000])
     result = cli("ask", "--model", str(cut), "something?")
-    assert result.code == 2 and "truncated" in result.err
+    assert result.code == 2
+    assert "truncated" in result.err
     assert json.loads(cli("stats", "--json").out)["memories"] == 1
 
 
-def test_a_model_too_large_for_free_memory_is_refused(  # type: ignore[no-untyped-def]
-    cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_model_too_large_for_free_memory_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     tiny_ram = replace(probe(), ram_total_bytes=1_000_000_000, ram_available_bytes=300_000_000)
     monkeypatch.setattr(agent.service, "probe", lambda home=None: tiny_ram)
     result = cli("ask", "--model", "smollm2-135m", "anything?")
-    assert result.code == 2 and "too large for the free memory" in result.err
+    assert result.code == 2
+    assert "too large for the free memory" in result.err
 
 
-def test_models_lists_the_catalog_and_what_is_on_the_machine(  # type: ignore[no-untyped-def]
+def test_models_lists_the_catalog_and_what_is_on_the_machine(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lm = tmp_path / "user" / ".lmstudio" / "models" / "me" / "repo"
@@ -89,18 +99,23 @@ def test_models_lists_the_catalog_and_what_is_on_the_machine(  # type: ignore[no
     for key in ("OLLAMA_MODELS", "HF_HOME", "HF_HUB_CACHE"):
         monkeypatch.delenv(key, raising=False)
     text = cli("models").out
-    assert "smollm2-135m" in text and "qwen2.5-coder-0.5b" in text
+    assert "smollm2-135m" in text
+    assert "qwen2.5-coder-0.5b" in text
     assert re.search(r"qwen2\.5-coder-(1\.5|0\.5)b \*", text)  # the default for this machine
-    assert "tiny-Q8_0" in text and "lm-studio" in text
+    assert "tiny-Q8_0" in text
+    assert "lm-studio" in text
     local = json.loads(cli("models", "--json").out)["local"]
     assert [(m["name"], m["quantization"]) for m in local] == [("tiny-Q8_0", "Q8_0")]
     answer = cli("ask", "-m", "tiny-Q8_0", "--json", "anything stored?")
-    assert answer.code == 0 and json.loads(answer.out)["model"] == "tiny-Q8_0"
+    assert answer.code == 0
+    assert json.loads(answer.out)["model"] == "tiny-Q8_0"
 
 
-def test_doctor_says_which_model_and_why(cli) -> None:  # type: ignore[no-untyped-def]
+def test_doctor_says_which_model_and_why(cli) -> None:
     text = cli("doctor").out
-    assert "language model" in text and "threads" in text and "context" in text
+    assert "language model" in text
+    assert "threads" in text
+    assert "context" in text
 
 
 @pytest.mark.integration
@@ -133,13 +148,16 @@ def test_ask_with_the_default_model_on_a_fresh_home(tmp_path: Path) -> None:
     assert data["model"] == "smollm2-135m"
     # The 135M model's words are what they are; the format around them is held by llama.cpp.
     assert json.loads(data["raw_reply"])["answer"] == data["answer"]
-    assert data["status"] in ("answered", "not_in_memories", "guess") and data["constrained"]
+    assert data["status"] in ("answered", "not_in_memories", "guess")
+    assert data["constrained"]
     shown = {m["id"] for m in data["memories"]}
-    assert int(planted.stdout) in shown and set(data["citations"]) <= shown
-    assert data["ttft_s"] > 0 and data["tokens_per_s"] > 0
+    assert int(planted.stdout) in shown
+    assert set(data["citations"]) <= shown
+    assert data["ttft_s"] > 0
+    assert data["tokens_per_s"] > 0
 
 
-def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-def]
+def test_a_file_that_fails_its_digest_is_bad_input(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Hugging Face cache blob is named by its sha256; a damaged one must not be loaded."""
@@ -152,7 +170,8 @@ def test_a_file_that_fails_its_digest_is_bad_input(  # type: ignore[no-untyped-d
     (hub / "snapshots" / "a" / "tiny.gguf").symlink_to(hub / "blobs" / digest)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     result = cli("ask", "-m", "org/tiny-GGUF/tiny.gguf", "anything?")
-    assert result.code == 2 and "not the expected" in result.err
+    assert result.code == 2
+    assert "not the expected" in result.err
 
 
 def explained(text: str, status: str, supported: bool, constrained: bool = True) -> None:

@@ -21,7 +21,7 @@ TOPICS = [
 ]
 
 
-def fill_a_year(home) -> None:  # type: ignore[no-untyped-def]
+def fill_a_year(home) -> None:
     settings = load_settings(home, overrides={"embedder": "fake"})
     with Papertape(settings, embedder=FakeEmbedder()) as app:
         for week in range(52):
@@ -31,13 +31,13 @@ def fill_a_year(home) -> None:  # type: ignore[no-untyped-def]
                 app.note(text, now=at + 600 * offset, occurred_at=at + 600 * offset)
 
 
-def stats(cli) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def stats(cli) -> dict:
     result = cli("stats", "--json")
     assert result.code == 0, result.err
-    return json.loads(result.out)  # type: ignore[no-any-return]
+    return json.loads(result.out)
 
 
-def test_a_year_aged_month_by_month_fills_the_tiers_and_shrinks(cli, home) -> None:  # type: ignore[no-untyped-def]
+def test_a_year_aged_month_by_month_fills_the_tiers_and_shrinks(cli, home) -> None:
     monkey_env = {"PAPERTAPE_SUMMARIZER": "extractive"}
     import os
 
@@ -50,31 +50,36 @@ def test_a_year_aged_month_by_month_fills_the_tiers_and_shrinks(cli, home) -> No
             now = (START + timedelta(days=30 * month + 5)).isoformat()
             result = cli("consolidate", "--now", now)
             assert result.code == 0, result.err
-            assert "Consolidated at" in result.out and "Bytes:" in result.out
+            assert "Consolidated at" in result.out
+            assert "Bytes:" in result.out
         after = stats(cli)
     finally:
         os.environ.pop("PAPERTAPE_SUMMARIZER")
     tiers = after["tiers"]
-    assert tiers["sharp"]["count"] > 0 and tiers["hazy"]["count"] > 0
+    assert tiers["sharp"]["count"] > 0
+    assert tiers["hazy"]["count"] > 0
     assert tiers["archive"]["count"] > 100  # most of the year is archived
     assert after["kinds"]["summary"]["count"] > 0
     assert after["bytes"] < 0.5 * before["bytes"]
 
 
-def test_consolidate_json_and_list(cli) -> None:  # type: ignore[no-untyped-def]
+def test_consolidate_json_and_list(cli) -> None:
     for i in range(3):
         cli("note", f"Booked the {i} ferry tickets to Skye.", "--now", f"2024-01-01T10:0{i}")
     result = cli("consolidate", "--now", "2024-03-01", "--extractive", "--json")
     data = json.loads(result.out)
-    assert data["now"] == "2024-03-01T00:00:00Z" and data["summarizer"] == "extractive"
+    assert data["now"] == "2024-03-01T00:00:00Z"
+    assert data["summarizer"] == "extractive"
     assert [m["to"] for m in data["moves"]] == ["hazy"] * 3
     assert set(data["moves"][0]) == {"id", "from", "to", "reason", "retention"}
-    assert len(data["summaries"]) == 1 and data["bytes_before"] > 0
+    assert len(data["summaries"]) == 1
+    assert data["bytes_before"] > 0
     text = cli("consolidate", "--now", "2024-11-01", "--extractive", "--list")
-    assert "hazy -> archive" in text.out and "#1" in text.out
+    assert "hazy -> archive" in text.out
+    assert "#1" in text.out
 
 
-def test_recall_deep_reads_the_page_back(cli) -> None:  # type: ignore[no-untyped-def]
+def test_recall_deep_reads_the_page_back(cli) -> None:
     verbatim = "The spare key is under the blue flowerpot. It is by the shed door."
     cli("note", verbatim, "--now", "2024-01-01")
     with Papertape(load_settings(), embedder=FakeEmbedder()) as app:
@@ -84,7 +89,8 @@ def test_recall_deep_reads_the_page_back(cli) -> None:  # type: ignore[no-untype
         cli("recall", "spare key flowerpot", "--deep", "--json", "--now", "2024-03-02").out
     )
     (hit,) = [h for h in data["results"] if h["id"] == 1]
-    assert hit["tier"] == "hazy" and hit["read_back"] is True
+    assert hit["tier"] == "hazy"
+    assert hit["read_back"] is True
     # OCR of an 8 px page is close, not perfect ("ftowerpot" was seen): compare characters.
     assert difflib.SequenceMatcher(None, verbatim, hit["text"]).ratio() >= 0.9, hit["text"]
     plain = json.loads(cli("recall", "spare key", "--json", "--now", "2024-03-02").out)
@@ -98,12 +104,15 @@ def test_recall_deep_reads_the_page_back(cli) -> None:  # type: ignore[no-untype
         (("consolidate", "--model", "no-such-model"), "no-such-model"),
     ],
 )
-def test_bad_input_is_one_sentence(cli, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_one_sentence(cli, args, message) -> None:
     result = cli(*args)
-    assert result.code == 2 and message in result.err and "Traceback" not in result.err
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
 
 
-def test_a_bad_setting_word_is_refused(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_setting_word_is_refused(cli, monkeypatch) -> None:
     monkeypatch.setenv("PAPERTAPE_PAGE_FORMAT", "gif")
     result = cli("consolidate", "--now", "2024-01-01")
-    assert result.code == 2 and "png4" in result.err
+    assert result.code == 2
+    assert "png4" in result.err

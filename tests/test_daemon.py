@@ -13,9 +13,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import apsw
 import pytest
@@ -44,11 +45,11 @@ def settings_for(home: Path, **overrides: object) -> Settings:
         home, overrides={"embedder": "fake", "inbox_every_seconds": 0.5, **overrides}, env={}
     )
     if budget is not None:  # a few KB, below what a person may set: the budget's steps show
-        settings = replace(settings, byte_budget_mb=budget)
+        settings = replace(settings, byte_budget_mb=cast(float, budget))
     return settings
 
 
-def wait_until(check, timeout: float = 30.0, what: str = "it") -> None:  # type: ignore[no-untyped-def]
+def wait_until(check, timeout: float = 30.0, what: str = "it") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -88,7 +89,7 @@ def test_a_full_byte_budget_is_a_sentence_and_the_queue_waits(
             remote.note("a third note that does not fit", now=NOW)
         assert daemon.queue_count() == 1
         remote.set_pinned([first], False)  # type: ignore[list-item]
-        wait_until(lambda d=daemon: d.queue_count() == 0, what="the queue draining")  # type: ignore[misc]
+        wait_until(lambda d=daemon: d.queue_count() == 0, what="the queue draining")
         with daemon.lock:
             memories = {m.text: m.tier for m in daemon.app.store.iter_memories()}
             assert daemon.app.store.stats().bytes <= 4500
@@ -113,7 +114,9 @@ def test_the_api_answers_like_the_service(running: Daemon) -> None:
     assert remote.stats() == running.app.stats()
     tokens: list[str] = []
     answer = remote.chat().ask("what is the gate code?", now=NOW + 180, on_token=tokens.append)
-    assert "4411" in answer.text and answer.citations == (1,) and "".join(tokens).strip()
+    assert "4411" in answer.text
+    assert answer.citations == (1,)
+    assert "".join(tokens).strip()
     assert remote.set_pinned([2], True) == [2]
     assert remote.forget([2]) == [2]
     with pytest.raises(UserError, match="no memory with id 99"):
@@ -131,7 +134,8 @@ def test_an_edit_beside_a_running_daemon_is_made_by_the_daemon(running: Daemon) 
     edited = remote.edit(1, "the boat is moored at pier 9, password: sw0rdf1sh-7")
     # The daemon's own connection wrote it; the client only read beside it.
     assert writes
-    assert "pier 9" in edited.text and "sw0rdf1sh" not in edited.text
+    assert "pier 9" in edited.text
+    assert "sw0rdf1sh" not in edited.text
     with running.lock:
         assert running.app.memory(1).text == edited.text
     remote.close()
@@ -148,7 +152,8 @@ def test_commands_that_write_locally_are_refused_while_the_daemon_runs(running: 
             text=True,
         )
         assert done.returncode == 2, done.stderr
-        assert "only writer" in done.stderr and "Traceback" not in done.stderr
+        assert "only writer" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_the_socket_is_private_and_a_second_daemon_is_refused(running: Daemon) -> None:
@@ -241,12 +246,13 @@ def test_kill_dash_nine_mid_ingest_loses_nothing_acknowledged(home: Path, files:
     process = daemon_process(home)
     try:
         wait_until(lambda: DaemonClient.find(settings) is not None, what="the daemon answering")
-        client = DaemonClient.find(settings)
-        assert client is not None
+        found = DaemonClient.find(settings)
+        assert found is not None
+        client: DaemonClient = found
         acknowledged = threading.Event()
         progressed = threading.Event()
 
-        def line(data: dict) -> None:  # type: ignore[type-arg]
+        def line(data: dict) -> None:
             if "queued" in data:
                 assert data["queued"] == files
                 acknowledged.set()
@@ -254,10 +260,8 @@ def test_kill_dash_nine_mid_ingest_loses_nothing_acknowledged(home: Path, files:
                 progressed.set()
 
         def ingest() -> None:
-            try:
+            with suppress(OSError, Failure, json.JSONDecodeError):  # the daemon is killed under it
                 client.call("ingest", on_line=line, paths=[str(folder)], now=NOW)
-            except (OSError, Failure, json.JSONDecodeError):
-                pass  # the daemon is killed under it
 
         caller = threading.Thread(target=ingest)
         caller.start()
@@ -275,9 +279,9 @@ def test_kill_dash_nine_mid_ingest_loses_nothing_acknowledged(home: Path, files:
     process = daemon_process(home)
     try:
         wait_until(lambda: DaemonClient.find(settings) is not None, what="the restart")
-        client = DaemonClient.find(settings)
-        assert client is not None
-        wait_until(lambda: client.call("status")["queued"] == 0, 120, "the queue draining")
+        again = DaemonClient.find(settings)
+        assert again is not None
+        wait_until(lambda: again.call("status")["queued"] == 0, 120, "the queue draining")
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0  # a clean stop
@@ -285,7 +289,8 @@ def test_kill_dash_nine_mid_ingest_loses_nothing_acknowledged(home: Path, files:
         memories = list(look.store.iter_memories())
         assert look.store.integrity_check() == "ok"
     sources = [m.source for m in memories]
-    assert len(sources) == files and len(set(sources)) == files  # each exactly once
+    assert len(sources) == files
+    assert len(set(sources)) == files
 
 
 def test_cli_start_status_stop_and_in_process_fallback(home: Path) -> None:
@@ -298,19 +303,23 @@ def test_cli_start_status_stop_and_in_process_fallback(home: Path) -> None:
 
     assert "not running" in cli("daemon", "status").stdout
     started = cli("daemon", "start")
-    assert started.returncode == 0 and "started" in started.stdout, started.stderr
+    assert started.returncode == 0, started.stderr
+    assert "started" in started.stdout, started.stderr
     try:
         assert "already running" in cli("daemon", "start").stdout
         second = cli("daemon", "run")
-        assert second.returncode == 2 and "already running" in second.stderr
+        assert second.returncode == 2
+        assert "already running" in second.stderr
         assert cli("note", "kept by the daemon", "--now", "2024-03-01").stdout.strip() == "1"
         status = json.loads(cli("daemon", "status", "--json").stdout)
-        assert status["running"] and status["queued"] == 0
+        assert status["running"]
+        assert status["queued"] == 0
         assert {job["name"] for job in status["jobs"]} >= {"consolidate", "inbox", "vacuum"}
         through_daemon = json.loads(cli("recall", "kept", "--json", "--now", "2024-03-02").stdout)
     finally:
         stopped = cli("daemon", "stop")
-    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert stopped.returncode == 0
+    assert "stopped" in stopped.stdout
     assert not socket_path(settings_for(home)).exists()
     in_process = json.loads(cli("recall", "kept", "--json", "--now", "2024-03-02").stdout)
     # Same ranking and memory; the daemon's recall strengthened it, so scores may differ.
@@ -342,7 +351,8 @@ async def test_the_terminal_ui_talks_to_a_running_daemon(running: Daemon) -> Non
         await app.workers.wait_for_complete()
         await pilot.pause()
         log = " ".join(str(w.render()) for w in app.query("#log Static"))
-        assert "flowerpot" in log and "cites [1]" in log
+        assert "flowerpot" in log
+        assert "cites [1]" in log
         await pilot.press("f5")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -384,7 +394,8 @@ def test_a_note_a_wav_and_a_png_dropped_in_the_inbox_are_all_recalled(running: D
         ("spare key", "text"),
     ):
         hits = remote.recall(query, now=NOW, k=3, strengthen=False)
-        assert hits and hits[0].memory.kind == kind, (query, [h.memory for h in hits])
+        assert hits, (query, [h.memory for h in hits])
+        assert hits[0].memory.kind == kind, (query, [h.memory for h in hits])
     remote.close()
 
 
@@ -415,5 +426,6 @@ def test_status_shows_a_consolidation_in_progress(
     finish.set()
     job.join(timeout=30)
     done = remote.status()
-    assert "consolidating" not in done.daemon and done.stats is not None
+    assert "consolidating" not in done.daemon
+    assert done.stats is not None
     remote.close()

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ GITHUB_TOKEN = "ghp_" + "".join(random.Random(31).choices(_ALNUM, k=36))
 AWS_KEY = "AKIA" + "".join(random.Random(7).choices(string.ascii_uppercase + string.digits, k=16))
 
 
-def wait_until(check, timeout: float = 60.0, what: str = "it") -> None:  # type: ignore[no-untyped-def]
+def wait_until(check, timeout: float = 60.0, what: str = "it") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -115,7 +116,8 @@ def test_a_duplicate_is_answered_with_its_id_and_leaves_the_queue(daemon: Runnin
     first = daemon.cli("note", "same note twice")
     second = daemon.cli("note", "same note twice")
     assert first.stdout.strip() == "1", first.stderr
-    assert second.returncode == 0 and second.stdout.strip() == "1", second.stderr
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "1", second.stderr
     assert "already stored as #1" in second.stderr
     wait_until(lambda: daemon.queued() == 0, 30, "the duplicate leaving the queue")
     assert daemon.cli("note", "something new").stdout.strip() == "2"
@@ -153,7 +155,8 @@ def test_a_backlog_of_stuck_items_never_blocks_new_ones(home: Path) -> None:
     try:
         running.start()
         new = running.cli("note", "a new note lands at once", timeout=60)
-        assert new.returncode == 0 and new.stdout.strip() == "2", new.stderr
+        assert new.returncode == 0, new.stderr
+        assert new.stdout.strip() == "2", new.stderr
         wait_until(lambda: running.queued() == 0, 90, "the stuck items leaving the queue")
         assert running.stop() == 0
     finally:
@@ -190,22 +193,21 @@ def test_a_secret_sent_through_the_daemon_reaches_no_file(daemon: Running) -> No
     assert files_holding(daemon.home, secrets) == []  # and after
     with Papertape(daemon.settings, embedder=FakeEmbedder()) as app:
         (memory,) = app.store.iter_memories()
-    assert "[redacted github token]" in memory.text and "[redacted aws key]" in memory.text
+    assert "[redacted github token]" in memory.text
+    assert "[redacted aws key]" in memory.text
 
 
 # -- item 7: a size limit, and SIGTERM within seconds ----------------------------------------
 
 
-def raw_call(settings: Settings, payload: bytes, timeout: float = 30) -> dict:  # type: ignore[type-arg]
+def raw_call(settings: Settings, payload: bytes, timeout: float = 30) -> dict:
     """Send `payload` (stopping at the first refusal to take more) and read the answer."""
     with socket.socket(socket.AF_UNIX) as conn:
         conn.settimeout(timeout)
         conn.connect(str(socket_path(settings)))
-        try:
+        with suppress(BrokenPipeError, ConnectionResetError):
             conn.sendall(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        return json.loads(conn.makefile("rb").readline())  # type: ignore[no-any-return]
+        return json.loads(conn.makefile("rb").readline())
 
 
 def test_a_request_over_the_limit_is_refused_without_reading_it(home: Path) -> None:
@@ -214,7 +216,8 @@ def test_a_request_over_the_limit_is_refused_without_reading_it(home: Path) -> N
         running.start()
         note = {"op": "note", "text": "word " * 600_000, "now": NOW}  # 3 MB
         reply = raw_call(running.settings, json.dumps(note).encode() + b"\n")
-        assert reply["ok"] is False and reply["code"] == 2
+        assert reply["ok"] is False
+        assert reply["code"] == 2
         assert "max_request_mb" in reply["error"]
         endless = b'{"op": "note", "text": "' + b"a" * 40_000_000  # no end in sight
         reply = raw_call(running.settings, endless)
@@ -228,7 +231,8 @@ def test_a_request_over_the_limit_is_refused_without_reading_it(home: Path) -> N
             text=True,
             timeout=60,
         )
-        assert too_long.returncode == 2 and "max_request_mb" in too_long.stderr
+        assert too_long.returncode == 2
+        assert "max_request_mb" in too_long.stderr
         assert "Traceback" not in too_long.stderr
         assert running.stop() == 0
     finally:
@@ -245,7 +249,7 @@ def test_sigterm_stops_the_daemon_mid_job_within_seconds(daemon: Running) -> Non
     def send() -> None:
         try:
             outcome.append(daemon.client().call("note", text=text, now=NOW))
-        except BaseException as exc:  # noqa: BLE001 (what the client was told is checked)
+        except BaseException as exc:
             outcome.append(exc)
 
     sender = threading.Thread(target=send)
@@ -262,7 +266,8 @@ def test_sigterm_stops_the_daemon_mid_job_within_seconds(daemon: Running) -> Non
         pytest.fail(f"the daemon was still running {waited:.0f} s after SIGTERM")
     assert code == 0
     sender.join(30)
-    assert outcome and isinstance(outcome[0], Failure | OSError), outcome
+    assert outcome, outcome
+    assert isinstance(outcome[0], Failure | OSError), outcome
     with Papertape(daemon.settings, embedder=FakeEmbedder()) as look:
         assert look.store.count() == 0  # cut off mid-job: nothing half-written
         assert look.store.integrity_check() == "ok"
@@ -271,7 +276,8 @@ def test_sigterm_stops_the_daemon_mid_job_within_seconds(daemon: Running) -> Non
     assert daemon.stop() == 0
     with Papertape(daemon.settings, embedder=FakeEmbedder()) as look:
         document = [m for m in look.store.iter_memories() if m.kind == "document"]
-        assert len(document) == 1 and len(look.store.links_to(document[0].id)) > 1000
+        assert len(document) == 1
+        assert len(look.store.links_to(document[0].id)) > 1000
 
 
 # -- item 9: every request answered, bursts taken, silent clients dropped --------------------
@@ -301,7 +307,8 @@ def test_a_number_that_is_not_finite_gets_an_answer(
     impatient: Running, request_line: bytes
 ) -> None:
     reply = raw_call(impatient.settings, request_line + b"\n", timeout=10)
-    assert reply["ok"] is False and reply["code"] == 2, reply
+    assert reply["ok"] is False, reply
+    assert reply["code"] == 2, reply
     assert impatient.queued() == 0
 
 
@@ -316,7 +323,7 @@ def test_a_burst_of_clients_all_get_answers(impatient: Running) -> None:
             # A timeout makes connect give up at once on a full backlog (EAGAIN), as
             # DaemonClient.find does before it falls back to working in-process.
             impatient.client().call("status", timeout=20)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=one) for _ in range(clients)]

@@ -12,12 +12,12 @@ import pytest
 NOW = "2024-03-01T12:00:00Z"
 
 
-def fill(cli, count: int = 40) -> None:  # type: ignore[no-untyped-def]
+def fill(cli, count: int = 40) -> None:
     for i in range(count):
         assert cli("note", f"note number {i} about the garden and the shed", "--now", NOW).code == 0
 
 
-def says_damaged(result) -> bool:  # type: ignore[no-untyped-def]
+def says_damaged(result) -> bool:
     err = result.err.strip()
     return (
         result.code == 1
@@ -49,25 +49,28 @@ def flip(path: Path, offset: int, count: int = 64) -> None:
         handle.write(bytes(b ^ 0xFF for b in data))
 
 
-def test_an_emptied_store_is_refused_not_started_afresh(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_emptied_store_is_refused_not_started_afresh(cli, home: Path) -> None:
     fill(cli, 3)
     os.truncate(home / "papertape.db", 0)  # truncate -s 0 papertape.db
     stats = cli("stats")
-    assert stats.code == 1 and "cold file" in stats.err and "restore" in stats.err, stats
+    assert stats.code == 1, stats
+    assert "cold file" in stats.err, stats
+    assert "restore" in stats.err, stats
     assert "0 memories" not in stats.out
     note = cli("note", "a new first note", "--now", NOW)
-    assert note.code == 1 and note.out.strip() != "1"
+    assert note.code == 1
+    assert note.out.strip() != "1"
     assert (home / "papertape.db").stat().st_size == 0  # nothing was written over it
 
 
-def test_a_missing_store_beside_its_cold_file_is_refused(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_store_beside_its_cold_file_is_refused(cli, home: Path) -> None:
     fill(cli, 2)
     (home / "papertape.db").unlink()
     assert cli("stats").code == 1
     assert not (home / "papertape.db").exists()
 
 
-def test_flipped_bytes_are_reported_by_stats_recall_and_doctor(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_flipped_bytes_are_reported_by_stats_recall_and_doctor(cli, home: Path) -> None:
     fill(cli)
     db = home / "papertape.db"
     # 64 bytes of the keyword index: a page stats never reads, recall does.
@@ -76,14 +79,16 @@ def test_flipped_bytes_are_reported_by_stats_recall_and_doctor(cli, home: Path) 
         result = cli(*args)
         assert says_damaged(result), (args, result)
     check = cli("doctor", "--check")
-    assert check.code == 1 and "DAMAGED" in check.out and "papertape.db" in check.out
+    assert check.code == 1
+    assert "DAMAGED" in check.out
+    assert "papertape.db" in check.out
     report = cli("doctor", "--check", "--json")
     assert json.loads(report.out)["ok"] is False
 
 
 def test_damage_found_mid_command_is_the_same_sentence(
     cli, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # On a store too large for the check on open, SQLite meets the damage when it reads it.
     import storage.health
 
@@ -95,14 +100,14 @@ def test_damage_found_mid_command_is_the_same_sentence(
     assert says_damaged(result), result
 
 
-def test_a_file_that_is_not_a_store_is_reported(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_a_store_is_reported(cli, home: Path) -> None:
     fill(cli, 2)
     (home / "papertape.db").write_bytes(b"this is not a database at all\n" * 200)
     result = cli("stats")
     assert says_damaged(result), result
 
 
-def test_doctor_check_passes_a_sound_store(cli) -> None:  # type: ignore[no-untyped-def]
+def test_doctor_check_passes_a_sound_store(cli) -> None:
     fill(cli, 3)
     check = cli("doctor", "--check")
     assert check.code == 0, check
@@ -125,7 +130,7 @@ def test_the_daemon_answers_damage_with_the_same_sentence(
 
         monkeypatch.setattr(daemon.app, "stats", damaged_stats)
         remote = open_papertape(daemon.settings)
-        with pytest.raises(Failure, match="damaged .*doctor --check"):
+        with pytest.raises(Failure, match=r"damaged .*doctor --check"):
             remote.stats()
         remote.close()
     finally:

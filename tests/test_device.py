@@ -12,7 +12,8 @@ def test_probe_reads_this_machine(tmp_path: Path) -> None:
     info = probe(tmp_path / "not" / "yet")
     assert info.cores >= 1
     assert info.ram_total_bytes > info.ram_available_bytes > 0
-    assert info.disk_free_bytes > 0 and Path(info.disk_path).exists()
+    assert info.disk_free_bytes > 0
+    assert Path(info.disk_path).exists()
     assert set(info.runtimes) == set(RUNTIMES)
     assert info.runtimes["apsw"] is True  # a dependency, so always present
 

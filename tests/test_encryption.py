@@ -29,7 +29,7 @@ from agent.settings import Settings, load_settings
 from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from models.transcriber import Segment, Transcript
-from storage import MemoryStore, NewMemory, store_files
+from storage import MemoryStore, NewMemory, StorageError, store_files
 from storage.cipher import Key, KeyNeededError, WrongKeyError, looks_encrypted
 from storage.convert import manifest_path, pairs, state
 from storage.queue import IngestQueue
@@ -141,7 +141,9 @@ def test_an_encrypted_store_holds_none_of_what_it_was_given(
         memories = list(app.store.iter_memories())
         assert {m.tier for m in memories} >= {"hazy"}
         needles = [w for m in memories for w in words(m.text)]
-        assert b"Bartholomew" in needles and b"Pemberton" in needles and b"Copenhagen" in needles
+        assert b"Bartholomew" in needles
+        assert b"Pemberton" in needles
+        assert b"Copenhagen" in needles
         blobs = [
             blob.data
             for m in memories
@@ -221,10 +223,10 @@ def test_fts5_secure_delete_and_wal_hold_on_an_encrypted_store(tmp_path: Path) -
     path = tmp_path / "h" / "papertape.db"
     new_store(path, Key(PASS))
     with MemoryStore.open(path, vector_dim=8, embedder="fake", key=Key(PASS)) as store:
-        assert list(store.conn.execute("PRAGMA main.journal_mode"))[0][0] == "wal"
-        assert list(store.conn.execute("PRAGMA cold.journal_mode"))[0][0] == "wal"
-        assert list(store.conn.execute("PRAGMA secure_delete"))[0][0] == 1
-        assert list(store.conn.execute("PRAGMA cold.page_size"))[0][0] == 16 * 1024
+        assert next(iter(store.conn.execute("PRAGMA main.journal_mode")))[0] == "wal"
+        assert next(iter(store.conn.execute("PRAGMA cold.journal_mode")))[0] == "wal"
+        assert next(iter(store.conn.execute("PRAGMA secure_delete")))[0] == 1
+        assert next(iter(store.conn.execute("PRAGMA cold.page_size")))[0] == 16 * 1024
         assert store.keyword_search(["okapi"], 50)
         store.delete([2])
         assert 2 not in {i for i, _ in store.keyword_search(["okapi"], 50)}
@@ -269,11 +271,13 @@ def test_a_conversion_killed_at_any_step_leaves_one_whole_store(tmp_path: Path, 
     assert state(path) == ("encrypted" if done else "plain")
     key = Key(PASS) if done else None
     with MemoryStore.open(path, vector_dim=8, embedder="fake", key=key) as store:
-        assert store.count() == 20 and store.get(1) is not None
+        assert store.count() == 20
+        assert store.get(1) is not None
         assert store.get(1).tier == "hazy"  # type: ignore[union-attr]
         assert store.integrity_check() == "ok"
     leftovers = [copy for copy, _ in pairs(path) if copy.exists()]
-    assert leftovers == [] and not manifest_path(path).exists()
+    assert leftovers == []
+    assert not manifest_path(path).exists()
 
 
 def test_a_copy_that_does_not_check_out_changes_nothing(
@@ -284,7 +288,7 @@ def test_a_copy_that_does_not_check_out_changes_nothing(
     path = tmp_path / "h" / "papertape.db"
     new_store(path, None)
     monkeypatch.setattr(convert_module, "_summary", _changing_summary())
-    with pytest.raises(convert_module.StorageError, match="does not hold"):
+    with pytest.raises(StorageError, match="does not hold"):
         convert_module.convert(path, None, Key(PASS))
     assert state(path) == "plain"
     assert [copy for copy, _ in pairs(path) if copy.exists()] == []
@@ -300,25 +304,30 @@ def _changing_summary() -> Callable[[apsw.Connection], tuple[int, ...]]:
 
 def test_encrypt_passphrase_decrypt_round_trip(
     cli, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert cli("note", "Tulip bulbs go in before the first frost").code == 0
     monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
     result = cli("encrypt")
     assert result.code == 0, result.err
-    assert "ChaCha20" in result.out and "plaintext" in result.err
+    assert "ChaCha20" in result.out
+    assert "plaintext" in result.err
     assert leaks(home, [b"frost"]) == []
     assert cli("encrypt").code == 2  # already encrypted: one sentence
     assert "already encrypted" in cli("encrypt").err
     monkeypatch.setenv("PAPERTAPE_NEW_PASSPHRASE", "a brand new passphrase")
     assert cli("passphrase").code == 0
     old = cli("recall", "tulip", "--peek")
-    assert old.code == 2 and "does not open" in old.err and "Traceback" not in old.err
+    assert old.code == 2
+    assert "does not open" in old.err
+    assert "Traceback" not in old.err
     monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "a brand new passphrase")
     assert "Tulip" in cli("recall", "tulip", "--peek").out
     exported = cli("export")
-    assert "Tulip" in exported.out and "plaintext" in exported.err
+    assert "Tulip" in exported.out
+    assert "plaintext" in exported.err
     refused = cli("decrypt")  # stdin is not a terminal: --yes is needed
-    assert refused.code == 2 and "--yes" in refused.err
+    assert refused.code == 2
+    assert "--yes" in refused.err
     assert cli("decrypt", "--yes").code == 0
     assert state(home / "papertape.db") == "plain"
     assert cli("decrypt", "--yes").code == 2
@@ -326,9 +335,10 @@ def test_encrypt_passphrase_decrypt_round_trip(
     assert "Tulip" in cli("recall", "tulip", "--peek").out
 
 
-def test_init_encrypt_and_its_mistakes(cli, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_init_encrypt_and_its_mistakes(cli, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = cli("init", "--encrypt")  # not a terminal, no PAPERTAPE_PASSPHRASE
-    assert missing.code == 2 and "PAPERTAPE_PASSPHRASE" in missing.err
+    assert missing.code == 2
+    assert "PAPERTAPE_PASSPHRASE" in missing.err
     assert not (home / "papertape.db").exists()
     monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "short")
     assert "at least 8" in cli("init", "--encrypt").err
@@ -336,22 +346,26 @@ def test_init_encrypt_and_its_mistakes(cli, home: Path, monkeypatch: pytest.Monk
     assert cli("init", "--encrypt").code == 0
     assert state(home / "papertape.db") == "encrypted"
     again = cli("init", "--encrypt")
-    assert again.code == 2 and "already exists" in again.err
+    assert again.code == 2
+    assert "already exists" in again.err
     assert cli("note", "Marigolds by the gate").code == 0
     monkeypatch.delenv("PAPERTAPE_PASSPHRASE")
     before = snapshot(home)
     for command in (("stats",), ("recall", "marigolds"), ("export",), ("doctor", "--check")):
         result = cli(*command)
         assert result.code == 2, command
-        assert "PAPERTAPE_PASSPHRASE" in result.err and result.err.count("\n") == 1
+        assert "PAPERTAPE_PASSPHRASE" in result.err
+        assert result.err.count("\n") == 1
     monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "wrong horse battery")
     wrong = cli("stats")
-    assert wrong.code == 2 and "does not open" in wrong.err
+    assert wrong.code == 2
+    assert "does not open" in wrong.err
     assert snapshot(home) == before  # nothing touched
     monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
     assert cli("doctor", "--check").code == 0
     doctor = cli("doctor")
-    assert "encrypted, chacha20" in doctor.out and "PAPERTAPE_PASSPHRASE" in doctor.out
+    assert "encrypted, chacha20" in doctor.out
+    assert "PAPERTAPE_PASSPHRASE" in doctor.out
 
 
 class FakeKeyring:
@@ -372,11 +386,12 @@ class FakeKeyring:
 
 def test_the_passphrase_can_live_in_the_keyring(
     cli, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(keys, "_keyring", lambda: None)
     monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
     absent = cli("init", "--encrypt", "--keyring")
-    assert absent.code == 2 and "no OS keyring" in absent.err
+    assert absent.code == 2
+    assert "no OS keyring" in absent.err
     assert not (home / "papertape.db").exists()
     ring = FakeKeyring()
     monkeypatch.setattr(keys, "_keyring", lambda: ring)
@@ -396,7 +411,8 @@ def test_the_passphrase_can_live_in_the_keyring(
 
 def test_the_passphrase_is_never_shown() -> None:
     key = Key(PASS)
-    assert PASS not in repr(key) and PASS not in str(key)
+    assert PASS not in repr(key)
+    assert PASS not in str(key)
     assert PASS not in repr(Unlocked(key, "environment"))
 
 
@@ -419,7 +435,8 @@ def test_the_daemon_refuses_to_start_without_a_key(home: Path, secret_env: None)
             timeout=60,
         )
         assert done.returncode == 2, done.stderr
-        assert "PAPERTAPE_PASSPHRASE" in done.stderr and "Traceback" not in done.stderr
+        assert "PAPERTAPE_PASSPHRASE" in done.stderr
+        assert "Traceback" not in done.stderr
     assert DaemonClient.find(load_settings(home)) is None
 
 
@@ -430,7 +447,8 @@ def serve(settings: Settings) -> Iterator[Daemon]:
     thread.start()
     deadline = time.monotonic() + 30
     while DaemonClient.find(settings) is None:
-        assert thread.is_alive() and time.monotonic() < deadline, "the daemon did not answer"
+        assert thread.is_alive(), "the daemon did not answer"
+        assert time.monotonic() < deadline, "the daemon did not answer"
         time.sleep(0.1)
     yield daemon
     daemon.stop()

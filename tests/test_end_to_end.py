@@ -55,9 +55,7 @@ def test_bad_input_never_shows_a_traceback(tmp_path: Path) -> None:
         result = run(home, *args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr, (args, result.stderr)
-        assert result.stderr.startswith("papertape: ") and result.stderr.count("\n") == 1, (
-            args,
-            result.stderr,
-        )
+        assert result.stderr.startswith("papertape: "), (args, result.stderr)
+        assert result.stderr.count("\n") == 1, (args, result.stderr)
     check = run(home, "stats", "--json")
     assert json.loads(check.stdout)["memories"] == 0

@@ -81,9 +81,11 @@ def test_the_schema_lets_facts_cite_only_the_ids_shown() -> None:
     schema = facts_schema([4, 5, 4], max_facts=6, max_chars=50)
     facts = schema["properties"]["facts"]
     item = facts["items"]["properties"]
-    assert facts["maxItems"] == 6 and item["text"]["maxLength"] == 50
+    assert facts["maxItems"] == 6
+    assert item["text"]["maxLength"] == 50
     assert item["memory_ids"]["items"]["enum"] == [4, 5]
-    assert item["memory_ids"]["minItems"] == 1 and item["importance"]["enum"] == [1, 2, 3, 4, 5]
+    assert item["memory_ids"]["minItems"] == 1
+    assert item["importance"]["enum"] == [1, 2, 3, 4, 5]
     judged = update_schema()
     assert list(judged["properties"]) == ["new_is_about", "old_is_about", "same_thing", "changed"]
     assert judged["properties"]["new_is_about"]["maxLength"] == ABOUT_MAX_CHARS
@@ -92,7 +94,8 @@ def test_the_schema_lets_facts_cite_only_the_ids_shown() -> None:
 def test_read_facts_keeps_shown_ids_and_the_whole_facts_of_a_cut_reply() -> None:
     whole = json.dumps({"facts": [fact([1, 99], "Ana flew."), fact([99], "Invented.")]})
     (only,) = read_facts(whole, [1, 2])
-    assert only.memory_ids == (1,) and only.importance == 3
+    assert only.memory_ids == (1,)
+    assert only.importance == 3
     cut = whole[: whole.index("Invented") - 20]  # the token bound struck inside the second
     assert [d.text for d in read_facts(cut, [1, 2])] == ["Ana flew."]
     assert read_facts('{"answer": "x", "memory_ids": [1]}', [1]) == []
@@ -150,13 +153,18 @@ def test_facts_are_stored_linked_dated_and_recalled(app: Papertape) -> None:
         },
     )
     report = app.consolidate(now=NOW + 3600)
-    assert report.fact_episodes == 1 and len(report.facts) == 2
+    assert report.fact_episodes == 1
+    assert len(report.facts) == 2
     assert report.facts_unsupported == report.facts_duplicates == 0
     flew, ate = (app.store.get(i) for i in report.facts)
-    assert flew is not None and ate is not None
-    assert flew.kind == ate.kind == "fact" and flew.tier == "sharp"
-    assert flew.importance == 0.75 and ate.importance == 0.25
-    assert derived(app, flew.id) == [ids[0]] and derived(app, ate.id) == [ids[2], ids[1]]
+    assert flew is not None
+    assert ate is not None
+    assert flew.kind == ate.kind == "fact"
+    assert flew.tier == "sharp"
+    assert flew.importance == 0.75
+    assert ate.importance == 0.25
+    assert derived(app, flew.id) == [ids[0]]
+    assert derived(app, ate.id) == [ids[2], ids[1]]
     # The date it happened, when whole; else when its first source happened.
     assert render_line(flew.id, flew.occurred_at, "").startswith(f"[{flew.id}] (Fri 10 November")
     assert ate.occurred_at == NOW + 60
@@ -207,12 +215,14 @@ def test_repeated_facts_are_stored_once(app: Papertape) -> None:
         },
     )
     first = app.consolidate(now=NOW + 3600)
-    assert len(first.facts) == 2 and first.facts_duplicates == 2
+    assert len(first.facts) == 2
+    assert first.facts_duplicates == 2
     # A later episode that says it again adds its source to the stored fact instead.
     later = episode(app, NOW + 5 * DAY, ["Ana: I flew to Lisbon on Friday, as you know."])
     script(app, {"facts": [fact(later, "Ana flew to Lisbon on Friday.")]})
     second = app.consolidate(now=NOW + 5 * DAY + 3600)
-    assert second.facts == [] and second.facts_duplicates == 1
+    assert second.facts == []
+    assert second.facts_duplicates == 1
     assert derived(app, first.facts[0]) == [ids[0], later[0]]
 
 
@@ -244,11 +254,12 @@ def test_a_rerun_reads_only_new_episodes(app: Papertape) -> None:
     assert len(generator.prompts) == 1
     new = episode(app, NOW + DAY, ["Ana: back home, the cat is fine."])
     assert app.consolidate(now=NOW + DAY + 3600).fact_episodes == 1
-    assert new[0] in app.store.marked(FACT_MARK) and len(generator.prompts) == 2
+    assert new[0] in app.store.marked(FACT_MARK)
+    assert len(generator.prompts) == 2
 
 
 class DiesOnSecondEpisode(ScriptedGenerator):
-    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:  # type: ignore[override]
+    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
         if len(self.prompts) == 1:
             raise KeyboardInterrupt  # killed while the model reads the second episode
         return super().stream(prompt, **kwargs)
@@ -267,7 +278,8 @@ def test_a_killed_run_resumes_where_it_stopped(home: Path) -> None:
         assert app.store.marked(FACT_MARK) == set(a)  # episode a whole, b untouched
     with make_app(home, [json.dumps({"facts": [fact(b, "Ben's boat trip is on Sunday.")]})]) as app:
         report = app.consolidate(now=NOW + 3600)
-        assert report.fact_episodes == 1 and len(report.facts) == 1
+        assert report.fact_episodes == 1
+        assert len(report.facts) == 1
         assert app.store.marked(FACT_MARK) == set(a + b)
 
 
@@ -277,7 +289,8 @@ def test_facts_off_and_extractive_make_none(home: Path) -> None:
         assert app.consolidate(now=NOW + 3600).fact_episodes == 0
         assert app.generator().prompts == []  # type: ignore[attr-defined]
         report = app.consolidate(now=NOW + 3600, summarizer="extractive")
-        assert report.fact_episodes == 0 and not app.store.marked(FACT_MARK)
+        assert report.fact_episodes == 0
+        assert not app.store.marked(FACT_MARK)
 
 
 def test_progress_is_reported_per_episode(app: Papertape) -> None:
@@ -316,14 +329,16 @@ def test_the_report_counts_facts(app: Papertape) -> None:
     assert "Facts: 1 made from 1 episode; 1 dropped as unsupported" in consolidation_text(report)
 
 
-def test_consolidate_reports_facts_on_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
+def test_consolidate_reports_facts_on_the_command_line(cli) -> None:
     cli("note", "Ana: the dentist is on Tuesday at 3pm.", "--now", "2024-01-01T10:00")
     result = cli("consolidate", "--now", "2024-01-01T12:00", "--model", "fake", "--json")
     assert result.code == 0, result.err
     facts = json.loads(result.out)["facts"]
-    assert facts["episodes"] == 1 and facts["made"] == 0  # the fake model writes none
+    assert facts["episodes"] == 1
+    assert facts["made"] == 0
     again = cli("consolidate", "--now", "2024-01-01T13:00", "--model", "fake")
-    assert again.code == 0 and "Facts:" not in again.out  # nothing new to read
+    assert again.code == 0
+    assert "Facts:" not in again.out
     extractive = cli("consolidate", "--now", "2024-01-02", "--extractive", "--json")
     assert json.loads(extractive.out)["facts"]["episodes"] == 0
 
@@ -349,7 +364,8 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     (new,) = report.facts
     assert report.fact_updates == [(new, old)]
     # The model was shown the older fact, not the note it came from, and judged it.
-    assert DENTIST in generator.prompts[-1] and "my dentist" not in generator.prompts[-1]
+    assert DENTIST in generator.prompts[-1]
+    assert "my dentist" not in generator.prompts[-1]
     assert generator.schemas[-1] == update_schema()
     assert {(link.to_id, link.relation) for link in app.store.links_from(new)} == {
         (second[0], "derived_from"),
@@ -359,7 +375,8 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
     answer = chat.ask("When is the dentist appointment?", now=NOW + 3 * DAY)
     shown = [m.id for m in answer.memories]
-    assert new in shown and old not in shown
+    assert new in shown
+    assert old not in shown
     assert shown.index(new) < shown.index(second[0])  # facts before verbatim lines
 
 
@@ -369,7 +386,8 @@ def test_a_look_alike_the_model_does_not_name_is_not_linked(app: Papertape) -> N
     text = "Ana has a second dentist appointment on 9 April at 10am."
     script(app, {"facts": [fact(second, text)]}, judgement(False, same_thing=False))
     report = app.consolidate(now=NOW + 2 * DAY + 3600)
-    assert report.fact_updates == [] and len(report.facts) == 1
+    assert report.fact_updates == []
+    assert len(report.facts) == 1
     assert not app.store.links_to(old) or all(
         link.relation != "supersedes" for link in app.store.links_to(old)
     )
@@ -386,7 +404,8 @@ def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> 
         app, {"facts": [fact(earlier, "Ana's dentist appointment is on 5 March at 9am.")]}
     )
     report = app.consolidate(now=NOW + 5 * DAY + 7200)
-    assert len(report.facts) == 1 and report.fact_updates == []
+    assert len(report.facts) == 1
+    assert report.fact_updates == []
     assert len(generator.prompts) == 2  # two extractions and no update question
 
 
@@ -409,7 +428,8 @@ def test_forgetting_a_memory_forgets_the_facts_that_need_it(app: Papertape) -> N
     gone = app.forget([ids[0], ids[2]])
     assert alone in gone  # it rests on nothing else
     assert needs in gone  # "grilled" and "Alfama": only the forgotten memory held them
-    assert shared not in gone and app.store.get(shared) is not None
+    assert shared not in gone
+    assert app.store.get(shared) is not None
     assert derived(app, shared) == [ids[3]]  # it lost only the forgotten link
 
 
@@ -478,8 +498,10 @@ def test_a_random_model_writes_only_facts_of_the_schema(tmp_path: Path, home: Pa
         assert len(data["facts"]) <= 3
         for item in data["facts"]:
             assert list(item) == ["memory_ids", "text", "date", "importance"]
-            assert 1 <= len(item["memory_ids"]) and set(item["memory_ids"]) <= set(ids)
-            assert len(item["text"]) <= 24 and item["importance"] in (1, 2, 3, 4, 5)
+            assert len(item["memory_ids"]) >= 1
+            assert set(item["memory_ids"]) <= set(ids)
+            assert len(item["text"]) <= 24
+            assert item["importance"] in (1, 2, 3, 4, 5)
         assert len(read_facts(raw, ids)) == len(data["facts"])
         for fact_id in result.stored:
             assert set(derived(app, fact_id)) <= set(ids)
@@ -513,7 +535,8 @@ def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
             app, NOW, ["Ana: I adopted a grey cat called Miso.", "Ana: Miso is 2 years old."]
         )
         report = app.consolidate(now=NOW + 3600)
-        assert report.fact_episodes == 1 and app.store.marked(FACT_MARK) == set(ids)
+        assert report.fact_episodes == 1
+        assert app.store.marked(FACT_MARK) == set(ids)
         # Whether SmolLM2 writes a fact its sources hold varies with the prompt; what it wrote
         # went through the schema and the check either way.
         assert report.facts or report.facts_unsupported, "the model wrote no fact at all"
@@ -521,8 +544,10 @@ def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
             return
         for fact_id in report.facts:
             made = app.store.get(fact_id)
-            assert made is not None and made.kind == "fact"
-            assert derived(app, fact_id) and set(derived(app, fact_id)) <= set(ids)
+            assert made is not None
+            assert made.kind == "fact"
+            assert derived(app, fact_id)
+            assert set(derived(app, fact_id)) <= set(ids)
             assert app.store.vector(fact_id) is not None
             hits = app.recall(made.text, now=NOW + 7200, strengthen=False)
             assert fact_id in [h.memory.id for h in hits]
@@ -548,13 +573,17 @@ def test_a_fading_fact_keeps_its_words_in_every_tier(app: Papertape) -> None:
     (made,) = app.consolidate(now=NOW + 3600, summarizer="model").facts
     hazy = app.consolidate(now=NOW + 60 * DAY, summarizer="extractive")  # S 7 days, pace 8
     fact_now = app.store.get(made)
-    assert fact_now is not None and fact_now.tier == "hazy" and fact_now.text == text
+    assert fact_now is not None
+    assert fact_now.tier == "hazy"
+    assert fact_now.text == text
     assert app.store.blob(made, "page") is None  # no page: it is a sentence already
     (summary,) = hazy.summaries
     assert {link.to_id for link in app.store.links_from(summary)} == set(ids)  # not the fact
     app.consolidate(now=NOW + 200 * DAY, summarizer="extractive")
     archived = app.store.get(made)
-    assert archived is not None and archived.tier == "archive" and archived.text == text
+    assert archived is not None
+    assert archived.tier == "archive"
+    assert archived.text == text
 
 
 def test_a_chat_turn_citing_a_forgotten_fact_goes_with_it(app: Papertape) -> None:
@@ -563,7 +592,8 @@ def test_a_chat_turn_citing_a_forgotten_fact_goes_with_it(app: Papertape) -> Non
     (fact_id,) = app.consolidate(now=NOW + 3600).facts
     # The scripted model quotes the first memory it is shown: the fact, shown first.
     answer = app.chat().ask("What is Ana's locker code?", now=NOW + 7200)
-    assert answer.citations == (fact_id,) and answer.memory_id is not None
+    assert answer.citations == (fact_id,)
+    assert answer.memory_id is not None
     gone = app.forget([note])
     assert set(gone) == {note, fact_id, answer.memory_id}
 

@@ -58,21 +58,25 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     # A chat turn that quotes it.
     session = app.chat()
     first = session.ask(f"Where is the {WORD} vault code?", now=NOW + 600)
-    assert forgotten in first.citations and first.memory_id is not None
+    assert forgotten in first.citations
+    assert first.memory_id is not None
     # It fades: one summary for the episode, holding its sentence.
     report = app.consolidate(now=NOW + 48 * DAY)
     (summary_id,) = report.summaries
     summary = app.store.get(summary_id)
-    assert summary is not None and WORD in summary.text
+    assert summary is not None
+    assert WORD in summary.text
     assert app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
 
     gone = app.forget([forgotten])
 
-    assert first.memory_id in gone and summary_id not in gone
+    assert first.memory_id in gone
+    assert summary_id not in gone
     rewritten = app.store.get(summary_id)
-    assert rewritten is not None and WORD not in rewritten.text.lower()
+    assert rewritten is not None
+    assert WORD not in rewritten.text.lower()
     assert {link.to_id for link in app.store.links_from(summary_id)} == set(others)
-    assert all(app.store.get(i) is not None for i in others)
+    assert all(i is not None and app.store.get(i) is not None for i in others)
     hits = app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
     assert all(WORD not in h.memory.text.lower() for h in hits)
     app.close()
@@ -88,7 +92,8 @@ def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Paperta
     ]
     (summary_id,) = app.consolidate(now=NOW + 48 * DAY).summaries
     gone = app.forget([ids[0]])  # type: ignore[list-item]
-    assert summary_id in gone and app.store.get(summary_id) is None
+    assert summary_id in gone
+    assert app.store.get(summary_id) is None
     assert app.store.get(ids[1]) is not None  # type: ignore[arg-type]
 
 

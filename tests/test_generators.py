@@ -24,7 +24,7 @@ def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def llama(tiny_gguf: Path):  # type: ignore[no-untyped-def]
+def llama(tiny_gguf: Path):
     from models.llama_generator import LlamaGenerator
 
     generator = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
@@ -51,7 +51,8 @@ def test_cut_at_stops(pieces: list[str], stop: list[str], expected: str) -> None
 
 def test_stop_text_is_never_yielded_even_split_across_pieces() -> None:
     out = list(cut_at_stops(["ok <|im", "_en", "d|>"], ["<|im_end|>"]))
-    assert "".join(out) == "ok " and not any("<|" in piece for piece in out)
+    assert "".join(out) == "ok "
+    assert not any("<|" in piece for piece in out)
 
 
 def test_scripted_generator_follows_the_protocol() -> None:
@@ -75,9 +76,12 @@ def test_scripted_generator_follows_the_protocol() -> None:
 
 def test_gguf_header_is_read_without_a_runtime(tiny_gguf: Path) -> None:
     info = read_gguf(tiny_gguf)
-    assert info.architecture == "llama" and info.name == "tiny-test"
-    assert info.quantization == "F32" and info.context_length == 512
-    assert info.chat_template and "<|im_start|>" in info.chat_template
+    assert info.architecture == "llama"
+    assert info.name == "tiny-test"
+    assert info.quantization == "F32"
+    assert info.context_length == 512
+    assert info.chat_template
+    assert "<|im_start|>" in info.chat_template
     # 2 layers x 4 kv heads x 8 dims x (k + v) x 2 bytes
     assert info.kv_bytes_per_token() == 2 * 2 * 4 * 8 * 2
     assert info.data_bytes == info.size_bytes
@@ -113,7 +117,7 @@ def test_block_and_file_type_tables_match_the_gguf_package() -> None:
 # -- llama.cpp ------------------------------------------------------------------------------
 
 
-def test_llama_uses_the_chat_template_in_the_gguf(llama) -> None:  # type: ignore[no-untyped-def]
+def test_llama_uses_the_chat_template_in_the_gguf(llama) -> None:
     prompt = llama.format_chat(CHAT)
     assert prompt.startswith("<|im_start|>system\nmemories here<|im_end|>")
     assert prompt.endswith("<|im_start|>assistant\n")
@@ -132,7 +136,7 @@ def test_llama_without_a_template_falls_back_to_plain_chat(tmp_path: Path) -> No
     generator.close()
 
 
-def test_llama_streams_at_most_max_tokens(llama) -> None:  # type: ignore[no-untyped-def]
+def test_llama_streams_at_most_max_tokens(llama) -> None:
     pieces = list(llama.stream(llama.format_chat(CHAT), max_tokens=7))
     assert 1 <= len(pieces) <= 7
 
@@ -145,9 +149,12 @@ def test_llama_reuses_the_cached_prompt_prefix(
     llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
     evaluated: list[int] = []
     real_eval = llama._llm.eval
-    monkeypatch.setattr(
-        llama._llm, "eval", lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
-    )
+
+    def counted(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        real_eval(tokens)
+
+    monkeypatch.setattr(llama._llm, "eval", counted)
     first = llama.format_chat(CHAT)
     list(llama.stream(first, max_tokens=2))
     full = evaluated[0]
@@ -281,7 +288,8 @@ def test_llama_holds_a_random_model_to_the_answer_schema(tmp_path: Path) -> None
         )
         data = json.loads(raw, strict=False)  # the grammar lets control characters in
         assert list(data) == ["answer", "memory_ids", "status"]
-        assert len(data["answer"]) <= 6 and set(data["memory_ids"]) <= {3, 17}
+        assert len(data["answer"]) <= 6
+        assert set(data["memory_ids"]) <= {3, 17}
         assert data["status"] in ("answered", "not_in_memories", "guess")
         assert read_reply(raw, [3, 17], constrained=True).complete
     generator.close()

@@ -36,20 +36,23 @@ def test_a_fifo_in_a_folder_is_skipped_with_a_reason(home: Path, tmp_path: Path)
         timeout=120,
     )
     assert done.returncode == 2, done
-    assert "stored" in done.stdout and "ok.txt" in done.stdout
-    assert "pipe" in done.stderr and "FIFO" in done.stderr and "Traceback" not in done.stderr
+    assert "stored" in done.stdout
+    assert "ok.txt" in done.stdout
+    assert "pipe" in done.stderr
+    assert "FIFO" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_an_unreadable_subfolder_is_reported(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     folder = tmp_path / "in"
     (folder / "locked").mkdir(parents=True)
     (folder / "ok.txt").write_text("a note beside a locked folder")
     (folder / "locked" / "inner.txt").write_text("never seen")
     real = os.scandir
 
-    def scandir(path):  # type: ignore[no-untyped-def]
+    def scandir(path):
         # What chmod 000 does for any user but root (the tests run as root).
         if Path(path) == folder / "locked":
             raise PermissionError(13, "Permission denied", str(path))
@@ -60,10 +63,11 @@ def test_an_unreadable_subfolder_is_reported(
     assert result.code == 2, result
     assert "ok.txt" in result.out
     (line,) = [line for line in result.err.splitlines() if "locked" in line]
-    assert "cannot be read" in line and "permission denied" in line
+    assert "cannot be read" in line
+    assert "permission denied" in line
 
 
-def test_a_file_name_cannot_forge_a_line_of_the_listing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_name_cannot_forge_a_line_of_the_listing(cli, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "real.txt\n#99  stored  forged.txt").write_text("a note with a crafted name")
@@ -74,7 +78,7 @@ def test_a_file_name_cannot_forge_a_line_of_the_listing(cli, tmp_path: Path) -> 
     assert "real.txt\\x0a#99" in result.out
 
 
-def test_recall_shows_control_characters_as_escapes(cli) -> None:  # type: ignore[no-untyped-def]
+def test_recall_shows_control_characters_as_escapes(cli) -> None:
     cli("note", "ring\x07 the bell\x08\x08\x08 now\x1b[2J please", "--now", CLI_NOW)
     result = cli("recall", "ring bell", "--now", CLI_NOW)
     assert result.code == 0
@@ -88,15 +92,16 @@ def test_recall_shows_control_characters_as_escapes(cli) -> None:  # type: ignor
 @pytest.mark.parametrize("command", [("note", "-"), ("ingest", "-")])
 def test_stdin_that_is_not_utf8_is_a_sentence(
     cli, monkeypatch: pytest.MonkeyPatch, command: tuple[str, str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff\xfe au lait")))
     result = cli(*command, "--now", CLI_NOW)
     assert result.code == 2, result
-    assert "not UTF-8" in result.err and "unexpected" not in result.err
+    assert "not UTF-8" in result.err
+    assert "unexpected" not in result.err
     assert cli("stats", "--json").out.count('"memories": 0') == 1
 
 
-def exported(cli, tmp_path: Path) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def exported(cli, tmp_path: Path) -> dict:
     cli("note", "a note to export", "--now", CLI_NOW)
     out = tmp_path / "x.jsonl"
     cli("export", "-o", str(out))
@@ -117,11 +122,11 @@ def exported(cli, tmp_path: Path) -> dict:  # type: ignore[no-untyped-def,type-a
         ({"content_hash": "not-a-hash"}, "not a sha256"),
     ],
 )
-def test_import_refuses_what_no_export_holds(  # type: ignore[no-untyped-def]
+def test_import_refuses_what_no_export_holds(
     cli,
     tmp_path: Path,
     change: dict,
-    message: str,  # type: ignore[type-arg]
+    message: str,
 ) -> None:
     record = {**exported(cli, tmp_path), **change}
     bad = tmp_path / "bad.jsonl"
@@ -129,15 +134,17 @@ def test_import_refuses_what_no_export_holds(  # type: ignore[no-untyped-def]
     other = tmp_path / "other"
     result = cli("import", str(bad), "--home", str(other))
     assert result.code == 2, result
-    assert "line 1" in result.err and message in result.err
+    assert "line 1" in result.err
+    assert message in result.err
     assert '"memories": 0' in cli("stats", "--json", "--home", str(other)).out
 
 
-def test_a_misspelt_environment_variable_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_misspelt_environment_variable_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERTAPE_RECAL_K", "5")
     result = cli("stats")
     assert result.code == 2, result
-    assert "PAPERTAPE_RECAL_K" in result.err and "PAPERTAPE_RECALL_K" in result.err
+    assert "PAPERTAPE_RECAL_K" in result.err
+    assert "PAPERTAPE_RECALL_K" in result.err
     monkeypatch.delenv("PAPERTAPE_RECAL_K")
     # The variables that are not settings stay valid.
     monkeypatch.setenv("PAPERTAPE_NOW", CLI_NOW)
@@ -146,11 +153,12 @@ def test_a_misspelt_environment_variable_is_refused(cli, monkeypatch: pytest.Mon
     assert cli("stats").code == 0
 
 
-def test_forget_without_a_terminal_needs_yes(cli) -> None:  # type: ignore[no-untyped-def]
+def test_forget_without_a_terminal_needs_yes(cli) -> None:
     cli("note", "keep me unless told plainly", "--now", CLI_NOW)
     assert not sys.stdin.isatty()  # as with `echo n | papertape forget 1`
     refused = cli("forget", "1")
-    assert refused.code == 2 and "--yes" in refused.err
+    assert refused.code == 2
+    assert "--yes" in refused.err
     assert "1 memories" in cli("stats").out
     assert cli("forget", "1", "--yes").code == 0
     assert "0 memories" in cli("stats").out

@@ -14,13 +14,13 @@ from models.fake_embedder import FakeEmbedder
 from tests.conftest import NOW
 
 
-def note(cli, text: str, *home: str) -> int:  # type: ignore[no-untyped-def]
+def note(cli, text: str, *home: str) -> int:
     result = cli("note", text, *home)
     assert result.code == 0, result.err
     return int(result.out.strip())
 
 
-def test_a_forgotten_id_is_never_given_again(cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_forgotten_id_is_never_given_again(cli) -> None:
     assert [note(cli, t) for t in ("a", "b", "c")] == [1, 2, 3]
     assert cli("forget", "3", "--yes").code == 0
     assert note(cli, "d") == 4
@@ -29,18 +29,20 @@ def test_a_forgotten_id_is_never_given_again(cli) -> None:  # type: ignore[no-un
     assert note(cli, "e") == 5
 
 
-def test_the_mark_travels_through_export_and_import(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_mark_travels_through_export_and_import(cli, tmp_path: Path) -> None:
     for text in ("a", "b", "c"):
         note(cli, text)
     cli("forget", "3", "--yes")
     backup = tmp_path / "backup.jsonl"
     exported = cli("export", "-o", str(backup))
-    assert exported.code == 0 and "exported 2 memories" in exported.err
+    assert exported.code == 0
+    assert "exported 2 memories" in exported.err
     last = json.loads(backup.read_text().splitlines()[-1])
     assert last == {"format": "papertape-store/1", "last_id": 3}
     other = str(tmp_path / "other")
     imported = cli("import", str(backup), "--home", other)
-    assert imported.code == 0 and "imported 2" in imported.out, imported.err
+    assert imported.code == 0, imported.err
+    assert "imported 2" in imported.out, imported.err
     assert note(cli, "d", "--home", other) == 4
     # The same file again is all duplicates and moves nothing.
     assert "already present 2" in cli("import", str(backup), "--home", other).out
@@ -58,7 +60,8 @@ def test_an_imported_memory_does_not_take_a_forgotten_id(app: Papertape, tmp_pat
         lines = list(source.export())
     app.import_(lines)
     ids = {m.text: m.id for m in app.store.iter_memories()}
-    assert ids["one"] == 1 and ids["two"] == 2
+    assert ids["one"] == 1
+    assert ids["two"] == 2
     assert sorted(ids[t] for t in ("x", "y", "z")) == [4, 5, 6]  # 3 stays unused
 
 

@@ -18,11 +18,14 @@ def snapshot(app: Papertape) -> tuple[int, str]:
 def test_note_is_stored_and_duplicates_return_the_existing_id(app: Papertape) -> None:
     first = app.note("Parking is on level 3, spot 42", now=NOW)
     again = app.note("  Parking is on level 3, spot 42\n", now=NOW + 5)
-    assert first.status == "stored" and again.status == "duplicate"
+    assert first.status == "stored"
+    assert again.status == "duplicate"
     assert again.memory_id == first.memory_id
     assert app.store.count() == 1
     stored = app.store.get(first.memory_id or 0)
-    assert stored is not None and stored.ingested_at == NOW and stored.occurred_at == NOW
+    assert stored is not None
+    assert stored.ingested_at == NOW
+    assert stored.occurred_at == NOW
 
 
 def test_note_at_sets_occurred_at(app: Papertape) -> None:
@@ -66,7 +69,9 @@ def test_long_document_is_split_into_linked_passages(app: Papertape, tmp_path: P
     path.write_text("# Lisbon trip\n\n" + body)
     result = app.ingest([path], now=NOW)[0]
     doc = app.store.get(result.memory_id or 0)
-    assert doc is not None and doc.kind == "document" and doc.text == "Lisbon trip"
+    assert doc is not None
+    assert doc.kind == "document"
+    assert doc.text == "Lisbon trip"
     parts = app.store.links_to(doc.id)
     assert len(parts) == result.passages > 1
     assert [link.position for link in parts] == list(range(len(parts)))
@@ -92,7 +97,8 @@ def test_bad_files_are_rejected_with_a_reason(
     path.write_bytes(content)
     before = snapshot(app)
     (result,) = app.ingest([path], now=NOW)
-    assert result.status == "rejected" and reason in result.reason
+    assert result.status == "rejected"
+    assert reason in result.reason
     assert snapshot(app) == before == (0, "ok")
 
 
@@ -103,11 +109,9 @@ def test_a_50_mb_text_file_is_refused_before_it_is_read(app: Papertape, tmp_path
         for _ in range(50_000_000 // len(line) + 1):
             handle.write(line)
     (result,) = app.ingest([path], now=NOW)
-    assert (
-        result.status == "rejected"
-        and "50.0 MB" in result.reason
-        and "max_file_mb" in result.reason
-    )
+    assert result.status == "rejected"
+    assert "50.0 MB" in result.reason
+    assert "max_file_mb" in result.reason
     assert snapshot(app) == (0, "ok")
 
 
@@ -162,11 +166,12 @@ def test_many_notes_in_one_call(app: Papertape) -> None:
     )
     assert sorted(r.status for r in results) == ["rejected", "stored", "stored"]
     stored = {
-        app.store.get(r.memory_id).text: app.store.get(r.memory_id)
-        for r in results  # type: ignore[union-attr]
-        if r.memory_id
+        memory.text: memory
+        for r in results
+        if r.memory_id and (memory := app.store.get(r.memory_id)) is not None
     }
-    assert stored["alpha note"].source == "chat:1" and stored["alpha note"].occurred_at == NOW - 10
+    assert stored["alpha note"].source == "chat:1"
+    assert stored["alpha note"].occurred_at == NOW - 10
 
 
 def test_results_follow_input_order_with_duplicates_and_rejections(

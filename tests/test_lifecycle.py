@@ -80,15 +80,20 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
     }
     assert len(report.summaries) == 1
     summary = tiers_app.store.get(report.summaries[0])
-    assert summary is not None and summary.kind == "summary" and summary.tier == "hazy"
+    assert summary is not None
+    assert summary.kind == "summary"
+    assert summary.tier == "hazy"
     assert [link.to_id for link in tiers_app.store.links_from(summary.id)] == ids
     for mid, text in zip(ids, TRIP, strict=True):
         memory = tiers_app.store.get(mid)
-        assert memory is not None and memory.tier == "hazy"
-        assert len(memory.text) <= 80 and memory.text != text  # a gist, not the verbatim text
+        assert memory is not None
+        assert memory.tier == "hazy"
+        assert len(memory.text) <= 80
+        assert memory.text != text
         assert memory.vector_bytes == 384 + 48  # int8 in the row, sign bits in the cold index
         page = tiers_app.store.blob(mid, "page")
-        assert page is not None and page.media_type == "image/png"
+        assert page is not None
+        assert page.media_type == "image/png"
     # Recall still finds a hazy memory and says its tier.
     hits = tiers_app.recall("tram castle", now=NOW + HAZY, strengthen=False)
     assert any(h.memory.id == ids[2] and h.memory.tier == "hazy" for h in hits)
@@ -102,7 +107,9 @@ def test_hazy_goes_to_archive_and_time_alone_deletes_nothing(tiers_app: Papertap
     assert set(ids) <= archived
     for mid in ids:
         memory = tiers_app.store.get(mid)
-        assert memory is not None and memory.tier == "archive" and memory.vector_bytes == 48 + 48
+        assert memory is not None
+        assert memory.tier == "archive"
+        assert memory.vector_bytes == 48 + 48
         assert tiers_app.store.blob(mid, "page") is None  # archive_page = "drop"
     report = tiers_app.consolidate(now=NOW + YEARS)
     assert not [m for m in report.moves if m.after == "forgotten"]
@@ -117,7 +124,8 @@ def test_a_retention_the_person_sets_forgets_by_age(home: Path) -> None:
         fresh = episode(app, NOW + 300 * DAY, ["Bought a bike."], source="b")
         report = app.consolidate(now=NOW + 400 * DAY)
         gone = {m.memory_id for m in report.moves if m.reason == "retention"}
-        assert set(ids) <= gone and not gone & {pinned, *fresh}
+        assert set(ids) <= gone
+        assert not gone & {pinned, *fresh}
         assert app.store.get_many(ids) == {}
 
 
@@ -151,7 +159,9 @@ def test_words_not_yet_read_for_facts_stay_whole_in_every_tier(tiers_app: Papert
     tiers_app.consolidate(now=NOW + YEARS)
     for mid, text in zip(ids, TRIP, strict=True):
         memory = tiers_app.store.get(mid)  # type: ignore[arg-type]
-        assert memory is not None and memory.tier == "archive" and memory.text == text
+        assert memory is not None
+        assert memory.tier == "archive"
+        assert memory.text == text
         assert tiers_app.store.blob(mid, "page") is None  # type: ignore[arg-type]
         assert memory.vector_bytes == 48 + 48  # the vector is cut to bits all the same
 
@@ -170,7 +180,9 @@ def test_pinned_memories_never_move(tiers_app: Papertape) -> None:
     report = tiers_app.consolidate(now=NOW + 400 * DAY)
     assert ids[1] not in {m.memory_id for m in report.moves}
     pinned = tiers_app.store.get(ids[1])
-    assert pinned is not None and pinned.tier == "sharp" and pinned.text == TRIP[1]
+    assert pinned is not None
+    assert pinned.tier == "sharp"
+    assert pinned.text == TRIP[1]
 
 
 def test_recall_keeps_a_memory_sharp(tiers_app: Papertape) -> None:
@@ -178,7 +190,8 @@ def test_recall_keeps_a_memory_sharp(tiers_app: Papertape) -> None:
     tiers_app.recall("fado bar sardines", now=NOW + 10 * DAY, k=1)
     report = tiers_app.consolidate(now=NOW + HAZY)
     moved = {m.memory_id for m in report.moves}
-    assert ids[1] not in moved and {ids[0], ids[2]} <= moved
+    assert ids[1] not in moved
+    assert {ids[0], ids[2]} <= moved
 
 
 def test_byte_budget_archives_then_forgets_the_least_valuable(home: Path) -> None:
@@ -188,7 +201,8 @@ def test_byte_budget_archives_then_forgets_the_least_valuable(home: Path) -> Non
         report = app.consolidate(now=NOW + 5 * DAY + 3600)
         assert app.stats().bytes <= 4000
         budget_moves = [m for m in report.moves if m.reason == "budget"]
-        assert budget_moves and budget_moves[0].memory_id in old  # the older, weaker first
+        assert budget_moves
+        assert budget_moves[0].memory_id in old
         assert app.store.get(new[0]).tier == "sharp"  # type: ignore[union-attr]
     with make_app(home, byte_budget_mb=0.0001) as app:  # 100 B: even the archive must go
         report = app.consolidate(now=NOW + 5 * DAY + 7200)
@@ -236,11 +250,14 @@ def test_a_run_stopped_midway_leaves_each_memory_whole(tiers_app: Papertape) -> 
         consolidator.run(NOW + HAZY)
     for mid in first:
         memory = tiers_app.store.get(mid)
-        assert memory is not None and memory.tier == "hazy"
+        assert memory is not None
+        assert memory.tier == "hazy"
         assert tiers_app.store.blob(mid, "page") is not None
     for mid, text in zip(second, other_trip, strict=True):
         memory = tiers_app.store.get(mid)
-        assert memory is not None and memory.tier == "sharp" and memory.text == text
+        assert memory is not None
+        assert memory.tier == "sharp"
+        assert memory.text == text
         assert tiers_app.store.blob(mid, "page") is None
     # The next run finishes the job.
     tiers_app.consolidate(now=NOW + HAZY)
@@ -282,21 +299,24 @@ def test_hazy_media_is_downscaled_and_audio_compressed(tiers_app: Papertape) -> 
         tiers_app.store.put_blob(Blob(ids[2], "media", "audio/wav", b"RIFF not really audio"))
     tiers_app.consolidate(now=NOW + HAZY)
     thumb = tiers_app.store.blob(ids[0], "thumbnail")
-    assert thumb is not None and thumb.media_type == "image/webp"
+    assert thumb is not None
+    assert thumb.media_type == "image/webp"
     assert len(thumb.data) < len(big.getvalue())
     with Image.open(io.BytesIO(thumb.data)) as small:
         assert max(small.size) <= 256
         red, green, blue = small.convert("RGB").split()  # WebP decodes grey as RGB
         assert red.tobytes() == green.tobytes() == blue.tobytes()
     audio = tiers_app.store.blob(ids[1], "media")
-    assert audio is not None and audio.media_type == "audio/ogg"
+    assert audio is not None
+    assert audio.media_type == "audio/ogg"
     assert len(audio.data) < len(wav) / 5
     with av.open(io.BytesIO(audio.data)) as opus:
         assert opus.streams.audio[0].codec_context.name == "opus"
-        assert abs(opus.duration / 1e6 - 3.0) < 0.1  # type: ignore[operator]
+        assert abs(opus.duration / 1e6 - 3.0) < 0.1  # type: ignore[operator, union-attr]
     # A damaged file is left as it was; the memory still went hazy.
     damaged = tiers_app.store.blob(ids[2], "media")
-    assert damaged is not None and damaged.data == b"RIFF not really audio"
+    assert damaged is not None
+    assert damaged.data == b"RIFF not really audio"
     assert tiers_app.store.get(ids[2]).tier == "hazy"  # type: ignore[union-attr]
 
 
@@ -348,7 +368,8 @@ def test_the_real_model_writes_the_summary_and_rates_importance(home: Path) -> N
         assert report.rated == len(ids)
         if report.summaries:  # a rating may have kept a memory sharp
             summary = app.store.get(report.summaries[0])
-            assert summary is not None and len(summary.text) >= 20
+            assert summary is not None
+            assert len(summary.text) >= 20
             assert summary.text not in TRIP
 
 

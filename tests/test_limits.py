@@ -32,15 +32,17 @@ from agent.settings import RANGES, Settings, load_settings
         ("rate_importance = 'sometimes'", "rate_importance", "true or false"),
     ],
 )
-def test_a_setting_out_of_range_is_one_sentence_and_exit_2(  # type: ignore[no-untyped-def]
+def test_a_setting_out_of_range_is_one_sentence_and_exit_2(
     cli, home: Path, line: str, name: str, valid: str
 ) -> None:
     home.mkdir(parents=True)
     (home / "config.toml").write_text(line + "\n")
     result = cli("stats")
     assert result.code == 2
-    assert name in result.err and valid in result.err, result.err
-    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+    assert name in result.err, result.err
+    assert valid in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert "Traceback" not in result.err
     assert not (home / "papertape.db").exists()  # refused before the store was touched
 
 
@@ -65,11 +67,12 @@ def test_ranges_still_take_what_people_set(tmp_path: Path) -> None:
     )
     settings = load_settings(tmp_path, env={"PAPERTAPE_HAZY_BELOW": "0.3"})
     assert (settings.byte_budget_mb, settings.retention_days, settings.recall_k) == (0, 0, 5)
-    assert settings.hazy_below == 0.3 and settings.rate_importance is False
+    assert settings.hazy_below == 0.3
+    assert settings.rate_importance is False
 
 
 def test_the_answer_must_leave_room_in_the_context(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="answer_tokens .* must be below context_tokens"):
+    with pytest.raises(UserError, match=r"answer_tokens .* must be below context_tokens"):
         load_settings(tmp_path, overrides={"context_tokens": 512, "answer_tokens": 512}, env={})
 
 
@@ -86,28 +89,31 @@ class EndlessStdin:
         return (b"y\n" * (size // 2 + 1))[:size]
 
 
-def test_a_note_on_stdin_is_refused_past_the_limit_unread(  # type: ignore[no-untyped-def]
+def test_a_note_on_stdin_is_refused_past_the_limit_unread(
     cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PAPERTAPE_MAX_REQUEST_MB", "0.01")  # 10 KB
     stdin = EndlessStdin()
     monkeypatch.setattr("sys.stdin", stdin)
     result = cli("note", "-")
-    assert result.code == 2 and "max_request_mb" in result.err
+    assert result.code == 2
+    assert "max_request_mb" in result.err
     assert stdin.asked <= 10_001  # read up to the limit and no further
     monkeypatch.setattr("sys.stdin", EndlessStdin())
     assert cli("ingest", "-").code == 2
     monkeypatch.setattr("sys.stdin", io.StringIO("a short note\n"))
     assert cli("note", "-").out.strip() == "1"
     long_argument = cli("note", "word " * 5000)  # 25 KB
-    assert long_argument.code == 2 and "max_request_mb" in long_argument.err
+    assert long_argument.code == 2
+    assert "max_request_mb" in long_argument.err
     assert cli("stats", "--json").out.count('"count": 1') >= 1
 
 
-def test_a_note_on_stdin_must_be_utf8(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_note_on_stdin_must_be_utf8(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9 au lait\n")))
     result = cli("note", "-")
-    assert result.code == 2 and "UTF-8" in result.err
+    assert result.code == 2
+    assert "UTF-8" in result.err
 
 
 def test_an_image_over_the_pixel_cap_is_refused_before_decoding(tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ def row(method: str, question: str, f1: float, category: int = 4) -> dict[str, A
 
 def test_a_constant_difference_has_an_interval_of_that_difference_alone() -> None:
     low, high = bootstrap_interval([0.25, 0.25, 0.25], resamples=200, seed=1)
-    assert low == pytest.approx(0.25) and high == pytest.approx(0.25)
+    assert low == pytest.approx(0.25)
+    assert high == pytest.approx(0.25)
 
 
 def test_the_interval_holds_the_mean_and_stays_inside_the_extremes() -> None:
@@ -47,7 +48,8 @@ def test_papertape_is_paired_with_each_method_on_the_questions_both_answered() -
     ]
     (result,) = compare(rows, [4], resamples=500, seed=0)
     assert (result.against, result.category, result.questions) == ("vector", "4", 3)
-    assert result.subject_f1 == pytest.approx(0.5) and result.other_f1 == pytest.approx(0.5)
+    assert result.subject_f1 == pytest.approx(0.5)
+    assert result.other_f1 == pytest.approx(0.5)
     assert result.difference == pytest.approx(0.0)
     assert (result.higher, result.lower) == (1, 1)
     assert result.low < 0 < result.high

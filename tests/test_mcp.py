@@ -59,10 +59,12 @@ async def connected(
     """A client session with a freshly started server; the server's stderr goes to errlog."""
     params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=str(ROOT))
     with errlog.open("a") as err:
-        async with stdio_client(params, errlog=err) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield session
+        async with (
+            stdio_client(params, errlog=err) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield session
 
 
 def data(result: CallToolResult) -> Any:
@@ -94,7 +96,8 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         note = data(
             await session.call_tool("remember", {"text": "The dentist moved to Thursday 3pm."})
         )
-        assert note["status"] == "stored" and note["redacted"] == 0
+        assert note["status"] == "stored"
+        assert note["redacted"] == 0
         dentist = note["id"]
         memories = stored(home)
         assert memories[dentist].text == "The dentist moved to Thursday 3pm."
@@ -108,7 +111,8 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
             )
         )
         bike = stored(home)[old["id"]]
-        assert bike.source == "diary" and bike.occurred_at == parse_time("2023-05-07T10:00:00Z")
+        assert bike.source == "diary"
+        assert bike.occurred_at == parse_time("2023-05-07T10:00:00Z")
         again = data(await session.call_tool("remember", {"text": "Bought a blue bike."}))
         assert again == {"id": old["id"], "status": "duplicate", "redacted": 0}
 
@@ -128,18 +132,22 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         assert await recalled(to_date="2023-05-07") == [old["id"]]  # a date takes in its day
         assert await recalled(to_date="2023-05-06") == []
         assert await recalled(from_date="2024-01-01") == [dentist]
-        assert await recalled(kind="chat") == [] and await recalled(tier="hazy") == []
+        assert await recalled(kind="chat") == []
+        assert await recalled(tier="hazy") == []
         assert set(await recalled(kind="text", tier="sharp")) == {dentist, old["id"]}
 
         answer = data(await session.call_tool("ask", {"question": "When is the dentist?"}))
-        assert answer["status"] == "answered" and "Thursday" in answer["answer"]
+        assert answer["status"] == "answered"
+        assert "Thursday" in answer["answer"]
         assert answer["citations"] == [dentist]
         assert [m["id"] for m in answer["cited_memories"]] == [dentist]
         (chat,) = [m for m in stored(home).values() if m.kind == "chat"]
-        assert "When is the dentist?" in chat.text and "Thursday" in chat.text
+        assert "When is the dentist?" in chat.text
+        assert "Thursday" in chat.text
         other = data(await session.call_tool("ask", {"question": "Who painted the ceiling?"}))
         assert other["status"] in ("answered", "not_in_memories", "guess")
-        assert set(other["citations"]) <= set(stored(home)) and "supported" in other
+        assert set(other["citations"]) <= set(stored(home))
+        assert "supported" in other
         peeked = data(
             await session.call_tool("ask", {"question": "When is the dentist?", "peek": True})
         )
@@ -153,13 +161,16 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
 
         stats = data(await session.call_tool("stats", {}))
         assert stats["memories"] == len(stored(home)) == 4
-        assert stats["kinds"]["chat"]["count"] == 2 and stats["tiers"]["sharp"]["count"] == 4
+        assert stats["kinds"]["chat"]["count"] == 2
+        assert stats["tiers"]["sharp"]["count"] == 4
 
         refused = await session.call_tool("forget", {"ids": [old["id"]]})
-        assert refused.is_error and "confirm" in text(refused)
+        assert refused.is_error
+        assert "confirm" in text(refused)
         assert old["id"] in stored(home)
         gone = data(await session.call_tool("forget", {"ids": [old["id"]], "confirm": True}))
-        assert gone == {"forgotten": [old["id"]]} and old["id"] not in stored(home)
+        assert gone == {"forgotten": [old["id"]]}
+        assert old["id"] not in stored(home)
 
         templates = await session.list_resource_templates()
         assert [t.uri_template for t in templates.resource_templates] == ["papertape://memory/{id}"]
@@ -167,8 +178,10 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         assert [str(r.uri) for r in resources.resources] == ["papertape://timeline"]
         read = await session.read_resource(f"papertape://memory/{dentist}")
         shown = json.loads(read.contents[0].text)  # type: ignore[union-attr]
-        assert shown["id"] == dentist and shown["text"] == memories[dentist].text
-        assert shown["pinned"] is False and shown["tier"] == "sharp"
+        assert shown["id"] == dentist
+        assert shown["text"] == memories[dentist].text
+        assert shown["pinned"] is False
+        assert shown["tier"] == "sharp"
         assert any(link["to"] == dentist for link in shown["links"])  # the chat turn cites it
         timeline = await session.read_resource("papertape://timeline")
         newest = json.loads(timeline.contents[0].text)["memories"]  # type: ignore[union-attr]
@@ -181,7 +194,7 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
 
 async def test_bad_arguments_get_error_results_and_the_server_keeps_serving(
     home: Path, tmp_path: Path, cli
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     async with connected(server_command(home), server_env(home), tmp_path / "err") as session:
         sentences: list[tuple[str, dict[str, Any], str]] = [
             ("recall", {"query": "  "}, "the query is empty"),
@@ -200,7 +213,8 @@ async def test_bad_arguments_get_error_results_and_the_server_keeps_serving(
         ]
         for tool, args, message in sentences:
             result = await session.call_tool(tool, args)
-            assert result.is_error and message in text(result), (tool, args, text(result))
+            assert result.is_error, (tool, args, text(result))
+            assert message in text(result), (tool, args, text(result))
             assert "Traceback" not in text(result)
         # Wrong types and shapes are caught by the tools' schemas.
         malformed: list[tuple[str, dict[str, Any]]] = [
@@ -230,7 +244,8 @@ async def test_remember_redacts_a_secret_as_note_does(home: Path, tmp_path: Path
         )
     assert result["redacted"] == 1
     (kept,) = stored(home).values()
-    assert SECRET not in kept.text and SECRET[4:20] not in kept.text
+    assert SECRET not in kept.text
+    assert SECRET[4:20] not in kept.text
     assert kept.text == "The deploy token is [redacted github token] ok"
     for path in home.rglob("*"):  # nor anywhere else in the home: not the WAL, not a log
         if path.is_file():
@@ -275,12 +290,14 @@ def test_stdout_carries_only_the_protocol_even_with_debug_logging(
             env={**os.environ, **server_env(home)},
             text=True,
         )
-    assert server.stdin and server.stdout
+    assert server.stdin
+    assert server.stdout
     replies: list[dict[str, Any]] = []
 
     def send(batch: list[Any], last_id: int) -> None:
         """Send `batch`, then read until the reply to `last_id` arrives."""
-        assert server.stdin and server.stdout
+        assert server.stdin
+        assert server.stdout
         for request in batch:
             line = request if isinstance(request, str) else json.dumps(request)
             server.stdin.write(line + "\n")
@@ -340,7 +357,9 @@ async def test_the_server_opens_no_network_socket(
     calls = trace.read_text()
     assert "agent.cli" in calls  # strace saw the server start: it was watching
     store = apsw.Connection(str(home / "papertape.db"))
-    (used,) = store.execute("SELECT value FROM store_meta WHERE key = 'embedder'").fetchone()
+    row = store.execute("SELECT value FROM store_meta WHERE key = 'embedder'").fetchone()
+    assert row is not None
+    (used,) = row
     assert used == embedder  # and the server ran the embedder asked for
     assert not network_families(calls), calls
 
@@ -385,13 +404,16 @@ async def test_with_the_daemon_running_calls_go_through_its_socket(
             found = data(await session.call_tool("recall", {"query": "kept"}))
             assert [r["id"] for r in found["results"]] == [kept["id"]]
             data(await session.call_tool("pin", {"ids": [kept["id"]]}))
-            assert seen.count("note") == 1 and "recall" in seen and "pin" in seen
+            assert seen.count("note") == 1
+            assert "recall" in seen
+            assert "pin" in seen
             with daemon.lock:
-                assert daemon.app.store.get(kept["id"]).pinned  # type: ignore[union-attr]
+                assert daemon.app.store.get(kept["id"]).pinned
             next(daemon_runs, None)  # the daemon stops; the server carries on in-process
             seen.clear()
             found = data(await session.call_tool("recall", {"query": "kept", "peek": True}))
-            assert [r["id"] for r in found["results"]] == [kept["id"]] and seen == []
+            assert [r["id"] for r in found["results"]] == [kept["id"]]
+            assert seen == []
             later = data(await session.call_tool("remember", {"text": "kept without it"}))
             assert later["id"] == kept["id"] + 1
     finally:
@@ -421,7 +443,8 @@ async def test_the_readme_configuration_remembers_recalls_and_asks(
     home: Path, tmp_path: Path, embedder: str, model: str
 ) -> None:
     server = readme_config()["mcpServers"]["papertape"]
-    assert server["command"].endswith("/.venv/bin/papertape") and server["args"] == ["mcp"]
+    assert server["command"].endswith("/.venv/bin/papertape")
+    assert server["args"] == ["mcp"]
     assert set(server["env"]) == {"PAPERTAPE_HOME"}
     # The placeholders a person fills in: this venv's papertape and a home of our own.
     command = Path(sys.executable).parent / "papertape"
@@ -442,10 +465,12 @@ async def test_the_readme_configuration_remembers_recalls_and_asks(
         assert answer["status"] in ("answered", "not_in_memories", "guess")
         if answer["status"] == "answered":
             known = {m.id for m in stored_memories(home, embedder)}
-            assert answer["citations"] and set(answer["citations"]) <= known
+            assert answer["citations"]
+            assert set(answer["citations"]) <= known
     assert "The bike lock code is 4711." in [m.text for m in stored_memories(home, embedder)]
     if model == "fake":  # the scripted model quotes the memory it was shown
-        assert answer["status"] == "answered" and answer["citations"] == [kept["id"]]
+        assert answer["status"] == "answered"
+        assert answer["citations"] == [kept["id"]]
 
 
 def stored_memories(home: Path, embedder: str) -> list[Memory]:
@@ -459,7 +484,8 @@ async def test_every_tool_and_argument_has_a_description(settings: Settings) -> 
     tools = await server.list_tools()
     assert {tool.name for tool in tools} == TOOLS
     for tool in tools:
-        assert tool.description and len(tool.description.split()) >= 8, tool.name
+        assert tool.description, tool.name
+        assert len(tool.description.split()) >= 8, tool.name
         for name, schema in tool.input_schema.get("properties", {}).items():
             assert schema.get("description"), f"{tool.name}.{name} has no description"
     for template in await server.list_resource_templates():
@@ -474,18 +500,20 @@ def test_the_tier_choices_are_the_stores_tiers() -> None:
     assert get_args(literal) == TIERS
 
 
-def test_mcp_help_says_what_it_serves_and_how_to_configure_it(cli) -> None:  # type: ignore[no-untyped-def]
+def test_mcp_help_says_what_it_serves_and_how_to_configure_it(cli) -> None:
     result = cli("mcp", "--help")
     assert result.code == 0
     for word in ("Model Context Protocol", "recall", "remember", "papertape://memory/{id}"):
         assert word in result.out, word
-    assert '"args": ["mcp"]' in result.out and "PAPERTAPE_HOME" in result.out
+    assert '"args": ["mcp"]' in result.out
+    assert "PAPERTAPE_HOME" in result.out
 
 
-def test_without_the_sdk_mcp_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_the_sdk_mcp_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [n for n in sys.modules if n == "mcp" or n.startswith("mcp.")]:
         monkeypatch.setitem(sys.modules, name, None)  # as if the SDK were not installed
     monkeypatch.delitem(sys.modules, "agent.cli.mcp")
     result = cli("mcp")
-    assert result.code == 1 and "needs the MCP SDK" in result.err
+    assert result.code == 1
+    assert "needs the MCP SDK" in result.err
     assert len(result.err.strip().splitlines()) == 1

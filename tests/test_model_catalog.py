@@ -54,10 +54,12 @@ def test_parts_are_joined_once_and_verified(
 ) -> None:
     entry, whole = part_packages
     models_dir = tmp_path / "models"
-    assert catalog.locate(entry, models_dir) is None and catalog.parts_installed(entry)
+    assert catalog.locate(entry, models_dir) is None
+    assert catalog.parts_installed(entry)
     seen: list[int] = []
     path = catalog.verified_path(entry, models_dir, progress=lambda done, total: seen.append(done))
-    assert path == models_dir / "fake-split.gguf" and path.read_bytes() == whole
+    assert path == models_dir / "fake-split.gguf"
+    assert path.read_bytes() == whole
     assert seen[-1] == len(whole)
     assert catalog.verified_path(entry, models_dir) == path  # used from there afterwards
     assert [p.name for p in models_dir.iterdir()] == ["fake-split.gguf"]
@@ -101,7 +103,7 @@ def test_a_missing_split_model_says_how_to_install(
     # scripts/setup installs the 1.5B's parts; here they are taken to be absent.
     monkeypatch.setattr(catalog, "locate_part", lambda part: None)
     assert not catalog.parts_installed(entry)
-    with pytest.raises(MissingModelError, match="papertape models install qwen2.5-coder-1.5b"):
+    with pytest.raises(MissingModelError, match=r"papertape models install qwen2\.5-coder-1\.5b"):
         catalog.verified_path(entry, tmp_path)
 
 
@@ -160,7 +162,8 @@ def test_models_in_ollama_lm_studio_and_the_hf_cache_are_found(tmp_path: Path) -
     }
     assert found["tinyllama:latest"].origin == "ollama"
     assert found["tinyllama:latest"].sha256 == str(made["digest"])
-    assert found["tiny-Q4_K_M"].quantization == "Q4_K_M" and found["tiny-Q4_K_M"].sha256 is None
+    assert found["tiny-Q4_K_M"].quantization == "Q4_K_M"
+    assert found["tiny-Q4_K_M"].sha256 is None
     assert found["org/tiny-GGUF/tiny.f32.gguf"].sha256 == str(made["digest"])
     assert found["mlx-community/tiny-4bit"].backend == "mlx"
 
@@ -180,7 +183,8 @@ def test_a_found_model_is_resolved_by_name_and_checked_by_its_digest(
     for key in ("OLLAMA_MODELS", "HF_HOME", "HF_HUB_CACHE"):
         monkeypatch.delenv(key, raising=False)
     source = resolve_generator("tinyllama:latest", tmp_path / "models")
-    assert source.origin == "ollama" and checked_path(source, None) == source.path
+    assert source.origin == "ollama"
+    assert checked_path(source, None) == source.path
     assert source.path is not None
     with source.path.open("r+b") as handle:  # damage the blob: its digest no longer matches
         handle.seek(-1, 2)
@@ -236,7 +240,9 @@ MLX = ModelOption("mlx-model", "mlx", 400_000_000, 0, 4096, False)
 
 def test_the_largest_model_that_fits_is_chosen() -> None:
     plan = choose_generator(machine(free_gb=8), [SMALL, LARGE, MEDIUM], 4096)
-    assert plan.model == "large" and plan.fits and plan.context_tokens == 4096
+    assert plan.model == "large"
+    assert plan.fits
+    assert plan.context_tokens == 4096
     tight = choose_generator(machine(free_gb=2.5), [SMALL, LARGE, MEDIUM], 4096)
     assert tight.model == "medium"  # 1.6 GB of headroom leaves 0.9 GB
     assert "largest" in tight.reasons[0]
@@ -244,10 +250,12 @@ def test_the_largest_model_that_fits_is_chosen() -> None:
 
 def test_context_shrinks_before_a_model_is_refused() -> None:
     plan = plan_for(machine(free_gb=3.5), LARGE, 32768)
-    assert plan.fits and 1024 <= plan.context_tokens < 32768
+    assert plan.fits
+    assert 1024 <= plan.context_tokens < 32768
     assert any("context cut" in r for r in plan.reasons)
     nothing = choose_generator(machine(free_gb=1.0), [MEDIUM, LARGE], 4096)
-    assert not nothing.fits and nothing.model == "medium"
+    assert not nothing.fits
+    assert nothing.model == "medium"
 
 
 def test_mlx_is_preferred_on_apple_silicon_only_when_installed() -> None:
@@ -264,4 +272,5 @@ def test_threads_follow_the_cores() -> None:
 def test_no_runtime_means_no_plan() -> None:
     info = replace(machine(8), runtimes={"llama_cpp": False})
     plan = choose_generator(info, [SMALL], 4096)
-    assert plan.model is None and "llama-cpp-python" in plan.reasons[0]
+    assert plan.model is None
+    assert "llama-cpp-python" in plan.reasons[0]

@@ -23,7 +23,7 @@ def test_fake_embedder_is_deterministic_and_unit_length() -> None:
 
 
 def test_unknown_embedder_names_the_valid_ones() -> None:
-    with pytest.raises(UnknownModelError, match="valid: fake, minilm.*'minilm'"):
+    with pytest.raises(UnknownModelError, match=r"valid: fake, minilm.*'minilm'"):
         load_embedder("minlm")
 
 
@@ -64,7 +64,7 @@ def test_catalog_status_verifies_the_files_set_up_installs() -> None:
 
 
 @pytest.mark.integration
-def test_minilm_embeds_meaning(minilm) -> None:  # type: ignore[no-untyped-def]
+def test_minilm_embeds_meaning(minilm) -> None:
     vectors = minilm.embed(
         [
             "The cat sat on the mat.",
@@ -72,13 +72,14 @@ def test_minilm_embeds_meaning(minilm) -> None:  # type: ignore[no-untyped-def]
             "The quarterly tax return is due in April.",
         ]
     )
-    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert vectors.shape == (3, 384)
+    assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
 
 
 @pytest.mark.integration
-def test_minilm_is_independent_of_batching(minilm) -> None:  # type: ignore[no-untyped-def]
+def test_minilm_is_independent_of_batching(minilm) -> None:
     texts = [f"sentence {i} " + "word " * (i % 37) for i in range(70)]
     together = minilm.embed(texts)
     alone = np.stack([minilm.embed([t])[0] for t in texts[:5]])
@@ -87,6 +88,7 @@ def test_minilm_is_independent_of_batching(minilm) -> None:  # type: ignore[no-u
 
 
 @pytest.mark.integration
-def test_minilm_truncates_long_input(minilm) -> None:  # type: ignore[no-untyped-def]
+def test_minilm_truncates_long_input(minilm) -> None:
     vector = minilm.embed(["word " * 5000])
-    assert vector.shape == (1, 384) and np.isfinite(vector).all()
+    assert vector.shape == (1, 384)
+    assert np.isfinite(vector).all()

@@ -50,7 +50,7 @@ def network_use(trace: Path) -> list[str]:
 
 
 @pytest.fixture
-def traced(tmp_path: Path):  # type: ignore[no-untyped-def]
+def traced(tmp_path: Path):
     user_home = tmp_path / "user"
     user_home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERTAPE_")}
@@ -63,7 +63,7 @@ def traced(tmp_path: Path):  # type: ignore[no-untyped-def]
     env.pop("XDG_CACHE_HOME", None)
     logs: list[Path] = []
 
-    def command(*args: str, background: bool = False):  # type: ignore[no-untyped-def]
+    def command(*args: str, background: bool = False):
         log = tmp_path / f"strace-{len(logs)}.log"
         logs.append(log)
         argv = ["strace", "-f", "-e", "trace=network", "-o", str(log)]
@@ -74,10 +74,10 @@ def traced(tmp_path: Path):  # type: ignore[no-untyped-def]
         assert done.returncode == 0, (args, done.stderr)
         return done
 
-    yield command, logs, user_home
+    return command, logs, user_home
 
 
-def test_ingest_recall_ask_and_the_daemon_stay_off_the_network(traced, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_recall_ask_and_the_daemon_stay_off_the_network(traced, tmp_path: Path) -> None:
     run, logs, user_home = traced
     files = tmp_path / "files"
     files.mkdir()

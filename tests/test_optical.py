@@ -18,7 +18,7 @@ TEXT = (
 
 
 @pytest.fixture(scope="module")
-def reader():  # type: ignore[no-untyped-def]
+def reader():
     return load_reader("rapidocr")
 
 
@@ -28,10 +28,13 @@ def accuracy(expected: str, got: str) -> float:
 
 def test_wrap_fits_the_width_and_marks_paragraphs() -> None:
     lines, ends = wrap(TEXT, 8, 200)
-    assert len(lines) > 2 and ends[-1] == len(lines) - 1 and len(ends) == 2
+    assert len(lines) > 2
+    assert ends[-1] == len(lines) - 1
+    assert len(ends) == 2
     assert " ".join(lines).split() == TEXT.split()
     lines, _ = wrap("x" * 500, 8, 100)  # one word wider than the page is cut, not lost
-    assert "".join(lines) == "x" * 500 and len(lines) > 1
+    assert "".join(lines) == "x" * 500
+    assert len(lines) > 1
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -42,7 +45,7 @@ def test_every_format_decodes_to_the_stored_size(fmt: str) -> None:
     assert len(page.boxes) == len(wrap(TEXT, page.font_px, 512 - 4)[0])
 
 
-def test_a_page_reads_back_through_ocr(reader) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_reads_back_through_ocr(reader) -> None:
     page = render_page(TEXT)  # the defaults: 8 px, 4-grey PNG
     back = read_page(reader, page.data, page.meta())
     assert accuracy(TEXT, back) >= 0.95, back
@@ -63,7 +66,7 @@ def test_reading_order_is_rows_then_columns() -> None:
     assert [line.text for line in reading_order(lines)] == ["left", "right", "below"]
 
 
-def test_full_detection_finds_lines_without_boxes(reader) -> None:  # type: ignore[no-untyped-def]
+def test_full_detection_finds_lines_without_boxes(reader) -> None:
     page = render_page(TEXT, font_px=16, fmt="png16")
     with Image.open(io.BytesIO(page.data)) as image:
         found = reader.read(__import__("numpy").asarray(image.convert("RGB")))

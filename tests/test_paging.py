@@ -108,7 +108,9 @@ def test_faded_search_reranks_bit_candidates_to_the_exact_order(store: MemorySto
     for mid, score in hits:  # int8 scores, not the bits' rough angle estimate
         assert score == pytest.approx(float(stored[mid] @ query), abs=0.01)
     only_hazy = store.vector_search(query, 10, tiers=("hazy",))
-    assert only_hazy and all(store.get(mid).tier == "hazy" for mid, _ in only_hazy)  # type: ignore[union-attr]
+    assert only_hazy
+    found = [store.get(mid) for mid, _ in only_hazy]
+    assert [m.tier if m else None for m in found] == ["hazy"] * len(only_hazy)
 
 
 def test_moves_keep_the_cold_index_in_step_and_forgetting_clears_it(store: MemoryStore) -> None:
@@ -143,8 +145,10 @@ def test_faded_rows_live_in_the_cold_file_clustered_by_tier_and_time(store: Memo
             store.put_blob(Blob(mid, "page", "image/webp", b"page of %d" % mid))
             store.move_to_tier(mid, ("hazy", "archive")[i % 2], text=f"gist {i}")
     main_rows, cold_rows = table_order(store, "main"), table_order(store, "cold")
-    assert {tier for tier, _, _ in main_rows} == {"sharp"} and len(main_rows) == 20
-    assert {tier for tier, _, _ in cold_rows} == {"hazy", "archive"} and len(cold_rows) == 40
+    assert {tier for tier, _, _ in main_rows} == {"sharp"}
+    assert len(main_rows) == 20
+    assert {tier for tier, _, _ in cold_rows} == {"hazy", "archive"}
+    assert len(cold_rows) == 40
     # On disk, by time in the main file and by tier then time in the cold file.
     assert [(t, i) for _, t, i in main_rows] == sorted((t, i) for _, t, i in main_rows)
     assert cold_rows == sorted(cold_rows)
@@ -154,13 +158,13 @@ def test_faded_rows_live_in_the_cold_file_clustered_by_tier_and_time(store: Memo
     assert scalar(store, f"SELECT count(*) FROM main.memory_blobs WHERE memory_id = {moved}") == 0
     assert store.blob(moved, "page") == Blob(moved, "page", "image/webp", b"page of %d" % moved)
     assert [mid for mid, _ in store.keyword_search(["gist", "3"], 1)] == [moved]
-    assert store.keyword_search(["note"], 100) and all(
-        mid in ids[40:] for mid, _ in store.keyword_search(["note"], 100)
-    )
+    assert store.keyword_search(["note"], 100)
+    assert all(mid in ids[40:] for mid, _ in store.keyword_search(["note"], 100))
     # Browsing newest first merges both files.
     newest = store.newest(None, 60)
     assert [m.occurred_at for m in newest] == sorted(times, reverse=True)
-    assert store.count() == 60 and store.stats().tiers["hazy"].count == 20
+    assert store.count() == 60
+    assert store.stats().tiers["hazy"].count == 20
 
 
 def test_recall_window_takes_neighbours_in_time_from_the_cold_file(store: MemoryStore) -> None:
@@ -203,25 +207,28 @@ def test_a_commit_that_reached_only_the_main_file_is_completed_at_open(
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
         assert not journal.pending(store.conn)
         moved = store.get(ids[0])
-        assert moved is not None and moved.tier == "hazy" and moved.text == "walrus gist"
+        assert moved is not None
+        assert moved.tier == "hazy"
+        assert moved.text == "walrus gist"
         assert store.blob(ids[0], "page") is not None
         assert store.vector_search(query, 1)[0][0] == ids[0]  # type: ignore[arg-type]
         assert [mid for mid, _ in store.keyword_search(["gist"], 5)] == [ids[0]]
-        assert store.get(ids[2]) is None and cold_count(store) == 1  # the forget went through
-        assert store.count() == 2 and store.integrity_check() == "ok"
+        assert store.get(ids[2]) is None
+        assert cold_count(store) == 1
+        assert store.count() == 2
+        assert store.integrity_check() == "ok"
 
 
 def test_a_missing_or_foreign_cold_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
-        with store.transaction():
-            store.add(new("faded", "hazy"), unit(np.random.default_rng(11)))
+    with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store, store.transaction():
+        store.add(new("faded", "hazy"), unit(np.random.default_rng(11)))
     with MemoryStore.open(tmp_path / "other.db", vector_dim=DIM, embedder="fake"):
         pass
     cold_file = Path(cold.cold_path(path))
     saved = cold_file.read_bytes()
     cold_file.unlink()
-    with pytest.raises(StorageError, match="cold file .* is missing or belongs to another"):
+    with pytest.raises(StorageError, match=r"cold file .* is missing or belongs to another"):
         MemoryStore.open(path, vector_dim=DIM, embedder="fake")
     assert not cold_file.exists()  # refusing does not create an empty one
     cold_file.write_bytes(Path(cold.cold_path(tmp_path / "other.db")).read_bytes())
@@ -244,8 +251,10 @@ def test_recall_keeps_hits_and_neighbours_in_the_window(tmp_path: Path) -> None:
         before = store.window.hits
         got = store.get_many([ids[8], ids[12], hit])
         assert store.window.hits - before == 3
-        assert got[hit].strength == 9.0 and got[hit].recall_count == 1
-        assert store.get(ids[13]) is not None and store.window.hits - before == 3  # not kept
+        assert got[hit].strength == 9.0
+        assert got[hit].recall_count == 1
+        assert store.get(ids[13]) is not None
+        assert store.window.hits - before == 3
 
         # A write by another connection empties it; the next read sees the new row.
         with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as other:
@@ -322,11 +331,13 @@ def test_migration_moves_faded_vectors_into_rows_without_loss(tmp_path: Path) ->
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
         for tier, (mid, blob) in kept.items():
             encoded = store.encoded_vector(mid)
-            assert encoded is not None and encoded[1] == blob, tier
+            assert encoded is not None, tier
+            assert encoded[1] == blob, tier
         assert cold_count(store) == 2
         tables = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master")}
-        assert "memory_vectors_int8" not in tables and "memory_vectors_bit" not in tables
-        hazy_id, hazy_blob = kept["hazy"]
+        assert "memory_vectors_int8" not in tables
+        assert "memory_vectors_bit" not in tables
+        hazy_id, _hazy_blob = kept["hazy"]
         query = store.vector(hazy_id)
         assert store.vector_search(query, 1)[0][0] == hazy_id  # type: ignore[arg-type]
         archive_id = kept["archive"][0]
@@ -345,10 +356,14 @@ def test_migration_moves_faded_vectors_into_rows_without_loss(tmp_path: Path) ->
         assert not journal.pending(store.conn)
         assert store.integrity_check() == "ok"
         store.delete([2])  # links and blobs go with it, though no foreign key joins the files
-        assert store.links_from(1) == [] and store.blob(2, "page") is None
-    with pytest.raises(apsw.SQLError):  # and it is recorded: the old tables stay gone
-        with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
-            store.conn.execute("SELECT * FROM memory_vectors_int8")
+        assert store.links_from(1) == []
+        assert store.blob(2, "page") is None
+    # and it is recorded: the old tables stay gone
+    with (
+        pytest.raises(apsw.SQLError),
+        MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store,
+    ):
+        store.conn.execute("SELECT * FROM memory_vectors_int8")
 
 
 def test_bit_chunks_stay_exact_through_adds_and_removals(store: MemoryStore) -> None:
@@ -389,6 +404,7 @@ def test_vacuum_rewrites_both_files_and_keeps_the_index(tmp_path: Path) -> None:
         before = path.stat().st_size, cold_file.stat().st_size
         store.vacuum()
         after = path.stat().st_size, cold_file.stat().st_size
-        assert after[0] < before[0] and after[1] < before[1]
+        assert after[0] < before[0]
+        assert after[1] < before[1]
         assert store.vector_search(query, 1)[0][0] == keep  # type: ignore[arg-type]
         assert store.integrity_check() == "ok"

@@ -35,7 +35,7 @@ def readable_by_others(home: Path) -> list[str]:
     return found
 
 
-def test_note_and_ingest_make_a_private_home(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_note_and_ingest_make_a_private_home(cli, home: Path, tmp_path: Path) -> None:
     assert cli("note", "the dentist moved to thursday", "--now", NOW).code == 0
     folder = tmp_path / "notes"
     folder.mkdir()
@@ -58,14 +58,14 @@ def test_the_store_is_created_private_without_the_cli(tmp_path: Path) -> None:
         assert [p.name for p in files if p.stat().st_mode & 0o077] == []
 
 
-def test_an_export_written_with_o_is_private(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_export_written_with_o_is_private(cli, tmp_path: Path) -> None:
     cli("note", "a note to back up", "--now", NOW)
     out = tmp_path / "backup.jsonl"
     assert cli("export", "-o", str(out)).code == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-def test_an_open_home_is_repaired_on_open_and_said_once(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_open_home_is_repaired_on_open_and_said_once(cli, home: Path) -> None:
     cli("note", "made before papertape kept homes private", "--now", NOW)
     (home / "inbox" / "rejected").mkdir(parents=True)
     (home / "inbox" / "rejected" / "x.txt.reason").write_text("x.txt is empty.\n")
@@ -79,7 +79,8 @@ def test_an_open_home_is_repaired_on_open_and_said_once(cli, home: Path) -> None
     assert len(warned) == 1, first.err
     assert readable_by_others(home) == []
     second = cli("stats")
-    assert second.code == 0 and "readable" not in second.err
+    assert second.code == 0
+    assert "readable" not in second.err
 
 
 def test_repair_leaves_a_folder_that_holds_no_store_alone(tmp_path: Path) -> None:

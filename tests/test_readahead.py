@@ -84,7 +84,8 @@ def test_the_cold_mapping_is_marked_at_open(tmp_path: Path) -> None:
         add_faded(store, 0, 50)
     with MemoryStore.open(path, vector_dim=DIM, embedder="fake") as store:
         found = mappings(tmp_path / "store-cold.db")
-        assert found and all("rr" in f for f in found.values())
+        assert found
+        assert all("rr" in f for f in found.values())
 
 
 def test_a_grown_mapping_and_a_fresh_one_are_marked(tmp_path: Path) -> None:
@@ -110,7 +111,8 @@ def test_a_grown_mapping_and_a_fresh_one_are_marked(tmp_path: Path) -> None:
         store.checkpoint()
         store.vector_search(query, 5)
         fresh = mappings(cold_file)
-        assert fresh and all("rr" in f for f in fresh.values())
+        assert fresh
+        assert all("rr" in f for f in fresh.values())
 
 
 def test_a_store_in_memory_has_nothing_to_mark() -> None:

@@ -28,7 +28,8 @@ def filled(app: Papertape) -> Papertape:
 def test_fused_recall_ranks_the_matching_memory_first(filled: Papertape) -> None:
     hits = filled.recall("when is the dentist appointment", now=NOW, k=2)
     assert hits[0].memory.text == "dentist appointment moved to thursday"
-    assert hits[0].vector_rank == 1 and hits[0].keyword_rank == 1
+    assert hits[0].vector_rank == 1
+    assert hits[0].keyword_rank == 1
     assert len(hits) == 2
 
 
@@ -37,7 +38,8 @@ def test_modes_use_one_signal_each(filled: Papertape) -> None:
     assert [h.memory.text for h in keyword] == ["buy oat milk and coffee"]
     assert all(h.vector_rank is None for h in keyword)
     vector = filled.recall("coffee", now=NOW, mode="vector", strengthen=False)
-    assert all(h.keyword_rank is None for h in vector) and len(vector) == 4
+    assert all(h.keyword_rank is None for h in vector)
+    assert len(vector) == 4
 
 
 def test_a_keyword_only_match_still_surfaces_in_fused(app: Papertape) -> None:
@@ -62,7 +64,8 @@ def test_recall_strengthens_returned_memories_only(filled: Papertape) -> None:
     hits = filled.recall("dentist", now=later, k=1)
     recalled = filled.store.get(hits[0].memory.id)
     assert recalled is not None
-    assert recalled.recall_count == 1 and recalled.last_recalled_at == later
+    assert recalled.recall_count == 1
+    assert recalled.last_recalled_at == later
     assert recalled.strength > hits[0].memory.strength
     others = [m for m in filled.store.iter_memories() if m.id != recalled.id]
     assert all(m.recall_count == 0 and m.last_recalled_at is None for m in others)
@@ -73,14 +76,15 @@ def test_peek_does_not_strengthen(filled: Papertape) -> None:
     assert all(m.recall_count == 0 for m in filled.store.iter_memories())
 
 
-def test_documents_return_passages_not_the_title_row(app: Papertape, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_documents_return_passages_not_the_title_row(app: Papertape, tmp_path) -> None:
     path = tmp_path / "doc.md"
     path.write_text(
         "# Garden plan\n\n" + "\n\n".join(f"Plant tomatoes in bed {i}. " * 10 for i in range(10))
     )
     app.ingest([path], now=NOW)
     hits = app.recall("garden tomatoes", now=NOW, k=20, strengthen=False)
-    assert hits and all(h.memory.kind == "text" for h in hits)
+    assert hits
+    assert all(h.memory.kind == "text" for h in hits)
 
 
 class FixedQuery:
@@ -88,7 +92,7 @@ class FixedQuery:
 
     name, dim = "fixed", 384
 
-    def embed(self, texts):  # type: ignore[no-untyped-def]
+    def embed(self, texts):
         return np.stack([at_cosine(1.0) for _ in texts])
 
 
@@ -99,14 +103,14 @@ def at_cosine(cosine: float) -> np.ndarray:
     return vector
 
 
-def walrus_ranking(store: MemoryStore, tmp_path, overrides: dict, now: float) -> list[int]:  # type: ignore[no-untyped-def]
+def walrus_ranking(store: MemoryStore, tmp_path, overrides: dict, now: float) -> list[int]:
     """Ids recall ranks for "walrus" over FixedQuery vectors, with these settings."""
     settings = load_settings(tmp_path, overrides=overrides, env={})
     hits = recall(store, FixedQuery(), "walrus", settings=settings, now=now, strengthen=False)
     return [h.memory.id for h in hits]
 
 
-def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> None:
     """Vectors that barely tell two memories apart must not beat BM25's clear choice."""
     with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:
         with store.transaction():
@@ -127,7 +131,7 @@ def test_near_equal_cosines_do_not_outvote_a_strong_keyword_match(tmp_path) -> N
             assert order.index(above) < order.index(below), floor
 
 
-def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None:
     """BM25 counts for more the further its best match stands above the second."""
     filler = " ".join(f"word{i}" for i in range(40))
     with MemoryStore.open(tmp_path / "s.db", vector_dim=384, embedder="fixed") as store:

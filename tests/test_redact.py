@@ -33,7 +33,8 @@ def test_each_kind_is_found_and_replaced(kind: str, secret: str) -> None:
     assert secret not in result.text
     assert f"[redacted {kind}]" in result.text
     assert result.counts == {kind: 1}
-    assert result.text.startswith("here it is: ") and result.text.endswith(" -- keep it safe")
+    assert result.text.startswith("here it is: ")
+    assert result.text.endswith(" -- keep it safe")
 
 
 def test_passwords_and_private_keys() -> None:
@@ -42,7 +43,8 @@ def test_passwords_and_private_keys() -> None:
         "-----END OPENSSH PRIVATE KEY-----\nbye"
     )
     result = redact(text)
-    assert "correct-horse-9" not in result.text and "b3Blbn" not in result.text
+    assert "correct-horse-9" not in result.text
+    assert "b3Blbn" not in result.text
     assert result.counts == {"password": 1, "private key": 1}
     assert result.text.endswith("bye")
 
@@ -60,7 +62,8 @@ CORPUS = json.loads((Path(__file__).parent / "data/redaction_corpus.json").read_
 
 
 def test_the_corpus_is_large_enough() -> None:
-    assert len(CORPUS["secrets"]) >= 40 and len(CORPUS["lookalikes"]) >= 40
+    assert len(CORPUS["secrets"]) >= 40
+    assert len(CORPUS["lookalikes"]) >= 40
     assert len({e["format"] for e in CORPUS["secrets"]}) == len(CORPUS["secrets"])
 
 
@@ -69,7 +72,8 @@ def test_every_corpus_secret_is_redacted(entry: dict[str, object]) -> None:
     result = redact(str(entry["text"]))
     left = [s for s in entry["secrets"] if s in result.text]  # type: ignore[attr-defined]
     assert not left, result.text
-    assert result.total >= 1 and "[redacted " in result.text
+    assert result.total >= 1
+    assert "[redacted " in result.text
 
 
 @pytest.mark.parametrize("entry", CORPUS["lookalikes"], ids=lambda e: e["format"])
@@ -101,7 +105,8 @@ def test_what_the_audit_found_in_clear_is_redacted() -> None:
 
 
 def test_ibans_need_their_checksum_and_their_countrys_length() -> None:
-    assert iban_ok("GB82WEST12345698765432") and iban_ok("DE91500105175407324958")
+    assert iban_ok("GB82WEST12345698765432")
+    assert iban_ok("DE91500105175407324958")
     assert not iban_ok("GB82WEST12345698765433")  # one digit off
     assert not iban_ok("DE9150010517540732495")  # a German IBAN is 22 long
     assert redact("DE91 5001 0517 5407 3249 58 BANK").text == "[redacted iban] BANK"
@@ -117,8 +122,22 @@ def test_cards_need_a_cards_prefix_and_grouping_or_label() -> None:
 
 def test_seed_phrases_by_checksum_or_by_label() -> None:
     words = wordlist()
-    assert words is not None and len(words) == 2048, f"mnemonic package (sha256 {WORDLIST_SHA256})"
-    seed = "coffee odor squirrel post fossil assault embrace nut anger reason valid eagle".split()
+    assert words is not None, f"mnemonic package (sha256 {WORDLIST_SHA256})"
+    assert len(words) == 2048, f"mnemonic package (sha256 {WORDLIST_SHA256})"
+    seed = [
+        "coffee",
+        "odor",
+        "squirrel",
+        "post",
+        "fossil",
+        "assault",
+        "embrace",
+        "nut",
+        "anger",
+        "reason",
+        "valid",
+        "eagle",
+    ]
     assert checksum_ok(seed, words)
     assert not checksum_ok([*seed[:-1], "easy"], words)
     assert redact(" ".join(seed)).counts == {"seed phrase": 1}
@@ -147,7 +166,8 @@ def test_code_is_not_a_secret() -> None:
 def test_redacting_twice_changes_nothing() -> None:
     once = redact("password: hunter2 and ghp_" + "a1B2c3D4e5" * 4)
     twice = redact(once.text)
-    assert once.total == 2 and (twice.text, twice.total) == (once.text, 0)
+    assert once.total == 2
+    assert (twice.text, twice.total) == (once.text, 0)
 
 
 def test_labels_in_other_languages() -> None:
@@ -173,12 +193,15 @@ def test_parts_are_redacted_as_one_text() -> None:
     parts = redact_parts(lines)
     assert [p.text for p in parts] == ["keys:", "[redacted private key]", "", "", "", "bye"]
     assert [p.total for p in parts] == [0, 1, 0, 0, 0, 0]
-    assert parts[2].spans == ((0, len(lines[2])),) and parts[5].spans == ()
+    assert parts[2].spans == ((0, len(lines[2])),)
+    assert parts[5].spans == ()
 
 
 def test_luhn_and_entropy() -> None:
-    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
-    assert entropy("aaaa") == 0.0 and entropy("abcd") == 2.0
+    assert luhn_ok("4111111111111111")
+    assert not luhn_ok("4111111111111112")
+    assert entropy("aaaa") == 0.0
+    assert entropy("abcd") == 2.0
 
 
 def test_a_note_with_a_secret_is_stored_without_it(app: Papertape) -> None:
@@ -186,16 +209,20 @@ def test_a_note_with_a_secret_is_stored_without_it(app: Papertape) -> None:
     result = app.note(f"deploy with {key} tomorrow", now=NOW)
     assert result.redacted == 1
     memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and key not in memory.text and "[redacted aws key]" in memory.text
+    assert memory is not None
+    assert key not in memory.text
+    assert "[redacted aws key]" in memory.text
     app.store.checkpoint()
     assert key.encode() not in app.settings.store_path.read_bytes()
 
 
-def test_ingest_reports_the_count_never_the_secret(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_reports_the_count_never_the_secret(cli, tmp_path: Path) -> None:
     doc = tmp_path / "creds.md"
     doc.write_text(f"prod: password = s3cr3t-Pa55\nbackup card {SECRETS['card number']}\n")
     result = cli("ingest", str(doc))
-    assert result.code == 0 and "2 secrets redacted" in result.out
+    assert result.code == 0
+    assert "2 secrets redacted" in result.out
     assert "s3cr3t" not in result.out + result.err
     shown = cli("recall", "prod backup card", "--json")
-    assert "s3cr3t" not in shown.out and "4111" not in shown.out
+    assert "s3cr3t" not in shown.out
+    assert "4111" not in shown.out

@@ -51,11 +51,16 @@ def test_a_screenshot_becomes_a_memory_with_a_thumbnail(app: Papertape, tmp_path
     (result,) = app.ingest([shot], now=NOW)
     assert result.status == "stored"
     memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and memory.kind == "screenshot"
-    assert "BA117" in memory.text and "gate 22" in memory.text and "14C" in memory.text
+    assert memory is not None
+    assert memory.kind == "screenshot"
+    assert "BA117" in memory.text
+    assert "gate 22" in memory.text
+    assert "14C" in memory.text
     thumb = app.store.blob(memory.id, "thumbnail")
-    assert thumb is not None and thumb.media_type == "image/webp"
-    assert '"app": "Mail"' in thumb.meta and '"window": "Your boarding pass"' in thumb.meta
+    assert thumb is not None
+    assert thumb.media_type == "image/webp"
+    assert '"app": "Mail"' in thumb.meta
+    assert '"window": "Your boarding pass"' in thumb.meta
     hits = app.recall("which gate does the flight board at", now=NOW, strengthen=False)
     assert hits[0].memory.id == memory.id
 
@@ -80,7 +85,9 @@ def test_a_key_on_screen_never_reaches_the_store(app: Papertape, tmp_path: Path)
     (result,) = app.ingest([shot], now=NOW)
     assert result.redacted >= 1
     memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and KEY not in memory.text and "[redacted" in memory.text
+    assert memory is not None
+    assert KEY not in memory.text
+    assert "[redacted" in memory.text
     assert "eu-west-2" in memory.text
     # Not in the stored picture either: OCR of the thumbnail finds no trace of it.
     thumb = app.store.blob(memory.id, "thumbnail")
@@ -88,12 +95,14 @@ def test_a_key_on_screen_never_reaches_the_store(app: Papertape, tmp_path: Path)
     with Image.open(io.BytesIO(thumb.data)) as small:
         big = small.convert("RGB").resize((small.width * 2, small.height * 2))
     seen = " ".join(line.text for line in app.ocr.read(np.asarray(big)))
-    assert "Region" in seen and "AKIA" not in seen and "MPL3" not in seen
+    assert "Region" in seen
+    assert "AKIA" not in seen
+    assert "MPL3" not in seen
     app.store.checkpoint()
     assert KEY.encode() not in app.settings.store_path.read_bytes()
 
 
-def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:
     good = screen(tmp_path / "good.png", ["hello"])
     truncated = tmp_path / "cut.png"
     truncated.write_bytes(good.read_bytes()[:200])
@@ -102,26 +111,29 @@ def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:  #
     blank = tmp_path / "blank.png"
     Image.new("RGB", (400, 200), "white").save(blank)
     result = cli("ingest", str(truncated), str(bomb))
-    assert result.code == 2 and "Traceback" not in result.err
+    assert result.code == 2
+    assert "Traceback" not in result.err
     assert "cut.png is not a readable image" in result.err
     assert "bomb.png is too large an image" in result.err
     stored = cli("ingest", str(blank))  # no text: kept as an image memory by default
-    assert stored.code == 0 and "stored" in stored.out
+    assert stored.code == 0
+    assert "stored" in stored.out
     assert cli("recall", "screenshot blank", "--json").out.count('"screenshot"') == 1
 
 
-def test_blank_screens_can_be_skipped(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_blank_screens_can_be_skipped(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERTAPE_SCREENSHOTS_WITHOUT_TEXT", "skip")
     blank = tmp_path / "blank.png"
     Image.new("RGB", (400, 200), "white").save(blank)
     result = cli("ingest", str(blank))
-    assert result.code == 2 and "has no text" in result.err
+    assert result.code == 2
+    assert "has no text" in result.err
 
 
 def test_excluded_apps_windows_and_folders_are_never_read(
     cli,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAPERTAPE_EXCLUDE_APPS", "1password, keychain*")
     monkeypatch.setenv("PAPERTAPE_EXCLUDE_WINDOWS", "private browsing")
@@ -138,19 +150,21 @@ def test_excluded_apps_windows_and_folders_are_never_read(
     lines = result.out.splitlines()
     assert sum(line.startswith("excluded ") for line in lines) == 4
     assert sum(" stored " in line for line in lines) == 1
-    assert "exclude_apps (1Password)" in result.out and "exclude_folders" in result.out
+    assert "exclude_apps (1Password)" in result.out
+    assert "exclude_folders" in result.out
     stats = cli("stats", "--json").out
     assert '"memories": 1' in stats
 
 
-def test_capture_without_a_display_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_capture_without_a_display_is_one_sentence(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     import platform
 
     if platform.system() == "Darwin":
         pytest.skip("macOS always has a display")
     monkeypatch.delenv("DISPLAY", raising=False)
     result = cli("capture")
-    assert result.code == 2 and "no display to capture" in result.err
+    assert result.code == 2
+    assert "no display to capture" in result.err
 
 
 GHP = "ghp_" + "Xk7Qm2Rv9Tz4Lw8Np3Hs6Jd1Fb5Gc0Ya8UeW2"
@@ -175,7 +189,8 @@ def readable(app: Papertape, data: bytes) -> str:
 
 
 def riff_chunks(data: bytes) -> list[bytes]:
-    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert data[:4] == b"RIFF"
+    assert data[8:12] == b"WEBP"
     chunks, pos = [], 12
     while pos + 8 <= len(data):
         size = int.from_bytes(data[pos + 4 : pos + 8], "little")
@@ -207,12 +222,14 @@ def test_keys_and_tokens_on_screen_cannot_be_read_back(app: Papertape, tmp_path:
     (result,) = app.ingest([shot], now=NOW)
     assert result.status == "stored", result.reason
     memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and "eu-west-2" in memory.text
+    assert memory is not None
+    assert "eu-west-2" in memory.text
     thumb = app.store.blob(memory.id, "thumbnail")
     assert thumb is not None
     seen = readable(app, thumb.data)
     # The OCR can read the thumbnail: the ordinary lines come back.
-    assert "Region" in seen and "billing" in seen, seen
+    assert "Region" in seen, seen
+    assert "billing" in seen, seen
     squeezed = seen.replace(" ", "")
     for secret in (GHP, GLPAT, *KEY_LINES, *PGP_LINES):
         for piece in (secret[4:12], secret[12:20], secret[-8:]):  # any 8 characters of it
@@ -220,24 +237,30 @@ def test_keys_and_tokens_on_screen_cannot_be_read_back(app: Papertape, tmp_path:
     # Nor in the bytes kept: text, source, the thumbnail's metadata, its file.
     stored = memory.text + memory.source + thumb.meta
     for secret in (GHP, GLPAT, *KEY_LINES, *PGP_LINES):
-        assert secret not in stored and secret.encode() not in thumb.data
-    assert '"app": "Terminal"' in thumb.meta and "[redacted github token]" in thumb.meta
+        assert secret not in stored
+        assert secret.encode() not in thumb.data
+    assert '"app": "Terminal"' in thumb.meta
+    assert "[redacted github token]" in thumb.meta
     assert set(riff_chunks(thumb.data)) <= {b"VP8 ", b"VP8L"}  # pixels only, no metadata
     app.store.checkpoint()
     # Every file of the store (main, cold, write-ahead log); the home also holds model files.
     files = sorted(app.settings.home.glob("papertape*"))
     assert app.settings.store_path in files
     home_bytes = b"".join(p.read_bytes() for p in files)
-    assert GHP.encode() not in home_bytes and KEY_LINES[0].encode() not in home_bytes
+    assert GHP.encode() not in home_bytes
+    assert KEY_LINES[0].encode() not in home_bytes
 
 
 def test_a_token_in_the_file_name_is_not_the_source(app: Papertape, tmp_path: Path) -> None:
     shot = screen(tmp_path / f"clip {GHP}.png", ["Weekly planning notes"])
     (result,) = app.ingest([shot], now=NOW)
     memory = app.store.get(result.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and GHP not in memory.source and "[redacted" in memory.source
+    assert memory is not None
+    assert GHP not in memory.source
+    assert "[redacted" in memory.source
     thumb = app.store.blob(memory.id, "thumbnail")
-    assert thumb is not None and GHP not in thumb.meta
+    assert thumb is not None
+    assert GHP not in thumb.meta
 
 
 def test_boxes_cover_the_words_that_hold_a_secret_with_margin() -> None:
@@ -263,7 +286,8 @@ def test_boxes_are_scaled_to_the_thumbnail_and_rounded_outwards() -> None:
     paint(thumb, [(101, 51, 299, 149)], 0.25, 0.25)  # 25.25..74.75 x 12.75..37.25
     pixels = np.asarray(thumb)
     assert (pixels[11:39, 24:76] == 0).all()
-    assert (pixels[:, 77:] == 255).all() and (pixels[:10] == 255).all()
+    assert (pixels[:, 77:] == 255).all()
+    assert (pixels[:10] == 255).all()
 
 
 def test_a_thumbnail_is_written_without_metadata() -> None:
@@ -273,4 +297,5 @@ def test_a_thumbnail_is_written_without_metadata() -> None:
     exif[0x010E] = GHP  # an image description holding a token
     image.info["exif"] = exif.tobytes()
     data = bare_webp(image)
-    assert set(riff_chunks(data)) <= {b"VP8 ", b"VP8L"} and GHP.encode() not in data
+    assert set(riff_chunks(data)) <= {b"VP8 ", b"VP8L"}
+    assert GHP.encode() not in data

@@ -34,10 +34,10 @@ def unit(*values: float) -> np.ndarray:
 
 def test_connection_has_wal_secure_delete_foreign_keys_and_extensions(tmp_path: Path) -> None:
     conn = open_connection(tmp_path / "c.db")
-    assert list(conn.execute("PRAGMA journal_mode"))[0][0] == "wal"
-    assert list(conn.execute("PRAGMA secure_delete"))[0][0] == 1
-    assert list(conn.execute("PRAGMA foreign_keys"))[0][0] == 1
-    assert list(conn.execute("SELECT vec_version()"))[0][0].startswith("v0.1")
+    assert next(iter(conn.execute("PRAGMA journal_mode")))[0] == "wal"
+    assert next(iter(conn.execute("PRAGMA secure_delete")))[0] == 1
+    assert next(iter(conn.execute("PRAGMA foreign_keys")))[0] == 1
+    assert next(iter(conn.execute("SELECT vec_version()")))[0].startswith("v0.1")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")  # FTS5 is compiled in
 
 
@@ -65,7 +65,9 @@ def test_add_get_and_unique_hash(store: MemoryStore) -> None:
     with store.transaction():
         memory_id = store.add(new("hello world"), unit(1))
     got = store.get(memory_id)
-    assert got is not None and got.text == "hello world" and got.tier == "sharp"
+    assert got is not None
+    assert got.text == "hello world"
+    assert got.tier == "sharp"
     assert got.vector_bytes == 384 * 4
     assert store.find_by_hash("hash:hello world") == memory_id
     with pytest.raises(StorageError, match="already stored"), store.transaction():
@@ -82,9 +84,13 @@ def test_add_get_and_unique_hash(store: MemoryStore) -> None:
 
 
 def test_a_failed_transaction_leaves_nothing(store: MemoryStore) -> None:
-    with pytest.raises(StorageError), store.transaction():
-        store.add(new("first"), unit(1))
-        store.add(new("second"), np.ones(5))  # wrong dimension: the whole transaction goes
+    def add_two() -> None:
+        with store.transaction():
+            store.add(new("first"), unit(1))
+            store.add(new("second"), np.ones(5))  # wrong dimension: the whole transaction goes
+
+    with pytest.raises(StorageError):
+        add_two()
     assert store.count() == 0
     assert store.vector_search(unit(1), 5) == []
     assert store.keyword_search(["first"], 5) == []
@@ -152,7 +158,8 @@ def test_stats_count_text_and_vector_bytes(store: MemoryStore) -> None:
         store.add(new("é", kind="chat"), None)
     stats = store.stats()
     assert stats.memories == 2
-    assert stats.tiers["sharp"].count == 2 and stats.tiers["hazy"].count == 0
+    assert stats.tiers["sharp"].count == 2
+    assert stats.tiers["hazy"].count == 0
     assert stats.kinds["text"].bytes == 3 + 384 * 4
     assert stats.kinds["chat"].bytes == 2  # UTF-8 bytes, not characters
     assert stats.bytes == 3 + 384 * 4 + 2
@@ -207,5 +214,6 @@ def test_links_marks_and_meta_are_written_in_a_transaction(tmp_path: Path) -> No
         store.mark([first], "facts")
         store.set_meta("consolidated_at", "1")
         store.conn.exec_trace = None
-        assert len(seen) == 3 and all(seen)
+        assert len(seen) == 3
+        assert all(seen)
         assert not store.conn.in_transaction  # and each was committed

@@ -22,7 +22,8 @@ def test_a_relative_date_is_stored_as_written(app: Papertape) -> None:
     text = "Went to the support group last Saturday."
     first = app.note(text, now=MONDAY, occurred_at=MONDAY)
     memory = app.store.get(first.memory_id)  # type: ignore[arg-type]
-    assert memory is not None and memory.text == text
+    assert memory is not None
+    assert memory.text == text
     # The same note again, weeks later: the same words, so the same memory.
     again = app.note(text, now=LATER, occurred_at=LATER)
     assert again.memory_id == first.memory_id
@@ -56,7 +57,9 @@ def test_an_old_store_gets_its_words_back(tmp_path: Path) -> None:
         sharp = old.note(sharp_text, now=MONDAY, occurred_at=MONDAY).memory_id
         hazy = old.note(hazy_text, now=MONDAY, occurred_at=MONDAY).memory_id
         kept = old.note(kept_text, now=MONDAY, occurred_at=MONDAY).memory_id
-        assert sharp is not None and hazy is not None and kept is not None
+        assert sharp is not None
+        assert hazy is not None
+        assert kept is not None
         old.store.move_to_tier(hazy, "hazy")  # its row now lives in the cold file
         _pin(
             old,

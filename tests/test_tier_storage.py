@@ -56,19 +56,21 @@ def test_move_to_tier_reencodes_the_vector_and_replaces_the_text(store: MemorySt
     with store.transaction():
         store.move_to_tier(mid, "hazy", text="walrus gist")
     memory = store.get(mid)
-    assert memory is not None and memory.tier == "hazy" and memory.vector_bytes == 384 + 48
+    assert memory is not None
+    assert memory.tier == "hazy"
+    assert memory.vector_bytes == 384 + 48
     assert memory.text == "walrus gist"
     assert store.keyword_search(["verbatim"], 5) == []  # the dropped text left the index
     assert store.keyword_search(["gist"], 5)[0][0] == mid
-    assert float(store.vector(mid) @ vector) > 0.99  # type: ignore[operator]
+    assert float(store.vector(mid) @ vector) > 0.99
     with store.transaction():
         store.move_to_tier(mid, "archive")
     memory = store.get(mid)
-    assert (
-        memory is not None and memory.tier == "archive" and memory.vector_bytes == 48 + 48
-    )  # bits in the row and the index
+    assert memory is not None
+    assert memory.tier == "archive"
+    assert memory.vector_bytes == 48 + 48
     # Signs alone: about 0.8 for a random vector (2/pi's square root), enough to point near.
-    assert float(store.vector(mid) @ vector) > 0.7  # type: ignore[operator]
+    assert float(store.vector(mid) @ vector) > 0.7
 
 
 def test_vector_search_covers_every_tier(store: MemoryStore) -> None:

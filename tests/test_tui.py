@@ -50,7 +50,7 @@ def ui(service: Papertape, now: float = NOW + DAY) -> PapertapeApp:
     return PapertapeApp(service, clock=lambda: now)
 
 
-async def settle(app: PapertapeApp, pilot) -> None:  # type: ignore[no-untyped-def]
+async def settle(app: PapertapeApp, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -67,7 +67,8 @@ async def test_first_run_shows_the_welcome_screen(home: Path) -> None:
             assert isinstance(app.screen, WelcomeScreen)
             await pilot.press("enter")
             assert not isinstance(app.screen, WelcomeScreen)
-            assert isinstance(app.focused, Input) and app.focused.id == "question"
+            assert isinstance(app.focused, Input)
+            assert app.focused.id == "question"
 
 
 async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> None:
@@ -78,14 +79,16 @@ async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> 
         await settle(app, pilot)
         log = " ".join(str(w.render()) for w in app.query("#log Static"))
         assert "You: where is the spare key?" in log
-        assert "flowerpot" in log and "cites [1]" in log
+        assert "flowerpot" in log
+        assert "cites [1]" in log
         sources = app.query_one("#sources", ListView)
         assert len(sources) >= 1
         sources.focus()
         sources.index = 0
         await pilot.press("enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, Inspector) and app.screen.memory_id == 1
+        assert isinstance(app.screen, Inspector)
+        assert app.screen.memory_id == 1
         assert "flowerpot" in text_of(app, "#text")
         await pilot.press("escape")
         # The exchange was stored as a chat memory linked to what it cited.
@@ -121,12 +124,14 @@ async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> No
     app = ui(service, now=NOW + 48 * DAY)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f3")
-        assert app.focused is not None and app.focused.id == "query"
+        assert app.focused is not None
+        assert app.focused.id == "query"
         await pilot.press(*"birthday orchids")
         await settle(app, pilot)
         table = app.query_one("#hits", DataTable)
         ids = [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
-        assert ids and ids[0] in (2, 4)  # the memory, or the summary lifted by it
+        assert ids
+        assert ids[0] in (2, 4)
         app.query_one("#kind", Select).value = "summary"
         await settle(app, pilot)
         kinds = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
@@ -193,11 +198,13 @@ async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape)
         assert "hazy" in text_of(app, "#head")
         assert "image/png" in text_of(app, "#page-caption")
         assert "▀" in text_of(app, "#page")
-        assert "Links" in text_of(app, "#links") and "summarizes" in text_of(app, "#links")
+        assert "Links" in text_of(app, "#links")
+        assert "summarizes" in text_of(app, "#links")
         await pilot.press("o")
         await settle(app, pilot)
         back = text_of(app, "#text")
-        assert "Read back" in back and "flowerpot" in back.replace("ftower", "flower")
+        assert "Read back" in back
+        assert "flowerpot" in back.replace("ftower", "flower")
 
 
 async def test_status_shows_tiers_and_help_lists_keys(service: Papertape) -> None:
@@ -206,7 +213,9 @@ async def test_status_shows_tiers_and_help_lists_keys(service: Papertape) -> Non
         await pilot.press("f5")
         await settle(app, pilot)
         status = text_of(app, "#status-text")
-        assert "3 memories" in status and "sharp" in status and "daemon" in status
+        assert "3 memories" in status
+        assert "sharp" in status
+        assert "daemon" in status
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")

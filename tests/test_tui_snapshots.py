@@ -18,7 +18,7 @@ from tui.app import PapertapeApp
 from tui.inspector import Inspector
 
 
-async def still(app: PapertapeApp, pilot) -> None:  # type: ignore[no-untyped-def]
+async def still(app: PapertapeApp, pilot) -> None:
     """Wait for the workers, and stop the text cursors blinking, so a snapshot is stable."""
     for field in app.query("Input"):
         field.cursor_blink = False  # type: ignore[attr-defined]
@@ -29,7 +29,7 @@ SIZE = (80, 24)
 
 
 @pytest.fixture
-def snap_app(home: Path):  # type: ignore[no-untyped-def]
+def snap_app(home: Path):
     service = make_service(home)
     for offset, text in enumerate(NOTES):
         service.note(text, now=NOW + offset * 3600, occurred_at=NOW + offset * 3600)
@@ -40,52 +40,52 @@ def snap_app(home: Path):  # type: ignore[no-untyped-def]
     service.close()
 
 
-def test_chat_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
-    async def ask(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_chat_snapshot(snap_compare, snap_app) -> None:
+    async def ask(pilot) -> None:
         await pilot.press(*"passport", "enter")
         await still(snap_app, pilot)
 
     assert snap_compare(snap_app, terminal_size=SIZE, run_before=ask)
 
 
-def test_recall_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
-    async def search(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_recall_snapshot(snap_compare, snap_app) -> None:
+    async def search(pilot) -> None:
         await pilot.press("f3", *"skye ferry")
         await still(snap_app, pilot)
 
     assert snap_compare(snap_app, terminal_size=SIZE, run_before=search)
 
 
-def test_timeline_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
-    async def open_timeline(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_timeline_snapshot(snap_compare, snap_app) -> None:
+    async def open_timeline(pilot) -> None:
         await pilot.press("f4")
         await still(snap_app, pilot)
 
     assert snap_compare(snap_app, terminal_size=SIZE, run_before=open_timeline)
 
 
-def test_inspector_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
-    async def inspect(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_inspector_snapshot(snap_compare, snap_app) -> None:
+    async def inspect(pilot) -> None:
         snap_app.push_screen(Inspector(1))
         await still(snap_app, pilot)
 
     assert snap_compare(snap_app, terminal_size=SIZE, run_before=inspect)
 
 
-def test_help_snapshot(snap_compare, snap_app) -> None:  # type: ignore[no-untyped-def]
-    async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_help_snapshot(snap_compare, snap_app) -> None:
+    async def help_screen(pilot) -> None:
         await pilot.press("f1")
         await still(snap_app, pilot)
 
     assert snap_compare(snap_app, terminal_size=SIZE, run_before=help_screen)
 
 
-def test_welcome_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_welcome_snapshot(snap_compare, tmp_path: Path) -> None:
     service: Papertape = make_service(tmp_path / "empty")
     try:
         app = PapertapeApp(service, clock=lambda: NOW)
 
-        async def welcome(pilot) -> None:  # type: ignore[no-untyped-def]
+        async def welcome(pilot) -> None:
             await still(app, pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=welcome)

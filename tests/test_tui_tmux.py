@@ -77,7 +77,8 @@ def test_ask_in_the_terminal_ui_and_open_the_cited_memory(tmp_path: Path) -> Non
         assert typed, screen(session)
         tmux("send-keys", "-t", session, "Enter")
         shown = wait_for(session, "cites [1]")
-        assert "papertape: The spare key" in shown and "flowerpot" in shown
+        assert "papertape: The spare key" in shown
+        assert "flowerpot" in shown
         assert "*1 sharp text" in shown  # the cited memory, listed beside the answer
         # Tab to the list of memories, open the cited one, read it in the inspector. Under
         # load the keys can beat the list's refresh; Tab toggles list and (empty) question
@@ -92,6 +93,7 @@ def test_ask_in_the_terminal_ui_and_open_the_cited_memory(tmp_path: Path) -> Non
             except AssertionError:
                 continue
         assert "Memory 1" in shown, screen(session)
-        assert "retention now" in shown and "blue flowerpot by the shed" in shown
+        assert "retention now" in shown
+        assert "blue flowerpot by the shed" in shown
     finally:
         subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)

@@ -15,7 +15,24 @@ TEMPLATE = (
     "{{ message['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-WORDS = "the a my is was code locker cat dog name what when where who answer memory".split()
+WORDS = [
+    "the",
+    "a",
+    "my",
+    "is",
+    "was",
+    "code",
+    "locker",
+    "cat",
+    "dog",
+    "name",
+    "what",
+    "when",
+    "where",
+    "who",
+    "answer",
+    "memory",
+]
 
 
 def write_tiny_gguf(

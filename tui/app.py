@@ -7,10 +7,11 @@ so the interface never waits on a model. The clock is injected, so snapshots are
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from agent.api import MemoryService
@@ -30,7 +31,7 @@ class PapertapeApp(App[None]):
     """
     TITLE = "papertape"
     SUB_TITLE = "an offline memory that forgets well"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("f2", "show('chat')", "Chat"),
         Binding("f3", "show('recall')", "Recall"),

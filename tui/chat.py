@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, ListItem, ListView, Static
@@ -38,7 +40,9 @@ class ChatPane(Widget):
     ChatPane .note { color: $text-muted; }
     """
 
-    BINDINGS = [Binding("tab", "toggle_sources", "Memories ↔ question", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "toggle_sources", "Memories ↔ question", show=False)
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static, TextArea
 
+from agent.api import Memory
 from agent.errors import Failure, UserError
 from agent.memory.retention import pace, retention
-from agent.service import Memory
 from tui.badges import badge, moment
 from tui.host import host
 from tui.messages import MemoryChosen, StoreChanged
@@ -26,7 +28,10 @@ class Confirm(ModalScreen[bool]):
     Confirm > Vertical { width: 60; height: auto; border: thick $error; padding: 1 2; }
     Confirm Horizontal { height: auto; margin-top: 1; }
     """
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -56,7 +61,10 @@ class EditText(ModalScreen[str | None]):
     EditText > Vertical { width: 90%; height: 80%; border: thick $primary; padding: 0 1; }
     EditText TextArea { height: 1fr; }
     """
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -83,7 +91,7 @@ class Inspector(ModalScreen[None]):
     Inspector #page-caption { margin-top: 1; }
     Inspector #links { color: $text-muted; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close"),
         Binding("p", "pin", "Pin/unpin"),
         Binding("f", "forget", "Forget"),

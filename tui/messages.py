@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from agent.answer.session import Answer
-from agent.service import Memory
+from agent.api import Memory
 
 
 class MemoryChosen(Message):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
@@ -47,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 90%;
                             border: thick $primary; background: $surface; }
     """
-    BINDINGS = [Binding("escape,f1,q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -58,7 +60,7 @@ class HelpScreen(ModalScreen[None]):
 
 
 class WelcomeScreen(HelpScreen):
-    BINDINGS = [Binding("escape,enter", "close", "Begin")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Begin")]
 
     def compose(self) -> ComposeResult:
         with Vertical():

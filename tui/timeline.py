@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
-from agent.service import Memory
+from agent.api import Memory
 from tui.badges import badge, day, moment, snippet
 from tui.host import host
 from tui.messages import MemoryChosen

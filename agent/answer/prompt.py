@@ -58,7 +58,7 @@ def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> lis
     messages = [ChatMessage("system", system)]
     for turn in turns:
         messages += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
-    return messages + [ChatMessage("user", question)]
+    return [*messages, ChatMessage("user", question)]
 
 
 def fit_prompt(

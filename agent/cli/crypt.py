@@ -224,7 +224,8 @@ def passphrase(
         current = keys.current_key(settings)
         _prepare(settings, current)
         new = keys.new_key(settings, what="the new passphrase", env=NEW_PASSPHRASE_ENV)
-        assert current.key is not None and new.key is not None
+        assert current.key is not None
+        assert new.key is not None
         if new.key == current.key:
             raise UserError("the new passphrase is the old one: nothing was changed.")
         _convert(settings, current.key, new.key)

@@ -230,7 +230,7 @@ def doctor_text(
     ]
     for name, present in info.runtimes.items():
         lines.append(f"  {'yes' if present else 'no ':<4} {name:<15} {RUNTIMES[name]}")
-    lines += [""] + plan_text(plan)
+    lines += ["", *plan_text(plan)]
     lines += ["", "models"]
     for m in models:
         lines.append(

@@ -22,6 +22,7 @@ import os
 import socketserver
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,18 +70,14 @@ class _Handler(socketserver.StreamRequestHandler):
             self._serve(send)
         except TimeoutError:
             log.info("a client was silent for %g s: dropped", self.connection.gettimeout())
-            try:
+            with suppress(OSError):
                 send({"ok": False, "error": "the request did not come in time.", "code": 2})
-            except OSError:
-                pass
         except (BrokenPipeError, ConnectionResetError):
             log.info("a client went away mid-request")
         except Exception as exc:  # one bad request must never take the daemon down
             log.exception("request failed")
-            try:  # and it still gets an answer
+            with suppress(OSError):  # and it still gets an answer
                 send({"ok": False, "error": f"the daemon failed ({exc}); see its log.", "code": 1})
-            except OSError:
-                pass
 
     def _serve(self, send: Send) -> None:
         settings = self.server.daemon.settings

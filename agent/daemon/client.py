@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +60,9 @@ class DaemonClient:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
             conn.connect(str(self.path))
-            try:
+            # refused before it was read whole (too big): its answer says why
+            with suppress(BrokenPipeError, ConnectionResetError):
                 conn.sendall(json.dumps({"op": op, **args}, ensure_ascii=False).encode() + b"\n")
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # refused before it was read whole (too big): its answer says why
             with conn.makefile("rb") as lines:
                 try:
                     for raw in lines:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 from agent.memory.media import compress_audio
@@ -91,8 +92,7 @@ def media_blob(
     data = path.read_bytes()
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if keep == "compress":
-        try:
+        # a file PyAV decodes for Whisper but cannot re-encode: kept as it came
+        with suppress(OSError, ValueError):
             data, media_type = compress_audio(data), "audio/ogg"
-        except (OSError, ValueError):
-            pass  # a file PyAV decodes for Whisper but cannot re-encode: kept as it came
     return Blob(0, "media", media_type, data, meta)

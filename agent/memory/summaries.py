@@ -97,7 +97,7 @@ class ExtractiveSummarizer:
             shared = sum(
                 (held_by[w] - 1) * math.log((total + 1) / held_by[w]) for w in words[index]
             )
-            return shared / (1 + len(words[index])) ** 0.5
+            return float(shared / (1 + len(words[index])) ** 0.5)
 
         chosen: list[int] = []
         size = 0

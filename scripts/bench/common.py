@@ -111,7 +111,7 @@ def edit_distance(a: Sequence[object], b: Sequence[object]) -> int:
 
 def fill_with_copies(
     store, texts: list[str], vectors, count: int, t0: float, seed: int = 1
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Add `count` memories cycling through `texts`, each vector with a little noise.
 
     LoCoMo has only ~4,100 distinct turns; large stores reuse their real embeddings so the

@@ -125,7 +125,7 @@ def new_app(tmp: str, name: str, embedder: Embedder, **overrides: object) -> Pap
     budget = overrides.pop("byte_budget_mb", None)
     settings = load_settings(Path(tmp) / name, overrides=overrides, env={})
     if budget is not None:  # a share of one conversation: below what a person may set
-        settings = replace(settings, byte_budget_mb=budget)
+        settings = replace(settings, byte_budget_mb=float(str(budget)))
     return Papertape(settings, embedder=embedder)
 
 

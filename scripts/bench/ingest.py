@@ -41,7 +41,18 @@ def corpus(path: Path) -> tuple[list[str], list[str]]:
         questions = [q.question for c in conversations for q in c.questions]
         return texts, questions
     rng = np.random.default_rng(0)
-    words = "coffee meeting garden invoice train sister birthday paint novel rent".split()
+    words = [
+        "coffee",
+        "meeting",
+        "garden",
+        "invoice",
+        "train",
+        "sister",
+        "birthday",
+        "paint",
+        "novel",
+        "rent",
+    ]
     texts = [" ".join(rng.choice(words, 12)) + f" {i}" for i in range(5000)]
     return texts, [" ".join(rng.choice(words, 6)) for _ in range(200)]
 
@@ -53,25 +64,29 @@ def throughput(texts: list[str], single: int) -> dict[str, float]:
     start = time.perf_counter()
     embedder.embed(texts)
     out["embed_batched"] = len(texts) / (time.perf_counter() - start)
-    with tempfile.TemporaryDirectory() as tmp:
-        with Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app:
-            app.stats()  # open the store outside the timing
-            start = time.perf_counter()
-            results = app.note_many([NoteInput(t, T0) for t in texts], now=T0)
-            out["ingest_batched"] = len(texts) / (time.perf_counter() - start)
-            assert sum(r.status == "stored" for r in results) == len(texts)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app,
+    ):
+        app.stats()  # open the store outside the timing
+        start = time.perf_counter()
+        results = app.note_many([NoteInput(t, T0) for t in texts], now=T0)
+        out["ingest_batched"] = len(texts) / (time.perf_counter() - start)
+        assert sum(r.status == "stored" for r in results) == len(texts)
     few = texts[:single]
     start = time.perf_counter()
     for text in few:
         embedder.embed([text])
     out["embed_single"] = len(few) / (time.perf_counter() - start)
-    with tempfile.TemporaryDirectory() as tmp:
-        with Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app:
-            app.stats()
-            start = time.perf_counter()
-            for text in few:
-                app.note(text, now=T0)
-            out["ingest_single"] = len(few) / (time.perf_counter() - start)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app,
+    ):
+        app.stats()
+        start = time.perf_counter()
+        for text in few:
+            app.note(text, now=T0)
+        out["ingest_single"] = len(few) / (time.perf_counter() - start)
     return out
 
 
@@ -80,25 +95,27 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
     vectors = embedder.embed(texts)
     report = {}
     for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            with Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app:
-                store = app.store
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            Papertape(load_settings(Path(tmp), env={}), embedder=embedder) as app,
+        ):
+            store = app.store
+            start = time.perf_counter()
+            common.fill_with_copies(store, texts, vectors, size, T0)
+            build = time.perf_counter() - start
+            store.checkpoint()  # measure the file, not a WAL full of the bulk load
+            timings = []
+            for q in questions[:300]:
                 start = time.perf_counter()
-                common.fill_with_copies(store, texts, vectors, size, T0)
-                build = time.perf_counter() - start
-                store.checkpoint()  # measure the file, not a WAL full of the bulk load
-                timings = []
-                for q in questions[:300]:
-                    start = time.perf_counter()
-                    app.recall(q, now=T0 + size + 3600)
-                    timings.append(1000 * (time.perf_counter() - start))
-                report[size] = {
-                    "p50_ms": common.percentile(timings, 50),
-                    "p95_ms": common.percentile(timings, 95),
-                    "queries": len(timings),
-                    "build_s": build,
-                    "file_mb": app.stats().file_bytes / 1e6,
-                }
+                app.recall(q, now=T0 + size + 3600)
+                timings.append(1000 * (time.perf_counter() - start))
+            report[size] = {
+                "p50_ms": common.percentile(timings, 50),
+                "p95_ms": common.percentile(timings, 95),
+                "queries": len(timings),
+                "build_s": build,
+                "file_mb": app.stats().file_bytes / 1e6,
+            }
     return report
 
 

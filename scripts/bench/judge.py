@@ -92,7 +92,7 @@ def shuffle(args: argparse.Namespace) -> None:
 
 
 def declined(row: dict[str, Any]) -> bool:
-    return row["label"] == "ABSTAINED" or (row["category"] == 5 and row["label"] == "CORRECT")
+    return bool(row["label"] == "ABSTAINED" or (row["category"] == 5 and row["label"] == "CORRECT"))
 
 
 def report(rows: list[dict[str, Any]]) -> str:

@@ -101,7 +101,8 @@ def sample(
 def answer_with(app: Papertape, memories: list[Any], question: str, budget: int | None) -> Answer:
     """The structured answer from exactly these memories, within `budget` prompt tokens
     (None: the whole context)."""
-    settings = replace(app.settings, prompt_tokens=budget)
+    whole = 1_048_576  # the largest prompt_tokens allowed: the model's context decides
+    settings = replace(app.settings, prompt_tokens=whole if budget is None else budget)
     return answer_from(app.generator(), app.embedder, settings, question, memories, [])
 
 

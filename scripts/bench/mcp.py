@@ -121,25 +121,25 @@ async def _alternate(
     local: list[float] = []
     remote: list[float] = []
     with Papertape(settings) as app, open(os.devnull, "w") as quiet:
-        async with stdio_client(params, errlog=quiet) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                for question in questions:
-                    start = time.perf_counter()
-                    hits = app.recall(question, now=NOW, k=k, strengthen=False)
-                    local.append(time.perf_counter() - start)
-                    start = time.perf_counter()
-                    result = await session.call_tool(
-                        "recall", {"query": question, "k": k, "peek": True}
-                    )
-                    remote.append(time.perf_counter() - start)
-                    if result.is_error or not result.structured_content:
-                        raise SystemExit(f"bench_mcp: the server failed: {result.content}")
-                    served = [r["id"] for r in result.structured_content["results"]]
-                    if served != [h.memory.id for h in hits]:
-                        raise SystemExit(
-                            f"bench_mcp: the two paths ranked {question!r} differently"
-                        )
+        async with (
+            stdio_client(params, errlog=quiet) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            for question in questions:
+                start = time.perf_counter()
+                hits = app.recall(question, now=NOW, k=k, strengthen=False)
+                local.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                result = await session.call_tool(
+                    "recall", {"query": question, "k": k, "peek": True}
+                )
+                remote.append(time.perf_counter() - start)
+                if result.is_error or not result.structured_content:
+                    raise SystemExit(f"bench_mcp: the server failed: {result.content}")
+                served = [r["id"] for r in result.structured_content["results"]]
+                if served != [h.memory.id for h in hits]:
+                    raise SystemExit(f"bench_mcp: the two paths ranked {question!r} differently")
     return local[WARM_UP:], remote[WARM_UP:]
 
 

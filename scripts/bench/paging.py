@@ -55,12 +55,62 @@ YEAR = 365 * DAY
 START = 1_700_000_000.0
 POOL = 60  # candidates per signal, as recall asks for (recall_candidates)
 
-PEOPLE = "Ana Ben Chloe Dev Elif Farid Greta Hugo Ines Jonas Kemal Lena Mateo Noor Omar".split()
-PLACES = "Lisbon Oslo Kyoto the office the gym Berlin the clinic the cafe home Porto".split()
-TOPICS = (
-    "budget roadmap dentist flight invoice birthday recipe marathon lease paper review "
-    "garden piano tax visa launch hiring backup sprint wedding conference"
-).split()
+PEOPLE = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Noor",
+    "Omar",
+]
+PLACES = [
+    "Lisbon",
+    "Oslo",
+    "Kyoto",
+    "the",
+    "office",
+    "the",
+    "gym",
+    "Berlin",
+    "the",
+    "clinic",
+    "the",
+    "cafe",
+    "home",
+    "Porto",
+]
+TOPICS = [
+    "budget",
+    "roadmap",
+    "dentist",
+    "flight",
+    "invoice",
+    "birthday",
+    "recipe",
+    "marathon",
+    "lease",
+    "paper",
+    "review",
+    "garden",
+    "piano",
+    "tax",
+    "visa",
+    "launch",
+    "hiring",
+    "backup",
+    "sprint",
+    "wedding",
+    "conference",
+]
 TEMPLATES = {
     "text": "Note: {p} said the {t} for {t2} is due on {d}; remember to check {pl}.",
     "chat": "{p}: are we still on for the {t} at {pl} on {d}? {p2}: yes, bring the {t2}.",
@@ -341,8 +391,16 @@ def run_size(n: int, pool: np.ndarray, args: argparse.Namespace, tmp: Path) -> d
     result: dict[str, Any] = {"memories": n, "tiers": counts}
     for name, path in paths.items():
         out = subprocess.run(
-            [sys.executable, "-m", __spec__.name, "--worker", name, str(path), str(qfile)]
-            + [str(args.cold)],
+            [
+                sys.executable,
+                "-m",
+                __spec__.name,
+                "--worker",
+                name,
+                str(path),
+                str(qfile),
+                str(args.cold),
+            ],
             check=True,
             cwd=common.ROOT,
             capture_output=True,

@@ -114,7 +114,7 @@ def run_case(
         seconds = time.perf_counter() - started
     nearest = candidates[0].memory.id if candidates else None
 
-    def index(memory_id: int | None) -> int | None:
+    def position(memory_id: int | None) -> int | None:
         return None if memory_id is None else index_of[memory_id]
 
     return Row(
@@ -122,8 +122,8 @@ def run_case(
         case.kind,
         case.updates,
         tuple(index_of[c.memory.id] for c in candidates),
-        index(named),
-        index(nearest),
+        position(named),
+        position(nearest),
         seconds,
     )
 

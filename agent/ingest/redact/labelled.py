@@ -92,8 +92,20 @@ _ASSIGNMENT = re.compile(
     r"(?:\"(?P<dq>[^\"\n]{1,400})\"|'(?P<sq>[^'\n]{1,400})'|(?P<bare>[^\s\"',;&)}\]]{1,400}))"
 )
 _SECRET_NAMES = frozenset(
-    "password passwd pwd pass passphrase passcode secret token apikey credential credentials"
-    " pat".split()
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "passcode",
+        "secret",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "pat",
+    ]
 )
 _SECRET_PAIRS = frozenset(
     tuple(pair.split())
@@ -230,8 +242,33 @@ def assignments(text: str) -> Iterator[Found]:
 
 
 _TYPE_NAMES = frozenset(
-    "lambda str int bytes bool float dict list tuple set string number boolean any object"
-    " callable optional none self cls new await async function fn".split()
+    [
+        "lambda",
+        "str",
+        "int",
+        "bytes",
+        "bool",
+        "float",
+        "dict",
+        "list",
+        "tuple",
+        "set",
+        "string",
+        "number",
+        "boolean",
+        "any",
+        "object",
+        "callable",
+        "optional",
+        "none",
+        "self",
+        "cls",
+        "new",
+        "await",
+        "async",
+        "function",
+        "fn",
+    ]
 )
 
 
