@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -15,8 +16,46 @@ from agent.memory.drafts import fact_hash
 from agent.memory.facts import FACT_MARK
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
+from models.catalog import MODEL_FILES, parts_installed
 from models.fake_embedder import FakeEmbedder
 from storage import Memory, MemoryStore, NewMemory
+
+# The extra (pyproject.toml) that installs each optional runtime the tests may need.
+EXTRAS = {
+    "llama_cpp": "llm",
+    "mlx": "mlx",
+    "mlx_lm": "mlx",
+    "onnxruntime": "onnx",
+    "tokenizers": "onnx",
+    "rapidocr": "ocr",
+    "faster_whisper": "audio",
+    "av": "audio",
+    "mcp": "mcp",
+}
+
+
+def missing(name: str) -> str | None:
+    """Why `name`, an optional runtime module or a catalogued model, cannot be used here
+    (None when it can)."""
+    models = {entry.name: entry for entry in MODEL_FILES}
+    if name in models:
+        if parts_installed(models[name]):
+            return None
+        return f"the {name} model is not installed (scripts/setup installs it)"
+    if importlib.util.find_spec(name) is not None:
+        return None
+    return f"{name} is not installed (scripts/setup installs it: pip install '.[{EXTRAS[name]}]')"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked needs(...) is skipped, with the reason, where what it needs is absent:
+    `pytest -m "not integration"` then passes on a bare install."""
+    for marker in item.iter_markers("needs"):
+        for name in marker.args:
+            reason = missing(name)
+            if reason:
+                pytest.skip(reason)
+
 
 NOW = 1_700_000_000.0  # a fixed clock: 2023-11-14T22:13:20Z
 

@@ -147,6 +147,7 @@ def test_a_file_that_is_not_locomo_is_one_sentence(
     assert err == f"bench_locomo: {data} {expected}\n"
 
 
+@pytest.mark.needs("onnxruntime", "tokenizers", "minilm-int8-onnx", "minilm-tokenizer")
 def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -133,6 +133,9 @@ def test_home_flag_on_a_command(cli, tmp_path: Path) -> None:
     assert (tmp_path / "h2" / "papertape.db").exists()
 
 
+@pytest.mark.needs(
+    "onnxruntime", "minilm-int8-onnx", "minilm-tokenizer", "smollm2-135m", "qwen2.5-coder-0.5b"
+)
 def test_doctor_and_models_json(cli) -> None:
     doctor = json.loads(cli("doctor", "--json").out)
     assert doctor["device"]["cores"] >= 1

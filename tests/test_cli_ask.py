@@ -81,6 +81,7 @@ def test_a_truncated_gguf_is_bad_input_and_stores_nothing(cli, tmp_path: Path) -
     assert json.loads(cli("stats", "--json").out)["memories"] == 1
 
 
+@pytest.mark.needs("llama_cpp", "smollm2-135m")
 def test_a_model_too_large_for_free_memory_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     tiny_ram = replace(probe(), ram_total_bytes=1_000_000_000, ram_available_bytes=300_000_000)
     monkeypatch.setattr(agent.service, "probe", lambda home=None: tiny_ram)
@@ -89,6 +90,7 @@ def test_a_model_too_large_for_free_memory_is_refused(cli, monkeypatch: pytest.M
     assert "too large for the free memory" in result.err
 
 
+@pytest.mark.needs("qwen2.5-coder-0.5b")
 def test_models_lists_the_catalog_and_what_is_on_the_machine(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,6 +113,7 @@ def test_models_lists_the_catalog_and_what_is_on_the_machine(
     assert json.loads(answer.out)["model"] == "tiny-Q8_0"
 
 
+@pytest.mark.needs("qwen2.5-coder-0.5b")
 def test_doctor_says_which_model_and_why(cli) -> None:
     text = cli("doctor").out
     assert "language model" in text

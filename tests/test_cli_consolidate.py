@@ -79,6 +79,7 @@ def test_consolidate_json_and_list(cli) -> None:
     assert "#1" in text.out
 
 
+@pytest.mark.needs("rapidocr")
 def test_recall_deep_reads_the_page_back(cli) -> None:
     verbatim = "The spare key is under the blue flowerpot. It is by the shed door."
     cli("note", verbatim, "--now", "2024-01-01")

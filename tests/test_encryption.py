@@ -117,6 +117,7 @@ def snapshot(home: Path) -> dict[str, tuple[bytes, int]]:
 # -- the store's files -----------------------------------------------------------------------
 
 
+@pytest.mark.needs("rapidocr", "av")
 def test_an_encrypted_store_holds_none_of_what_it_was_given(
     home: Path, tmp_path: Path, secret_env: None
 ) -> None:

@@ -473,6 +473,7 @@ class Recording:
         yield raw
 
 
+@pytest.mark.needs("llama_cpp")
 def test_a_random_model_writes_only_facts_of_the_schema(tmp_path: Path, home: Path) -> None:
     """Random weights would write anything; the grammar lets through only facts that cite
     the episode's ids, and whatever they say is checked before it is stored."""

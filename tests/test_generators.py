@@ -117,6 +117,7 @@ def test_block_and_file_type_tables_match_the_gguf_package() -> None:
 # -- llama.cpp ------------------------------------------------------------------------------
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_uses_the_chat_template_in_the_gguf(llama) -> None:
     prompt = llama.format_chat(CHAT)
     assert prompt.startswith("<|im_start|>system\nmemories here<|im_end|>")
@@ -126,6 +127,7 @@ def test_llama_uses_the_chat_template_in_the_gguf(llama) -> None:
     assert llama.count_tokens(prompt) == len(llama.tokenize(prompt))
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_without_a_template_falls_back_to_plain_chat(tmp_path: Path) -> None:
     from models.llama_generator import LlamaGenerator
 
@@ -136,11 +138,13 @@ def test_llama_without_a_template_falls_back_to_plain_chat(tmp_path: Path) -> No
     generator.close()
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_streams_at_most_max_tokens(llama) -> None:
     pieces = list(llama.stream(llama.format_chat(CHAT), max_tokens=7))
     assert 1 <= len(pieces) <= 7
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_reuses_the_cached_prompt_prefix(
     tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,6 +175,7 @@ def test_llama_reuses_the_cached_prompt_prefix(
     llama.close()
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_native_log_goes_to_python_logging(
     tiny_gguf: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -183,6 +188,7 @@ def test_llama_native_log_goes_to_python_logging(
     assert "llama_context" not in capfd.readouterr().err
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_refuses_a_damaged_file_with_a_sentence(tiny_gguf: Path, tmp_path: Path) -> None:
     from models.llama_generator import LlamaGenerator
 
@@ -242,6 +248,7 @@ def write_tiny_mlx(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.needs("mlx", "mlx_lm")
 def test_mlx_backend_runs_a_tiny_random_model(tmp_path: Path) -> None:
     from models.mlx_generator import MLXGenerator
 
@@ -260,6 +267,7 @@ def test_mlx_backend_runs_a_tiny_random_model(tmp_path: Path) -> None:
         assert cut == whole[: whole.find(stop)]
 
 
+@pytest.mark.needs("mlx", "mlx_lm")
 def test_mlx_backend_reports_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
     from models.mlx_generator import MLXGenerator
 
@@ -268,6 +276,7 @@ def test_mlx_backend_reports_a_folder_that_is_not_a_model(tmp_path: Path) -> Non
         MLXGenerator(tmp_path, name="x", context_tokens=128)
 
 
+@pytest.mark.needs("llama_cpp")
 def test_llama_holds_a_random_model_to_the_answer_schema(tmp_path: Path) -> None:
     """Random weights would write anything; the grammar lets through only a document of the
     schema, citing only the ids offered."""

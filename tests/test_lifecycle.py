@@ -283,6 +283,7 @@ def speech_like_wav(seconds: float = 3.0) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.needs("av")
 def test_hazy_media_is_downscaled_and_audio_compressed(tiers_app: Papertape) -> None:
     import io
 

@@ -15,6 +15,11 @@ from typing import Any, get_args, get_type_hints
 
 import apsw
 import pytest
+
+pytest.importorskip(
+    "mcp", reason="mcp is not installed (scripts/setup installs it: pip install '.[mcp]')"
+)
+
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent

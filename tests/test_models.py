@@ -27,6 +27,7 @@ def test_unknown_embedder_names_the_valid_ones() -> None:
         load_embedder("minlm")
 
 
+@pytest.mark.needs("minilm-tokenizer")
 def test_a_tampered_model_file_fails_its_checksum(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,6 +49,7 @@ def test_a_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyP
         catalog.verified_path(catalog.model_file("minilm-int8-onnx"))
 
 
+@pytest.mark.needs("tokenizers", "minilm-int8-onnx", "minilm-tokenizer")
 def test_a_missing_runtime_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     from models.minilm import MiniLMEmbedder
@@ -56,6 +58,7 @@ def test_a_missing_runtime_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
         MiniLMEmbedder.from_installed_packages()
 
 
+@pytest.mark.needs("minilm-int8-onnx", "minilm-tokenizer", "smollm2-135m")
 def test_catalog_status_verifies_the_files_set_up_installs() -> None:
     rows = {r["name"]: r["status"] for r in catalog.catalog_status()}
     for name in ("minilm-int8-onnx", "minilm-tokenizer", "smollm2-135m"):

@@ -45,6 +45,7 @@ def test_every_format_decodes_to_the_stored_size(fmt: str) -> None:
     assert len(page.boxes) == len(wrap(TEXT, page.font_px, 512 - 4)[0])
 
 
+@pytest.mark.needs("rapidocr")
 def test_a_page_reads_back_through_ocr(reader) -> None:
     page = render_page(TEXT)  # the defaults: 8 px, 4-grey PNG
     back = read_page(reader, page.data, page.meta())
@@ -66,6 +67,7 @@ def test_reading_order_is_rows_then_columns() -> None:
     assert [line.text for line in reading_order(lines)] == ["left", "right", "below"]
 
 
+@pytest.mark.needs("rapidocr")
 def test_full_detection_finds_lines_without_boxes(reader) -> None:
     page = render_page(TEXT, font_px=16, fmt="png16")
     with Image.open(io.BytesIO(page.data)) as image:

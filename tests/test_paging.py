@@ -78,6 +78,7 @@ def test_cold_file_has_large_pages_mmap_and_the_budget(tmp_path: Path) -> None:
         }
 
 
+@pytest.mark.needs("onnxruntime", "tokenizers", "minilm-int8-onnx", "minilm-tokenizer")
 def test_ram_budget_setting_reaches_the_store(tmp_path: Path) -> None:
     from agent.service import Papertape
 

@@ -41,6 +41,7 @@ def screen(
     return path
 
 
+@pytest.mark.needs("rapidocr")
 def test_a_screenshot_becomes_a_memory_with_a_thumbnail(app: Papertape, tmp_path: Path) -> None:
     shot = screen(
         tmp_path / "s.png",
@@ -65,6 +66,7 @@ def test_a_screenshot_becomes_a_memory_with_a_thumbnail(app: Papertape, tmp_path
     assert hits[0].memory.id == memory.id
 
 
+@pytest.mark.needs("rapidocr")
 def test_the_same_screen_twice_is_one_memory_seen_twice(app: Papertape, tmp_path: Path) -> None:
     lines = ["Quarterly report draft", "Revenue up 12 percent"]
     first = screen(tmp_path / "a.png", lines)
@@ -78,6 +80,7 @@ def test_the_same_screen_twice_is_one_memory_seen_twice(app: Papertape, tmp_path
     assert '"count": 2' in app.store.blob(one.memory_id, "thumbnail").meta  # type: ignore[arg-type, union-attr]
 
 
+@pytest.mark.needs("rapidocr")
 def test_a_key_on_screen_never_reaches_the_store(app: Papertape, tmp_path: Path) -> None:
     shot = screen(
         tmp_path / "k.png", ["Deploy settings", f"AWS_ACCESS_KEY_ID={KEY}", "Region eu-west-2"]
@@ -102,6 +105,7 @@ def test_a_key_on_screen_never_reaches_the_store(app: Papertape, tmp_path: Path)
     assert KEY.encode() not in app.settings.store_path.read_bytes()
 
 
+@pytest.mark.needs("rapidocr")
 def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:
     good = screen(tmp_path / "good.png", ["hello"])
     truncated = tmp_path / "cut.png"
@@ -121,6 +125,7 @@ def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:
     assert cli("recall", "screenshot blank", "--json").out.count('"screenshot"') == 1
 
 
+@pytest.mark.needs("rapidocr")
 def test_blank_screens_can_be_skipped(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERTAPE_SCREENSHOTS_WITHOUT_TEXT", "skip")
     blank = tmp_path / "blank.png"
@@ -130,6 +135,7 @@ def test_blank_screens_can_be_skipped(cli, tmp_path: Path, monkeypatch: pytest.M
     assert "has no text" in result.err
 
 
+@pytest.mark.needs("rapidocr")
 def test_excluded_apps_windows_and_folders_are_never_read(
     cli,
     tmp_path: Path,
@@ -199,6 +205,7 @@ def riff_chunks(data: bytes) -> list[bytes]:
     return chunks
 
 
+@pytest.mark.needs("rapidocr")
 def test_keys_and_tokens_on_screen_cannot_be_read_back(app: Papertape, tmp_path: Path) -> None:
     lines = [
         "Deploy settings for the billing service",
@@ -251,6 +258,7 @@ def test_keys_and_tokens_on_screen_cannot_be_read_back(app: Papertape, tmp_path:
     assert KEY_LINES[0].encode() not in home_bytes
 
 
+@pytest.mark.needs("rapidocr")
 def test_a_token_in_the_file_name_is_not_the_source(app: Papertape, tmp_path: Path) -> None:
     shot = screen(tmp_path / f"clip {GHP}.png", ["Weekly planning notes"])
     (result,) = app.ingest([shot], now=NOW)

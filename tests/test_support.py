@@ -25,6 +25,7 @@ def test_the_share_counts_only_words_the_question_does_not_hold() -> None:
     assert shared_share("2 June", "我妈妈的生日是哪天？", ["[41] (Thu) 妈妈 2 June 生日"]) == 1.0
 
 
+@pytest.mark.needs("onnxruntime", "tokenizers", "minilm-int8-onnx", "minilm-tokenizer")
 def test_an_answer_without_citations_or_words_is_not_supported(minilm: Any) -> None:
     assert not is_supported(minilm, "4411", "code?", [], min_similarity=0.4)
     assert not is_supported(minilm, " ", "code?", ["code 4411"], min_similarity=0.4)

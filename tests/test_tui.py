@@ -188,6 +188,7 @@ async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
         assert not isinstance(app.screen, Inspector)
 
 
+@pytest.mark.needs("rapidocr")
 async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape) -> None:
     distil(service, [1, 2, 3], "A key, a birthday and a ferry.")  # their words may leave
     service.consolidate(now=NOW + 48 * DAY)
