@@ -1,1 +1,2 @@
-"""The one place that wires papertape together: settings, CLI, ingest, recall, lifecycle."""
+"""papertape's agent: the service facade (service.py) over answer/, memory/ and ingest/,
+served to people by cli/ and tui/, and in the background by daemon/."""

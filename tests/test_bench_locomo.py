@@ -184,3 +184,14 @@ def test_an_unknown_category_is_one_sentence(
     code, err = run_bench(["--data", str(data), "--category", "9"], monkeypatch, capsys)
     assert code == 2
     assert err == "bench_locomo: --category takes 1, 2, 3, 4, 5.\n"
+
+
+def test_run_records_are_refused_inside_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "runs.jsonl"
+    assert common.outside_repository(outside, "bench_x") == outside
+    with pytest.raises(SystemExit) as stopped:
+        common.outside_repository(common.ROOT / "docs" / "runs.jsonl", "bench_x")
+    assert stopped.value.code == 2
+    assert "inside the repository" in capsys.readouterr().err

@@ -181,6 +181,7 @@ def main() -> None:
         **({"set": changed} if changed else {}),
         **({"store": "aged"} if args.aged else {}),
     }
+    common.outside_repository(args.out, PROG)
     done: set[str] = set()
     if args.out.exists():
         for line in args.out.read_text(encoding="utf-8").splitlines():

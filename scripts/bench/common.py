@@ -34,6 +34,14 @@ def header(command: str) -> str:
     return f"machine: {machine()}\ndate: {date.today().isoformat()}\ncommand: {command}"
 
 
+def outside_repository(path: Path, prog: str) -> Path:
+    """A run record's path, refused inside the repository: records hold LoCoMo's questions
+    and answers (CC BY-NC), which are not committed here."""
+    if path.resolve().is_relative_to(ROOT):
+        refuse(prog, f"{path} is inside the repository; write run records outside it (../runs/).")
+    return path
+
+
 def refuse(prog: str, sentence: str, code: int = 2) -> NoReturn:
     """Stop on bad input as the CLI does: one sentence on stderr and exit 2 (1 for a failure
     that is not the person's mistake)."""

@@ -378,6 +378,8 @@ def main() -> None:
         )
     except (ValueError, TypeError, AttributeError) as exc:
         common.refuse("bench_locomo", f"{args.data} does not follow LoCoMo's schema: {exc}.")
+    if args.out is not None:
+        common.outside_repository(args.out, "bench_locomo")
     conversations = [c for c in loaded if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
