@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from scripts.bench import common
-from scripts.bench.locomo import earlier_rows, read_questions, sample
+from scripts.bench.locomo import sample
 from scripts.bench.locomo_data import Conversation, Question
+from scripts.bench.locomo_rows import earlier_rows, read_questions
 
 
 def conversation(questions: int) -> Conversation:

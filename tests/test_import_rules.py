@@ -167,8 +167,8 @@ def test_no_import_cycle_between_agent_modules() -> None:
         visit(name, [])
 
 
-def test_no_product_module_is_over_the_size_limit() -> None:
-    for package in ("agent", "storage", "models", "device", "tui"):
+def test_no_module_is_over_the_size_limit() -> None:
+    for package in ("agent", "storage", "models", "device", "tui", "scripts"):
         for path in (ROOT / package).rglob("*.py"):
             lines = len(path.read_text().splitlines())
             assert lines <= MAX_MODULE_LINES, f"{path.relative_to(ROOT)}: {lines} lines"

@@ -27,8 +27,8 @@ from typing import Any
 
 from scripts.bench import common
 from scripts.bench.common import percentile
-from scripts.bench.locomo import rows_in
 from scripts.bench.locomo_data import CATEGORIES, add_category_option, chosen_categories
+from scripts.bench.locomo_rows import rows_in
 
 SUBJECT = "papertape"
 OVERALL = "1-4"  # LoCoMo's overall score leaves out adversarial questions
