@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import apsw
 
-from storage import cold
 from storage.errors import StorageError, StoreMismatchError
 
 
@@ -20,6 +19,10 @@ class SchemaContext:
     vector_dim: int
     embedder: str
 
+
+# store_meta key set by a migration whose faded rows the cold file's scan index does not yet
+# cover: the store rebuilds the index at open, with the code of its day.
+STALE_SCAN_INDEX = "cold_index_stale"
 
 # The layout as migration 007 made it, frozen: later changes to storage/layout.py and
 # storage/journal.py must not change what an old store's upgrade does.
@@ -267,8 +270,16 @@ def _faded_rows_in_cold_file(conn: apsw.Connection, ctx: SchemaContext) -> None:
     conn.execute("PRAGMA legacy_alter_table=OFF")
 
     _journal_007(conn, [int(row[0]) for row in conn.execute("SELECT id FROM cold.memories")])
-    cold.rebuild(conn, ctx.vector_dim)
-    cold.pair(conn)
+    # The main file records the cold file's identity (the key as storage/cold.py named it
+    # then); the scan index is derived data, so the store builds it once this is in.
+    conn.execute(
+        "INSERT OR REPLACE INTO main.store_meta (key, value) SELECT key, value "
+        "FROM cold.cold_meta WHERE key = 'cold_file_id'"
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO main.store_meta (key, value) VALUES (?, '1')",
+        (STALE_SCAN_INDEX,),
+    )
 
 
 def _id_high_water_mark(conn: apsw.Connection, ctx: SchemaContext) -> None:

@@ -25,7 +25,7 @@ from storage.cipher import Key
 from storage.connection import create_private, open_connection
 from storage.errors import StorageError
 from storage.layout import COLD, SCHEMAS
-from storage.migrations import SchemaContext, migrate
+from storage.migrations import STALE_SCAN_INDEX, SchemaContext, migrate
 from storage.readahead import RandomAccess
 from storage.records import (
     TIERS,
@@ -42,6 +42,15 @@ from storage.store_vectors import VectorColumns
 from storage.window import RecentWindow
 
 log = logging.getLogger(__name__)
+
+
+def _rebuild_stale_scan_index(conn: apsw.Connection, vector_dim: int) -> None:
+    """Build the cold file's scan index where a migration moved rows without it."""
+    stale = ("SELECT 1 FROM main.store_meta WHERE key = ?", (STALE_SCAN_INDEX,))
+    if list(conn.execute(*stale)):
+        with conn:
+            cold.rebuild(conn, vector_dim)
+            conn.execute("DELETE FROM main.store_meta WHERE key = ?", (STALE_SCAN_INDEX,))
 
 
 class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, VectorColumns):
@@ -114,6 +123,7 @@ class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, Vector
                 if not cold.is_paired(conn):
                     with conn:
                         cold.mark_paired(conn)
+                _rebuild_stale_scan_index(conn, vector_dim)
             except health.DAMAGE_ERRORS as exc:
                 raise health.damaged(path, str(exc)) from None
         except BaseException:

@@ -57,6 +57,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 pytest.skip(reason)
 
 
+PASS = "correct horse battery"  # the encrypted stores' passphrase
 NOW = 1_700_000_000.0  # a fixed clock: 2023-11-14T22:13:20Z
 
 
@@ -185,3 +186,9 @@ def judgement(replaces: bool, *, same_thing: bool | None = None) -> str:
             "changed": replaces,
         }
     )
+
+
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encrypted stores' passphrase, given the way a person would: in the environment."""
+    monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)

@@ -1,4 +1,4 @@
-"""Facts made at consolidation: schema, checks, storage, links, updates, forgetting.
+"""Facts made at consolidation: schema, checks, storage, links, resuming, reports.
 
 The logic runs on the scripted generator (replies written in the test) and the hashed
 bag-of-words embedder; the schema's path through llama.cpp on a tiny random-weight GGUF; the
@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 
-from agent.answer.session import ChatSession
 from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
-from agent.errors import UserError
 from agent.lines import render_line, written_day
 from agent.memory.drafts import facts_schema, is_supported, read_facts
 from agent.memory.facts import FACT_MARK, FactMaker
@@ -28,50 +26,14 @@ from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage, JsonSchema, generate
 from tests.conftest import NOW, judgement
+from tests.facts_support import DAY, TRIP, derived, episode, fact, make_app, script
 from tests.tiny_gguf import write_tiny_gguf
-
-DAY = 86_400.0
-TRIP = [
-    "Ana: I flew to Lisbon on Friday, the hotel is on Rua Augusta.",
-    "Ben: Nice! Did you try the sardines?",
-    "Ana: Yes, grilled sardines at a fado bar in Alfama cost 14 euros.",
-]
-
-
-def make_app(home: Path, replies: Sequence[str | None] = (), **overrides: Any) -> Papertape:
-    settings = load_settings(home, overrides={"embedder": "fake", **overrides})
-    return Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(replies))
 
 
 @pytest.fixture
 def app(home: Path) -> Iterator[Papertape]:
     with make_app(home) as papertape:
         yield papertape
-
-
-def script(app: Papertape, *replies: Any) -> ScriptedGenerator:
-    """Queue replies (dicts become JSON) on the app's scripted model."""
-    generator = app.generator()
-    assert isinstance(generator, ScriptedGenerator)
-    generator.replies += [r if isinstance(r, str) or r is None else json.dumps(r) for r in replies]
-    return generator
-
-
-def fact(ids: Sequence[int], text: str, date: str = "", importance: int = 3) -> dict[str, Any]:
-    return {"memory_ids": list(ids), "text": text, "date": date, "importance": importance}
-
-
-def episode(app: Papertape, at: float, texts: Sequence[str], source: str = "chat-ana") -> list[int]:
-    ids = []
-    for offset, text in enumerate(texts):
-        result = app.note(text, now=at + 60 * offset, occurred_at=at + 60 * offset, source=source)
-        assert result.memory_id is not None
-        ids.append(result.memory_id)
-    return ids
-
-
-def derived(app: Papertape, fact_id: int) -> list[int]:
-    return [link.to_id for link in app.store.links_from(fact_id) if link.relation == "derived_from"]
 
 
 # -- reading the reply and checking it -------------------------------------------------------
@@ -343,111 +305,6 @@ def test_consolidate_reports_facts_on_the_command_line(cli) -> None:
     assert json.loads(extractive.out)["facts"]["episodes"] == 0
 
 
-# -- updates ---------------------------------------------------------------------------------
-
-DENTIST = "Ana's dentist appointment is on 5 March at 10am."
-
-
-def _dentist(app: Papertape) -> int:
-    first = episode(app, NOW, ["Ana: my dentist appointment is on 5 March at 10am."])
-    script(app, {"facts": [fact(first, DENTIST)]})
-    (old,) = app.consolidate(now=NOW + 3600).facts
-    return old
-
-
-def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> None:
-    old = _dentist(app)
-    moved = "Ana's dentist appointment moved to 7 March at 2pm."
-    second = episode(app, NOW + 2 * DAY, ["Ana: my dentist appointment moved to 7 March at 2pm."])
-    generator = script(app, {"facts": [fact(second, moved)]}, judgement(True))
-    report = app.consolidate(now=NOW + 2 * DAY + 3600)
-    (new,) = report.facts
-    assert report.fact_updates == [(new, old)]
-    # The model was shown the older fact, not the note it came from, and judged it.
-    assert DENTIST in generator.prompts[-1]
-    assert "my dentist" not in generator.prompts[-1]
-    assert generator.schemas[-1] == update_schema()
-    assert {(link.to_id, link.relation) for link in app.store.links_from(new)} == {
-        (second[0], "derived_from"),
-        (old, "supersedes"),
-    }
-    assert app.store.get(old) is not None  # kept as history
-    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
-    answer = chat.ask("When is the dentist appointment?", now=NOW + 3 * DAY)
-    shown = [m.id for m in answer.memories]
-    assert new in shown
-    assert old not in shown
-    assert shown.index(new) < shown.index(second[0])  # facts before verbatim lines
-
-
-def test_a_look_alike_the_model_does_not_name_is_not_linked(app: Papertape) -> None:
-    old = _dentist(app)
-    second = episode(app, NOW + 2 * DAY, ["Ana: a second dentist appointment, 9 April at 10am."])
-    text = "Ana has a second dentist appointment on 9 April at 10am."
-    script(app, {"facts": [fact(second, text)]}, judgement(False, same_thing=False))
-    report = app.consolidate(now=NOW + 2 * DAY + 3600)
-    assert report.fact_updates == []
-    assert len(report.facts) == 1
-    assert not app.store.links_to(old) or all(
-        link.relation != "supersedes" for link in app.store.links_to(old)
-    )
-    assert app.generator().replies == []  # type: ignore[attr-defined]  # the model was asked
-
-
-def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> None:
-    later = episode(app, NOW + 5 * DAY, ["Ana: my dentist appointment is on 5 March at 10am."])
-    script(app, {"facts": [fact(later, DENTIST)]})
-    app.consolidate(now=NOW + 5 * DAY + 3600)
-    # Stored afterwards, but said three days before: it cannot update what came after it.
-    earlier = episode(app, NOW + 2 * DAY, ["Ana: dentist appointment on 5 March at 9am."])
-    generator = script(
-        app, {"facts": [fact(earlier, "Ana's dentist appointment is on 5 March at 9am.")]}
-    )
-    report = app.consolidate(now=NOW + 5 * DAY + 7200)
-    assert len(report.facts) == 1
-    assert report.fact_updates == []
-    assert len(generator.prompts) == 2  # two extractions and no update question
-
-
-# -- forgetting ------------------------------------------------------------------------------
-
-
-def test_forgetting_a_memory_forgets_the_facts_that_need_it(app: Papertape) -> None:
-    ids = episode(app, NOW, [*TRIP, "Ana: the hotel is on Rua Augusta, and it is lovely."])
-    script(
-        app,
-        {
-            "facts": [
-                fact([ids[0]], "Ana flew to Lisbon on Friday."),
-                fact([ids[0], ids[3]], "Ana's hotel is on Rua Augusta."),
-                fact([ids[2], ids[1]], "Ana ate grilled sardines in Alfama."),
-            ]
-        },
-    )
-    alone, shared, needs = app.consolidate(now=NOW + 3600).facts
-    gone = app.forget([ids[0], ids[2]])
-    assert alone in gone  # it rests on nothing else
-    assert needs in gone  # "grilled" and "Alfama": only the forgotten memory held them
-    assert shared not in gone
-    assert app.store.get(shared) is not None
-    assert derived(app, shared) == [ids[3]]  # it lost only the forgotten link
-
-
-def test_no_word_of_a_forgotten_fact_is_left_in_any_file(app: Papertape, home: Path) -> None:
-    (note,) = episode(app, NOW, ["Ana: my locker code is zanzibarquokka, locker 512."])
-    script(app, {"facts": [fact([note], "Ana's locker code is zanzibarquokka.")]})
-    (fact_id,) = app.consolidate(now=NOW + 3600).facts
-
-    def files_holding(word: bytes) -> list[str]:
-        app.store.checkpoint()
-        return [p.name for p in home.rglob("*") if p.is_file() and word in p.read_bytes()]
-
-    assert files_holding(b"Ana's locker code is zanzibarquokka")  # the fact is on disk
-    app.forget([note])
-    assert app.store.get(fact_id) is None
-    assert files_holding(b"zanzibarquokka") == []
-
-
 # -- the runtime path: a random model held to the schema ------------------------------------
 
 
@@ -552,62 +409,3 @@ def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
             assert app.store.vector(fact_id) is not None
             hits = app.recall(made.text, now=NOW + 7200, strengthen=False)
             assert fact_id in [h.memory.id for h in hits]
-
-
-def test_an_export_keeps_what_was_read_for_facts(app: Papertape, tmp_path: Path) -> None:
-    ids = episode(app, NOW, TRIP)
-    script(app, {"facts": [fact([ids[0]], "Ana flew to Lisbon on Friday.")]})
-    (made,) = app.consolidate(now=NOW + 3600).facts
-    exported = list(app.export())
-    assert all("marks" in json.loads(line) for line in exported)
-    with make_app(tmp_path / "other") as other:
-        other.import_(exported)
-        assert other.store.marked(FACT_MARK) == set(ids)
-        assert derived(other, made) == [ids[0]]
-        assert other.consolidate(now=NOW + 7200).fact_episodes == 0  # nothing read twice
-
-
-def test_a_fading_fact_keeps_its_words_in_every_tier(app: Papertape) -> None:
-    ids = episode(app, NOW, TRIP)
-    text = "Ana ate grilled sardines in Alfama for 14 euros."
-    script(app, {"facts": [fact([ids[2]], text, importance=1)]})
-    (made,) = app.consolidate(now=NOW + 3600, summarizer="model").facts
-    hazy = app.consolidate(now=NOW + 60 * DAY, summarizer="extractive")  # S 7 days, pace 8
-    fact_now = app.store.get(made)
-    assert fact_now is not None
-    assert fact_now.tier == "hazy"
-    assert fact_now.text == text
-    assert app.store.blob(made, "page") is None  # no page: it is a sentence already
-    (summary,) = hazy.summaries
-    assert {link.to_id for link in app.store.links_from(summary)} == set(ids)  # not the fact
-    app.consolidate(now=NOW + 200 * DAY, summarizer="extractive")
-    archived = app.store.get(made)
-    assert archived is not None
-    assert archived.tier == "archive"
-    assert archived.text == text
-
-
-def test_a_chat_turn_citing_a_forgotten_fact_goes_with_it(app: Papertape) -> None:
-    (note,) = episode(app, NOW, ["Ana: my locker code is zanzibarquokka, locker 512."])
-    script(app, {"facts": [fact([note], "Ana's locker code is zanzibarquokka.")]})
-    (fact_id,) = app.consolidate(now=NOW + 3600).facts
-    # The scripted model quotes the first memory it is shown: the fact, shown first.
-    answer = app.chat().ask("What is Ana's locker code?", now=NOW + 7200)
-    assert answer.citations == (fact_id,)
-    assert answer.memory_id is not None
-    gone = app.forget([note])
-    assert set(gone) == {note, fact_id, answer.memory_id}
-
-
-def test_an_import_refuses_a_fact_whose_hash_is_not_its_words(
-    app: Papertape, tmp_path: Path
-) -> None:
-    (note,) = episode(app, NOW, ["Ana: I flew to Lisbon on Friday."])
-    script(app, {"facts": [fact([note], "Ana flew to Lisbon on Friday.")]})
-    app.consolidate(now=NOW + 3600)
-    lines = [json.loads(line) for line in app.export()]
-    for record in lines:
-        if record.get("kind") == "fact":
-            record["text"] = "Ana flew to Porto on Friday."
-    with make_app(tmp_path / "other") as other, pytest.raises(UserError, match="content hash"):
-        other.import_([json.dumps(record) for record in lines])

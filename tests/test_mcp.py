@@ -3,94 +3,36 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
-import apsw
 import pytest
 
 pytest.importorskip(
     "mcp", reason="mcp is not installed (scripts/setup installs it: pip install '.[mcp]')"
 )
 
-from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, TextContent
 
-import agent.daemon.api
 from agent.cli.mcp import MemoryTools, build_server
 from agent.clock import parse_time
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
-from models.fake_embedder import FakeEmbedder
 from storage import TIERS, Memory
-
-ROOT = Path(__file__).resolve().parent.parent
-NOW = "2024-03-01T12:00:00Z"
-TOOLS = {"recall", "ask", "remember", "forget", "pin", "unpin", "stats"}
-# A GitHub token of the right shape (ghp_ and 36 letters and digits).
-SECRET = "ghp_" + "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lm9Nb8V"
-
-
-def server_env(home: Path, **extra: str) -> dict[str, str]:
-    """What the server needs, and no more: stdio_client does not pass this environment on."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {
-        "PYTHONPATH": path,
-        "PAPERTAPE_HOME": str(home),
-        "PAPERTAPE_EMBEDDER": "fake",
-        "PAPERTAPE_MODEL": "fake",
-        "PAPERTAPE_NOW": NOW,
-        "TZ": "UTC",
-        **extra,
-    }
-
-
-def server_command(home: Path) -> list[str]:
-    return [sys.executable, "-m", "agent.cli", "--home", str(home), "mcp"]
-
-
-@asynccontextmanager
-async def connected(
-    command: list[str], env: dict[str, str], errlog: Path
-) -> AsyncIterator[ClientSession]:
-    """A client session with a freshly started server; the server's stderr goes to errlog."""
-    params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=str(ROOT))
-    with errlog.open("a") as err:
-        async with (
-            stdio_client(params, errlog=err) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
-            yield session
-
-
-def data(result: CallToolResult) -> Any:
-    assert not result.is_error, text(result)
-    return json.loads(text(result))
-
-
-def text(result: CallToolResult) -> str:
-    (block,) = result.content
-    assert isinstance(block, TextContent)
-    return block.text
-
-
-def settings_of(home: Path) -> Settings:
-    return load_settings(home, overrides={"embedder": "fake"}, env={})
-
-
-def stored(home: Path) -> dict[int, Memory]:
-    """What the store holds now, read beside the running server (SQLite's WAL allows it)."""
-    with Papertape(settings_of(home), embedder=FakeEmbedder()) as app:
-        return {m.id: m for m in app.store.iter_memories()}
+from tests.mcp_support import (
+    NOW,
+    ROOT,
+    SECRET,
+    TOOLS,
+    connected,
+    data,
+    server_command,
+    server_env,
+    stored,
+    text,
+)
 
 
 async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Path) -> None:
@@ -256,173 +198,6 @@ async def test_remember_redacts_a_secret_as_note_does(home: Path, tmp_path: Path
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET not in (tmp_path / "err").read_text()  # nor in the server's stderr
-
-
-def test_stdout_carries_only_the_protocol_even_with_debug_logging(
-    home: Path, tmp_path: Path
-) -> None:
-    """A client that copies the SDK's framing by hand: a line of garbage in the middle, and
-    the most talkative logging. Every line out must be JSON-RPC, the logs on stderr."""
-    requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "by hand", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        "this line is not JSON",
-        {
-            "jsonrpc": "2.0",
-            "id": 2,
-            "method": "tools/call",
-            "params": {"name": "remember", "arguments": {"text": "said by hand"}},
-        },
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "stats"}},
-    ]
-    command = [sys.executable, "-m", "agent.cli", "-vv", "--home", str(home), "mcp"]
-    errlog = tmp_path / "stderr"  # a file, not a pipe: debug logs must not fill a pipe
-    with errlog.open("w") as err:
-        server = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            env={**os.environ, **server_env(home)},
-            text=True,
-        )
-    assert server.stdin
-    assert server.stdout
-    replies: list[dict[str, Any]] = []
-
-    def send(batch: list[Any], last_id: int) -> None:
-        """Send `batch`, then read until the reply to `last_id` arrives."""
-        assert server.stdin
-        assert server.stdout
-        for request in batch:
-            line = request if isinstance(request, str) else json.dumps(request)
-            server.stdin.write(line + "\n")
-        server.stdin.flush()
-        while not any(reply.get("id") == last_id for reply in replies):
-            line = server.stdout.readline()
-            assert line, "the server closed stdout before answering"
-            replies.append(json.loads(line))  # a line that is not JSON fails here
-
-    # The server may run tool calls side by side: stats is asked once the note is stored.
-    send(requests[:-1], last_id=2)
-    send(requests[-1:], last_id=3)  # the last answer, then hang up
-    rest, _ = server.communicate(timeout=60)  # closes stdin: the client hangs up
-    log = errlog.read_text()
-    assert server.returncode == 0, log
-    replies += [json.loads(line) for line in rest.splitlines()]
-    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
-    by_id = {reply["id"]: reply for reply in replies if "id" in reply}
-    stored_note = json.loads(by_id[2]["result"]["content"][0]["text"])
-    assert stored_note["status"] == "stored"
-    assert json.loads(by_id[3]["result"]["content"][0]["text"])["memories"] == 1
-    assert "serving" in log  # the log went to stderr
-
-
-def strace_works() -> str | None:
-    """Why strace cannot watch the server here, or None when it can."""
-    if shutil.which("strace") is None:
-        return "strace is not installed (scripts/test installs it with apt-get where it can)"
-    probe = subprocess.run(["strace", "-f", "-o", os.devnull, "true"], capture_output=True)
-    if probe.returncode != 0:
-        return f"strace cannot trace here: {probe.stderr.decode(errors='replace').strip()}"
-    return None
-
-
-# What a process may open without a network: local sockets and the kernel's own.
-LOCAL_FAMILIES = {"AF_UNIX", "AF_LOCAL", "AF_NETLINK", "PF_UNIX", "PF_LOCAL", "PF_NETLINK"}
-
-
-@pytest.mark.parametrize(
-    "embedder", ["fake", pytest.param("minilm", marks=pytest.mark.integration)]
-)
-async def test_the_server_opens_no_network_socket(
-    home: Path, tmp_path: Path, embedder: str
-) -> None:
-    reason = strace_works()
-    if reason:
-        pytest.skip(reason)
-    trace = tmp_path / "trace"
-    command = ["strace", "-f", "-qq", "-e", "trace=%network,execve", "-o", str(trace)]
-    env = server_env(home, PAPERTAPE_EMBEDDER=embedder)
-    async with connected(command + server_command(home), env, tmp_path / "err") as session:
-        assert data(await session.call_tool("remember", {"text": "the spare key is in the shed"}))
-        assert data(await session.call_tool("recall", {"query": "spare key"}))["results"]
-        assert data(await session.call_tool("ask", {"question": "Where is the spare key?"}))
-        assert data(await session.call_tool("stats", {}))["memories"] == 2
-        await session.read_resource("papertape://timeline")
-    calls = trace.read_text()
-    assert "agent.cli" in calls  # strace saw the server start: it was watching
-    store = apsw.Connection(str(home / "papertape.db"))
-    row = store.execute("SELECT value FROM store_meta WHERE key = 'embedder'").fetchone()
-    assert row is not None
-    (used,) = row
-    assert used == embedder  # and the server ran the embedder asked for
-    assert not network_families(calls), calls
-
-
-def network_families(trace: str) -> set[str]:
-    """The address families of the sockets a trace shows opened, other than local ones."""
-    return set(re.findall(r"\bsocket\((\w+)", trace)) - LOCAL_FAMILIES
-
-
-def test_the_trace_reading_catches_a_network_socket() -> None:
-    trace = (
-        '12 execve("/usr/bin/python3", ["python3", "-m", "agent.cli"], ...) = 0\n'
-        "12 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3\n"
-        "13 socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 4\n"
-        "13 socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 5\n"
-    )
-    assert network_families(trace) == {"AF_INET6"}
-
-
-def running_daemon(home: Path) -> Iterator[Any]:
-    from tests.test_daemon import serve_in_thread, settings_for
-
-    yield from serve_in_thread(settings_for(home))
-
-
-async def test_with_the_daemon_running_calls_go_through_its_socket(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[str] = []
-    dispatch = agent.daemon.api.dispatch
-
-    def counting(daemon: Any, request: dict[str, Any], send: Any) -> Any:
-        seen.append(request["op"])
-        return dispatch(daemon, request, send)
-
-    monkeypatch.setattr(agent.daemon.api, "dispatch", counting)
-    daemon_runs = running_daemon(home)
-    daemon = next(daemon_runs)
-    try:
-        async with connected(server_command(home), server_env(home), tmp_path / "err") as session:
-            kept = data(await session.call_tool("remember", {"text": "kept by the daemon"}))
-            found = data(await session.call_tool("recall", {"query": "kept"}))
-            assert [r["id"] for r in found["results"]] == [kept["id"]]
-            data(await session.call_tool("pin", {"ids": [kept["id"]]}))
-            assert seen.count("note") == 1
-            assert "recall" in seen
-            assert "pin" in seen
-            with daemon.lock:
-                assert daemon.app.store.get(kept["id"]).pinned
-            next(daemon_runs, None)  # the daemon stops; the server carries on in-process
-            seen.clear()
-            found = data(await session.call_tool("recall", {"query": "kept", "peek": True}))
-            assert [r["id"] for r in found["results"]] == [kept["id"]]
-            assert seen == []
-            later = data(await session.call_tool("remember", {"text": "kept without it"}))
-            assert later["id"] == kept["id"] + 1
-    finally:
-        next(daemon_runs, None)
 
 
 def readme_config() -> dict[str, Any]:

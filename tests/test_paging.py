@@ -22,7 +22,7 @@ from storage import (
     open_connection,
     store_files,
 )
-from storage.migrations import MIGRATIONS, SchemaContext
+from storage.migrations import MIGRATIONS, STALE_SCAN_INDEX, SchemaContext
 from storage.vectors import encode
 
 DIM = 384
@@ -355,6 +355,11 @@ def test_migration_moves_faded_vectors_into_rows_without_loss(tmp_path: Path) ->
         assert {mid for mid, _ in store.keyword_search(["memory"], 5)} == {1, 2, 3}
         assert [mid for mid, _ in store.keyword_search(["archive"], 5)] == [3]
         assert not journal.pending(store.conn)
+        assert scalar(store, "SELECT count(*) FROM cold.bit_slots") == 2
+        meta = dict(store.conn.execute("SELECT key, value FROM main.store_meta"))
+        assert STALE_SCAN_INDEX not in meta
+        assert meta["cold_file_id"] == cold.identity(store.conn)
+        assert cold.is_paired(store.conn)
         assert store.integrity_check() == "ok"
         store.delete([2])  # links and blobs go with it, though no foreign key joins the files
         assert store.links_from(1) == []
