@@ -81,10 +81,10 @@ def test_a_bad_set_is_one_sentence_and_exit_2(
     item: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as stopped:
-        common.settings_set([item], "bench_locomo")
+        common.settings_set([item], "python -m scripts.bench.locomo")
     assert stopped.value.code == 2
     error = capsys.readouterr().err
-    assert error.startswith("bench_locomo: --set")
+    assert error.startswith("python -m scripts.bench.locomo: --set")
     assert error.count("\n") == 1
 
 
@@ -107,11 +107,11 @@ def test_a_good_set_is_the_overrides() -> None:
 def test_a_set_for_what_a_flag_sets_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """--model would silently win over --set model=..., so the run is refused instead."""
     with pytest.raises(SystemExit) as stopped:
-        common.settings_set(["model=tiny"], "bench_locomo", {"model": "--model"})
+        common.settings_set(["model=tiny"], "python -m scripts.bench.locomo", {"model": "--model"})
     assert stopped.value.code == 2
     assert (
         capsys.readouterr().err
-        == "bench_locomo: --set model is what --model is for; use --model.\n"
+        == "python -m scripts.bench.locomo: --set model is what --model is for; use --model.\n"
     )
 
 
@@ -145,7 +145,7 @@ def test_a_file_that_is_not_locomo_is_one_sentence(
     data.write_text(content)
     code, err = run_bench(["--data", str(data)], monkeypatch, capsys)
     assert code == 2
-    assert err == f"bench_locomo: {data} {expected}\n"
+    assert err == f"python -m scripts.bench.locomo: {data} {expected}\n"
 
 
 @pytest.mark.needs("onnxruntime", "tokenizers", "minilm-int8-onnx", "minilm-tokenizer")
@@ -171,7 +171,7 @@ def test_a_model_that_cannot_answer_is_one_sentence_and_writes_no_rows(
     args = ["--data", str(data), "--model", "no-such-model", "--out", str(out)]
     code, err = run_bench(args, monkeypatch, capsys)
     assert code == 2
-    assert err.startswith("bench_locomo: there is no model called")
+    assert err.startswith("python -m scripts.bench.locomo: there is no model called")
     assert err.count("\n") == 1
     assert "Traceback" not in err
     assert not out.exists() or out.read_text() == ""
@@ -184,7 +184,7 @@ def test_an_unknown_category_is_one_sentence(
     data.write_text("[]")
     code, err = run_bench(["--data", str(data), "--category", "9"], monkeypatch, capsys)
     assert code == 2
-    assert err == "bench_locomo: --category takes 1, 2, 3, 4, 5.\n"
+    assert err == "python -m scripts.bench.locomo: --category takes 1, 2, 3, 4, 5.\n"
 
 
 def test_run_records_are_refused_inside_the_repository(

@@ -86,6 +86,6 @@ def test_a_question_answered_twice_by_one_method_is_refused(
         locomo_paired.main()
     assert stopped.value.code == 2
     assert capsys.readouterr().err == (
-        "locomo_paired: papertape answered 'q1' (conv-x) twice; "
+        "python -m scripts.bench.locomo_paired: papertape answered 'q1' (conv-x) twice; "
         "pool runs of different questions only.\n"
     )

@@ -50,7 +50,7 @@ from storage import store_files
 
 DAY = 86400.0
 AGED_DAYS = 30  # as scripts/bench/forgetting.py ages its stores
-PROG = "bench_answers"
+PROG = common.command_name(__file__)
 
 
 def question_id(conv: Conversation, index: int) -> str:
@@ -92,7 +92,7 @@ def answer_rows(
     *,
     aged: bool = False,
 ) -> list[dict[str, Any]]:
-    # An aged store is asked when bench_forgetting aged it to; its turns' ids are not known.
+    # An aged store is asked when scripts.bench.forgetting aged it to; its turns' ids are not known.
     ids = {} if aged else store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + (AGED_DAYS * DAY if aged else DAY)
     generator = app.generator()
@@ -143,7 +143,9 @@ def answer_rows(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     common.add_data_option(parser)
     parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
     parser.add_argument("--per-category", type=int, default=30)
@@ -157,7 +159,11 @@ def main() -> None:
         "--conversations", nargs="+", default=None, help="draw only from these sample ids"
     )
     parser.add_argument(
-        "--aged", type=Path, default=None, metavar="DIR", help="ask bench_forgetting's stores"
+        "--aged",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="ask the stores scripts.bench.forgetting --keep-stores left",
     )
     common.add_set_option(parser)
     args = parser.parse_args()
@@ -205,7 +211,7 @@ def main() -> None:
             if args.aged:
                 home = args.aged / f"{sample_id}-papertape"
                 if not home.is_dir():
-                    common.refuse(PROG, f"{home} holds no store from bench_forgetting.")
+                    common.refuse(PROG, f"{home} holds no store from scripts.bench.forgetting.")
                 settings = replace(settings, home=home)
             else:
                 for leftover in store_files(settings.store_path):

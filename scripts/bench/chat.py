@@ -176,13 +176,15 @@ def summarise(result: dict) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--models", default="smollm2-135m,qwen2.5-coder-0.5b")
     common.add_data_option(parser)
     parser.add_argument("--home", type=Path, help="Reuse (or build) the 10k store here.")
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "QUESTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    common.data_file(args.data, "bench_chat")
+    common.data_file(args.data, common.command_name(__file__))
     if args.child:
         result = run_model(args.home, args.child[0], json.loads(args.child[1]))
         print(json.dumps(result))

@@ -30,6 +30,11 @@ def machine() -> str:
     )
 
 
+def command_name(module_file: str) -> str:
+    """How a benchmark is run, for its --help and its refusals: python -m scripts.bench.NAME."""
+    return f"python -m scripts.bench.{Path(module_file).stem}"
+
+
 def header(command: str) -> str:
     return f"machine: {machine()}\ndate: {date.today().isoformat()}\ncommand: {command}"
 

@@ -99,12 +99,14 @@ def stored(home: Path) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
     common.add_data_option(parser)
     args = parser.parse_args()
-    common.data_file(args.data, "bench_daemon")
+    common.data_file(args.data, common.command_name(__file__))
     notes = texts(args.data, args.notes)
     with tempfile.TemporaryDirectory() as tmp:
         daemon_lat, daemon_s = through_daemon(Path(tmp) / "daemon", notes, args.clients)

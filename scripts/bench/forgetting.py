@@ -308,7 +308,9 @@ def table(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     common.add_data_option(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument(
@@ -327,7 +329,7 @@ def main() -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="leave each policy's store in DIR (say, for scripts/bench/answers.py --home)",
+        help="leave each policy's store in DIR (for scripts.bench.answers --aged DIR)",
     )
     parser.add_argument(
         "--reuse",
@@ -337,10 +339,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.reuse and not args.keep_stores:
-        common.refuse("bench_forgetting", "--reuse needs --keep-stores DIR.")
-    common.data_file(args.data, "bench_forgetting")
+        common.refuse(common.command_name(__file__), "--reuse needs --keep-stores DIR.")
+    common.data_file(args.data, common.command_name(__file__))
     if args.summarizer == "model" and not args.model:
-        common.refuse("bench_forgetting", "--summarizer model needs --model NAME.")
+        common.refuse(common.command_name(__file__), "--summarizer model needs --model NAME.")
     conversations = [first_sessions(c, args.sessions) for c in load(args.data)[: args.limit]]
     embedder = CachedEmbedder(load_embedder("minilm"))
     model_app = None

@@ -34,7 +34,7 @@ from typing import Any
 from scripts.bench import common
 from scripts.bench.locomo_data import CATEGORIES
 
-PROG = "judge_answers"
+PROG = common.command_name(__file__)
 LABELS = ("CORRECT", "PARTIAL", "WRONG", "ABSTAINED")
 TEXT_FIELDS = frozenset({"question", "reference", "answer", "marks", "raw_reply"})
 
@@ -184,7 +184,9 @@ def join(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     mix = sub.add_parser("shuffle", help="mix every version's answers into one blind file")
     mix.add_argument("rows", type=Path, nargs="+")

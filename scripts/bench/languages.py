@@ -65,7 +65,9 @@ QUESTIONS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--embedder", default="minilm")
     args = parser.parse_args()

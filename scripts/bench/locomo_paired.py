@@ -137,25 +137,28 @@ def table(results: list[Paired]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("rows", nargs="+", type=Path, help="bench_locomo.py --out files")
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("rows", nargs="+", type=Path, help="scripts.bench.locomo --out files")
     add_category_option(parser, "compare on")
     parser.add_argument("--resamples", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    categories = chosen_categories(args.category, "locomo_paired")
+    categories = chosen_categories(args.category, common.command_name(__file__))
     if args.resamples < 1:
-        common.refuse("locomo_paired", "--resamples must be at least 1.")
+        common.refuse(common.command_name(__file__), "--resamples must be at least 1.")
     rows: list[dict[str, Any]] = []
     for path in args.rows:
         if not path.is_file():
-            common.refuse("locomo_paired", f"{path} does not exist.")
+            common.refuse(common.command_name(__file__), f"{path} does not exist.")
         try:
             rows += rows_in(path)
         except json.JSONDecodeError as exc:
             common.refuse(
-                "locomo_paired", f"{path} is not JSON lines ({exc.msg}, line {exc.lineno})."
+                common.command_name(__file__),
+                f"{path} is not JSON lines ({exc.msg}, line {exc.lineno}).",
             )
     present = sorted({r["category"] for r in rows if "category" in r})
     try:
@@ -163,12 +166,18 @@ def main() -> None:
             rows, categories or present, args.resamples, args.seed, overall=not categories
         )
     except KeyError as exc:
-        common.refuse("locomo_paired", f"these are not bench_locomo.py rows (no {exc} field).")
+        common.refuse(
+            common.command_name(__file__),
+            f"these are not scripts.bench.locomo rows (no {exc} field).",
+        )
     except ValueError as exc:
-        common.refuse("locomo_paired", f"{exc}; pool runs of different questions only.")
+        common.refuse(
+            common.command_name(__file__), f"{exc}; pool runs of different questions only."
+        )
     if not results:
         common.refuse(
-            "locomo_paired", f"no question was answered by both {SUBJECT} and another method."
+            common.command_name(__file__),
+            f"no question was answered by both {SUBJECT} and another method.",
         )
     if args.json:
         print(json.dumps([r.__dict__ for r in results], indent=2))

@@ -91,7 +91,9 @@ def bytes_per_lookup(path: Path, read: str, batches: list[list[int]]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--rows", type=int, default=95_000, help="faded rows in the file")
     parser.add_argument("--lookups", type=int, default=300, help="ids per batch (a re-rank)")
     parser.add_argument("--batches", type=int, default=5)
@@ -99,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.rows < args.lookups or args.lookups < 1:
         common.refuse(
-            "bench_lookups", "--rows must be at least --lookups, and --lookups at least 1."
+            common.command_name(__file__),
+            "--rows must be at least --lookups, and --lookups at least 1.",
         )
     rng = np.random.default_rng(1)
     batches = [

@@ -144,7 +144,9 @@ async def _alternate(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("-k", type=int, default=10)
@@ -158,8 +160,10 @@ def main() -> None:
     common.add_data_option(parser)
     args = parser.parse_args()
     if args.memories < 1 or args.queries < 1 or not 1 <= args.k <= 100:
-        common.refuse("bench_mcp", "--memories and --queries must be positive, -k 1 to 100.")
-    common.data_file(args.data, "bench_mcp")
+        common.refuse(
+            common.command_name(__file__), "--memories and --queries must be positive, -k 1 to 100."
+        )
+    common.data_file(args.data, common.command_name(__file__))
     notes, questions = corpus(args.data, args.memories, args.queries)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"

@@ -50,12 +50,14 @@ def text_tokenizer():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     common.add_data_option(parser)
     parser.add_argument("--samples", type=int, default=40, help="turns to render (default 40)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    common.data_file(args.data, "bench_optical")
+    common.data_file(args.data, common.command_name(__file__))
     turns = [t.text for c in load(args.data) for t in c.turns]
     step = max(1, len(turns) // args.samples)
     samples = turns[::step][: args.samples]  # spread over every conversation

@@ -313,7 +313,9 @@ def main() -> None:
         name, path, qfile, cold = sys.argv[2:6]
         print(json.dumps(worker(name, Path(path), Path(qfile), int(cold))))
         return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated memory counts")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--cold", type=int, default=15, help="cold-cache queries per layout")
@@ -324,10 +326,11 @@ def main() -> None:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
         common.refuse(
-            "bench_paging", f"--sizes takes numbers like 10000,100000, not {args.sizes!r}."
+            common.command_name(__file__),
+            f"--sizes takes numbers like 10000,100000, not {args.sizes!r}.",
         )
     if not sizes or min(sizes) < 100:
-        common.refuse("bench_paging", "each size must be at least 100 memories.")
+        common.refuse(common.command_name(__file__), "each size must be at least 100 memories.")
     rng = np.random.default_rng(0)
     pool = pool_vectors(rng)
     results = []

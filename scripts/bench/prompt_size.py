@@ -26,11 +26,13 @@ from scripts.bench import common
 from scripts.bench.locomo_data import load
 from storage import Memory
 
-PROG = "bench_prompt_size"
+PROG = common.command_name(__file__)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     common.add_data_option(parser)
     parser.add_argument("--model", required=True)
     parser.add_argument("--sizes", default="256,512,768,1024,1536,2048")

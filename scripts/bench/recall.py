@@ -120,7 +120,9 @@ def table(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     common.add_data_option(parser)
     common.add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -139,8 +141,8 @@ def main() -> None:
         help="leave this conversation out (repeatable), e.g. the tuning one",
     )
     args = parser.parse_args()
-    common.data_file(args.data, "bench_recall")
-    overrides = common.settings_set(args.set, "bench_recall")
+    common.data_file(args.data, common.command_name(__file__))
+    overrides = common.settings_set(args.set, common.command_name(__file__))
     report = evaluate(
         args.data, overrides, progress=not args.json, only=set(args.only), skip=set(args.skip)
     )

@@ -44,7 +44,7 @@ from models.generators import checked_path, load_generator
 from scripts.bench import common
 from storage import MemoryStore, NewMemory
 
-PROG = "bench_updates"
+PROG = common.command_name(__file__)
 DATA = common.ROOT / "tests/data/updates.json"
 METHODS = ("model", "nearest")
 
@@ -164,7 +164,9 @@ def score(rows: list[Row], method: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--model", required=True, help="a catalogued name, a .gguf path, or fake")
     parser.add_argument("--data", type=Path, default=DATA, help=f"cases (default: {DATA})")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
