@@ -55,7 +55,8 @@ def row(version: str, qid: str, category: int, answer: str, status: str = "answe
 
 def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
     rows_a = [row("a", "q1", 1, "Paris"), row("a", "q2", 5, "", "not_in_memories")]
-    rows_b = [row("b", "q1", 1, "Rome"), row("b", "q2", 5, "Lyon")]
+    declined = "(the model says this is not in your memories)"
+    rows_b = [row("b", "q1", 1, "Rome"), {**row("b", "q2", 5, "Lyon"), "marks": [declined]}]
     files = []
     for name, rows in (("a", rows_a), ("b", rows_b)):
         path = tmp_path / f"{name}.jsonl"
@@ -72,7 +73,13 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in blind.read_text().splitlines()]
     assert len(lines) == 4
     assert all("version" not in item and "model" not in item for item in lines)
-    truth = {"Paris": "CORRECT", "Rome": "WRONG", "(no answer)": "ABSTAINED", "Lyon": "WRONG"}
+    # The judge reads the answer as the person sees it: the model's words, then their marks.
+    truth = {
+        "Paris": "CORRECT",
+        "Rome": "WRONG",
+        "(no answer)": "ABSTAINED",
+        f"Lyon\n{declined}": "CORRECT",
+    }
     labels = tmp_path / "labels.jsonl"
     labels.write_text(
         "".join(
@@ -107,12 +114,12 @@ def test_answers_are_judged_blind_and_joined_back(tmp_path: Path) -> None:
         ("a", "q1"): "CORRECT",
         ("a", "q2"): "ABSTAINED",
         ("b", "q1"): "WRONG",
-        ("b", "q2"): "WRONG",
+        ("b", "q2"): "CORRECT",
     }
-    assert "| m | a | 2 |" in done.stdout
-    assert "1/1" in done.stdout
-    assert "| m | b | 2 |" in done.stdout
-    assert "0/1" in done.stdout
+    table = {line.split(" | ")[1]: line for line in done.stdout.splitlines() if "| m |" in line}
+    assert table["a"].startswith("| m | a | 2 |")
+    assert "| 1/1 |" in table["a"]  # declined by abstaining
+    assert "| 1/1 |" in table["b"]  # declined by its status, shown beside the words
 
 
 def test_the_report_counts_correct_answers_the_check_marked() -> None:

@@ -66,6 +66,12 @@ def row_key(row: dict[str, Any]) -> str:
     return f"{row['version']}|{row['model']}|{row['id']}"
 
 
+def shown(row: dict[str, Any]) -> str:
+    """The answer as the person sees it: the model's words, then the marks beside them (a
+    reply whose status says the memories do not hold it is shown as such)."""
+    return "\n".join([row["answer"] or "(no answer)", *row.get("marks", [])])
+
+
 def shuffle(args: argparse.Namespace) -> None:
     rows = rows_in(args.rows)
     random.Random(args.seed).shuffle(rows)
@@ -81,7 +87,7 @@ def shuffle(args: argparse.Namespace) -> None:
                         "category": row["category"],
                         "question": row["question"],
                         "reference": row["reference"],
-                        "answer": row["answer"] or "(no answer)",
+                        "answer": shown(row),
                     },
                     ensure_ascii=False,
                 )
