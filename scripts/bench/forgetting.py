@@ -211,10 +211,17 @@ def run_conversation(
         name = f"{conv.sample_id}-papertape"
         reused = reuse and (Path(tmp) / name / "papertape.db").exists()
         with new_app(tmp, name, embedder, byte_budget_mb=budget / 1e6) as app:
-            for session in [] if reused else sessions_of(conv):
+            sessions = [] if reused else sessions_of(conv)
+            for n, session in enumerate(sessions, start=1):
                 store_session(app, conv, session, {})
                 last = max(t.occurred_at for t in conv.turns if t.session == session)
                 reports.append(_consolidate(app, summarizer, facts, last + 3600))
+                print(
+                    f"  {conv.sample_id} session {n}/{len(sessions)} consolidated "
+                    f"({time.perf_counter() - started:.0f} s; "
+                    f"{sum(len(r.facts) for r in reports)} facts so far)",
+                    file=sys.stderr,
+                )
             if not reused:
                 reports.append(_consolidate(app, summarizer, facts, end))
             results["papertape"] = score(app, conv, end)
