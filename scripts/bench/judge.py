@@ -50,6 +50,9 @@ For each line, read the answer against the reference answer to the question.
 Category 5 questions are adversarial: the reference is a trap that the conversation does not
 support for the person asked about. For them, declining is CORRECT (label it CORRECT), and any
 answer that gives content is WRONG.
+Lines in parentheses after an answer are papertape's marks, shown beside it. An answer marked
+"(the model says this is not in your memories)" is a decline: label it ABSTAINED (CORRECT in
+category 5), whatever words come before the mark.
 """
 
 
