@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.memory.pages import render_page
 from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
@@ -66,6 +67,9 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     summary = app.store.get(summary_id)
     assert summary is not None
     assert WORD in summary.text
+    page = app.store.blob(summary_id, "page")
+    assert page is not None
+    assert page.data == render_page(summary.text).data  # the sentence is drawn on it too
     assert app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
 
     gone = app.forget([forgotten])
@@ -75,6 +79,9 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     rewritten = app.store.get(summary_id)
     assert rewritten is not None
     assert WORD not in rewritten.text.lower()
+    page = app.store.blob(summary_id, "page")
+    assert page is not None
+    assert page.data == render_page(rewritten.text).data  # drawn again, without it
     assert {link.to_id for link in app.store.links_from(summary_id)} == set(others)
     assert all(i is not None and app.store.get(i) is not None for i in others)
     hits = app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
@@ -94,6 +101,7 @@ def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Paperta
     gone = app.forget([ids[0]])  # type: ignore[list-item]
     assert summary_id in gone
     assert app.store.get(summary_id) is None
+    assert app.store.blob(summary_id, "page") is None
     assert app.store.get(ids[1]) is not None  # type: ignore[arg-type]
 
 
