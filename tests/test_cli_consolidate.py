@@ -81,12 +81,14 @@ def test_consolidate_json_and_list(cli) -> None:
 
 @pytest.mark.needs("rapidocr")
 def test_recall_deep_reads_the_page_back(cli) -> None:
+    # Two sentences each: their words leave for a gist, so the episode's summary gets a page.
     cli(
-        "note", "The spare key is under the blue flowerpot by the shed door.", "--now", "2024-01-01"
+        "note",
+        "The spare key is under the blue flowerpot. It is by the shed.",
+        "--now",
+        "2024-01-01",
     )
-    cli(
-        "note", "The shed door sticks; lift it before turning the key.", "--now", "2024-01-01T00:05"
-    )
+    cli("note", "The shed door sticks. Lift it, then turn the key.", "--now", "2024-01-01T00:05")
     with Papertape(load_settings(), embedder=FakeEmbedder()) as app:
         distil(app, [1, 2], "The spare key is by the shed.")  # their words may now leave
     summaries = json.loads(cli("consolidate", "--now", "2024-03-01", "--extractive", "--json").out)[

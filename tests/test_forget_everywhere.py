@@ -19,7 +19,7 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
-from tests.conftest import NOW
+from tests.conftest import NOW, distil
 
 WORD = "quokkaberg"  # held by the forgotten memory alone
 
@@ -43,7 +43,7 @@ def app(home: Path) -> Iterator[Papertape]:
 def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     app: Papertape, home: Path
 ) -> None:
-    secret = f"The {WORD} vault code is kept in the red binder."
+    secret = f"The {WORD} vault code is kept in the red binder. The binder is on the shelf."
     ids = [
         app.note(text, now=NOW + 60 * i, occurred_at=NOW + 60 * i, source="diary").memory_id
         for i, text in enumerate(
@@ -61,7 +61,9 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     first = session.ask(f"Where is the {WORD} vault code?", now=NOW + 600)
     assert forgotten in first.citations
     assert first.memory_id is not None
-    # It fades: one summary for the episode, holding its sentence.
+    # It fades, its words leaving for a gist: one summary for the episode, holding its
+    # sentence in its text and on its page.
+    distil(app, ids, "A vault code, a dinner and a tram.")  # type: ignore[arg-type]
     report = app.consolidate(now=NOW + 48 * DAY)
     (summary_id,) = report.summaries
     summary = app.store.get(summary_id)

@@ -15,14 +15,14 @@ Each run, with an explicit clock:
    archive. Pinned memories never move. A memory's own words leave only once its episode
    has been read for facts and a fact rests on it (or it is papertape's own: a chat turn, a
    summary); until then it moves down the tiers with its text whole. Hazy memories are
-   written an episode at a time: one summary memory for the episode (linked to each member),
-   also rendered into a page (agent/memory/pages.py); a member whose words may leave has its
-   text replaced by a one-line gist; every member's vector is cut to int8, its images
-   downscaled and its audio re-encoded as Opus. The summary's strength is the sum of its
-   members', so it fades far slower. Archived memories keep the gist (or their whole text)
-   and the sign bits of their vector; an archived summary's page goes unless archive_page
-   says keep. A fact is already short and is never summarised, paged or cut to a gist: it
-   keeps its text in every tier.
+   written an episode at a time: one summary memory for the episode (linked to each member);
+   a member whose words may leave has its text replaced by a one-line gist, and when any
+   does, the summary is also rendered into a page (agent/memory/pages.py); every member's
+   vector is cut to int8, its images downscaled and its audio re-encoded as Opus. The
+   summary's strength is the sum of its members', so it fades far slower. Archived
+   memories keep the gist (or their whole text) and the sign bits of their vector; an
+   archived summary's page goes unless archive_page says keep. A fact is already short and
+   is never summarised, paged or cut to a gist: it keeps its text in every tier.
    Time alone forgets only small talk: a memory read for facts that no fact rests on (the
    model found nothing in it worth keeping) and of little importance is forgotten when it
    would go to the archive; its episode's summary stays, unless the episode held nothing
@@ -343,16 +343,16 @@ class Consolidator(ByteBudget):
         summary_text = self.summarizer.summarize([m.text for m in episode])
         summarised = bool(summary_text) and len(episode) > 1
         summary_vector = embed_one(self.embedder, summary_text) if summarised else None
-        # The episode's optical tier is its summary's page: one image an episode, kept in the
-        # archive once the summary's own text is cut to its gist.
+        gists = [self._shorter_gist(m) for m in episode]
+        # The episode's optical copy is its summary's page, one image an episode, made when
+        # members' words leave (a page costs more bytes than text: none while they stay).
         page = (
             render_page(
                 summary_text, font_px=self.settings.page_font_px, fmt=self.settings.page_format
             )
-            if summarised
+            if summarised and any(short is not None for short in gists)
             else None
         )
-        gists = [self._shorter_gist(m) for m in episode]
         with self.store.transaction():
             if summarised:
                 ids = ",".join(str(m.id) for m in episode)
