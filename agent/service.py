@@ -223,7 +223,7 @@ class Papertape:
         return [replace(h, read_back=self.read_back(h.memory)) for h in hits]
 
     def read_back(self, memory: Memory) -> str | None:
-        """A hazy memory's verbatim text read back from its page (None without a page)."""
+        """The text on a memory's page (a summary's), read back by OCR; None without one."""
         page = self.store.blob(memory.id, "page")
         if page is None:
             return None
@@ -274,7 +274,13 @@ class Papertape:
         every id deleted."""
         wanted = self._require(ids)
         # The embedder loads only when a summary must be written again without them.
-        return forgetting.forget(self.store, lambda: self.embedder, wanted)
+        return forgetting.forget(
+            self.store,
+            lambda: self.embedder,
+            wanted,
+            page_font_px=self.settings.page_font_px,
+            page_format=self.settings.page_format,
+        )
 
     def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
         wanted = self._require(ids)

@@ -116,7 +116,8 @@ class Settings:
     # Hazy pages: font size in pixels and encoding (see scripts/bench/optical.py).
     page_font_px: int = 8
     page_format: str = "png4"
-    # What an archived memory keeps of its page: "drop" or "keep".
+    # Whether an archived episode summary keeps its page once its text is cut to a gist:
+    # "drop" (a page costs about 6x the zlib-compressed text it shows) or "keep".
     archive_page: str = "drop"
     # What a hazy memory keeps of its original audio: "compress" (mono Opus, 16 kb/s),
     # "keep" or "drop". The archive keeps none.

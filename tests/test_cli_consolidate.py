@@ -81,19 +81,30 @@ def test_consolidate_json_and_list(cli) -> None:
 
 @pytest.mark.needs("rapidocr")
 def test_recall_deep_reads_the_page_back(cli) -> None:
-    verbatim = "The spare key is under the blue flowerpot. It is by the shed door."
-    cli("note", verbatim, "--now", "2024-01-01")
+    # Two sentences each: their words leave for a gist, so the episode's summary gets a page.
+    cli(
+        "note",
+        "The spare key is under the blue flowerpot. It is by the shed.",
+        "--now",
+        "2024-01-01",
+    )
+    cli("note", "The shed door sticks. Lift it, then turn the key.", "--now", "2024-01-01T00:05")
     with Papertape(load_settings(), embedder=FakeEmbedder()) as app:
-        distil(app, [1], "The spare key is by the shed.")  # its words may now leave
-    cli("consolidate", "--now", "2024-03-01", "--extractive")
+        distil(app, [1, 2], "The spare key is by the shed.")  # their words may now leave
+    summaries = json.loads(cli("consolidate", "--now", "2024-03-01", "--extractive", "--json").out)[
+        "summaries"
+    ]
+    with Papertape(load_settings(), embedder=FakeEmbedder()) as app:
+        summary = app.store.get(summaries[0])
+    assert summary is not None
     data = json.loads(
         cli("recall", "spare key flowerpot", "--deep", "--json", "--now", "2024-03-02").out
     )
-    (hit,) = [h for h in data["results"] if h["id"] == 1]
+    (hit,) = [h for h in data["results"] if h["id"] == summary.id]
     assert hit["tier"] == "hazy"
     assert hit["read_back"] is True
     # OCR of an 8 px page is close, not perfect ("ftowerpot" was seen): compare characters.
-    assert difflib.SequenceMatcher(None, verbatim, hit["text"]).ratio() >= 0.9, hit["text"]
+    assert difflib.SequenceMatcher(None, summary.text, hit["text"]).ratio() >= 0.9, hit["text"]
     plain = json.loads(cli("recall", "spare key", "--json", "--now", "2024-03-02").out)
     assert all("read_back" not in hit for hit in plain["results"])
 

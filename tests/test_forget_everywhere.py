@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from agent.memory.pages import render_page
 from agent.memory.retention import DAY
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
-from tests.conftest import NOW
+from tests.conftest import NOW, distil
 
 WORD = "quokkaberg"  # held by the forgotten memory alone
 
@@ -42,7 +43,7 @@ def app(home: Path) -> Iterator[Papertape]:
 def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     app: Papertape, home: Path
 ) -> None:
-    secret = f"The {WORD} vault code is kept in the red binder."
+    secret = f"The {WORD} vault code is kept in the red binder. The binder is on the shelf."
     ids = [
         app.note(text, now=NOW + 60 * i, occurred_at=NOW + 60 * i, source="diary").memory_id
         for i, text in enumerate(
@@ -60,12 +61,17 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     first = session.ask(f"Where is the {WORD} vault code?", now=NOW + 600)
     assert forgotten in first.citations
     assert first.memory_id is not None
-    # It fades: one summary for the episode, holding its sentence.
+    # It fades, its words leaving for a gist: one summary for the episode, holding its
+    # sentence in its text and on its page.
+    distil(app, ids, "A vault code, a dinner and a tram.")  # type: ignore[arg-type]
     report = app.consolidate(now=NOW + 48 * DAY)
     (summary_id,) = report.summaries
     summary = app.store.get(summary_id)
     assert summary is not None
     assert WORD in summary.text
+    page = app.store.blob(summary_id, "page")
+    assert page is not None
+    assert page.data == render_page(summary.text).data  # the sentence is drawn on it too
     assert app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
 
     gone = app.forget([forgotten])
@@ -75,6 +81,9 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     rewritten = app.store.get(summary_id)
     assert rewritten is not None
     assert WORD not in rewritten.text.lower()
+    page = app.store.blob(summary_id, "page")
+    assert page is not None
+    assert page.data == render_page(rewritten.text).data  # drawn again, without it
     assert {link.to_id for link in app.store.links_from(summary_id)} == set(others)
     assert all(i is not None and app.store.get(i) is not None for i in others)
     hits = app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
@@ -94,6 +103,7 @@ def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Paperta
     gone = app.forget([ids[0]])  # type: ignore[list-item]
     assert summary_id in gone
     assert app.store.get(summary_id) is None
+    assert app.store.blob(summary_id, "page") is None
     assert app.store.get(ids[1]) is not None  # type: ignore[arg-type]
 
 

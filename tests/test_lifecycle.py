@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agent.memory.consolidation import Consolidator
+from agent.memory.pages import render_page
 from agent.memory.retention import DAY
 from agent.memory.summaries import ExtractiveSummarizer
 from agent.service import Papertape
@@ -84,6 +85,11 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
     assert summary.kind == "summary"
     assert summary.tier == "hazy"
     assert [link.to_id for link in tiers_app.store.links_from(summary.id)] == ids
+    # One page an episode: the summary's, rendered from its text.
+    page = tiers_app.store.blob(summary.id, "page")
+    assert page is not None
+    assert page.media_type == "image/png"
+    assert page.data == render_page(summary.text).data
     for mid, text in zip(ids, TRIP, strict=True):
         memory = tiers_app.store.get(mid)
         assert memory is not None
@@ -91,9 +97,7 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
         assert len(memory.text) <= 80
         assert memory.text != text
         assert memory.vector_bytes == 384 + 48  # int8 in the row, sign bits in the cold index
-        page = tiers_app.store.blob(mid, "page")
-        assert page is not None
-        assert page.media_type == "image/png"
+        assert tiers_app.store.blob(mid, "page") is None
     # Recall still finds a hazy memory and says its tier.
     hits = tiers_app.recall("tram castle", now=NOW + HAZY, strengthen=False)
     assert any(h.memory.id == ids[2] and h.memory.tier == "hazy" for h in hits)
@@ -101,7 +105,8 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
 
 def test_hazy_goes_to_archive_and_time_alone_deletes_nothing(tiers_app: Papertape) -> None:
     ids = episode(tiers_app, NOW, TRIP)
-    tiers_app.consolidate(now=NOW + HAZY)
+    (summary_id,) = tiers_app.consolidate(now=NOW + HAZY).summaries
+    summary_text = tiers_app.store.get(summary_id).text  # type: ignore[union-attr]
     report = tiers_app.consolidate(now=NOW + ARCHIVED)  # R < 0.05
     archived = {m.memory_id for m in report.moves if m.after == "archive"}
     assert set(ids) <= archived
@@ -110,10 +115,15 @@ def test_hazy_goes_to_archive_and_time_alone_deletes_nothing(tiers_app: Papertap
         assert memory is not None
         assert memory.tier == "archive"
         assert memory.vector_bytes == 48 + 48
-        assert tiers_app.store.blob(mid, "page") is None  # archive_page = "drop"
     report = tiers_app.consolidate(now=NOW + YEARS)
     assert not [m for m in report.moves if m.after == "forgotten"]
     assert set(tiers_app.store.get_many(ids)) == set(ids)
+    # The summary of an old episode keeps its gist; its page goes (archive_page = "drop").
+    summary = tiers_app.store.get(summary_id)
+    assert summary is not None
+    assert summary.tier == "archive"
+    assert len(summary.text) < len(summary_text)
+    assert tiers_app.store.blob(summary_id, "page") is None
 
 
 def test_a_retention_the_person_sets_forgets_by_age(home: Path) -> None:
@@ -155,23 +165,31 @@ def test_words_not_yet_read_for_facts_stay_whole_in_every_tier(tiers_app: Papert
     for offset, text in enumerate(TRIP):
         result = tiers_app.note(text, now=NOW + offset, occurred_at=NOW + offset, source="x")
         ids.append(result.memory_id)
-    tiers_app.consolidate(now=NOW + HAZY)
+    (summary_id,) = tiers_app.consolidate(now=NOW + HAZY).summaries
+    # No words left, so no page: it would cost more bytes than the text that stayed.
+    assert tiers_app.store.blob(summary_id, "page") is None
     tiers_app.consolidate(now=NOW + YEARS)
     for mid, text in zip(ids, TRIP, strict=True):
         memory = tiers_app.store.get(mid)  # type: ignore[arg-type]
         assert memory is not None
         assert memory.tier == "archive"
         assert memory.text == text
-        assert tiers_app.store.blob(mid, "page") is None  # type: ignore[arg-type]
         assert memory.vector_bytes == 48 + 48  # the vector is cut to bits all the same
 
 
-def test_archive_can_keep_the_page(home: Path) -> None:
+def test_the_archive_can_keep_the_summary_page(home: Path) -> None:
     with make_app(home, archive_page="keep") as app:
-        ids = episode(app, NOW, TRIP)
-        app.consolidate(now=NOW + ARCHIVED)  # sharp -> hazy -> archive in one run
-        assert app.store.get(ids[0]).tier == "archive"  # type: ignore[union-attr]
-        assert app.store.blob(ids[0], "page") is not None
+        episode(app, NOW, TRIP)
+        (summary_id,) = app.consolidate(now=NOW + HAZY).summaries
+        summary_text = app.store.get(summary_id).text  # type: ignore[union-attr]
+        app.consolidate(now=NOW + 5 * YEARS)
+        summary = app.store.get(summary_id)
+        assert summary is not None
+        assert summary.tier == "archive"
+        assert len(summary.text) < len(summary_text)  # its gist as text ...
+        page = app.store.blob(summary_id, "page")
+        assert page is not None
+        assert page.data == render_page(summary_text).data  # ... and its whole text on its page
 
 
 def test_pinned_memories_never_move(tiers_app: Papertape) -> None:
@@ -252,13 +270,16 @@ def test_a_run_stopped_midway_leaves_each_memory_whole(tiers_app: Papertape) -> 
         memory = tiers_app.store.get(mid)
         assert memory is not None
         assert memory.tier == "hazy"
-        assert tiers_app.store.blob(mid, "page") is not None
+    (summary,) = {
+        link.from_id for link in tiers_app.store.links_to(first[0]) if link.relation == "summarizes"
+    }
+    assert tiers_app.store.blob(summary, "page") is not None
     for mid, text in zip(second, other_trip, strict=True):
         memory = tiers_app.store.get(mid)
         assert memory is not None
         assert memory.tier == "sharp"
         assert memory.text == text
-        assert tiers_app.store.blob(mid, "page") is None
+        assert not [r for r in tiers_app.store.links_to(mid) if r.relation == "summarizes"]
     # The next run finishes the job.
     tiers_app.consolidate(now=NOW + HAZY)
     assert {tiers_app.store.get(mid).tier for mid in second} == {"hazy"}  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ recall, consolidation and OCR are real.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,10 +192,12 @@ async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
 @pytest.mark.needs("rapidocr")
 async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape) -> None:
     distil(service, [1, 2, 3], "A key, a birthday and a ferry.")  # their words may leave
-    service.consolidate(now=NOW + 48 * DAY)
+    (summary_id,) = service.consolidate(now=NOW + 48 * DAY).summaries
+    summary = service.store.get(summary_id)
+    assert summary is not None
     app = ui(service, now=NOW + 48 * DAY)
     async with app.run_test(size=(100, 40)) as pilot:
-        app.push_screen(Inspector(1))
+        app.push_screen(Inspector(summary_id))
         await settle(app, pilot)
         assert "hazy" in text_of(app, "#head")
         assert "image/png" in text_of(app, "#page-caption")
@@ -205,7 +208,9 @@ async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape)
         await settle(app, pilot)
         back = text_of(app, "#text")
         assert "Read back" in back
-        assert "flowerpot" in back.replace("ftower", "flower")
+        # OCR of an 8 px page is close, not perfect: look for a long run of the summary.
+        run = difflib.SequenceMatcher(None, summary.text, back).find_longest_match()
+        assert run.size >= 20, back
 
 
 async def test_status_shows_tiers_and_help_lists_keys(service: Papertape) -> None:

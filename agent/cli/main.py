@@ -182,9 +182,7 @@ def ingest(
     help="Rank by fused score, vectors alone or BM25 keywords alone.",
 )
 @click.option("--peek", is_flag=True, help="Do not count this as recalling (no strengthening).")
-@click.option(
-    "--deep", is_flag=True, help="Read hazy memories' pages back by OCR for their full text."
-)
+@click.option("--deep", is_flag=True, help="Read episode summaries' pages back by OCR.")
 @click.option(
     "--include-chat",
     is_flag=True,

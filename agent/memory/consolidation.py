@@ -16,12 +16,13 @@ Each run, with an explicit clock:
    has been read for facts and a fact rests on it (or it is papertape's own: a chat turn, a
    summary); until then it moves down the tiers with its text whole. Hazy memories are
    written an episode at a time: one summary memory for the episode (linked to each member);
-   a member whose words may leave has its text rendered into a page (agent/memory/pages.py) and
-   replaced by a one-line gist; every member's vector is cut to int8, its images downscaled
-   and its audio re-encoded as Opus. The summary's strength is the sum of its members', so
-   it fades far slower. Archived memories keep the gist (or their whole text) and the sign
-   bits of their vector. A fact is already short and is never summarised, paged or cut to a
-   gist: it keeps its text in every tier.
+   a member whose words may leave has its text replaced by a one-line gist, and when any
+   does, the summary is also rendered into a page (agent/memory/pages.py); every member's
+   vector is cut to int8, its images downscaled and its audio re-encoded as Opus. The
+   summary's strength is the sum of its members', so it fades far slower. Archived
+   memories keep the gist (or their whole text) and the sign bits of their vector; an
+   archived summary's page goes unless archive_page says keep. A fact is already short and
+   is never summarised, paged or cut to a gist: it keeps its text in every tier.
    Time alone forgets only small talk: a memory read for facts that no fact rests on (the
    model found nothing in it worth keeping) and of little importance is forgotten when it
    would go to the archive; its episode's summary stays, unless the episode held nothing
@@ -340,18 +341,20 @@ class Consolidator(ByteBudget):
 
     def _make_hazy(self, episode: list[Memory], now: float, report: ConsolidationReport) -> None:
         summary_text = self.summarizer.summarize([m.text for m in episode])
-        summary_vector = embed_one(self.embedder, summary_text) if summary_text else None
-        # Only words that leave are paged: an unread memory, or one that is its own gist,
-        # keeps its text whole.
+        summarised = bool(summary_text) and len(episode) > 1
+        summary_vector = embed_one(self.embedder, summary_text) if summarised else None
         gists = [self._shorter_gist(m) for m in episode]
-        pages = [
-            render_page(m.text, font_px=self.settings.page_font_px, fmt=self.settings.page_format)
-            if short is not None
+        # The episode's optical copy is its summary's page, one image an episode, made when
+        # members' words leave (a page costs more bytes than text: none while they stay).
+        page = (
+            render_page(
+                summary_text, font_px=self.settings.page_font_px, fmt=self.settings.page_format
+            )
+            if summarised and any(short is not None for short in gists)
             else None
-            for m, short in zip(episode, gists, strict=True)
-        ]
+        )
         with self.store.transaction():
-            if summary_text and len(episode) > 1:
+            if summarised:
                 ids = ",".join(str(m.id) for m in episode)
                 digest = hashlib.sha256(f"summary:{ids}\n{summary_text}".encode()).hexdigest()
                 summary_id = self.store.add(
@@ -372,12 +375,12 @@ class Consolidator(ByteBudget):
                 )
                 for position, memory in enumerate(episode):
                     self.store.link(summary_id, memory.id, "summarizes", position)
-                report.summaries.append(summary_id)
-            for memory, page, short in zip(episode, pages, gists, strict=True):
                 if page is not None:
                     self.store.put_blob(
-                        Blob(memory.id, "page", page.media_type, page.data, page.meta())
+                        Blob(summary_id, "page", page.media_type, page.data, page.meta())
                     )
+                report.summaries.append(summary_id)
+            for memory, short in zip(episode, gists, strict=True):
                 shrink_media(self.store, memory.id, self.settings.hazy_audio)
                 self.store.move_to_tier(memory.id, "hazy", text=short)
                 report.moves.append(

@@ -9,7 +9,8 @@
   none of its words, only loses the link (and the chat turns citing a fact that goes, go);
 - its words in an episode summary: a summary that covered it is written again, extractively,
   from the members that remain (their current text: the gist of a faded memory), with a new
-  vector; a summary left with fewer than two members is deleted.
+  vector and its page rendered again from the new text; a summary left with fewer than two
+  members is deleted, page and all.
 All of it in one transaction; then the WAL is folded back so no deleted page lingers there.
 Memories that fade and are forgotten by consolidation go through lifecycle.py instead: a
 summary is meant to outlive the details it stands for.
@@ -21,10 +22,11 @@ import hashlib
 from collections.abc import Callable, Iterable
 
 from agent.memory.facts import forgotten_with
+from agent.memory.pages import DEFAULT_FONT_PX, DEFAULT_FORMAT, render_page
 from agent.memory.summaries import ExtractiveSummarizer
 from models import Embedder
 from models.embedder import embed_one
-from storage import MemoryStore
+from storage import Blob, MemoryStore
 
 # Links whose source holds words of their target: forgetting the target takes them too.
 CARRIES_WORDS = ("part_of", "derived_from")
@@ -57,10 +59,18 @@ def doomed_with(store: MemoryStore, ids: Iterable[int]) -> list[int]:
     return doomed
 
 
-def forget(store: MemoryStore, embedder: Callable[[], Embedder], ids: Iterable[int]) -> list[int]:
+def forget(
+    store: MemoryStore,
+    embedder: Callable[[], Embedder],
+    ids: Iterable[int],
+    *,
+    page_font_px: int = DEFAULT_FONT_PX,
+    page_format: str = DEFAULT_FORMAT,
+) -> list[int]:
     """Delete `ids` and what carries their words; rewrite or delete the summaries that
-    covered them. `embedder()` is called (a model loaded) only when a summary is rewritten.
-    Returns every id deleted."""
+    covered them (a rewritten summary's page is rendered again in the page style given).
+    `embedder()` is called (a model loaded) only when a summary is rewritten. Returns every
+    id deleted."""
     doomed = doomed_with(store, ids)
     gone = set(doomed)
     summaries = {
@@ -91,6 +101,9 @@ def forget(store: MemoryStore, embedder: Callable[[], Embedder], ids: Iterable[i
             ids_text = ",".join(str(m) for m in members)
             digest = hashlib.sha256(f"summary:{ids_text}\n{text}".encode()).hexdigest()
             store.replace_text(summary_id, text, digest, vectors[summary_id])
+            if store.blob(summary_id, "page") is not None:
+                page = render_page(text, font_px=page_font_px, fmt=page_format)
+                store.put_blob(Blob(summary_id, "page", page.media_type, page.data, page.meta()))
         store.delete(doomed)
     store.checkpoint()  # so the deleted pages do not linger in the WAL
     return doomed

@@ -1,10 +1,13 @@
-"""Optical pages: a memory's verbatim text rendered into a small grayscale image, and read back.
+"""Optical pages: an episode summary's text rendered into a small grayscale image, and read back.
 
-When a memory goes hazy its text is dropped and kept only as a page (DeepSeek-OCR's "optical
-compression"). The line boxes are stored with the page, so reading it back runs OCR
-recognition alone on known lines, not detection. Font size and format are the ones
-scripts/bench/optical.py measured best (docs/BENCHMARKS.md): a page costs more bytes than the
-zlib-compressed text would; what it saves is vision tokens and the text's tokens in the index.
+When an episode goes hazy, its summary is written and also rendered into a page (DeepSeek-OCR's
+"optical compression"): one image an episode, the hazy tier's optical copy. The archive cuts
+the summary's text to its gist and drops the page, unless archive_page = "keep". The line
+boxes are stored with the page, so reading it back runs OCR recognition alone on known
+lines, not detection. Font size and format are the ones scripts/bench/optical.py measured
+best (docs/BENCHMARKS.md): a page costs more bytes than the zlib-compressed text it shows
+(about 6x at 8 px); what it saves is vision tokens for a model that reads images, nothing
+else.
 """
 
 from __future__ import annotations
