@@ -116,6 +116,10 @@ class Settings:
     # Hazy pages: font size in pixels and encoding (see scripts/bench/optical.py).
     page_font_px: int = 8
     page_format: str = "png4"
+    # When a memory's words give way to its gist (only ever once a fact rests on it): "room",
+    # when the byte budget needs the room, after every vector has been cut to bits (text is
+    # the cheapest thing held and the knowledge is in it); "fade", as soon as it goes hazy.
+    words_leave: str = "room"
     # Whether an archived episode summary keeps its page once its text is cut to a gist:
     # "drop" (a page costs about 6x the zlib-compressed text it shows) or "keep".
     archive_page: str = "drop"
@@ -178,6 +182,7 @@ CHOICES = {
     "facts": ("auto", "off"),
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),
+    "words_leave": ("room", "fade"),
     "screenshots_without_text": ("keep", "skip"),
     "transcriber": ("whisper-base", "whisper-tiny.en"),
     "audio_keep": ("keep", "compress", "drop"),

@@ -71,7 +71,7 @@ TRIP = [
 ]
 
 
-def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
+def test_fading_memories_go_hazy_with_summary_page_and_int8_vectors_keeping_their_words(
     tiers_app: Papertape,
 ) -> None:
     ids = episode(tiers_app, NOW, TRIP)
@@ -94,13 +94,24 @@ def test_fading_memories_go_hazy_with_summary_page_gist_and_int8_vectors(
         memory = tiers_app.store.get(mid)
         assert memory is not None
         assert memory.tier == "hazy"
-        assert len(memory.text) <= 80
-        assert memory.text != text
+        assert memory.text == text  # time moves vectors down, not words
         assert memory.vector_bytes == 384 + 48  # int8 in the row, sign bits in the cold index
         assert tiers_app.store.blob(mid, "page") is None
     # Recall still finds a hazy memory and says its tier.
     hits = tiers_app.recall("tram castle", now=NOW + HAZY, strengthen=False)
     assert any(h.memory.id == ids[2] and h.memory.tier == "hazy" for h in hits)
+
+
+def test_with_words_leave_fade_words_give_way_to_a_gist_when_hazy(home: Path) -> None:
+    with make_app(home, words_leave="fade") as app:
+        ids = episode(app, NOW, TRIP)
+        app.consolidate(now=NOW + HAZY)
+        for mid, text in zip(ids, TRIP, strict=True):
+            memory = app.store.get(mid)
+            assert memory is not None
+            assert memory.tier == "hazy"
+            assert len(memory.text) <= 80
+            assert memory.text != text
 
 
 def test_hazy_goes_to_archive_and_time_alone_deletes_nothing(tiers_app: Papertape) -> None:
@@ -118,11 +129,11 @@ def test_hazy_goes_to_archive_and_time_alone_deletes_nothing(tiers_app: Papertap
     report = tiers_app.consolidate(now=NOW + YEARS)
     assert not [m for m in report.moves if m.after == "forgotten"]
     assert set(tiers_app.store.get_many(ids)) == set(ids)
-    # The summary of an old episode keeps its gist; its page goes (archive_page = "drop").
+    # The summary of an old episode keeps its words; its page goes (archive_page = "drop").
     summary = tiers_app.store.get(summary_id)
     assert summary is not None
     assert summary.tier == "archive"
-    assert len(summary.text) < len(summary_text)
+    assert summary.text == summary_text
     assert tiers_app.store.blob(summary_id, "page") is None
 
 
@@ -165,9 +176,7 @@ def test_words_not_yet_read_for_facts_stay_whole_in_every_tier(tiers_app: Papert
     for offset, text in enumerate(TRIP):
         result = tiers_app.note(text, now=NOW + offset, occurred_at=NOW + offset, source="x")
         ids.append(result.memory_id)
-    (summary_id,) = tiers_app.consolidate(now=NOW + HAZY).summaries
-    # No words left, so no page: it would cost more bytes than the text that stayed.
-    assert tiers_app.store.blob(summary_id, "page") is None
+    tiers_app.consolidate(now=NOW + HAZY)
     tiers_app.consolidate(now=NOW + YEARS)
     for mid, text in zip(ids, TRIP, strict=True):
         memory = tiers_app.store.get(mid)  # type: ignore[arg-type]
@@ -186,10 +195,9 @@ def test_the_archive_can_keep_the_summary_page(home: Path) -> None:
         summary = app.store.get(summary_id)
         assert summary is not None
         assert summary.tier == "archive"
-        assert len(summary.text) < len(summary_text)  # its gist as text ...
         page = app.store.blob(summary_id, "page")
         assert page is not None
-        assert page.data == render_page(summary_text).data  # ... and its whole text on its page
+        assert page.data == render_page(summary_text).data
 
 
 def test_pinned_memories_never_move(tiers_app: Papertape) -> None:
@@ -226,6 +234,43 @@ def test_byte_budget_archives_then_forgets_the_least_valuable(home: Path) -> Non
         report = app.consolidate(now=NOW + 5 * DAY + 7200)
         assert any(m.after == "forgotten" and m.reason == "budget" for m in report.moves)
         assert app.stats().bytes <= 100
+
+
+def test_the_budget_takes_vectors_then_words_then_memories(home: Path) -> None:
+    unread_text = "Bought a blue bike. It has a basket and a bell."
+    with make_app(home) as app:
+        read = episode(app, NOW, TRIP, source="a")  # a fact rests on them: words may leave
+        unread = app.note(unread_text, now=NOW + DAY, source="b").memory_id  # not read yet
+        full = app.stats().bytes
+    # Room for everything once the vectors are bits: they go, and no word is cut.
+    with make_app(home, byte_budget_mb=full * 0.5 / 1e6) as app:
+        report = app.consolidate(now=NOW + 2 * DAY)
+        assert {m.after for m in report.moves if m.reason == "budget"} == {"archive"}
+        assert report.words_cut == []
+        assert [app.store.get(i).text for i in read] == TRIP  # type: ignore[union-attr]
+    with make_app(home) as app:  # everything archived, words whole
+        app.consolidate(now=NOW + YEARS)
+        assert {m.tier for m in app.store.iter_memories()} == {"archive"}
+        squeezed = app.stats().bytes
+    # Less room than that: words a fact keeps give way to gists; nothing is forgotten.
+    with make_app(home, byte_budget_mb=(squeezed - 40) / 1e6) as app:
+        report = app.consolidate(now=NOW + YEARS)
+        assert report.words_cut
+        assert set(report.words_cut) <= set(read)
+        assert not [m for m in report.moves if m.after == "forgotten"]
+        for mid in report.words_cut:
+            memory = app.store.get(mid)
+            assert memory is not None
+            assert len(memory.text) < len(TRIP[read.index(mid)])
+            assert TRIP[read.index(mid)].startswith(memory.text)
+        assert app.store.get(unread).text == unread_text  # type: ignore[arg-type,union-attr]
+        facts = [m for m in app.store.iter_memories() if m.kind == "fact"]
+        assert facts
+        assert all(f.text == " ".join(TRIP) for f in facts)
+    # No room at all: memories are forgotten, last of all.
+    with make_app(home, byte_budget_mb=0.0001) as app:
+        report = app.consolidate(now=NOW + YEARS)
+        assert any(m.after == "forgotten" and m.reason == "budget" for m in report.moves)
 
 
 def test_near_duplicates_merge_and_strengths_add(tiers_app: Papertape) -> None:
@@ -356,7 +401,8 @@ def test_hazy_audio_can_be_kept_or_dropped(home: Path, policy: str) -> None:
         assert app.store.blob(ids[1], "media") is None
 
 
-def test_hazy_text_leaves_the_database_files(tiers_app: Papertape) -> None:
+def test_words_that_leave_leave_the_database_files(home: Path) -> None:
+    tiers_app = make_app(home, words_leave="fade")
     ids = episode(
         tiers_app,
         NOW,
@@ -372,10 +418,11 @@ def test_hazy_text_leaves_the_database_files(tiers_app: Papertape) -> None:
         wal = Path(str(path) + "-wal")
         return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
-    tiers_app.consolidate(now=NOW + HAZY)  # hazy: the verbatim text lives only in the page
+    tiers_app.consolidate(now=NOW + HAZY)
     assert tiers_app.store.get(ids[0]).tier == "hazy"  # type: ignore[union-attr]
     assert b"taped under the desk drawer" not in on_disk()  # the gist keeps sentence one
-    with make_app(tiers_app.settings.home, retention_days=365) as aged:
+    tiers_app.close()
+    with make_app(home, retention_days=365) as aged:
         aged.consolidate(now=NOW + YEARS)  # -> archive -> forgotten, by the retention set
         assert aged.store.get(ids[0]) is None
     assert b"zanzibarquokka" not in on_disk()

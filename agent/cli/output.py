@@ -267,6 +267,7 @@ def consolidation_json(report: ConsolidationReport) -> dict[str, Any]:
             "superseded": [list(pair) for pair in report.fact_updates],
         },
         "rated": report.rated,
+        "words_cut": report.words_cut,
         "bytes_before": report.bytes_before,
         "bytes_after": report.bytes_after,
     }
@@ -287,6 +288,8 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         extras.append(f"{len(report.merged)} duplicates merged")
     if report.rated:
         extras.append(f"{report.rated} rated by the model")
+    if report.words_cut:
+        extras.append(f"{len(report.words_cut)} cut to their gists for room")
     if extras:
         lines.append("  " + "; ".join(extras))
     if report.fact_episodes:

@@ -1,5 +1,7 @@
-"""The byte budget: when the store holds more than it may, the least valuable memories fade
-first (archived, then forgotten); pinned memories never move."""
+"""The byte budget: when the store holds more than it may, what is cheapest to lose goes first,
+from the least valuable memories: their vectors (archived, cut to sign bits), then their
+words where a fact keeps what they said (cut to a gist), then the memories themselves
+(forgotten). Pinned memories never move."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ class ByteBudget:
             self, doomed: Sequence[Memory], now: float, reason: str, report: ConsolidationReport
         ) -> None: ...
 
+        def _shorter_gist(self, memory: Memory) -> str | None: ...
+
     def make_room(self, now: float, room: int) -> ConsolidationReport:
         """Only the byte budget: archive, then forget, the least valuable memories until
         `room` more bytes fit. The daemon calls it when new memories would go over."""
@@ -62,6 +66,22 @@ class ByteBudget:
             archived = self.store.get(memory.id)
             assert archived is not None
             total -= before - self.store.memory_bytes(archived)
+        archived_memories = sorted(
+            self._movable("archive"), key=lambda m: (value(m, now), m.occurred_at, m.id)
+        )
+        for memory in archived_memories:
+            if total <= budget:
+                return
+            short = self._shorter_gist(memory)
+            if short is None:
+                continue
+            before = self.store.memory_bytes(memory)
+            with self.store.transaction():
+                self.store.move_to_tier(memory.id, "archive", text=short)
+            report.words_cut.append(memory.id)
+            cut = self.store.get(memory.id)
+            assert cut is not None
+            total -= before - self.store.memory_bytes(cut)
         archived_memories = sorted(
             self._movable("archive"), key=lambda m: (value(m, now), m.occurred_at, m.id)
         )

@@ -12,24 +12,24 @@ Each run, with an explicit clock:
    when a model is loaded, its rating; strength follows importance;
 3. decay: by retention R = exp(-t / (S * pace)), the pace set by kind (agent/memory/retention.py),
    a sharp memory below hazy_below goes hazy, a hazy one below archive_below goes to the
-   archive. Pinned memories never move. A memory's own words leave only once its episode
-   has been read for facts and a fact rests on it (or it is papertape's own: a chat turn, a
-   summary); until then it moves down the tiers with its text whole. Hazy memories are
-   written an episode at a time: one summary memory for the episode (linked to each member);
-   a member whose words may leave has its text replaced by a one-line gist, and when any
-   does, the summary is also rendered into a page (agent/memory/pages.py); every member's
-   vector is cut to int8, its images downscaled and its audio re-encoded as Opus. The
-   summary's strength is the sum of its members', so it fades far slower. Archived
-   memories keep the gist (or their whole text) and the sign bits of their vector; an
-   archived summary's page goes unless archive_page says keep. A fact is already short and
-   is never summarised, paged or cut to a gist: it keeps its text in every tier.
+   archive. Pinned memories never move. Hazy memories are written an episode at a time:
+   one summary memory for the episode (linked to each member), also rendered into a page
+   (agent/memory/pages.py); every member's vector is cut to int8, its images downscaled and
+   its audio re-encoded as Opus. The summary's strength is the sum of its members', so it
+   fades far slower. Archived memories keep the sign bits of their vector; an archived
+   summary's page goes unless archive_page says keep. Time alone moves vectors down, not
+   words: a memory keeps its text whole in every tier (with words_leave = "fade", words
+   that may leave give way to a gist as soon as the memory goes hazy).
    Time alone forgets only small talk: a memory read for facts that no fact rests on (the
    model found nothing in it worth keeping) and of little importance is forgotten when it
    would go to the archive; its episode's summary stays, unless the episode held nothing
    else. Anything else is forgotten by time only when the person has set retention_days;
-4. byte budget: while the store is over byte_budget_mb, the memory of least value
-   (value = R * (1 + importance)) is archived, and once nothing is left to archive, the
-   archived memory of least value is forgotten.
+4. byte budget: while the store is over byte_budget_mb, the cheapest thing to lose goes
+   first, the memory of least value (value = R * (1 + importance)) first at each step: its
+   vector (archived, cut to sign bits); then its words, replaced by a one-line gist, where
+   they may leave (its episode was read for facts and a fact rests on it, or it is
+   papertape's own: a chat turn, a summary; a fact or a one-sentence note keeps its words);
+   and last the archived memory itself, forgotten.
 Every step writes in its own transaction, so a run killed at any moment leaves each memory
 either as it was or fully moved. Forgetting deletes for good and checkpoints the WAL.
 """
@@ -295,8 +295,9 @@ class Consolidator(ByteBudget):
 
     def _shorter_gist(self, memory: Memory) -> str | None:
         """The gist that takes the place of the memory's words, when they may leave and it
-        is shorter than them; None keeps them (a one-sentence note is its own gist)."""
-        if not self._words_may_leave(memory):
+        is shorter than them; None keeps them (a one-sentence note is its own gist). A fact
+        is already short: it keeps its words in every tier."""
+        if memory.kind == "fact" or not self._words_may_leave(memory):
             return None
         short = gist(memory.text, self.settings.gist_chars)
         return short if short != " ".join(memory.text.split()) else None
@@ -343,14 +344,15 @@ class Consolidator(ByteBudget):
         summary_text = self.summarizer.summarize([m.text for m in episode])
         summarised = bool(summary_text) and len(episode) > 1
         summary_vector = embed_one(self.embedder, summary_text) if summarised else None
-        gists = [self._shorter_gist(m) for m in episode]
-        # The episode's optical copy is its summary's page, one image an episode, made when
-        # members' words leave (a page costs more bytes than text: none while they stay).
+        fading_words = self.settings.words_leave == "fade"
+        gists = [self._shorter_gist(m) if fading_words else None for m in episode]
+        # The episode's optical copy is its summary's page: one image an episode, kept while
+        # the episode is hazy (the archive drops it unless archive_page = "keep").
         page = (
             render_page(
                 summary_text, font_px=self.settings.page_font_px, fmt=self.settings.page_format
             )
-            if summarised and any(short is not None for short in gists)
+            if summarised
             else None
         )
         with self.store.transaction():
@@ -401,7 +403,7 @@ class Consolidator(ByteBudget):
             for blob in self.store.blobs_of(memory.id):
                 if blob.role != "page" or self.settings.archive_page == "drop":
                     self.store.drop_blob(memory.id, blob.role)
-            kept = self._shorter_gist(memory) if memory.kind != "fact" else None
+            kept = self._shorter_gist(memory) if self.settings.words_leave == "fade" else None
             self.store.move_to_tier(memory.id, "archive", text=kept)
         report.moves.append(
             Move(

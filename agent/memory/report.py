@@ -31,6 +31,7 @@ class ConsolidationReport:
     fact_updates: list[tuple[int, int]] = field(default_factory=list)  # (newer, older) facts
     fact_episodes: int = 0  # episodes read for facts
     rated: int = 0
+    words_cut: list[int] = field(default_factory=list)  # memories whose words gave way to a gist
     bytes_before: int = 0
     bytes_after: int = 0
 
