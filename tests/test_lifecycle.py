@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,61 +12,15 @@ from agent.memory.pages import render_page
 from agent.memory.retention import DAY
 from agent.memory.summaries import ExtractiveSummarizer
 from agent.service import Papertape
-from agent.settings import load_settings
-from models.fake_embedder import FakeEmbedder
 from storage import Blob
-from tests.conftest import NOW, distil, read_without_facts
-
-
-def make_app(home: Path, **overrides: Any) -> Papertape:
-    budget = overrides.pop("byte_budget_mb", None)
-    settings = load_settings(
-        home, overrides={"embedder": "fake", "summarizer": "extractive", **overrides}
-    )
-    if budget is not None:  # a few KB, below what a person may set: the budget's steps show
-        settings = replace(settings, byte_budget_mb=budget)
-    return Papertape(settings, embedder=FakeEmbedder())
+from tests.conftest import NOW
+from tests.lifecycle_support import ARCHIVED, HAZY, TRIP, YEARS, episode, make_app
 
 
 @pytest.fixture
 def tiers_app(home: Path) -> Iterator[Papertape]:
     with make_app(home) as app:
         yield app
-
-
-def episode(
-    app: Papertape,
-    at: float,
-    texts: Sequence[str],
-    source: str = "diary",
-    *,
-    facts: str | None = "",
-) -> list[int]:
-    """Notes of one episode, read for facts as consolidation would have: with one fact
-    resting on them (its text `facts`, else theirs), or with none (`facts=None`: small talk)."""
-    ids = []
-    for offset, text in enumerate(texts):
-        result = app.note(text, now=at + 60 * offset, occurred_at=at + 60 * offset, source=source)
-        assert result.memory_id is not None
-        ids.append(result.memory_id)
-    if facts is None:
-        read_without_facts(app, ids)
-    else:
-        distil(app, ids, facts, now=at)
-    return ids
-
-
-# A note of middling importance (S = 14 days, pace 4 for notes: agent/memory/retention.py) is hazy
-# by HAZY (R = exp(-48/56) < 0.5) and archived by ARCHIVED (R < 0.05).
-HAZY = 48 * DAY
-ARCHIVED = 240 * DAY
-YEARS = 3 * 365 * DAY
-
-TRIP = [
-    "Flew to Lisbon with Ana on Friday. The hotel is on Rua Augusta.",
-    "Dinner at a tiny fado bar in Alfama. Grilled sardines and green wine.",
-    "Took tram 28 up to the castle. The view over the river was stunning.",
-]
 
 
 def test_fading_memories_go_hazy_with_summary_page_and_int8_vectors_keeping_their_words(
@@ -218,59 +170,6 @@ def test_recall_keeps_a_memory_sharp(tiers_app: Papertape) -> None:
     moved = {m.memory_id for m in report.moves}
     assert ids[1] not in moved
     assert {ids[0], ids[2]} <= moved
-
-
-def test_byte_budget_archives_then_forgets_the_least_valuable(home: Path) -> None:
-    with make_app(home, byte_budget_mb=0.004) as app:  # 4 KB: room for two sharp memories
-        old = episode(app, NOW, TRIP[:2], source="a", facts=None)
-        new = episode(app, NOW + 5 * DAY, TRIP[2:], source="b", facts=None)
-        report = app.consolidate(now=NOW + 5 * DAY + 3600)
-        assert app.stats().bytes <= 4000
-        budget_moves = [m for m in report.moves if m.reason == "budget"]
-        assert budget_moves
-        assert budget_moves[0].memory_id in old
-        assert app.store.get(new[0]).tier == "sharp"  # type: ignore[union-attr]
-    with make_app(home, byte_budget_mb=0.0001) as app:  # 100 B: even the archive must go
-        report = app.consolidate(now=NOW + 5 * DAY + 7200)
-        assert any(m.after == "forgotten" and m.reason == "budget" for m in report.moves)
-        assert app.stats().bytes <= 100
-
-
-def test_the_budget_takes_vectors_then_words_then_memories(home: Path) -> None:
-    unread_text = "Bought a blue bike. It has a basket and a bell."
-    with make_app(home) as app:
-        read = episode(app, NOW, TRIP, source="a")  # a fact rests on them: words may leave
-        unread = app.note(unread_text, now=NOW + DAY, source="b").memory_id  # not read yet
-        full = app.stats().bytes
-    # Room for everything once the vectors are bits: they go, and no word is cut.
-    with make_app(home, byte_budget_mb=full * 0.5 / 1e6) as app:
-        report = app.consolidate(now=NOW + 2 * DAY)
-        assert {m.after for m in report.moves if m.reason == "budget"} == {"archive"}
-        assert report.words_cut == []
-        assert [app.store.get(i).text for i in read] == TRIP  # type: ignore[union-attr]
-    with make_app(home) as app:  # everything archived, words whole
-        app.consolidate(now=NOW + YEARS)
-        assert {m.tier for m in app.store.iter_memories()} == {"archive"}
-        squeezed = app.stats().bytes
-    # Less room than that: words a fact keeps give way to gists; nothing is forgotten.
-    with make_app(home, byte_budget_mb=(squeezed - 40) / 1e6) as app:
-        report = app.consolidate(now=NOW + YEARS)
-        assert report.words_cut
-        assert set(report.words_cut) <= set(read)
-        assert not [m for m in report.moves if m.after == "forgotten"]
-        for mid in report.words_cut:
-            memory = app.store.get(mid)
-            assert memory is not None
-            assert len(memory.text) < len(TRIP[read.index(mid)])
-            assert TRIP[read.index(mid)].startswith(memory.text)
-        assert app.store.get(unread).text == unread_text  # type: ignore[arg-type,union-attr]
-        facts = [m for m in app.store.iter_memories() if m.kind == "fact"]
-        assert facts
-        assert all(f.text == " ".join(TRIP) for f in facts)
-    # No room at all: memories are forgotten, last of all.
-    with make_app(home, byte_budget_mb=0.0001) as app:
-        report = app.consolidate(now=NOW + YEARS)
-        assert any(m.after == "forgotten" and m.reason == "budget" for m in report.moves)
 
 
 def test_near_duplicates_merge_and_strengths_add(tiers_app: Papertape) -> None:
