@@ -120,8 +120,8 @@ class Settings:
     # when the byte budget needs the room, after every vector has been cut to bits (text is
     # the cheapest thing held and the knowledge is in it); "fade", as soon as it goes hazy.
     words_leave: str = "room"
-    # Whether an archived episode summary keeps its page once its text is cut to a gist:
-    # "drop" (a page costs about 6x the zlib-compressed text it shows) or "keep".
+    # Whether an archived episode summary keeps its page: "drop" (a page costs about 6x the
+    # zlib-compressed text it shows) or "keep".
     archive_page: str = "drop"
     # What a hazy memory keeps of its original audio: "compress" (mono Opus, 16 kb/s),
     # "keep" or "drop". The archive keeps none.

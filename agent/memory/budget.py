@@ -37,8 +37,8 @@ class ByteBudget:
         def _shorter_gist(self, memory: Memory) -> str | None: ...
 
     def make_room(self, now: float, room: int) -> ConsolidationReport:
-        """Only the byte budget: archive, then forget, the least valuable memories until
-        `room` more bytes fit. The daemon calls it when new memories would go over."""
+        """Only the byte budget: vectors, then words, then memories, from the least valuable
+        up, until `room` more bytes fit. The daemon calls it when new memories would go over."""
         report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
         report.bytes_before = self.store.stats().bytes
         self._enforce_budget(now, report, room)

@@ -8,7 +8,7 @@
   it no other source of theirs holds; a fact that rests on other memories as well, and needs
   none of its words, only loses the link (and the chat turns citing a fact that goes, go);
 - its words in an episode summary: a summary that covered it is written again, extractively,
-  from the members that remain (their current text: the gist of a faded memory), with a new
+  from the members that remain (their current text, a gist where words have left), with a new
   vector and its page rendered again from the new text; a summary left with fewer than two
   members is deleted, page and all.
 All of it in one transaction; then the WAL is folded back so no deleted page lingers there.

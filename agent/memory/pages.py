@@ -1,8 +1,9 @@
 """Optical pages: an episode summary's text rendered into a small grayscale image, and read back.
 
 When an episode goes hazy, its summary is written and also rendered into a page (DeepSeek-OCR's
-"optical compression"): one image an episode, the hazy tier's optical copy. The archive cuts
-the summary's text to its gist and drops the page, unless archive_page = "keep". The line
+"optical compression"): one image an episode, the hazy tier's optical copy. The archive drops
+the page unless archive_page = "keep" (then it holds the summary once the byte budget has cut
+the summary's own text to its gist). The line
 boxes are stored with the page, so reading it back runs OCR recognition alone on known
 lines, not detection. Font size and format are the ones scripts/bench/optical.py measured
 best (docs/BENCHMARKS.md): a page costs more bytes than the zlib-compressed text it shows
