@@ -276,12 +276,23 @@ class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, Vector
 
     def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:
         """Move a memory to `tier`: its vector re-encoded for that tier, its row and blobs
-        into that tier's file and, when given, its text replaced (the keyword index follows)."""
+        into that tier's file and, when given, its text replaced (the keyword index follows).
+        A memory already in `tier` keeps its vector as stored: only its text changes."""
         if tier not in TIERS:
             raise ValueError(f"unknown tier {tier!r}; valid tiers: {', '.join(TIERS)}")
         with self.transaction():
             source = self._home(memory_id)
             target = layout.schema_for(tier)
+            stays = source == target and list(
+                self.conn.execute(
+                    f"SELECT 1 FROM {source}.memories WHERE id = ? AND tier = ?", (memory_id, tier)
+                )
+            )
+            if stays:
+                if text is not None:
+                    self._reindex_text(memory_id, text)
+                    self._update("text = ?", (text,), memory_id)
+                return
             vector = self.vector(memory_id)
             self._delete_vectors(memory_id)
             blob = None if vector is None else vectors.encode(vector, tier, self.vector_dim)

@@ -73,6 +73,28 @@ def test_move_to_tier_reencodes_the_vector_and_replaces_the_text(store: MemorySt
     assert float(store.vector(mid) @ vector) > 0.7
 
 
+def test_staying_in_its_tier_a_memory_keeps_its_vector_and_changes_its_text(
+    store: MemoryStore,
+) -> None:
+    with store.transaction():
+        mid = store.add(new("the verbatim walrus text. It swam.", "hazy"), random_unit(4))
+    stored = store.encoded_vector(mid)
+    store.conn.execute(
+        "UPDATE cold.memories SET cold_vector = ? WHERE id = ?", (b"\x01" * 384, mid)
+    )
+    with store.transaction():
+        store.move_to_tier(mid, "hazy", text="the verbatim walrus text.")
+    # Not decoded and encoded again: the bytes stored are the bytes kept.
+    assert store.encoded_vector(mid) == ("int8", b"\x01" * 384)
+    assert stored != store.encoded_vector(mid)
+    memory = store.get(mid)
+    assert memory is not None
+    assert memory.tier == "hazy"
+    assert memory.text == "the verbatim walrus text."
+    assert store.keyword_search(["swam"], 5) == []
+    assert store.keyword_search(["walrus"], 5)[0][0] == mid
+
+
 def test_vector_search_covers_every_tier(store: MemoryStore) -> None:
     query = random_unit(10)
     near = (query + 0.3 * random_unit(11)) / np.linalg.norm(query + 0.3 * random_unit(11))
