@@ -5,7 +5,8 @@ words where a fact keeps what they said (cut to a gist), then the memories thems
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from agent.memory.report import ConsolidationReport
@@ -54,39 +55,32 @@ class ByteBudget:
         total = self.store.stats().bytes
         if total <= budget:
             return
-        candidates = sorted(
-            (m for tier in ("sharp", "hazy") for m in self._movable(tier)),
-            key=lambda m: (value(m, now), m.occurred_at, m.id),
-        )
-        for memory in candidates:
+
+        def least_valuable_first(tiers: Sequence[str]) -> list[Memory]:
+            found = (m for tier in tiers for m in self._movable(tier))
+            return sorted(found, key=lambda m: (value(m, now), m.occurred_at, m.id))
+
+        def freed(memory: Memory, change: Callable[[], None]) -> int:
+            before = self.store.memory_bytes(memory)
+            change()
+            after = self.store.get(memory.id)
+            assert after is not None
+            return before - self.store.memory_bytes(after)
+
+        for memory in least_valuable_first(("sharp", "hazy")):  # their vectors
             if total <= budget:
                 return
-            before = self.store.memory_bytes(memory)
-            self._archive(memory, now, "budget", report)
-            archived = self.store.get(memory.id)
-            assert archived is not None
-            total -= before - self.store.memory_bytes(archived)
-        archived_memories = sorted(
-            self._movable("archive"), key=lambda m: (value(m, now), m.occurred_at, m.id)
-        )
-        for memory in archived_memories:
+            total -= freed(memory, partial(self._archive, memory, now, "budget", report))
+        for memory in least_valuable_first(("archive",)):  # their words, where facts keep them
             if total <= budget:
                 return
             short = self._shorter_gist(memory)
-            if short is None:
-                continue
-            before = self.store.memory_bytes(memory)
-            with self.store.transaction():
-                self.store.move_to_tier(memory.id, "archive", text=short)
-            report.words_cut.append(memory.id)
-            cut = self.store.get(memory.id)
-            assert cut is not None
-            total -= before - self.store.memory_bytes(cut)
-        archived_memories = sorted(
-            self._movable("archive"), key=lambda m: (value(m, now), m.occurred_at, m.id)
-        )
+            if short is not None:
+                cut = partial(self.store.move_to_tier, memory.id, "archive", text=short)
+                total -= freed(memory, cut)
+                report.words_cut.append(memory.id)
         doomed = []
-        for memory in archived_memories:
+        for memory in least_valuable_first(("archive",)):  # the memories themselves
             if total <= budget:
                 break
             total -= self.store.memory_bytes(memory)
