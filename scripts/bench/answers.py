@@ -143,9 +143,7 @@ def answer_rows(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
     parser.add_argument("--per-category", type=int, default=30)

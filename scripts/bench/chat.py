@@ -36,6 +36,8 @@ from models import load_embedder
 from scripts.bench import common
 from scripts.bench.locomo_data import load
 
+PROG = common.command_name(__file__)
+
 T0 = 1_700_000_000.0
 SIZE = 10_000
 PLANTED = [
@@ -176,15 +178,13 @@ def summarise(result: dict) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="smollm2-135m,qwen2.5-coder-0.5b")
     common.add_data_option(parser)
     parser.add_argument("--home", type=Path, help="Reuse (or build) the 10k store here.")
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "QUESTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     if args.child:
         result = run_model(args.home, args.child[0], json.loads(args.child[1]))
         print(json.dumps(result))

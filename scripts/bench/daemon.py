@@ -30,6 +30,8 @@ from scripts.bench import common
 from scripts.bench.common import percentile
 from scripts.bench.locomo_data import load
 
+PROG = common.command_name(__file__)
+
 NOW = 1_700_000_000.0
 
 
@@ -99,14 +101,12 @@ def stored(home: Path) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
     common.add_data_option(parser)
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     notes = texts(args.data, args.notes)
     with tempfile.TemporaryDirectory() as tmp:
         daemon_lat, daemon_s = through_daemon(Path(tmp) / "daemon", notes, args.clients)

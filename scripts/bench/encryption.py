@@ -39,6 +39,8 @@ from scripts.bench.ingest import corpus
 from storage import MemoryStore, RamBudget
 from storage.cipher import Key
 
+PROG = common.command_name(__file__)
+
 T0 = 1_700_000_000.0
 PASSPHRASE = "bench passphrase, not a secret"
 TARGET = 1.15
@@ -125,16 +127,14 @@ def best_of(rounds: int, run: Callable[[Key | None], float], lower_is_better: bo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("-n", type=int, default=2000, help="texts ingested on each side")
     parser.add_argument("--size", type=int, default=10_000, help="memories in the recall store")
     parser.add_argument("--queries", type=int, default=200, help="recall questions per side")
     parser.add_argument("--rounds", type=int, default=2, help="alternations of plain/encrypted")
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     texts, questions = corpus(args.data)
     texts, questions = texts[: args.n], questions[: args.queries]
     print(common.header("python -m scripts.bench.encryption " + shlex.join(sys.argv[1:])))

@@ -54,6 +54,8 @@ from scripts.bench.locomo_data import CATEGORIES, Conversation, load, sessions_o
 from scripts.bench.locomo_score import tokens
 from storage import NewMemory
 
+PROG = common.command_name(__file__)
+
 DAY = 86400.0
 K = 10
 POLICIES = ("keep", "drop-oldest", "summaries", "papertape")
@@ -315,9 +317,7 @@ def table(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument(
@@ -346,10 +346,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.reuse and not args.keep_stores:
-        common.refuse(common.command_name(__file__), "--reuse needs --keep-stores DIR.")
-    common.data_file(args.data, common.command_name(__file__))
+        common.refuse(PROG, "--reuse needs --keep-stores DIR.")
+    common.data_file(args.data, PROG)
     if args.summarizer == "model" and not args.model:
-        common.refuse(common.command_name(__file__), "--summarizer model needs --model NAME.")
+        common.refuse(PROG, "--summarizer model needs --model NAME.")
     conversations = [first_sessions(c, args.sessions) for c in load(args.data)[: args.limit]]
     embedder = CachedEmbedder(load_embedder("minilm"))
     model_app = None

@@ -31,6 +31,8 @@ from models import load_embedder
 from scripts.bench import common
 from scripts.bench.locomo_data import load
 
+PROG = common.command_name(__file__)
+
 T0 = 1_700_000_000.0
 
 
@@ -120,15 +122,13 @@ def recall_latency(texts: list[str], questions: list[str], sizes: list[int]) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("-n", type=int, default=2000, help="texts for the batched comparison")
     parser.add_argument("--single", type=int, default=300, help="notes for the one-at-a-time one")
     parser.add_argument("--sizes", default="10000,100000", help="store sizes for recall latency")
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     texts, questions = corpus(args.data)
     print(common.header("python -m scripts.bench.ingest " + shlex.join(sys.argv[1:])))
     rates = throughput(texts[: args.n], args.single)

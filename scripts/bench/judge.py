@@ -193,9 +193,7 @@ def join(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     mix = sub.add_parser("shuffle", help="mix every version's answers into one blind file")
     mix.add_argument("rows", type=Path, nargs="+")

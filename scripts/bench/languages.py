@@ -21,6 +21,8 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from scripts.bench import common
 
+PROG = common.command_name(__file__)
+
 NOW = 1_710_000_000.0  # March 2024
 FACTS = {
     "dentist": "Dentist appointment moved to Thursday 14 March at 3pm with Dr. Weber.",
@@ -65,9 +67,7 @@ QUESTIONS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--embedder", default="minilm")
     args = parser.parse_args()

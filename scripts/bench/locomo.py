@@ -67,6 +67,8 @@ from scripts.bench.locomo_rows import METHODS, earlier_rows, read_questions, sum
 from scripts.bench.locomo_score import score
 from storage import store_files
 
+PROG = common.command_name(__file__)
+
 RECALL_MODES = {"papertape": "fused", "bm25": "keyword", "vector": "vector"}
 ABSTAIN = "No information available."
 DAY = 86400.0
@@ -213,9 +215,7 @@ def run_conversation(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--limit", type=int, default=None, help="questions per conversation")
@@ -261,50 +261,46 @@ def main() -> None:
         help=f"comma-separated, from {', '.join(METHODS)} (default: all)",
     )
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"--methods takes {', '.join(METHODS)}; got {args.methods!r}.",
         )
     if not 0.0 <= args.offset < 1.0:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"--offset is a fraction from 0 up to 1; got {args.offset}.",
         )
     absent = [str(p) for p in args.unread if not p.is_file()]
     if absent:
-        common.refuse(common.command_name(__file__), f"--unread {absent[0]} does not exist.")
+        common.refuse(PROG, f"--unread {absent[0]} does not exist.")
     try:
         read = read_questions(args.unread)
     except (ValueError, KeyError, TypeError) as exc:
-        common.refuse(
-            common.command_name(__file__), f"--unread files must hold this script's rows ({exc})."
-        )
+        common.refuse(PROG, f"--unread files must hold this script's rows ({exc}).")
     changed = common.settings_set(
-        args.set, common.command_name(__file__), {"model": "--model", "context_tokens": "--context"}
+        args.set, PROG, {"model": "--model", "context_tokens": "--context"}
     )
-    categories = chosen_categories(args.category, common.command_name(__file__))
+    categories = chosen_categories(args.category, PROG)
     try:
         loaded = load(args.data)
     except json.JSONDecodeError as exc:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"{args.data} is not JSON ({exc.msg}, line {exc.lineno}).",
         )
     except KeyError as exc:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"{args.data} does not follow LoCoMo's schema: no {exc} field.",
         )
     except (ValueError, TypeError, AttributeError) as exc:
-        common.refuse(
-            common.command_name(__file__), f"{args.data} does not follow LoCoMo's schema: {exc}."
-        )
+        common.refuse(PROG, f"{args.data} does not follow LoCoMo's schema: {exc}.")
     if args.out is not None:
-        common.outside_repository(args.out, common.command_name(__file__))
+        common.outside_repository(args.out, PROG)
     conversations = [c for c in loaded if c.sample_id not in args.skip]
     conversations = conversations[: args.conversations]
     chosen = {c.sample_id for c in conversations}
@@ -336,7 +332,7 @@ def main() -> None:
         try:
             settings = load_settings(Path(tmp), overrides=overrides, env={})
         except UserError as exc:
-            common.refuse(common.command_name(__file__), str(exc), exc.exit_code)
+            common.refuse(PROG, str(exc), exc.exit_code)
         for conv in conversations:
             # Only the methods an earlier run with this --out did not get to.
             missing = tuple(m for m in methods if m not in have[conv.sample_id])
@@ -359,7 +355,7 @@ def main() -> None:
             except (UserError, Failure) as exc:
                 # A model that is not installed, or unknown: the conversations already done
                 # are in --out, so a run with the same flags goes on from here.
-                common.refuse(common.command_name(__file__), str(exc), exc.exit_code)
+                common.refuse(PROG, str(exc), exc.exit_code)
             rows += fresh
             if args.out is not None:
                 with args.out.open("a", encoding="utf-8") as out:

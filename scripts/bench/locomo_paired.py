@@ -30,6 +30,8 @@ from scripts.bench.common import percentile
 from scripts.bench.locomo_data import CATEGORIES, add_category_option, chosen_categories
 from scripts.bench.locomo_rows import rows_in
 
+PROG = common.command_name(__file__)
+
 SUBJECT = "papertape"
 OVERALL = "1-4"  # LoCoMo's overall score leaves out adversarial questions
 
@@ -137,27 +139,25 @@ def table(results: list[Paired]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("rows", nargs="+", type=Path, help="scripts.bench.locomo --out files")
     add_category_option(parser, "compare on")
     parser.add_argument("--resamples", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    categories = chosen_categories(args.category, common.command_name(__file__))
+    categories = chosen_categories(args.category, PROG)
     if args.resamples < 1:
-        common.refuse(common.command_name(__file__), "--resamples must be at least 1.")
+        common.refuse(PROG, "--resamples must be at least 1.")
     rows: list[dict[str, Any]] = []
     for path in args.rows:
         if not path.is_file():
-            common.refuse(common.command_name(__file__), f"{path} does not exist.")
+            common.refuse(PROG, f"{path} does not exist.")
         try:
             rows += rows_in(path)
         except json.JSONDecodeError as exc:
             common.refuse(
-                common.command_name(__file__),
+                PROG,
                 f"{path} is not JSON lines ({exc.msg}, line {exc.lineno}).",
             )
     present = sorted({r["category"] for r in rows if "category" in r})
@@ -167,16 +167,14 @@ def main() -> None:
         )
     except KeyError as exc:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"these are not scripts.bench.locomo rows (no {exc} field).",
         )
     except ValueError as exc:
-        common.refuse(
-            common.command_name(__file__), f"{exc}; pool runs of different questions only."
-        )
+        common.refuse(PROG, f"{exc}; pool runs of different questions only.")
     if not results:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"no question was answered by both {SUBJECT} and another method.",
         )
     if args.json:

@@ -24,6 +24,8 @@ import numpy as np
 from scripts.bench import common
 from storage.readahead import RandomAccess
 
+PROG = common.command_name(__file__)
+
 VECTOR_BYTES = 384  # an int8 MiniLM vector, as faded rows keep it
 GIST = "x" * 60  # a faded row's one-line gist
 MMAP_BYTES = 16 << 20  # what the default RAM budget maps for the cold file
@@ -91,9 +93,7 @@ def bytes_per_lookup(path: Path, read: str, batches: list[list[int]]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=95_000, help="faded rows in the file")
     parser.add_argument("--lookups", type=int, default=300, help="ids per batch (a re-rank)")
     parser.add_argument("--batches", type=int, default=5)
@@ -101,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.rows < args.lookups or args.lookups < 1:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             "--rows must be at least --lookups, and --lookups at least 1.",
         )
     rng = np.random.default_rng(1)

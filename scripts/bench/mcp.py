@@ -38,6 +38,8 @@ from scripts.bench import common
 from scripts.bench.common import percentile
 from scripts.bench.locomo_data import load
 
+PROG = common.command_name(__file__)
+
 NOW = 1_700_000_000.0
 WARM_UP = 10
 
@@ -144,9 +146,7 @@ async def _alternate(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("-k", type=int, default=10)
@@ -160,10 +160,8 @@ def main() -> None:
     common.add_data_option(parser)
     args = parser.parse_args()
     if args.memories < 1 or args.queries < 1 or not 1 <= args.k <= 100:
-        common.refuse(
-            common.command_name(__file__), "--memories and --queries must be positive, -k 1 to 100."
-        )
-    common.data_file(args.data, common.command_name(__file__))
+        common.refuse(PROG, "--memories and --queries must be positive, -k 1 to 100.")
+    common.data_file(args.data, PROG)
     notes, questions = corpus(args.data, args.memories, args.queries)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"

@@ -39,6 +39,8 @@ from scripts.bench import common
 from scripts.bench.common import edit_distance
 from scripts.bench.locomo_data import load
 
+PROG = common.command_name(__file__)
+
 SENTENCES = [
     "The plumber comes on Friday morning at nine.",
     "Remember to buy oat milk and two lemons on the way home.",
@@ -207,14 +209,12 @@ def bench_screens(tmp: Path, count: int, data: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--sentences", type=int, default=12)
     parser.add_argument("--screens", type=int, default=10)
     common.add_data_option(parser)
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     if shutil.which("espeak-ng") is None:
         sys.exit("bench_media: espeak-ng is needed to make the speech (apt-get install espeak-ng).")
     with tempfile.TemporaryDirectory() as tmp:

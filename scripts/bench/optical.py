@@ -36,6 +36,8 @@ from scripts.bench import common
 from scripts.bench.common import edit_distance
 from scripts.bench.locomo_data import load
 
+PROG = common.command_name(__file__)
+
 FONTS = (6, 7, 8, 10, 12)
 DEEPSEEK = "DeepSeek-OCR (published): ~97 % precision below 10x compression, ~60 % at 20x"
 
@@ -50,14 +52,12 @@ def text_tokenizer():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("--samples", type=int, default=40, help="turns to render (default 40)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
+    common.data_file(args.data, PROG)
     turns = [t.text for c in load(args.data) for t in c.turns]
     step = max(1, len(turns) // args.samples)
     samples = turns[::step][: args.samples]  # spread over every conversation

@@ -47,6 +47,8 @@ from scripts.bench.lifelogs import DIM, lifelog, make_queries, pool_vectors
 from storage import MemoryStore, NewMemory, open_connection, store_files
 from storage.search import keyword_search
 
+PROG = common.command_name(__file__)
+
 POOL = 60  # candidates per signal, as recall asks for (recall_candidates)
 
 
@@ -313,9 +315,7 @@ def main() -> None:
         name, path, qfile, cold = sys.argv[2:6]
         print(json.dumps(worker(name, Path(path), Path(qfile), int(cold))))
         return
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated memory counts")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--cold", type=int, default=15, help="cold-cache queries per layout")
@@ -326,11 +326,11 @@ def main() -> None:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
         common.refuse(
-            common.command_name(__file__),
+            PROG,
             f"--sizes takes numbers like 10000,100000, not {args.sizes!r}.",
         )
     if not sizes or min(sizes) < 100:
-        common.refuse(common.command_name(__file__), "each size must be at least 100 memories.")
+        common.refuse(PROG, "each size must be at least 100 memories.")
     rng = np.random.default_rng(0)
     pool = pool_vectors(rng)
     results = []

@@ -30,9 +30,7 @@ PROG = common.command_name(__file__)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     parser.add_argument("--model", required=True)
     parser.add_argument("--sizes", default="256,512,768,1024,1536,2048")

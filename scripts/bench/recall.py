@@ -26,6 +26,8 @@ from agent.settings import load_settings
 from scripts.bench import common
 from scripts.bench.locomo_data import CATEGORIES, load, store_conversation
 
+PROG = common.command_name(__file__)
+
 KS = (5, 10, 20)
 DAY = 86400.0
 
@@ -120,9 +122,7 @@ def table(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     common.add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -141,8 +141,8 @@ def main() -> None:
         help="leave this conversation out (repeatable), e.g. the tuning one",
     )
     args = parser.parse_args()
-    common.data_file(args.data, common.command_name(__file__))
-    overrides = common.settings_set(args.set, common.command_name(__file__))
+    common.data_file(args.data, PROG)
+    overrides = common.settings_set(args.set, PROG)
     report = evaluate(
         args.data, overrides, progress=not args.json, only=set(args.only), skip=set(args.skip)
     )

@@ -30,6 +30,8 @@ from pathlib import Path
 from agent.ingest.redact import redact
 from scripts.bench import common
 
+PROG = common.command_name(__file__)
+
 CORPUS = common.ROOT / "tests/data/redaction_corpus.json"
 Redactor = Callable[[str], str]
 
@@ -87,23 +89,19 @@ def baseline_redactor(commit: str) -> Redactor:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", default="faa6565", help="commit to compare against")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--prose", type=Path, default=common.LOCOMO, help="LoCoMo JSON")
     parser.add_argument("--misses", action="store_true", help="name what each version gets wrong")
     args = parser.parse_args()
     if not args.corpus.is_file():
-        common.refuse(common.command_name(__file__), f"there is no corpus at {args.corpus}.")
+        common.refuse(PROG, f"there is no corpus at {args.corpus}.")
     corpus = load_corpus(args.corpus)
     try:
         old = baseline_redactor(args.baseline)
     except subprocess.CalledProcessError:
-        common.refuse(
-            common.command_name(__file__), f"git cannot show agent/redact.py at {args.baseline}."
-        )
+        common.refuse(PROG, f"git cannot show agent/redact.py at {args.baseline}.")
     print(common.header("python -m scripts.bench.redact " + shlex.join(sys.argv[1:])))
     before = score(corpus, old)
 

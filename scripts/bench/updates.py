@@ -164,9 +164,7 @@ def score(rows: list[Row], method: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        prog=common.command_name(__file__), description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="a catalogued name, a .gguf path, or fake")
     parser.add_argument("--data", type=Path, default=DATA, help=f"cases (default: {DATA})")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
