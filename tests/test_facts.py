@@ -17,7 +17,7 @@ import pytest
 from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
 from agent.lines import render_line, written_day
-from agent.memory.drafts import facts_schema, is_supported, read_facts
+from agent.memory.drafts import FACT_CHARS, facts_schema, is_supported, read_facts
 from agent.memory.facts import FACT_MARK, FactMaker
 from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.service import Papertape
@@ -62,6 +62,14 @@ def test_read_facts_keeps_shown_ids_and_the_whole_facts_of_a_cut_reply() -> None
     assert [d.text for d in read_facts(cut, [1, 2])] == ["Ana flew."]
     assert read_facts('{"answer": "x", "memory_ids": [1]}', [1]) == []
     assert read_facts("not json", [1]) == []
+
+
+def test_a_fact_the_length_bound_ended_is_marked_cut() -> None:
+    at_bound = "Ana said the lease runs to May and the rent is"  # 47 characters
+    raw = json.dumps({"facts": [fact([1], at_bound), fact([1], "Ana pays 900 a month.")]})
+    read = read_facts(raw, [1], max_chars=len(at_bound))
+    assert [d.cut for d in read] == [True, False]
+    assert not any(d.cut for d in read_facts(raw, [1], max_chars=len(at_bound) + 1))
     assert read_update(judgement(True)) is True
     assert read_update(judgement(False)) is False
     assert read_update(judgement(True, same_thing=False)) is False  # another one of its kind
@@ -147,6 +155,7 @@ def test_facts_are_stored_linked_dated_and_recalled(app: Papertape) -> None:
 
 def test_unsupported_facts_are_dropped_and_counted(app: Papertape) -> None:
     ids = episode(app, NOW, TRIP)
+    cut_off = ("Ana flew to Lisbon on Friday, the hotel is on Rua Augusta. " * 4)[:FACT_CHARS]
     script(
         app,
         {
@@ -155,11 +164,12 @@ def test_unsupported_facts_are_dropped_and_counted(app: Papertape) -> None:
                 fact([ids[1]], "Ana flew to Lisbon on Friday."),  # cites the wrong line
                 fact([ids[1]], f"Ben asked Ana: did you try the sardines {ids[1]}?"),  # its id
                 fact([ids[0]], "Ana flew to Lisbon on Friday."),
+                fact([ids[0]], cut_off),  # its words are the line's, but the bound ended it
             ]
         },
     )
     report = app.consolidate(now=NOW + 3600)
-    assert report.facts_unsupported == 3
+    assert report.facts_unsupported == 4
     assert [app.store.get(i).text for i in report.facts] == ["Ana flew to Lisbon on Friday."]  # type: ignore[union-attr]
 
 

@@ -81,6 +81,7 @@ class Draft:
     date: str
     memory_ids: tuple[int, ...]
     importance: int
+    cut: bool = False  # its text ran to the schema's length bound, which ended it
 
 
 _DECODER = json.JSONDecoder(strict=False)  # llama.cpp's grammar lets control characters in
@@ -107,14 +108,17 @@ def _items(raw: str) -> list[Any]:
     return facts if isinstance(facts, list) else []
 
 
-def read_facts(raw: str, shown_ids: Iterable[int]) -> list[Draft]:
-    """The reply's facts as data; a fact citing no shown id, or with no text, is left out."""
+def read_facts(raw: str, shown_ids: Iterable[int], *, max_chars: int | None = None) -> list[Draft]:
+    """The reply's facts as data; a fact citing no shown id, or with no text, is left out.
+    A fact whose text reached `max_chars` is marked `cut`: the schema's bound ended it, most
+    often mid-clause ("... Caroline is"), so it says less than the model meant."""
     shown = set(shown_ids)
     drafts = []
     for item in _items(raw):
         if not isinstance(item, dict):
             continue
-        text = " ".join(str(item.get("text", "")).split())
+        written = str(item.get("text", ""))
+        text = " ".join(written.split())
         ids = item.get("memory_ids")
         cited = tuple(
             dict.fromkeys(
@@ -126,7 +130,9 @@ def read_facts(raw: str, shown_ids: Iterable[int]) -> list[Draft]:
         rating = item.get("importance")
         importance = rating if type(rating) is int and 1 <= rating <= 5 else 3
         when = item.get("date")
-        drafts.append(Draft(text, when.strip() if isinstance(when, str) else "", cited, importance))
+        cut = max_chars is not None and len(written) >= max_chars
+        date_text = when.strip() if isinstance(when, str) else ""
+        drafts.append(Draft(text, date_text, cited, importance, cut))
     return drafts
 
 

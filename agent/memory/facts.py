@@ -14,7 +14,8 @@ What the model wrote is then checked, in any language, knowing no language's wor
   content; of the rest (Unicode word runs, a character each in unspaced scripts:
   agent/words.py) there must be some, and at least FACT_WORD_SHARE of them must be in the
   cited memories' text as the model saw it; and every digit run in it must be a number that
-  text, those days or its date hold. An unsupported fact is dropped and counted;
+  text, those days or its date hold. An unsupported fact is dropped and counted, and so is
+  one the schema's length bound cut off, which says less than it meant;
 - new: a fact whose normalised words, or whose vector (cosine >= duplicate_similarity), match
   another fact of the episode or a stored fact is a duplicate: dropped, and a stored fact it
   repeats is linked to the new sources too (it rests on both);
@@ -82,7 +83,7 @@ class EpisodeFacts:
     """What one episode gave."""
 
     stored: tuple[int, ...]  # ids of the new facts
-    unsupported: int  # dropped: words or numbers their sources do not hold
+    unsupported: int  # dropped: words or numbers their sources do not hold, or cut off
     duplicates: int  # dropped: the same as another fact of the episode or a stored one
     updates: tuple[tuple[int, int], ...]  # (new fact, stored fact it supersedes)
     calls: int  # model calls made for it
@@ -127,7 +128,8 @@ class FactMaker:
         supported = [
             d
             for d in drafts
-            if is_supported(
+            if not d.cut
+            and is_supported(
                 d.text, d.date, [shown[i] for i in d.memory_ids], [days[i] for i in d.memory_ids]
             )
         ]
@@ -195,7 +197,7 @@ class FactMaker:
         most = min(self.max_facts, max(2, size // TOKENS_PER_FACT))
         schema = facts_schema(ids, max_facts=most, max_chars=self.max_chars)
         raw = generate(self.generator, prompt, max_tokens=min(FACT_TOKENS, room), schema=schema)
-        return read_facts(raw, ids)
+        return read_facts(raw, ids, max_chars=self.max_chars)
 
     def _new_facts(
         self, drafts: list[Draft], by_id: dict[int, Memory]

@@ -26,7 +26,7 @@ class ConsolidationReport:
     summaries: list[int] = field(default_factory=list)
     merged: list[tuple[int, int]] = field(default_factory=list)  # (kept, merged away)
     facts: list[int] = field(default_factory=list)  # facts made
-    facts_unsupported: int = 0  # dropped: their sources do not hold their words or numbers
+    facts_unsupported: int = 0  # dropped: words or numbers their sources do not hold, or cut off
     facts_duplicates: int = 0  # dropped: said already
     fact_updates: list[tuple[int, int]] = field(default_factory=list)  # (newer, older) facts
     fact_episodes: int = 0  # episodes read for facts
