@@ -341,13 +341,26 @@ def test_the_real_model_writes_the_summary_and_rates_importance(home: Path) -> N
             assert summary.text not in TRIP
 
 
-def test_recall_answers_faded_memories_through_their_summary(tiers_app: Papertape) -> None:
+def test_faded_memories_that_keep_their_words_are_recalled_themselves(
+    tiers_app: Papertape,
+) -> None:
     ids = episode(tiers_app, NOW, TRIP)
-    report = tiers_app.consolidate(now=NOW + ARCHIVED)  # members archived; the summary hazy
-    (summary_id,) = report.summaries
-    assert tiers_app.store.get(summary_id).tier == "hazy"  # type: ignore[union-attr]
+    report = tiers_app.consolidate(now=NOW + ARCHIVED)  # members archived, words whole
+    assert len(report.summaries) == 1
     hits = tiers_app.recall("tram castle river view", now=NOW + ARCHIVED, strengthen=False)
     ranked = [h.memory.id for h in hits]
-    assert summary_id in ranked  # lifted by its member, whatever its own words
-    below = ranked[ranked.index(summary_id) + 1 :]
-    assert not set(below) & set(ids)  # members under their summary are left out
+    assert ranked[0] == ids[2]  # its own words answer, not the episode's summary
+    assert set(ids) <= set(ranked)
+
+
+def test_memories_whose_words_were_cut_answer_through_their_summary(home: Path) -> None:
+    with make_app(home, words_leave="fade") as app:
+        ids = episode(app, NOW, TRIP)
+        report = app.consolidate(now=NOW + ARCHIVED)  # members cut to gists and archived
+        (summary_id,) = report.summaries
+        assert app.store.get(summary_id).tier == "hazy"  # type: ignore[union-attr]
+        hits = app.recall("tram castle river view", now=NOW + ARCHIVED, strengthen=False)
+        ranked = [h.memory.id for h in hits]
+        assert summary_id in ranked  # lifted by its member, whatever its own words
+        below = ranked[ranked.index(summary_id) + 1 :]
+        assert not set(below) & set(ids)  # members under their summary are left out

@@ -23,10 +23,15 @@ say as a good keyword ranking. Rescaled scores keep BM25's confidence: one rare 
 matches strongly still counts. The method and its weights were chosen on one conversation
 (conv-26) and then measured on the six others; docs/BENCHMARKS.md has both.
 
-Faded memories answer through their episode: a hazy or archived hit lifts the summary that
-covers it to at least its own score, and once that summary is in the list, the faded
-members below it are left out (the summary stands for them; `recall --deep` reads a
-member's page). So a month-old conversation comes back as its summary, not as ten gists.
+A memory whose words were cut to a gist (for room, or when it went hazy under
+`words_leave = "fade"`) answers through its episode: the hit lifts the summary that covers it
+to at least its own score, and once that summary is in the list, the cut members below it are
+left out (the summary stands for them; `recall --deep` reads the episode's page). So a
+month-old conversation whose words have gone comes back as its summary, not as ten gists. A
+faded memory that still holds its words (time moves only vectors down) stands for itself:
+its own words answer better than a summary of the episode, which holds only some of them
+(all seven LoCoMo conversations, aged: 0.98 of keep's answer recall against 0.95 when its
+summary stood for it; docs/BENCHMARKS.md).
 
 Past exchanges with papertape (kind `chat`: a question and the model's answer) are not
 evidence of anything the person stored, and a wrong answer recalled as a source would teach
@@ -42,6 +47,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from agent.ingest.notes import content_hash
 from agent.memory.retention import retention, strengthened
 from agent.settings import Settings
 from models import Embedder
@@ -72,11 +78,18 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(_WORD.findall(query.casefold())))
 
 
+def holds_its_words(memory: Memory) -> bool:
+    """Whether a memory's text is still what was stored: it hashes to its content hash.
+    A gist does not. Nor does a passage of a long document, hashed from its document's hash
+    and place: faded, it answers through its summary as a gist would."""
+    return content_hash(memory.text) == memory.content_hash
+
+
 def _with_episode_summaries(
     store: MemoryStore, hits: list[RecallHit], now: float
 ) -> list[RecallHit]:
-    faded = [h.memory.id for h in hits if h.memory.tier != "sharp"]
-    summary_of = store.summaries_of(faded)
+    cut = [h.memory.id for h in hits if h.memory.tier != "sharp" and not holds_its_words(h.memory)]
+    summary_of = store.summaries_of(cut)
     if not summary_of:
         return hits
     by_id = {h.memory.id: h for h in hits}
