@@ -296,7 +296,7 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         lines.append(
             f"Facts: {len(report.facts)} made from {report.fact_episodes} "
             f"episode{'' if report.fact_episodes == 1 else 's'}; "
-            f"{report.facts_unsupported} dropped as unsupported by their sources, "
+            f"{report.facts_unsupported} dropped as unsupported by their sources or cut off, "
             f"{report.facts_duplicates} as duplicates; "
             f"{len(report.fact_updates)} update{'' if len(report.fact_updates) == 1 else 's'} "
             "of older facts linked."
