@@ -62,20 +62,20 @@ def test_read_facts_keeps_shown_ids_and_the_whole_facts_of_a_cut_reply() -> None
     assert [d.text for d in read_facts(cut, [1, 2])] == ["Ana flew."]
     assert read_facts('{"answer": "x", "memory_ids": [1]}', [1]) == []
     assert read_facts("not json", [1]) == []
-
-
-def test_a_fact_the_length_bound_ended_is_marked_cut() -> None:
-    at_bound = "Ana said the lease runs to May and the rent is"  # 47 characters
-    raw = json.dumps({"facts": [fact([1], at_bound), fact([1], "Ana pays 900 a month.")]})
-    read = read_facts(raw, [1], max_chars=len(at_bound))
-    assert [d.cut for d in read] == [True, False]
-    assert not any(d.cut for d in read_facts(raw, [1], max_chars=len(at_bound) + 1))
     assert read_update(judgement(True)) is True
     assert read_update(judgement(False)) is False
     assert read_update(judgement(True, same_thing=False)) is False  # another one of its kind
     assert read_update(judgement(False, same_thing=True)) is False  # said again
     assert read_update('{"same_thing": true, "changed": "yes"}') is False
     assert read_update("not json") is False
+
+
+def test_a_fact_the_length_bound_ended_is_marked_cut() -> None:
+    at_bound = "Ana said the lease runs to May and the rent is"  # 46 characters
+    raw = json.dumps({"facts": [fact([1], at_bound), fact([1], "Ana pays 900 a month.")]})
+    read = read_facts(raw, [1], max_chars=len(at_bound))
+    assert [d.cut for d in read] == [True, False]
+    assert not any(d.cut for d in read_facts(raw, [1], max_chars=len(at_bound) + 1))
 
 
 DAY_SHOWN = [written_day(NOW)]  # "Tue 14 November 2023"
