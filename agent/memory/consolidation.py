@@ -53,7 +53,7 @@ from agent.settings import Settings
 from models import Embedder
 from models.embedder import embed_one
 from models.generator import Generator
-from storage import TIERS, Blob, Memory, MemoryStore, NewMemory
+from storage import TIERS, Memory, MemoryStore, NewMemory
 
 log = logging.getLogger(__name__)
 
@@ -378,9 +378,7 @@ class Consolidator(ByteBudget):
                 for position, memory in enumerate(episode):
                     self.store.link(summary_id, memory.id, "summarizes", position)
                 if page is not None:
-                    self.store.put_blob(
-                        Blob(summary_id, "page", page.media_type, page.data, page.meta())
-                    )
+                    self.store.put_blob(page.blob(summary_id))
                 report.summaries.append(summary_id)
             for memory, short in zip(episode, gists, strict=True):
                 shrink_media(self.store, memory.id, self.settings.hazy_audio)

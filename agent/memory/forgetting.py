@@ -26,7 +26,7 @@ from agent.memory.pages import DEFAULT_FONT_PX, DEFAULT_FORMAT, render_page
 from agent.memory.summaries import ExtractiveSummarizer
 from models import Embedder
 from models.embedder import embed_one
-from storage import Blob, MemoryStore
+from storage import MemoryStore
 
 # Links whose source holds words of their target: forgetting the target takes them too.
 CARRIES_WORDS = ("part_of", "derived_from")
@@ -103,7 +103,7 @@ def forget(
             store.replace_text(summary_id, text, digest, vectors[summary_id])
             if store.blob(summary_id, "page") is not None:
                 page = render_page(text, font_px=page_font_px, fmt=page_format)
-                store.put_blob(Blob(summary_id, "page", page.media_type, page.data, page.meta()))
+                store.put_blob(page.blob(summary_id))
         store.delete(doomed)
     store.checkpoint()  # so the deleted pages do not linger in the WAL
     return doomed

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from models.ocr import Box, OCRReader
+from storage import Blob
 
 # Page encodings compared by scripts/bench/optical.py: palette PNGs with 4 and 16 grey levels,
 # lossless and lossy WebP, JPEG.
@@ -59,6 +60,10 @@ class Page:
                 "paragraph_ends": list(self.paragraph_ends),
             }
         )
+
+    def blob(self, memory_id: int) -> Blob:
+        """The page as the blob stored with `memory_id`, under the role "page"."""
+        return Blob(memory_id, "page", self.media_type, self.data, self.meta())
 
 
 @lru_cache(maxsize=8)
