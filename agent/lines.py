@@ -5,16 +5,26 @@ The answer prompt, the fact writer and the update judge all show memories in thi
 
 from __future__ import annotations
 
-from datetime import datetime
+from agent.when import day_text, local_day, named_period
+from storage import TimeWords
 
 
-def render_line(memory_id: int, occurred_at: float, text: str) -> str:
-    """One memory as the model sees it: "[12] (Sun 7 May 2023) text". The day, not the
-    minute, with its weekday, written as people write it, since models copy it into answers."""
-    return f"[{memory_id}] ({written_day(occurred_at)}) {' '.join(text.split())}"
+def render_line(
+    memory_id: int, occurred_at: float, text: str, time: TimeWords | None = None
+) -> str:
+    """One memory as the model sees it: "[12] (Mon 8 May 2023) text". The day, not the
+    minute, with its weekday, written as people write it, since models copy it into answers.
+    With `time`, the period its relative words name follows, worked out:
+    '... yesterday. ("yesterday": Sun 7 May 2023)'."""
+    flat = " ".join(text.split())
+    line = f"[{memory_id}] ({written_day(occurred_at)}) {flat}"
+    period = named_period(time, occurred_at) if time is not None else None
+    # Only while the text still holds the words (a gist may have lost them).
+    if period is not None and time is not None and time.words.casefold() in flat.casefold():
+        line += f' ("{time.words}": {period})'
+    return line
 
 
 def written_day(occurred_at: float) -> str:
     """The local day as people write it, with its weekday: "Sun 7 May 2023"."""
-    when = datetime.fromtimestamp(occurred_at).astimezone()
-    return f"{when:%a} {when.day} {when:%B %Y}"
+    return day_text(local_day(occurred_at))

@@ -112,6 +112,10 @@ class Settings:
     # "auto": when consolidation has a language model that can be held to a schema, it
     # writes each new episode's facts (agent/memory/facts.py); "off": no facts.
     facts: str = "auto"
+    # "auto": with such a model, consolidation also reads each new memory for words naming
+    # another time ("last week") and keeps the period they name beside it, for prompts to
+    # show (agent/memory/times.py); "off": not read.
+    time_words: str = "auto"
     gist_chars: int = 80
     # Hazy pages: font size in pixels and encoding (see scripts/bench/optical.py).
     page_font_px: int = 8
@@ -180,6 +184,7 @@ RETIRED = {
 CHOICES = {
     "summarizer": ("auto", "model", "extractive"),
     "facts": ("auto", "off"),
+    "time_words": ("auto", "off"),
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),
     "words_leave": ("room", "fade"),

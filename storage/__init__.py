@@ -10,11 +10,13 @@ from storage.records import (
     KINDS,
     RELATIONS,
     TIERS,
+    TIME_UNITS,
     Blob,
     Link,
     Memory,
     NewMemory,
     StoreStats,
+    TimeWords,
 )
 from storage.store import MemoryStore
 from storage.store_upkeep import check_store_files, store_files
@@ -25,6 +27,7 @@ __all__ = [
     "KINDS",
     "RELATIONS",
     "TIERS",
+    "TIME_UNITS",
     "Blob",
     "ExtensionLoadError",
     "Link",
@@ -36,6 +39,7 @@ __all__ = [
     "StoreDamagedError",
     "StoreMismatchError",
     "StoreStats",
+    "TimeWords",
     "check_store_files",
     "open_connection",
     "store_files",

@@ -374,6 +374,21 @@ def _relative_dates_unpinned(conn: apsw.Connection, ctx: SchemaContext) -> None:
     _journal_007(conn, changed_cold)
 
 
+def _memory_times(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # The time a memory's relative words name ("yesterday": day -1), beside its text, never
+    # in it. In the main file, like the marks, and deleted with its memory by the store.
+    conn.execute(
+        """
+        CREATE TABLE memory_times (
+            memory_id INTEGER PRIMARY KEY,
+            words TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            offset INTEGER NOT NULL
+        )
+        """
+    )
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -387,6 +402,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("008_id_high_water_mark", _id_high_water_mark),
     ("009_memory_marks", _memory_marks),
     ("010_relative_dates_unpinned", _relative_dates_unpinned),
+    ("011_memory_times", _memory_times),
 )
 
 

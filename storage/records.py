@@ -73,6 +73,40 @@ class Memory:
     vector_bytes: int
 
 
+# What a memory's relative time words count in ("yesterday": day -1; "last Saturday":
+# saturday -1), read by the model at consolidation (agent/memory/times.py).
+TIME_UNITS = (
+    "day",
+    "week",
+    "weekend",
+    "month",
+    "year",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
+@dataclass(frozen=True)
+class TimeWords:
+    """Words in a memory's text that name another time than its own ("last week"), and that
+    time as a count of units from the memory's day. Kept beside the text, never in it."""
+
+    words: str
+    unit: str
+    offset: int
+
+    def __post_init__(self) -> None:
+        if self.unit not in TIME_UNITS:
+            raise ValueError(f"unknown time unit {self.unit!r}; valid: {', '.join(TIME_UNITS)}")
+        if not self.words:
+            raise ValueError("time words must not be empty")
+
+
 # What a blob is to its memory.
 BLOB_ROLES = ("page", "thumbnail", "media")
 

@@ -37,6 +37,7 @@ from storage.store_links import Links
 from storage.store_marks import MarksAndMeta
 from storage.store_reads import Reads
 from storage.store_recent import RecentReads
+from storage.store_times import Times
 from storage.store_upkeep import Upkeep, store_files
 from storage.store_vectors import VectorColumns
 from storage.window import RecentWindow
@@ -53,7 +54,7 @@ def _rebuild_stale_scan_index(conn: apsw.Connection, vector_dim: int) -> None:
             conn.execute("DELETE FROM main.store_meta WHERE key = ?", (STALE_SCAN_INDEX,))
 
 
-class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, VectorColumns):
+class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Times, Upkeep, VectorColumns):
     """One store: its main file and its cold file, over one connection. Writes go through
     `transaction()`; one writer at a time (WAL)."""
 
@@ -370,6 +371,7 @@ class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Upkeep, Vector
                     (memory_id, memory_id),
                 )
                 self.conn.execute("DELETE FROM memory_marks WHERE memory_id = ?", (memory_id,))
+                self.conn.execute("DELETE FROM memory_times WHERE memory_id = ?", (memory_id,))
                 # Blobs go with the row (ON DELETE CASCADE).
                 self.conn.execute(f"DELETE FROM {schema}.memories WHERE id = ?", (memory_id,))
                 if schema == COLD:

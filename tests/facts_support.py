@@ -23,7 +23,9 @@ TRIP = [
 
 
 def make_app(home: Path, replies: Sequence[str | None] = (), **overrides: Any) -> Papertape:
-    settings = load_settings(home, overrides={"embedder": "fake", **overrides})
+    """Time words are off unless asked for: their one call a memory would take the replies
+    scripted for facts (tests/test_times.py reads them)."""
+    settings = load_settings(home, overrides={"embedder": "fake", "time_words": "off", **overrides})
     return Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(replies))
 
 

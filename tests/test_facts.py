@@ -238,7 +238,7 @@ class DiesOnSecondEpisode(ScriptedGenerator):
 
 
 def test_a_killed_run_resumes_where_it_stopped(home: Path) -> None:
-    settings = load_settings(home, overrides={"embedder": "fake"})
+    settings = load_settings(home, overrides={"embedder": "fake", "time_words": "off"})
     first_reply = json.dumps({"facts": []})
     with Papertape(
         settings, embedder=FakeEmbedder(), generator=DiesOnSecondEpisode([first_reply])

@@ -8,12 +8,12 @@ labelled with its id and day), then the windowed conversation, then the question
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.lines import render_line
 from models.generator import ChatMessage, Generator
-from storage import Memory
+from storage import Memory, TimeWords
 
 # The model answers in JSON under a schema (agent/answer/schema.py), so the instructions say
 # what each field means rather than how to format text. Each memory is one line opening with its id,
@@ -49,8 +49,8 @@ class FittedPrompt:
     tokens: int
 
 
-def memory_line(memory: Memory) -> str:
-    return render_line(memory.id, memory.occurred_at, memory.text)
+def memory_line(memory: Memory, time: TimeWords | None = None) -> str:
+    return render_line(memory.id, memory.occurred_at, memory.text, time)
 
 
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:
@@ -70,12 +70,14 @@ def fit_prompt(
     answer_tokens: int,
     prompt_tokens: int | None = None,
     history_share: float = 0.25,
+    times: Mapping[int, TimeWords] | None = None,
 ) -> FittedPrompt:
     """The largest prompt of at most `prompt_tokens` that leaves `answer_tokens` free in the
     model's context.
 
     History gets at most `history_share` of the budget, newest turns first; memories fill the
     rest in the order given, a memory too long for what is left is skipped for shorter ones.
+    A memory with time words in `times` shows the period they name after its text.
     """
     budget = generator.context_tokens - answer_tokens
     if prompt_tokens is not None:
@@ -99,7 +101,7 @@ def fit_prompt(
     chosen: list[Memory] = []
     total = base
     for memory in memories:
-        line = memory_line(memory)
+        line = memory_line(memory, (times or {}).get(memory.id))
         cost = count(line) + 1  # + the newline between lines
         if total + cost <= budget:
             lines.append(line)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from agent.answer.check import is_supported
@@ -37,7 +37,7 @@ from agent.ingest.pipeline import Ingestor
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator
-from storage import Memory, MemoryStore
+from storage import Memory, MemoryStore, TimeWords
 
 OnToken = Callable[[str], None]
 
@@ -77,9 +77,11 @@ def answer_from(
     *,
     on_token: OnToken | None = None,
     started: float | None = None,
+    times: Mapping[int, TimeWords] | None = None,
 ) -> Answer:
-    """The model's answer to `question` from `memories` (most relevant first): prompt,
-    structured generation, the support check. Stores nothing. `started` is when the question
+    """The model's answer to `question` from `memories` (most relevant first), each shown
+    with the period its time words name (`times`): prompt, structured generation, the
+    support check. Stores nothing. `started` is when the question
     came, so the time to the first token includes retrieval."""
     started = time.perf_counter() if started is None else started
     retrieval_s = time.perf_counter() - started
@@ -91,6 +93,7 @@ def answer_from(
             history,
             answer_tokens=settings.answer_tokens,
             prompt_tokens=settings.prompt_tokens,
+            times=times,
         )
     except ValueError as exc:
         raise UserError(
@@ -123,7 +126,7 @@ def answer_from(
         produced = generator.count_tokens(raw) if raw else 0
     speed = (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
     by_id = {m.id: m for m in fitted.memories}
-    cited = [memory_line(by_id[i]) for i in reply.memory_ids]
+    cited = [memory_line(by_id[i], (times or {}).get(i)) for i in reply.memory_ids]
     supported = reply.status == "answered" and is_supported(
         embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
     )
@@ -183,6 +186,7 @@ class ChatSession:
             self.history,
             on_token=on_token,
             started=started,
+            times=self.store.times_of([m.id for m in evidence]),
         )
         return self._remember(answer, now)
 

@@ -266,6 +266,7 @@ def consolidation_json(report: ConsolidationReport) -> dict[str, Any]:
             "updates": len(report.fact_updates),
             "superseded": [list(pair) for pair in report.fact_updates],
         },
+        "time_words": {"read": report.times_read, "kept": report.times_found},
         "rated": report.rated,
         "words_cut": report.words_cut,
         "bytes_before": report.bytes_before,
@@ -292,6 +293,12 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         extras.append(f"{len(report.words_cut)} cut to their gists for room")
     if extras:
         lines.append("  " + "; ".join(extras))
+    if report.times_read:
+        lines.append(
+            f"Time words: {len(report.times_found)} of {report.times_read} "
+            f"memor{'y' if report.times_read == 1 else 'ies'} read name another time "
+            "(its date is kept beside them)."
+        )
     if report.fact_episodes:
         lines.append(
             f"Facts: {len(report.facts)} made from {report.fact_episodes} "

@@ -81,13 +81,16 @@ def consolidate(daemon: Daemon) -> None:
             daemon.busy = "consolidating"
             report = daemon.app.consolidate(now=resolve_now(None), progress=step)
     except Stopped:
-        log.info("consolidation stopped between episodes: the daemon is stopping")
+        log.info("consolidation stopped between steps: the daemon is stopping")
         return
     finally:
         daemon.busy = None
     log.info(
-        "consolidated: %s; facts %d made, %d unsupported, %d updates; bytes %d -> %d",
+        "consolidated: %s; time words in %d of %d read; facts %d made, %d unsupported, "
+        "%d updates; bytes %d -> %d",
         report.counts() or "nothing moved",
+        len(report.times_found),
+        report.times_read,
         len(report.facts),
         report.facts_unsupported,
         len(report.fact_updates),

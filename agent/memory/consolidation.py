@@ -5,7 +5,9 @@ Each run, with an explicit clock:
    duplicate (cosine >= duplicate_similarity, same kind, the same numbers and names:
    agent/memory/duplicates.py) is merged into the older memory, strengths added. What updates what
    (a moved appointment) is decided between facts, by the model (agent/memory/updates.py);
-   then, when it has a language model that can be held to a schema, each episode of sharp
+   then, when it has a language model that can be held to a schema, each sharp memory not
+   yet read for time words is read (agent/memory/times.py: "last week" and the period it
+   names, kept beside the text for prompts to show), and each episode of sharp
    memories not yet read for facts is read (agent/memory/facts.py): its facts stored, linked to
    their sources and to the stored facts they update, and the episode marked read;
 2. importance of sharp memories is refreshed from its signals (agent/memory/importance.py) and,
@@ -36,7 +38,6 @@ either as it was or fully moved. Forgetting deletes for good and checkpoints the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 
@@ -48,7 +49,8 @@ from agent.memory.media import shrink_media
 from agent.memory.pages import render_page
 from agent.memory.report import ConsolidationReport, Move, Progress, move_label
 from agent.memory.retention import CONTAINER_KINDS, DAY, retention
-from agent.memory.summaries import Summarizer, gist
+from agent.memory.summaries import Summarizer, gist, summary_hash
+from agent.memory.times import TimeReader
 from agent.settings import Settings
 from models import Embedder
 from models.embedder import embed_one
@@ -84,11 +86,17 @@ class Consolidator(ByteBudget):
             if facts is not None and facts.constrains_output and settings.facts != "off"
             else None
         )
+        self.time_reader = (
+            TimeReader(store, facts)
+            if facts is not None and facts.constrains_output and settings.time_words != "off"
+            else None
+        )
 
     def run(self, now: float, progress: Progress | None = None) -> ConsolidationReport:
         report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
         report.bytes_before = self.store.stats().bytes
         self._merge_duplicates(now, report)
+        self._read_times(report, progress)
         self._make_facts(now, report, progress)
         self._refresh_importance()
         self._decay(now, report, progress)
@@ -172,6 +180,13 @@ class Consolidator(ByteBudget):
                 self.store.set_pinned(kept.id, True)
             self.store.delete([merged.id])
         return kept, merged
+
+    def _read_times(self, report: ConsolidationReport, progress: Progress | None) -> None:
+        """Before the facts (their prompt shows the periods) and before decay cuts text."""
+        if self.time_reader is not None:
+            read, found = self.time_reader.read_new(progress)
+            report.times_read += read
+            report.times_found += found
 
     def _make_facts(
         self, now: float, report: ConsolidationReport, progress: Progress | None
@@ -357,15 +372,13 @@ class Consolidator(ByteBudget):
         )
         with self.store.transaction():
             if summarised:
-                ids = ",".join(str(m.id) for m in episode)
-                digest = hashlib.sha256(f"summary:{ids}\n{summary_text}".encode()).hexdigest()
                 summary_id = self.store.add(
                     NewMemory(
                         kind="summary",
                         source=episode[0].source,
                         occurred_at=episode[0].occurred_at,
                         ingested_at=now,
-                        content_hash=digest,
+                        content_hash=summary_hash([m.id for m in episode], summary_text),
                         text=summary_text,
                         tier="hazy",
                         importance=max(m.importance for m in episode),

@@ -56,6 +56,7 @@ from agent.memory.drafts import (
 from agent.memory.retention import initial_strength
 from agent.memory.updates import UpdateJudge
 from agent.settings import Settings
+from agent.when import named_period
 from agent.words import words
 from models import Embedder
 from models.generator import ChatMessage, Generator, generate
@@ -120,7 +121,13 @@ class FactMaker:
         """Make, check and store the facts of one episode, and mark it read."""
         by_id = {m.id: m for m in episode}
         shown = {m.id: " ".join(m.text.split()) for m in episode}  # as the model sees it
-        days = {m.id: written_day(m.occurred_at) for m in episode}
+        # The days a fact may name without its sources' words saying them: each line's own,
+        # and the period its time words name ("last week" said on 9 June 2023).
+        periods = {
+            i: named_period(t, by_id[i].occurred_at)
+            for i, t in self.store.times_of(list(by_id)).items()
+        }
+        days = {m.id: f"{written_day(m.occurred_at)} {periods.get(m.id) or ''}" for m in episode}
         drafts: list[Draft] = []
         chunks = self._chunks(episode, shown)
         for chunk in chunks:
@@ -181,9 +188,10 @@ class FactMaker:
     def _ask(self, memories: list[Memory], shown: dict[int, str]) -> list[Draft]:
         ids = [m.id for m in memories]
         texts = [shown[m.id] for m in memories]
+        times = self.store.times_of(ids)  # the periods "last week" names, read before
         prompt = self._prompt(
             [
-                render_line(m.id, m.occurred_at, text)
+                render_line(m.id, m.occurred_at, text, times.get(m.id))
                 for m, text in zip(memories, texts, strict=True)
             ]
         )

@@ -18,12 +18,11 @@ summary is meant to outlive the details it stands for.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 
 from agent.memory.facts import forgotten_with
 from agent.memory.pages import DEFAULT_FONT_PX, DEFAULT_FORMAT, render_page
-from agent.memory.summaries import ExtractiveSummarizer
+from agent.memory.summaries import ExtractiveSummarizer, summary_hash
 from models import Embedder
 from models.embedder import embed_one
 from storage import MemoryStore
@@ -98,9 +97,7 @@ def forget(
     vectors = {sid: embed_one(model, text) for sid, (_, text) in rewrites.items() if model}
     with store.transaction():
         for summary_id, (members, text) in rewrites.items():
-            ids_text = ",".join(str(m) for m in members)
-            digest = hashlib.sha256(f"summary:{ids_text}\n{text}".encode()).hexdigest()
-            store.replace_text(summary_id, text, digest, vectors[summary_id])
+            store.replace_text(summary_id, text, summary_hash(members, text), vectors[summary_id])
             if store.blob(summary_id, "page") is not None:
                 page = render_page(text, font_px=page_font_px, fmt=page_format)
                 store.put_blob(page.blob(summary_id))

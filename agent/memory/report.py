@@ -30,6 +30,8 @@ class ConsolidationReport:
     facts_duplicates: int = 0  # dropped: said already
     fact_updates: list[tuple[int, int]] = field(default_factory=list)  # (newer, older) facts
     fact_episodes: int = 0  # episodes read for facts
+    times_read: int = 0  # memories read for words naming another time
+    times_found: list[int] = field(default_factory=list)  # memories whose time words were kept
     rated: int = 0
     words_cut: list[int] = field(default_factory=list)  # memories whose words gave way to a gist
     bytes_before: int = 0

@@ -12,6 +12,7 @@ a word's weight comes from how many of the episode's sentences hold it, not from
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -25,6 +26,13 @@ from models.generator import ChatMessage, Generator, generate
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _WORD = re.compile(r"\w+")
 ELLIPSIS = "…"
+
+
+def summary_hash(member_ids: Sequence[int], text: str) -> str:
+    """A summary's content hash: its words and the members it covers, so the same words over
+    another episode are another summary."""
+    ids = ",".join(str(m) for m in member_ids)
+    return hashlib.sha256(f"summary:{ids}\n{text}".encode()).hexdigest()
 
 
 def _abbreviated(word: str) -> bool:

@@ -27,7 +27,7 @@ from agent.errors import UserError
 from agent.ingest.notes import content_hash
 from agent.memory.drafts import fact_hash
 from models import Embedder
-from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory
+from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory, TimeWords
 from storage.vectors import ACCEPTED, size
 
 FORMAT = "papertape-memory/1"
@@ -40,6 +40,26 @@ VERBATIM_KINDS = frozenset({"text", "chat", "screenshot"})
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _time_record(time: TimeWords | None) -> dict[str, Any] | None:
+    if time is None:
+        return None
+    return {"words": time.words, "unit": time.unit, "offset": time.offset}
+
+
+def _parse_time_words(raw: Any, line: int) -> TimeWords | None:
+    if raw is None:  # none read, or an export made before time words existed
+        return None
+    if not isinstance(raw, dict):
+        raise UserError(f"line {line}: field 'time' is malformed.")
+    offset, words = raw.get("offset"), raw.get("words")
+    if type(offset) is not int or not isinstance(words, str):
+        raise UserError(f"line {line}: field 'time' is malformed.")
+    try:
+        return TimeWords(words, str(raw.get("unit")), offset)
+    except ValueError as exc:
+        raise UserError(f"line {line}: field 'time': {exc}.") from None
 
 
 def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dict[str, Any]:
@@ -66,6 +86,8 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
         ],
         # Steps already done with it ("facts": read for facts), so an import does not redo them.
         "marks": store.marks_of(memory.id),
+        # The period its relative words name, read at consolidation (agent/memory/times.py).
+        "time": _time_record(store.times_of([memory.id]).get(memory.id)),
         "embedder": embedder_name if encoded is not None else None,
         "vector_encoding": None if encoded is None else encoded[0],
         "vector": None if encoded is None else _b64(encoded[1]),
@@ -111,6 +133,7 @@ class _Line:
     memory: NewMemory
     links: list[dict[str, Any]]
     marks: list[str]
+    time: TimeWords | None
     embedder: str | None
     vector: str | None
     vector_encoding: str
@@ -202,6 +225,7 @@ def _parse(record: Any, line: int) -> _Line:
         memory,
         links,
         marks,
+        _parse_time_words(record.get("time"), line),
         record.get("embedder"),
         record.get("vector"),
         encoding,
@@ -267,6 +291,8 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 store.put_blob(replace(blob, memory_id=new_id))
             for mark in entry.marks:
                 store.mark([new_id], mark)
+            if entry.time is not None:
+                store.set_time(new_id, entry.time)
             id_map[entry.old_id] = new_id
             imported += 1
         for entry in parsed:

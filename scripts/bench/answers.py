@@ -22,7 +22,9 @@ version, seed and sample size goes on where a stopped one ended.
 --conversations draws the sample from those conversations only. --aged DIR asks the stores
 `python -m scripts.bench.forgetting --keep-stores DIR` left (each conversation's `papertape` store,
 consolidated after each session and aged a month past the last), at the time it aged them to,
-instead of a fresh store.
+instead of a fresh store. --time-words first has the model read every memory of a fresh
+store for words naming another time, as consolidation does each night
+(agent/memory/times.py), so the prompt shows the dates they name.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from typing import Any
 from agent.answer.session import ChatSession
 from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
+from agent.memory.times import TimeReader
 from agent.service import Papertape
 from agent.settings import load_settings
 from scripts.bench import common
@@ -84,6 +87,20 @@ def stratified_sample(
     return chosen
 
 
+def read_time_words(app: Papertape, generator: Any) -> None:
+    started = time.perf_counter()
+
+    def shown(done: int, total: int, label: str) -> None:
+        if done % 50 == 0 or done == total:
+            print(
+                f"  time words: {done} of {total}, {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+
+    read, found = TimeReader(app.store, generator).read_new(shown)
+    print(f"  time words kept for {len(found)} of {read} memories", file=sys.stderr)
+
+
 def answer_rows(
     app: Papertape,
     conv: Conversation,
@@ -91,11 +108,14 @@ def answer_rows(
     tags: dict[str, Any],
     *,
     aged: bool = False,
+    time_words: bool = False,
 ) -> list[dict[str, Any]]:
     # An aged store is asked when scripts.bench.forgetting aged it to; its turns' ids are not known.
     ids = {} if aged else store_conversation(app, conv)
     now = conv.turns[-1].occurred_at + (AGED_DAYS * DAY if aged else DAY)
     generator = app.generator()
+    if time_words:
+        read_time_words(app, generator)
     rows = []
     for qid, q in questions:
         started = time.perf_counter()
@@ -163,8 +183,15 @@ def main() -> None:
         metavar="DIR",
         help="ask the stores scripts.bench.forgetting --keep-stores left",
     )
+    parser.add_argument(
+        "--time-words",
+        action="store_true",
+        help="read each memory's time words first, as consolidation does (a fresh store)",
+    )
     common.add_set_option(parser)
     args = parser.parse_args()
+    if args.time_words and args.aged:
+        common.refuse(PROG, "--time-words reads a fresh store; an aged one was read already.")
     common.data_file(args.data, PROG)
     if args.per_category < 1:
         common.refuse(PROG, f"--per-category must be at least 1; got {args.per_category}.")
@@ -184,6 +211,7 @@ def main() -> None:
         "per_category": args.per_category,
         **({"set": changed} if changed else {}),
         **({"store": "aged"} if args.aged else {}),
+        **({"time_words": True} if args.time_words else {}),
     }
     common.outside_repository(args.out, PROG)
     done: set[str] = set()
@@ -218,7 +246,14 @@ def main() -> None:
             try:
                 with Papertape(settings) as app:
                     conv = by_conv[sample_id]
-                    rows = answer_rows(app, conv, questions, tags, aged=args.aged is not None)
+                    rows = answer_rows(
+                        app,
+                        conv,
+                        questions,
+                        tags,
+                        aged=args.aged is not None,
+                        time_words=args.time_words,
+                    )
             except (UserError, Failure) as exc:
                 common.refuse(PROG, str(exc), exc.exit_code)
             with args.out.open("a", encoding="utf-8") as out:

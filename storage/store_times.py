@@ -1,0 +1,35 @@
+"""The time a memory's relative words name, kept beside its text (storage/records.py
+TimeWords): written at consolidation, read when a prompt shows the memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.records import TimeWords
+from storage.store_base import StorePart
+
+
+class Times(StorePart):
+    def set_time(self, memory_id: int, time: TimeWords) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO memory_times (memory_id, words, unit, offset) "
+                "VALUES (?, ?, ?, ?)",
+                (memory_id, time.words, time.unit, time.offset),
+            )
+
+    def times_of(self, ids: Sequence[int]) -> dict[int, TimeWords]:
+        """The time words of those of `ids` that have them."""
+        found: dict[int, TimeWords] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):  # within SQLite's bound on parameters
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT memory_id, words, unit, offset FROM memory_times "
+                f"WHERE memory_id IN ({marks})",
+                chunk,
+            )
+            for memory_id, words, unit, offset in rows:
+                found[int(memory_id)] = TimeWords(str(words), str(unit), int(offset))
+        return found
