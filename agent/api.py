@@ -17,7 +17,7 @@ from agent.ingest.notes import IngestResult, NoteInput
 from agent.ingest.pipeline import Progress
 from agent.settings import Settings
 from agent.status import AppStatus
-from storage import Blob, Link, Memory, StoreStats
+from storage import Blob, Link, Memory, StoreStats, TimeWords
 
 # The records the fronts are handed, so that tui/ never imports storage/.
 __all__ = ["Asker", "Blob", "Link", "Memory", "MemoryService", "StoreStats"]
@@ -86,6 +86,8 @@ class MemoryService(Protocol):
     def links(self, memory_id: int) -> list[Link]: ...
 
     def page(self, memory_id: int) -> Blob | None: ...
+
+    def time_words(self, memory_id: int) -> TimeWords | None: ...
 
     def read_back(self, memory: Memory) -> str | None: ...
 

@@ -23,6 +23,7 @@ from agent.memory.pages import read_page
 from agent.memory.report import ConsolidationReport
 from agent.memory.report import Progress as ConsolidationProgress
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
+from agent.memory.times import TIME_MARK
 from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.settings import Settings
 from agent.status import AppStatus
@@ -33,7 +34,16 @@ from models.errors import UnknownModelError
 from models.generator import Generator
 from models.ocr import OCRReader, load_reader
 from models.transcriber import Transcriber, load_transcriber
-from storage import Blob, Link, Memory, MemoryStore, RamBudget, StorageError, StoreStats
+from storage import (
+    Blob,
+    Link,
+    Memory,
+    MemoryStore,
+    RamBudget,
+    StorageError,
+    StoreStats,
+    TimeWords,
+)
 from storage.cipher import KeyNeededError, WrongKeyError
 
 log = logging.getLogger(__name__)
@@ -333,6 +343,10 @@ class Papertape:
     def page(self, memory_id: int) -> Blob | None:
         return self.store.blob(memory_id, "page") or self.store.blob(memory_id, "thumbnail")
 
+    def time_words(self, memory_id: int) -> TimeWords | None:
+        """The words naming another time that consolidation found in the memory, if any."""
+        return self.store.times_of([memory_id]).get(memory_id)
+
     def timeline(
         self, *, before: tuple[float, int] | None = None, limit: int = 100
     ) -> list[Memory]:
@@ -354,6 +368,9 @@ class Papertape:
         vector = embed_one(self.embedder, clean)
         with self.store.transaction():
             self.store.replace_text(memory_id, clean, digest, vector)
+            # Its time words are read again from the new text at the next consolidation.
+            self.store.drop_time(memory_id)
+            self.store.unmark([memory_id], TIME_MARK)
         return self.memory(memory_id)
 
     def export(self) -> Iterator[str]:

@@ -19,6 +19,14 @@ class MarksAndMeta(StorePart):
                 [(memory_id, mark) for memory_id in ids],
             )
 
+    def unmark(self, ids: Iterable[int], mark: str) -> None:
+        """Undo `mark` on these memories, so the step deals with them again."""
+        with self.transaction():
+            self.conn.executemany(
+                "DELETE FROM memory_marks WHERE memory_id = ? AND mark = ?",
+                [(memory_id, mark) for memory_id in ids],
+            )
+
     def marked(self, mark: str) -> set[int]:
         """The ids of the memories marked `mark`."""
         rows = self.conn.execute("SELECT memory_id FROM memory_marks WHERE mark = ?", (mark,))

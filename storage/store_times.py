@@ -18,6 +18,10 @@ class Times(StorePart):
                 (memory_id, time.words, time.unit, time.offset),
             )
 
+    def drop_time(self, memory_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM memory_times WHERE memory_id = ?", (memory_id,))
+
     def times_of(self, ids: Sequence[int]) -> dict[int, TimeWords]:
         """The time words of those of `ids` that have them."""
         found: dict[int, TimeWords] = {}

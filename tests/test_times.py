@@ -315,3 +315,36 @@ def test_the_default_model_dates_yesterday_and_leaves_a_plain_line(home: Path) -
         assert plain not in times
         assert dated in times
         assert named_period(times[dated], MON_8_MAY) == "Sun 7 May 2023"
+
+
+# -- what the person sees --------------------------------------------------------------------
+
+
+def test_an_edit_has_the_time_words_read_again(home: Path) -> None:
+    with make_app(home, time_words="auto", facts="off") as app:
+        (memory_id,) = episode(app, MON_8_MAY, ["Ana: the exam is tomorrow."])
+        script(app, reply("day", 1, "tomorrow"))
+        app.consolidate(now=MON_8_MAY + 3600)
+        assert app.time_words(memory_id) == TimeWords("tomorrow", "day", 1)
+        app.edit(memory_id, "Ana: the exam is next week.")
+        assert app.time_words(memory_id) is None
+        script(app, reply("week", 1, "next week"))
+        assert app.consolidate(now=MON_8_MAY + 7200).times_found == [memory_id]
+        assert app.time_words(memory_id) == TimeWords("next week", "week", 1)
+
+
+async def test_the_inspector_shows_the_period_the_words_name(home: Path) -> None:
+    from tui.app import PapertapeApp
+    from tui.inspector import Inspector
+
+    with make_app(home) as app:
+        (memory_id,) = episode(app, MON_8_MAY, ["Ana: we moved to Porto last month."])
+        app.store.set_time(memory_id, TimeWords("last month", "month", -1))
+        ui = PapertapeApp(app, clock=lambda: MON_8_MAY + 60)
+        async with ui.run_test(size=(120, 30)) as pilot:
+            ui.push_screen(Inspector(memory_id))
+            await pilot.pause()
+            await ui.workers.wait_for_complete()
+            await pilot.pause()
+            head = str(ui.screen.query_one("#head").render())
+            assert '"last month": April 2023' in head

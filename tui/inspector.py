@@ -11,13 +11,21 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static, TextArea
 
-from agent.api import Memory
+from agent.api import Memory, MemoryService
 from agent.errors import Failure, UserError
 from agent.memory.retention import pace, retention
+from agent.when import named_period
 from tui.badges import badge, moment
 from tui.host import host
 from tui.messages import MemoryChosen, StoreChanged
 from tui.pixels import half_blocks
+
+
+def _time_words(service: MemoryService, memory: Memory) -> str:
+    """The other time the memory's words name, worked out, for the "occurred" line."""
+    time = service.time_words(memory.id)
+    period = named_period(time, memory.occurred_at) if time is not None else None
+    return f'   "{_escape(time.words)}": {period}' if time is not None and period else ""
 
 
 class Confirm(ModalScreen[bool]):
@@ -131,7 +139,7 @@ class Inspector(ModalScreen[None]):
         self.query_one("#head", Static).update(
             f"[b]Memory {memory.id}[/b]  {badge(memory.tier)} {memory.kind}{pin}\n"
             f"source      {memory.source}\n"
-            f"occurred    {moment(memory.occurred_at)}\n"
+            f"occurred    {moment(memory.occurred_at)}{_time_words(service, memory)}\n"
             f"ingested    {moment(memory.ingested_at)}\n"
             f"importance  {memory.importance:.2f}   strength {memory.strength:.1f} days "
             f"x{pace(memory.kind):g} ({memory.kind})   "

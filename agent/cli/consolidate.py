@@ -1,4 +1,5 @@
-"""The consolidate command: merges, facts, decay, tiers and the byte budget, run now."""
+"""The consolidate command: merges, time words, facts, decay, tiers and the byte budget, run
+now."""
 
 from __future__ import annotations
 
@@ -24,13 +25,13 @@ from agent.clock import resolve_now
     "model",
     metavar="NAME",
     default=None,
-    help="Language model for facts, episode summaries and importance ratings (default: the "
-    "setting).",
+    help="Language model for time words, facts, episode summaries and importance ratings "
+    "(default: the setting).",
 )
 @click.option(
     "--extractive",
     is_flag=True,
-    help="Summarise without a language model (fast; no facts, no ratings).",
+    help="Summarise without a language model (fast; no time words, facts or ratings).",
 )
 @click.option("--list", "list_moves", is_flag=True, help="List every memory that moved.")
 @home_option
@@ -46,11 +47,13 @@ def consolidate(
     now_text: str | None,
     as_json: bool,
 ) -> None:
-    """Age the store to now (or --now): with a language model, each new episode's facts are
-    written down (facts = "off" in the settings turns that off) and linked to the older facts
-    they update; fading memories move sharp -> hazy -> archive -> forgotten, near-duplicates
-    merge, and the store is kept under its byte budget. Pinned memories never move. Progress
-    shows on stderr in a terminal. The daemon runs this nightly."""
+    """Age the store to now (or --now): with a language model, each new memory is read once
+    for words naming another time ("last week"), whose date is kept beside it (time_words =
+    "off" turns that off), and each new episode's facts are written down (facts = "off") and
+    linked to the older facts they update; fading memories move sharp -> hazy -> archive ->
+    forgotten, near-duplicates merge, and the store is kept under its byte budget. Pinned
+    memories never move. Progress shows on stderr in a terminal. The daemon runs this
+    nightly."""
     now = resolve_now(now_text)
     app = open_local(ctx, home, writes=True)
     report = app.consolidate(

@@ -27,7 +27,7 @@ from agent.limits import check_note
 from agent.service import Papertape, check_recall
 from agent.settings import Settings
 from agent.status import AppStatus
-from storage import Blob, Link, Memory, StoreStats
+from storage import Blob, Link, Memory, StoreStats, TimeWords
 
 CONNECT_TIMEOUT_S = 2.0
 
@@ -215,6 +215,9 @@ class RemotePapertape:
 
     def page(self, memory_id: int) -> Blob | None:
         return self._reader.page(memory_id)
+
+    def time_words(self, memory_id: int) -> TimeWords | None:
+        return self._reader.time_words(memory_id)
 
     def read_back(self, memory: Memory) -> str | None:
         return self._reader.read_back(memory)
