@@ -40,7 +40,9 @@ MON_8_MAY = at(2023, 5, 8)
 
 
 def reply(unit: str, offset: int, words: str) -> dict[str, object]:
-    return {"unit": unit, "offset": offset, "words": words}
+    """The model's reply for time words counting `offset` units (0: none)."""
+    direction = "none" if offset == 0 else ("before" if offset < 0 else "after")
+    return {"words": words, "direction": direction, "unit": unit, "count": abs(offset) or 1}
 
 
 # -- the calendar ----------------------------------------------------------------------------
@@ -98,9 +100,11 @@ def test_a_reply_is_kept_only_when_its_words_are_in_the_text() -> None:
 def test_a_reply_naming_no_other_time_keeps_nothing() -> None:
     text = "Melanie: I painted that lake sunrise last year!"
     assert read_time(json.dumps(reply("none", 0, "")), text) is None
-    assert read_time(json.dumps(reply("day", 0, "that")), text) is None  # its own day
+    assert read_time(json.dumps(reply("year", 0, "last year")), text) is None  # no direction
+    assert read_time(json.dumps(reply("none", -1, "last year")), text) is None  # no unit
     assert read_time(json.dumps(reply("year", -1, "")), text) is None
-    assert read_time('{"unit": "year", "offset": -1, "wor', text) is None  # cut off
+    assert read_time(json.dumps({**reply("year", -1, "last year"), "count": 0}), text) is None
+    assert read_time('{"words": "last year", "direction": "bef', text) is None  # cut off
     assert read_time("[]", text) is None
     assert read_time(json.dumps(reply("year", -1, "last year")), text) == TimeWords(
         "last year", "year", -1
@@ -115,13 +119,14 @@ def test_words_in_any_language_are_checked_alike() -> None:
     assert read_time(json.dumps(reply("month", -1, "下个月")), chinese) is None
 
 
-def test_the_schema_offers_every_unit_and_none() -> None:
+def test_the_schema_asks_for_the_words_first() -> None:
     properties = time_schema()["properties"]
-    assert list(properties) == ["unit", "offset", "words"]
+    # The words come first: written before the rest, they decide the direction.
+    assert list(properties) == ["words", "direction", "unit", "count"]
+    assert properties["direction"]["enum"] == ["before", "after", "none"]
     assert properties["unit"]["enum"][0] == "none"
     assert "saturday" in properties["unit"]["enum"]
-    assert -1 in properties["offset"]["enum"]
-    assert 0 in properties["offset"]["enum"]
+    assert properties["count"]["enum"][0] == 1
 
 
 # -- what the model is shown -----------------------------------------------------------------
@@ -289,7 +294,7 @@ def test_a_random_model_answers_only_in_the_schemas_shape(home: Path, tmp_path: 
         prompt = model.format_chat([ChatMessage("user", "Ana: the exam is tomorrow.")])
         raw = generate(model, prompt, max_tokens=TIME_TOKENS, schema=time_schema())
         data = json.loads(raw, strict=False)
-        assert list(data) == ["unit", "offset", "words"]
+        assert list(data) == ["words", "direction", "unit", "count"]
         assert data["unit"] in time_schema()["properties"]["unit"]["enum"]
         assert len(data["words"]) <= 30
     model.close()

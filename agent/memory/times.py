@@ -3,12 +3,15 @@ read by the local model at consolidation, the date worked out in code (agent/whe
 
 A small model asked to count "last Saturday" back from a date copies the words instead
 (docs/BENCHMARKS.md), and asked to list the time words of a whole episode it fills the
-list with its own examples. So it reads one memory at a time and answers three fields
-under a schema: what the words count in (a day, week, weekend, month, year or a weekday),
-how many of them before or after the memory's day, and the words as written. The words
-must be in the memory's text, or the answer is dropped: that check needs no language's
-words. What is kept goes beside the text (storage memory_times), never into it, and shows
-after the line in every prompt: '... yesterday. ("yesterday": Sun 7 May 2023)'.
+list with its own examples. So it reads one memory at a time and answers four fields under
+a schema, the words first: the phrase as written ("" when there is none), whether that time
+lies before or after the memory's day, what it counts in (a day, week, weekend, month, year
+or a weekday) and how many. Written before the rest, the words decide the direction: asked
+for the unit first, or for a signed offset, the 1.5B turned "last week" into next week
+about a third of the time. The words must be in the memory's text, or the answer is
+dropped: that check needs no language's words. What is kept goes beside the text (storage
+memory_times), never into it, and shows after the line in every prompt: '... yesterday.
+("yesterday": Sun 7 May 2023)'.
 
 One reading per memory: a memory naming two other times keeps the one the model gives.
 Each memory commits with its mark ("times": read), so a stopped run resumes.
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 
 TIME_MARK = "times"  # the memory mark of "read for time words"
 NO_TIME = "none"
-MAX_OFFSET = 9  # "nine years ago"; further back, a text gives the year itself
+MAX_COUNT = 9  # "nine years ago"; further back, a text gives the year itself
 WORDS_MAX_CHARS = 30
 # Room for the whole reply even at a token a byte of the words (4 a character in UTF-8);
 # the schema ends a real model's reply long before.
@@ -41,48 +44,50 @@ INSTRUCTIONS = (
     "The user gives one memory: the day it was written or said, then what was said. "
     "Does it speak of a time other than its own day, such as "
     '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
-    'Reply in JSON: "unit": none when it does not; else day, week, weekend, month, year, '
-    'or a weekday; "offset": how many of that unit before (negative) or after (positive) '
-    "the memory's day: yesterday is day -1, tomorrow day 1, last week week -1, next month "
-    "month 1, two years ago year -2, last Saturday saturday -1, this weekend weekend 0; "
-    '"words": the time phrase exactly as the memory writes it ("" for none).'
+    'Reply in JSON: "words": that time phrase exactly as the memory writes it ("" when it '
+    "names no other time: a name, a greeting or a feeling is not a time); "
+    '"direction": "before" when it lies before the memory\'s day (yesterday, last, ago), '
+    '"after" when it lies after (tomorrow, next), "none" when there is no such phrase; '
+    '"unit": day, week, weekend, month, year or a weekday ("none" when there is no such '
+    'phrase); "count": how many of that unit (yesterday: 1 day; two years ago: 2 years; '
+    "last Saturday: 1 saturday)."
 )
+DIRECTIONS = {"before": -1, "after": 1}
 
 
 def time_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
-            "offset": {"enum": list(range(-MAX_OFFSET, MAX_OFFSET + 1))},
             "words": {"type": "string", "maxLength": WORDS_MAX_CHARS},
+            "direction": {"enum": [*DIRECTIONS, NO_TIME]},
+            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
+            "count": {"enum": list(range(1, MAX_COUNT + 1))},
         },
-        "required": ["unit", "offset", "words"],
+        "required": ["words", "direction", "unit", "count"],
         "additionalProperties": False,
     }
 
 
 def read_time(raw: str, text: str) -> TimeWords | None:
     """The model's reply as time words of `text`; None when it names no other time, or its
-    words are not in the text (the model wrote the day, or its own example), or it counts
-    nothing ("day 0" is the memory's own day)."""
+    words are not in the text (the model wrote the day, or its own example)."""
     try:
         data = json.JSONDecoder(strict=False).decode(raw)
     except ValueError:
         return None
     if not isinstance(data, dict):
         return None
-    unit, offset, words = data.get("unit"), data.get("offset"), data.get("words")
-    if unit not in TIME_UNITS or type(offset) is not int or not isinstance(words, str):
+    words, direction = data.get("words"), data.get("direction")
+    unit, count = data.get("unit"), data.get("count")
+    if direction not in DIRECTIONS or unit not in TIME_UNITS or not isinstance(words, str):
         return None
-    words = " ".join(words.split()).strip()
+    if type(count) is not int or not 1 <= count <= MAX_COUNT:
+        return None
+    words = " ".join(words.split())
     if not words or words.casefold() not in " ".join(text.split()).casefold():
         return None
-    if offset == 0 and unit in ("day", "week", "month", "year"):
-        return None
-    if abs(offset) > MAX_OFFSET:
-        return None
-    return TimeWords(words, unit, offset)
+    return TimeWords(words, unit, DIRECTIONS[direction] * count)
 
 
 class TimeReader:
