@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,15 @@ TRIP = [
     "Ben: Nice! Did you try the sardines?",
     "Ana: Yes, grilled sardines at a fado bar in Alfama cost 14 euros.",
 ]
+
+
+class DiesOnSecondCall(ScriptedGenerator):
+    """Killed while the model works on its second call (an episode, a memory)."""
+
+    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
+        if len(self.prompts) == 1:
+            raise KeyboardInterrupt
+        return super().stream(prompt, **kwargs)
 
 
 def make_app(home: Path, replies: Sequence[str | None] = (), **overrides: Any) -> Papertape:

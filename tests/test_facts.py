@@ -23,10 +23,18 @@ from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, up
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
-from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage, JsonSchema, generate
 from tests.conftest import NOW, judgement
-from tests.facts_support import DAY, TRIP, derived, episode, fact, make_app, script
+from tests.facts_support import (
+    DAY,
+    TRIP,
+    DiesOnSecondCall,
+    derived,
+    episode,
+    fact,
+    make_app,
+    script,
+)
 from tests.tiny_gguf import write_tiny_gguf
 
 
@@ -230,18 +238,11 @@ def test_a_rerun_reads_only_new_episodes(app: Papertape) -> None:
     assert len(generator.prompts) == 2
 
 
-class DiesOnSecondEpisode(ScriptedGenerator):
-    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
-        if len(self.prompts) == 1:
-            raise KeyboardInterrupt  # killed while the model reads the second episode
-        return super().stream(prompt, **kwargs)
-
-
 def test_a_killed_run_resumes_where_it_stopped(home: Path) -> None:
     settings = load_settings(home, overrides={"embedder": "fake", "time_words": "off"})
     first_reply = json.dumps({"facts": []})
     with Papertape(
-        settings, embedder=FakeEmbedder(), generator=DiesOnSecondEpisode([first_reply])
+        settings, embedder=FakeEmbedder(), generator=DiesOnSecondCall([first_reply])
     ) as app:
         a = episode(app, NOW, TRIP, source="a")
         b = episode(app, NOW, ["Ben: the boat trip to Sintra is on Sunday."], source="b")

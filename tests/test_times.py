@@ -27,7 +27,7 @@ from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage, generate
 from storage import TimeWords
-from tests.facts_support import episode, fact, make_app, script
+from tests.facts_support import DiesOnSecondCall, episode, fact, make_app, script
 from tests.tiny_gguf import write_tiny_gguf
 
 
@@ -201,17 +201,10 @@ def test_consolidation_reads_each_memory_once_and_keeps_what_holds(home: Path) -
         assert len(generator.prompts) == calls
 
 
-class DiesOnSecondRead(ScriptedGenerator):
-    def stream(self, prompt: str, **kwargs: object):  # type: ignore[no-untyped-def, override]
-        if len(self.prompts) == 1:
-            raise KeyboardInterrupt
-        return super().stream(prompt, **kwargs)  # type: ignore[arg-type]
-
-
 def test_a_killed_reading_resumes_at_the_next_memory(home: Path) -> None:
     settings = load_settings(home, overrides={"embedder": "fake", "facts": "off"})
     first = json.dumps(reply("day", 1, "tomorrow"))
-    with Papertape(settings, embedder=FakeEmbedder(), generator=DiesOnSecondRead([first])) as app:
+    with Papertape(settings, embedder=FakeEmbedder(), generator=DiesOnSecondCall([first])) as app:
         ids = episode(app, MON_8_MAY, ["Ana: the exam is tomorrow.", "Ana: wish me luck"])
         with pytest.raises(KeyboardInterrupt):
             app.consolidate(now=MON_8_MAY + 3600)

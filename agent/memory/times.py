@@ -95,7 +95,7 @@ class TimeReader:
         self.store = store
         self.generator = generator
 
-    def _shown(self, memory: Memory) -> str:
+    def shown(self, memory: Memory) -> str:
         """The memory as the model reads it: its day, then its text, a long one cut."""
         text = " ".join(memory.text.split())
         while self.generator.count_tokens(text) > TEXT_MAX_TOKENS and len(text) > 80:
@@ -105,7 +105,7 @@ class TimeReader:
     def read(self, memory: Memory) -> TimeWords | None:
         """Ask the model for the memory's time words, store what holds, and mark it read."""
         prompt = self.generator.format_chat(
-            [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", self._shown(memory))]
+            [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", self.shown(memory))]
         )
         room = self.generator.context_tokens - self.generator.count_tokens(prompt)
         time = None

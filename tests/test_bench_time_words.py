@@ -1,0 +1,75 @@
+"""The time-words set and its benchmark (scripts/bench/time_words.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.bench import common
+from scripts.bench.time_words import DATA, score
+from storage import TIME_UNITS
+
+
+def test_the_set_holds_timed_and_plain_lines_in_three_languages() -> None:
+    cases = json.loads(DATA.read_text(encoding="utf-8"))["cases"]
+    assert len({c["id"] for c in cases}) == len(cases)
+    timed = [c for c in cases if c["expect"] is not None]
+    assert len(timed) >= 20
+    assert len(cases) - len(timed) >= 10
+    for case in timed:
+        assert case["expect"]["words"] in case["text"], case["id"]
+        assert case["expect"]["unit"] in TIME_UNITS
+        assert case["expect"]["offset"] != 0
+    assert {c["id"][:2] for c in timed} == {"en", "de", "zh"}
+    assert {c["expect"]["offset"] > 0 for c in timed} == {True, False}
+
+
+def row(expect: int | None, got: int | None, right: bool) -> dict[str, object]:
+    def words(offset: int | None) -> dict[str, object] | None:
+        return None if offset is None else {"words": "w", "unit": "day", "offset": offset}
+
+    return {"expect": words(expect), "papertape": words(got), "papertape_period_right": right}
+
+
+def test_the_score_counts_found_direction_period_and_plain_lines() -> None:
+    rows = [row(-1, -1, True), row(-1, 1, False), row(2, None, False), row(None, None, False)]
+    rows += [row(None, 3, False)]
+    result = score(rows, "papertape")
+    assert (result["timed"], result["plain"]) == (3, 2)
+    assert result["found"] == pytest.approx(2 / 3)
+    assert result["direction"] == pytest.approx(1 / 2)
+    assert result["same_period"] == pytest.approx(1 / 3)
+    assert result["left_alone"] == pytest.approx(1 / 2)
+
+
+def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
+    script = [sys.executable, "-m", "scripts.bench.time_words", "--model", "fake"]
+    small = tmp_path / "small.json"
+    cases = json.loads(DATA.read_text(encoding="utf-8"))["cases"]
+    small.write_text(json.dumps({"cases": cases[:2] + cases[-1:]}), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin"}
+    ran = subprocess.run(
+        [*script, "--embedder", "fake", "--data", str(small)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=common.ROOT,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "3 cases" in ran.stdout
+    assert "| papertape |" in ran.stdout
+    missing = subprocess.run(
+        [*script, "--data", str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=common.ROOT,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1
