@@ -274,6 +274,7 @@ class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Times, Upkeep,
     def _reindex_text(self, memory_id: int, text: str) -> None:
         self._unindex_text(memory_id)
         self.conn.execute("INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, text))
+        self._drop_time_unless_in(memory_id, text)
 
     def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:
         """Move a memory to `tier`: its vector re-encoded for that tier, its row and blobs

@@ -22,6 +22,13 @@ class Times(StorePart):
         with self.transaction():
             self.conn.execute("DELETE FROM memory_times WHERE memory_id = ?", (memory_id,))
 
+    def _drop_time_unless_in(self, memory_id: int, text: str) -> None:
+        """The memory's text is now `text` (a gist, an edit): time words it no longer holds
+        go, so no copy of words that left outlives them."""
+        time = self.times_of([memory_id]).get(memory_id)
+        if time is not None and time.words.casefold() not in " ".join(text.split()).casefold():
+            self.drop_time(memory_id)
+
     def times_of(self, ids: Sequence[int]) -> dict[int, TimeWords]:
         """The time words of those of `ids` that have them."""
         found: dict[int, TimeWords] = {}

@@ -346,3 +346,15 @@ async def test_the_inspector_shows_the_period_the_words_name(home: Path) -> None
             await pilot.pause()
             head = str(ui.screen.query_one("#head").render())
             assert '"last month": April 2023' in head
+
+
+def test_words_cut_to_a_gist_take_their_time_words_with_them(home: Path) -> None:
+    with make_app(home) as app:
+        kept, cut = episode(
+            app, MON_8_MAY, ["Ana: yesterday we signed the lease.", "Ben: Tom moved last week."]
+        )
+        for memory_id, words in ((kept, "yesterday"), (cut, "last week")):
+            app.store.set_time(memory_id, TimeWords(words, "day", -1))
+        app.store.move_to_tier(kept, "hazy", text="Ana: yesterday we signed…")
+        app.store.move_to_tier(cut, "hazy", text="Ben: Tom moved…")
+        assert set(app.store.times_of([kept, cut])) == {kept}
