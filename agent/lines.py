@@ -14,17 +14,15 @@ def render_line(
 ) -> str:
     """One memory as the model sees it: "[12] (Mon 8 May 2023) text". The day, not the
     minute, with its weekday, written as people write it, since models copy it into answers.
-    With `time`, the period its relative words name follows them, worked out:
-    '... went there yesterday [Sun 7 May 2023] and ...'. Right after the words, since a small
-    model answering "when" copies the words it finds, and then what follows them."""
+    With `time`, the period its relative words name follows, worked out:
+    '... yesterday. ("yesterday": Sun 7 May 2023)'."""
     flat = " ".join(text.split())
+    line = f"[{memory_id}] ({written_day(occurred_at)}) {flat}"
     period = named_period(time, occurred_at) if time is not None else None
     # Only while the text still holds the words (a gist may have lost them).
-    at = flat.casefold().find(time.words.casefold()) if period and time is not None else -1
-    if period and time is not None and at >= 0:
-        end = at + len(time.words)
-        flat = f"{flat[:end]} [{period}]{flat[end:]}"
-    return f"[{memory_id}] ({written_day(occurred_at)}) {flat}"
+    if period is not None and time is not None and time.words.casefold() in flat.casefold():
+        line += f' ("{time.words}": {period})'
+    return line
 
 
 def written_day(occurred_at: float) -> str:

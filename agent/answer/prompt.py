@@ -17,20 +17,19 @@ from storage import Memory, TimeWords
 
 # The model answers in JSON under a schema (agent/answer/schema.py), so the instructions say
 # what each field means rather than how to format text. Each memory is one line opening with its id,
-# the id being what the schema lets it cite, then the day it happened with its weekday, and
-# then the text as stored, which names the speaker where there was one ("Caroline: ..."),
-# with the date its time words name after them where consolidation read them
-# ("last week [week of Mon 29 May 2023]"): a small model does not count dates itself.
+# the id being what the schema lets it cite, then the day it happened with its weekday, so
+# the model can work out "last Saturday" itself, and then the text as stored, which names the
+# speaker where there was one ("Caroline: ...").
 INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question from the "
     "memories below. Each memory is one line: its id in square brackets, the day it happened, "
     "then what was written or said, starting with who said it when it was said by someone. "
     'Reply in JSON. "answer": the answer in a few words, in the language of the question; '
-    "when the question asks when, give the date: the one in square brackets after words "
-    'like "yesterday" or "last week", else the memory\'s day. "memory_ids": the ids of the '
-    'memories the answer rests on. "status": "answered" when the memories state the answer, '
-    '"guess" when they only suggest it, "not_in_memories" when they do not hold it (for '
-    "example, when they tell it of someone else than the question asks about)."
+    "when the question asks when, give the date, worked out from the memory's day when it "
+    'says "yesterday" or "last week". "memory_ids": the ids of the memories the answer '
+    'rests on. "status": "answered" when the memories state the answer, "guess" when '
+    'they only suggest it, "not_in_memories" when they do not hold it (for example, when '
+    "they tell it of someone else than the question asks about)."
 )
 NO_MEMORIES = "(no memories match this question)"
 

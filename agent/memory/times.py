@@ -10,8 +10,8 @@ or a weekday) and how many. Written before the rest, the words decide the direct
 for the unit first, or for a signed offset, the 1.5B turned "last week" into next week
 about a third of the time. The words must be in the memory's text, or the answer is
 dropped: that check needs no language's words. What is kept goes beside the text (storage
-memory_times), never into it, and shows right after the words in every prompt: '... went
-yesterday [Sun 7 May 2023] and ...'.
+memory_times), never into it, and shows after the line in every prompt: '... yesterday.
+("yesterday": Sun 7 May 2023)'.
 
 One reading per memory: a memory naming two other times keeps the one the model gives.
 Each memory commits with its mark ("times": read), so a stopped run resumes.
