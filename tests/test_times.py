@@ -42,7 +42,7 @@ MON_8_MAY = at(2023, 5, 8)
 def reply(unit: str, offset: int, words: str) -> dict[str, object]:
     """The model's reply for time words counting `offset` units (0: none)."""
     direction = "none" if offset == 0 else ("before" if offset < 0 else "after")
-    return {"words": words, "direction": direction, "unit": unit, "count": abs(offset) or 1}
+    return {"unit": unit, "words": words, "direction": direction, "count": abs(offset) or 1}
 
 
 # -- the calendar ----------------------------------------------------------------------------
@@ -119,10 +119,10 @@ def test_words_in_any_language_are_checked_alike() -> None:
     assert read_time(json.dumps(reply("month", -1, "下个月")), chinese) is None
 
 
-def test_the_schema_asks_for_the_words_first() -> None:
+def test_the_schema_asks_for_the_unit_then_the_words_then_the_direction() -> None:
     properties = time_schema()["properties"]
-    # The words come first: written before the rest, they decide the direction.
-    assert list(properties) == ["words", "direction", "unit", "count"]
+    # "none" can end it first; the words come before the direction they decide.
+    assert list(properties) == ["unit", "words", "direction", "count"]
     assert properties["direction"]["enum"] == ["before", "after", "none"]
     assert properties["unit"]["enum"][0] == "none"
     assert "saturday" in properties["unit"]["enum"]
@@ -287,7 +287,7 @@ def test_a_random_model_answers_only_in_the_schemas_shape(home: Path, tmp_path: 
         prompt = model.format_chat([ChatMessage("user", "Ana: the exam is tomorrow.")])
         raw = generate(model, prompt, max_tokens=TIME_TOKENS, schema=time_schema())
         data = json.loads(raw, strict=False)
-        assert list(data) == ["words", "direction", "unit", "count"]
+        assert list(data) == ["unit", "words", "direction", "count"]
         assert data["unit"] in time_schema()["properties"]["unit"]["enum"]
         assert len(data["words"]) <= 30
     model.close()

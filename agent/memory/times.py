@@ -4,14 +4,15 @@ read by the local model at consolidation, the date worked out in code (agent/whe
 A small model asked to count "last Saturday" back from a date copies the words instead
 (docs/BENCHMARKS.md), and asked to list the time words of a whole episode it fills the
 list with its own examples. So it reads one memory at a time and answers four fields under
-a schema, the words first: the phrase as written ("" when there is none), whether that time
-lies before or after the memory's day, what it counts in (a day, week, weekend, month, year
-or a weekday) and how many. Written before the rest, the words decide the direction: asked
-for the unit first, or for a signed offset, the 1.5B turned "last week" into next week
-about a third of the time. The words must be in the memory's text, or the answer is
-dropped: that check needs no language's words. What is kept goes beside the text (storage
-memory_times), never into it, and shows after the line in every prompt: '... yesterday.
-("yesterday": Sun 7 May 2023)'.
+a schema: what the time counts in (a day, week, weekend, month, year or a weekday; "none"
+first, so a line naming no other time is let go at once), the phrase as written, whether it
+lies before or after the memory's day, and how many. The words come before the direction,
+which they decide: asked for a signed offset instead, the 1.5B turned "last week" into next
+week about a third of the time; asked for the words first, it found words in nearly every
+note, a name or a number (scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must
+be in the memory's text, or the answer is dropped: that check needs no language's words.
+What is kept goes beside the text (storage memory_times), never into it, and shows after
+the line in every prompt: '... yesterday. ("yesterday": Sun 7 May 2023)'.
 
 One reading per memory: a memory naming two other times keeps the one the model gives.
 Each memory commits with its mark ("times": read), so a stopped run resumes.
@@ -44,13 +45,12 @@ INSTRUCTIONS = (
     "The user gives one memory: the day it was written or said, then what was said. "
     "Does it speak of a time other than its own day, such as "
     '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
-    'Reply in JSON: "words": that time phrase exactly as the memory writes it ("" when it '
-    "names no other time: a name, a greeting or a feeling is not a time); "
-    '"direction": "before" when it lies before the memory\'s day (yesterday, last, ago), '
-    '"after" when it lies after (tomorrow, next), "none" when there is no such phrase; '
-    '"unit": day, week, weekend, month, year or a weekday ("none" when there is no such '
-    'phrase); "count": how many of that unit (yesterday: 1 day; two years ago: 2 years; '
-    "last Saturday: 1 saturday)."
+    'Reply in JSON: "unit": "none" when it names no other time (a name, a thing, a number '
+    "or a feeling is not a time); else what that time counts in: day, week, weekend, month, "
+    'year or a weekday; "words": that time phrase exactly as the memory writes it ("" for '
+    'none); "direction": "before" when it lies before the memory\'s day (yesterday, last, '
+    'ago), "after" when it lies after (tomorrow, next); "count": how many of that unit '
+    "(yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
 )
 DIRECTIONS = {"before": -1, "after": 1}
 
@@ -59,12 +59,12 @@ def time_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
+            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
             "words": {"type": "string", "maxLength": WORDS_MAX_CHARS},
             "direction": {"enum": [*DIRECTIONS, NO_TIME]},
-            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
             "count": {"enum": list(range(1, MAX_COUNT + 1))},
         },
-        "required": ["words", "direction", "unit", "count"],
+        "required": ["unit", "words", "direction", "count"],
         "additionalProperties": False,
     }
 
