@@ -81,8 +81,8 @@ def answer_from(
 ) -> Answer:
     """The model's answer to `question` from `memories` (most relevant first), each shown
     with the period its time words name (`times`): prompt, structured generation, the
-    support check. Stores nothing. `started` is when the question
-    came, so the time to the first token includes retrieval."""
+    support check. Stores nothing. `started` is when the question came, so the time to the
+    first token includes retrieval."""
     started = time.perf_counter() if started is None else started
     retrieval_s = time.perf_counter() - started
     try:
