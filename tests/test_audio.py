@@ -75,7 +75,7 @@ def test_a_spoken_sentence_is_found_by_recall(app: Papertape, tmp_path: Path) ->
 @needs_espeak
 @pytest.mark.integration
 def test_a_pause_separates_memories_at_their_offsets(app: Papertape, tmp_path: Path) -> None:
-    first = speak(tmp_path / "a.wav", "Remember to buy oat milk on the way home.")
+    first = speak(tmp_path / "a.wav", "Remember to buy milk on the way home.")
     second = speak(tmp_path / "b.wav", "The dentist moved my appointment to Tuesday.")
     both = join_with_silence(tmp_path / "both.wav", first, second, 4.0)
     (result,) = app.ingest([both], now=NOW, occurred_at=NOW)
@@ -139,9 +139,10 @@ SEED = "coffee odor squirrel post fossil assault embrace nut anger reason valid 
 def test_spoken_secrets_are_redacted_and_their_recording_is_not_kept(
     app: Papertape, tmp_path: Path
 ) -> None:
-    # What espeak-ng says and Whisper base hears (checked by hand): "The PIN for my bank card
-    # is 8,842"; "..., it is 219-09-9999."; "My seed phrase is coffee, odor, squirrel, ...".
-    pin = speak(tmp_path / "pin.wav", "The PIN for my bank card is 8842.")
+    # What espeak-ng 1.51 says and Whisper base hears (checked by hand): "The pin number for
+    # my bank card is 8842" ("The PIN for ..." is heard as "BIN"); "..., it is 219-09-9999.";
+    # "My seed phrase is coffee, odor, squirrel, ...".
+    pin = speak(tmp_path / "pin.wav", "The pin number for my bank card is 8842.")
     ssn = speak(
         tmp_path / "ssn.wav", "Write down my social security number. It is 2 1 9, 0 9, 9 9 9 9."
     )
