@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from scripts.bench import common
 from scripts.bench.time_words import DATA, score
 from storage import TIME_UNITS
+from tests.bench_support import run_bench
 
 
 def test_the_set_holds_timed_and_plain_lines_in_three_languages() -> None:
@@ -47,29 +45,13 @@ def test_the_score_counts_found_direction_period_and_plain_lines() -> None:
 
 
 def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
-    script = [sys.executable, "-m", "scripts.bench.time_words", "--model", "fake"]
     small = tmp_path / "small.json"
     cases = json.loads(DATA.read_text(encoding="utf-8"))["cases"]
     small.write_text(json.dumps({"cases": cases[:2] + cases[-1:]}), encoding="utf-8")
-    env = {"PATH": "/usr/bin:/bin"}
-    ran = subprocess.run(
-        [*script, "--embedder", "fake", "--data", str(small)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=common.ROOT,
-        check=False,
-    )
+    ran = run_bench("time_words", "--model", "fake", "--embedder", "fake", "--data", str(small))
     assert ran.returncode == 0, ran.stderr
     assert "3 cases" in ran.stdout
     assert "| papertape |" in ran.stdout
-    missing = subprocess.run(
-        [*script, "--data", str(tmp_path / "none.json")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=common.ROOT,
-        check=False,
-    )
+    missing = run_bench("time_words", "--model", "fake", "--data", str(tmp_path / "none.json"))
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from scripts.bench import common
 from scripts.bench.updates import DATA, Row, load_cases, score
+from tests.bench_support import run_bench
 
 
 def test_the_set_holds_updates_and_look_alikes_of_each_kind() -> None:
@@ -55,26 +53,10 @@ def test_precision_counts_names_given_and_recall_counts_updates() -> None:
 
 
 def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
-    script = ["-m", "scripts.bench.updates"]
-    env = {"PATH": "/usr/bin:/bin"}
-    ran = subprocess.run(
-        [sys.executable, *script, "--model", "fake", "--embedder", "fake", "--limit", "4"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=common.ROOT,
-        check=False,
-    )
+    ran = run_bench("updates", "--model", "fake", "--embedder", "fake", "--limit", "4")
     assert ran.returncode == 0, ran.stderr
     assert "precision" in ran.stdout
     assert "cases: 4" in ran.stdout
-    missing = subprocess.run(
-        [sys.executable, *script, "--model", "fake", "--data", str(tmp_path / "none.json")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=common.ROOT,
-        check=False,
-    )
+    missing = run_bench("updates", "--model", "fake", "--data", str(tmp_path / "none.json"))
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1

@@ -43,7 +43,7 @@ from collections.abc import Iterator, Sequence
 
 from agent.memory.budget import ByteBudget
 from agent.memory.duplicates import same_values
-from agent.memory.facts import FACT_MARK, SOURCE_KINDS, FactMaker
+from agent.memory.facts import FACT_MARK, SOURCE_KINDS, FactMaker, unread
 from agent.memory.importance import blended, memory_importance, rate_with_model
 from agent.memory.media import shrink_media
 from agent.memory.pages import render_page
@@ -80,16 +80,16 @@ class Consolidator(ByteBudget):
         self.settings = settings
         self.summarizer = summarizer
         self.rater = rater if settings.rate_importance else None
-        # Facts only from a model held to their schema, and only when the person wants them.
+        # Facts and time words only from a model held to their schemas, and only when the
+        # person wants them.
+        held = facts if facts is not None and facts.constrains_output else None
         self.fact_maker = (
-            FactMaker(store, embedder, facts, settings)
-            if facts is not None and facts.constrains_output and settings.facts != "off"
+            FactMaker(store, embedder, held, settings)
+            if held is not None and settings.facts != "off"
             else None
         )
         self.time_reader = (
-            TimeReader(store, facts)
-            if facts is not None and facts.constrains_output and settings.time_words != "off"
-            else None
+            TimeReader(store, held) if held is not None and settings.time_words != "off" else None
         )
 
     def run(self, now: float, progress: Progress | None = None) -> ConsolidationReport:
@@ -195,13 +195,7 @@ class Consolidator(ByteBudget):
         their text to a gist). Each episode commits on its own, so a stopped run resumes."""
         if self.fact_maker is None:
             return
-        read = self.store.marked(FACT_MARK)
-        unread = [
-            m
-            for m in self.store.iter_memories("sharp")
-            if m.kind in SOURCE_KINDS and m.id not in read
-        ]
-        episodes = list(self._episodes(unread))
+        episodes = list(self._episodes(unread(self.store, FACT_MARK)))
         for done, episode in enumerate(episodes, start=1):
             made = self.fact_maker.read(episode, now)
             report.facts += made.stored

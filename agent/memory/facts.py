@@ -34,7 +34,7 @@ the words. The schema, reading the reply and the support checks are in agent/mem
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -60,7 +60,7 @@ from agent.when import named_period
 from agent.words import words
 from models import Embedder
 from models.generator import ChatMessage, Generator, generate
-from storage import Memory, MemoryStore, NewMemory
+from storage import Memory, MemoryStore, NewMemory, TimeWords
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,12 @@ SOURCE_KINDS = frozenset({"text", "audio", "screenshot"})
 FACT_TOKENS = 1024  # the most a reply may run to (the schema usually ends it sooner)
 TOKENS_PER_FACT = 16  # of the source text: bounds the facts asked of a short episode
 NEIGHBOURS = 24  # nearest memories searched for a stored fact that says the same
+
+
+def unread(store: MemoryStore, mark: str) -> list[Memory]:
+    """The person's own sharp memories (SOURCE_KINDS) a step has not yet marked `mark`."""
+    done = store.marked(mark)
+    return [m for m in store.iter_memories("sharp") if m.kind in SOURCE_KINDS and m.id not in done]
 
 
 # -- dates and the support check ------------------------------------------------------------
@@ -123,15 +129,13 @@ class FactMaker:
         shown = {m.id: " ".join(m.text.split()) for m in episode}  # as the model sees it
         # The days a fact may name without its sources' words saying them: each line's own,
         # and the period its time words name ("last week" said on 9 June 2023).
-        periods = {
-            i: named_period(t, by_id[i].occurred_at)
-            for i, t in self.store.times_of(list(by_id)).items()
-        }
+        times = self.store.times_of(list(by_id))
+        periods = {i: named_period(t, by_id[i].occurred_at) for i, t in times.items()}
         days = {m.id: f"{written_day(m.occurred_at)} {periods.get(m.id) or ''}" for m in episode}
         drafts: list[Draft] = []
         chunks = self._chunks(episode, shown)
         for chunk in chunks:
-            drafts += self._ask([by_id[i] for i in chunk], shown)
+            drafts += self._ask([by_id[i] for i in chunk], shown, times)
         supported = [
             d
             for d in drafts
@@ -185,10 +189,11 @@ class FactMaker:
             [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", "\n".join(shown))]
         )
 
-    def _ask(self, memories: list[Memory], shown: dict[int, str]) -> list[Draft]:
+    def _ask(
+        self, memories: list[Memory], shown: dict[int, str], times: Mapping[int, TimeWords]
+    ) -> list[Draft]:
         ids = [m.id for m in memories]
         texts = [shown[m.id] for m in memories]
-        times = self.store.times_of(ids)  # the periods "last week" names, read before
         prompt = self._prompt(
             [
                 render_line(m.id, m.occurred_at, text, times.get(m.id))

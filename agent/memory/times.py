@@ -25,7 +25,7 @@ import logging
 from typing import Any
 
 from agent.lines import written_day
-from agent.memory.facts import SOURCE_KINDS
+from agent.memory.facts import unread
 from agent.memory.report import Progress
 from models.generator import ChatMessage, Generator, generate
 from storage import TIME_UNITS, Memory, MemoryStore, TimeWords
@@ -124,16 +124,11 @@ class TimeReader:
         """Read every sharp memory of the person's own kinds not read before, each committed
         with its mark, so a stopped run resumes. Returns how many were read and the ids of
         those whose time words were kept."""
-        done = self.store.marked(TIME_MARK)
-        unread = [
-            m
-            for m in self.store.iter_memories("sharp")
-            if m.kind in SOURCE_KINDS and m.id not in done
-        ]
+        memories = unread(self.store, TIME_MARK)
         found = []
-        for count, memory in enumerate(unread, start=1):
+        for count, memory in enumerate(memories, start=1):
             if self.read(memory) is not None:
                 found.append(memory.id)
             if progress:
-                progress(count, len(unread), f"time words: memory {memory.id}")
-        return len(unread), found
+                progress(count, len(memories), f"time words: memory {memory.id}")
+        return len(memories), found
