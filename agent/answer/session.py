@@ -13,7 +13,9 @@ keeps one open. Each turn:
    on (only ids that were shown can be written) and a status; the answer field streams out as
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
 4. check an "answered" reply against what it cites (agent/answer/check.py). One that fails is
-   shown as the model wrote it, marked as not supported by the memories;
+   shown as the model wrote it, marked as not supported by the memories. Relative words it
+   repeats from a cited memory ("last week") are shown with the period they named there
+   (agent/answer/dates.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The answer shown is always the model's answer field: nothing here rewrites or replaces it.
@@ -29,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from agent.answer.check import is_supported
+from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
@@ -60,6 +63,8 @@ class Answer:
     ttft_s: float | None  # from the question to the first token, retrieval included
     tokens_per_s: float | None
     memory_id: int | None  # the stored chat turn
+    # Relative words the answer repeats from a cited memory, with the period they named there
+    dates: tuple[AnswerDate, ...] = ()
 
     @property
     def trusted(self) -> bool:
@@ -126,7 +131,8 @@ def answer_from(
         produced = generator.count_tokens(raw) if raw else 0
     speed = (produced - 1) / (ended - first) if first and produced > 1 and ended > first else None
     by_id = {m.id: m for m in fitted.memories}
-    cited = [memory_line(by_id[i], (times or {}).get(i)) for i in reply.memory_ids]
+    cited_memories = [by_id[i] for i in reply.memory_ids]
+    cited = [memory_line(m, (times or {}).get(m.id)) for m in cited_memories]
     supported = reply.status == "answered" and is_supported(
         embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
     )
@@ -147,6 +153,7 @@ def answer_from(
         ttft_s=None if first is None else first - started,
         tokens_per_s=speed,
         memory_id=None,
+        dates=answer_dates(reply.answer, cited_memories, times or {}),
     )
 
 

@@ -62,12 +62,13 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "prompt_tokens": answer.prompt_tokens,
         "answer_tokens": answer.answer_tokens,
         "chat_memory_id": answer.memory_id,
+        "dates": [asdict(d) for d in answer.dates],
     }
 
 
 def answer_marks(answer: Answer) -> list[str]:
     """What a person should know about an answer beyond its words, one line each."""
-    marks = []
+    marks = [f'("{d.words}" in [{d.memory_id}]: {d.period})' for d in answer.dates]
     if not answer.constrained:
         marks.append(
             "(plain text: this model's runtime cannot hold its reply to the answer format, so "

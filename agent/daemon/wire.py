@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
+from agent.answer.dates import AnswerDate
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.ingest.notes import IngestResult
@@ -46,6 +47,7 @@ def answer_in(data: dict[str, Any]) -> Answer:
             **data,
             "citations": tuple(data["citations"]),
             "memories": tuple(memory_in(m) for m in data["memories"]),
+            "dates": tuple(AnswerDate(**d) for d in data.get("dates", ())),
         }
     )
 
