@@ -16,7 +16,9 @@ from models.generator import ChatMessage, Generator
 from storage import Memory, TimeWords
 
 # The model answers in JSON under a schema (agent/answer/schema.py), so the instructions say
-# what each field means rather than how to format text. Each memory is one line opening with its id,
+# what each field means rather than how to format text. The answer is a sentence: asked for
+# "a few words", the 1.5B often gave back the question's own words ("camping" for what was
+# done while camping); judged blind, a sentence was right more often (docs/BENCHMARKS.md). Each memory is one line opening with its id,
 # the id being what the schema lets it cite, then the day it happened with its weekday, so
 # the model can work out "last Saturday" itself, and then the text as stored, which names the
 # speaker where there was one ("Caroline: ...").
@@ -24,7 +26,8 @@ INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question from the "
     "memories below. Each memory is one line: its id in square brackets, the day it happened, "
     "then what was written or said, starting with who said it when it was said by someone. "
-    'Reply in JSON. "answer": the answer in a few words, in the language of the question; '
+    'Reply in JSON. "answer": a short sentence in the language of the question that gives '
+    "the specific details the memories hold (what, who, where), not the question's own words; "
     "when the question asks when, give the date, worked out from the memory's day when it "
     'says "yesterday" or "last week". "memory_ids": the ids of the memories the answer '
     'rests on. "status": "answered" when the memories state the answer, "guess" when '
