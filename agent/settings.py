@@ -78,10 +78,11 @@ class Settings:
     context_tokens: int = 4096
     # Room kept for the answer, and the most it may run to.
     answer_tokens: int = 256
-    # How many memories `ask` recalls, and the most tokens its prompt may take: on 2 cores
-    # the 1.5B model reads about 50 prompt tokens a second idle, so this bounds the wait for
-    # the first word (scripts/bench/prompt_size.py); 24 memories were right more often than
-    # 16, at about 8 s to the first word instead of 5 (docs/BENCHMARKS.md).
+    # How many memories `ask` recalls, and the most tokens its prompt may take, which bounds
+    # the wait for the first word: on 2 cores the 1.5B model reads about 175 prompt tokens a
+    # second when idle, far fewer under load (scripts/bench/prompt_size.py). 24 memories were
+    # judged right more often than 16, at about 8 s to the first word instead of 5
+    # (docs/BENCHMARKS.md).
     ask_k: int = 24
     prompt_tokens: int = 1536
     # An answer that shares few words with what it cites is still supported when question and

@@ -16,6 +16,7 @@ import pytest
 
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import fit_prompt
+from agent.cli.mcp import answer_result
 from agent.cli.output import answer_marks, ask_json, consolidation_json, consolidation_text
 from agent.daemon.wire import answer_in, answer_out
 from agent.errors import UserError
@@ -446,4 +447,5 @@ def test_ask_marks_the_period_of_relative_words_it_repeats(home: Path) -> None:
         assert ask_json(answer)["dates"] == [
             {"memory_id": moved, "words": "last month", "period": "April 2023"}
         ]
+        assert answer_result(answer)["dates"] == ask_json(answer)["dates"]  # over MCP
         assert answer_in(answer_out(answer)) == answer  # through the daemon, field for field

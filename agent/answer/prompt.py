@@ -18,10 +18,11 @@ from storage import Memory, TimeWords
 # The model answers in JSON under a schema (agent/answer/schema.py), so the instructions say
 # what each field means rather than how to format text. The answer is a sentence: asked for
 # "a few words", the 1.5B often gave back the question's own words ("camping" for what was
-# done while camping); judged blind, a sentence was right more often (docs/BENCHMARKS.md). Each memory is one line opening with its id,
-# the id being what the schema lets it cite, then the day it happened with its weekday, so
-# the model can work out "last Saturday" itself, and then the text as stored, which names the
-# speaker where there was one ("Caroline: ...").
+# done while camping); judged blind, a sentence was right more often (docs/BENCHMARKS.md).
+# Each memory is one line opening with its id, the id being what the schema lets it cite,
+# then the day it happened with its weekday, so the model can work out "last Saturday"
+# itself, and then the text as stored, which names the speaker where there was one
+# ("Caroline: ...").
 INSTRUCTIONS = (
     "You are papertape, the user's personal memory. Answer the user's question from the "
     "memories below. Each memory is one line: its id in square brackets, the day it happened, "

@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -56,6 +57,8 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         "supported": answer.supported,
         "citations": list(answer.citations),
         "cited_memories": [memory_json(cited[i]) for i in answer.citations if i in cited],
+        # "last week" repeated from a cited memory, with the period it named there
+        "dates": [asdict(d) for d in answer.dates],
         "model": answer.model,
     }
 
