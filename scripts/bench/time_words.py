@@ -4,8 +4,8 @@ right way, on a labelled set in English, German and Chinese (tests/data/time_wor
 
 Each case is one memory in a store of its own, said at noon on its day, read by papertape's
 path (agent/memory/times.py: the unit, "none" first, then the words, before or after, and
-the count). In the same run, on the same memories, the baseline asks for the unit first and a signed offset
-(the schema this replaced). Per variant:
+the count). In the same run, on the same memories, the baseline asks for the unit first and
+a signed offset (the schema this replaced). Per variant:
 
 - found: the share of cases naming another time for which time words were kept;
 - direction: of those kept, the share counted the right way (before or after the day);
