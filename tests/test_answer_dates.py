@@ -4,6 +4,7 @@ over MCP and through the daemon. The model's words are never changed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from agent.cli.mcp import answer_result
 from agent.cli.output import answer_marks, ask_json
 from agent.daemon.wire import answer_in, answer_out
 from storage import Memory, TimeWords
+from tests.conftest import memory
 from tests.facts_support import episode, make_app, script
 
 
@@ -26,22 +28,7 @@ MON_8_MAY = at(2023, 5, 8)
 
 
 def said(memory_id: int, text: str, occurred_at: float = MON_8_MAY) -> Memory:
-    return Memory(
-        id=memory_id,
-        kind="note",
-        source="chat-ana",
-        occurred_at=occurred_at,
-        ingested_at=occurred_at,
-        content_hash=str(memory_id),
-        text=text,
-        tier="sharp",
-        importance=0.5,
-        strength=1.0,
-        last_recalled_at=None,
-        recall_count=0,
-        pinned=False,
-        vector_bytes=0,
-    )
+    return replace(memory(memory_id, text), occurred_at=occurred_at, ingested_at=occurred_at)
 
 
 def test_an_answer_repeating_a_cited_memorys_time_words_gets_their_period() -> None:
