@@ -18,11 +18,18 @@ def render_line(
     '... yesterday. ("yesterday": Sun 7 May 2023)'."""
     flat = " ".join(text.split())
     line = f"[{memory_id}] ({written_day(occurred_at)}) {flat}"
-    period = named_period(time, occurred_at) if time is not None else None
-    # Only while the text still holds the words (a gist may have lost them).
-    if period is not None and time is not None and time.words.casefold() in flat.casefold():
+    period = held_period(time, occurred_at, flat)
+    if period is not None and time is not None:
         line += f' ("{time.words}": {period})'
     return line
+
+
+def held_period(time: TimeWords | None, occurred_at: float, text: str) -> str | None:
+    """The period `time` names, said on the memory's day, while `text` still holds its words
+    (a gist may have lost them); None for the memory's own day, week, month or year."""
+    if time is None or time.words.casefold() not in " ".join(text.split()).casefold():
+        return None
+    return named_period(time, occurred_at)
 
 
 def written_day(occurred_at: float) -> str:

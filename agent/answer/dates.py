@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from agent.when import named_period
+from agent.lines import held_period
 from storage import Memory, TimeWords
 
 
@@ -35,14 +35,11 @@ def answer_dates(
     seen: set[tuple[str, str]] = set()
     for memory in cited:
         time = times.get(memory.id)
-        if time is None:
+        if time is None or not time.words or time.words.casefold() not in said:
             continue
-        words = time.words.casefold()
-        if not words or words not in said or words not in " ".join(memory.text.split()).casefold():
+        period = held_period(time, memory.occurred_at, memory.text)
+        if period is None or (time.words.casefold(), period) in seen:
             continue
-        period = named_period(time, memory.occurred_at)
-        if period is None or (words, period) in seen:
-            continue
-        seen.add((words, period))
+        seen.add((time.words.casefold(), period))
         dates.append(AnswerDate(memory.id, time.words, period))
     return tuple(dates)

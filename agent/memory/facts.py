@@ -40,7 +40,7 @@ from datetime import datetime, time
 
 import numpy as np
 
-from agent.lines import render_line, written_day
+from agent.lines import held_period, render_line, written_day
 from agent.memory.drafts import (
     FACT_CHARS,
     FACTS_MAX,
@@ -56,7 +56,6 @@ from agent.memory.drafts import (
 from agent.memory.retention import initial_strength
 from agent.memory.updates import UpdateJudge
 from agent.settings import Settings
-from agent.when import named_period
 from agent.words import words
 from models import Embedder
 from models.generator import ChatMessage, Generator, generate
@@ -130,7 +129,7 @@ class FactMaker:
         # The days a fact may name without its sources' words saying them: each line's own,
         # and the period its time words name ("last week" said on 9 June 2023).
         times = self.store.times_of(list(by_id))
-        periods = {i: named_period(t, by_id[i].occurred_at) for i, t in times.items()}
+        periods = {i: held_period(t, by_id[i].occurred_at, by_id[i].text) for i, t in times.items()}
         days = {m.id: f"{written_day(m.occurred_at)} {periods.get(m.id) or ''}" for m in episode}
         drafts: list[Draft] = []
         chunks = self._chunks(episode, shown)
