@@ -1,5 +1,5 @@
 """The judged-answer benchmark's sample and its blind judging (scripts/bench/answers.py,
-scripts/bench/judge.py): logic only, no model."""
+scripts/bench/judge.py): logic only, no model (a scripted one reads time words)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.bench.answers import stratified_sample
+from agent.answer.recall import recall
+from agent.memory.times import TIME_MARK
+from scripts.bench.answers import read_time_words, stratified_sample
 from scripts.bench.judge import report
 from scripts.bench.locomo_data import Conversation, Question, Turn
+from tests.facts_support import episode, make_app, script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,3 +134,32 @@ def test_the_report_counts_correct_answers_the_check_marked() -> None:
     table = report(rows)
     assert "| 0.667 |" in table
     assert "1 of 2" in table
+
+
+def test_time_words_are_read_for_what_the_questions_recall_and_nothing_else(home: Path) -> None:
+    with make_app(home, ask_k=2) as app:
+        ids = episode(
+            app,
+            1_683_540_000.0,
+            ["Ana: the dentist moved to Friday.", "Ben: the piano lesson is tomorrow."]
+            + [f"Ana: note {n} about gardening" for n in range(6)],
+        )
+        question = Question("When is the dentist?", "Friday", 2, ())
+        wanted = [
+            h.memory.id
+            for h in recall(
+                app.store,
+                app.embedder,
+                question.question,
+                settings=app.settings,
+                now=1_683_600_000.0,
+                k=2,
+                strengthen=False,
+            )
+        ]
+        generator = script(
+            app, *[{"unit": "none", "words": "", "direction": "none", "count": 1}] * 2
+        )
+        read_time_words(app, generator, [question], 1_683_600_000.0)
+        assert app.store.marked(TIME_MARK) == set(wanted)
+        assert len(generator.prompts) == 2 < len(ids)
