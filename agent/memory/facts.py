@@ -78,9 +78,6 @@ def unread(store: MemoryStore, mark: str) -> list[Memory]:
     return [m for m in store.iter_memories("sharp") if m.kind in SOURCE_KINDS and m.id not in done]
 
 
-# -- dates and the support check ------------------------------------------------------------
-
-
 # -- making an episode's facts --------------------------------------------------------------
 
 
