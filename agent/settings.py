@@ -85,6 +85,12 @@ class Settings:
     # (docs/BENCHMARKS.md).
     ask_k: int = 24
     prompt_tokens: int = 1536
+    # Each of the best `context_hits` memories recalled for `ask` brings the `context_after`
+    # memories that followed it from the same source within the episode gap: in a
+    # conversation, the reply to what matched, which often holds the answer
+    # (docs/BENCHMARKS.md). They take places among the ask_k; 0 turns it off.
+    context_hits: int = 8
+    context_after: int = 2
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).
@@ -240,6 +246,8 @@ RANGES: dict[str, Range] = {
     "context_tokens": Range(256, 1_048_576),
     "answer_tokens": Range(1, 65_536),
     "ask_k": Range(1, 1000),
+    "context_hits": Range(0, 1000),
+    "context_after": Range(0, 100),
     "prompt_tokens": Range(128, 1_048_576),
     "support_min_similarity": Range(-1, 1),
     "hazy_below": Range(0, 1),

@@ -2,8 +2,9 @@
 
 It is registered like the real backends (the model name "fake"), so the command line and the
 chat session can be driven end to end without a model. With no reply scripted it answers from
-the first memory line of the prompt (one like "[12] (Mon 7 May 2023) text"): that line's text
-(as JSON when a schema is given, citing the id), or that it does not know when there is none.
+the memory line of the prompt (one like "[12] (Mon 7 May 2023) text") that shares the most
+words with the question, the first of those tied: that line's text (as JSON when a schema is
+given, citing the id), or that it does not know when there is none.
 It honours a schema only in form: scripted replies are passed through as written, so a test
 can also hand the caller malformed output.
 """
@@ -19,6 +20,8 @@ from models.generator import ChatMessage, JsonSchema, cut_at_stops
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 _MEMORY_LINE = re.compile(r"^\[(\d+)\] \([^)]*\) (.*)$")
+_WORD = re.compile(r"\w+")
+_USER = "<|user|>\n"
 
 
 class ScriptedGenerator:
@@ -70,12 +73,15 @@ class ScriptedGenerator:
 
 def _default_reply(prompt: str, as_json: bool) -> str:
     lines = [m for m in (_MEMORY_LINE.match(line) for line in prompt.split("\n")) if m]
-    if not as_json:
-        return lines[0].group(0) if lines else "I don't know."
     if not lines:
-        return json.dumps({"status": "not_in_memories", "answer": "", "memory_ids": []})
-    first = lines[0]
+        if as_json:
+            return json.dumps({"status": "not_in_memories", "answer": "", "memory_ids": []})
+        return "I don't know."
+    question = set(_WORD.findall(prompt.rsplit(_USER, 1)[-1].casefold()))
+    best = max(lines, key=lambda m: len(question & set(_WORD.findall(m.group(2).casefold()))))
+    if not as_json:
+        return best.group(0)
     return json.dumps(
-        {"status": "answered", "answer": first.group(2), "memory_ids": [int(first.group(1))]},
+        {"status": "answered", "answer": best.group(2), "memory_ids": [int(best.group(1))]},
         ensure_ascii=False,
     )

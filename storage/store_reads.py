@@ -109,6 +109,37 @@ class Reads(StorePart):
         merged = heapq.merge(*per_file, key=lambda m: (-m.occurred_at, -m.id))
         return list(merged)[:limit]
 
+    def following(self, memory: Memory, limit: int, within_s: float) -> list[Memory]:
+        """Up to `limit` memories of `memory`'s source that came after it, in time order, each
+        within `within_s` seconds of the one before (the same episode: a conversation's next
+        turns)."""
+        per_file = [
+            [
+                memory_from_row(row)
+                for row in self.conn.execute(
+                    f"SELECT {layout.SELECT} FROM {schema}.memories WHERE source = ? "
+                    "AND (occurred_at, id) > (?, ?) AND occurred_at <= ? "
+                    "ORDER BY occurred_at, id LIMIT ?",
+                    (
+                        memory.source,
+                        memory.occurred_at,
+                        memory.id,
+                        memory.occurred_at + limit * within_s,
+                        limit,
+                    ),
+                )
+            ]
+            for schema in SCHEMAS
+        ]
+        found: list[Memory] = []
+        last = memory.occurred_at
+        for later in heapq.merge(*per_file, key=lambda m: (m.occurred_at, m.id)):
+            if len(found) == limit or later.occurred_at - last > within_s:
+                break
+            found.append(later)
+            last = later.occurred_at
+        return found
+
     def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
         """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""
         if tier is None:

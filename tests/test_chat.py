@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 from conftest import NOW, memory
@@ -73,6 +74,27 @@ def test_the_prompt_budget_bounds_the_prompt_below_the_context() -> None:
     large = fit_prompt(generator, "q?", memories, [], answer_tokens=30, prompt_tokens=1200)
     assert small.tokens <= 300 < large.tokens <= 1200
     assert len(small.memories) < len(large.memories)
+
+
+def test_the_most_relevant_memories_are_shown_facts_first_in_the_order_they_happened() -> None:
+    generator = ScriptedGenerator(context_tokens=4096)
+    day = 86400.0
+    relevant_first = [
+        replace(memory(7, "the best match"), occurred_at=NOW - 2 * day),
+        replace(memory(3, "a fact"), kind="fact", occurred_at=NOW),
+        replace(memory(5, "the second match"), occurred_at=NOW - 9 * day),
+        replace(memory(9, "a poor match " + "word " * 40), occurred_at=NOW - 5 * day),
+    ]
+    fitted = fit_prompt(generator, "which?", relevant_first, [], answer_tokens=30)
+    assert [m.id for m in fitted.memories] == [3, 5, 9, 7]
+    lines = [line for line in fitted.prompt.split("\n") if line.startswith("[")]
+    assert [line.split("]")[0] for line in lines] == ["[3", "[5", "[9", "[7"]
+    # Where the budget is short, the least relevant is what is left out.
+    budget = fitted.tokens - 10
+    short = fit_prompt(
+        generator, "which?", relevant_first, [], answer_tokens=30, prompt_tokens=budget
+    )
+    assert [m.id for m in short.memories] == [3, 5, 7]
 
 
 def test_a_memory_line_opens_with_its_id_then_its_day_and_weekday() -> None:
@@ -356,3 +378,28 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Papertape]:
     plant(app)
     yield app
     app.close()
+
+
+def test_the_best_memories_bring_what_came_right_after_them(app: Papertape) -> None:
+    def said(text: str, minutes: float, source: str = "chat-ana") -> int:
+        at = NOW - 86400 + 60 * minutes
+        result = app.note(text, now=NOW, occurred_at=at, source=source)
+        assert result.memory_id is not None
+        return result.memory_id
+
+    asked = said("Ben: how did the marathon go?", 0)
+    other = said("Cy: my marathon shoes are blue", 0.5, source="chat-cy")
+    answered = said("Ana: third place, 41 minutes!", 1)
+    later = said("Ana: off to bed now", 2)
+    said("Ana: and a new episode the next morning", 12 * 60)
+
+    def shown(**changed: int) -> list[int]:
+        settings = replace(app.settings, ask_k=1, **changed)
+        generator = ScriptedGenerator([reply("Third place", [asked])])
+        chat = ChatSession(app.store, app.embedder, generator, settings, remember=False)
+        return [m.id for m in chat.ask("How did the marathon go?", now=NOW).memories]
+
+    assert shown(context_hits=1, context_after=2) == [asked, answered, later]
+    assert shown(context_hits=1, context_after=1) == [asked, answered]
+    assert shown(context_hits=0) == [asked]
+    assert other not in shown(context_hits=1, context_after=5)

@@ -122,3 +122,33 @@ def test_blobs_count_in_stats_and_go_with_their_memory(store: MemoryStore) -> No
     assert store.blob(mid, "page") is None
     assert list(store.conn.execute("SELECT count(*) FROM memory_blobs")) == [(0,)]
     assert list(store.conn.execute("SELECT count(*) FROM memory_vectors")) == [(0,)]
+
+
+def test_following_gives_what_came_next_from_the_same_source_in_any_file(
+    store: MemoryStore,
+) -> None:
+    def at(when: float, text: str, source: str = "chat-ana", tier: str = "sharp") -> int:
+        made = NewMemory(
+            kind="text",
+            source=source,
+            occurred_at=when,
+            ingested_at=when,
+            content_hash=f"h:{text}",
+            text=text,
+            strength=7.0,
+            tier=tier,
+        )
+        with store.transaction():
+            return store.add(made, random_unit(int(when)))
+
+    hit = at(100.0, "how did the race go?")
+    at(130.0, "another chat at the same time", source="chat-ben")
+    reply = at(160.0, "third place, 41 minutes", tier="archive")  # in the cold file
+    next_one = at(200.0, "and a medal")
+    at(200.0 + 3 * 3600, "hours later: another episode")
+    at(50.0, "before the hit")
+    hit_memory = store.get(hit)
+    assert hit_memory is not None
+    assert [m.id for m in store.following(hit_memory, 5, 3600.0)] == [reply, next_one]
+    assert [m.id for m in store.following(hit_memory, 1, 3600.0)] == [reply]
+    assert store.following(hit_memory, 5, 30.0) == []  # the reply came a minute later

@@ -2,8 +2,10 @@
 fitted to the model's context window with room left for the answer.
 
 Layout, chosen so a follow-up question over the same memories reuses the runtime's cached
-prefix: one system message (instructions, then the memories, most relevant first, each
-labelled with its id and day), then the windowed conversation, then the question.
+prefix: one system message (instructions, then the memories, each labelled with its id and
+day), then the windowed conversation, then the question. The most relevant memories fill the
+budget; they are shown in the order they happened, facts first, so a conversation's turns
+read as they were said, a reply after what it answers.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ def memory_line(memory: Memory, time: TimeWords | None = None) -> str:
     return render_line(memory.id, memory.occurred_at, memory.text, time)
 
 
+def _shown_order(memory: Memory) -> tuple[bool, float, int]:
+    return (memory.kind != "fact", memory.occurred_at, memory.id)
+
+
 def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:
     system = INSTRUCTIONS + "\n\nMemories:\n" + ("\n".join(lines) if lines else NO_MEMORIES)
     messages = [ChatMessage("system", system)]
@@ -80,8 +86,9 @@ def fit_prompt(
     model's context.
 
     History gets at most `history_share` of the budget, newest turns first; memories fill the
-    rest in the order given, a memory too long for what is left is skipped for shorter ones.
-    A memory with time words in `times` shows the period they name after its text.
+    rest in the order given, a memory too long for what is left is skipped for shorter ones,
+    and are then shown facts first, each kind in the order it happened. A memory with time
+    words in `times` shows the period they name after its text.
     """
     budget = generator.context_tokens - answer_tokens
     if prompt_tokens is not None:
@@ -101,6 +108,7 @@ def fit_prompt(
         used += cost
 
     base = count(generator.format_chat(_messages([], turns, question)))
+    ranks = {m.id: rank for rank, m in reversed(list(enumerate(memories)))}
     lines: list[str] = []
     chosen: list[Memory] = []
     total = base
@@ -111,15 +119,18 @@ def fit_prompt(
             lines.append(line)
             chosen.append(memory)
             total += cost
-    # Tokens do not always add up across a join: measure the real prompt and trim if needed.
+    order = sorted(range(len(chosen)), key=lambda i: _shown_order(chosen[i]))
+    lines, chosen = [lines[i] for i in order], [chosen[i] for i in order]
+    # Tokens do not always add up across a join: measure the real prompt and trim if needed,
+    # the least relevant first.
     while True:
         messages = _messages(lines, turns, question)
         prompt = generator.format_chat(messages)
         tokens = count(prompt)
         if tokens <= budget or not lines:
             break
-        lines.pop()
-        chosen.pop()
+        least = max(range(len(chosen)), key=lambda i: ranks[chosen[i].id])
+        del lines[least], chosen[least]
     if tokens > budget:
         raise ValueError(
             f"the question and instructions alone take {tokens} tokens, more than the "

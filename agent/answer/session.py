@@ -3,12 +3,14 @@
 A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
 keeps one open. Each turn:
 
-1. recall the memories for the question; the facts among them (agent/memory/facts.py) go first.
+1. recall the memories for the question; the best of them each bring the memories that came
+   right after them in their episode (a conversation's reply); the facts among them
+   (agent/memory/facts.py) go first.
    Past exchanges with papertape are conversation history, not evidence: recall leaves them
    out unless `chat_as_evidence` is on, and then ranks them below what the person stored.
    This conversation's own turns are in the prompt as history;
-2. fit the memories, most relevant first, and the recent turns into the prompt budget
-   (agent/answer/prompt.py);
+2. fit the most relevant memories and the recent turns into the prompt budget, the memories
+   shown in the order they happened (agent/answer/prompt.py);
 3. generate under the answer schema (agent/answer/schema.py): the answer in words, the ids it rests
    on (only ids that were shown can be written) and a status; the answer field streams out as
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
@@ -33,10 +35,11 @@ from dataclasses import dataclass, replace
 from agent.answer.check import is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import Turn, fit_prompt, memory_line
-from agent.answer.recall import recall
+from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
+from agent.memory.facts import SOURCE_KINDS
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator
@@ -53,7 +56,7 @@ class Answer:
     status: Status  # the model's own: answered, not_in_memories or guess
     supported: bool  # an answered reply that cites memories holding what it says
     constrained: bool  # decoded under the answer schema (False: a plain-text fallback)
-    memories: tuple[Memory, ...]  # what the model was shown, most relevant first
+    memories: tuple[Memory, ...]  # what the model was shown, in the order shown
     model: str
     raw_reply: str  # the model's whole reply, JSON and all
     prompt: str
@@ -198,8 +201,9 @@ class ChatSession:
         return self._remember(answer, now)
 
     def _evidence(self, question: str, now: float) -> list[Memory]:
-        """The recalled memories, newest version of each, facts first (short, dated, naming
-        who), then what the last answer cited (kept in view for a follow-up: "and when?")."""
+        """The recalled memories, newest version of each, the best of them each followed by
+        what came right after it, facts first (short, dated, naming who), then what the last
+        answer cited (kept in view for a follow-up: "and when?")."""
         hits = recall(
             self.store,
             self.embedder,
@@ -210,10 +214,31 @@ class ChatSession:
             strengthen=self.remember,
         )
         evidence = self._newest([h.memory for h in hits if h.memory.source != self.source])
+        evidence = self._with_following(evidence)
         evidence.sort(key=lambda m: m.kind != "fact")  # stable: recall's order within each
         known = {m.id for m in evidence}
         carried = self.store.get_many([i for i in self._last_cited if i not in known])
         return evidence + [carried[i] for i in self._last_cited if i in carried]
+
+    def _with_following(self, memories: list[Memory]) -> list[Memory]:
+        """The best `context_hits` memories, each followed by the `context_after` memories that
+        came after it in its episode (in a conversation, the reply to what matched, which
+        often holds the answer), then the rest; each memory once. A memory cut to its gist is
+        not brought: its words are gone."""
+        best, after = self.settings.context_hits, self.settings.context_after
+        if not best or not after:
+            return memories
+        gap = self.settings.episode_gap_minutes * 60.0
+        chosen: dict[int, Memory] = {}
+        for memory in memories[:best]:
+            chosen.setdefault(memory.id, memory)
+            if memory.kind in SOURCE_KINDS:
+                for later in self.store.following(memory, after, gap):
+                    if later.kind in SOURCE_KINDS and holds_its_words(later):
+                        chosen.setdefault(later.id, later)
+        for memory in memories[best:]:
+            chosen.setdefault(memory.id, memory)
+        return list(chosen.values())
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),
