@@ -393,13 +393,13 @@ def test_the_best_memories_bring_what_came_right_after_them(app: Papertape) -> N
     later = said("Ana: off to bed now", 2)
     said("Ana: and a new episode the next morning", 12 * 60)
 
-    def shown(**changed: int) -> list[int]:
-        settings = replace(app.settings, ask_k=1, **changed)
+    def shown(hits: int, after: int = 0) -> list[int]:
+        settings = replace(app.settings, ask_k=1, context_hits=hits, context_after=after)
         generator = ScriptedGenerator([reply("Third place", [asked])])
         chat = ChatSession(app.store, app.embedder, generator, settings, remember=False)
         return [m.id for m in chat.ask("How did the marathon go?", now=NOW).memories]
 
-    assert shown(context_hits=1, context_after=2) == [asked, answered, later]
-    assert shown(context_hits=1, context_after=1) == [asked, answered]
-    assert shown(context_hits=0) == [asked]
-    assert other not in shown(context_hits=1, context_after=5)
+    assert shown(1, 2) == [asked, answered, later]
+    assert shown(1, 1) == [asked, answered]
+    assert shown(0) == [asked]
+    assert other not in shown(1, 5)
