@@ -9,12 +9,12 @@ from storage import Blob, MemoryStore, NewMemory
 from storage.vectors import bit_similarity, cosine, decode, encode, sign_bits
 
 
-def new(text: str, tier: str = "sharp") -> NewMemory:
+def new(text: str, tier: str = "sharp", at: float = 1.0, source: str = "t") -> NewMemory:
     return NewMemory(
         kind="text",
-        source="t",
-        occurred_at=1.0,
-        ingested_at=1.0,
+        source=source,
+        occurred_at=at,
+        ingested_at=at,
         content_hash=f"h:{text}",
         text=text,
         strength=7.0,
@@ -128,18 +128,8 @@ def test_following_gives_what_came_next_from_the_same_source_in_any_file(
     store: MemoryStore,
 ) -> None:
     def at(when: float, text: str, source: str = "chat-ana", tier: str = "sharp") -> int:
-        made = NewMemory(
-            kind="text",
-            source=source,
-            occurred_at=when,
-            ingested_at=when,
-            content_hash=f"h:{text}",
-            text=text,
-            strength=7.0,
-            tier=tier,
-        )
         with store.transaction():
-            return store.add(made, random_unit(int(when)))
+            return store.add(new(text, tier, when, source), random_unit(int(when)))
 
     hit = at(100.0, "how did the race go?")
     at(130.0, "another chat at the same time", source="chat-ben")
