@@ -88,7 +88,8 @@ class Settings:
     # Each of the best `context_hits` memories recalled for `ask` brings the `context_after`
     # memories that followed it from the same source within the episode gap: in a
     # conversation, the reply to what matched, which often holds the answer
-    # (docs/BENCHMARKS.md). They take places among the ask_k; 0 turns it off.
+    # (docs/BENCHMARKS.md). They come before the rest of what recall gave, so prompt_tokens
+    # leaves out the least relevant of those instead; 0 turns it off.
     context_hits: int = 8
     context_after: int = 2
     # An answer that shares few words with what it cites is still supported when question and
