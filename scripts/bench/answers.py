@@ -25,8 +25,8 @@ consolidated after each session and aged a month past the last), at the time it 
 instead of a fresh store. --time-words first has the model read a fresh store's memories for
 words naming another time, as consolidation does each night (agent/memory/times.py), so the
 prompt shows the dates they name. Only the memories the sampled questions recall are read:
-recall does not look at time words, so the prompts are those reading every memory would give,
-in less than half the time.
+recall does not look at time words, so the prompts are those reading every memory would give
+(for the default 150 questions, 1,769 of the 4,124 turns are read).
 """
 
 from __future__ import annotations
