@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.answer.recall import recall
+from agent.answer.session import ChatSession
 from agent.memory.times import TIME_MARK
 from scripts.bench.answers import read_time_words, stratified_sample
 from scripts.bench.judge import report
@@ -136,30 +136,21 @@ def test_the_report_counts_correct_answers_the_check_marked() -> None:
     assert "1 of 2" in table
 
 
-def test_time_words_are_read_for_what_the_questions_recall_and_nothing_else(home: Path) -> None:
-    with make_app(home, ask_k=2) as app:
+def test_time_words_are_read_for_what_ask_would_show_and_nothing_else(home: Path) -> None:
+    with make_app(home, ask_k=2, context_hits=2, context_after=1) as app:
         ids = episode(
             app,
             1_683_540_000.0,
-            ["Ana: the dentist moved to Friday.", "Ben: the piano lesson is tomorrow."]
-            + [f"Ana: note {n} about gardening" for n in range(6)],
+            ["Ana: the dentist moved to Friday.", "Ben: ok, noted."]
+            + [f"Ana: note {n} about gardening" for n in range(6)]
+            + ["Ben: when is the dentist?"],
         )
         question = Question("When is the dentist?", "Friday", 2, ())
-        wanted = [
-            h.memory.id
-            for h in recall(
-                app.store,
-                app.embedder,
-                question.question,
-                settings=app.settings,
-                now=1_683_600_000.0,
-                k=2,
-                strengthen=False,
-            )
-        ]
-        generator = script(
-            app, *[{"unit": "none", "words": "", "direction": "none", "count": 1}] * 2
-        )
+        chat = ChatSession(app.store, app.embedder, app.generator(), app.settings, remember=False)
+        wanted = [m.id for m in chat.evidence(question.question, 1_683_600_000.0)]
+        none = {"unit": "none", "words": "", "direction": "none", "count": 1}
+        generator = script(app, *[none] * len(wanted))
         read_time_words(app, generator, [question], 1_683_600_000.0)
+        assert len(wanted) == 3, wanted  # two recalled, and the turn after one
         assert app.store.marked(TIME_MARK) == set(wanted)
-        assert len(generator.prompts) == 2 < len(ids)
+        assert len(generator.prompts) == len(wanted) < len(ids)

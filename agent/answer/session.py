@@ -186,7 +186,7 @@ class ChatSession:
         if not question:
             raise UserError("the question is empty: ask something.")
         started = time.perf_counter()
-        evidence = self._evidence(question, now)
+        evidence = self.evidence(question, now)
         answer = answer_from(
             self.generator,
             self.embedder,
@@ -200,8 +200,9 @@ class ChatSession:
         )
         return self._remember(answer, now)
 
-    def _evidence(self, question: str, now: float) -> list[Memory]:
-        """The recalled memories, newest version of each, the best of them each followed by
+    def evidence(self, question: str, now: float) -> list[Memory]:
+        """What `ask` would show the model for `question`, before the prompt budget: the
+        recalled memories, newest version of each, the best of them each followed by
         what came right after it, facts first (short, dated, naming who), then what the last
         answer cited (kept in view for a follow-up: "and when?")."""
         hits = recall(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from agent.lines import written_day
@@ -120,11 +121,15 @@ class TimeReader:
             self.store.mark([memory.id], TIME_MARK)
         return time
 
-    def read_new(self, progress: Progress | None = None) -> tuple[int, list[int]]:
-        """Read every sharp memory of the person's own kinds not read before, each committed
-        with its mark, so a stopped run resumes. Returns how many were read and the ids of
-        those whose time words were kept."""
+    def read_new(
+        self, progress: Progress | None = None, among: Collection[int] | None = None
+    ) -> tuple[int, list[int]]:
+        """Read every sharp memory of the person's own kinds not read before (of `among`, when
+        given), each committed with its mark, so a stopped run resumes. Returns how many were
+        read and the ids of those whose time words were kept."""
         memories = unread(self.store, TIME_MARK)
+        if among is not None:
+            memories = [m for m in memories if m.id in among]
         found = []
         for count, memory in enumerate(memories, start=1):
             if self.read(memory) is not None:

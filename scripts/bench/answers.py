@@ -24,9 +24,9 @@ version, seed and sample size goes on where a stopped one ended.
 consolidated after each session and aged a month past the last), at the time it aged them to,
 instead of a fresh store. --time-words first has the model read a fresh store's memories for
 words naming another time, as consolidation does each night (agent/memory/times.py), so the
-prompt shows the dates they name. Only the memories the sampled questions recall are read:
-recall does not look at time words, so the prompts are those reading every memory would give
-(for the default 150 questions, 1,769 of the 4,124 turns are read).
+prompt shows the dates they name. Only the memories `ask` would show for the sampled
+questions are read: what it shows does not depend on time words, so the prompts are those
+reading every memory would give.
 """
 
 from __future__ import annotations
@@ -42,12 +42,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.answer.recall import recall
 from agent.answer.session import ChatSession
 from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
-from agent.memory.facts import unread
-from agent.memory.times import TIME_MARK, TimeReader
+from agent.memory.times import TimeReader
 from agent.service import Papertape
 from agent.settings import load_settings
 from scripts.bench import common
@@ -92,32 +90,20 @@ def stratified_sample(
 
 
 def read_time_words(app: Papertape, generator: Any, questions: list[Question], now: float) -> None:
-    """Read the time words of every memory recall gives the questions, as `ask` recalls them."""
+    """Read the time words of every memory `ask` would show for the questions."""
     started = time.perf_counter()
-    wanted: set[int] = set()
-    for q in questions:
-        hits = recall(
-            app.store,
-            app.embedder,
-            q.question,
-            settings=app.settings,
-            now=now,
-            k=app.settings.ask_k,
-            strengthen=False,
-        )
-        wanted |= {h.memory.id for h in hits}
+    session = ChatSession(app.store, app.embedder, generator, app.settings, remember=False)
+    wanted = {m.id for q in questions for m in session.evidence(q.question, now)}
 
-    reader = TimeReader(app.store, generator)
-    memories = [m for m in unread(app.store, TIME_MARK) if m.id in wanted]
-    found = 0
-    for done, memory in enumerate(memories, start=1):
-        found += reader.read(memory) is not None
-        if done % 50 == 0 or done == len(memories):
+    def shown(done: int, total: int, label: str) -> None:
+        if done % 50 == 0 or done == total:
             print(
-                f"  time words: {done} of {len(memories)}, {time.perf_counter() - started:.0f} s",
+                f"  time words: {done} of {total}, {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
-    print(f"  time words kept for {found} of {len(memories)} memories read", file=sys.stderr)
+
+    read, found = TimeReader(app.store, generator).read_new(shown, among=wanted)
+    print(f"  time words kept for {len(found)} of {read} memories read", file=sys.stderr)
 
 
 def answer_rows(
