@@ -5,7 +5,6 @@ over MCP and through the daemon. The model's words are never changed."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,7 @@ from agent.daemon.wire import answer_in, answer_out
 from storage import Memory, TimeWords
 from tests.conftest import memory
 from tests.facts_support import episode, make_app, script
-
-
-def at(year: int, month: int, day: int) -> float:
-    """Noon, local time, that day (the arithmetic works on local days)."""
-    return datetime(year, month, day, 12).timestamp()
-
-
-MON_8_MAY = at(2023, 5, 8)
+from tests.test_times import MON_8_MAY, at
 
 
 def said(memory_id: int, text: str, occurred_at: float = MON_8_MAY) -> Memory:

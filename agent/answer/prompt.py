@@ -108,7 +108,6 @@ def fit_prompt(
         used += cost
 
     base = count(generator.format_chat(_messages([], turns, question)))
-    ranks = {m.id: rank for rank, m in reversed(list(enumerate(memories)))}
     lines: list[str] = []
     chosen: list[Memory] = []
     total = base
@@ -119,21 +118,21 @@ def fit_prompt(
             lines.append(line)
             chosen.append(memory)
             total += cost
-    order = sorted(range(len(chosen)), key=lambda i: _shown_order(chosen[i]))
-    lines, chosen = [lines[i] for i in order], [chosen[i] for i in order]
     # Tokens do not always add up across a join: measure the real prompt and trim if needed,
     # the least relevant first.
     while True:
-        messages = _messages(lines, turns, question)
+        shown = sorted(range(len(chosen)), key=lambda i: _shown_order(chosen[i]))
+        messages = _messages([lines[i] for i in shown], turns, question)
         prompt = generator.format_chat(messages)
         tokens = count(prompt)
         if tokens <= budget or not lines:
             break
-        least = max(range(len(chosen)), key=lambda i: ranks[chosen[i].id])
-        del lines[least], chosen[least]
+        lines.pop()
+        chosen.pop()
     if tokens > budget:
         raise ValueError(
             f"the question and instructions alone take {tokens} tokens, more than the "
             f"{budget} the context leaves"
         )
-    return FittedPrompt(prompt, tuple(messages), tuple(chosen), tuple(turns), tokens)
+    in_order = tuple(chosen[i] for i in shown)
+    return FittedPrompt(prompt, tuple(messages), in_order, tuple(turns), tokens)
