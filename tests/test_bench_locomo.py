@@ -9,7 +9,7 @@ import pytest
 
 from scripts.bench import common
 from scripts.bench.locomo import sample
-from scripts.bench.locomo_data import Conversation, Question
+from scripts.bench.locomo_data import Conversation, Question, chosen_conversations
 from scripts.bench.locomo_rows import earlier_rows, read_questions
 
 
@@ -39,6 +39,19 @@ def test_a_category_filter_samples_only_that_category() -> None:
     assert len(chosen) == 5
     assert {q.category for q in chosen} == {2}
     assert len(sample(conv, None, 0.0, frozenset(), frozenset({1}))) == 20
+
+
+def test_named_conversations_keep_the_files_order_and_an_unknown_id_is_one_sentence(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    convs = [Conversation(name, (), ()) for name in ("conv-a", "conv-b", "conv-c")]
+    picked = chosen_conversations(convs, ["conv-c", "conv-a"], "bench_x", Path("d.json"))
+    assert [c.sample_id for c in picked] == ["conv-a", "conv-c"]
+    assert chosen_conversations(convs, None, "bench_x", Path("d.json")) == convs
+    with pytest.raises(SystemExit) as stopped:
+        chosen_conversations(convs, ["conv-a", "conv-z"], "bench_x", Path("d.json"))
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == "bench_x: no conversation 'conv-z' in d.json.\n"
 
 
 def test_questions_an_earlier_run_holds_are_left_out_before_sampling(tmp_path: Path) -> None:

@@ -49,7 +49,15 @@ from agent.memory.times import TimeReader
 from agent.service import Papertape
 from agent.settings import load_settings
 from scripts.bench import common
-from scripts.bench.locomo_data import CATEGORIES, Conversation, Question, load, store_conversation
+from scripts.bench.locomo_data import (
+    CATEGORIES,
+    Conversation,
+    Question,
+    add_conversations_option,
+    chosen_conversations,
+    load,
+    store_conversation,
+)
 from scripts.bench.locomo_score import score
 from storage import store_files
 
@@ -67,15 +75,12 @@ def stratified_sample(
     per_category: int,
     seed: int,
     subset: int | None = None,
-    only: set[str] | None = None,
 ) -> dict[str, tuple[Conversation, Question]]:
     """`per_category` questions of each category (all of a category when it has fewer),
     drawn at random with `seed` from every conversation, by question id; with `subset`, the
     first that many of each category's draw (a random part of the same sample)."""
     by_category: dict[int, list[tuple[str, Conversation, Question]]] = defaultdict(list)
     for conv in conversations:
-        if only and conv.sample_id not in only:
-            continue
         for index, q in enumerate(conv.questions):
             if q.evidence or q.category == 5:
                 by_category[q.category].append((question_id(conv, index), conv, q))
@@ -178,9 +183,7 @@ def main() -> None:
     )
     parser.add_argument("--version", default="structured", help="a tag for this code's rows")
     parser.add_argument("--out", type=Path, required=True, help="append rows here; resume")
-    parser.add_argument(
-        "--conversations", nargs="+", default=None, help="draw only from these sample ids"
-    )
+    add_conversations_option(parser, "draw the sample only from")
     parser.add_argument(
         "--aged",
         type=Path,
@@ -205,10 +208,8 @@ def main() -> None:
         conversations = load(args.data)
     except (ValueError, KeyError, TypeError) as exc:
         common.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
-    only = set(args.conversations) if args.conversations else None
-    if only and only - {c.sample_id for c in conversations}:
-        common.refuse(PROG, f"no conversation {sorted(only)[0]!r} in {args.data}.")
-    sample = stratified_sample(conversations, args.per_category, args.seed, args.subset, only)
+    drawn_from = chosen_conversations(conversations, args.conversations, PROG, args.data)
+    sample = stratified_sample(drawn_from, args.per_category, args.seed, args.subset)
     tags = {
         "model": args.model,
         "version": args.version,

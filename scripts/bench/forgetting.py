@@ -20,7 +20,8 @@ Without --model, papertape has no facts (and then keeps its words: text leaves o
 facts are made). Summaries are extractive unless --summarizer model. Bytes are papertape's
 own count: UTF-8 text, vector bytes and page/media blobs.
 
-    python -m scripts.bench.forgetting --data ../shared/data/locomo/locomo7.json [--limit N]
+    python -m scripts.bench.forgetting --data ../shared/data/locomo/locomo7.json
+        [--conversations ID ...] [--limit N]
         [--model qwen2.5-coder-0.5b] [--summarizer extractive|model] [--json]
 """
 
@@ -50,7 +51,15 @@ from agent.settings import load_settings
 from models import Embedder, load_embedder
 from models.generator import Generator
 from scripts.bench import common
-from scripts.bench.locomo_data import CATEGORIES, Conversation, load, sessions_of, store_session
+from scripts.bench.locomo_data import (
+    CATEGORIES,
+    Conversation,
+    add_conversations_option,
+    chosen_conversations,
+    load,
+    sessions_of,
+    store_session,
+)
 from scripts.bench.locomo_score import tokens
 from storage import NewMemory
 
@@ -319,6 +328,7 @@ def table(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
+    add_conversations_option(parser, "run only")
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     parser.add_argument(
         "--sessions",
@@ -350,7 +360,8 @@ def main() -> None:
     common.data_file(args.data, PROG)
     if args.summarizer == "model" and not args.model:
         common.refuse(PROG, "--summarizer model needs --model NAME.")
-    conversations = [first_sessions(c, args.sessions) for c in load(args.data)[: args.limit]]
+    named = chosen_conversations(load(args.data), args.conversations, PROG, args.data)
+    conversations = [first_sessions(c, args.sessions) for c in named[: args.limit]]
     embedder = CachedEmbedder(load_embedder("minilm"))
     model_app = None
     facts: Generator | None = None

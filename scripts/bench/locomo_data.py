@@ -1,5 +1,5 @@
 """Read LoCoMo-schema files (snap-research/locomo) into turns and questions for benchmarks,
-and the --category option the LoCoMo scripts share."""
+and the --category and --conversations options the LoCoMo scripts share."""
 
 from __future__ import annotations
 
@@ -33,6 +33,26 @@ def chosen_categories(ids: list[int], prog: str) -> list[int]:
     if any(c not in CATEGORIES for c in ids):
         common.refuse(prog, f"--category takes {', '.join(map(str, CATEGORIES))}.")
     return sorted(set(ids))
+
+
+def add_conversations_option(parser: argparse.ArgumentParser, does: str) -> None:
+    """--conversations ID [ID ...]: `does` says what the script does with them."""
+    parser.add_argument(
+        "--conversations", nargs="+", default=None, metavar="ID", help=f"{does} these sample ids"
+    )
+
+
+def chosen_conversations(
+    conversations: list[Conversation], ids: list[str] | None, prog: str, source: Path
+) -> list[Conversation]:
+    """The conversations named by --conversations, in the file's order (all of them without
+    it); one sentence and exit 2 for an id the file does not hold."""
+    if not ids:
+        return conversations
+    missing = [i for i in dict.fromkeys(ids) if i not in {c.sample_id for c in conversations}]
+    if missing:
+        common.refuse(prog, f"no conversation {missing[0]!r} in {source}.")
+    return [c for c in conversations if c.sample_id in set(ids)]
 
 
 @dataclass(frozen=True)
