@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench.time_words import DATA, flat_schema, score
+from scripts.bench.time_words import DATA, score
 from storage import TIME_UNITS
 from tests.bench_support import run_bench
 
@@ -24,13 +24,6 @@ def test_the_set_holds_timed_and_plain_lines_in_three_languages() -> None:
         assert case["expect"]["offset"] != 0
     assert {c["id"][:2] for c in timed} == {"en", "de", "zh"}
     assert {c["expect"]["offset"] > 0 for c in timed} == {True, False}
-
-
-def test_the_flat_baseline_asks_every_field_of_every_line() -> None:
-    schema = flat_schema()
-    assert schema["required"] == ["unit", "words", "direction", "count"]
-    assert schema["properties"]["unit"]["enum"] == ["none", *TIME_UNITS]
-    assert "anyOf" not in schema
 
 
 def row(expect: int | None, got: int | None, right: bool) -> dict[str, object]:
@@ -59,8 +52,6 @@ def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     assert "3 cases" in ran.stdout
     assert "| papertape |" in ran.stdout
-    assert "| flat |" in ran.stdout
-    assert "papertape / flat" in ran.stdout
     missing = run_bench("time_words", "--model", "fake", "--data", str(tmp_path / "none.json"))
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1

@@ -119,20 +119,14 @@ def test_words_in_any_language_are_checked_alike() -> None:
     assert read_time(json.dumps(reply("month", -1, "下个月")), chinese) is None
 
 
-def test_the_schema_ends_at_none_or_asks_for_the_unit_then_the_words_then_the_direction() -> None:
-    no_time, timed = time_schema()["anyOf"]
-    # "none" ends the reply: nothing after it to decode.
-    assert no_time["properties"] == {"unit": {"const": "none"}}
-    assert no_time["required"] == ["unit"]
-    assert no_time["additionalProperties"] is False
-    # Otherwise the words come before the direction they decide.
-    properties = timed["properties"]
+def test_the_schema_asks_for_the_unit_then_the_words_then_the_direction() -> None:
+    properties = time_schema()["properties"]
+    # "none" can end it first; the words come before the direction they decide.
     assert list(properties) == ["unit", "words", "direction", "count"]
-    assert "none" not in properties["unit"]["enum"]
-    assert "saturday" in properties["unit"]["enum"]
     assert properties["direction"]["enum"] == ["before", "after", "none"]
+    assert properties["unit"]["enum"][0] == "none"
+    assert "saturday" in properties["unit"]["enum"]
     assert properties["count"]["enum"][0] == 1
-    assert read_time(json.dumps({"unit": "none"}), "we met yesterday") is None
 
 
 # -- what the model is shown -----------------------------------------------------------------
@@ -293,12 +287,9 @@ def test_a_random_model_answers_only_in_the_schemas_shape(home: Path, tmp_path: 
         prompt = model.format_chat([ChatMessage("user", "Ana: the exam is tomorrow.")])
         raw = generate(model, prompt, max_tokens=TIME_TOKENS, schema=time_schema())
         data = json.loads(raw, strict=False)
-        if data["unit"] == "none":
-            assert list(data) == ["unit"]
-        else:
-            assert list(data) == ["unit", "words", "direction", "count"]
-            assert data["unit"] in time_schema()["anyOf"][1]["properties"]["unit"]["enum"]
-            assert len(data["words"]) <= 30
+        assert list(data) == ["unit", "words", "direction", "count"]
+        assert data["unit"] in time_schema()["properties"]["unit"]["enum"]
+        assert len(data["words"]) <= 30
     model.close()
 
 

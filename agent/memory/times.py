@@ -4,10 +4,9 @@ read by the local model at consolidation, the date worked out in code (agent/whe
 A small model asked to count "last Saturday" back from a date copies the words instead
 (docs/BENCHMARKS.md), and asked to list the time words of a whole episode it fills the
 list with its own examples. So it reads one memory at a time and answers four fields under
-a schema: what the time counts in (a day, week, weekend, month, year or a weekday, or
-"none"), the phrase as written, whether it lies before or after the memory's day, and how
-many. A reply of "none" ends there: most memories name no other time, and decoding the three
-empty fields after it took longer than reading the memory. The words come before the direction,
+a schema: what the time counts in (a day, week, weekend, month, year or a weekday; "none"
+first, so a line naming no other time is let go at once), the phrase as written, whether it
+lies before or after the memory's day, and how many. The words come before the direction,
 which they decide: asked for a signed offset instead, the 1.5B turned "last week" into next
 week about a third of the time; asked for the words first, it found words in nearly every
 note, a name or a number (scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must
@@ -58,19 +57,10 @@ DIRECTIONS = {"before": -1, "after": 1}
 
 
 def time_schema() -> dict[str, Any]:
-    """Either {"unit": "none"} and nothing more, or a unit with its words, direction and
-    count. Up to the unit the model chooses among the same values as in one flat object, so
-    what it reads is the same; only a "none" ends sooner."""
-    no_time = {
-        "type": "object",
-        "properties": {"unit": {"const": NO_TIME}},
-        "required": ["unit"],
-        "additionalProperties": False,
-    }
-    timed = {
+    return {
         "type": "object",
         "properties": {
-            "unit": {"enum": list(TIME_UNITS)},
+            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
             "words": {"type": "string", "maxLength": WORDS_MAX_CHARS},
             "direction": {"enum": [*DIRECTIONS, NO_TIME]},
             "count": {"enum": list(range(1, MAX_COUNT + 1))},
@@ -78,7 +68,6 @@ def time_schema() -> dict[str, Any]:
         "required": ["unit", "words", "direction", "count"],
         "additionalProperties": False,
     }
-    return {"anyOf": [no_time, timed]}
 
 
 def read_time(raw: str, text: str) -> TimeWords | None:

@@ -5,9 +5,7 @@ right way, on a labelled set in English, German and Chinese (tests/data/time_wor
 Each case is one memory in a store of its own, said at noon on its day, read by papertape's
 path (agent/memory/times.py: the unit, "none" first, then the words, before or after, and
 the count). In the same run, on the same memories, the baseline asks for the unit first and
-a signed offset (the schema this replaced), and papertape's own question under one flat
-schema, every field on every line (what it was before "none" ended the reply), to show what
-ending there saves in time. Per variant:
+a signed offset (the schema this replaced). Per variant:
 
 - found: the share of cases naming another time for which time words were kept;
 - direction: of those kept, the share counted the right way (before or after the day);
@@ -32,14 +30,7 @@ from typing import Any
 
 from agent.errors import Failure, UserError
 from agent.ingest.notes import NoteInput
-from agent.memory.times import (
-    INSTRUCTIONS,
-    TIME_TOKENS,
-    WORDS_MAX_CHARS,
-    TimeReader,
-    read_time,
-    time_schema,
-)
+from agent.memory.times import WORDS_MAX_CHARS, TimeReader
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.when import named_period
@@ -48,7 +39,6 @@ from scripts.bench import common
 from storage import TIME_UNITS, Memory, TimeWords
 
 PROG = common.command_name(__file__)
-VARIANTS = ("papertape", "flat", "baseline")
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "time_words.json"
 
 BASELINE_INSTRUCTIONS = (
@@ -71,22 +61,6 @@ BASELINE_SCHEMA = {
     "required": ["unit", "offset", "words"],
     "additionalProperties": False,
 }
-
-
-def flat_schema() -> dict[str, Any]:
-    """papertape's two shapes in one object: a "none" reply decodes every field too."""
-    no_time, timed = time_schema()["anyOf"]
-    properties = dict(timed["properties"])
-    properties["unit"] = {"enum": [no_time["properties"]["unit"]["const"], *TIME_UNITS]}
-    return {**timed, "properties": properties}
-
-
-def flat_read(generator: Generator, reader: TimeReader, memory: Memory) -> TimeWords | None:
-    prompt = generator.format_chat(
-        [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", reader.shown(memory))]
-    )
-    raw = generate(generator, prompt, max_tokens=TIME_TOKENS, schema=flat_schema())
-    return read_time(raw, memory.text)
 
 
 def baseline_read(generator: Generator, reader: TimeReader, memory: Memory) -> TimeWords | None:
@@ -134,7 +108,7 @@ def score(rows: list[dict[str, Any]], variant: str) -> dict[str, Any]:
 def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
     cases = json.loads(data.read_text(encoding="utf-8"))["cases"]
     rows = []
-    seconds = {variant: 0.0 for variant in VARIANTS}
+    seconds = {"papertape": 0.0, "baseline": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         overrides = {"model": model, "embedder": embedder}
         settings = load_settings(Path(tmp), overrides=overrides, env={})
@@ -147,16 +121,12 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
                 memory = app.store.get(result.memory_id) if result.memory_id else None
                 if memory is None:
                     raise Failure(f"case {case['id']} was not stored")
-                got: dict[str, TimeWords | None] = {}
-                for variant in VARIANTS:
-                    start = time.perf_counter()
-                    if variant == "papertape":
-                        got[variant] = reader.read(memory)
-                    elif variant == "flat":
-                        got[variant] = flat_read(generator, reader, memory)
-                    else:
-                        got[variant] = baseline_read(generator, reader, memory)
-                    seconds[variant] += time.perf_counter() - start
+                start = time.perf_counter()
+                ours = reader.read(memory)
+                seconds["papertape"] += time.perf_counter() - start
+                start = time.perf_counter()
+                theirs = baseline_read(generator, reader, memory)
+                seconds["baseline"] += time.perf_counter() - start
                 expect = case["expect"]
                 wanted = (
                     named_period(TimeWords(expect["words"], expect["unit"], expect["offset"]), said)
@@ -164,26 +134,27 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
                     else None
                 )
                 row: dict[str, Any] = {"id": case["id"], "text": case["text"], "expect": expect}
-                for variant, read in got.items():
+                for variant, got in (("papertape", ours), ("baseline", theirs)):
                     row[variant] = (
                         None
-                        if read is None
-                        else {"words": read.words, "unit": read.unit, "offset": read.offset}
+                        if got is None
+                        else {"words": got.words, "unit": got.unit, "offset": got.offset}
                     )
-                    period = named_period(read, said) if read is not None else None
+                    period = named_period(got, said) if got is not None else None
                     row[f"{variant}_period"] = period
                     row[f"{variant}_period_right"] = wanted is not None and period == wanted
                 rows.append(row)
                 print(
-                    f"  {case['id']}: expected {wanted}; "
-                    + "; ".join(f"{v} {row[f'{v}_period']}" for v in VARIANTS),
+                    f"  {case['id']}: expected {wanted}; papertape {row['papertape_period']}; "
+                    f"baseline {row['baseline_period']}",
                     file=sys.stderr,
                 )
     return {
         "model": model,
         "data": str(data),
         "cases": len(rows),
-        **{variant: score(rows, variant) for variant in VARIANTS},
+        "papertape": score(rows, "papertape"),
+        "baseline": score(rows, "baseline"),
         "seconds_per_memory": {k: v / max(1, len(rows)) for k, v in seconds.items()},
         "rows": rows,
     }
@@ -210,7 +181,7 @@ def main() -> None:
     print(f"{result['cases']} cases, model {args.model}")
     print("| variant | found | direction right | same period | left alone | s a memory |")
     print("|---|---|---|---|---|---|")
-    for variant in VARIANTS:
+    for variant in ("papertape", "baseline"):
         s = result[variant]
         print(
             f"| {variant} | {s['found']:.2f} | {s['direction']:.2f} | {s['same_period']:.2f} "
@@ -218,9 +189,6 @@ def main() -> None:
         )
     ours, theirs = result["papertape"]["same_period"], result["baseline"]["same_period"]
     print(f"same period, papertape / baseline: {ours / theirs if theirs else float('inf'):.2f}x")
-    pace = result["seconds_per_memory"]
-    ratio = pace["papertape"] / pace["flat"] if pace["flat"] else float("inf")
-    print(f"seconds a memory, papertape / flat: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
