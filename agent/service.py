@@ -23,7 +23,7 @@ from agent.memory.pages import read_page
 from agent.memory.report import ConsolidationReport
 from agent.memory.report import Progress as ConsolidationProgress
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
-from agent.memory.times import TIME_MARK
+from agent.memory.times import TIME_MARK, TimeReader
 from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.settings import Settings
 from agent.status import AppStatus
@@ -254,6 +254,17 @@ class Papertape:
             log.info("summaries will be extractive: %s", exc)
             return ExtractiveSummarizer(), None
         return ModelSummarizer(generator), generator
+
+    def time_reader(self) -> TimeReader | None:
+        """What reads new memories' time words, as consolidation's first step does: with
+        the model consolidation would use, when that model can be held to a schema and
+        time_words is on; None otherwise (summaries extractive, no model installed)."""
+        if self.settings.time_words == "off":
+            return None
+        _, generator = self.summarizer()
+        if generator is None or not generator.constrains_output:
+            return None
+        return TimeReader(self.store, generator)
 
     def consolidate(
         self,

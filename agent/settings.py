@@ -123,7 +123,8 @@ class Settings:
     facts: str = "auto"
     # "auto": with such a model, consolidation also reads each new memory for words naming
     # another time ("last week") and keeps the period they name beside it, for prompts to
-    # show (agent/memory/times.py); "off": not read.
+    # show (agent/memory/times.py), and the daemon reads those of new memories every
+    # time_words_every_minutes; "off": not read.
     time_words: str = "auto"
     gist_chars: int = 80
     # Hazy pages: font size in pixels and encoding (see scripts/bench/optical.py).
@@ -157,6 +158,7 @@ class Settings:
     screenshots_without_text: str = "keep"
     # -- the daemon (agent/daemon/jobs.py); 0 turns a job off.
     consolidate_every_hours: float = 24.0
+    time_words_every_minutes: float = 10.0
     inbox_every_seconds: float = 5.0
     vacuum_every_hours: float = 168.0
     capture_every_minutes: float = 0.0
@@ -264,6 +266,7 @@ RANGES: dict[str, Range] = {
     "audio_pause_s": Range(0, 3600, above=True),
     "audio_memory_s": Range(0, 86_400, above=True),
     "consolidate_every_hours": Range(0.01, 87_600, off=True),
+    "time_words_every_minutes": Range(0.1, 525_600, off=True),
     "inbox_every_seconds": Range(0.1, 86_400, off=True),
     "vacuum_every_hours": Range(0.01, 87_600, off=True),
     "capture_every_minutes": Range(0.1, 525_600, off=True),

@@ -3,6 +3,7 @@
 | job | default | setting |
 |---|---|---|
 | consolidate: merges, facts, decay, tiers, byte budget | every 24 h | consolidate_every_hours |
+| time words: read those of memories that came in since | every 10 min | time_words_every_minutes |
 | inbox: ingest files dropped into the inbox folders | every 5 s | inbox_every_seconds |
 | vacuum: fold the WAL in, rewrite the file compactly | every 168 h | vacuum_every_hours |
 | capture: a screenshot, where there is a display | off (0) | capture_every_minutes |
@@ -21,8 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.clock import resolve_now
-from agent.errors import Stopped
+from agent.errors import Failure, Stopped
 from agent.ingest.inbox import arrivals, inbox_folders
+from agent.memory.facts import unread
+from agent.memory.times import TIME_MARK
 
 if TYPE_CHECKING:
     from agent.daemon.server import Daemon
@@ -45,6 +48,14 @@ def start_scheduler(daemon: Daemon) -> Any:
             hours=settings.consolidate_every_hours,
             args=[daemon],
             id="consolidate",
+        )
+    if settings.time_words_every_minutes > 0:
+        scheduler.add_job(
+            read_time_words,
+            "interval",
+            minutes=settings.time_words_every_minutes,
+            args=[daemon],
+            id="time_words",
         )
     if settings.inbox_every_seconds > 0:
         scheduler.add_job(
@@ -97,6 +108,41 @@ def consolidate(daemon: Daemon) -> None:
         report.bytes_before,
         report.bytes_after,
     )
+
+
+def read_time_words(daemon: Daemon) -> None:
+    """Read the time words of the memories that came in since the last run, so that answers
+    date "yesterday" the same day, not after the night's consolidation (which reads what is
+    left). One memory per hold of the lock: a question waits for one reading (about 2 s with
+    the 1.5B), not for the batch. The model loads only when something is waiting."""
+    app = daemon.app
+    with daemon.lock:
+        waiting = [m.id for m in unread(app.store, TIME_MARK)]
+        if not waiting:
+            return
+        try:
+            reader = app.time_reader()
+        except Failure as exc:
+            log.warning("time words: not read (%s)", exc)
+            return
+    if reader is None:
+        return
+    read = found = 0
+    try:
+        for done, memory_id in enumerate(waiting, start=1):
+            if daemon.stopping.is_set():
+                break
+            with daemon.lock:
+                daemon.busy = f"reading time words ({done} of {len(waiting)})"
+                memory = app.store.get(memory_id)
+                # Consolidation may have read it meanwhile, or the person forgotten it.
+                if memory is None or TIME_MARK in app.store.marks_of(memory_id):
+                    continue
+                read += 1
+                found += reader.read(memory) is not None
+    finally:
+        daemon.busy = None
+    log.info("time words: %d of %d new memories name another time", found, read)
 
 
 def watch_inbox(daemon: Daemon, sizes: dict[Path, int]) -> None:
