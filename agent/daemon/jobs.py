@@ -18,6 +18,7 @@ and the files a job queued stay queued.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,42 +42,17 @@ def start_scheduler(daemon: Daemon) -> Any:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     )
     sizes: dict[Path, int] = {}
-    if settings.consolidate_every_hours > 0:
-        scheduler.add_job(
-            consolidate,
-            "interval",
-            hours=settings.consolidate_every_hours,
-            args=[daemon],
-            id="consolidate",
-        )
-    if settings.time_words_every_minutes > 0:
-        scheduler.add_job(
-            read_time_words,
-            "interval",
-            minutes=settings.time_words_every_minutes,
-            args=[daemon],
-            id="time_words",
-        )
-    if settings.inbox_every_seconds > 0:
-        scheduler.add_job(
-            watch_inbox,
-            "interval",
-            seconds=settings.inbox_every_seconds,
-            args=[daemon, sizes],
-            id="inbox",
-        )
-    if settings.vacuum_every_hours > 0:
-        scheduler.add_job(
-            vacuum, "interval", hours=settings.vacuum_every_hours, args=[daemon], id="vacuum"
-        )
-    if settings.capture_every_minutes > 0:
-        scheduler.add_job(
-            capture,
-            "interval",
-            minutes=settings.capture_every_minutes,
-            args=[daemon],
-            id="capture",
-        )
+    # Each job: its id, what it runs and with what, and its interval in seconds (0: off).
+    jobs: list[tuple[str, Callable[..., None], list[Any], float]] = [
+        ("consolidate", consolidate, [daemon], settings.consolidate_every_hours * 3600),
+        ("time_words", read_time_words, [daemon], settings.time_words_every_minutes * 60),
+        ("inbox", watch_inbox, [daemon, sizes], settings.inbox_every_seconds),
+        ("vacuum", vacuum, [daemon], settings.vacuum_every_hours * 3600),
+        ("capture", capture, [daemon], settings.capture_every_minutes * 60),
+    ]
+    for job_id, run, args, seconds in jobs:
+        if seconds > 0:
+            scheduler.add_job(run, "interval", seconds=seconds, args=args, id=job_id)
     scheduler.start()
     return scheduler
 
