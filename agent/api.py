@@ -36,7 +36,13 @@ class MemoryService(Protocol):
 
     # -- writes: the daemon makes them while it runs ------------------------------------------
     def note(
-        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+        self,
+        text: str,
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        source: str = "note",
+        speaker: str | None = None,
     ) -> IngestResult: ...
 
     def note_many(

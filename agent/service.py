@@ -183,10 +183,18 @@ class Papertape:
     # -- the commands ------------------------------------------------------------------------
 
     def note(
-        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+        self,
+        text: str,
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        source: str = "note",
+        speaker: str | None = None,
     ) -> IngestResult:
         check_note(text, self.settings)
-        return self.ingestor.note(text, now=now, occurred_at=occurred_at, source=source)
+        return self.ingestor.note(
+            text, now=now, occurred_at=occurred_at, source=source, speaker=speaker
+        )
 
     def note_many(
         self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None

@@ -375,8 +375,7 @@ def _relative_dates_unpinned(conn: apsw.Connection, ctx: SchemaContext) -> None:
 
 
 def _memory_times(conn: apsw.Connection, ctx: SchemaContext) -> None:
-    # The time a memory's relative words name ("yesterday": day -1), beside its text, never
-    # in it. In the main file, like the marks, and deleted with its memory by the store.
+    # Side tables beside a memory's text, never in it: in the main file, deleted with it.
     conn.execute(
         """
         CREATE TABLE memory_times (
@@ -387,6 +386,10 @@ def _memory_times(conn: apsw.Connection, ctx: SchemaContext) -> None:
         )
         """
     )
+
+
+def _memory_speakers(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    conn.execute("CREATE TABLE memory_speakers (memory_id INTEGER PRIMARY KEY, speaker TEXT)")
 
 
 Migration = Callable[[apsw.Connection, SchemaContext], None]
@@ -403,6 +406,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("009_memory_marks", _memory_marks),
     ("010_relative_dates_unpinned", _relative_dates_unpinned),
     ("011_memory_times", _memory_times),
+    ("012_memory_speakers", _memory_speakers),
 )
 
 

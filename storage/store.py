@@ -37,6 +37,7 @@ from storage.store_links import Links
 from storage.store_marks import MarksAndMeta
 from storage.store_reads import Reads
 from storage.store_recent import RecentReads
+from storage.store_speakers import Speakers
 from storage.store_times import Times
 from storage.store_upkeep import Upkeep, store_files
 from storage.store_vectors import VectorColumns
@@ -54,7 +55,9 @@ def _rebuild_stale_scan_index(conn: apsw.Connection, vector_dim: int) -> None:
             conn.execute("DELETE FROM main.store_meta WHERE key = ?", (STALE_SCAN_INDEX,))
 
 
-class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Times, Upkeep, VectorColumns):
+class MemoryStore(
+    Blobs, Links, MarksAndMeta, Reads, RecentReads, Speakers, Times, Upkeep, VectorColumns
+):
     """One store: its main file and its cold file, over one connection. Writes go through
     `transaction()`; one writer at a time (WAL)."""
 
@@ -373,6 +376,7 @@ class MemoryStore(Blobs, Links, MarksAndMeta, Reads, RecentReads, Times, Upkeep,
                 )
                 self.conn.execute("DELETE FROM memory_marks WHERE memory_id = ?", (memory_id,))
                 self.conn.execute("DELETE FROM memory_times WHERE memory_id = ?", (memory_id,))
+                self.conn.execute("DELETE FROM memory_speakers WHERE memory_id = ?", (memory_id,))
                 # Blobs go with the row (ON DELETE CASCADE).
                 self.conn.execute(f"DELETE FROM {schema}.memories WHERE id = ?", (memory_id,))
                 if schema == COLD:

@@ -126,6 +126,21 @@ def test_the_api_answers_like_the_service(running: Daemon) -> None:
     remote.close()
 
 
+def test_a_line_with_a_speaker_goes_through_the_daemon_as_theirs(running: Daemon) -> None:
+    remote = open_papertape(running.settings)
+    result = remote.note("the ferry leaves at six", now=NOW, speaker="Bo")
+    assert result.memory_id is not None
+    with running.lock:
+        stored = running.app.store.get(result.memory_id)
+        speakers = running.app.store.speakers_of([result.memory_id])
+    assert stored is not None
+    assert stored.text == "Bo: the ferry leaves at six"
+    assert speakers == {result.memory_id: "Bo"}
+    with pytest.raises(UserError, match="speaker must be a name"):
+        remote.note("hello", now=NOW, speaker="Bo\nAnna")
+    remote.close()
+
+
 def test_an_edit_beside_a_running_daemon_is_made_by_the_daemon(running: Daemon) -> None:
     remote = open_papertape(running.settings)
     remote.note("the boat is moored at pier 4", now=NOW)

@@ -11,13 +11,20 @@ found in what it cites, by either of two tests:
 - meaning: the question and answer together are close in meaning (embedding cosine) to a
   cited memory, which covers a "Yes" or a paraphrase that shares no words.
 
+Where the store knows who said its lines (a chat's speakers), a reply must also rest on the
+person the question asks about: when the question names exactly one of those speakers, the
+cited lines that hold most of the answer's words must be said by that person or name them. A
+small model given one person's lines about a race, asked what another person realised after
+"her" race, answers from the first person's lines; this is that case. Names are compared as
+words, so this too knows no language's vocabulary.
+
 The check only marks: a reply that fails it is shown in the model's words, marked as not
 supported by the person's memories. Nothing is rewritten or replaced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -60,3 +67,45 @@ def is_supported(
     if shared_share(answer, question, cited) >= WORD_SHARE:
         return True
     return closeness(embedder, answer, question, cited) >= min_similarity
+
+
+def asked_about(question: str, people: Sequence[str]) -> str | None:
+    """The one person of `people` the question names, or None (no one, or several)."""
+    asked = words(question)
+    named = [person for person in people if words(person) and words(person) <= asked]
+    return named[0] if len(named) == 1 else None
+
+
+def told_of_someone_else(
+    question: str,
+    answer: str,
+    cited: Mapping[int, str],
+    speakers: Mapping[int, str],
+    people: Sequence[str],
+) -> str | None:
+    """The person the question asks about, when the cited lines holding most of the answer's
+    words are neither said by them nor name them; None otherwise.
+
+    `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
+    `people`: everyone the store knows as a speaker. Nothing is decided when the question
+    names no known speaker, or when the answer adds no words of its own ("Yes").
+    """
+    person = asked_about(question, people)
+    new = words(answer) - words(question)
+    if person is None or not new or not cited:
+        return None
+
+    def held(memory_id: int) -> int:
+        # The speaker's name opens their line; it says who spoke, not what the line holds.
+        said_by = speakers.get(memory_id)
+        own = words(cited[memory_id]) - (words(said_by) if said_by else set())
+        return len(new & own)
+
+    most = max(held(i) for i in cited)
+    if most == 0:
+        return None  # nothing of the answer is in them: the word and meaning tests decide
+    holding = [i for i in cited if held(i) == most]
+    for memory_id in holding:
+        if speakers.get(memory_id) == person or words(person) <= words(cited[memory_id]):
+            return None
+    return person

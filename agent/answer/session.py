@@ -14,8 +14,9 @@ keeps one open. Each turn:
 3. generate under the answer schema (agent/answer/schema.py): the answer in words, the ids it rests
    on (only ids that were shown can be written) and a status; the answer field streams out as
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
-4. check an "answered" reply against what it cites (agent/answer/check.py). One that fails is
-   shown as the model wrote it, marked as not supported by the memories. Relative words it
+4. check an "answered" reply against what it cites (agent/answer/check.py), and, where the
+   store knows who said its lines, that those it rests on are the asked person's. One that
+   fails is shown as the model wrote it, marked as not supported by the memories. Relative words it
    repeats from a cited memory ("last week") are shown with the period they named there
    (agent/answer/dates.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
@@ -29,10 +30,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from agent.answer.check import is_supported
+from agent.answer.check import is_supported, told_of_someone_else
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
@@ -68,6 +69,9 @@ class Answer:
     memory_id: int | None  # the stored chat turn
     # Relative words the answer repeats from a cited memory, with the period they named there
     dates: tuple[AnswerDate, ...] = ()
+    # The person the question asks about, when the lines the answer rests on are not theirs
+    # (neither said by them nor naming them); the answer is then not supported.
+    not_of: str | None = None
 
     @property
     def trusted(self) -> bool:
@@ -86,11 +90,14 @@ def answer_from(
     on_token: OnToken | None = None,
     started: float | None = None,
     times: Mapping[int, TimeWords] | None = None,
+    speakers: Mapping[int, str] | None = None,
+    people: Sequence[str] = (),
 ) -> Answer:
     """The model's answer to `question` from `memories` (most relevant first), each shown
     with the period its time words name (`times`): prompt, structured generation, the
-    support check. Stores nothing. `started` is when the question came, so the time to the
-    first token includes retrieval."""
+    support check, which knows who said the memories that were said (`speakers`) and
+    everyone the store knows as a speaker (`people`). Stores nothing. `started` is when the
+    question came, so the time to the first token includes retrieval."""
     started = time.perf_counter() if started is None else started
     retrieval_s = time.perf_counter() - started
     try:
@@ -139,12 +146,23 @@ def answer_from(
     supported = reply.status == "answered" and is_supported(
         embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
     )
+    not_of = (
+        told_of_someone_else(
+            question,
+            reply.answer,
+            {m.id: m.text for m in cited_memories},
+            speakers or {},
+            people,
+        )
+        if supported
+        else None
+    )
     return Answer(
         question=question,
         text=reply.answer,
         citations=reply.memory_ids,
         status=reply.status,
-        supported=supported,
+        supported=supported and not_of is None,
         constrained=reply.constrained,
         memories=fitted.memories,
         model=generator.name,
@@ -157,6 +175,7 @@ def answer_from(
         tokens_per_s=speed,
         memory_id=None,
         dates=answer_dates(reply.answer, cited_memories, times or {}),
+        not_of=not_of,
     )
 
 
@@ -197,6 +216,8 @@ class ChatSession:
             on_token=on_token,
             started=started,
             times=self.store.times_of([m.id for m in evidence]),
+            speakers=self.store.speakers_of([m.id for m in evidence]),
+            people=self.store.speaker_names(),
         )
         return self._remember(answer, now)
 

@@ -74,6 +74,11 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
 @click.argument("text")
 @click.option("--at", "at_text", metavar="TIME", help="When it happened (ISO 8601); default now.")
 @click.option("--source", default="note", show_default=True, help="Where it came from.")
+@click.option(
+    "--speaker",
+    metavar="NAME",
+    help='Who said it (a line of a chat): stored as "NAME: TEXT", and theirs.',
+)
 @home_option
 @now_option
 @json_option
@@ -83,6 +88,7 @@ def note(
     text: str,
     at_text: str | None,
     source: str,
+    speaker: str | None,
     home: Path | None,
     now_text: str | None,
     as_json: bool,
@@ -92,7 +98,7 @@ def note(
         text = read_note(sys.stdin, settings_for(ctx, home))
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    result = open_app(ctx, home).note(text, now=now, occurred_at=at, source=source)
+    result = open_app(ctx, home).note(text, now=now, occurred_at=at, source=source, speaker=speaker)
     if as_json:
         echo_json({"id": result.memory_id, "status": result.status, "redacted": result.redacted})
     else:

@@ -240,6 +240,10 @@ class MemoryTools:
             str | None, Field(description="When it happened (ISO 8601); default now.")
         ] = None,
         source: Annotated[str, Field(description="Where it came from.")] = "mcp",
+        speaker: Annotated[
+            str | None,
+            Field(description="Who said it, when it is a line of a chat; default none."),
+        ] = None,
     ) -> CallToolResult:
         """Store a text memory, exactly as `papertape note` does: secrets (API keys,
         tokens, passwords, card numbers) are redacted before anything is stored, and the
@@ -248,7 +252,9 @@ class MemoryTools:
 
         def work(app: MemoryService) -> dict[str, Any]:
             at = parse_time(time, what="time") if time else None
-            result = app.note(text, now=self.clock(), occurred_at=at, source=source)
+            result = app.note(
+                text, now=self.clock(), occurred_at=at, source=source, speaker=speaker
+            )
             if result.status == "rejected":
                 raise UserError(f"not stored: {result.label} {result.reason}.")
             return {"id": result.memory_id, "status": result.status, "redacted": result.redacted}

@@ -56,6 +56,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "tokens_per_s": _rounded(answer.tokens_per_s, 2),
         "status": answer.status,
         "supported": answer.supported,
+        "not_of": answer.not_of,
         "constrained": answer.constrained,
         "raw_reply": answer.raw_reply,
         "retrieval_s": _rounded(answer.retrieval_s),
@@ -78,6 +79,11 @@ def answer_marks(answer: Answer) -> list[str]:
         marks.append("(the model says this is not in your memories)")
     elif answer.status == "guess":
         marks.append("(a guess: your memories do not state it)")
+    elif answer.not_of is not None:
+        marks.append(
+            f"(not supported by your memories: the lines it rests on are not {answer.not_of}'s "
+            "and do not name them)"
+        )
     elif not answer.supported:
         marks.append("(not supported by your memories: what it cites does not hold this answer)")
     return marks

@@ -30,7 +30,8 @@ from agent.daemon import wire
 from agent.daemon.paths import socket_path
 from agent.errors import Failure, Stopped, UserError
 from agent.ingest.files import files_under
-from agent.ingest.notes import IngestResult, clean_note
+from agent.ingest.notes import IngestResult, check_speaker, clean_note
+from agent.ingest.redact import redact
 from agent.limits import check_note, request_limit_bytes, request_too_big
 from models.errors import ModelError
 from storage import DAMAGE_ERRORS, StorageError
@@ -171,12 +172,15 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
         if not text.strip():
             raise UserError("the note is empty: give some text, or - to read it from stdin.")
         check_note(text, daemon.settings)
+        speaker = request.get("speaker")
         # Secrets out before the queue writes it down: no file ever holds the raw text.
         cleaned = clean_note(text)
+        said_by = None if speaker is None else redact(check_speaker(str(speaker)))
         now = _time(request, "now")
         payload: dict[str, Any] = {
             "text": cleaned.text,
-            "redacted": cleaned.total,
+            "speaker": None if said_by is None else said_by.text,
+            "redacted": cleaned.total + (0 if said_by is None else said_by.total),
             "now": now,
             "occurred_at": _maybe_time(request, "occurred_at"),
             "source": str(request.get("source", "note")),

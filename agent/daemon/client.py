@@ -21,7 +21,7 @@ from agent.api import MemoryService
 from agent.daemon import wire
 from agent.daemon.paths import socket_path
 from agent.errors import Failure, UserError
-from agent.ingest.notes import IngestResult, NoteInput
+from agent.ingest.notes import IngestResult, NoteInput, check_speaker
 from agent.ingest.pipeline import Progress
 from agent.limits import check_note
 from agent.service import Papertape, check_recall
@@ -113,11 +113,19 @@ class RemotePapertape:
         self._reader = Papertape(settings)  # reads only; opens the store on first use
 
     def note(
-        self, text: str, *, now: float, occurred_at: float | None = None, source: str = "note"
+        self,
+        text: str,
+        *,
+        now: float,
+        occurred_at: float | None = None,
+        source: str = "note",
+        speaker: str | None = None,
     ) -> IngestResult:
         check_note(text, self.settings)  # before a byte is sent
+        if speaker is not None:
+            speaker = check_speaker(speaker)
         result = self.client.call(
-            "note", text=text, now=now, occurred_at=occurred_at, source=source
+            "note", text=text, now=now, occurred_at=occurred_at, source=source, speaker=speaker
         )
         return wire.ingest_in(result)
 
@@ -125,7 +133,10 @@ class RemotePapertape:
         self, notes: Sequence[NoteInput], *, now: float, progress: Progress | None = None
     ) -> list[IngestResult]:
         return [
-            self.note(n.text, now=now, occurred_at=n.occurred_at, source=n.source) for n in notes
+            self.note(
+                n.text, now=now, occurred_at=n.occurred_at, source=n.source, speaker=n.speaker
+            )
+            for n in notes
         ]
 
     def ingest(

@@ -346,6 +346,7 @@ class Daemon:
                     i.payload.get("source", "note"),
                     # Queued by this version: already redacted. Older queues hold raw text.
                     0 if "redacted" in i.payload else None,
+                    i.payload.get("speaker"),
                 )
                 for i in run
             ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from agent.errors import UserError
 from agent.ingest.redact import Redaction, redact
 
 
@@ -27,6 +28,28 @@ class NoteInput:
     # Secrets already taken out by clean_note (the daemon does so before it queues a note),
     # and how many; None: the text is as the person gave it.
     redacted: int | None = None
+    speaker: str | None = None  # who said it, when it was said by someone (a chat line)
+
+
+SPEAKER_MAX_CHARS = 100
+
+
+def check_speaker(speaker: str) -> str:
+    """The speaker's name, stripped; a UserError when it is not a name on one line."""
+    name = speaker.strip()
+    if not name or "\n" in name or "\r" in name or len(name) > SPEAKER_MAX_CHARS:
+        raise UserError(
+            f"the speaker must be a name on one line of at most {SPEAKER_MAX_CHARS} "
+            f"characters; got {speaker[:40]!r}."
+        )
+    return name
+
+
+def with_speaker(clean: str, speaker: str) -> tuple[str, str, int]:
+    """A line someone said, as a transcript writes it (their name, then their clean words);
+    the name, with any secret in it taken out; and how many were."""
+    said_by = redact(check_speaker(speaker))
+    return f"{said_by.text}: {clean}", said_by.text, said_by.total
 
 
 def content_hash(text: str) -> str:

@@ -22,7 +22,14 @@ from agent.errors import Stopped, UserError
 from agent.ingest.audio import AudioRejected, group_segments, media_blob, transcribe_file
 from agent.ingest.exclusions import excluded_folder, excluded_screen
 from agent.ingest.files import Rejected, files_under, media_kind, not_a_file, read_text_file
-from agent.ingest.notes import IngestResult, NoteInput, clean_note, content_hash, normalise
+from agent.ingest.notes import (
+    IngestResult,
+    NoteInput,
+    clean_note,
+    content_hash,
+    normalise,
+    with_speaker,
+)
 from agent.ingest.passages import split_passages, title_of
 from agent.ingest.redact import redact, redact_parts
 from agent.ingest.screenshots import (
@@ -61,6 +68,7 @@ class _Item:
     redacted: int = 0
     blobs: tuple[Blob, ...] = ()  # written with the memory (memory_id filled in then)
     passage_offsets: tuple[float, ...] = ()  # seconds into a recording, one per passage
+    speaker: str | None = None  # who said it; every memory the item writes is theirs
 
 
 class Ingestor:
@@ -92,6 +100,7 @@ class Ingestor:
         occurred_at: float,
         kind: str = "text",
         redacted: int | None = None,
+        speaker: str | None = None,
     ) -> _Item:
         # Secrets go before anything else sees the text: hash, passages, vectors, the store.
         # `redacted` given: the daemon redacted the text before it was queued.
@@ -102,6 +111,9 @@ class Ingestor:
             clean = normalise(text)
         # A file, app or window name can hold one too (a token in a window title).
         named = redact(source)
+        if speaker is not None:
+            clean, speaker, named_secrets = with_speaker(clean, speaker)
+            redacted += named_secrets
         return _Item(
             label=label,
             source=named.text,
@@ -111,6 +123,7 @@ class Ingestor:
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
             kind=kind,
             redacted=redacted + named.total,
+            speaker=speaker,
         )
 
     def note(
@@ -121,11 +134,12 @@ class Ingestor:
         occurred_at: float | None = None,
         source: str = "note",
         kind: str = "text",
+        speaker: str | None = None,
     ) -> IngestResult:
         """Store one note (or stdin) as a memory; a long one is split like a document."""
         if not normalise(text):
             raise UserError("the note is empty: give some text, or - to read it from stdin.")
-        item = self._item(source, source, text, occurred_at or now, kind)
+        item = self._item(source, source, text, occurred_at or now, kind, speaker=speaker)
         return self._store_all([item], now)[0]
 
     def notes(
@@ -139,15 +153,23 @@ class Ingestor:
         """Store many notes, embedded in batches; empty ones are rejected, not raised.
         `on_write(i)` runs inside the transaction that stores note i (the daemon takes the
         note off its queue there)."""
-        slots: list[IngestResult | _Item] = [
-            self._item(
-                entry.source, entry.source, entry.text, entry.occurred_at, redacted=entry.redacted
-            )
-            if normalise(entry.text)
-            else IngestResult(entry.source, "rejected", reason="is empty")
-            for entry in notes
-        ]
+        slots: list[IngestResult | _Item] = [self._note_item(entry) for entry in notes]
         return self._store_all(slots, now, progress, on_write)
+
+    def _note_item(self, entry: NoteInput) -> IngestResult | _Item:
+        if not normalise(entry.text):
+            return IngestResult(entry.source, "rejected", reason="is empty")
+        try:
+            return self._item(
+                entry.source,
+                entry.source,
+                entry.text,
+                entry.occurred_at,
+                redacted=entry.redacted,
+                speaker=entry.speaker,
+            )
+        except UserError as exc:
+            return IngestResult(entry.source, "rejected", reason=str(exc))
 
     def paths(
         self,
@@ -380,6 +402,8 @@ class Ingestor:
                 if item.passage_offsets:
                     single = replace(single, occurred_at=item.occurred_at + item.passage_offsets[0])
                 new_id = self.store.add(single, vectors[0])
+                if item.speaker is not None:
+                    self.store.set_speaker(new_id, item.speaker)
                 for blob in item.blobs:
                     self.store.put_blob(replace(blob, memory_id=new_id))
                 return IngestResult(item.label, "stored", new_id, 1, redacted=item.redacted)
@@ -387,6 +411,8 @@ class Ingestor:
             name = Path(item.source).name
             title = f"Recording {name}" if item.kind == "audio" else title_of(item.text, name)
             doc_id = self.store.add(memory("document", title, item.content_hash), None)
+            if item.speaker is not None:
+                self.store.set_speaker(doc_id, item.speaker)
             for blob in item.blobs:
                 self.store.put_blob(replace(blob, memory_id=doc_id))
             for position, (passage, vector) in enumerate(zip(item.passages, vectors, strict=True)):
@@ -401,6 +427,8 @@ class Ingestor:
                         part, occurred_at=item.occurred_at + item.passage_offsets[position]
                     )
                 passage_id = self.store.add(part, vector)
+                if item.speaker is not None:
+                    self.store.set_speaker(passage_id, item.speaker)
                 self.store.link(passage_id, doc_id, "part_of", position)
             return IngestResult(
                 item.label, "stored", doc_id, len(item.passages), redacted=item.redacted

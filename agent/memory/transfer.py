@@ -88,6 +88,7 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
         "marks": store.marks_of(memory.id),
         # The period its relative words name, read at consolidation (agent/memory/times.py).
         "time": _time_record(store.times_of([memory.id]).get(memory.id)),
+        "speaker": store.speakers_of([memory.id]).get(memory.id),
         "embedder": embedder_name if encoded is not None else None,
         "vector_encoding": None if encoded is None else encoded[0],
         "vector": None if encoded is None else _b64(encoded[1]),
@@ -134,6 +135,7 @@ class _Line:
     links: list[dict[str, Any]]
     marks: list[str]
     time: TimeWords | None
+    speaker: str | None
     embedder: str | None
     vector: str | None
     vector_encoding: str
@@ -199,6 +201,9 @@ def _parse(record: Any, line: int) -> _Line:
     marks = record.get("marks") or []  # absent in exports made before marks existed
     if not (isinstance(marks, list) and all(isinstance(mark, str) for mark in marks)):
         raise UserError(f"line {line}: field 'marks' is not a list of names.")
+    speaker = record.get("speaker")  # absent in exports made before speakers were kept
+    if not (speaker is None or (isinstance(speaker, str) and speaker.strip())):
+        raise UserError(f"line {line}: field 'speaker' is not a name.")
     encoding = record.get("vector_encoding") or "float32"
     if encoding not in ACCEPTED[memory.tier]:
         raise UserError(f"line {line}: a {memory.tier} memory cannot hold a {encoding} vector.")
@@ -226,6 +231,7 @@ def _parse(record: Any, line: int) -> _Line:
         links,
         marks,
         _parse_time_words(record.get("time"), line),
+        speaker,
         record.get("embedder"),
         record.get("vector"),
         encoding,
@@ -293,6 +299,8 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                 store.mark([new_id], mark)
             if entry.time is not None:
                 store.set_time(new_id, entry.time)
+            if entry.speaker is not None:
+                store.set_speaker(new_id, entry.speaker)
             id_map[entry.old_id] = new_id
             imported += 1
         for entry in parsed:

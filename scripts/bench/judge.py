@@ -52,7 +52,9 @@ support for the person asked about. For them, declining is CORRECT (label it COR
 answer that gives content is WRONG.
 Lines in parentheses after an answer are papertape's marks, shown beside it. An answer marked
 "(the model says this is not in your memories)" is a decline: label it ABSTAINED (CORRECT in
-category 5), whatever words come before the mark.
+category 5), whatever words come before the mark. So is an answer marked "(not supported by
+your memories: the lines it rests on are not <person>'s ...)", for the person the question
+asks about: papertape says its memories do not tell this of them.
 """
 
 

@@ -61,6 +61,17 @@ class Turn:
     session: int
     text: str  # "speaker: text", with the shared image's caption when there is one
     occurred_at: float
+    speaker: str = ""  # who said it; "" for a turn stored as plain text
+    said: str = ""  # `text` without the speaker's name
+
+
+def turn_note(turn: Turn, source: str) -> Any:
+    """The turn as a note: a line its speaker said (stored as `text`, and theirs)."""
+    from agent.ingest.notes import NoteInput
+
+    if not turn.speaker:
+        return NoteInput(turn.text, turn.occurred_at, source)
+    return NoteInput(turn.said, turn.occurred_at, source, speaker=turn.speaker)
 
 
 @dataclass(frozen=True)
@@ -104,11 +115,21 @@ def load(path: Path) -> list[Conversation]:
         for number in sessions:
             start = parse_session_date(conv[f"session_{number}_date_time"])
             for offset, turn in enumerate(conv[f"session_{number}"]):
-                text = f"{turn['speaker']}: {turn['text']}"
+                said = str(turn["text"])
                 if turn.get("blip_caption"):
-                    text += f" [shares an image: {turn['blip_caption']}]"
+                    said += f" [shares an image: {turn['blip_caption']}]"
+                speaker = str(turn["speaker"])
                 # Turns a minute apart keep their order inside a session.
-                turns.append(Turn(turn["dia_id"], number, text, start + 60.0 * offset))
+                turns.append(
+                    Turn(
+                        turn["dia_id"],
+                        number,
+                        f"{speaker}: {said}",
+                        start + 60.0 * offset,
+                        speaker,
+                        said,
+                    )
+                )
         questions = [
             Question(
                 q["question"],
@@ -132,13 +153,9 @@ def store_session(app: Any, conv: Conversation, session: int, ids: dict[str, int
     """Store one session's turns as they were said, ingested when the session ended, so
     ingested_at (and with it retention) follows the conversation's own calendar. `ids` gains
     each turn's dia_id -> memory id."""
-    from agent.ingest.notes import NoteInput
-
     turns = [t for t in conv.turns if t.session == session]
-    results = app.note_many(
-        [NoteInput(t.text, t.occurred_at, f"locomo:{conv.sample_id}:s{session}") for t in turns],
-        now=turns[-1].occurred_at,
-    )
+    source = f"locomo:{conv.sample_id}:s{session}"
+    results = app.note_many([turn_note(t, source) for t in turns], now=turns[-1].occurred_at)
     for turn, result in zip(turns, results, strict=True):
         if result.memory_id is not None:
             ids[turn.dia_id] = result.memory_id

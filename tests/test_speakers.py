@@ -1,0 +1,207 @@
+"""Who said a memory, kept as structure beside its text, and the check that an answer about a
+person rests on their lines (agent/answer/check.py `told_of_someone_else`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import NOW
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent.answer.check import asked_about, told_of_someone_else
+from agent.cli.output import answer_marks
+from agent.errors import UserError
+from agent.ingest.notes import NoteInput
+from agent.service import Papertape
+from models.fake_generator import ScriptedGenerator
+from storage import MemoryStore
+
+GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5" * 4
+
+
+# -- storage ---------------------------------------------------------------------------------
+
+
+def test_the_store_keeps_speakers_beside_the_text_and_forgets_them_with_it(
+    app: Papertape,
+) -> None:
+    store: MemoryStore = app.store
+    ids = [app.note(f"line {i}", now=NOW).memory_id or 0 for i in range(4)]
+    store.set_speaker(ids[0], "Anna")
+    store.set_speaker(ids[1], "Bo")
+    store.set_speaker(ids[2], "Anna")
+    assert store.speakers_of(ids) == {ids[0]: "Anna", ids[1]: "Bo", ids[2]: "Anna"}
+    assert store.speaker_names() == ["Anna", "Bo"]  # most lines first
+    store.delete([ids[1]])
+    assert store.speakers_of(ids) == {ids[0]: "Anna", ids[2]: "Anna"}
+    left = store.conn.execute("SELECT count(*) FROM memory_speakers WHERE memory_id = ?", (ids[1],))
+    assert next(iter(left))[0] == 0
+    assert store.speaker_names() == ["Anna"]
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+
+def test_a_line_with_a_speaker_is_stored_as_they_said_it_and_is_theirs(app: Papertape) -> None:
+    said = app.note("Ich ziehe im Mai nach Berlin.", now=NOW, speaker=" Anna ")
+    plain = app.note("Ich ziehe im Mai nach Berlin.", now=NOW)
+    assert said.memory_id is not None
+    assert plain.memory_id is not None
+    assert said.memory_id != plain.memory_id  # the same words by someone else are another line
+    stored = app.store.get(said.memory_id)
+    assert stored is not None
+    assert stored.text == "Anna: Ich ziehe im Mai nach Berlin."
+    assert app.store.speakers_of([said.memory_id, plain.memory_id]) == {said.memory_id: "Anna"}
+
+
+def test_every_passage_of_a_long_line_is_the_speakers(app: Papertape) -> None:
+    text = "\n\n".join(f"Absatz {i}. " + "Wort " * 150 for i in range(4))
+    result = app.note(text, now=NOW, speaker="李雷")
+    assert result.passages > 1
+    ids = [m.id for m in app.store.iter_memories()]
+    assert set(app.store.speakers_of(ids).values()) == {"李雷"}
+    assert len(app.store.speakers_of(ids)) == len(ids)
+
+
+def test_a_secret_in_a_speakers_name_is_redacted_before_it_is_written(app: Papertape) -> None:
+    result = app.note("hello", now=NOW, speaker=GITHUB_TOKEN)
+    assert result.redacted == 1
+    assert result.memory_id is not None
+    (name,) = app.store.speakers_of([result.memory_id]).values()
+    assert GITHUB_TOKEN not in name
+    stored = app.store.get(result.memory_id)
+    assert stored is not None
+    assert GITHUB_TOKEN not in stored.text
+
+
+@pytest.mark.parametrize("speaker", ["", "   ", "Anna\nBo", "x" * 101])
+def test_a_speaker_that_is_not_a_name_on_one_line_is_refused(app: Papertape, speaker: str) -> None:
+    with pytest.raises(UserError, match="speaker must be a name"):
+        app.note("hello", now=NOW, speaker=speaker)
+    (rejected,) = app.note_many([NoteInput("hello", NOW, speaker=speaker)], now=NOW)
+    assert rejected.status == "rejected"
+    assert app.store.stats().memories == 0
+
+
+def test_the_cli_stores_a_speaker_and_refuses_a_bad_one_in_one_sentence(cli) -> None:
+    stored = cli("note", "see you at the pier", "--speaker", "Bo", "--json")
+    assert stored.code == 0
+    memory_id = json.loads(stored.out)["id"]
+    found = json.loads(cli("recall", "pier", "--json", "-k", "1").out)["results"]
+    assert [(hit["id"], hit["text"]) for hit in found] == [(memory_id, "Bo: see you at the pier")]
+    refused = cli("note", "hello", "--speaker", "")
+    assert refused.code == 2
+    assert "speaker must be a name" in refused.err
+    assert "Traceback" not in refused.err
+
+
+def test_export_and_import_keep_the_speaker(app: Papertape, tmp_path: Path) -> None:
+    from test_transfer import second_home
+
+    said = app.note("the boat is at pier 4", now=NOW, speaker="Bo")
+    assert said.memory_id is not None
+    lines = list(app.export())
+    assert json.loads(lines[0])["speaker"] == "Bo"
+    with second_home(tmp_path) as other:
+        other.import_(lines)
+        (memory,) = other.store.iter_memories()
+        assert other.store.speakers_of([memory.id]) == {memory.id: "Bo"}
+    bad = json.loads(lines[0]) | {"speaker": ""}
+    with second_home(tmp_path / "again") as other, pytest.raises(UserError, match="speaker"):
+        other.import_([json.dumps(bad)])
+
+
+# -- the check -------------------------------------------------------------------------------
+
+
+def test_the_question_names_one_known_speaker_as_words_in_any_script() -> None:
+    people = ["Anna", "Bo", "李雷"]
+    assert asked_about("What did Anna realise after her race?", people) == "Anna"
+    assert asked_about("Was hat anna nach dem Lauf gemerkt?", people) == "Anna"
+    assert asked_about("李雷 跑步以后明白了什么？", people) == "李雷"
+    assert asked_about("What did Annabel say?", people) is None  # a word, not a prefix
+    assert asked_about("Did Anna and Bo meet?", people) is None  # two people: no one to check
+    assert asked_about("Where is my passport?", people) is None
+
+
+def test_an_answer_from_someone_elses_lines_is_told_of_someone_else() -> None:
+    cited = {
+        1: "Bo: I ran a charity race last week and realised self-care matters.",
+        2: "Anna: That is great to hear!",
+    }
+    speakers = {1: "Bo", 2: "Anna"}
+    question = "What did Anna realise after her charity race?"
+    answer = "She realised self-care matters."
+    assert told_of_someone_else(question, answer, cited, speakers, ["Anna", "Bo"]) == "Anna"
+    # The same answer about Bo rests on Bo's own line.
+    about_bo = "What did Bo realise after the race?"
+    assert told_of_someone_else(about_bo, answer, cited, speakers, ["Anna", "Bo"]) is None
+
+
+def test_a_line_that_names_the_person_asked_about_is_theirs_too() -> None:
+    cited = {7: "Bo: Anna, your new flat in Leipzig looks lovely!"}
+    answer = "Anna has a new flat in Leipzig."
+    result = told_of_someone_else(
+        "Where is Anna's new flat?", answer, cited, {7: "Bo"}, ["Anna", "Bo"]
+    )
+    assert result is None
+
+
+def test_nothing_is_decided_without_a_named_speaker_or_words_of_its_own() -> None:
+    cited = {1: "Bo: I ran a race."}
+    speakers = {1: "Bo"}
+    # A question about the person themselves (notes without speakers): no one to check.
+    assert told_of_someone_else("What did I run?", "a race", cited, speakers, ["Bo"]) is None
+    # "Yes" adds no words: the meaning test decides, not this one.
+    assert told_of_someone_else("Did Anna run?", "Yes", cited, speakers, ["Anna", "Bo"]) is None
+    # An answer none of whose words are in what it cites is for the word test to mark.
+    assert (
+        told_of_someone_else("What did Anna eat?", "pancakes", cited, speakers, ["Anna", "Bo"])
+        is None
+    )
+
+
+@given(
+    asked=st.sampled_from(["Anna", "Bo"]),
+    said_by=st.sampled_from(["Anna", "Bo"]),
+    thing=st.sampled_from(["kayak", "violin", "Fahrrad", "风筝"]),
+)
+def test_the_check_fires_exactly_when_the_holding_line_is_someone_elses(
+    asked: str, said_by: str, thing: str
+) -> None:
+    cited = {1: f"{said_by}: I bought a {thing} yesterday."}
+    result = told_of_someone_else(
+        f"What did {asked} buy?", f"a {thing}", cited, {1: said_by}, ["Anna", "Bo"]
+    )
+    assert result == (None if asked == said_by else asked)
+
+
+# -- the answer ------------------------------------------------------------------------------
+
+
+def test_an_answer_about_someone_from_anothers_line_is_shown_as_written_and_marked(
+    app: Papertape,
+) -> None:
+    bo = app.note("I adopted a grey cat called Pixel.", now=NOW, speaker="Bo").memory_id
+    anna = app.note("How lovely, congratulations!", now=NOW + 60, speaker="Anna").memory_id
+    assert bo is not None
+    assert anna is not None
+    reply = {"answer": "Anna adopted a grey cat, Pixel.", "memory_ids": [bo], "status": "answered"}
+    app._generator = ScriptedGenerator([json.dumps(reply)])
+    app._models.clear()
+    answer = app.chat().ask("Which cat did Anna adopt?", now=NOW + 120)
+    assert answer.text == "Anna adopted a grey cat, Pixel."  # the model's words, kept
+    assert answer.status == "answered"
+    assert answer.not_of == "Anna"
+    assert not answer.supported
+    assert any("not Anna's" in mark for mark in answer_marks(answer))
+    # Asked of Bo, the same line supports it.
+    reply["answer"] = "Bo adopted a grey cat, Pixel."
+    app._generator = ScriptedGenerator([json.dumps(reply)])
+    app._models.clear()
+    answer = app.chat().ask("Which cat did Bo adopt?", now=NOW + 180)
+    assert answer.not_of is None
+    assert answer.supported
