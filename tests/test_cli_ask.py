@@ -33,6 +33,7 @@ def test_ask_json_gives_the_answer_its_citations_and_timings(cli) -> None:
     assert data["chat_memory_id"] > memory_id
     assert data["status"] == "answered"
     assert data["supported"] is True
+    assert data["not_of"] is None  # no speakers known: no one to check the lines against
     assert data["constrained"] is True
     assert json.loads(data["raw_reply"])["answer"] == data["answer"]
 

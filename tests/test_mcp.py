@@ -95,6 +95,7 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         assert other["status"] in ("answered", "not_in_memories", "guess")
         assert set(other["citations"]) <= set(stored(home))
         assert "supported" in other
+        assert other["not_of"] is None
         peeked = data(
             await session.call_tool("ask", {"question": "When is the dentist?", "peek": True})
         )
