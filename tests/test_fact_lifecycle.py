@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -163,8 +164,12 @@ def test_a_chat_turn_citing_a_forgotten_fact_goes_with_it(app: Papertape) -> Non
     (note,) = episode(app, NOW, ["Ana: my locker code is zanzibarquokka, locker 512."])
     script(app, {"facts": [fact([note], "Ana's locker code is zanzibarquokka.")]})
     (fact_id,) = app.consolidate(now=NOW + 3600).facts
-    # The scripted model quotes the first memory it is shown: the fact, shown first.
-    answer = app.chat().ask("What is Ana's locker code?", now=NOW + 7200)
+    # One candidate a search: the fact, without the line it was drawn from, which would
+    # otherwise stand for it (agent/answer/recall.py). The scripted model quotes what it is
+    # shown first.
+    settings = replace(app.settings, recall_candidates=1, ask_k=1)
+    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), settings)
+    answer = chat.ask("zanzibarquokka?", now=NOW + 7200)
     assert answer.citations == (fact_id,)
     assert answer.memory_id is not None
     gone = app.forget([note])

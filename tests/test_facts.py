@@ -22,6 +22,7 @@ from agent.memory.facts import FACT_MARK, FactMaker
 from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.service import Papertape
 from agent.settings import load_settings
+from models.embedder import embed_one
 from models.fake_embedder import FakeEmbedder
 from models.generator import ChatMessage, JsonSchema, generate
 from tests.conftest import NOW, judgement
@@ -155,10 +156,13 @@ def test_facts_are_stored_linked_dated_and_recalled(app: Papertape) -> None:
     assert schema["properties"]["facts"]["items"]["properties"]["memory_ids"]["items"] == {
         "enum": ids
     }
+    # Indexed like any memory, by its words and its meaning.
+    assert ate.id in dict(app.store.keyword_search(["sardines", "euros"], 10))
+    assert flew.id in dict(app.store.vector_search(embed_one(app.embedder, "Lisbon flight"), 10))
+    # Recalled with the lines it was drawn from, those lines stand for it (agent/answer/recall.py).
     by_words = app.recall("sardines euros", now=NOW + 7200, mode="keyword", strengthen=False)
-    assert ate.id in [h.memory.id for h in by_words]
-    by_meaning = app.recall("Lisbon flight", now=NOW + 7200, mode="vector", strengthen=False)
-    assert flew.id in [h.memory.id for h in by_meaning]
+    assert ids[2] in [h.memory.id for h in by_words]
+    assert ate.id not in [h.memory.id for h in by_words]
 
 
 def test_unsupported_facts_are_dropped_and_counted(app: Papertape) -> None:

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from agent.answer.recall import recall
-from agent.memory.retention import DAY
+from agent.memory.retention import DAY, retention
 from agent.service import Papertape
 from agent.settings import load_settings
+from models.embedder import embed_one
 from storage import MemoryStore, NewMemory
 from tests.conftest import NOW
 
@@ -150,3 +151,59 @@ def test_a_clear_keyword_winner_outvotes_the_vectors_favourite(tmp_path) -> None
         for confidence, above, below in ((1.0, keyword, vector), (0.0, vector, keyword)):
             order = walrus_ranking(store, tmp_path, {"keyword_confidence": confidence}, now=3.0)
             assert order.index(above) < order.index(below), confidence
+
+
+def add_fact(app: Papertape, text: str, sources: list[int], at: float = NOW) -> int:
+    """A fact as consolidation writes one: kind fact, linked derived_from its source lines."""
+    with app.store.transaction():
+        fact = app.store.add(
+            NewMemory("fact", "facts", at, at, f"fact:{text}", text, 30.0),
+            embed_one(app.embedder, text),
+        )
+        for position, source in enumerate(sources):
+            app.store.link(fact, source, "derived_from", position)
+    return fact
+
+
+def test_a_fact_whose_lines_matched_answers_through_them(app: Papertape) -> None:
+    for i in range(10):
+        app.note(f"filler note {i} about the weather", now=NOW)
+    line = app.note("Anna: we adopted a grey cat, Pixel!", now=NOW).memory_id
+    assert line is not None
+    fact = add_fact(app, "Anna adopted a grey cat named Pixel.", [line])
+    alone = {h.memory.id: h.score for h in app.recall("grey cat Pixel", now=NOW, strengthen=False)}
+    assert line in alone
+    assert fact not in alone  # the line it was drawn from stands for it
+    app.store.delete([line])
+    after = [h.memory.id for h in app.recall("grey cat Pixel", now=NOW, strengthen=False)]
+    assert after[0] == fact  # with its line gone, the fact answers
+
+
+def test_a_fact_whose_lines_did_not_match_stands_for_itself(app: Papertape) -> None:
+    line = app.note("Anna: we adopted a grey cat, Pixel!", now=NOW).memory_id
+    assert line is not None
+    for i in range(10):
+        app.note(f"filler note {i} about the weather", now=NOW)
+    fact = add_fact(app, "Anna took Pixel to the veterinarian in May.", [line])
+    settings = load_settings(app.settings.home, overrides={"recall_candidates": 1}, env={})
+    hits = recall(
+        app.store, app.embedder, "veterinarian", settings=settings, now=NOW, strengthen=False
+    )
+    assert fact in [h.memory.id for h in hits]
+    assert line not in [h.memory.id for h in hits]
+
+
+def test_a_fact_ranks_as_recent_as_its_freshest_line(app: Papertape) -> None:
+    old = app.note("Bo: the ferry leaves at six", now=NOW - 90 * DAY, occurred_at=NOW - 90 * DAY)
+    newer = app.note("Bo: see you on deck", now=NOW - 30 * DAY, occurred_at=NOW - 30 * DAY)
+    assert old.memory_id is not None
+    assert newer.memory_id is not None
+    fact = add_fact(app, "Bo takes the Hiddensee ferry at six.", [old.memory_id, newer.memory_id])
+    settings = load_settings(app.settings.home, overrides={"recall_candidates": 1}, env={})
+    (hit,) = recall(
+        app.store, app.embedder, "Hiddensee", settings=settings, now=NOW, k=1, strengthen=False
+    )
+    assert hit.memory.id == fact
+    lines = app.store.get_many([old.memory_id, newer.memory_id])
+    assert hit.retention == pytest.approx(retention(lines[newer.memory_id], NOW))
+    assert hit.retention < retention(hit.memory, NOW)  # its own fading is slower
