@@ -1,9 +1,10 @@
 """What the parts of MemoryStore (storage/store_*.py) share: its connection and the few
-helpers of its own they call. Declarations only; MemoryStore supplies them."""
+helpers of its own they call (declarations: MemoryStore supplies them), and the chunking of a
+query over many ids."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,3 +38,11 @@ class StorePart:
         def _rows(self, ids: Sequence[int]) -> dict[int, Memory]: ...
 
         def _window_token(self) -> tuple[int, int]: ...
+
+
+def id_chunks(ids: Sequence[int]) -> Iterator[tuple[list[int], str]]:
+    """The unique ids in chunks within SQLite's bound on parameters, each with its "?,?,..."."""
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.store_base import StorePart
+from storage.store_base import StorePart, id_chunks
 
 
 class Speakers(StorePart):
@@ -20,10 +20,7 @@ class Speakers(StorePart):
     def speakers_of(self, ids: Sequence[int]) -> dict[int, str]:
         """The speakers of those of `ids` that have one."""
         found: dict[int, str] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), 500):  # within SQLite's bound on parameters
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_chunks(ids):
             rows = self.conn.execute(
                 f"SELECT memory_id, speaker FROM memory_speakers WHERE memory_id IN ({marks})",
                 chunk,

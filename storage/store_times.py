@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storage.records import TimeWords
-from storage.store_base import StorePart
+from storage.store_base import StorePart, id_chunks
 
 
 class Times(StorePart):
@@ -32,10 +32,7 @@ class Times(StorePart):
     def times_of(self, ids: Sequence[int]) -> dict[int, TimeWords]:
         """The time words of those of `ids` that have them."""
         found: dict[int, TimeWords] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), 500):  # within SQLite's bound on parameters
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_chunks(ids):
             rows = self.conn.execute(
                 "SELECT memory_id, words, unit, offset FROM memory_times "
                 f"WHERE memory_id IN ({marks})",
