@@ -42,7 +42,7 @@ does one in an update (a moved appointment): it tells which version holds now. F
 a fact is as recent as its freshest source line: its own slow fading keeps it in the store,
 it does not make what it tells newer than the lines it was drawn from. Without both, on aged
 LoCoMo stores the facts took a third of the top 10 places, above the lines that held the
-answers (conv-41: 0.920 of keep's answer recall, 0.965 with them; docs/BENCHMARKS.md).
+answers (conv-41: 0.920 of keep's answer recall, 0.959 with them; docs/BENCHMARKS.md).
 
 Past exchanges with papertape (kind `chat`: a question and the model's answer) are not
 evidence of anything the person stored, and a wrong answer recalled as a source would teach

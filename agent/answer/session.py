@@ -16,9 +16,9 @@ keeps one open. Each turn:
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
 4. check an "answered" reply against what it cites (agent/answer/check.py), and, where the
    store knows who said its lines, that those it rests on are the asked person's. One that
-   fails is shown as the model wrote it, marked as not supported by the memories. Relative words it
-   repeats from a cited memory ("last week") are shown with the period they named there
-   (agent/answer/dates.py);
+   fails is shown as the model wrote it, marked as not supported by the memories. Relative
+   words it repeats from a cited memory ("last week") are shown with the period they named
+   there (agent/answer/dates.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The answer shown is always the model's answer field: nothing here rewrites or replaces it.
