@@ -129,22 +129,17 @@ def _with_episode_summaries(
     return kept
 
 
-def _sources(store: MemoryStore, facts: list[int]) -> dict[int, list[int]]:
-    return {
-        fact: [link.to_id for link in store.links_from(fact) if link.relation == "derived_from"]
-        for fact in facts
-    }
-
-
-def _in_updates(store: MemoryStore, facts: list[int]) -> set[int]:
-    """The facts that update another or were updated: they tell what their lines alone do
-    not, which of two versions holds now."""
-    return {
-        fact
-        for fact in facts
-        if any(link.relation == "supersedes" for link in store.links_from(fact))
-        or any(link.relation == "supersedes" for link in store.links_to(fact))
-    }
+def _fact_links(store: MemoryStore, facts: list[int]) -> tuple[dict[int, list[int]], set[int]]:
+    """Each fact's source lines (derived_from), and the facts in an update (one that
+    supersedes another or is superseded: it tells which of two versions holds now)."""
+    sources: dict[int, list[int]] = {}
+    updates: set[int] = set()
+    for fact in facts:
+        out = store.links_from(fact)
+        sources[fact] = [link.to_id for link in out if link.relation == "derived_from"]
+        if any(link.relation == "supersedes" for link in [*out, *store.links_to(fact)]):
+            updates.add(fact)
+    return sources, updates
 
 
 def _facts_through_sources(
@@ -205,7 +200,7 @@ def recall(
 
     candidates = store.get_many(list({**similarity, **bm25}))
     facts = [mid for mid, m in candidates.items() if m.kind == "fact"]
-    sources = _sources(store, facts)
+    sources, updates = _fact_links(store, facts)
     source_rows = store.get_many([s for ids in sources.values() for s in ids])
     hits = []
     for mid, memory in candidates.items():
@@ -226,7 +221,7 @@ def recall(
             )
         )
     hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
-    hits = _facts_through_sources(hits, sources, _in_updates(store, facts))
+    hits = _facts_through_sources(hits, sources, updates)
     ranked = _with_episode_summaries(store, hits, now)
     ranked.sort(key=lambda h: h.memory.kind == "chat")  # stable: what was stored comes first
     top = ranked[:limit]

@@ -24,7 +24,7 @@ import numpy as np
 
 from agent.clock import iso, parse_time
 from agent.errors import UserError
-from agent.ingest.notes import content_hash
+from agent.ingest.notes import check_speaker, content_hash
 from agent.memory.drafts import fact_hash
 from models import Embedder
 from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory, TimeWords
@@ -202,8 +202,11 @@ def _parse(record: Any, line: int) -> _Line:
     if not (isinstance(marks, list) and all(isinstance(mark, str) for mark in marks)):
         raise UserError(f"line {line}: field 'marks' is not a list of names.")
     speaker = record.get("speaker")  # absent in exports made before speakers were kept
-    if not (speaker is None or (isinstance(speaker, str) and speaker.strip())):
-        raise UserError(f"line {line}: field 'speaker' is not a name.")
+    if speaker is not None:
+        try:
+            speaker = check_speaker(speaker if isinstance(speaker, str) else "")
+        except UserError as exc:
+            raise UserError(f"line {line}: field 'speaker': {exc}") from None
     encoding = record.get("vector_encoding") or "float32"
     if encoding not in ACCEPTED[memory.tier]:
         raise UserError(f"line {line}: a {memory.tier} memory cannot hold a {encoding} vector.")
