@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agent.answer.session import ChatSession
 from agent.memory.times import TIME_MARK
-from scripts.bench.answers import read_time_words, stratified_sample
+from scripts.bench.answers import answer_rows, read_time_words, stratified_sample
 from scripts.bench.judge import report
 from scripts.bench.locomo_data import Conversation, Question, Turn
 from tests.facts_support import episode, make_app, script
@@ -154,3 +154,24 @@ def test_time_words_are_read_for_what_ask_would_show_and_nothing_else(home: Path
         assert len(wanted) == 3, wanted  # two recalled, and the turn after one
         assert app.store.marked(TIME_MARK) == set(wanted)
         assert len(generator.prompts) == len(wanted) < len(ids)
+
+
+def test_a_kept_store_is_asked_again_without_storing_the_conversation_twice(home: Path) -> None:
+    conv = Conversation(
+        "c1",
+        (
+            Turn("D1:1", 1, "Ana: the dentist moved to Friday.", 1_683_540_000.0),
+            Turn("D1:2", 1, "Ben: ok, noted.", 1_683_540_060.0),
+        ),
+        (),
+    )
+    kept = home / "ids.json"
+    with make_app(home) as app:
+        assert answer_rows(app, conv, [], {}, kept_ids=kept) == []
+        ids = json.loads(kept.read_text())
+        assert sorted(ids) == ["D1:1", "D1:2"]
+        stored = app.store.count()
+    with make_app(home) as app:
+        answer_rows(app, conv, [], {}, kept_ids=kept)
+        assert app.store.count() == stored == 2
+        assert json.loads(kept.read_text()) == ids

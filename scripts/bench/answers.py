@@ -26,7 +26,9 @@ instead of a fresh store. --time-words first has the model read a fresh store's 
 words naming another time, as consolidation does each night (agent/memory/times.py), so the
 prompt shows the dates they name. Only the memories `ask` would show for the sampled
 questions are read: what it shows does not depend on time words, so the prompts are those
-reading every memory would give.
+reading every memory would give. --stores DIR keeps each conversation's fresh store there
+and asks it again in a later run, time words already read (it is made again when the
+conversation's memory ids were not kept beside it).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from storage import store_files
 
 DAY = 86400.0
 AGED_DAYS = 30  # as scripts/bench/forgetting.py ages its stores
+IDS_FILE = "ids.json"  # beside a kept store: LoCoMo's turn ids -> memory ids
 PROG = common.command_name(__file__)
 
 
@@ -119,9 +122,17 @@ def answer_rows(
     *,
     aged: bool = False,
     time_words: bool = False,
+    kept_ids: Path | None = None,
 ) -> list[dict[str, Any]]:
     # An aged store is asked when scripts.bench.forgetting aged it to; its turns' ids are not known.
-    ids = {} if aged else store_conversation(app, conv)
+    if aged:
+        ids: dict[str, int] = {}
+    elif kept_ids is not None and kept_ids.exists():
+        ids = json.loads(kept_ids.read_text(encoding="utf-8"))
+    else:
+        ids = store_conversation(app, conv)
+        if kept_ids is not None:
+            kept_ids.write_text(json.dumps(ids), encoding="utf-8")
     now = conv.turns[-1].occurred_at + (AGED_DAYS * DAY if aged else DAY)
     generator = app.generator()
     if time_words:
@@ -196,10 +207,19 @@ def main() -> None:
         action="store_true",
         help="read each memory's time words first, as consolidation does (a fresh store)",
     )
+    parser.add_argument(
+        "--stores",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep each conversation's fresh store in DIR and ask it again in later runs",
+    )
     common.add_set_option(parser)
     args = parser.parse_args()
     if args.time_words and args.aged:
         common.refuse(PROG, "--time-words reads a fresh store; an aged one was read already.")
+    if args.stores and args.aged:
+        common.refuse(PROG, "--stores keeps fresh stores; --aged asks the ones aged before.")
     common.data_file(args.data, PROG)
     if args.per_category < 1:
         common.refuse(PROG, f"--per-category must be at least 1; got {args.per_category}.")
@@ -245,6 +265,13 @@ def main() -> None:
                 if not home.is_dir():
                     common.refuse(PROG, f"{home} holds no store from scripts.bench.forgetting.")
                 settings = replace(settings, home=home)
+            elif args.stores:
+                home = common.outside_repository(args.stores / sample_id, PROG)
+                home.mkdir(parents=True, exist_ok=True)
+                settings = replace(settings, home=home)
+                if not (home / IDS_FILE).exists():
+                    for leftover in store_files(settings.store_path):
+                        leftover.unlink(missing_ok=True)
             else:
                 for leftover in store_files(settings.store_path):
                     leftover.unlink(missing_ok=True)
@@ -259,6 +286,7 @@ def main() -> None:
                         tags,
                         aged=args.aged is not None,
                         time_words=args.time_words,
+                        kept_ids=home / IDS_FILE if args.stores else None,
                     )
             except (UserError, Failure) as exc:
                 common.refuse(PROG, str(exc), exc.exit_code)
