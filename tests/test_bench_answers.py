@@ -148,7 +148,7 @@ def test_time_words_are_read_for_what_ask_would_show_and_nothing_else(home: Path
         question = Question("When is the dentist?", "Friday", 2, ())
         chat = ChatSession(app.store, app.embedder, app.generator(), app.settings, remember=False)
         wanted = [m.id for m in chat.evidence(question.question, 1_683_600_000.0)]
-        none = {"unit": "none", "words": "", "direction": "none", "count": 1}
+        none = {"words": "", "unit": "none", "when": "none", "count": 1}
         generator = script(app, *[none] * len(wanted))
         read_time_words(app, generator, [question], 1_683_600_000.0)
         assert len(wanted) == 3, wanted  # two recalled, and the turn after one

@@ -19,7 +19,14 @@ from agent.cli.output import consolidation_json, consolidation_text
 from agent.errors import UserError
 from agent.lines import render_line
 from agent.memory.facts import FACT_MARK
-from agent.memory.times import TIME_MARK, TIME_TOKENS, TimeReader, read_time, time_schema
+from agent.memory.times import (
+    EXAMPLES,
+    TIME_MARK,
+    TIME_TOKENS,
+    TimeReader,
+    read_time,
+    time_schema,
+)
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.when import named_period
@@ -41,8 +48,8 @@ MON_8_MAY = at(2023, 5, 8)
 
 def reply(unit: str, offset: int, words: str) -> dict[str, object]:
     """The model's reply for time words counting `offset` units (0: none)."""
-    direction = "none" if offset == 0 else ("before" if offset < 0 else "after")
-    return {"unit": unit, "words": words, "direction": direction, "count": abs(offset) or 1}
+    when = "none" if offset == 0 else ("past" if offset < 0 else "future")
+    return {"words": words, "unit": unit, "when": when, "count": abs(offset) or 1}
 
 
 # -- the calendar ----------------------------------------------------------------------------
@@ -104,7 +111,7 @@ def test_a_reply_naming_no_other_time_keeps_nothing() -> None:
     assert read_time(json.dumps(reply("none", -1, "last year")), text) is None  # no unit
     assert read_time(json.dumps(reply("year", -1, "")), text) is None
     assert read_time(json.dumps({**reply("year", -1, "last year"), "count": 0}), text) is None
-    assert read_time('{"words": "last year", "direction": "bef', text) is None  # cut off
+    assert read_time('{"words": "last year", "unit": "ye', text) is None  # cut off
     assert read_time("[]", text) is None
     assert read_time(json.dumps(reply("year", -1, "last year")), text) == TimeWords(
         "last year", "year", -1
@@ -119,17 +126,31 @@ def test_words_in_any_language_are_checked_alike() -> None:
     assert read_time(json.dumps(reply("month", -1, "下个月")), chinese) is None
 
 
-def test_the_schema_asks_for_the_unit_then_the_words_then_the_direction() -> None:
+def test_the_schema_asks_for_the_words_then_the_unit_and_direction_they_decide() -> None:
     properties = time_schema()["properties"]
-    # "none" can end it first; the words come before the direction they decide.
-    assert list(properties) == ["unit", "words", "direction", "count"]
-    assert properties["direction"]["enum"] == ["before", "after", "none"]
+    assert list(properties) == ["words", "unit", "when", "count"]
+    assert properties["when"]["enum"] == ["past", "future", "none"]
     assert properties["unit"]["enum"][0] == "none"
     assert "saturday" in properties["unit"]["enum"]
     assert properties["count"]["enum"][0] == 1
 
 
 # -- what the model is shown -----------------------------------------------------------------
+
+
+def test_the_worked_examples_are_replies_the_reader_would_keep_or_let_go() -> None:
+    # Each example line opens with its day, as the reader shows a memory; its reply must
+    # read back as the example means it, or the model learns from a reply papertape drops.
+    kept = [read_time(json.dumps(reply), line.split(") ", 1)[1]) for line, reply in EXAMPLES]
+    assert [k.offset if k else 0 for k in kept] == [
+        {"past": -1, "future": 1}.get(r["when"], 0) * r["count"] for _, r in EXAMPLES
+    ]
+    assert any(k is None for k in kept)
+    assert any(k and k.offset > 0 for k in kept)
+    properties = time_schema()["properties"]
+    for _, reply in EXAMPLES:
+        assert list(reply) == list(properties)
+        assert reply["unit"] in properties["unit"]["enum"]
 
 
 def test_a_line_shows_the_period_while_its_text_holds_the_words() -> None:
@@ -187,6 +208,10 @@ def test_consolidation_reads_each_memory_once_and_keeps_what_holds(home: Path) -
         assert report.times_found == [ids[0]]
         assert app.store.times_of(ids) == {ids[0]: TimeWords("yesterday", "day", -1)}
         assert app.store.marked(TIME_MARK) == set(ids)
+        # Each memory is read after the worked examples, as the last turn.
+        assert generator.prompts[0].index(EXAMPLES[-1][0]) < generator.prompts[0].index(
+            "Ana: I saw the dentist yesterday."
+        )
         # The facts prompt shows the period, and a fact naming it is supported by it.
         assert '("yesterday": Sun 7 May 2023)' in generator.prompts[3]
         assert len(report.facts) == 1
@@ -287,7 +312,7 @@ def test_a_random_model_answers_only_in_the_schemas_shape(home: Path, tmp_path: 
         prompt = model.format_chat([ChatMessage("user", "Ana: the exam is tomorrow.")])
         raw = generate(model, prompt, max_tokens=TIME_TOKENS, schema=time_schema())
         data = json.loads(raw, strict=False)
-        assert list(data) == ["unit", "words", "direction", "count"]
+        assert list(data) == ["words", "unit", "when", "count"]
         assert data["unit"] in time_schema()["properties"]["unit"]["enum"]
         assert len(data["words"]) <= 30
     model.close()

@@ -3,14 +3,15 @@ read by the local model at consolidation, the date worked out in code (agent/whe
 
 A small model asked to count "last Saturday" back from a date copies the words instead
 (docs/BENCHMARKS.md), and asked to list the time words of a whole episode it fills the
-list with its own examples. So it reads one memory at a time and answers four fields under
-a schema: what the time counts in (a day, week, weekend, month, year or a weekday; "none"
-first, so a line naming no other time is let go at once), the phrase as written, whether it
-lies before or after the memory's day, and how many. The words come before the direction,
-which they decide: asked for a signed offset instead, the 1.5B turned "last week" into next
-week about a third of the time; asked for the words first, it found words in nearly every
-note, a name or a number (scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must
-be in the memory's text, or the answer is dropped: that check needs no language's words.
+list with its own examples. So it reads one memory at a time, after a few worked examples,
+and answers four fields under a schema: the time phrase as written ("" for none), what it
+counts in (a day, week, weekend, month, year or a weekday; "none"), whether it lies in the
+memory's past or future, and how many. The phrase comes first, so the unit and the direction
+are read off words the model has just written; without the examples, asked for the words
+first it found words in nearly every note, and asked for the unit first it read "last
+Saturday" as a week; named "before" and "after", the direction was wrong for about one
+kept phrase in six (scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must be in
+the memory's text, or the answer is dropped: that check needs no language's words.
 What is kept goes beside the text (storage memory_times), never into it, and shows after
 the line in every prompt: '... yesterday. ("yesterday": Sun 7 May 2023)'.
 
@@ -46,28 +47,70 @@ INSTRUCTIONS = (
     "The user gives one memory: the day it was written or said, then what was said. "
     "Does it speak of a time other than its own day, such as "
     '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
-    'Reply in JSON: "unit": "none" when it names no other time (a name, a thing, a number '
-    "or a feeling is not a time); else what that time counts in: day, week, weekend, month, "
-    'year or a weekday; "words": that time phrase exactly as the memory writes it ("" for '
-    'none); "direction": "before" when it lies before the memory\'s day (yesterday, last, '
-    'ago), "after" when it lies after (tomorrow, next); "count": how many of that unit '
-    "(yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
+    'Reply in JSON: "words": that time phrase exactly as the memory writes it ("" when it '
+    "names no other time: a name, a thing, a number or a feeling is not a time); "
+    '"unit": "none" for none, else what that time counts in: day, week, weekend, month, '
+    'year or a weekday; "when": "past" when it lies before the memory\'s day (yesterday, '
+    'last, ago), "future" when it lies after (tomorrow, next); "count": how many of that '
+    "unit (yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
 )
-DIRECTIONS = {"before": -1, "after": 1}
+WHEN = {"past": -1, "future": 1}
+
+# Worked examples, shown as earlier turns before each memory: the time phrase among other
+# words or ending a short line, both directions, a weekday, other languages, a line naming
+# no other time. They are the same for every memory, so the runtime's prompt cache reads
+# them once. Their words are the model's to learn from, not a list the code matches: the
+# reply's words must still be in the memory read.
+EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "(Tue 11 June 2024) Dana: It was such a good trip! We got back from the mountains "
+        "last week and I'm still sore from all the climbing.",
+        {"words": "last week", "unit": "week", "when": "past", "count": 1},
+    ),
+    (
+        "(Thu 3 October 2024) Paul: See you then! The lasagne recipe is my grandmother's, it "
+        "has four kinds of cheese and takes two hours.",
+        {"words": "", "unit": NO_TIME, "when": NO_TIME, "count": 1},
+    ),
+    (
+        "(Mon 2 December 2024) Jana: Wir ziehen nächsten Freitag um, die Kisten stehen schon "
+        "im Flur.",
+        {"words": "nächsten Freitag", "unit": "friday", "when": "future", "count": 1},
+    ),
+    (
+        "(Sat 20 April 2024) 小周：我两个月前开始学游泳，现在能游五百米了。",
+        {"words": "两个月前", "unit": "month", "when": "past", "count": 2},
+    ),
+    (
+        "(Fri 1 March 2024) Tom: I finished the big puzzle yesterday.",
+        {"words": "yesterday", "unit": "day", "when": "past", "count": 1},
+    ),
+)
 
 
 def time_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
             "words": {"type": "string", "maxLength": WORDS_MAX_CHARS},
-            "direction": {"enum": [*DIRECTIONS, NO_TIME]},
+            "unit": {"enum": [NO_TIME, *TIME_UNITS]},
+            "when": {"enum": [*WHEN, NO_TIME]},
             "count": {"enum": list(range(1, MAX_COUNT + 1))},
         },
-        "required": ["unit", "words", "direction", "count"],
+        "required": ["words", "unit", "when", "count"],
         "additionalProperties": False,
     }
+
+
+def reading_messages(shown: str) -> list[ChatMessage]:
+    """The instructions, the worked examples as earlier turns, then the memory to read."""
+    messages = [ChatMessage("system", INSTRUCTIONS)]
+    for line, reply in EXAMPLES:
+        messages += [
+            ChatMessage("user", line),
+            ChatMessage("assistant", json.dumps(reply, ensure_ascii=False)),
+        ]
+    return [*messages, ChatMessage("user", shown)]
 
 
 def read_time(raw: str, text: str) -> TimeWords | None:
@@ -79,16 +122,16 @@ def read_time(raw: str, text: str) -> TimeWords | None:
         return None
     if not isinstance(data, dict):
         return None
-    words, direction = data.get("words"), data.get("direction")
+    words, when = data.get("words"), data.get("when")
     unit, count = data.get("unit"), data.get("count")
-    if direction not in DIRECTIONS or unit not in TIME_UNITS or not isinstance(words, str):
+    if when not in WHEN or unit not in TIME_UNITS or not isinstance(words, str):
         return None
     if type(count) is not int or not 1 <= count <= MAX_COUNT:
         return None
     words = " ".join(words.split())
     if not words or words.casefold() not in " ".join(text.split()).casefold():
         return None
-    return TimeWords(words, unit, DIRECTIONS[direction] * count)
+    return TimeWords(words, unit, WHEN[when] * count)
 
 
 class TimeReader:
@@ -105,9 +148,7 @@ class TimeReader:
 
     def read(self, memory: Memory) -> TimeWords | None:
         """Ask the model for the memory's time words, store what holds, and mark it read."""
-        prompt = self.generator.format_chat(
-            [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", self.shown(memory))]
-        )
+        prompt = self.generator.format_chat(reading_messages(self.shown(memory)))
         room = self.generator.context_tokens - self.generator.count_tokens(prompt)
         time = None
         if room >= TIME_TOKENS:

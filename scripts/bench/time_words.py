@@ -3,9 +3,9 @@
 right way, on a labelled set in English, German and Chinese (tests/data/time_words.json).
 
 Each case is one memory in a store of its own, said at noon on its day, read by papertape's
-path (agent/memory/times.py: the unit, "none" first, then the words, before or after, and
-the count). In the same run, on the same memories, the baseline asks for the unit first and
-a signed offset (the schema this replaced). Per variant:
+path (agent/memory/times.py: after worked examples, the words, then the unit, past or
+future, and the count). In the same run, on the same memories, the baseline is
+the reading this replaced: the unit first, "before" or "after", no examples. Per variant:
 
 - found: the share of cases naming another time for which time words were kept;
 - direction: of those kept, the share counted the right way (before or after the day);
@@ -30,55 +30,61 @@ from typing import Any
 
 from agent.errors import Failure, UserError
 from agent.ingest.notes import NoteInput
-from agent.memory.times import WORDS_MAX_CHARS, TimeReader
+from agent.memory.times import TIME_TOKENS, TimeReader, read_time, time_schema
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.when import named_period
 from models.generator import ChatMessage, Generator, generate
 from scripts.bench import common
-from storage import TIME_UNITS, Memory, TimeWords
+from storage import Memory, TimeWords
 
 PROG = common.command_name(__file__)
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "time_words.json"
 
+
+# The reading this replaced: the unit first, "before" or "after", no worked examples.
 BASELINE_INSTRUCTIONS = (
     "The user gives one memory: the day it was written or said, then what was said. "
     "Does it speak of a time other than its own day, such as "
     '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
-    'Reply in JSON: "unit": none when it does not; else day, week, weekend, month, year, '
-    'or a weekday; "offset": how many of that unit before (negative) or after (positive) '
-    "the memory's day: yesterday is day -1, tomorrow day 1, last week week -1, next month "
-    "month 1, two years ago year -2, last Saturday saturday -1, this weekend weekend 0; "
-    '"words": the time phrase exactly as the memory writes it ("" for none).'
+    'Reply in JSON: "unit": "none" when it names no other time (a name, a thing, a number '
+    "or a feeling is not a time); else what that time counts in: day, week, weekend, month, "
+    'year or a weekday; "words": that time phrase exactly as the memory writes it ("" for '
+    'none); "direction": "before" when it lies before the memory\'s day (yesterday, last, '
+    'ago), "after" when it lies after (tomorrow, next); "count": how many of that unit '
+    "(yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
 )
-BASELINE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "unit": {"enum": ["none", *TIME_UNITS]},
-        "offset": {"enum": list(range(-9, 10))},
-        "words": {"type": "string", "maxLength": WORDS_MAX_CHARS},
-    },
-    "required": ["unit", "offset", "words"],
-    "additionalProperties": False,
-}
+BASELINE_DIRECTIONS = {"before": "past", "after": "future", "none": "none"}
+
+
+def baseline_schema() -> dict[str, Any]:
+    properties = time_schema()["properties"]
+    return {
+        "type": "object",
+        "properties": {
+            "unit": properties["unit"],
+            "words": properties["words"],
+            "direction": {"enum": list(BASELINE_DIRECTIONS)},
+            "count": properties["count"],
+        },
+        "required": ["unit", "words", "direction", "count"],
+        "additionalProperties": False,
+    }
 
 
 def baseline_read(generator: Generator, reader: TimeReader, memory: Memory) -> TimeWords | None:
     prompt = generator.format_chat(
         [ChatMessage("system", BASELINE_INSTRUCTIONS), ChatMessage("user", reader.shown(memory))]
     )
-    raw = generate(generator, prompt, max_tokens=160, schema=BASELINE_SCHEMA)
+    raw = generate(generator, prompt, max_tokens=TIME_TOKENS, schema=baseline_schema())
     try:
         data = json.loads(raw, strict=False)
     except ValueError:
         return None
-    words = " ".join(str(data.get("words", "")).split())
-    unit, offset = data.get("unit"), data.get("offset")
-    if unit not in TIME_UNITS or not words or words.casefold() not in memory.text.casefold():
+    if not isinstance(data, dict):
         return None
-    if not isinstance(offset, int) or (offset == 0 and unit in ("day", "week", "month", "year")):
-        return None
-    return TimeWords(words, unit, offset)
+    data["when"] = BASELINE_DIRECTIONS.get(str(data.pop("direction", "")), "")
+    return read_time(json.dumps(data), memory.text)
 
 
 def sign(offset: int) -> int:
@@ -115,18 +121,26 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
         with Papertape(settings) as app:
             generator = app.generator()
             reader = TimeReader(app.store, generator)
+            memories = []
             for case in cases:
                 said = datetime.fromisoformat(case["said"]).replace(hour=12).timestamp()
                 (result,) = app.note_many([NoteInput(case["text"], said, "bench")], now=said)
                 memory = app.store.get(result.memory_id) if result.memory_id else None
                 if memory is None:
                     raise Failure(f"case {case['id']} was not stored")
+                memories.append(memory)
+            # Each variant reads every memory in turn, so each keeps its own instructions in
+            # the runtime's prompt cache, as a consolidation run does.
+            readings: dict[str, list[TimeWords | None]] = {}
+            for variant, read in (
+                ("papertape", reader.read),
+                ("baseline", lambda m: baseline_read(generator, reader, m)),
+            ):
                 start = time.perf_counter()
-                ours = reader.read(memory)
-                seconds["papertape"] += time.perf_counter() - start
-                start = time.perf_counter()
-                theirs = baseline_read(generator, reader, memory)
-                seconds["baseline"] += time.perf_counter() - start
+                readings[variant] = [read(memory) for memory in memories]
+                seconds[variant] = time.perf_counter() - start
+            for index, (case, memory) in enumerate(zip(cases, memories, strict=True)):
+                said = memory.occurred_at
                 expect = case["expect"]
                 wanted = (
                     named_period(TimeWords(expect["words"], expect["unit"], expect["offset"]), said)
@@ -134,7 +148,8 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
                     else None
                 )
                 row: dict[str, Any] = {"id": case["id"], "text": case["text"], "expect": expect}
-                for variant, got in (("papertape", ours), ("baseline", theirs)):
+                for variant, got_all in readings.items():
+                    got = got_all[index]
                     row[variant] = (
                         None
                         if got is None
