@@ -422,5 +422,7 @@ def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
             assert derived(app, fact_id)
             assert set(derived(app, fact_id)) <= set(ids)
             assert app.store.vector(fact_id) is not None
-            hits = app.recall(made.text, now=NOW + 7200, strengthen=False)
-            assert fact_id in [h.memory.id for h in hits]
+            # Recalled itself, or through its lines when they matched too and hold its words
+            # (agent/answer/recall.py).
+            found = {h.memory.id for h in app.recall(made.text, now=NOW + 7200, strengthen=False)}
+            assert fact_id in found or set(derived(app, fact_id)) <= found
