@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_DIGITS = re.compile(r"\d+")  # decimal digits of any script
 # Unicode scripts written without spaces between words.
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
 
@@ -35,3 +36,8 @@ def words(text: str) -> set[str]:
         else:
             found.add(run)
     return found
+
+
+def numbers(text: str) -> set[int]:
+    """The numbers its digit runs write ("05" and "5" are one), in any script's digits."""
+    return {int(run) for run in _DIGITS.findall(text)}

@@ -118,6 +118,19 @@ def test_a_reply_naming_no_other_time_keeps_nothing() -> None:
     )
 
 
+def test_words_writing_a_number_keep_only_that_count() -> None:
+    passport = "My passport expires in 2031."
+    assert read_time(json.dumps(reply("year", 1, "2031")), passport) is None
+    married = "Melanie: 5 years already! Time flies."
+    assert read_time(json.dumps(reply("year", -1, "5 years already")), married) is None
+    assert read_time(json.dumps(reply("year", -5, "5 years")), married) == TimeWords(
+        "5 years", "year", -5
+    )
+    # Digits of another script are numbers too; words without digits are not checked.
+    assert read_time(json.dumps(reply("day", -3, "٣ days ago")), "I left ٣ days ago.") is not None
+    assert read_time(json.dumps(reply("year", -3, "三年前")), "三年前我去了北京。") is not None
+
+
 def test_words_in_any_language_are_checked_alike() -> None:
     german = "Ich war letzte Woche in Rom."
     chinese = "我上个月去了北京。"

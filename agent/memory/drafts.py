@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from agent.words import words
+from agent.words import numbers, words
 
 FACTS_MAX = 12  # per model call; more is a model repeating itself
 FACT_CHARS = 200
@@ -21,7 +21,6 @@ CITED_MAX = 2  # more, and a small model cites whole stretches and mixes up who 
 # kept and shown to the model before the memories themselves.
 FACT_WORD_SHARE = 0.6
 DATE_PATTERN = "^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)?$"
-_DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 INSTRUCTIONS = (
@@ -158,11 +157,6 @@ def date_words(text: str) -> set[str]:
     except ValueError:
         pass
     return found
-
-
-def numbers(text: str) -> set[int]:
-    """The numbers its digit runs write ("05" and "5" are one)."""
-    return {int(run) for run in _DIGITS.findall(text)}
 
 
 def is_supported(

@@ -29,6 +29,7 @@ from typing import Any
 from agent.lines import written_day
 from agent.memory.facts import unread
 from agent.memory.report import Progress
+from agent.words import numbers
 from models.generator import ChatMessage, Generator, generate
 from storage import TIME_UNITS, Memory, MemoryStore, TimeWords
 
@@ -114,8 +115,9 @@ def reading_messages(shown: str) -> list[ChatMessage]:
 
 
 def read_time(raw: str, text: str) -> TimeWords | None:
-    """The model's reply as time words of `text`; None when it names no other time, or its
-    words are not in the text (the model wrote the day, or its own example)."""
+    """The model's reply as time words of `text`; None when it names no other time, its
+    words are not in the text (the model wrote the day, or its own example), or they write a
+    number in digits that is not the count ("2031" read as next year; "5 years" as one)."""
     try:
         data = json.JSONDecoder(strict=False).decode(raw)
     except ValueError:
@@ -130,6 +132,9 @@ def read_time(raw: str, text: str) -> TimeWords | None:
         return None
     words = " ".join(words.split())
     if not words or words.casefold() not in " ".join(text.split()).casefold():
+        return None
+    written = numbers(words)
+    if written and count not in written:
         return None
     return TimeWords(words, unit, WHEN[when] * count)
 
