@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import apsw
 
 from storage import cold, layout
+from storage.store_base import id_chunks
 
 JOURNAL = "main.cold_journal"
 JOURNAL_BLOBS = "main.cold_journal_blobs"
@@ -38,13 +39,8 @@ def create(conn: apsw.Connection) -> None:
 def record(conn: apsw.Connection, ids: Iterable[int]) -> None:
     """Write the current state of these cold rows to the journal. Call inside the transaction
     that changed them, after its last change."""
-    ids = sorted(set(ids))
-    if not ids:
-        return
     columns = ", ".join(layout.STORED)
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        marks = ",".join("?" * len(batch))
+    for batch, marks in id_chunks(sorted(set(ids))):
         conn.execute(f"DELETE FROM {JOURNAL_BLOBS} WHERE memory_id IN ({marks})", batch)
         conn.execute(
             f"INSERT OR REPLACE INTO {JOURNAL} (id, present) VALUES "
