@@ -265,16 +265,14 @@ def main() -> None:
                 if not home.is_dir():
                     common.refuse(PROG, f"{home} holds no store from scripts.bench.forgetting.")
                 settings = replace(settings, home=home)
-            elif args.stores:
-                home = common.outside_repository(args.stores / sample_id, PROG)
-                home.mkdir(parents=True, exist_ok=True)
-                settings = replace(settings, home=home)
-                if not (home / IDS_FILE).exists():
+            else:
+                if args.stores:
+                    home = common.outside_repository(args.stores / sample_id, PROG)
+                    home.mkdir(parents=True, exist_ok=True)
+                    settings = replace(settings, home=home)
+                if not (args.stores and (home / IDS_FILE).exists()):  # else: asked again
                     for leftover in store_files(settings.store_path):
                         leftover.unlink(missing_ok=True)
-            else:
-                for leftover in store_files(settings.store_path):
-                    leftover.unlink(missing_ok=True)
             started = time.perf_counter()
             try:
                 with Papertape(settings) as app:
