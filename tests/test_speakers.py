@@ -1,5 +1,6 @@
 """Who said a memory, kept as structure beside its text, and the check that an answer about a
-person rests on their lines (agent/answer/check.py `told_of_someone_else`)."""
+person rests on their lines (agent/answer/check.py `told_of_someone_else`; where someone
+else's lines name the person, the model's reading of whose they are, agent/answer/whose.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from conftest import NOW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.answer.check import asked_about, told_of_someone_else
+from agent.answer.check import asked_about, named_by_someone_else, told_of_someone_else
+from agent.answer.whose import WHO_MAX_CHARS, read_whose, someone_else
 from agent.cli.output import answer_marks
 from agent.errors import UserError
 from agent.ingest.notes import NoteInput
@@ -205,3 +207,78 @@ def test_an_answer_about_someone_from_anothers_line_is_shown_as_written_and_mark
     answer = app.chat().ask("Which cat did Bo adopt?", now=NOW + 180)
     assert answer.not_of is None
     assert answer.supported
+
+
+def test_lines_someone_else_said_that_name_the_person_are_for_the_model_to_read() -> None:
+    people = ["Anna", "Bo"]
+    said_to_anna = {3: "Bo: Hey Anna, I ran my first race today!"}
+    question, answer = "What did Anna run?", "her first race"
+    # The person check lets a line that names the person pass ...
+    assert told_of_someone_else(question, answer, said_to_anna, {3: "Bo"}, people) is None
+    # ... and this one hands it to the model, since words cannot tell "about" from "to".
+    assert named_by_someone_else(question, answer, said_to_anna, {3: "Bo"}, people) == "Anna"
+    # Said by the person, or naming no one: nothing for the model to read.
+    said_by_anna = {3: "Anna: Bo, I ran my first race today!"}
+    assert named_by_someone_else(question, answer, said_by_anna, {3: "Anna"}, people) is None
+    unnamed = {3: "Bo: I ran my first race today!"}
+    assert named_by_someone_else(question, answer, unnamed, {3: "Bo"}, people) is None
+    # A question naming no known speaker, or an answer adding no words: nothing to decide.
+    assert named_by_someone_else("Who ran?", "a race", said_to_anna, {3: "Bo"}, people) is None
+    assert named_by_someone_else("Did Anna run?", "Yes", said_to_anna, {3: "Bo"}, people) is None
+
+
+def test_the_models_reading_marks_only_when_it_names_another_known_speaker() -> None:
+    people = ["Anna", "Bo", "李雷"]
+    assert someone_else("Bo", "Anna", people) == "Bo"
+    assert someone_else("bo (her friend)", "Anna", people) == "Bo"
+    assert someone_else("李雷", "Anna", people) == "李雷"
+    assert someone_else("Anna", "Anna", people) is None  # the one asked about
+    assert someone_else("Anna and Bo", "Anna", people) is None  # names them too
+    assert someone_else("Matt, the singer", "Anna", people) is None  # no known speaker
+    assert someone_else("", "Anna", people) is None
+
+
+def test_the_model_reads_whose_a_line_naming_the_person_is_and_the_answer_is_marked(
+    app: Papertape,
+) -> None:
+    said = app.note("Hey Anna, I ran my first race today!", now=NOW, speaker="Bo").memory_id
+    app.note("Well done, I am proud of you!", now=NOW + 30, speaker="Anna")
+    assert said is not None
+    reply = {"answer": "Anna ran her first race.", "memory_ids": [said], "status": "answered"}
+    whose = {"who": "Bo", "holds": "yes"}
+    generator = ScriptedGenerator([json.dumps(reply), json.dumps(whose)])
+    app._generator = generator
+    app._models.clear()
+    answer = app.chat(remember=False).ask("What did Anna run?", now=NOW + 60)
+    assert answer.text == "Anna ran her first race."  # the model's words, kept
+    assert (answer.not_of, answer.told_of) == ("Anna", "Bo")
+    assert not answer.supported
+    assert any("not Anna's: they tell it of Bo" in mark for mark in answer_marks(answer))
+    # The second call showed the model the question, the answer and the line, not the person.
+    assert "Hey Anna, I ran my first race today!" in generator.prompts[-1]
+    assert "Anna ran her first race." in generator.prompts[-1]
+    # Read as Anna's (the line is about her), the answer stands.
+    whose["who"] = "Anna"
+    app._generator = ScriptedGenerator([json.dumps(reply), json.dumps(whose)])
+    app._models.clear()
+    answer = app.chat(remember=False).ask("What did Anna run?", now=NOW + 120)
+    assert (answer.not_of, answer.told_of) == (None, None)
+    assert answer.supported
+
+
+@pytest.mark.needs("llama_cpp")
+def test_a_random_model_reads_whose_within_the_schemas_bounds(tmp_path: Path) -> None:
+    from models.llama_generator import LlamaGenerator
+    from tests.tiny_gguf import write_tiny_gguf
+
+    model = LlamaGenerator(
+        write_tiny_gguf(tmp_path / "tiny.gguf", context=1024),
+        name="tiny",
+        context_tokens=1024,
+        threads=1,
+    )
+    lines = ["[3] (Mon 8 May 2023) Bo: Hey Anna, I ran my first race today!"]
+    who = read_whose(model, "What did Anna run?", "her first race", lines)
+    # Random weights write whatever the grammar allows: a name of bounded length, or nothing.
+    assert len(who) <= WHO_MAX_CHARS
+    assert who == who.strip()

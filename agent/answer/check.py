@@ -16,7 +16,9 @@ person the question asks about: when the question names exactly one of those spe
 cited lines that hold most of the answer's words must be said by that person or name them. A
 small model given one person's lines about a race, asked what another person realised after
 "her" race, answers from the first person's lines; this is that case. Names are compared as
-words, so this too knows no language's vocabulary.
+words, so this too knows no language's vocabulary. Lines someone else said that name the
+person may be about them or only addressed to them; for those, the model says whose they
+tell it of (agent/answer/whose.py).
 
 The check only marks: a reply that fails it is shown in the model's words, marked as not
 supported by the person's memories. Nothing is rewritten or replaced.
@@ -76,20 +78,16 @@ def asked_about(question: str, people: Sequence[str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-def told_of_someone_else(
+def _holding_lines(
     question: str,
     answer: str,
     cited: Mapping[int, str],
     speakers: Mapping[int, str],
     people: Sequence[str],
-) -> str | None:
-    """The person the question asks about, when the cited lines holding most of the answer's
-    words are neither said by them nor name them; None otherwise.
-
-    `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
-    `people`: everyone the store knows as a speaker. Nothing is decided when the question
-    names no known speaker, or when the answer adds no words of its own ("Yes").
-    """
+) -> tuple[str, list[int]] | None:
+    """The person the question asks about and the cited lines holding most of the answer's
+    words; None when there is nothing to decide (no named speaker, an answer adding no
+    words, or none of its words in the lines)."""
     person = asked_about(question, people)
     new = words(answer) - words(question)
     if person is None or not new or not cited:
@@ -104,8 +102,51 @@ def told_of_someone_else(
     most = max(held(i) for i in cited)
     if most == 0:
         return None  # nothing of the answer is in them: the word and meaning tests decide
-    holding = [i for i in cited if held(i) == most]
+    return person, [i for i in cited if held(i) == most]
+
+
+def told_of_someone_else(
+    question: str,
+    answer: str,
+    cited: Mapping[int, str],
+    speakers: Mapping[int, str],
+    people: Sequence[str],
+) -> str | None:
+    """The person the question asks about, when the cited lines holding most of the answer's
+    words are neither said by them nor name them; None otherwise.
+
+    `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
+    `people`: everyone the store knows as a speaker. Nothing is decided when the question
+    names no known speaker, or when the answer adds no words of its own ("Yes").
+    """
+    found = _holding_lines(question, answer, cited, speakers, people)
+    if found is None:
+        return None
+    person, holding = found
     for memory_id in holding:
         if speakers.get(memory_id) == person or words(person) <= words(cited[memory_id]):
             return None
     return person
+
+
+def named_by_someone_else(
+    question: str,
+    answer: str,
+    cited: Mapping[int, str],
+    speakers: Mapping[int, str],
+    people: Sequence[str],
+) -> str | None:
+    """The person the question asks about, when the cited lines holding most of the answer's
+    words are not said by them but name them; None otherwise. A name in someone else's line
+    may be what the line is about ("Bo: Anna, your new flat looks lovely") or only whom it
+    is said to ("Bo: Hey Anna, I ran my first race!"): words cannot tell which, so the
+    model reads whose it is (agent/answer/whose.py)."""
+    found = _holding_lines(question, answer, cited, speakers, people)
+    if found is None:
+        return None
+    person, holding = found
+    if any(speakers.get(memory_id) == person for memory_id in holding):
+        return None
+    if any(words(person) <= words(cited[memory_id]) for memory_id in holding):
+        return person
+    return None

@@ -15,10 +15,11 @@ keeps one open. Each turn:
    on (only ids that were shown can be written) and a status; the answer field streams out as
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
 4. check an "answered" reply against what it cites (agent/answer/check.py), and, where the
-   store knows who said its lines, that those it rests on are the asked person's. One that
-   fails is shown as the model wrote it, marked as not supported by the memories. Relative
-   words it repeats from a cited memory ("last week") are shown with the period they named
-   there (agent/answer/dates.py);
+   store knows who said its lines, that those it rests on are the asked person's (where
+   someone else's lines name them, the model reads whose they are: agent/answer/whose.py).
+   One that fails is shown as the model wrote it, marked as not supported by the memories.
+   Relative words it repeats from a cited memory ("last week") are shown with the period
+   they named there (agent/answer/dates.py);
 5. store the exchange as a `chat` memory linked to the memories it cited.
 
 The answer shown is always the model's answer field: nothing here rewrites or replaces it.
@@ -33,11 +34,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from agent.answer.check import is_supported, told_of_someone_else
+from agent.answer.check import is_supported, named_by_someone_else, told_of_someone_else
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
+from agent.answer.whose import read_whose, someone_else
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
@@ -70,8 +72,10 @@ class Answer:
     # Relative words the answer repeats from a cited memory, with the period they named there
     dates: tuple[AnswerDate, ...] = ()
     # The person the question asks about, when the lines the answer rests on are not theirs
-    # (neither said by them nor naming them); the answer is then not supported.
+    # (neither said by them nor naming them, or naming them but read by the model as telling
+    # it of `told_of`); the answer is then not supported.
     not_of: str | None = None
+    told_of: str | None = None
 
     @property
     def trusted(self) -> bool:
@@ -146,17 +150,22 @@ def answer_from(
     supported = reply.status == "answered" and is_supported(
         embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
     )
+    texts = {m.id: m.text for m in cited_memories}
     not_of = (
-        told_of_someone_else(
-            question,
-            reply.answer,
-            {m.id: m.text for m in cited_memories},
-            speakers or {},
-            people,
-        )
+        told_of_someone_else(question, reply.answer, texts, speakers or {}, people)
         if supported
         else None
     )
+    told_of = None
+    named = (
+        named_by_someone_else(question, reply.answer, texts, speakers or {}, people)
+        if supported and not_of is None and constrained
+        else None
+    )
+    if named is not None:
+        # Lines someone else said that name the person: about them, or only said to them?
+        told_of = someone_else(read_whose(generator, question, reply.answer, cited), named, people)
+        not_of = named if told_of is not None else None
     return Answer(
         question=question,
         text=reply.answer,
@@ -176,6 +185,7 @@ def answer_from(
         memory_id=None,
         dates=answer_dates(reply.answer, cited_memories, times or {}),
         not_of=not_of,
+        told_of=told_of,
     )
 
 

@@ -57,6 +57,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "status": answer.status,
         "supported": answer.supported,
         "not_of": answer.not_of,
+        "told_of": answer.told_of,
         "constrained": answer.constrained,
         "raw_reply": answer.raw_reply,
         "retrieval_s": _rounded(answer.retrieval_s),
@@ -79,6 +80,11 @@ def answer_marks(answer: Answer) -> list[str]:
         marks.append("(the model says this is not in your memories)")
     elif answer.status == "guess":
         marks.append("(a guess: your memories do not state it)")
+    elif answer.not_of is not None and answer.told_of is not None:
+        marks.append(
+            f"(not supported by your memories: the lines it rests on are not {answer.not_of}'s: "
+            f"they tell it of {answer.told_of})"
+        )
     elif answer.not_of is not None:
         marks.append(
             f"(not supported by your memories: the lines it rests on are not {answer.not_of}'s "

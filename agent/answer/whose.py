@@ -1,0 +1,71 @@
+"""Whose is it? The model reads who the lines an answer rests on tell it of.
+
+When an answer about one person rests on lines someone else said that name that person
+(agent/answer/check.py, `named_by_someone_else`), the name may be what the line is about
+("Bo: Anna, your new flat looks lovely") or only whom it is said to ("Bo: Hey Anna, I ran my
+first race!"). Which one is language work, so the model does it, in a short second call:
+shown the question, the answer and the lines it cites, each with its day and speaker, it
+writes the person they tell this of. The question's person is not given to it: told whom
+to look for, the 1.5B wrote that name back (docs/BENCHMARKS.md).
+
+The code then compares names as words, the way the person check does: the answer is marked
+when the model names another of the store's speakers and not the one asked about. The model
+also says whether the lines tell it of the one asked about ("holds"); it said "no" in none of
+the 300-odd replies measured, so only its "who" decides. Asked for "who" alone, with the
+same words otherwise, it marked two more answers judged right among the same 20 or so it
+was asked about: a wording this small moves a few close calls (docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from agent.words import words
+from models.generator import ChatMessage, Generator, generate
+
+INSTRUCTIONS = (
+    "You check an answer against the memories it rests on. The user gives a question, an "
+    "answer and the memories, each with its day and who said it. Reply in JSON: "
+    '"who": the person the memories tell this of (who did, said or has it); '
+    '"holds": "yes" when the memories tell it of the one the question asks about, '
+    '"no" when they tell it of someone else or do not tell it at all.'
+)
+WHO_MAX_CHARS = 40
+WHO_TOKENS = 4 * WHO_MAX_CHARS + 24  # the whole reply at worst a token a byte
+
+
+def whose_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "who": {"type": "string", "maxLength": WHO_MAX_CHARS},
+            "holds": {"enum": ["yes", "no"]},
+        },
+        "required": ["who", "holds"],
+        "additionalProperties": False,
+    }
+
+
+def read_whose(generator: Generator, question: str, answer: str, lines: Sequence[str]) -> str:
+    """The person the model says `lines` (as the answer prompt shows them) tell the answer
+    of; "" when its reply cannot be read."""
+    user = f"Question: {question}\nAnswer: {answer}\nMemories:\n" + "\n".join(lines)
+    prompt = generator.format_chat([ChatMessage("system", INSTRUCTIONS), ChatMessage("user", user)])
+    raw = generate(generator, prompt, max_tokens=WHO_TOKENS, schema=whose_schema())
+    try:
+        reply = json.loads(raw, strict=False)
+    except ValueError:
+        return ""
+    who = reply.get("who") if isinstance(reply, dict) else None
+    return who.strip() if isinstance(who, str) else ""
+
+
+def someone_else(who: str, person: str, people: Sequence[str]) -> str | None:
+    """The other known speaker `who` names, when it names one and not `person`; else None."""
+    named = words(who)
+    if not named or words(person) <= named:
+        return None
+    others = [p for p in people if p != person and words(p) and words(p) <= named]
+    return others[0] if others else None
