@@ -1,0 +1,141 @@
+"""The person check on answers already given and judged: what it marks by words alone, and
+with the model's reading of whose lines (agent/answer/whose.py).
+
+An answer about one person that rests on another's lines should be marked; an answer judged
+right should not. This re-runs the checks `ask` runs after an answer, on each answered row
+of a run of `scripts.bench.answers --stores DIR` (the rows hold the answers and citations,
+the kept stores the lines and who said them), and counts what each marks among adversarial
+answers, answers judged right and the rest, by the labels in docs/answers/judged.jsonl. The
+answers are not asked again: the checks only add marks, so the words stay the judged ones.
+
+    python -m scripts.bench.whose --model qwen2.5-coder-1.5b --rows RUN.jsonl --stores DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from agent.answer.check import is_supported, named_by_someone_else, told_of_someone_else
+from agent.answer.prompt import memory_line
+from agent.answer.whose import read_whose, someone_else
+from agent.errors import UserError
+from agent.service import Papertape
+from agent.settings import load_settings
+from models.generator import Generator
+from scripts.bench import common
+from scripts.bench.answers import IDS_FILE
+
+PROG = common.command_name(__file__)
+LABELS = common.ROOT / "docs" / "answers" / "judged.jsonl"
+KINDS = ("adversarial", "judged right", "other")
+
+
+def kind_of(row: dict[str, Any], label: str | None) -> str:
+    if row["category"] == 5:
+        return "adversarial"
+    return "judged right" if label == "CORRECT" else "other"
+
+
+def check_rows(
+    app: Papertape, generator: Generator, rows: list[dict[str, Any]], labels: dict[str, str]
+) -> Counter[tuple[str, str]]:
+    """For each answered row: marked by the words-only check, the model asked, and marked by
+    the model's reading; counted by kind."""
+    counts: Counter[tuple[str, str]] = Counter()
+    people = app.store.speaker_names()
+    for row in rows:
+        if row["status"] != "answered" or not row["citations"]:
+            continue
+        kind = kind_of(row, labels.get(row["id"]))
+        counts[(kind, "answered")] += 1
+        found = app.store.get_many(row["citations"])
+        cited = [found[i] for i in row["citations"] if i in found]
+        times = app.store.times_of([m.id for m in cited])
+        lines = [memory_line(m, times.get(m.id)) for m in cited]
+        question, answer = row["question"], row["answer"]
+        threshold = app.settings.support_min_similarity
+        if not is_supported(app.embedder, answer, question, lines, min_similarity=threshold):
+            continue  # marked as not held by what it cites; the person check does not run
+        texts = {m.id: m.text for m in cited}
+        speakers = app.store.speakers_of(list(texts))
+        if told_of_someone_else(question, answer, texts, speakers, people) is not None:
+            counts[(kind, "words")] += 1
+            continue
+        named = named_by_someone_else(question, answer, texts, speakers, people)
+        if named is None:
+            continue
+        counts[(kind, "asked")] += 1
+        who = read_whose(generator, question, answer, lines)
+        if someone_else(who, named, people) is not None:
+            counts[(kind, "model")] += 1
+        print(f"  {row['id']} {kind}: {who!r}", file=sys.stderr)
+    return counts
+
+
+def table(counts: Counter[tuple[str, str]]) -> str:
+    lines = [
+        "| answers | answered | marked by words | model asked | marked by words or model |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in KINDS:
+        words_only = counts[(kind, "words")]
+        lines.append(
+            f"| {kind} | {counts[(kind, 'answered')]} | {words_only} | "
+            f"{counts[(kind, 'asked')]} | {words_only + counts[(kind, 'model')]} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
+    parser.add_argument("--rows", type=Path, required=True, help="scripts.bench.answers rows")
+    parser.add_argument("--stores", type=Path, required=True, help="the run's --stores DIR")
+    parser.add_argument("--labels", type=Path, default=LABELS, help=f"default: {LABELS}")
+    parser.add_argument("--version", default=None, help="the labels' version (default: the rows')")
+    args = parser.parse_args()
+    try:
+        rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines()]
+        judged = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines()]
+    except (OSError, ValueError) as exc:
+        common.refuse(PROG, f"cannot read the rows or labels: {exc}.")
+    if not rows:
+        common.refuse(PROG, f"{args.rows} holds no answers.")
+    version = args.version or rows[0]["version"]
+    labels = {r["id"]: r["label"] for r in judged if r["version"] == version}
+    if not labels:
+        common.refuse(PROG, f"{args.labels} holds no labels of version {version!r}.")
+    by_conv: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_conv[row["conversation"]].append(row)
+    counts: Counter[tuple[str, str]] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
+        except UserError as exc:
+            common.refuse(PROG, str(exc), exc.exit_code)
+        for conv, conv_rows in sorted(by_conv.items()):
+            home = args.stores / conv
+            if not (home / IDS_FILE).exists():
+                common.refuse(
+                    PROG, f"{home} holds no store kept by scripts.bench.answers --stores."
+                )
+            try:
+                with Papertape(replace(settings, home=home)) as app:
+                    counts += check_rows(app, app.generator(), conv_rows, labels)
+            except UserError as exc:
+                common.refuse(PROG, str(exc), exc.exit_code)
+    print(common.header(f"{PROG} --model {args.model} --rows {args.rows} --stores {args.stores}"))
+    print(f"labels: {args.labels} version {version}\n")
+    print(table(counts))
+
+
+if __name__ == "__main__":
+    main()
