@@ -12,7 +12,7 @@ from conftest import NOW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.answer.check import asked_about, named_by_someone_else, told_of_someone_else
+from agent.answer.check import asked_about, told_of_someone_else, whose_lines
 from agent.answer.whose import WHO_MAX_CHARS, read_whose, someone_else
 from agent.cli.output import answer_marks
 from agent.errors import UserError
@@ -215,16 +215,15 @@ def test_lines_someone_else_said_that_name_the_person_are_for_the_model_to_read(
     question, answer = "What did Anna run?", "her first race"
     # The person check lets a line that names the person pass ...
     assert told_of_someone_else(question, answer, said_to_anna, {3: "Bo"}, people) is None
-    # ... and this one hands it to the model, since words cannot tell "about" from "to".
-    assert named_by_someone_else(question, answer, said_to_anna, {3: "Bo"}, people) == "Anna"
-    # Said by the person, or naming no one: nothing for the model to read.
+    # ... and hands it to the model, since words cannot tell "about" from "to".
+    assert whose_lines(question, answer, said_to_anna, {3: "Bo"}, people) == ("Anna", "named")
     said_by_anna = {3: "Anna: Bo, I ran my first race today!"}
-    assert named_by_someone_else(question, answer, said_by_anna, {3: "Anna"}, people) is None
+    assert whose_lines(question, answer, said_by_anna, {3: "Anna"}, people) == ("Anna", "theirs")
     unnamed = {3: "Bo: I ran my first race today!"}
-    assert named_by_someone_else(question, answer, unnamed, {3: "Bo"}, people) is None
+    assert whose_lines(question, answer, unnamed, {3: "Bo"}, people) == ("Anna", "others")
     # A question naming no known speaker, or an answer adding no words: nothing to decide.
-    assert named_by_someone_else("Who ran?", "a race", said_to_anna, {3: "Bo"}, people) is None
-    assert named_by_someone_else("Did Anna run?", "Yes", said_to_anna, {3: "Bo"}, people) is None
+    assert whose_lines("Who ran?", "a race", said_to_anna, {3: "Bo"}, people) is None
+    assert whose_lines("Did Anna run?", "Yes", said_to_anna, {3: "Bo"}, people) is None
 
 
 def test_the_models_reading_marks_only_when_it_names_another_known_speaker() -> None:

@@ -27,6 +27,7 @@ supported by the person's memories. Nothing is rewritten or replaced.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -78,16 +79,28 @@ def asked_about(question: str, people: Sequence[str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-def _holding_lines(
+Whose = Literal["theirs", "named", "others"]
+
+
+def whose_lines(
     question: str,
     answer: str,
     cited: Mapping[int, str],
     speakers: Mapping[int, str],
     people: Sequence[str],
-) -> tuple[str, list[int]] | None:
-    """The person the question asks about and the cited lines holding most of the answer's
-    words; None when there is nothing to decide (no named speaker, an answer adding no
-    words, or none of its words in the lines)."""
+) -> tuple[str, Whose] | None:
+    """The person the question asks about, and whose the cited lines holding most of the
+    answer's words are: "theirs" (one is said by them), "named" (someone else said them, and
+    one names them) or "others" (neither). None when there is nothing to decide: the question
+    names no known speaker, the answer adds no words of its own ("Yes"), or none of its words
+    are in the lines (the word and meaning tests decide).
+
+    `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
+    `people`: everyone the store knows as a speaker. A name in someone else's line may be
+    what the line is about ("Bo: Anna, your new flat looks lovely") or only whom it is said
+    to ("Bo: Hey Anna, I ran my first race!"): words cannot tell which, so for "named" the
+    model reads whose it is (agent/answer/whose.py).
+    """
     person = asked_about(question, people)
     new = words(answer) - words(question)
     if person is None or not new or not cited:
@@ -101,8 +114,13 @@ def _holding_lines(
 
     most = max(held(i) for i in cited)
     if most == 0:
-        return None  # nothing of the answer is in them: the word and meaning tests decide
-    return person, [i for i in cited if held(i) == most]
+        return None
+    holding = [i for i in cited if held(i) == most]
+    if any(speakers.get(i) == person for i in holding):
+        return person, "theirs"
+    if any(words(person) <= words(cited[i]) for i in holding):
+        return person, "named"
+    return person, "others"
 
 
 def told_of_someone_else(
@@ -113,40 +131,6 @@ def told_of_someone_else(
     people: Sequence[str],
 ) -> str | None:
     """The person the question asks about, when the cited lines holding most of the answer's
-    words are neither said by them nor name them; None otherwise.
-
-    `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
-    `people`: everyone the store knows as a speaker. Nothing is decided when the question
-    names no known speaker, or when the answer adds no words of its own ("Yes").
-    """
-    found = _holding_lines(question, answer, cited, speakers, people)
-    if found is None:
-        return None
-    person, holding = found
-    for memory_id in holding:
-        if speakers.get(memory_id) == person or words(person) <= words(cited[memory_id]):
-            return None
-    return person
-
-
-def named_by_someone_else(
-    question: str,
-    answer: str,
-    cited: Mapping[int, str],
-    speakers: Mapping[int, str],
-    people: Sequence[str],
-) -> str | None:
-    """The person the question asks about, when the cited lines holding most of the answer's
-    words are not said by them but name them; None otherwise. A name in someone else's line
-    may be what the line is about ("Bo: Anna, your new flat looks lovely") or only whom it
-    is said to ("Bo: Hey Anna, I ran my first race!"): words cannot tell which, so the
-    model reads whose it is (agent/answer/whose.py)."""
-    found = _holding_lines(question, answer, cited, speakers, people)
-    if found is None:
-        return None
-    person, holding = found
-    if any(speakers.get(memory_id) == person for memory_id in holding):
-        return None
-    if any(words(person) <= words(cited[memory_id]) for memory_id in holding):
-        return person
-    return None
+    words are neither said by them nor name them; None otherwise (see `whose_lines`)."""
+    found = whose_lines(question, answer, cited, speakers, people)
+    return found[0] if found is not None and found[1] == "others" else None

@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from agent.answer.check import is_supported, named_by_someone_else, told_of_someone_else
+from agent.answer.check import is_supported, whose_lines
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
@@ -151,21 +151,19 @@ def answer_from(
         embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
     )
     texts = {m.id: m.text for m in cited_memories}
-    not_of = (
-        told_of_someone_else(question, reply.answer, texts, speakers or {}, people)
-        if supported
-        else None
+    whose = (
+        whose_lines(question, reply.answer, texts, speakers or {}, people) if supported else None
     )
-    told_of = None
-    named = (
-        named_by_someone_else(question, reply.answer, texts, speakers or {}, people)
-        if supported and not_of is None and constrained
-        else None
-    )
-    if named is not None:
-        # Lines someone else said that name the person: about them, or only said to them?
-        told_of = someone_else(read_whose(generator, question, reply.answer, cited), named, people)
-        not_of = named if told_of is not None else None
+    not_of = told_of = None
+    if whose is not None:
+        person, lines_are = whose
+        if lines_are == "others":
+            not_of = person
+        elif lines_are == "named" and constrained:
+            # Lines someone else said that name the person: about them, or only said to them?
+            who = read_whose(generator, question, reply.answer, cited)
+            told_of = someone_else(who, person, people)
+            not_of = person if told_of is not None else None
     return Answer(
         question=question,
         text=reply.answer,

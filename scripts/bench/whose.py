@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.answer.check import is_supported, named_by_someone_else, told_of_someone_else
+from agent.answer.check import is_supported, whose_lines
 from agent.answer.prompt import memory_line
 from agent.answer.whose import read_whose, someone_else
 from agent.errors import UserError
@@ -65,15 +65,15 @@ def check_rows(
             continue  # marked as not held by what it cites; the person check does not run
         texts = {m.id: m.text for m in cited}
         speakers = app.store.speakers_of(list(texts))
-        if told_of_someone_else(question, answer, texts, speakers, people) is not None:
-            counts[(kind, "words")] += 1
+        whose = whose_lines(question, answer, texts, speakers, people)
+        if whose is None or whose[1] == "theirs":
             continue
-        named = named_by_someone_else(question, answer, texts, speakers, people)
-        if named is None:
+        if whose[1] == "others":
+            counts[(kind, "words")] += 1
             continue
         counts[(kind, "asked")] += 1
         who = read_whose(generator, question, answer, lines)
-        if someone_else(who, named, people) is not None:
+        if someone_else(who, whose[0], people) is not None:
             counts[(kind, "model")] += 1
         print(f"  {row['id']} {kind}: {who!r}", file=sys.stderr)
     return counts
