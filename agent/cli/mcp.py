@@ -57,6 +57,7 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         "supported": answer.supported,
         # the person asked about, when the lines the answer rests on are someone else's
         "not_of": answer.not_of,
+        # whom the model read those lines as telling it of, when they name the person asked about
         "told_of": answer.told_of,
         "citations": list(answer.citations),
         "cited_memories": [memory_json(cited[i]) for i in answer.citations if i in cited],
