@@ -34,12 +34,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from agent.answer.check import is_supported, whose_lines
+from agent.answer.check import is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
-from agent.answer.whose import read_whose, someone_else
+from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
@@ -151,25 +151,17 @@ def answer_from(
         embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
     )
     texts = {m.id: m.text for m in cited_memories}
-    whose = (
-        whose_lines(question, reply.answer, texts, speakers or {}, people) if supported else None
+    person_check = (
+        check_person(generator, question, reply.answer, texts, cited, speakers or {}, people)
+        if supported
+        else PersonCheck()
     )
-    not_of = told_of = None
-    if whose is not None:
-        person, lines_are = whose
-        if lines_are == "others":
-            not_of = person
-        elif lines_are == "named" and constrained:
-            # Lines someone else said that name the person: about them, or only said to them?
-            who = read_whose(generator, question, reply.answer, cited)
-            told_of = someone_else(who, person, people)
-            not_of = person if told_of is not None else None
     return Answer(
         question=question,
         text=reply.answer,
         citations=reply.memory_ids,
         status=reply.status,
-        supported=supported and not_of is None,
+        supported=supported and person_check.not_of is None,
         constrained=reply.constrained,
         memories=fitted.memories,
         model=generator.name,
@@ -182,8 +174,8 @@ def answer_from(
         tokens_per_s=speed,
         memory_id=None,
         dates=answer_dates(reply.answer, cited_memories, times or {}),
-        not_of=not_of,
-        told_of=told_of,
+        not_of=person_check.not_of,
+        told_of=person_check.told_of,
     )
 
 

@@ -19,9 +19,11 @@ was asked about: a wording this small moves a few close calls (docs/BENCHMARKS.m
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from agent.answer.check import whose_lines
 from agent.words import words
 from models.generator import ChatMessage, Generator, generate
 
@@ -69,3 +71,35 @@ def someone_else(who: str, person: str, people: Sequence[str]) -> str | None:
         return None
     others = [p for p in people if p != person and words(p) and words(p) <= named]
     return others[0] if others else None
+
+
+@dataclass(frozen=True)
+class PersonCheck:
+    not_of: str | None = None  # the person asked about, when the lines are not theirs
+    told_of: str | None = None  # the other speaker the model read the lines as telling it of
+    asked: bool = False  # whether the model was asked whose the lines are
+
+
+def check_person(
+    generator: Generator,
+    question: str,
+    answer: str,
+    texts: Mapping[int, str],
+    lines: Sequence[str],
+    speakers: Mapping[int, str],
+    people: Sequence[str],
+) -> PersonCheck:
+    """Whether the cited memories (`texts` as stored, `lines` as the prompt showed them) are
+    the asked person's: by words where they can tell, by the model's reading where someone
+    else's lines name the person. A runtime that cannot hold the model to the schema is not
+    asked."""
+    whose = whose_lines(question, answer, texts, speakers, people)
+    if whose is None or whose[1] == "theirs":
+        return PersonCheck()
+    person, lines_are = whose
+    if lines_are == "others":
+        return PersonCheck(not_of=person)
+    if not generator.constrains_output:
+        return PersonCheck()
+    told_of = someone_else(read_whose(generator, question, answer, lines), person, people)
+    return PersonCheck(person if told_of is not None else None, told_of, asked=True)

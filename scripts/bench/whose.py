@@ -22,9 +22,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.answer.check import is_supported, whose_lines
+from agent.answer.check import is_supported
 from agent.answer.prompt import memory_line
-from agent.answer.whose import read_whose, someone_else
+from agent.answer.whose import check_person
 from agent.errors import UserError
 from agent.service import Papertape
 from agent.settings import load_settings
@@ -65,17 +65,13 @@ def check_rows(
             continue  # marked as not held by what it cites; the person check does not run
         texts = {m.id: m.text for m in cited}
         speakers = app.store.speakers_of(list(texts))
-        whose = whose_lines(question, answer, texts, speakers, people)
-        if whose is None or whose[1] == "theirs":
-            continue
-        if whose[1] == "others":
+        check = check_person(generator, question, answer, texts, lines, speakers, people)
+        if check.asked:
+            counts[(kind, "asked")] += 1
+            counts[(kind, "model")] += check.not_of is not None
+            print(f"  {row['id']} {kind}: told of {check.told_of}", file=sys.stderr)
+        elif check.not_of is not None:
             counts[(kind, "words")] += 1
-            continue
-        counts[(kind, "asked")] += 1
-        who = read_whose(generator, question, answer, lines)
-        if someone_else(who, whose[0], people) is not None:
-            counts[(kind, "model")] += 1
-        print(f"  {row['id']} {kind}: {who!r}", file=sys.stderr)
     return counts
 
 
