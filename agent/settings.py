@@ -92,6 +92,10 @@ class Settings:
     # leaves out the least relevant of those instead; 0 turns it off.
     context_hits: int = 8
     context_after: int = 2
+    # Before recall, the model writes a made-up line that would answer the question, and
+    # recall searches for both (agent/answer/guess.py): the evidence shown rises, at about
+    # 2-4 s more before the first word. Off: the question alone is searched.
+    search_guess: bool = True
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).

@@ -358,11 +358,14 @@ def test_the_answer_shown_is_the_models_answer_field_and_cites_only_what_was_sho
     shared_app: Papertape, answer: str, cite: list[int], status: str
 ) -> None:
     # The schema would stop a real model from naming an id it was not shown; the scripted
-    # one writes any, so this also checks that reading the reply keeps only shown ids.
-    chat = session(shared_app, [reply(answer, cite, status)], remember=False)
+    # one writes any, so this also checks that reading the reply keeps only shown ids. The
+    # search guess comes first, as it does by default: it is searched, never shown.
+    guess = json.dumps({"line": "My locker code is 1234."})
+    chat = session(shared_app, [guess, reply(answer, cite, status)], remember=False)
     streamed: list[str] = []
     result = chat.ask("What is my locker code, and is it 4411?", now=NOW, on_token=streamed.append)
     shown = {m.id for m in result.memories}
+    assert result.guess == "My locker code is 1234."
     assert result.text == answer.strip()
     assert "".join(streamed) == answer
     assert set(result.citations) <= shown

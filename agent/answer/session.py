@@ -3,9 +3,10 @@
 A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
 keeps one open. Each turn:
 
-1. recall the memories for the question; the best of them each bring the memories that came
-   right after them in their episode (a conversation's reply); the facts among them
-   (agent/memory/facts.py) go first.
+1. the model writes a line that could answer the question, made up, only to search with
+   (agent/answer/guess.py); recall the memories for the question and that line; the best
+   of them each bring the memories that came right after them in their episode (a
+   conversation's reply); the facts among them (agent/memory/facts.py) go first.
    Past exchanges with papertape are conversation history, not evidence: recall leaves them
    out unless `chat_as_evidence` is on, and then ranks them below what the person stored.
    This conversation's own turns are in the prompt as history;
@@ -36,6 +37,7 @@ from dataclasses import dataclass, replace
 
 from agent.answer.check import is_supported
 from agent.answer.dates import AnswerDate, answer_dates
+from agent.answer.guess import search_guess
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
@@ -76,6 +78,8 @@ class Answer:
     # it of `told_of`); the answer is then not supported.
     not_of: str | None = None
     told_of: str | None = None
+    # The made-up line recall searched for beside the question; never an answer
+    guess: str = ""
 
     @property
     def trusted(self) -> bool:
@@ -205,7 +209,8 @@ class ChatSession:
         if not question:
             raise UserError("the question is empty: ask something.")
         started = time.perf_counter()
-        evidence = self.evidence(question, now)
+        guess = self.guess(question)
+        evidence = self.evidence(question, now, guess=guess)
         answer = answer_from(
             self.generator,
             self.embedder,
@@ -219,17 +224,23 @@ class ChatSession:
             speakers=self.store.speakers_of([m.id for m in evidence]),
             people=self.store.speaker_names(),
         )
-        return self._remember(answer, now)
+        return self._remember(replace(answer, guess=guess), now)
 
-    def evidence(self, question: str, now: float) -> list[Memory]:
+    def guess(self, question: str) -> str:
+        """The model's made-up answer line to search with; "" when search_guess is off."""
+        return search_guess(self.generator, question) if self.settings.search_guess else ""
+
+    def evidence(self, question: str, now: float, *, guess: str | None = None) -> list[Memory]:
         """What `ask` would show the model for `question`, before the prompt budget: the
-        recalled memories, newest version of each, the best of them each followed by
-        what came right after it, facts first (short, dated, naming who), then what the last
-        answer cited (kept in view for a follow-up: "and when?")."""
+        memories recalled for the question and the search guess (made here when not given),
+        newest version of each, the best of them each followed by what came right after it,
+        facts first (short, dated, naming who), then what the last answer cited (kept in view
+        for a follow-up: "and when?")."""
+        guess = self.guess(question) if guess is None else guess
         hits = recall(
             self.store,
             self.embedder,
-            question,
+            f"{question} {guess}".strip(),
             settings=self.settings,
             now=now,
             k=self.settings.ask_k,

@@ -59,6 +59,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "not_of": answer.not_of,
         "told_of": answer.told_of,
         "constrained": answer.constrained,
+        "search_guess": answer.guess,
         "raw_reply": answer.raw_reply,
         "retrieval_s": _rounded(answer.retrieval_s),
         "prompt_tokens": answer.prompt_tokens,

@@ -173,6 +173,7 @@ def answer_rows(
                     q.category,
                 ),
                 "raw_reply": answer.raw_reply,
+                "search_guess": answer.guess,
             }
         )
         print(
