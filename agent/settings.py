@@ -93,9 +93,10 @@ class Settings:
     context_hits: int = 8
     context_after: int = 2
     # Before recall, the model writes a made-up line that would answer the question, and
-    # recall searches for both (agent/answer/guess.py): the evidence shown rises, at about
-    # 2-4 s more before the first word. Off: the question alone is searched.
-    search_guess: bool = True
+    # recall searches for both (agent/answer/guess.py). On LoCoMo it brought more evidence
+    # into the prompt, but answers were judged right no more often, and the first word came
+    # about 3 s later (docs/BENCHMARKS.md); so it is off unless turned on.
+    search_guess: bool = False
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).

@@ -98,9 +98,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(home: Path) -> Settings:
-    # A test's scripted replies are the answers it checks; the model's search guess, a call
-    # before each answer, is tested on its own (tests/test_guess.py).
-    return load_settings(home, overrides={"embedder": "fake", "search_guess": False})
+    return load_settings(home, overrides={"embedder": "fake"})
 
 
 @pytest.fixture

@@ -32,11 +32,9 @@ class DiesOnSecondCall(ScriptedGenerator):
 
 
 def make_app(home: Path, replies: Sequence[str | None] = (), **overrides: Any) -> Papertape:
-    """Time words and the search guess are off unless asked for: their calls would take the
-    replies scripted for facts and answers (tests/test_times.py and tests/test_guess.py
-    test them)."""
-    off = {"time_words": "off", "search_guess": False}
-    settings = load_settings(home, overrides={"embedder": "fake", **off, **overrides})
+    """Time words are off unless asked for: their one call a memory would take the replies
+    scripted for facts (tests/test_times.py reads them)."""
+    settings = load_settings(home, overrides={"embedder": "fake", "time_words": "off", **overrides})
     return Papertape(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(replies))
 
 

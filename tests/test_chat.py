@@ -358,8 +358,8 @@ def test_the_answer_shown_is_the_models_answer_field_and_cites_only_what_was_sho
     shared_app: Papertape, answer: str, cite: list[int], status: str
 ) -> None:
     # The schema would stop a real model from naming an id it was not shown; the scripted
-    # one writes any, so this also checks that reading the reply keeps only shown ids. The
-    # search guess comes first, as it does by default: it is searched, never shown.
+    # one writes any, so this also checks that reading the reply keeps only shown ids. With
+    # the search guess on, its call comes first: it is searched, never shown.
     guess = json.dumps({"line": "My locker code is 1234."})
     chat = session(shared_app, [guess, reply(answer, cite, status)], remember=False)
     streamed: list[str] = []
@@ -377,7 +377,7 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Papertape]:
     from agent.settings import load_settings
 
     home = tmp_path_factory.mktemp("shared") / "home"
-    app = Papertape(load_settings(home, overrides={"embedder": "fake"}))
+    app = Papertape(load_settings(home, overrides={"embedder": "fake", "search_guess": True}))
     plant(app)
     yield app
     app.close()

@@ -3,10 +3,11 @@
 A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
 keeps one open. Each turn:
 
-1. the model writes a line that could answer the question, made up, only to search with
-   (agent/answer/guess.py); recall the memories for the question and that line; the best
-   of them each bring the memories that came right after them in their episode (a
-   conversation's reply); the facts among them (agent/memory/facts.py) go first.
+1. with `search_guess` on, the model writes a made-up line that could answer the question,
+   only to search with (agent/answer/guess.py); recall the memories for the question (and
+   that line); the best of them each bring the memories that came right after them in
+   their episode (a conversation's reply); the facts among them (agent/memory/facts.py) go
+   first.
    Past exchanges with papertape are conversation history, not evidence: recall leaves them
    out unless `chat_as_evidence` is on, and then ranks them below what the person stored.
    This conversation's own turns are in the prompt as history;
@@ -227,7 +228,7 @@ class ChatSession:
         return self._remember(replace(answer, guess=guess), now)
 
     def guess(self, question: str) -> str:
-        """The model's made-up answer line to search with; "" when search_guess is off."""
+        """The model's made-up answer line to search with; "" with search_guess off."""
         return search_guess(self.generator, question) if self.settings.search_guess else ""
 
     def evidence(self, question: str, now: float, *, guess: str | None = None) -> list[Memory]:
