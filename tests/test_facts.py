@@ -36,7 +36,7 @@ from tests.facts_support import (
     make_app,
     script,
 )
-from tests.tiny_gguf import write_tiny_gguf
+from tests.tiny_gguf import tiny_llama
 
 
 @pytest.fixture
@@ -349,14 +349,7 @@ class Recording:
 def test_a_random_model_writes_only_facts_of_the_schema(tmp_path: Path, home: Path) -> None:
     """Random weights would write anything; the grammar lets through only facts that cite
     the episode's ids, and whatever they say is checked before it is stored."""
-    from models.llama_generator import LlamaGenerator
-
-    model = LlamaGenerator(
-        write_tiny_gguf(tmp_path / "tiny.gguf", context=4096),
-        name="tiny",
-        context_tokens=4096,
-        threads=1,
-    )
+    model = tiny_llama(tmp_path, context=4096)
     generator = Recording(model)
     with make_app(home) as app:
         ids = episode(app, NOW, TRIP)

@@ -107,15 +107,9 @@ def test_a_guess_that_matches_nothing_leaves_the_questions_own_search(app: Paper
 
 @pytest.mark.needs("llama_cpp")
 def test_a_random_model_writes_a_guess_within_the_schemas_bounds(tmp_path: Path) -> None:
-    from models.llama_generator import LlamaGenerator
-    from tests.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import tiny_llama
 
-    model = LlamaGenerator(
-        write_tiny_gguf(tmp_path / "tiny.gguf", context=1024),
-        name="tiny",
-        context_tokens=1024,
-        threads=1,
-    )
+    model = tiny_llama(tmp_path)
     guess = search_guess(model, "Which hobby did Dana take up?")
     # Random weights write whatever the grammar allows: a line of bounded length, or nothing.
     assert len(guess) <= GUESS_MAX_CHARS

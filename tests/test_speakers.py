@@ -267,15 +267,9 @@ def test_the_model_reads_whose_a_line_naming_the_person_is_and_the_answer_is_mar
 
 @pytest.mark.needs("llama_cpp")
 def test_a_random_model_reads_whose_within_the_schemas_bounds(tmp_path: Path) -> None:
-    from models.llama_generator import LlamaGenerator
-    from tests.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import tiny_llama
 
-    model = LlamaGenerator(
-        write_tiny_gguf(tmp_path / "tiny.gguf", context=1024),
-        name="tiny",
-        context_tokens=1024,
-        threads=1,
-    )
+    model = tiny_llama(tmp_path)
     lines = ["[3] (Mon 8 May 2023) Bo: Hey Anna, I ran my first race today!"]
     who = read_whose(model, "What did Anna run?", "her first race", lines)
     # Random weights write whatever the grammar allows: a name of bounded length, or nothing.

@@ -35,7 +35,7 @@ from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage, generate
 from storage import TimeWords
 from tests.facts_support import DiesOnSecondCall, episode, fact, make_app, script
-from tests.tiny_gguf import write_tiny_gguf
+from tests.tiny_gguf import tiny_llama
 
 
 def at(year: int, month: int, day: int) -> float:
@@ -304,14 +304,7 @@ def test_export_and_import_keep_the_time_words(home: Path, tmp_path: Path) -> No
 
 @pytest.mark.needs("llama_cpp")
 def test_a_random_model_answers_only_in_the_schemas_shape(home: Path, tmp_path: Path) -> None:
-    from models.llama_generator import LlamaGenerator
-
-    model = LlamaGenerator(
-        write_tiny_gguf(tmp_path / "tiny.gguf", context=1024),
-        name="tiny",
-        context_tokens=1024,
-        threads=1,
-    )
+    model = tiny_llama(tmp_path)
     with make_app(home) as app:
         ids = episode(app, MON_8_MAY, ["Ana: the exam is tomorrow.", "Ben: good luck"])
         reader = TimeReader(app.store, model)

@@ -7,8 +7,12 @@ through llama.cpp: loading, the chat template, tokenising, streaming, stopping, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from models.llama_generator import LlamaGenerator
 
 TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -93,3 +97,12 @@ def write_tiny_gguf(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def tiny_llama(folder: Path, *, context: int = 1024) -> LlamaGenerator:
+    """A llama.cpp generator over a tiny random model written into `folder`: real decoding
+    under a grammar, in milliseconds."""
+    from models.llama_generator import LlamaGenerator
+
+    path = write_tiny_gguf(folder / "tiny.gguf", context=context)
+    return LlamaGenerator(path, name="tiny", context_tokens=context, threads=1)
