@@ -9,7 +9,7 @@ lines stored, so it shares their words and lies near them (the idea of HyDE, Gao
 they are wrong they mostly match nothing, and the question's own words still count.
 
 Measured on LoCoMo (scripts/bench/guess.py, docs/BENCHMARKS.md): the share of a question's
-evidence lines in the prompt rose from 0.64 to 0.70, and from 0.62 to 0.66 on held-out
+evidence lines in the prompt rose from 0.64 to 0.70, and from 0.56 to 0.62 on held-out
 questions, multi-hop questions most; yet the answers, judged blind, were right no more
 often (0.450 against 0.458 of 120), and the first word came about 3 s later. So the
 `search_guess` setting is off by default.
