@@ -13,6 +13,7 @@ that cannot raises UnconstrainedError when given one; the caller decides what to
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -65,6 +66,17 @@ def generate(
     schema: JsonSchema | None = None,
 ) -> str:
     return "".join(generator.stream(prompt, max_tokens=max_tokens, stop=stop, schema=schema))
+
+
+def json_reply(raw: str) -> dict[str, Any]:
+    """A reply decoded under a JSON object schema, as a dict; {} when it is not one (cut off,
+    or from a backend that wrote plain text). llama.cpp's grammar lets control characters
+    into strings, so they are accepted."""
+    try:
+        data = json.loads(raw, strict=False)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def cut_at_stops(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:

@@ -1,5 +1,5 @@
 """Who said a memory, kept as structure beside its text, and the check that an answer about a
-person rests on their lines (agent/answer/check.py `told_of_someone_else`; where someone
+person rests on their lines (agent/answer/check.py `whose_lines`; where someone
 else's lines name the person, the model's reading of whose they are, agent/answer/whose.py)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from conftest import NOW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.answer.check import asked_about, told_of_someone_else, whose_lines
+from agent.answer.check import asked_about, whose_lines
 from agent.answer.whose import WHO_MAX_CHARS, read_whose, someone_else
 from agent.cli.output import answer_marks
 from agent.errors import UserError
@@ -22,6 +22,19 @@ from models.fake_generator import ScriptedGenerator
 from storage import MemoryStore
 
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5" * 4
+
+
+def told_of_someone_else(
+    question: str,
+    answer: str,
+    cited: dict[int, str],
+    speakers: dict[int, str],
+    people: list[str],
+) -> str | None:
+    """The person asked about, when the lines holding the answer are neither said by them
+    nor name them: what the words alone mark."""
+    found = whose_lines(question, answer, cited, speakers, people)
+    return found[0] if found is not None and found[1] == "others" else None
 
 
 # -- storage ---------------------------------------------------------------------------------

@@ -121,16 +121,3 @@ def whose_lines(
     if any(words(person) <= words(cited[i]) for i in holding):
         return person, "named"
     return person, "others"
-
-
-def told_of_someone_else(
-    question: str,
-    answer: str,
-    cited: Mapping[int, str],
-    speakers: Mapping[int, str],
-    people: Sequence[str],
-) -> str | None:
-    """The person the question asks about, when the cited lines holding most of the answer's
-    words are neither said by them nor name them; None otherwise (see `whose_lines`)."""
-    found = whose_lines(question, answer, cited, speakers, people)
-    return found[0] if found is not None and found[1] == "others" else None

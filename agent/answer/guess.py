@@ -21,10 +21,9 @@ anything, and the question alone is searched as before.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from models.generator import ChatMessage, Generator, generate
+from models.generator import ChatMessage, Generator, generate, json_reply
 
 GUESS_MAX_CHARS = 160
 # Room for the whole line even at a token a byte (4 a character in UTF-8); the schema ends
@@ -51,11 +50,7 @@ def guess_schema() -> dict[str, Any]:
 
 def read_guess(raw: str) -> str:
     """The line of the model's reply, on one line; "" for a reply that holds none."""
-    try:
-        data = json.JSONDecoder(strict=False).decode(raw)
-    except ValueError:
-        return ""
-    line = data.get("line") if isinstance(data, dict) else None
+    line = json_reply(raw).get("line")
     return " ".join(line.split()) if isinstance(line, str) else ""
 
 

@@ -18,14 +18,13 @@ was asked about: a wording this small moves a few close calls (docs/BENCHMARKS.m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from agent.answer.check import whose_lines
 from agent.words import words
-from models.generator import ChatMessage, Generator, generate
+from models.generator import ChatMessage, Generator, generate, json_reply
 
 INSTRUCTIONS = (
     "You check an answer against the memories it rests on. The user gives a question, an "
@@ -56,11 +55,7 @@ def read_whose(generator: Generator, question: str, answer: str, lines: Sequence
     user = f"Question: {question}\nAnswer: {answer}\nMemories:\n" + "\n".join(lines)
     prompt = generator.format_chat([ChatMessage("system", INSTRUCTIONS), ChatMessage("user", user)])
     raw = generate(generator, prompt, max_tokens=WHO_TOKENS, schema=whose_schema())
-    try:
-        reply = json.loads(raw, strict=False)
-    except ValueError:
-        return ""
-    who = reply.get("who") if isinstance(reply, dict) else None
+    who = json_reply(raw).get("who")
     return who.strip() if isinstance(who, str) else ""
 
 

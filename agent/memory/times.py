@@ -30,7 +30,7 @@ from agent.lines import written_day
 from agent.memory.facts import unread
 from agent.memory.report import Progress
 from agent.words import numbers
-from models.generator import ChatMessage, Generator, generate
+from models.generator import ChatMessage, Generator, generate, json_reply
 from storage import TIME_UNITS, Memory, MemoryStore, TimeWords
 
 log = logging.getLogger(__name__)
@@ -118,12 +118,7 @@ def read_time(raw: str, text: str) -> TimeWords | None:
     """The model's reply as time words of `text`; None when it names no other time, its
     words are not in the text (the model wrote the day, or its own example), or they write a
     number in digits that is not the count ("2031" read as next year; "5 years" as one)."""
-    try:
-        data = json.JSONDecoder(strict=False).decode(raw)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
+    data = json_reply(raw)
     words, when = data.get("words"), data.get("when")
     unit, count = data.get("unit"), data.get("count")
     if when not in WHEN or unit not in TIME_UNITS or not isinstance(words, str):
