@@ -17,7 +17,6 @@ scripts/bench/updates.py measures precision and recall on tests/data/updates.jso
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from agent.lines import written_day
-from models.generator import ChatMessage, Generator, generate
+from models.generator import ChatMessage, Generator, generate, json_reply
 from storage import Memory, MemoryStore
 
 UPDATE_CANDIDATES = 3
@@ -73,11 +72,8 @@ def update_schema() -> dict[str, Any]:
 def read_update(raw: str) -> bool:
     """Whether the reply judges the older fact replaced: the same thing, changed. An
     unreadable reply replaces nothing."""
-    try:
-        data = json.loads(raw, strict=False)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("same_thing") is True and data.get("changed") is True
+    data = json_reply(raw)
+    return data.get("same_thing") is True and data.get("changed") is True
 
 
 @dataclass(frozen=True)
