@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench.time_words import DATA, score
+from scripts.bench.time_words import DATA, chat_cases, score
 from storage import TIME_UNITS
 from tests.bench_support import run_bench
 
@@ -55,3 +55,60 @@ def test_the_script_runs_and_refuses_bad_input(tmp_path: Path) -> None:
     missing = run_bench("time_words", "--model", "fake", "--data", str(tmp_path / "none.json"))
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1
+
+
+def tiny_chat(path: Path) -> Path:
+    turns = [
+        {"speaker": "Ann", "dia_id": "D1:1", "text": "I adopted a cat yesterday."},
+        {"speaker": "Bo", "dia_id": "D1:2", "text": "Lovely! What is her name?"},
+        {"speaker": "Ann", "dia_id": "D1:3", "text": "Pixel. We move house next week."},
+        {"speaker": "Bo", "dia_id": "D1:4", "text": "Good luck with the boxes."},
+    ]
+    questions = [
+        {"question": "When did Ann adopt a cat?", "answer": "7 May", "category": 2,
+         "evidence": ["D1:1"]},
+        {"question": "When does Ann move?", "answer": "next week", "category": 2,
+         "evidence": ["D1:3"]},
+        {"question": "What is the cat called?", "answer": "Pixel", "category": 4,
+         "evidence": ["D1:3"]},
+    ]  # fmt: skip
+    sample = {
+        "sample_id": "conv-t",
+        "conversation": {"session_1_date_time": "1:56 pm on 8 May, 2023", "session_1": turns},
+        "qa": questions,
+    }
+    path.write_text(json.dumps([sample]), encoding="utf-8")
+    return path
+
+
+def test_chat_lines_are_drawn_from_when_questions_evidence_and_from_the_rest(
+    tmp_path: Path,
+) -> None:
+    cases = chat_cases(tiny_chat(tmp_path / "chat.json"), turns=5, seed=1)
+    groups = {c["id"]: c["group"] for c in cases}
+    assert groups == {
+        "conv-t:D1:1": "when evidence",
+        "conv-t:D1:3": "when evidence",
+        "conv-t:D1:2": "other turn",
+        "conv-t:D1:4": "other turn",
+    }
+    assert all(c["expect"] is None for c in cases)
+    assert next(c for c in cases if c["id"] == "conv-t:D1:1")["text"].startswith("Ann: ")
+    (one, other) = chat_cases(tmp_path / "chat.json", turns=1, seed=1)
+    assert (one["group"], other["group"]) == ("when evidence", "other turn")
+
+
+def test_the_script_reads_chat_lines_beside_the_set(tmp_path: Path) -> None:
+    small = tmp_path / "small.json"
+    cases = json.loads(DATA.read_text(encoding="utf-8"))["cases"]
+    small.write_text(json.dumps({"cases": cases[:1]}), encoding="utf-8")
+    chat = tiny_chat(tmp_path / "chat.json")
+    args = ("--model", "fake", "--embedder", "fake", "--data", str(small), "--chat", str(chat))
+    ran = run_bench("time_words", *args, "--turns", "2")
+    assert ran.returncode == 0, ran.stderr
+    assert "5 cases" in ran.stdout
+    assert "chat lines, when evidence: time words kept for" in ran.stdout
+    assert " of 2 (baseline " in ran.stdout
+    bad = run_bench("time_words", *args, "--turns", "0")
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1

@@ -142,6 +142,8 @@ def test_words_in_any_language_are_checked_alike() -> None:
 def test_the_schema_asks_for_the_words_then_the_unit_and_direction_they_decide() -> None:
     properties = time_schema()["properties"]
     assert list(properties) == ["words", "unit", "when", "count"]
+    # An empty phrase is not a way out: the model names one, and the unit says if it is a time.
+    assert properties["words"]["minLength"] == 1
     assert properties["when"]["enum"] == ["past", "future", "none"]
     assert properties["unit"]["enum"][0] == "none"
     assert "saturday" in properties["unit"]["enum"]
@@ -320,7 +322,7 @@ def test_a_random_model_answers_only_in_the_schemas_shape(home: Path, tmp_path: 
         data = json.loads(raw, strict=False)
         assert list(data) == ["words", "unit", "when", "count"]
         assert data["unit"] in time_schema()["properties"]["unit"]["enum"]
-        assert len(data["words"]) <= 30
+        assert 1 <= len(data["words"]) <= 30
     model.close()
 
 
@@ -342,11 +344,23 @@ def test_the_default_model_dates_yesterday(home: Path) -> None:
             MON_8_MAY,
             ["Caroline: I went to a support group yesterday.", "Melanie: Good to see you!"],
         )
+        # The phrase in the middle of a long chat line, which the reading that allowed an
+        # empty phrase let go.
+        (inside,) = episode(
+            app,
+            MON_8_MAY + 600,
+            [
+                "Priya: Hey Sam, great to hear from you! The earrings I bought yesterday remind "
+                "me of my grandmother, she wore a pair just like them. How is work going?"
+            ],
+        )
         app.consolidate(now=MON_8_MAY + 3600)
-        times = app.store.times_of([dated, plain])
+        times = app.store.times_of([dated, plain, inside])
         assert dated in times
+        assert inside in times
         assert named_period(times[dated], MON_8_MAY) == "Sun 7 May 2023"
-        assert app.store.marked(TIME_MARK) == {dated, plain}
+        assert named_period(times[inside], MON_8_MAY + 600) == "Sun 7 May 2023"
+        assert app.store.marked(TIME_MARK) == {dated, plain, inside}
         if plain in times:  # whatever it kept, the line holds
             assert times[plain].words.casefold() in "melanie: good to see you!"
 

@@ -4,14 +4,18 @@ read by the local model at consolidation, the date worked out in code (agent/whe
 A small model asked to count "last Saturday" back from a date copies the words instead
 (docs/BENCHMARKS.md), and asked to list the time words of a whole episode it fills the
 list with its own examples. So it reads one memory at a time, after a few worked examples,
-and answers four fields under a schema: the time phrase as written ("" for none), what it
-counts in (a day, week, weekend, month, year or a weekday; "none"), whether it lies in the
-memory's past or future, and how many. The phrase comes first, so the unit and the direction
-are read off words the model has just written; without the examples, asked for the words
-first it found words in nearly every note, and asked for the unit first it read "last
-Saturday" as a week; named "before" and "after", the direction was wrong for about one
-kept phrase in six (scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must be in
-the memory's text, or the answer is dropped: that check needs no language's words.
+and answers four fields under a schema: the phrase that comes closest to saying when, as
+written, what it counts in (a day, week, weekend, month, year or a weekday; "none" when the
+phrase names no other time), whether it lies in the memory's past or future, and how many.
+The phrase comes first, so the unit and the direction are read off words the model has just
+written; without the examples, asked for the words first it found words in nearly every
+note, and asked for the unit first it read "last Saturday" as a week; named "before" and
+"after", the direction was wrong for about one kept phrase in six. The phrase may not be
+empty: allowed "" for none, the model chose it for a "yesterday" or "tomorrow" in the middle
+of a long chat line, where its most likely first token was the closing quote; made to copy
+a phrase, it names one and says with the unit whether that phrase is a time
+(scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must be in the memory's text,
+or the answer is dropped: that check needs no language's words.
 What is kept goes beside the text (storage memory_times), never into it, and shows after
 the line in every prompt: '... yesterday. ("yesterday": Sun 7 May 2023)'.
 
@@ -46,22 +50,24 @@ TEXT_MAX_TOKENS = 384  # of a long memory, the start is read: where a note says 
 
 INSTRUCTIONS = (
     "The user gives one memory: the day it was written or said, then what was said. "
-    "Does it speak of a time other than its own day, such as "
-    '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
-    'Reply in JSON: "words": that time phrase exactly as the memory writes it ("" when it '
-    "names no other time: a name, a thing, a number or a feeling is not a time); "
-    '"unit": "none" for none, else what that time counts in: day, week, weekend, month, '
-    'year or a weekday; "when": "past" when it lies before the memory\'s day (yesterday, '
-    'last, ago), "future" when it lies after (tomorrow, next); "count": how many of that '
-    "unit (yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
+    "Find the phrase in it that says when what it tells happened, such as "
+    '"yesterday", "last week", "next month", "two years ago" or "last Saturday". '
+    'Reply in JSON: "words": that phrase exactly as the memory writes it (when it names no '
+    "time other than its own day, the phrase that comes closest, such as a length of time); "
+    '"unit": "none" when those words name no other time (a name, a thing, a number, a length '
+    "of time or a feeling is not a time), else what that time counts in: day, week, weekend, "
+    'month, year or a weekday; "when": "past" when it lies before the memory\'s day '
+    '(yesterday, last, ago), "future" when it lies after (tomorrow, next); "count": how many '
+    "of that unit (yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
 )
 WHEN = {"past": -1, "future": 1}
 
 # Worked examples, shown as earlier turns before each memory: the time phrase among other
 # words or ending a short line, both directions, a weekday, other languages, a line naming
-# no other time. They are the same for every memory, so the runtime's prompt cache reads
-# them once. Their words are the model's to learn from, not a list the code matches: the
-# reply's words must still be in the memory read.
+# no other time (its closest phrase, a length of time, with the unit "none"). They are the
+# same for every memory, so the runtime's prompt cache reads them once. Their words are the
+# model's to learn from, not a list the code matches: the reply's words must still be in
+# the memory read.
 EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "(Tue 11 June 2024) Dana: It was such a good trip! We got back from the mountains "
@@ -71,7 +77,7 @@ EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "(Thu 3 October 2024) Paul: See you then! The lasagne recipe is my grandmother's, it "
         "has four kinds of cheese and takes two hours.",
-        {"words": "", "unit": NO_TIME, "when": NO_TIME, "count": 1},
+        {"words": "takes two hours", "unit": NO_TIME, "when": NO_TIME, "count": 1},
     ),
     (
         "(Mon 2 December 2024) Jana: Wir ziehen nächsten Freitag um, die Kisten stehen schon "
@@ -93,7 +99,7 @@ def time_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "words": {"type": "string", "maxLength": WORDS_MAX_CHARS},
+            "words": {"type": "string", "minLength": 1, "maxLength": WORDS_MAX_CHARS},
             "unit": {"enum": [NO_TIME, *TIME_UNITS]},
             "when": {"enum": [*WHEN, NO_TIME]},
             "count": {"enum": list(range(1, MAX_COUNT + 1))},

@@ -5,7 +5,8 @@ right way, on a labelled set in English, German and Chinese (tests/data/time_wor
 Each case is one memory in a store of its own, said at noon on its day, read by papertape's
 path (agent/memory/times.py: after worked examples, the words, then the unit, past or
 future, and the count). In the same run, on the same memories, the baseline is
-the reading this replaced: the unit first, "before" or "after", no examples. Per variant:
+the reading this replaced: the same examples and fields, but the phrase may be empty. Per
+variant:
 
 - found: the share of cases naming another time for which time words were kept;
 - direction: of those kept, the share counted the right way (before or after the day);
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 import time
@@ -30,61 +32,59 @@ from typing import Any
 
 from agent.errors import Failure, UserError
 from agent.ingest.notes import NoteInput
-from agent.memory.times import TIME_TOKENS, TimeReader, read_time, time_schema
+from agent.memory.times import (
+    EXAMPLES,
+    NO_TIME,
+    TIME_TOKENS,
+    TimeReader,
+    read_time,
+    time_schema,
+)
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.when import named_period
 from models.generator import ChatMessage, Generator, generate
-from scripts.bench import common
+from scripts.bench import common, locomo_data
 from storage import Memory, TimeWords
 
 PROG = common.command_name(__file__)
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "time_words.json"
 
 
-# The reading this replaced: the unit first, "before" or "after", no worked examples.
+# The reading this replaced: the same examples and fields, but the phrase may be empty ("")
+# for a memory naming no other time.
 BASELINE_INSTRUCTIONS = (
     "The user gives one memory: the day it was written or said, then what was said. "
     "Does it speak of a time other than its own day, such as "
     '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
-    'Reply in JSON: "unit": "none" when it names no other time (a name, a thing, a number '
-    "or a feeling is not a time); else what that time counts in: day, week, weekend, month, "
-    'year or a weekday; "words": that time phrase exactly as the memory writes it ("" for '
-    'none); "direction": "before" when it lies before the memory\'s day (yesterday, last, '
-    'ago), "after" when it lies after (tomorrow, next); "count": how many of that unit '
-    "(yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
+    'Reply in JSON: "words": that time phrase exactly as the memory writes it ("" when it '
+    "names no other time: a name, a thing, a number or a feeling is not a time); "
+    '"unit": "none" for none, else what that time counts in: day, week, weekend, month, '
+    'year or a weekday; "when": "past" when it lies before the memory\'s day (yesterday, '
+    'last, ago), "future" when it lies after (tomorrow, next); "count": how many of that '
+    "unit (yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
 )
-BASELINE_DIRECTIONS = {"before": "past", "after": "future", "none": "none"}
 
 
 def baseline_schema() -> dict[str, Any]:
-    properties = time_schema()["properties"]
-    return {
-        "type": "object",
-        "properties": {
-            "unit": properties["unit"],
-            "words": properties["words"],
-            "direction": {"enum": list(BASELINE_DIRECTIONS)},
-            "count": properties["count"],
-        },
-        "required": ["unit", "words", "direction", "count"],
-        "additionalProperties": False,
-    }
+    schema = time_schema()
+    words = {k: v for k, v in schema["properties"]["words"].items() if k != "minLength"}
+    return {**schema, "properties": {**schema["properties"], "words": words}}
 
 
 def baseline_read(generator: Generator, reader: TimeReader, memory: Memory) -> TimeWords | None:
-    prompt = generator.format_chat(
-        [ChatMessage("system", BASELINE_INSTRUCTIONS), ChatMessage("user", reader.shown(memory))]
-    )
+    messages = [ChatMessage("system", BASELINE_INSTRUCTIONS)]
+    for line, reply in EXAMPLES:
+        if reply["unit"] == NO_TIME:
+            reply = {**reply, "words": ""}
+        messages += [
+            ChatMessage("user", line),
+            ChatMessage("assistant", json.dumps(reply, ensure_ascii=False)),
+        ]
+    messages.append(ChatMessage("user", reader.shown(memory)))
+    prompt = generator.format_chat(messages)
     raw = generate(generator, prompt, max_tokens=TIME_TOKENS, schema=baseline_schema())
-    try:
-        data = json.loads(raw, strict=False)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    data["when"] = BASELINE_DIRECTIONS.get(str(data.pop("direction", "")), "")
-    return read_time(json.dumps(data), memory.text)
+    return read_time(raw, memory.text)
 
 
 def sign(offset: int) -> int:
@@ -111,8 +111,45 @@ def score(rows: list[dict[str, Any]], variant: str) -> dict[str, Any]:
     }
 
 
-def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
+def authored_cases(data: Path) -> list[dict[str, Any]]:
     cases = json.loads(data.read_text(encoding="utf-8"))["cases"]
+    return [
+        {
+            "id": case["id"],
+            "group": "authored",
+            "text": case["text"],
+            "said": datetime.fromisoformat(case["said"]).replace(hour=12).timestamp(),
+            "expect": case["expect"],
+        }
+        for case in cases
+    ]
+
+
+def chat_cases(path: Path, turns: int, seed: int) -> list[dict[str, Any]]:
+    """`turns` chat lines a "when" question (LoCoMo's category 2) rests on, most of which
+    name another time, and `turns` other lines, most of which do not; unlabelled, for
+    reading what each variant kept."""
+    evidence: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
+    for conv in locomo_data.load(path):
+        asked_when = {e for q in conv.questions if q.category == 2 for e in q.evidence}
+        for turn in conv.turns:
+            group = "when evidence" if turn.dia_id in asked_when else "other turn"
+            case = {
+                "id": f"{conv.sample_id}:{turn.dia_id}",
+                "group": group,
+                "text": turn.text,
+                "said": turn.occurred_at,
+                "expect": None,
+            }
+            (evidence if turn.dia_id in asked_when else other).append(case)
+    draw = random.Random(seed)
+    return draw.sample(evidence, min(turns, len(evidence))) + draw.sample(
+        other, min(turns, len(other))
+    )
+
+
+def run(model: str, cases: list[dict[str, Any]], embedder: str) -> dict[str, Any]:
     rows = []
     seconds = {"papertape": 0.0, "baseline": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,7 +160,7 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
             reader = TimeReader(app.store, generator)
             memories = []
             for case in cases:
-                said = datetime.fromisoformat(case["said"]).replace(hour=12).timestamp()
+                said = case["said"]
                 (result,) = app.note_many([NoteInput(case["text"], said, "bench")], now=said)
                 memory = app.store.get(result.memory_id) if result.memory_id else None
                 if memory is None:
@@ -147,7 +184,12 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
                     if expect
                     else None
                 )
-                row: dict[str, Any] = {"id": case["id"], "text": case["text"], "expect": expect}
+                row: dict[str, Any] = {
+                    "id": case["id"],
+                    "group": case["group"],
+                    "text": case["text"],
+                    "expect": expect,
+                }
                 for variant, got_all in readings.items():
                     got = got_all[index]
                     row[variant] = (
@@ -164,12 +206,21 @@ def run(model: str, data: Path, embedder: str) -> dict[str, Any]:
                     f"baseline {row['baseline_period']}",
                     file=sys.stderr,
                 )
+    authored = [r for r in rows if r["group"] == "authored"]
+    chat = {
+        group: {
+            variant: sum(r[variant] is not None for r in rows if r["group"] == group)
+            for variant in ("papertape", "baseline")
+        }
+        | {"turns": sum(r["group"] == group for r in rows)}
+        for group in ("when evidence", "other turn")
+    }
     return {
         "model": model,
-        "data": str(data),
         "cases": len(rows),
-        "papertape": score(rows, "papertape"),
-        "baseline": score(rows, "baseline"),
+        "papertape": score(authored, "papertape"),
+        "baseline": score(authored, "baseline"),
+        "chat_kept": chat,
         "seconds_per_memory": {k: v / max(1, len(rows)) for k, v in seconds.items()},
         "rows": rows,
     }
@@ -182,12 +233,27 @@ def main() -> None:
     parser.add_argument(
         "--embedder", default="minilm", help="how the notes are embedded (fake: for tests)"
     )
+    parser.add_argument(
+        "--chat",
+        type=Path,
+        help="also read real chat lines from this LoCoMo-schema file (unlabelled: read them)",
+    )
+    parser.add_argument(
+        "--turns", type=int, default=80, help="with --chat: lines of each group (default 80)"
+    )
+    parser.add_argument("--seed", type=int, default=33, help="with --chat: the draw's seed")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     args = parser.parse_args()
-    if not args.data.is_file():
-        common.refuse(PROG, f"{args.data} is not a file.")
+    for path in (args.data, args.chat):
+        if path is not None and not path.is_file():
+            common.refuse(PROG, f"{path} is not a file.")
+    if args.turns < 1:
+        common.refuse(PROG, "--turns must be at least 1.")
     try:
-        result = run(args.model, args.data, args.embedder)
+        cases = authored_cases(args.data)
+        if args.chat is not None:
+            cases += chat_cases(args.chat, args.turns, args.seed)
+        result = run(args.model, cases, args.embedder)
     except (UserError, Failure) as exc:
         common.refuse(PROG, str(exc), exc.exit_code)
     if args.json:
@@ -204,6 +270,12 @@ def main() -> None:
         )
     ours, theirs = result["papertape"]["same_period"], result["baseline"]["same_period"]
     print(f"same period, papertape / baseline: {ours / theirs if theirs else float('inf'):.2f}x")
+    for group, kept in result["chat_kept"].items():
+        if kept["turns"]:
+            print(
+                f"chat lines, {group}: time words kept for {kept['papertape']} of "
+                f"{kept['turns']} (baseline {kept['baseline']})"
+            )
 
 
 if __name__ == "__main__":
