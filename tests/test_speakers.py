@@ -1,5 +1,5 @@
 """Who said a memory, kept as structure beside its text, and the check that an answer about a
-person rests on their lines (agent/answer/check.py `whose_lines`; where someone
+person rests on their lines (agent/people.py `whose_lines`; where someone
 else's lines name the person, the model's reading of whose they are, agent/answer/whose.py)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from conftest import NOW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.answer.check import asked_about, whose_lines
 from agent.answer.whose import WHO_MAX_CHARS, read_whose, someone_else
 from agent.cli.output import answer_marks
 from agent.errors import UserError
 from agent.ingest.notes import NoteInput
+from agent.people import asked_about, whose_lines
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 from storage import MemoryStore

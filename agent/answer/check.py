@@ -18,7 +18,8 @@ small model given one person's lines about a race, asked what another person rea
 "her" race, answers from the first person's lines; this is that case. Names are compared as
 words, so this too knows no language's vocabulary. Lines someone else said that name the
 person may be about them or only addressed to them; for those, the model says whose they
-tell it of (agent/answer/whose.py).
+tell it of (agent/answer/whose.py). Whose lines hold a text's words is worked out in
+agent/people.py, which facts use too.
 
 The check only marks: a reply that fails it is shown in the model's words, marked as not
 supported by the person's memories. Nothing is rewritten or replaced.
@@ -26,8 +27,7 @@ supported by the person's memories. Nothing is rewritten or replaced.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -70,54 +70,3 @@ def is_supported(
     if shared_share(answer, question, cited) >= WORD_SHARE:
         return True
     return closeness(embedder, answer, question, cited) >= min_similarity
-
-
-def asked_about(question: str, people: Sequence[str]) -> str | None:
-    """The one person of `people` the question names, or None (no one, or several)."""
-    asked = words(question)
-    named = [person for person in people if words(person) and words(person) <= asked]
-    return named[0] if len(named) == 1 else None
-
-
-Whose = Literal["theirs", "named", "others"]
-
-
-def whose_lines(
-    question: str,
-    answer: str,
-    cited: Mapping[int, str],
-    speakers: Mapping[int, str],
-    people: Sequence[str],
-) -> tuple[str, Whose] | None:
-    """The person the question asks about, and whose the cited lines holding most of the
-    answer's words are: "theirs" (one is said by them), "named" (someone else said them, and
-    one names them) or "others" (neither). None when there is nothing to decide: the question
-    names no known speaker, the answer adds no words of its own ("Yes"), or none of its words
-    are in the lines (the word and meaning tests decide).
-
-    `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
-    `people`: everyone the store knows as a speaker. A name in someone else's line may be
-    what the line is about ("Bo: Anna, your new flat looks lovely") or only whom it is said
-    to ("Bo: Hey Anna, I ran my first race!"): words cannot tell which, so for "named" the
-    model reads whose it is (agent/answer/whose.py).
-    """
-    person = asked_about(question, people)
-    new = words(answer) - words(question)
-    if person is None or not new or not cited:
-        return None
-
-    def held(memory_id: int) -> int:
-        # The speaker's name opens their line; it says who spoke, not what the line holds.
-        said_by = speakers.get(memory_id)
-        own = words(cited[memory_id]) - (words(said_by) if said_by else set())
-        return len(new & own)
-
-    most = max(held(i) for i in cited)
-    if most == 0:
-        return None
-    holding = [i for i in cited if held(i) == most]
-    if any(speakers.get(i) == person for i in holding):
-        return person, "theirs"
-    if any(words(person) <= words(cited[i]) for i in holding):
-        return person, "named"
-    return person, "others"

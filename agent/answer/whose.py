@@ -1,7 +1,7 @@
 """Whose is it? The model reads who the lines an answer rests on tell it of.
 
 When an answer about one person rests on lines someone else said that name that person
-(agent/answer/check.py, `whose_lines`: "named"), the name may be what the line is about
+(agent/people.py, `whose_lines`: "named"), the name may be what the line is about
 ("Bo: Anna, your new flat looks lovely") or only whom it is said to ("Bo: Hey Anna, I ran my
 first race!"). Which one is language work, so the model does it, in a short second call:
 shown the question, the answer and the lines it cites, each with its day and speaker, it
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.answer.check import whose_lines
+from agent.people import whose_lines
 from agent.words import words
 from models.generator import ChatMessage, Generator, generate, json_reply
 

@@ -276,6 +276,7 @@ def consolidation_json(report: ConsolidationReport) -> dict[str, Any]:
             "made": len(report.facts),
             "ids": report.facts,
             "unsupported": report.facts_unsupported,
+            "misattributed": report.facts_misattributed,
             "duplicates": report.facts_duplicates,
             "updates": len(report.fact_updates),
             "superseded": [list(pair) for pair in report.fact_updates],
@@ -318,6 +319,7 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
             f"Facts: {len(report.facts)} made from {report.fact_episodes} "
             f"episode{'' if report.fact_episodes == 1 else 's'}; "
             f"{report.facts_unsupported} dropped as unsupported by their sources or cut off, "
+            f"{report.facts_misattributed} as told of the wrong person, "
             f"{report.facts_duplicates} as duplicates; "
             f"{len(report.fact_updates)} update{'' if len(report.fact_updates) == 1 else 's'} "
             "of older facts linked."

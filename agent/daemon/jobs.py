@@ -74,12 +74,13 @@ def consolidate(daemon: Daemon) -> None:
         daemon.busy = None
     log.info(
         "consolidated: %s; time words in %d of %d read; facts %d made, %d unsupported, "
-        "%d updates; bytes %d -> %d",
+        "%d told of the wrong person, %d updates; bytes %d -> %d",
         report.counts() or "nothing moved",
         len(report.times_found),
         report.times_read,
         len(report.facts),
         report.facts_unsupported,
+        report.facts_misattributed,
         len(report.fact_updates),
         report.bytes_before,
         report.bytes_after,

@@ -200,6 +200,7 @@ class Consolidator(ByteBudget):
             made = self.fact_maker.read(episode, now)
             report.facts += made.stored
             report.facts_unsupported += made.unsupported
+            report.facts_misattributed += made.misattributed
             report.facts_duplicates += made.duplicates
             report.fact_updates += made.updates
             report.fact_episodes += 1

@@ -16,6 +16,9 @@ What the model wrote is then checked, in any language, knowing no language's wor
   cited memories' text as the model saw it; and every digit run in it must be a number that
   text, those days or its date hold. An unsupported fact is dropped and counted, and so is
   one the schema's length bound cut off, which says less than it meant;
+- told of the right person: a fact naming one of the episode's speakers whose words are
+  held most by lines someone else said, lines that do not name that person, gives one
+  speaker's act to another (agent/people.py): dropped and counted;
 - new: a fact whose normalised words, or whose vector (cosine >= duplicate_similarity), match
   another fact of the episode or a stored fact is a duplicate: dropped, and a stored fact it
   repeats is linked to the new sources too (it rests on both);
@@ -55,6 +58,7 @@ from agent.memory.drafts import (
 )
 from agent.memory.retention import initial_strength
 from agent.memory.updates import UpdateJudge
+from agent.people import whose_fact
 from agent.settings import Settings
 from agent.words import words
 from models import Embedder
@@ -81,12 +85,24 @@ def unread(store: MemoryStore, mark: str) -> list[Memory]:
 # -- making an episode's facts --------------------------------------------------------------
 
 
+def told_of_another(
+    draft: Draft, shown: Mapping[int, str], speakers: Mapping[int, str], people: Sequence[str]
+) -> bool:
+    """Whether a fact naming one speaker rests on lines neither said by them nor naming them:
+    a small model gives one speaker's photo or trip to the other. Lines someone else said
+    that name the person may be about them or only said to them; those are let be."""
+    sources = {i: shown[i] for i in draft.memory_ids}
+    whose = whose_fact(draft.text, sources, speakers, people)
+    return whose is not None and whose[1] == "others"
+
+
 @dataclass(frozen=True)
 class EpisodeFacts:
     """What one episode gave."""
 
     stored: tuple[int, ...]  # ids of the new facts
     unsupported: int  # dropped: words or numbers their sources do not hold, or cut off
+    misattributed: int  # dropped: one speaker's act told as another's
     duplicates: int  # dropped: the same as another fact of the episode or a stored one
     updates: tuple[tuple[int, int], ...]  # (new fact, stored fact it supersedes)
     calls: int  # model calls made for it
@@ -140,7 +156,10 @@ class FactMaker:
                 d.text, d.date, [shown[i] for i in d.memory_ids], [days[i] for i in d.memory_ids]
             )
         ]
-        kept, repeats = self._new_facts(supported, by_id)
+        speakers = self.store.speakers_of(list(by_id))
+        people = sorted(set(speakers.values()))
+        theirs = [d for d in supported if not told_of_another(d, shown, speakers, people)]
+        kept, repeats = self._new_facts(theirs, by_id)
         updates: list[tuple[int, int]] = []  # (index in kept, stored fact it updates)
         calls = len(chunks)
         for index, fact in enumerate(kept):
@@ -154,7 +173,8 @@ class FactMaker:
         return EpisodeFacts(
             tuple(stored),
             len(drafts) - len(supported),
-            len(supported) - len(kept),
+            len(supported) - len(theirs),
+            len(theirs) - len(kept),
             tuple((stored[index], older) for index, older in updates),
             calls,
         )

@@ -27,6 +27,7 @@ class ConsolidationReport:
     merged: list[tuple[int, int]] = field(default_factory=list)  # (kept, merged away)
     facts: list[int] = field(default_factory=list)  # facts made
     facts_unsupported: int = 0  # dropped: words or numbers their sources do not hold, or cut off
+    facts_misattributed: int = 0  # dropped: one speaker's act told as another's
     facts_duplicates: int = 0  # dropped: said already
     fact_updates: list[tuple[int, int]] = field(default_factory=list)  # (newer, older) facts
     fact_episodes: int = 0  # episodes read for facts

@@ -246,6 +246,7 @@ def run_conversation(
         "memories": len(conv.turns),
         "facts": sum(len(r.facts) for r in reports),
         "unsupported": sum(r.facts_unsupported for r in reports),
+        "misattributed": sum(r.facts_misattributed for r in reports),
         "duplicates": sum(r.facts_duplicates for r in reports),
         "updates": sum(len(r.fact_updates) for r in reports),
         "episodes": sum(r.fact_episodes for r in reports),
@@ -418,7 +419,8 @@ def main() -> None:
             f"({ex['facts'] / ex['memories']:.2f} a memory) in {ex['episodes']:.0f} episodes; "
             f"dropped as unsupported {ex['unsupported']:.0f} "
             f"({ex['unsupported'] / max(1, ex['facts'] + ex['unsupported']):.0%} of those "
-            f"written), as repeats {ex['duplicates']:.0f}; updates linked {ex['updates']:.0f}; "
+            f"written), as told of the wrong person {ex['misattributed']:.0f}, as repeats "
+            f"{ex['duplicates']:.0f}; updates linked {ex['updates']:.0f}; "
             f"small talk forgotten {ex['small_talk_forgotten']:.0f}; "
             f"{ex['memories'] / minutes:.1f} memories a minute (consolidation, all steps)"
         )
