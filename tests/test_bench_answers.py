@@ -36,6 +36,8 @@ def test_the_sample_is_stratified_fixed_and_its_subset_is_part_of_it() -> None:
     subset = stratified_sample(convs, 5, seed=3, subset=2)
     assert len(subset) == 10
     assert subset.keys() <= sample.keys()
+    temporal = stratified_sample(convs, 5, seed=3, categories=[2, 5])
+    assert temporal == {k: v for k, v in sample.items() if v[1].category in (2, 5)}
 
 
 def row(version: str, qid: str, category: int, answer: str, status: str = "answered") -> dict:

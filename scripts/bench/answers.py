@@ -14,21 +14,22 @@ every model and version into one file, judge, then join the labels back.
 
     python -m scripts.bench.answers --model qwen2.5-coder-1.5b --out ../runs/qwen15.jsonl
         [--per-category 30] [--seed 29] [--subset N] [--data FILE] [--set NAME=VALUE ...]
-        [--version TAG]
+        [--version TAG] [--category ID ...] [--conversations ID ...]
 
 --out is appended to as each conversation finishes; a run with the same --out, model,
 version, seed and sample size goes on where a stopped one ended.
 
---conversations draws the sample from those conversations only. --aged DIR asks the stores
-`python -m scripts.bench.forgetting --keep-stores DIR` left (each conversation's `papertape` store,
-consolidated after each session and aged a month past the last), at the time it aged them to,
-instead of a fresh store. --time-words first has the model read a fresh store's memories for
-words naming another time, as consolidation does each night (agent/memory/times.py), so the
-prompt shows the dates they name. Only the memories `ask` would show for the sampled
-questions are read: what it shows does not depend on time words, so the prompts are those
-reading every memory would give. --stores DIR keeps each conversation's fresh store there
-and asks it again in a later run, time words already read (it is made again when the
-conversation's memory ids were not kept beside it).
+--conversations draws the sample from those conversations only; --category asks only the
+questions of that category (repeatable) from the same draw, so its rows match a full run's.
+--aged DIR asks the stores `python -m scripts.bench.forgetting --keep-stores DIR` left (each
+conversation's `papertape` store, consolidated after each session and aged a month past the
+last), at the time it aged them to, instead of a fresh store. --time-words first has the
+model read a fresh store's memories for words naming another time, as consolidation does
+each night (agent/memory/times.py), so the prompt shows the dates they name. Only the
+memories `ask` would show for the sampled questions are read: what it shows does not depend
+on time words, so the prompts are those reading every memory would give. --stores DIR keeps
+each conversation's fresh store there and asks it again in a later run, time words already
+read (it is made again when the conversation's memory ids were not kept beside it).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ from scripts.bench.locomo_data import (
     CATEGORIES,
     Conversation,
     Question,
+    add_category_option,
     add_conversations_option,
+    chosen_categories,
     chosen_conversations,
     load,
     store_conversation,
@@ -78,10 +81,12 @@ def stratified_sample(
     per_category: int,
     seed: int,
     subset: int | None = None,
+    categories: list[int] | None = None,
 ) -> dict[str, tuple[Conversation, Question]]:
     """`per_category` questions of each category (all of a category when it has fewer),
     drawn at random with `seed` from every conversation, by question id; with `subset`, the
-    first that many of each category's draw (a random part of the same sample)."""
+    first that many of each category's draw (a random part of the same sample); with
+    `categories`, only theirs, drawn as for all of them."""
     by_category: dict[int, list[tuple[str, Conversation, Question]]] = defaultdict(list)
     for conv in conversations:
         for index, q in enumerate(conv.questions):
@@ -92,6 +97,8 @@ def stratified_sample(
     for category in sorted(by_category):
         pool = by_category[category]
         drawn = rng.sample(pool, min(per_category, len(pool)))
+        if categories and category not in categories:
+            continue
         for qid, conv, q in drawn[:subset]:
             chosen[qid] = (conv, q)
     return chosen
@@ -196,6 +203,7 @@ def main() -> None:
     parser.add_argument("--version", default="structured", help="a tag for this code's rows")
     parser.add_argument("--out", type=Path, required=True, help="append rows here; resume")
     add_conversations_option(parser, "draw the sample only from")
+    add_category_option(parser, "ask, of the same draw, only the questions of")
     parser.add_argument(
         "--aged",
         type=Path,
@@ -230,7 +238,8 @@ def main() -> None:
     except (ValueError, KeyError, TypeError) as exc:
         common.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
     drawn_from = chosen_conversations(conversations, args.conversations, PROG, args.data)
-    sample = stratified_sample(drawn_from, args.per_category, args.seed, args.subset)
+    categories = chosen_categories(args.category, PROG)
+    sample = stratified_sample(drawn_from, args.per_category, args.seed, args.subset, categories)
     tags = {
         "model": args.model,
         "version": args.version,
