@@ -37,6 +37,10 @@ native_log = logging.getLogger("papertape.llama")
 _LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _callback: Any = None  # kept referenced: llama.cpp holds a raw pointer to it
 _last_level = logging.DEBUG
+# In llama.cpp's system info when its AMX kernels were compiled in (a native build on an Intel
+# Xeon since Sapphire Rapids); those kernels crash in decode, so such a build is refused
+# rather than left to take the process down.
+AMX_BUILD = b"AMX_INT8 = 1"
 
 
 def _runtime() -> Any:
@@ -47,6 +51,11 @@ def _runtime() -> Any:
             "GGUF models need llama-cpp-python: run scripts/setup, or pip install "
             "'papertape[llm]' (it compiles llama.cpp, about 6 minutes)."
         ) from exc
+    if AMX_BUILD in llama_cpp.llama_print_system_info():
+        raise MissingRuntimeError(
+            "this llama-cpp-python was compiled with llama.cpp's AMX kernels, which crash on "
+            "this CPU (llama.cpp issue 20824): run scripts/setup, which compiles it without them."
+        )
     _route_native_logs(llama_cpp)
     return llama_cpp
 

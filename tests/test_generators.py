@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tiny_gguf import write_tiny_gguf
 
-from models.errors import CorruptModelError
+from models.errors import CorruptModelError, MissingRuntimeError
 from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage, Generator, cut_at_stops, generate, plain_chat
 from models.gguf_file import FILE_TYPES, GGML_BLOCKS, read_gguf
@@ -186,6 +186,22 @@ def test_llama_native_log_goes_to_python_logging(
         generator.close()
     assert any("llama_context" in r.getMessage() for r in caplog.records)
     assert "llama_context" not in capfd.readouterr().err
+
+
+@pytest.mark.needs("llama_cpp")
+def test_a_llama_build_with_amx_kernels_is_refused_with_a_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import llama_cpp
+
+    from models import llama_generator
+
+    # The build scripts/setup installs leaves them out: the real runtime loads.
+    assert llama_generator._runtime() is llama_cpp
+    info = b"CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 | "
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: info)
+    with pytest.raises(MissingRuntimeError, match=r"AMX kernels, which crash.*scripts/setup"):
+        llama_generator._runtime()
 
 
 @pytest.mark.needs("llama_cpp")
