@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from agent.lines import written_day
@@ -109,10 +109,15 @@ def time_schema() -> dict[str, Any]:
     }
 
 
-def reading_messages(shown: str) -> list[ChatMessage]:
-    """The instructions, the worked examples as earlier turns, then the memory to read."""
-    messages = [ChatMessage("system", INSTRUCTIONS)]
-    for line, reply in EXAMPLES:
+def reading_messages(
+    shown: str,
+    instructions: str = INSTRUCTIONS,
+    examples: Sequence[tuple[str, dict[str, Any]]] = EXAMPLES,
+) -> list[ChatMessage]:
+    """The instructions, the worked examples as earlier turns, then the memory to read (other
+    instructions and examples: the bench's baseline reading)."""
+    messages = [ChatMessage("system", instructions)]
+    for line, reply in examples:
         messages += [
             ChatMessage("user", line),
             ChatMessage("assistant", json.dumps(reply, ensure_ascii=False)),

@@ -38,12 +38,13 @@ from agent.memory.times import (
     TIME_TOKENS,
     TimeReader,
     read_time,
+    reading_messages,
     time_schema,
 )
 from agent.service import Papertape
 from agent.settings import load_settings
 from agent.when import named_period
-from models.generator import ChatMessage, Generator, generate
+from models.generator import Generator, generate
 from scripts.bench import common, locomo_data
 from storage import Memory, TimeWords
 
@@ -73,15 +74,11 @@ def baseline_schema() -> dict[str, Any]:
 
 
 def baseline_read(generator: Generator, reader: TimeReader, memory: Memory) -> TimeWords | None:
-    messages = [ChatMessage("system", BASELINE_INSTRUCTIONS)]
-    for line, reply in EXAMPLES:
-        if reply["unit"] == NO_TIME:
-            reply = {**reply, "words": ""}
-        messages += [
-            ChatMessage("user", line),
-            ChatMessage("assistant", json.dumps(reply, ensure_ascii=False)),
-        ]
-    messages.append(ChatMessage("user", reader.shown(memory)))
+    examples = [
+        (line, {**reply, "words": ""} if reply["unit"] == NO_TIME else reply)
+        for line, reply in EXAMPLES
+    ]
+    messages = reading_messages(reader.shown(memory), BASELINE_INSTRUCTIONS, examples)
     prompt = generator.format_chat(messages)
     raw = generate(generator, prompt, max_tokens=TIME_TOKENS, schema=baseline_schema())
     return read_time(raw, memory.text)
