@@ -35,8 +35,9 @@ def test_each_check_is_counted_by_what_the_answer_was_judged(app: Papertape) -> 
         row("q4", 4, "What did Anna run?", "Anna ran her first race.", to_anna),  # model: hers
     ]
     labels = {"q3": "CORRECT", "q4": "CORRECT"}
+    # Asked in row order: q1 and q4 as `ask` asks, q3 (her own line) only for the second count.
     generator = ScriptedGenerator(
-        [json.dumps({"who": "Bo", "holds": "yes"}), json.dumps({"who": "Anna", "holds": "yes"})]
+        [json.dumps({"who": who, "holds": "yes"}) for who in ("Bo", "Bo", "Anna")]
     )
     counts = check_rows(app, generator, rows, labels)
     assert counts[("adversarial", "answered")] == 2
@@ -45,4 +46,7 @@ def test_each_check_is_counted_by_what_the_answer_was_judged(app: Papertape) -> 
     assert counts[("judged right", "answered")] == 2
     assert (counts[("judged right", "asked")], counts[("judged right", "model")]) == (1, 0)
     assert counts[("judged right", "words")] == 0
-    assert "| adversarial | 2 | 1 | 1 | 2 |" in table(counts)
+    assert counts[("judged right", "asked everywhere")] == 2  # q3 too
+    assert counts[("judged right", "model everywhere")] == 1  # q3 read as Bo's
+    assert "| adversarial | 2 | 1 | 1 | 2 | 1 | 2 |" in table(counts)
+    assert "| judged right | 2 | 0 | 1 | 0 | 2 | 1 |" in table(counts)

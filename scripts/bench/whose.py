@@ -7,6 +7,9 @@ of a run of `scripts.bench.answers --stores DIR` (the rows hold the answers and 
 the kept stores the lines and who said them), and counts what each marks among adversarial
 answers, answers judged right and the rest, by the labels in docs/answers/judged.jsonl. The
 answers are not asked again: the checks only add marks, so the words stay the judged ones.
+The model's reading is counted twice: asked only where someone else's lines name the person,
+and asked for every answer whose question names one known speaker and whose lines the words
+did not already mark.
 
     python -m scripts.bench.whose --model qwen2.5-coder-1.5b --rows RUN.jsonl --stores DIR
 """
@@ -17,6 +20,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +28,9 @@ from typing import Any
 
 from agent.answer.check import is_supported
 from agent.answer.prompt import memory_line
-from agent.answer.whose import check_person
+from agent.answer.whose import check_person, read_whose, someone_else
 from agent.errors import UserError
+from agent.people import asked_about
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.generator import Generator
@@ -46,8 +51,10 @@ def kind_of(row: dict[str, Any], label: str | None) -> str:
 def check_rows(
     app: Papertape, generator: Generator, rows: list[dict[str, Any]], labels: dict[str, str]
 ) -> Counter[tuple[str, str]]:
-    """For each answered row: marked by the words-only check, the model asked, and marked by
-    the model's reading; counted by kind."""
+    """For each answered row whose question names one known speaker: marked by the
+    words-only check, and the model's reading of whose the lines are, asked both where
+    `ask` asks it (someone else's lines naming the person) and everywhere the words did not
+    mark; counted by kind."""
     counts: Counter[tuple[str, str]] = Counter()
     people = app.store.speaker_names()
     for row in rows:
@@ -66,26 +73,46 @@ def check_rows(
         texts = {m.id: m.text for m in cited}
         speakers = app.store.speakers_of(list(texts))
         check = check_person(generator, question, answer, texts, lines, speakers, people)
-        if check.asked:
-            counts[(kind, "asked")] += 1
-            counts[(kind, "model")] += check.not_of is not None
-            print(f"  {row['id']} {kind}: told of {check.told_of}", file=sys.stderr)
-        elif check.not_of is not None:
+        person = asked_about(question, people)
+        if check.not_of is not None and not check.asked:
             counts[(kind, "words")] += 1
+            continue
+        if check.asked:  # `ask` asked the model: someone else's lines name the person
+            marked, who = check.not_of is not None, check.told_of
+            counts[(kind, "asked")] += 1
+            counts[(kind, "model")] += marked
+        elif person is not None:  # `ask` trusts these lines' words
+            started = time.perf_counter()
+            who = someone_else(read_whose(generator, question, answer, lines), person, people)
+            counts[("all", "ms reading")] += round((time.perf_counter() - started) * 1000)
+            marked = who is not None
+        else:
+            continue
+        counts[(kind, "asked everywhere")] += 1
+        counts[(kind, "model everywhere")] += marked
+        print(f"  {row['id']} {kind}: asked by ask {check.asked}, told of {who}", file=sys.stderr)
     return counts
 
 
 def table(counts: Counter[tuple[str, str]]) -> str:
     lines = [
-        "| answers | answered | marked by words | model asked | marked by words or model |",
-        "|---|---|---|---|---|",
+        "| answers | answered | marked by words | model asked where others' lines name the "
+        "person | marked, words or model | model asked wherever words did not mark | "
+        "marked, words or model |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind in KINDS:
         words_only = counts[(kind, "words")]
         lines.append(
             f"| {kind} | {counts[(kind, 'answered')]} | {words_only} | "
-            f"{counts[(kind, 'asked')]} | {words_only + counts[(kind, 'model')]} |"
+            f"{counts[(kind, 'asked')]} | {words_only + counts[(kind, 'model')]} | "
+            f"{counts[(kind, 'asked everywhere')]} | "
+            f"{words_only + counts[(kind, 'model everywhere')]} |"
         )
+    extra = sum(counts[(kind, "asked everywhere")] - counts[(kind, "asked")] for kind in KINDS)
+    if extra:
+        seconds = counts[("all", "ms reading")] / 1000 / extra
+        lines.append(f"\nThe model's reading took {seconds:.1f} s a time on average.")
     return "\n".join(lines)
 
 
