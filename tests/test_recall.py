@@ -10,7 +10,6 @@ from agent.memory.retention import DAY, retention
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.embedder import embed_one
-from models.fake_embedder import FakeEmbedder
 from storage import MemoryStore, NewMemory
 from tests.conftest import NOW
 
@@ -208,26 +207,3 @@ def test_a_fact_ranks_as_recent_as_its_freshest_line(app: Papertape) -> None:
     lines = app.store.get_many([old.memory_id, newer.memory_id])
     assert hit.retention == pytest.approx(retention(lines[newer.memory_id], NOW))
     assert hit.retention < retention(hit.memory, NOW)  # its own fading is slower
-
-
-def said_first(tmp_path, question: str, weight: float) -> str:
-    """Who said the line recall ranks first for `question`, with this speaker_weight."""
-    settings = load_settings(
-        tmp_path / f"home-{weight}", overrides={"embedder": "fake", "speaker_weight": str(weight)}
-    )
-    with Papertape(settings, embedder=FakeEmbedder()) as app:
-        # Bo's line holds more of the question's words (he ran it and names Anna); Anna's is
-        # what she herself said about it.
-        app.note("Anna, I ran the charity race yesterday!", now=NOW, speaker="Bo")
-        app.note("the race sounds like it went great", now=NOW, speaker="Anna")
-        hits = app.recall(question, now=NOW, k=2, strengthen=False)
-        return hits[0].memory.text.split(":")[0]
-
-
-def test_a_question_naming_one_speaker_prefers_their_own_lines(tmp_path) -> None:
-    assert said_first(tmp_path, "What did Anna do at the charity race?", 0.0) == "Bo"
-    assert said_first(tmp_path, "What did Anna do at the charity race?", 1.0) == "Anna"
-
-
-def test_a_question_naming_two_speakers_prefers_neither(tmp_path) -> None:
-    assert said_first(tmp_path, "Did Anna and Bo run the charity race?", 1.0) == "Bo"

@@ -6,8 +6,7 @@ rescaled over that candidate pool so that the two can be added:
     cosine' = (cosine - lowest cosine in the pool) / max(highest - lowest, m)   in [0, 1]
     bm25'   = bm25 / highest bm25 in the pool                               in [0, 1]
     gap     = (best bm25 - second best bm25) / best bm25                   in [0, 1]
-    score   = wv * cosine' + wk * (1 + c * gap) * bm25' + wr * R + ws * S
-    S       = 1 for a line said by the one speaker the query names, else 0
+    score   = wv * cosine' + wk * (1 + c * gap) * bm25' + wr * R
 
 A search that did not return a memory adds 0 for it. The floor m (vector_min_spread, 0.2)
 keeps a pool of near-equal cosines, where the vectors cannot tell the candidates apart, from
@@ -45,13 +44,6 @@ it does not make what it tells newer than the lines it was drawn from. Without b
 LoCoMo stores the facts took a third of the top 10 places, above the lines that held the
 answers (conv-41: 0.920 of keep's answer recall, 0.959 with them; docs/BENCHMARKS.md).
 
-A question about one person is best answered by what that person said: where the store
-knows who said its lines and the query names exactly one of the speakers of the candidates
-(agent/people.py,
-names compared as words, so in any language), each line that person said gains
-`speaker_weight`. Without it, the other speaker's lines that name them ("Hey Anna, ...") or
-share the question's words outrank their own (docs/BENCHMARKS.md, evidence recall).
-
 Past exchanges with papertape (kind `chat`: a question and the model's answer) are not
 evidence of anything the person stored, and a wrong answer recalled as a source would teach
 the next one. Recall leaves them out unless asked (`include_chat`, or the `chat_as_evidence`
@@ -68,7 +60,6 @@ from typing import Literal
 
 from agent.ingest.notes import content_hash
 from agent.memory.retention import retention, strengthened
-from agent.people import asked_about
 from agent.settings import Settings
 from models import Embedder
 from models.embedder import embed_one
@@ -208,10 +199,6 @@ def recall(
     use_retention = settings.retention_weight if mode == "fused" else 0.0
 
     candidates = store.get_many(list({**similarity, **bm25}))
-    # The speakers of the candidates, not of the whole store: the same people wherever it
-    # matters, looked up by id instead of scanning every line's speaker for each query.
-    said_by = store.speakers_of(list(candidates)) if settings.speaker_weight else {}
-    person = asked_about(query, sorted(set(said_by.values())))
     facts = [mid for mid, m in candidates.items() if m.kind == "fact"]
     sources, updates = _fact_links(store, facts)
     source_rows = store.get_many([s for ids in sources.values() for s in ids])
@@ -224,8 +211,6 @@ def recall(
         lines = [source_rows[s] for s in sources.get(mid, ()) if s in source_rows]
         r = max((retention(line, now) for line in lines), default=retention(memory, now))
         score = use_retention * r
-        if person is not None and said_by.get(mid) == person:
-            score += settings.speaker_weight
         if mid in similarity:
             score += settings.vector_weight * (similarity[mid] - lowest) / spread
         if mid in bm25:
