@@ -10,7 +10,7 @@ vocabulary.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from agent.words import words
@@ -23,6 +23,22 @@ def asked_about(text: str, people: Sequence[str]) -> str | None:
     said = words(text)
     named = [person for person in people if words(person) and words(person) <= said]
     return named[0] if len(named) == 1 else None
+
+
+def named_elsewhere(
+    answer: str, question: str, texts: Iterable[str], people: Sequence[str]
+) -> str | None:
+    """A person of `people` the answer names whom neither the question nor the cited texts
+    name (a spoken line's text opens with its speaker's name, so their own lines count), or
+    None. Such an answer gives something to someone its memories do not tie to it ("Anna
+    booked the table" from a note that says Jonas did)."""
+    held = words(question).union(*(words(text) for text in texts))
+    said = words(answer)
+    for person in people:
+        name = words(person)
+        if name and name <= said and not name <= held:
+            return person
+    return None
 
 
 def holders(

@@ -16,7 +16,7 @@ from agent.answer.whose import WHO_MAX_CHARS, read_whose, someone_else
 from agent.cli.output import answer_marks
 from agent.errors import UserError
 from agent.ingest.notes import NoteInput
-from agent.people import asked_about, whose_lines
+from agent.people import asked_about, named_elsewhere, whose_lines
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
 from storage import MemoryStore
@@ -275,6 +275,41 @@ def test_the_model_reads_whose_a_line_naming_the_person_is_and_the_answer_is_mar
     app._models.clear()
     answer = app.chat(remember=False).ask("What did Anna run?", now=NOW + 120)
     assert (answer.not_of, answer.told_of) == (None, None)
+    assert answer.supported
+
+
+def test_an_answer_naming_a_speaker_its_memories_do_not_name_is_found() -> None:
+    people = ["Anna", "Bo", "李雷"]
+    note = ["Jonas booked a table at Lupo for Friday dinner."]
+    question = "Who booked the table for Friday dinner?"
+    assert named_elsewhere("Anna booked the table at Lupo.", question, note, people) == "Anna"
+    assert named_elsewhere("李雷订了桌子。", "谁订了桌子？", ["约纳斯订了桌子。"], people) == "李雷"
+    # Named by the question, by what it cites, or as a cited line's speaker: not found.
+    assert named_elsewhere("Anna booked it.", "Did Anna book it?", note, people) is None
+    assert named_elsewhere("Bo booked it.", question, ["Bo: I booked Lupo!"], people) is None
+    assert named_elsewhere("Jonas booked the table.", question, note, people) is None
+    assert named_elsewhere("Anna booked it.", question, note, []) is None
+
+
+def test_an_answer_naming_someone_its_memories_do_not_is_shown_as_written_and_marked(
+    app: Papertape,
+) -> None:
+    app.note("Can you bring the salad on Friday?", now=NOW, speaker="Anna")
+    booked = app.note("Jonas booked a table at Lupo for Friday dinner.", now=NOW + 30).memory_id
+    assert booked is not None
+    reply = {"answer": "Anna booked the table at Lupo.", "memory_ids": [booked]}
+    app._generator = ScriptedGenerator([json.dumps(reply | {"status": "answered"})])
+    app._models.clear()
+    answer = app.chat(remember=False).ask("Who booked the table on Friday?", now=NOW + 60)
+    assert answer.text == "Anna booked the table at Lupo."  # the model's words, kept
+    assert answer.not_named == "Anna"
+    assert not answer.supported
+    assert any("does not name Anna" in mark for mark in answer_marks(answer))
+    reply["answer"] = "Jonas booked the table at Lupo."
+    app._generator = ScriptedGenerator([json.dumps(reply | {"status": "answered"})])
+    app._models.clear()
+    answer = app.chat(remember=False).ask("Who booked the table on Friday?", now=NOW + 120)
+    assert answer.not_named is None
     assert answer.supported
 
 

@@ -18,7 +18,8 @@ keeps one open. Each turn:
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
 4. check an "answered" reply against what it cites (agent/answer/check.py), and, where the
    store knows who said its lines, that those it rests on are the asked person's (where
-   someone else's lines name them, the model reads whose they are: agent/answer/whose.py).
+   someone else's lines name them, the model reads whose they are: agent/answer/whose.py),
+   and that it names no known speaker whom neither the question nor its lines name.
    One that fails is shown as the model wrote it, marked as not supported by the memories.
    Relative words it repeats from a cited memory ("last week") are shown with the period
    they named there (agent/answer/dates.py);
@@ -46,6 +47,7 @@ from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
+from agent.people import named_elsewhere
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator
@@ -79,6 +81,9 @@ class Answer:
     # it of `told_of`); the answer is then not supported.
     not_of: str | None = None
     told_of: str | None = None
+    # A known speaker the answer names whom neither the question nor what it cites names;
+    # the answer is then not supported.
+    not_named: str | None = None
     # The made-up line recall searched for beside the question; never an answer
     guess: str = ""
 
@@ -161,12 +166,17 @@ def answer_from(
         if supported
         else PersonCheck()
     )
+    not_named = (
+        named_elsewhere(reply.answer, question, texts.values(), people)
+        if supported and person_check.not_of is None
+        else None
+    )
     return Answer(
         question=question,
         text=reply.answer,
         citations=reply.memory_ids,
         status=reply.status,
-        supported=supported and person_check.not_of is None,
+        supported=supported and person_check.not_of is None and not_named is None,
         constrained=reply.constrained,
         memories=fitted.memories,
         model=generator.name,
@@ -181,6 +191,7 @@ def answer_from(
         dates=answer_dates(reply.answer, cited_memories, times or {}),
         not_of=person_check.not_of,
         told_of=person_check.told_of,
+        not_named=not_named,
     )
 
 

@@ -59,6 +59,8 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         "not_of": answer.not_of,
         # whom the model read those lines as telling it of, when they name the person asked about
         "told_of": answer.told_of,
+        # a known speaker the answer names whom neither the question nor what it cites names
+        "not_named": answer.not_named,
         "citations": list(answer.citations),
         "cited_memories": [memory_json(cited[i]) for i in answer.citations if i in cited],
         # "last week" repeated from a cited memory, with the period it named there

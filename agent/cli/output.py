@@ -58,6 +58,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "supported": answer.supported,
         "not_of": answer.not_of,
         "told_of": answer.told_of,
+        "not_named": answer.not_named,
         "constrained": answer.constrained,
         "search_guess": answer.guess,
         "raw_reply": answer.raw_reply,
@@ -90,6 +91,10 @@ def answer_marks(answer: Answer) -> list[str]:
         marks.append(
             f"(not supported by your memories: the lines it rests on are not {answer.not_of}'s "
             "and do not name them)"
+        )
+    elif answer.not_named is not None:
+        marks.append(
+            f"(not supported by your memories: what it cites does not name {answer.not_named})"
         )
     elif not answer.supported:
         marks.append("(not supported by your memories: what it cites does not hold this answer)")
