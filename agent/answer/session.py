@@ -47,7 +47,6 @@ from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
-from agent.people import named_elsewhere
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator
@@ -166,17 +165,12 @@ def answer_from(
         if supported
         else PersonCheck()
     )
-    not_named = (
-        named_elsewhere(reply.answer, question, texts.values(), people)
-        if supported and person_check.not_of is None
-        else None
-    )
     return Answer(
         question=question,
         text=reply.answer,
         citations=reply.memory_ids,
         status=reply.status,
-        supported=supported and person_check.not_of is None and not_named is None,
+        supported=supported and person_check.passed,
         constrained=reply.constrained,
         memories=fitted.memories,
         model=generator.name,
@@ -191,7 +185,7 @@ def answer_from(
         dates=answer_dates(reply.answer, cited_memories, times or {}),
         not_of=person_check.not_of,
         told_of=person_check.told_of,
-        not_named=not_named,
+        not_named=person_check.not_named,
     )
 
 

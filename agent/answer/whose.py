@@ -14,6 +14,10 @@ also says whether the lines tell it of the one asked about ("holds"); it said "n
 the 300-odd replies measured, so only its "who" decides. Asked for "who" alone, with the
 same words otherwise, it marked two more answers judged right among the same 20 or so it
 was asked about: a wording this small moves a few close calls (docs/BENCHMARKS.md).
+
+`check_person` is the whole person check an answer goes through: the lines' words, this
+reading where words cannot tell, and last, by words again, whether the answer names a known
+speaker whom neither the question nor its lines name (`named_elsewhere`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.people import whose_lines
+from agent.people import named_elsewhere, whose_lines
 from agent.words import words
 from models.generator import ChatMessage, Generator, generate, json_reply
 
@@ -73,6 +77,12 @@ class PersonCheck:
     not_of: str | None = None  # the person asked about, when the lines are not theirs
     told_of: str | None = None  # the other speaker the model read the lines as telling it of
     asked: bool = False  # whether the model was asked whose the lines are
+    # a known speaker the answer names whom neither the question nor the lines name
+    not_named: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.not_of is None and self.not_named is None
 
 
 def check_person(
@@ -86,15 +96,20 @@ def check_person(
 ) -> PersonCheck:
     """Whether the cited memories (`texts` as stored, `lines` as the prompt showed them) are
     the asked person's: by words where they can tell, by the model's reading where someone
-    else's lines name the person. A runtime that cannot hold the model to the schema is not
-    asked."""
+    else's lines name the person (a runtime that cannot hold the model to the schema is not
+    asked); and, once they are, whether the answer names a known speaker they do not."""
+    asked = False
     whose = whose_lines(question, answer, texts, speakers, people)
-    if whose is None or whose[1] == "theirs":
-        return PersonCheck()
-    person, lines_are = whose
-    if lines_are == "others":
-        return PersonCheck(not_of=person)
-    if not generator.constrains_output:
-        return PersonCheck()
-    told_of = someone_else(read_whose(generator, question, answer, lines), person, people)
-    return PersonCheck(person if told_of is not None else None, told_of, asked=True)
+    if whose is not None and whose[1] != "theirs":
+        person, lines_are = whose
+        if lines_are == "others":
+            return PersonCheck(not_of=person)
+        if generator.constrains_output:
+            asked = True
+            reading = read_whose(generator, question, answer, lines)
+            told_of = someone_else(reading, person, people)
+            if told_of is not None:
+                return PersonCheck(person, told_of, asked=True)
+    return PersonCheck(
+        asked=asked, not_named=named_elsewhere(answer, question, texts.values(), people)
+    )
