@@ -17,7 +17,13 @@ import pytest
 from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
 from agent.lines import render_line, written_day
-from agent.memory.drafts import FACT_CHARS, facts_schema, is_supported, read_facts
+from agent.memory.drafts import (
+    FACT_CHARS,
+    facts_schema,
+    is_supported,
+    needed_sources,
+    read_facts,
+)
 from agent.memory.facts import FACT_MARK, FactMaker
 from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.service import Papertape
@@ -109,6 +115,28 @@ def test_support_needs_the_words_and_every_number_of_the_cited_lines() -> None:
     assert not supported("Tue 14 November 2023},", said)
 
 
+def test_a_fact_rests_only_on_the_cited_lines_it_needs() -> None:
+    day = "Mon 13 October 2025"
+    old = (1, "Dentist appointment with Dr. Keller on Tuesday 14 October at 9:30", day)
+    moved = (2, "The dentist moved my appointment to Thursday 16 October at 15:00", day)
+    gate = (3, "The gate code for the bike shed is 2580", day)
+    # A line cited beside the one that supports the fact alone is let go.
+    assert needed_sources(
+        "The dentist appointment is now on 16 October at 15:00.", "", [old, moved]
+    ) == (2,)
+    assert needed_sources("The gate code for the bike shed is 2580.", "", [gate, old]) == (3,)
+    # Two lines that each hold part of it are both kept, in the order cited.
+    both = "Dr. Keller's appointment moved from 9:30 to 15:00."
+    assert needed_sources(both, "", [moved, old]) == (2, 1)
+    # Two lines that each support it alone are both sources: forgetting one leaves it.
+    again = (6, "The gate code for the bike shed is 2580, remember", day)
+    assert needed_sources("The gate code for the bike shed is 2580.", "", [gate, again]) == (3, 6)
+    # In any language: Chinese characters are words one each.
+    said = (4, "李明: 我下周二去看牙医。", day)
+    reply = (5, "王芳: 好的！", day)
+    assert needed_sources("李明下周二去看牙医。", "", [reply, said]) == (4,)
+
+
 def test_support_reads_languages_without_word_lists() -> None:
     assert supported("李明下周二去看牙医。", "李明: 我下周二去看牙医,在三点。")
     assert not supported("王芳明天买新车。", "李明: 我下周二去看牙医,在三点。")
@@ -143,10 +171,11 @@ def test_facts_are_stored_linked_dated_and_recalled(app: Papertape) -> None:
     assert flew.importance == 0.75
     assert ate.importance == 0.25
     assert derived(app, flew.id) == [ids[0]]
-    assert derived(app, ate.id) == [ids[2], ids[1]]
+    # Ana's answer supports it alone: Ben's question, cited beside it, is let go.
+    assert derived(app, ate.id) == [ids[2]]
     # The date it happened, when whole; else when its first source happened.
     assert render_line(flew.id, flew.occurred_at, "").startswith(f"[{flew.id}] (Fri 10 November")
-    assert ate.occurred_at == NOW + 60
+    assert ate.occurred_at == NOW + 120
     assert app.store.vector(flew.id) is not None
     assert app.store.marked(FACT_MARK) == set(ids)
     # The model saw each memory as a line, and could cite only the episode's ids.

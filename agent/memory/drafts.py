@@ -179,6 +179,27 @@ def is_supported(
     return numbers(text) <= numbers(" ".join([*cited_texts, *cited_days, fact_date]))
 
 
+def needed_sources(
+    text: str, fact_date: str, cited: Sequence[tuple[int, str, str]]
+) -> tuple[int, ...]:
+    """Of the cited memories, (id, text, day) each, those the fact rests on, in the order
+    cited: each that supports it alone (`is_supported`), or when none does, the fewest that
+    do together, taken in the order of how many of its words each holds. A small model often
+    cites a line beside the one it read, the next note or the reply to it; such a line would
+    tie the fact to a memory it does not rest on, so that forgetting it took the fact."""
+
+    def supports(group: Sequence[tuple[int, str, str]]) -> bool:
+        return is_supported(text, fact_date, [c[1] for c in group], [c[2] for c in group])
+
+    alone = [c for c in cited if supports([c])]
+    if alone:
+        return tuple(c[0] for c in alone)
+    content = words(text)
+    order = sorted(cited, key=lambda c: -len(words(c[1]) & content))  # stable: model's order
+    size = next((n for n in range(2, len(order)) if supports(order[:n])), len(order))
+    return tuple(c[0] for c in cited if c in order[:size])
+
+
 def normalised(text: str) -> str:
     """The fact's words, case-folded, in order: two facts that say the same are one."""
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))

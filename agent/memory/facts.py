@@ -16,6 +16,9 @@ What the model wrote is then checked, in any language, knowing no language's wor
   cited memories' text as the model saw it; and every digit run in it must be a number that
   text, those days or its date hold. An unsupported fact is dropped and counted, and so is
   one the schema's length bound cut off, which says less than it meant;
+- resting on what it needs: a cited line is let go when another supports the fact alone
+  and it does not (`needed_sources`): small models cite the line beside the one they
+  read, and forgetting that line must not take the fact;
 - told of the right person: a fact naming one of the episode's speakers whose words are
   held most by lines someone else said, lines that do not name that person, gives one
   speaker's act to another (agent/people.py): dropped and counted;
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 import numpy as np
@@ -52,6 +55,7 @@ from agent.memory.drafts import (
     fact_hash,
     facts_schema,
     is_supported,
+    needed_sources,
     normalised,
     parse_date,
     read_facts,
@@ -149,7 +153,12 @@ class FactMaker:
         for chunk in chunks:
             drafts += self._ask([by_id[i] for i in chunk], shown, times)
         supported = [
-            d
+            replace(
+                d,
+                memory_ids=needed_sources(
+                    d.text, d.date, [(i, shown[i], days[i]) for i in d.memory_ids]
+                ),
+            )
             for d in drafts
             if not d.cut
             and is_supported(

@@ -15,7 +15,8 @@ empty: allowed "" for none, the model chose it for a "yesterday" or "tomorrow" i
 of a long chat line, where its most likely first token was the closing quote; made to copy
 a phrase, it names one and says with the unit whether that phrase is a time
 (scripts/bench/time_words.py, docs/BENCHMARKS.md). The words must be in the memory's text,
-or the answer is dropped: that check needs no language's words.
+and not beside a number they do not count ("Tuesday 14 October" is that day, not the next
+Tuesday), or the answer is dropped: those checks need no language's words.
 What is kept goes beside the text (storage memory_times), never into it, and shows after
 the line in every prompt: '... yesterday. ("yesterday": Sun 7 May 2023)'.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -142,7 +144,32 @@ def read_time(raw: str, text: str) -> TimeWords | None:
     written = numbers(words)
     if written and count not in written:
         return None
+    if in_a_written_date(words, " ".join(text.split()), count):
+        return None
     return TimeWords(words, unit, WHEN[when] * count)
+
+
+# Between a weekday and its date: "Tuesday 14 October", "Dienstag, 14.10.", "周二（10月14日）".
+_JOINERS = " ,，、(（)）"
+_LAST_NUMBER = re.compile(r"\d+$")  # decimal digits of any script
+
+
+def in_a_written_date(phrase: str, text: str, count: int) -> bool:
+    """Whether `phrase` stands in `text` beside a number it does not count: a weekday written
+    with its date ("on Tuesday 14 October") names that day, not the next Tuesday. A number
+    before it may be its count ("2 days ago" read as "days ago"). Only digits are looked
+    for, in any script: a month's name between ("14 October, Tuesday") is not seen."""
+    folded, at = text.casefold(), 0
+    while (at := folded.find(phrase.casefold(), at)) >= 0:
+        after = text[at + len(phrase) :].lstrip(_JOINERS)
+        before = text[:at].rstrip(_JOINERS)
+        if after[:1].isdigit():
+            return True
+        number = _LAST_NUMBER.search(before)
+        if number is not None and int(number.group()) != count:
+            return True
+        at += 1
+    return False
 
 
 class TimeReader:
