@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from agent.answer import recall as recall_module
+from agent.answer.history import last_conversation
 from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import ChatSession
 from agent.errors import Failure, UserError
@@ -361,6 +362,10 @@ class Papertape:
 
     def page(self, memory_id: int) -> Blob | None:
         return self.store.blob(memory_id, "page") or self.store.blob(memory_id, "thumbnail")
+
+    def last_conversation(self) -> str | None:
+        """The name of the conversation `ask` last stored an exchange of, if any."""
+        return last_conversation(self.store)
 
     def time_words(self, memory_id: int) -> TimeWords | None:
         """The words naming another time that consolidation found in the memory, if any."""

@@ -1,4 +1,5 @@
-"""Reading memories back: by id, by content hash, newest first, by tier, and by keyword."""
+"""Reading memories back: by id, by content hash, newest first, by source, by tier, and by
+keyword."""
 
 from __future__ import annotations
 
@@ -139,6 +140,31 @@ class Reads(StorePart):
             found.append(later)
             last = later.occurred_at
         return found
+
+    def of_source(self, source: str, kind: str) -> list[Memory]:
+        """The memories of one kind from one source (a conversation's turns), in time order."""
+        rows = [
+            row
+            for schema in SCHEMAS
+            for row in self.conn.execute(
+                f"SELECT {layout.SELECT} FROM {schema}.memories WHERE source = ? AND kind = ?",
+                (source, kind),
+            )
+        ]
+        return sorted(map(memory_from_row, rows), key=lambda m: (m.occurred_at, m.id))
+
+    def latest_source(self, kind: str) -> str | None:
+        """The source of the newest memory of this kind (the last conversation), if any."""
+        found = [
+            (float(when), int(id_), str(source))
+            for schema in SCHEMAS
+            for when, id_, source in self.conn.execute(
+                f"SELECT occurred_at, id, source FROM {schema}.memories WHERE kind = ? "
+                "ORDER BY occurred_at DESC, id DESC LIMIT 1",
+                (kind,),
+            )
+        ]
+        return max(found)[2] if found else None
 
     def iter_memories(self, tier: str | None = None) -> Iterator[Memory]:
         """Every memory (or one tier's) in id order; a snapshot, safe to write while reading."""

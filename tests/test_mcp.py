@@ -119,6 +119,11 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         gone = data(await session.call_tool("forget", {"ids": [old["id"]], "confirm": True}))
         assert gone == {"forgotten": [old["id"]]}
         assert old["id"] not in stored(home)
+        follow = {"question": "And at what time?", "session": answer["session"]}
+        followed = data(await session.call_tool("ask", follow))
+        assert followed["session"] == answer["session"]  # the same conversation goes on
+        turns = [m for m in stored(home).values() if m.source == f"chat:{answer['session']}"]
+        assert len(turns) == 2
 
         templates = await session.list_resource_templates()
         assert [t.uri_template for t in templates.resource_templates] == ["papertape://memory/{id}"]

@@ -1,7 +1,8 @@
 """Grounded answers: recall -> prompt -> structured generation -> one check -> store.
 
-A ChatSession is one conversation. `papertape ask` is a session of one question; the TUI
-keeps one open. Each turn:
+A ChatSession is one conversation. `papertape ask` is a session of one question, or goes on
+with a stored one (`--session NAME`, `--continue`: agent/answer/history.py); the TUI keeps
+one open. Each turn:
 
 1. with `search_guess` on, the model writes a made-up line that could answer the question,
    only to search with (agent/answer/guess.py); recall the memories for the question (and
@@ -40,6 +41,7 @@ from dataclasses import dataclass, replace
 from agent.answer.check import is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.guess import search_guess
+from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, turn_text
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
@@ -85,6 +87,7 @@ class Answer:
     not_named: str | None = None
     # The made-up line recall searched for beside the question; never an answer
     guess: str = ""
+    session: str = ""  # the conversation's name: `ask --session NAME` goes on with it
 
     @property
     def trusted(self) -> bool:
@@ -204,11 +207,14 @@ class ChatSession:
         self.embedder = embedder
         self.generator = generator
         self.settings = settings
-        self.source = f"chat:{session or uuid.uuid4().hex[:12]}"
+        # A named conversation goes on from its stored turns; a new one gets a fresh name.
+        self.name = session or uuid.uuid4().hex[:12]
+        self.source = chat_source(self.name)
         self.remember = remember
-        self.history: list[Turn] = []
+        earlier = stored_conversation(store, self.name) if session else None
+        self.history: list[Turn] = list(earlier.turns) if earlier else []
         self._ingestor = Ingestor(store, embedder, settings)
-        self._last_cited: tuple[int, ...] = ()
+        self._last_cited: tuple[int, ...] = earlier.last_cited if earlier else ()
 
     def ask(self, question: str, *, now: float, on_token: OnToken | None = None) -> Answer:
         question = " ".join(question.split())
@@ -230,7 +236,7 @@ class ChatSession:
             speakers=self.store.speakers_of([m.id for m in evidence]),
             people=self.store.speaker_names(),
         )
-        return self._remember(replace(answer, guess=guess), now)
+        return self._remember(replace(answer, guess=guess, session=self.name), now)
 
     def guess(self, question: str) -> str:
         """The model's made-up answer line to search with; "" with search_guess off."""
@@ -307,8 +313,8 @@ class ChatSession:
             return answer
         # Kept as conversation history (the timeline, follow-ups), with the model's status;
         # recall leaves chat turns out as evidence by default.
-        turn = f"Q: {answer.question}\nA: {answer.text}\n({answer.status})"
-        result = self._ingestor.note(turn, now=now, source=self.source, kind="chat")
+        turn = turn_text(answer.question, answer.text, answer.status)
+        result = self._ingestor.note(turn, now=now, source=self.source, kind=CHAT_KIND)
         if result.status == "stored" and result.memory_id is not None:
             with self.store.transaction():
                 for cited in answer.citations:

@@ -66,6 +66,7 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         # "last week" repeated from a cited memory, with the period it named there
         "dates": [asdict(d) for d in answer.dates],
         "model": answer.model,
+        "session": answer.session,  # pass it back as `session` to follow up
     }
 
 
@@ -226,6 +227,13 @@ class MemoryTools:
         peek: Annotated[
             bool, Field(description="Store nothing: neither the exchange nor strengthening.")
         ] = False,
+        session: Annotated[
+            str | None,
+            Field(
+                description="A conversation's name: its earlier questions and answers are "
+                "the history, so a follow-up can say 'and when?'. Default: a new one."
+            ),
+        ] = None,
     ) -> CallToolResult:
         """Answer a question from the person's memories with the local language model.
         Returns the model's answer, its status as the model gave it ("answered": the
@@ -234,7 +242,8 @@ class MemoryTools:
         The exchange is stored as a chat memory (history, not evidence) unless peek is set."""
 
         def work(app: MemoryService) -> dict[str, Any]:
-            answer = app.chat(remember=not peek).ask(question, now=self.clock())
+            chat = app.chat(session=session or None, remember=not peek)
+            answer = chat.ask(question, now=self.clock())
             return answer_result(answer)
 
         return self._run(work)

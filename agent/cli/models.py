@@ -44,6 +44,21 @@ from storage.convert import state
     help="Model name or path (default: the model setting, 'auto'). See papertape models.",
 )
 @click.option("--peek", is_flag=True, help="Do not strengthen memories or store this exchange.")
+@click.option(
+    "-s",
+    "--session",
+    default=None,
+    metavar="NAME",
+    help="Ask in the conversation NAME: its earlier questions and answers are the history, "
+    "so a follow-up can say 'and when was that?'. A new NAME starts one.",
+)
+@click.option(
+    "-c",
+    "--continue",
+    "go_on",
+    is_flag=True,
+    help="Ask in the conversation of the last stored exchange (see --session).",
+)
 @home_option
 @now_option
 @json_option
@@ -53,6 +68,8 @@ def ask(
     question: tuple[str, ...],
     model: str | None,
     peek: bool,
+    session: str | None,
+    go_on: bool,
     home: Path | None,
     now_text: str | None,
     as_json: bool,
@@ -63,24 +80,33 @@ def ask(
     (only ids it was shown), and whether the memories state it, only suggest it (a guess) or
     do not hold it. The answer shown is the model's own; one whose cited memories do not hold
     it is marked "not supported by your memories". The exchange is kept as a chat memory
-    (history, not evidence for later answers) unless --peek is given.
+    (history, not evidence for later answers) unless --peek is given. Each ask is a new
+    conversation unless --session or --continue goes on with a stored one.
     """
     text = " ".join(question).strip()
     if not text:  # checked again by the session; here it spares loading the model first
         raise UserError("the question is empty: ask something.")
+    if go_on and session is not None:
+        raise UserError("give --session NAME or --continue, not both.")
+    if session is not None and not session.strip():
+        raise UserError("the session name is empty: give one, such as --session dentist.")
     now = resolve_now(now_text)
     app = open_app(ctx, home)
+    if go_on:
+        session = app.last_conversation()
+        if session is None:
+            raise UserError("there is no stored conversation to continue: ask without --continue.")
     if sys.stderr.isatty() and not as_json:
         click.echo(f"loading {model or app.settings.model} model…", err=True, nl=False)
-    session = app.chat(model=model, remember=not peek)
+    chat = app.chat(model=model, session=session, remember=not peek)
     if sys.stderr.isatty() and not as_json:
         # Through the daemon the model is loaded there, and named with the answer.
-        generator = getattr(session, "generator", None)
+        generator = getattr(chat, "generator", None)
         click.echo(f"\r\x1b[2K{generator.name if generator else ''}", err=True, nl=bool(generator))
     if as_json:
-        echo_json(output.ask_json(session.ask(text, now=now)))
+        echo_json(output.ask_json(chat.ask(text, now=now)))
         return
-    answer = session.ask(
+    answer = chat.ask(
         text, now=now, on_token=lambda piece: click.echo(printable_lines(piece), nl=False)
     )
     click.echo()

@@ -66,6 +66,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "prompt_tokens": answer.prompt_tokens,
         "answer_tokens": answer.answer_tokens,
         "chat_memory_id": answer.memory_id,
+        "session": answer.session,
         "dates": [asdict(d) for d in answer.dates],
     }
 

@@ -211,7 +211,9 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
         now = _time(request, "now")
         with daemon.lock:
             session = app.chat(
-                model=request.get("model"), remember=bool(request.get("remember", True))
+                model=request.get("model"),
+                session=request.get("session"),
+                remember=bool(request.get("remember", True)),
             )
             answer = session.ask(str(request["question"]), now=now, on_token=token)
         return wire.answer_out(answer)

@@ -83,9 +83,12 @@ class DaemonClient:
 class RemoteChat:
     """ChatSession's ask, answered by the daemon."""
 
-    def __init__(self, client: DaemonClient, model: str | None, remember: bool) -> None:
+    def __init__(
+        self, client: DaemonClient, model: str | None, session: str | None, remember: bool
+    ) -> None:
         self.client = client
         self.model = model
+        self.session = session
         self.remember = remember
 
     def ask(
@@ -101,6 +104,7 @@ class RemoteChat:
             question=question,
             now=now,
             model=self.model,
+            session=self.session,
             remember=self.remember,
         )
         return wire.answer_in(result)
@@ -187,7 +191,7 @@ class RemotePapertape:
     def chat(
         self, *, model: str | None = None, session: str | None = None, remember: bool = True
     ) -> RemoteChat:
-        return RemoteChat(self.client, model, remember)
+        return RemoteChat(self.client, model, session, remember)
 
     def forget(self, ids: Iterable[int]) -> list[int]:
         return [int(i) for i in self.client.call("forget", ids=list(ids))]
@@ -226,6 +230,9 @@ class RemotePapertape:
 
     def page(self, memory_id: int) -> Blob | None:
         return self._reader.page(memory_id)
+
+    def last_conversation(self) -> str | None:
+        return self._reader.last_conversation()
 
     def time_words(self, memory_id: int) -> TimeWords | None:
         return self._reader.time_words(memory_id)
