@@ -61,7 +61,12 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         assert bike.source == "diary"
         assert bike.occurred_at == parse_time("2023-05-07T10:00:00Z")
         again = data(await session.call_tool("remember", {"text": "Bought a blue bike."}))
-        assert again == {"id": old["id"], "status": "duplicate", "redacted": 0}
+        assert again == {
+            "id": old["id"],
+            "status": "duplicate",
+            "redacted": 0,
+            "redacted_kinds": [],
+        }
 
         found = data(await session.call_tool("recall", {"query": "dentist", "k": 1}))
         assert found["query"] == "dentist"
@@ -196,6 +201,7 @@ async def test_remember_redacts_a_secret_as_note_does(home: Path, tmp_path: Path
             await session.call_tool("remember", {"text": f"The deploy token is {SECRET} ok"})
         )
     assert result["redacted"] == 1
+    assert result["redacted_kinds"] == ["github token"]
     (kept,) = stored(home).values()
     assert SECRET not in kept.text
     assert SECRET[4:20] not in kept.text

@@ -216,6 +216,18 @@ def test_a_note_with_a_secret_is_stored_without_it(app: Papertape) -> None:
     assert key.encode() not in app.settings.store_path.read_bytes()
 
 
+def test_note_names_the_kinds_it_redacted_never_the_secret(cli) -> None:
+    said = f"wifi password is s3cr3t-Pa55, card {SECRETS['card number']}, and a plain note"
+    result = cli("note", said)
+    assert result.code == 0
+    assert "2 secrets redacted (password, card number) before storing." in result.err
+    data = json.loads(cli("note", "--json", "wifi password: hunter2-Xy9").out)
+    assert (data["redacted"], data["redacted_kinds"]) == (1, ["password"])
+    plain = json.loads(cli("note", "--json", "the bakery opens at seven").out)
+    assert (plain["redacted"], plain["redacted_kinds"]) == (0, [])
+    assert "s3cr3t" not in result.out + result.err
+
+
 def test_ingest_reports_the_count_never_the_secret(cli, tmp_path: Path) -> None:
     doc = tmp_path / "creds.md"
     doc.write_text(f"prod: password = s3cr3t-Pa55\nbackup card {SECRETS['card number']}\n")

@@ -31,6 +31,7 @@ from agent.cli.transfer import export_command, import_command
 from agent.clock import parse_time, resolve_now
 from agent.errors import Failure, UserError
 from agent.home import UMASK
+from agent.ingest.redact import placed_kinds
 from agent.limits import read_note
 from agent.service import Papertape
 from models.errors import ModelError
@@ -98,15 +99,19 @@ def note(
         text = read_note(sys.stdin, settings_for(ctx, home))
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
-    result = open_app(ctx, home).note(text, now=now, occurred_at=at, source=source, speaker=speaker)
+    app = open_app(ctx, home)
+    result = app.note(text, now=now, occurred_at=at, source=source, speaker=speaker)
+    # The stored text names each secret's kind where it stood: "[redacted password]".
+    kinds = placed_kinds(app.memory(result.memory_id).text) if result.memory_id else []
     if as_json:
-        echo_json({"id": result.memory_id, "status": result.status, "redacted": result.redacted})
+        echo_json(output.note_json(result, kinds))
     else:
         click.echo(result.memory_id)
         if result.status == "duplicate":
             click.echo(f"already stored as #{result.memory_id}", err=True)
         if result.redacted:
-            click.echo(f"{output.redacted_text(result.redacted)} before storing.", err=True)
+            said = output.redacted_text(result.redacted, kinds)
+            click.echo(f"{said} before storing.", err=True)
 
 
 @cli.command()

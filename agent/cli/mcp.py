@@ -30,10 +30,11 @@ from pydantic import Field
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.api import MemoryService
-from agent.cli.output import memory_json, recall_json, stats_json
+from agent.cli.output import memory_json, note_json, recall_json, stats_json
 from agent.clock import iso, parse_time, resolve_now
 from agent.daemon.client import DaemonClient, RemotePapertape
 from agent.errors import Failure, UserError
+from agent.ingest.redact import placed_kinds
 from agent.service import Papertape
 from agent.settings import Settings
 from models.errors import ModelError
@@ -263,7 +264,7 @@ class MemoryTools:
         """Store a text memory, exactly as `papertape note` does: secrets (API keys,
         tokens, passwords, card numbers) are redacted before anything is stored, and the
         same text twice gives the existing id back. Returns the id, the status ("stored" or
-        "duplicate") and how many secrets were redacted."""
+        "duplicate"), how many secrets were redacted and their kinds ("password")."""
 
         def work(app: MemoryService) -> dict[str, Any]:
             at = parse_time(time, what="time") if time else None
@@ -272,7 +273,8 @@ class MemoryTools:
             )
             if result.status == "rejected":
                 raise UserError(f"not stored: {result.label} {result.reason}.")
-            return {"id": result.memory_id, "status": result.status, "redacted": result.redacted}
+            stored = app.memory(result.memory_id).text if result.memory_id else ""
+            return note_json(result, placed_kinds(stored))
 
         return self._run(work)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -9,6 +10,7 @@ from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.cli.terminal import printable
 from agent.clock import iso, local_date
+from agent.ingest.notes import IngestResult
 from agent.memory.report import ConsolidationReport
 from device import RUNTIMES, DeviceInfo, GeneratorPlan
 from models.generators import ModelSource
@@ -26,8 +28,21 @@ def memory_json(memory: Memory) -> dict[str, Any]:
     }
 
 
-def redacted_text(count: int) -> str:
-    return f"{count} secret{'' if count == 1 else 's'} redacted"
+def note_json(result: IngestResult, kinds: Sequence[str]) -> dict[str, Any]:
+    """A stored note: its id, "stored" or "duplicate", and how many secrets of which kinds
+    were taken out of it (`kinds`: agent.ingest.redact.placed_kinds of the stored text)."""
+    return {
+        "id": result.memory_id,
+        "status": result.status,
+        "redacted": result.redacted,
+        "redacted_kinds": list(kinds) if result.redacted else [],
+    }
+
+
+def redacted_text(count: int, kinds: Sequence[str] = ()) -> str:
+    """ "2 secrets redacted (password, card number)": how many and of which kinds, never what."""
+    named = f" ({', '.join(kinds)})" if kinds else ""
+    return f"{count} secret{'' if count == 1 else 's'} redacted{named}"
 
 
 def hit_json(hit: RecallHit) -> dict[str, Any]:

@@ -34,10 +34,19 @@ from agent.ingest.redact.checks import (
 from agent.ingest.redact.formats import BASIC_AUTH, FORMATS, basic_credentials
 from agent.ingest.redact.seeds import seed_runs
 
-__all__ = ["Redaction", "entropy", "find_secrets", "iban_ok", "luhn_ok", "redact", "redact_parts"]
+__all__ = [
+    "Redaction",
+    "entropy",
+    "find_secrets",
+    "iban_ok",
+    "luhn_ok",
+    "placed_kinds",
+    "redact",
+    "redact_parts",
+]
 
 Found = tuple[int, int, str]
-_PLACED = re.compile(r"\[redacted [a-z0-9 ]+\]")  # already redacted: left as it is
+_PLACED = re.compile(r"\[redacted ([a-z0-9 ]+)\]")  # already redacted: left as it is
 # Four groups of a card's number, not part of a longer run of groups (an IBAN's digits).
 _CARD_GROUPED = re.compile(
     r"(?<![\d\-])(?<!\d[ \-])(?:\d{4}(?P<a>[ \-])\d{4}(?P=a)\d{4}(?P=a)\d{4}(?:(?P=a)\d{1,3})?"
@@ -161,6 +170,11 @@ def _replace(text: str, secrets: Sequence[Found]) -> Redaction:
     pieces.append(text[last:])
     counts = Counter(kind for _, _, kind in secrets)
     return Redaction("".join(pieces), dict(counts), tuple((s, e) for s, e, _ in secrets))
+
+
+def placed_kinds(text: str) -> list[str]:
+    """The kinds of secret a stored text had taken out ("password"), each once, in order."""
+    return list(dict.fromkeys(match.group(1) for match in _PLACED.finditer(text)))
 
 
 def redact(text: str) -> Redaction:
