@@ -149,20 +149,22 @@ def read_time(raw: str, text: str) -> TimeWords | None:
     return TimeWords(words, unit, WHEN[when] * count)
 
 
-# Between a weekday and its date: "Tuesday 14 October", "Dienstag, 14.10.", "周二（10月14日）".
-_JOINERS = " ,，、(（)）"
+# Between a weekday and its date: "Tuesday 14 October", "周二（10月14日）". Not a comma: after
+# "last week, 2 hours" the number is another clause's.
+_JOINERS = " (（)）"
 _LAST_NUMBER = re.compile(r"\d+$")  # decimal digits of any script
 
 
 def in_a_written_date(phrase: str, text: str, count: int) -> bool:
     """Whether `phrase` stands in `text` beside a number it does not count: a weekday written
     with its date ("on Tuesday 14 October") names that day, not the next Tuesday. A number
-    before it may be its count ("2 days ago" read as "days ago"). Only digits are looked
-    for, in any script: a month's name between ("14 October, Tuesday") is not seen."""
-    folded, at = text.casefold(), 0
-    while (at := folded.find(phrase.casefold(), at)) >= 0:
-        after = text[at + len(phrase) :].lstrip(_JOINERS)
-        before = text[:at].rstrip(_JOINERS)
+    before it may be its count ("2 days ago" read as "days ago"). Only digits of any
+    script with a space or bracket between are looked for: "Tuesday, 14 October" and "14
+    October, Tuesday" are not seen."""
+    folded, sought, at = text.casefold(), phrase.casefold(), 0  # "ß" folds to two letters
+    while (at := folded.find(sought, at)) >= 0:
+        after = folded[at + len(sought) :].lstrip(_JOINERS)
+        before = folded[:at].rstrip(_JOINERS)
         if after[:1].isdigit():
             return True
         number = _LAST_NUMBER.search(before)
