@@ -120,6 +120,33 @@ async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
         assert "Stored as memory 4" in log
 
 
+async def test_chat_continue_goes_on_with_the_last_conversation(service: Papertape) -> None:
+    first = service.chat(session="ferry").ask("When is the ferry to Skye?", now=NOW + DAY)
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"/continue", "enter")
+        await settle(app, pilot)
+        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        assert "Going on with your last conversation" in log
+        await pilot.press(*"and from where?", "enter")
+        await settle(app, pilot)
+    generator = service.generator()
+    assert isinstance(generator, ScriptedGenerator)
+    assert "When is the ferry to Skye?" in generator.prompts[-1]  # the history, in the prompt
+    assert first.text in generator.prompts[-1]
+    turns = [m for m in service.store.iter_memories() if m.source == "chat:ferry"]
+    assert len(turns) == 2
+
+
+async def test_chat_continue_with_nothing_stored_says_so(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"/continue", "enter")
+        await settle(app, pilot)
+        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        assert "There is no stored conversation to continue." in log
+
+
 async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> None:
     service.consolidate(now=NOW + 48 * DAY)  # all three go hazy, with a summary
     app = ui(service, now=NOW + 48 * DAY)

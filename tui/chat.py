@@ -56,7 +56,8 @@ class ChatPane(Widget):
             yield VerticalScroll(
                 Static(
                     "Ask about anything you stored. Answers cite memory ids; pick one on the "
-                    "right to open it. Start a line with /note to store a note.",
+                    "right to open it. Start a line with /note to store a note; /continue "
+                    "goes on with your last conversation.",
                     classes="note",
                 ),
                 id="log",
@@ -89,6 +90,10 @@ class ChatPane(Widget):
         if text.startswith("/note "):
             self._store_note(text[len("/note ") :])
             return
+        if text == "/continue":
+            self.busy = True
+            self._go_on()
+            return
         log.mount(Static(f"You: {text}", classes="question", markup=False))
         self._current = Static("…", classes="answer", markup=False)
         log.mount(self._current)
@@ -116,6 +121,27 @@ class ChatPane(Widget):
             self.post_message(AnswerFailed(f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(AnswerDone(answer))
+
+    @work(thread=True, group="model", exclusive=False)
+    def _go_on(self) -> None:
+        """The next questions go on with the last stored conversation (its questions and
+        answers are the history), as `papertape ask --continue` does."""
+        app = host(self)
+        try:
+            name = app.service.last_conversation()
+            if name is None:
+                said = "There is no stored conversation to continue."
+            else:
+                self.app.call_from_thread(self._say, "(loading the language model…)")
+                self._session = app.service.chat(session=name)
+                said = "Going on with your last conversation: ask a follow-up."
+        except (UserError, Failure) as exc:
+            said = f"papertape could not continue: {exc}"
+        self.app.call_from_thread(self._said_after_work, said)
+
+    def _said_after_work(self, text: str) -> None:
+        self.busy = False
+        self._say(text)
 
     def _token(self, piece: str) -> None:
         self.post_message(AnswerToken(piece))

@@ -17,7 +17,7 @@ HELP = """\
 |---|---|---|
 | F1 | anywhere | this help |
 | F2 / F3 / F4 / F5 | anywhere | Chat / Recall / Timeline / Status |
-| Enter | chat | ask; a line starting with `/note ` stores a note |
+| Enter | chat | ask; `/note ` and a sentence stores it; `/continue` resumes the last chat |
 | Tab | chat | jump between the question and the memories of the last answer |
 | Enter | lists | open the memory under the cursor |
 | Tab, Shift+Tab | elsewhere | move between fields |
