@@ -11,6 +11,7 @@ import pytest
 
 from agent.answer.session import ChatSession
 from agent.errors import UserError
+from agent.memory.drafts import needed_sources
 from agent.memory.facts import FACT_MARK
 from agent.memory.updates import update_schema
 from agent.service import Papertape
@@ -89,6 +90,28 @@ def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> 
     assert len(report.facts) == 1
     assert report.fact_updates == []
     assert len(generator.prompts) == 2  # two extractions and no update question
+
+
+def test_a_fact_rests_only_on_the_cited_lines_it_needs() -> None:
+    day = "Mon 13 October 2025"
+    old = (1, "Dentist appointment with Dr. Keller on Tuesday 14 October at 9:30", day)
+    moved = (2, "The dentist moved my appointment to Thursday 16 October at 15:00", day)
+    gate = (3, "The gate code for the bike shed is 2580", day)
+    # A line cited beside the one that supports the fact alone is let go.
+    assert needed_sources(
+        "The dentist appointment is now on 16 October at 15:00.", "", [old, moved]
+    ) == (2,)
+    assert needed_sources("The gate code for the bike shed is 2580.", "", [gate, old]) == (3,)
+    # Two lines that each hold part of it are both kept, in the order cited.
+    both = "Dr. Keller's appointment moved from 9:30 to 15:00."
+    assert needed_sources(both, "", [moved, old]) == (2, 1)
+    # Two lines that each support it alone are both sources: forgetting one leaves it.
+    again = (6, "The gate code for the bike shed is 2580, remember", day)
+    assert needed_sources("The gate code for the bike shed is 2580.", "", [gate, again]) == (3, 6)
+    # In any language: Chinese characters are words one each.
+    said = (4, "李明: 我下周二去看牙医。", day)
+    reply = (5, "王芳: 好的！", day)
+    assert needed_sources("李明下周二去看牙医。", "", [reply, said]) == (4,)
 
 
 def test_forgetting_a_memory_forgets_the_facts_that_need_it(app: Papertape) -> None:

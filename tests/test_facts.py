@@ -17,13 +17,7 @@ import pytest
 from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
 from agent.lines import render_line, written_day
-from agent.memory.drafts import (
-    FACT_CHARS,
-    facts_schema,
-    is_supported,
-    needed_sources,
-    read_facts,
-)
+from agent.memory.drafts import FACT_CHARS, facts_schema, is_supported, read_facts
 from agent.memory.facts import FACT_MARK, FactMaker
 from agent.memory.updates import ABOUT_MAX_CHARS, UPDATE_TOKENS, read_update, update_schema
 from agent.service import Papertape
@@ -113,28 +107,6 @@ def test_support_needs_the_words_and_every_number_of_the_cited_lines() -> None:
     assert supported("Ana went to the fado bar on 11 November 2023.", went, "2023-11-11")
     # ... but are not content: a copy of the day says nothing.
     assert not supported("Tue 14 November 2023},", said)
-
-
-def test_a_fact_rests_only_on_the_cited_lines_it_needs() -> None:
-    day = "Mon 13 October 2025"
-    old = (1, "Dentist appointment with Dr. Keller on Tuesday 14 October at 9:30", day)
-    moved = (2, "The dentist moved my appointment to Thursday 16 October at 15:00", day)
-    gate = (3, "The gate code for the bike shed is 2580", day)
-    # A line cited beside the one that supports the fact alone is let go.
-    assert needed_sources(
-        "The dentist appointment is now on 16 October at 15:00.", "", [old, moved]
-    ) == (2,)
-    assert needed_sources("The gate code for the bike shed is 2580.", "", [gate, old]) == (3,)
-    # Two lines that each hold part of it are both kept, in the order cited.
-    both = "Dr. Keller's appointment moved from 9:30 to 15:00."
-    assert needed_sources(both, "", [moved, old]) == (2, 1)
-    # Two lines that each support it alone are both sources: forgetting one leaves it.
-    again = (6, "The gate code for the bike shed is 2580, remember", day)
-    assert needed_sources("The gate code for the bike shed is 2580.", "", [gate, again]) == (3, 6)
-    # In any language: Chinese characters are words one each.
-    said = (4, "李明: 我下周二去看牙医。", day)
-    reply = (5, "王芳: 好的！", day)
-    assert needed_sources("李明下周二去看牙医。", "", [reply, said]) == (4,)
 
 
 def test_support_reads_languages_without_word_lists() -> None:

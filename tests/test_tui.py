@@ -61,6 +61,10 @@ def text_of(app: PapertapeApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
 
+def chat_log(app: PapertapeApp) -> str:
+    return " ".join(str(w.render()) for w in app.query("#log Static"))
+
+
 async def test_first_run_shows_the_welcome_screen(home: Path) -> None:
     with make_service(home) as empty:
         app = ui(empty)
@@ -78,7 +82,7 @@ async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> 
         assert not isinstance(app.screen, WelcomeScreen)
         await pilot.press(*"where is the spare key?", "enter")
         await settle(app, pilot)
-        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        log = chat_log(app)
         assert "You: where is the spare key?" in log
         assert "flowerpot" in log
         assert "cites [1]" in log
@@ -105,7 +109,7 @@ async def test_chat_marks_a_guess_as_one(service: Papertape) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"what flowers might Maria like for her birthday?", "enter")
         await settle(app, pilot)
-        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        log = chat_log(app)
         assert "papertape: Sunflowers, most likely." in log
         assert "(a guess: your memories do not state it)" in log
 
@@ -116,18 +120,22 @@ async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
         await pilot.press(*"/note the gate code is 4411", "enter")
         await settle(app, pilot)
         assert any("4411" in m.text for m in service.store.iter_memories())
-        log = " ".join(str(w.render()) for w in app.query("#log Static"))
+        log = chat_log(app)
         assert "Stored as memory 4" in log
 
 
 async def test_chat_continue_goes_on_with_the_last_conversation(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"/continue", "enter")
+        await settle(app, pilot)
+        assert "There is no stored conversation to continue." in chat_log(app)
     first = service.chat(session="ferry").ask("When is the ferry to Skye?", now=NOW + DAY)
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"/continue", "enter")
         await settle(app, pilot)
-        log = " ".join(str(w.render()) for w in app.query("#log Static"))
-        assert "Going on with your last conversation" in log
+        assert "Going on with your last conversation" in chat_log(app)
         await pilot.press(*"and from where?", "enter")
         await settle(app, pilot)
     generator = service.generator()
@@ -136,15 +144,6 @@ async def test_chat_continue_goes_on_with_the_last_conversation(service: Paperta
     assert first.text in generator.prompts[-1]
     turns = [m for m in service.store.iter_memories() if m.source == "chat:ferry"]
     assert len(turns) == 2
-
-
-async def test_chat_continue_with_nothing_stored_says_so(service: Papertape) -> None:
-    app = ui(service)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press(*"/continue", "enter")
-        await settle(app, pilot)
-        log = " ".join(str(w.render()) for w in app.query("#log Static"))
-        assert "There is no stored conversation to continue." in log
 
 
 async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> None:
