@@ -125,7 +125,6 @@ def answer_from(
             answer_tokens=settings.answer_tokens,
             prompt_tokens=settings.prompt_tokens,
             times=times,
-            question_first=settings.question_before_memories,
         )
     except ValueError as exc:
         raise UserError(
