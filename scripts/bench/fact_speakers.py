@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from agent.memory.drafts import Draft
+from agent.memory.drafts import Draft, needed_sources
 from agent.memory.facts import told_of_another
 from scripts.bench import common
 
@@ -40,7 +40,9 @@ def dropped(rows: list[dict[str, Any]]) -> list[bool]:
     for row in rows:
         lines = dict(enumerate(row["sources"]))
         speakers = {i: speaker_of(line) for i, line in lines.items() if speaker_of(line)}
-        draft = Draft(row["fact"], "", tuple(lines), 3)
+        # As consolidation does: first the lines the fact needs, then whose they are.
+        needed = needed_sources(row["fact"], "", [(i, line, "") for i, line in lines.items()])
+        draft = Draft(row["fact"], "", needed, 3)
         drops.append(told_of_another(draft, lines, speakers, sorted(people[row["run"]])))
     return drops
 
