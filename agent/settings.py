@@ -97,9 +97,6 @@ class Settings:
     # into the prompt, but answers were judged right no more often, and the first word came
     # about 3 s later (docs/BENCHMARKS.md); so it is off unless turned on.
     search_guess: bool = False
-    # The memories in the question's own message, before it, where chat models are trained
-    # to find documents, instead of in the instructions.
-    memories_in_question: bool = False
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).

@@ -63,16 +63,12 @@ def _shown_order(memory: Memory) -> tuple[bool, float, int]:
     return (memory.kind != "fact", memory.occurred_at, memory.id)
 
 
-def _messages(
-    lines: Sequence[str], turns: Sequence[Turn], question: str, in_question: bool = False
-) -> list[ChatMessage]:
-    shown = "Memories:\n" + ("\n".join(lines) if lines else NO_MEMORIES)
-    system = INSTRUCTIONS if in_question else INSTRUCTIONS + "\n\n" + shown
+def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:
+    system = INSTRUCTIONS + "\n\nMemories:\n" + ("\n".join(lines) if lines else NO_MEMORIES)
     messages = [ChatMessage("system", system)]
     for turn in turns:
         messages += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
-    asked = f"{shown}\n\nQuestion: {question}" if in_question else question
-    return [*messages, ChatMessage("user", asked)]
+    return [*messages, ChatMessage("user", question)]
 
 
 def fit_prompt(
@@ -85,7 +81,6 @@ def fit_prompt(
     prompt_tokens: int | None = None,
     history_share: float = 0.25,
     times: Mapping[int, TimeWords] | None = None,
-    in_question: bool = False,
 ) -> FittedPrompt:
     """The largest prompt of at most `prompt_tokens` that leaves `answer_tokens` free in the
     model's context.
@@ -112,7 +107,7 @@ def fit_prompt(
         turns.insert(0, turn)
         used += cost
 
-    base = count(generator.format_chat(_messages([], turns, question, in_question)))
+    base = count(generator.format_chat(_messages([], turns, question)))
     lines: list[str] = []
     chosen: list[Memory] = []
     total = base
@@ -127,7 +122,7 @@ def fit_prompt(
     # the least relevant first.
     while True:
         shown = sorted(range(len(chosen)), key=lambda i: _shown_order(chosen[i]))
-        messages = _messages([lines[i] for i in shown], turns, question, in_question)
+        messages = _messages([lines[i] for i in shown], turns, question)
         prompt = generator.format_chat(messages)
         tokens = count(prompt)
         if tokens <= budget or not lines:

@@ -125,7 +125,6 @@ def answer_from(
             answer_tokens=settings.answer_tokens,
             prompt_tokens=settings.prompt_tokens,
             times=times,
-            in_question=settings.memories_in_question,
         )
     except ValueError as exc:
         raise UserError(
