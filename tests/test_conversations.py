@@ -49,7 +49,7 @@ def test_a_named_conversation_goes_on_from_its_stored_turns(app: Papertape) -> N
     # A later `ask` in the same conversation: another process, another session object.
     later = session(app, [reply("At nine", [ids[2]])], session="plumber")
     answer = later.ask("What time?", now=NOW + 60)
-    prompt = later.generator.prompts[-1]  # type: ignore[attr-defined]
+    prompt = later.generator.prompts[-1]
     assert "When does the plumber come?" in prompt
     assert "On Thursday" in prompt
     assert ids[2] in [m.id for m in answer.memories]  # what the last answer cited stays in view
@@ -61,7 +61,7 @@ def test_a_named_conversation_goes_on_from_its_stored_turns(app: Papertape) -> N
     # Another name, or none, starts afresh.
     other = session(app, [reply("4411", [ids[0]])], session="gym")
     other.ask("What is my locker code?", now=NOW + 120)
-    assert "When does the plumber come?" not in other.generator.prompts[-1]  # type: ignore[attr-defined]
+    assert "When does the plumber come?" not in other.generator.prompts[-1]
     assert app.last_conversation() == "gym"
 
 
@@ -72,7 +72,7 @@ def test_a_peek_in_a_conversation_sees_it_and_adds_nothing(app: Papertape) -> No
     )
     peek = session(app, [reply("At nine", [ids[2]])], session="plumber", remember=False)
     peek.ask("What time?", now=NOW + 60)
-    assert "On Thursday" in peek.generator.prompts[-1]  # type: ignore[attr-defined]
+    assert "On Thursday" in peek.generator.prompts[-1]
     assert len(stored_conversation(app.store, "plumber").turns) == 1
 
 
