@@ -145,6 +145,7 @@ def test_a_weekday_written_with_its_date_is_not_read_as_the_next_one() -> None:
     assert kept("yesterday", "day", -1, "I got back yesterday. 3 of us went.")
     assert kept("last week", "week", -1, "I ran a half marathon last week, 2 hours 4 minutes.")
     assert kept("next Tuesday", "tuesday", 1, "Dentist next Tuesday at 9:30")
+    assert kept("Friday", "friday", 1, "Dinner with Jonas on Friday 19:30")
     assert kept("下周二", "tuesday", 1, "我下周二去看牙医。")
 
 

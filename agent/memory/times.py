@@ -153,19 +153,22 @@ def read_time(raw: str, text: str) -> TimeWords | None:
 # "last week, 2 hours" the number is another clause's.
 _JOINERS = " (（)）"
 _LAST_NUMBER = re.compile(r"\d+$")  # decimal digits of any script
+_CLOCK = re.compile(r"\d+:\d")  # "Friday 19:30": a time of that day, not a date
 
 
 def in_a_written_date(phrase: str, text: str, count: int) -> bool:
     """Whether `phrase` stands in `text` beside a number it does not count: a weekday written
     with its date ("on Tuesday 14 October") names that day, not the next Tuesday. A number
-    before it may be its count ("2 days ago" read as "days ago"). Only digits of any
-    script with a space or bracket between are looked for: "Tuesday, 14 October" and "14
-    October, Tuesday" are not seen."""
+    before it may be its count ("2 days ago" read as "days ago"), and one after it a clock
+    time ("Friday 19:30"). Only digits of any script with a space or bracket between are
+    looked for: "Tuesday, 14 October" and "14 October, Tuesday" are not seen, and an hour
+    written without a colon ("Friday 7pm") is taken for a date: the line then shows no
+    period, which misleads less than a wrong one."""
     folded, sought, at = text.casefold(), phrase.casefold(), 0  # "ß" folds to two letters
     while (at := folded.find(sought, at)) >= 0:
         after = folded[at + len(sought) :].lstrip(_JOINERS)
         before = folded[:at].rstrip(_JOINERS)
-        if after[:1].isdigit():
+        if after[:1].isdigit() and not _CLOCK.match(after):
             return True
         number = _LAST_NUMBER.search(before)
         if number is not None and int(number.group()) != count:
