@@ -18,6 +18,7 @@ from agent.answer.prompt import Turn
 from agent.daemon.client import RemotePapertape, open_papertape
 from agent.daemon.server import Daemon
 from agent.service import Papertape
+from tests.facts_support import DAY, TRIP, episode, make_app
 from tests.test_daemon import serve_in_thread, settings_for
 
 
@@ -117,3 +118,15 @@ def test_the_daemon_goes_on_with_a_named_conversation(running: Daemon) -> None:
         turns = stored_conversation(running.app.store, "gate").turns
     assert [t.question for t in turns] == ["what is the gate code?", "and for the shed?"]
     remote.close()
+
+
+def test_past_exchanges_fade_without_a_summary(home: Path) -> None:
+    with make_app(home, facts="off") as app:
+        episode(app, NOW, TRIP, source="note")
+        ids = plant(app)
+        chat = session(app, [reply("4411", [ids[0]]), reply("Thursday", [ids[2]])])
+        chat.ask("What is my locker code?", now=NOW + 60)
+        chat.ask("When does the plumber come?", now=NOW + 120)
+        app.consolidate(now=NOW + 120 * DAY, summarizer="extractive")
+        summaries = [m for m in app.store.iter_memories() if m.kind == "summary"]
+    assert [m.source for m in summaries] == ["note"]  # the notes' episode, not the chat's

@@ -351,7 +351,10 @@ class Consolidator(ByteBudget):
                 yield run
 
     def _make_hazy(self, episode: list[Memory], now: float, report: ConsolidationReport) -> None:
-        summary_text = self.summarizer.summarize([m.text for m in episode])
+        # Exchanges with papertape are history, not evidence: a summary of them would be
+        # recalled as if the person had stored it, so they fade one by one.
+        exchanges = all(m.kind == "chat" for m in episode)
+        summary_text = "" if exchanges else self.summarizer.summarize([m.text for m in episode])
         summarised = bool(summary_text) and len(episode) > 1
         summary_vector = embed_one(self.embedder, summary_text) if summarised else None
         fading_words = self.settings.words_leave == "fade"
