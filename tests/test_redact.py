@@ -216,6 +216,28 @@ def test_a_note_with_a_secret_is_stored_without_it(app: Papertape) -> None:
     assert key.encode() not in app.settings.store_path.read_bytes()
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Netflix: jan@example.com, password hunter2", "Netflix: jan@example.com, password "),
+        ("wifi password Blue-Otter-77 for guests", "wifi password  for guests"),
+        ("Passwort geheim99 für das WLAN", "Passwort  für das WLAN"),
+    ],
+)
+def test_a_password_written_without_is_or_a_colon_is_redacted(text: str, kept: str) -> None:
+    redacted = redact(text)
+    assert redacted.counts == {"password": 1}
+    assert redacted.text.replace("[redacted password]", "") == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["password reset link sent", "change the password 3 times", "the password manager 1Password"],
+)
+def test_words_after_password_without_a_digit_or_too_short_stay(text: str) -> None:
+    assert redact(text).text == text
+
+
 def test_note_names_the_kinds_it_redacted_never_the_secret(cli) -> None:
     said = f"wifi password is s3cr3t-Pa55, card {SECRETS['card number']}, and a plain note"
     result = cli("note", said)

@@ -55,6 +55,12 @@ _BARE = r"(?P<bare>[^\s，。；、！？,;]{1,200})"
 _PASSWORD = re.compile(
     rf"(?i){_alternation(labels.PASSWORD)}{_FOR_CLAUSE}{_MUST_JOIN}(?:{_QUOTED}|{_BARE})"
 )
+# Without "is" or ":" ("password hunter2"), the next word is the value only when it holds a
+# digit, as a credential typed into a note does and a word of the sentence does not.
+_PASSWORD_UNJOINED = re.compile(
+    rf"(?i){_alternation(labels.PASSWORD)}\s+(?P<bare>(?=[^\s，。；、！？,;]*\d)"
+    r"[^\s，。；、！？,;]{4,200})"
+)
 _PIN = re.compile(
     rf"(?i)(?P<label>{_alternation(labels.PIN)}){_FOR_CLAUSE}"
     rf"(?:\s*(?:number|code|nummer))?{_JOIN}"
@@ -154,7 +160,8 @@ def _prose(text: str, match: re.Match[str], value: str) -> bool:
 def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     """Span of a quoted or bare value, trimmed of the sentence's punctuation, unless it is
     no value (a placeholder, a masked field, a word of the sentence)."""
-    group = "quoted" if match.group("quoted") is not None else "bare"
+    quoted = "quoted" in match.re.groupindex and match.group("quoted") is not None
+    group = "quoted" if quoted else "bare"
     start, end = match.span(group)
     if group == "bare":
         while end > start and text[end - 1] in ".:!?)]}\"'”’»":
@@ -167,6 +174,10 @@ def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
 
 def passwords(text: str) -> Iterator[Found]:
     for match in _PASSWORD.finditer(text):
+        span = _value(text, match)
+        if span:
+            yield (*span, "password")
+    for match in _PASSWORD_UNJOINED.finditer(text):
         span = _value(text, match)
         if span:
             yield (*span, "password")
