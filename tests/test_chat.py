@@ -211,6 +211,11 @@ def test_an_answer_its_citations_do_not_hold_is_shown_as_written_and_marked(
     assert answer.status == "answered"
     assert not answer.supported
     assert not answer.trusted
+    # The stored exchange keeps the check's verdict, not the model's "answered".
+    assert answer.memory_id is not None
+    stored = app.store.get(answer.memory_id)
+    assert stored is not None
+    assert stored.text.endswith("(not supported by the memories)")
 
 
 def test_an_answer_citing_nothing_is_not_supported(app: Papertape) -> None:

@@ -18,6 +18,7 @@ from agent.answer.prompt import Turn
 from agent.daemon.client import RemotePapertape, open_papertape
 from agent.daemon.server import Daemon
 from agent.service import Papertape
+from agent.settings import Settings
 from tests.facts_support import DAY, TRIP, episode, make_app
 from tests.test_daemon import serve_in_thread, settings_for
 
@@ -87,16 +88,27 @@ def test_ask_continue_follows_up_on_the_last_exchange(cli) -> None:
     assert second["session"] == first["session"]
     # What the first answer cited is shown again, though "what time?" alone would not find it.
     assert set(first["citations"]) <= {m["id"] for m in second["memories"]}
+    plain = cli("ask", "-m", "fake", "Which locker code do I have?")
+    assert plain.code == 0, plain.err
+    shown = json.loads(cli("ask", "-m", "fake", "--json", "-c", "and then?").out)["session"]
+    assert f"kept in conversation {shown}" in plain.out  # a plain answer names its conversation
+    peek = json.loads(cli("ask", "-m", "fake", "--json", "--peek", "Which code?").out)
+    assert peek["session"] == ""  # nothing kept, so no conversation to go on with
     named = cli("ask", "-m", "fake", "--json", "--session", "gym", "What is my locker code?")
     assert json.loads(named.out)["session"] == "gym"
     again = json.loads(cli("ask", "-m", "fake", "--json", "-c", "and the gym?").out)
     assert again["session"] == "gym"
 
 
-def test_bad_conversation_options_are_one_sentence_and_exit_2(cli) -> None:
+def test_bad_conversation_options_are_one_sentence_and_exit_2(cli, settings: Settings) -> None:
     nothing = cli("ask", "-m", "fake", "--continue", "and then?")
     assert nothing.code == 2
     assert "no stored conversation to continue" in nothing.err
+    assert not settings.store_path.exists()  # a fresh home is left as it was
+    cli("note", "My locker code at the gym is 4411.")
+    still = cli("ask", "-m", "fake", "--continue", "and then?")
+    assert still.code == 2
+    assert "no stored conversation to continue" in still.err
     both = cli("ask", "-m", "fake", "-c", "--session", "x", "and then?")
     assert both.code == 2
     assert "not both" in both.err

@@ -55,6 +55,7 @@ from models.generator import Generator
 from storage import Memory, MemoryStore, TimeWords
 
 OnToken = Callable[[str], None]
+UNSUPPORTED = "not supported by the memories"  # a stored turn's verdict when the check failed
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class ChatSession:
         self.settings = settings
         # A named conversation goes on from its stored turns; a new one gets a fresh name.
         self.name = session or uuid.uuid4().hex[:12]
+        self._named = session is not None
         self.source = chat_source(self.name)
         self.remember = remember
         earlier = stored_conversation(store, self.name) if session else None
@@ -236,7 +238,9 @@ class ChatSession:
             speakers=self.store.speakers_of([m.id for m in evidence]),
             people=self.store.speaker_names(),
         )
-        return self._remember(replace(answer, guess=guess, session=self.name), now)
+        # A conversation is named in the answer only when it is kept or was asked for by name.
+        named = self.name if self.remember or self._named else ""
+        return self._remember(replace(answer, guess=guess, session=named), now)
 
     def guess(self, question: str) -> str:
         """The model's made-up answer line to search with; "" with search_guess off."""
@@ -311,9 +315,10 @@ class ChatSession:
         self._last_cited = answer.citations
         if not self.remember:
             return answer
-        # Kept as conversation history (the timeline, follow-ups), with the model's status;
-        # recall leaves chat turns out as evidence by default.
-        turn = turn_text(answer.question, answer.text, answer.status)
+        # Kept as conversation history (the timeline, follow-ups), with the model's status, or
+        # the check's verdict where it failed; recall leaves chat turns out as evidence.
+        verdict = answer.status if answer.trusted or answer.status != "answered" else UNSUPPORTED
+        turn = turn_text(answer.question, answer.text, verdict)
         result = self._ingestor.note(turn, now=now, source=self.source, kind=CHAT_KIND)
         if result.status == "stored" and result.memory_id is not None:
             with self.store.transaction():

@@ -91,11 +91,14 @@ def ask(
     if session is not None and not session.strip():
         raise UserError("the session name is empty: give one, such as --session dentist.")
     now = resolve_now(now_text)
+    no_conversation = "there is no stored conversation to continue: ask without --continue."
+    if go_on and not settings_for(ctx, home).store_path.exists():
+        raise UserError(no_conversation)  # before opening, which would make an empty store
     app = open_app(ctx, home)
     if go_on:
         session = app.last_conversation()
         if session is None:
-            raise UserError("there is no stored conversation to continue: ask without --continue.")
+            raise UserError(no_conversation)
     if sys.stderr.isatty() and not as_json:
         click.echo(f"loading {model or app.settings.model} model…", err=True, nl=False)
     chat = app.chat(model=model, session=session, remember=not peek)
@@ -119,6 +122,8 @@ def _explain(answer: Answer) -> None:
     cited = [m for m in answer.memories if m.id in answer.citations]
     if cited:
         click.echo("\n" + output.sources_text(cited))
+    if answer.memory_id is not None:
+        click.echo(f"\n{output.conversation_hint(answer.session)}")
 
 
 @click.group(invoke_without_command=True)

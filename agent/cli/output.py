@@ -117,6 +117,13 @@ def answer_marks(answer: Answer) -> list[str]:
     return marks
 
 
+def conversation_hint(name: str) -> str:
+    return (
+        f"(kept in conversation {printable(name)}: follow up with papertape ask --continue, "
+        f"or later with --session {printable(name)})"
+    )
+
+
 def sources_text(memories: list[Memory], width: int = 100) -> str:
     lines = ["Sources:"]
     for m in memories:
