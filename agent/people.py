@@ -79,17 +79,23 @@ def whose_lines(
     speakers: Mapping[int, str],
     people: Sequence[str],
 ) -> tuple[str, Whose] | None:
-    """The person the question asks about, and whose the cited lines holding most of the
-    answer's words are (`holders`). None when there is nothing to decide: the question
-    names no known speaker, the answer adds no words of its own ("Yes"), or none of its words
-    are in the lines (the word and meaning tests decide).
+    """The person the answer is about, and whose the cited lines holding most of the
+    answer's other words are (`holders`). The person is the one known speaker the question
+    names or, when it names none ("and at what time?"), the one the answer names. None when
+    there is nothing to decide: no one such person, the answer adds no words of its own
+    ("Yes", a bare name), or none of its words are in the lines (the word and meaning tests
+    decide).
 
     `cited`: the cited memories' texts by id; `speakers`: who said those that were said;
     `people`: everyone the store knows as a speaker."""
     person = asked_about(question, people)
+    told = words(answer) - words(question)
     if person is None:
-        return None
-    whose = holders(person, words(answer) - words(question), cited, speakers)
+        person = asked_about(answer, people)
+        if person is None:
+            return None
+        told -= words(person)
+    whose = holders(person, told, cited, speakers)
     return None if whose is None else (person, whose)
 
 
@@ -97,10 +103,5 @@ def whose_fact(
     fact: str, sources: Mapping[int, str], speakers: Mapping[int, str], people: Sequence[str]
 ) -> tuple[str, Whose] | None:
     """The one speaker a fact names, and whose its source lines holding most of its other
-    words are (`holders`); None when it names no one or several, or its words are not in
-    the lines."""
-    person = asked_about(fact, people)
-    if person is None:
-        return None
-    whose = holders(person, words(fact) - words(person), sources, speakers)
-    return None if whose is None else (person, whose)
+    words are: `whose_lines` with no question."""
+    return whose_lines("", fact, sources, speakers, people)

@@ -92,6 +92,50 @@ def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> 
     assert len(generator.prompts) == 2  # two extractions and no update question
 
 
+def test_a_later_fact_of_the_same_episode_updates_an_earlier_one(app: Papertape) -> None:
+    # Typed minutes apart: one episode, read by the model at once, both times written.
+    first, second = episode(
+        app,
+        NOW,
+        [
+            "Ana: my dentist appointment is on 5 March at 10am.",
+            "Ana: the dentist called, my appointment moved to 7 March at 2pm.",
+        ],
+    )
+    moved = "Ana's dentist appointment moved to 7 March at 2pm."
+    generator = script(
+        app, {"facts": [fact([first], DENTIST), fact([second], moved)]}, judgement(True)
+    )
+    report = app.consolidate(now=NOW + 3600)
+    old, new = report.facts
+    assert report.fact_updates == [(new, old)]
+    assert DENTIST in generator.prompts[-1]  # the earlier fact was the one judged
+    assert len(generator.prompts) == 2  # the earlier-said fact is compared with nothing
+    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
+    shown = [m.id for m in chat.ask("When is the dentist?", now=NOW + DAY).memories]
+    assert new in shown
+    assert old not in shown
+
+
+def test_facts_said_at_the_same_time_are_not_updates_of_each_other(app: Papertape) -> None:
+    (line,) = episode(
+        app, NOW, ["Ana: my dentist appointment is on 5 March at 10am, a second on 9 April."]
+    )
+    generator = script(
+        app,
+        {
+            "facts": [
+                fact([line], DENTIST),
+                fact([line], "Ana has a second dentist appointment on 9 April."),
+            ]
+        },
+    )
+    report = app.consolidate(now=NOW + 3600)
+    assert len(report.facts) == 2
+    assert report.fact_updates == []
+    assert len(generator.prompts) == 1  # no update question: neither was said before the other
+
+
 def test_a_fact_rests_only_on_the_cited_lines_it_needs() -> None:
     day = "Mon 13 October 2025"
     old = (1, "Dentist appointment with Dr. Keller on Tuesday 14 October at 9:30", day)

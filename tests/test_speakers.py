@@ -165,6 +165,21 @@ def test_a_line_that_names_the_person_asked_about_is_theirs_too() -> None:
     assert result is None
 
 
+def test_a_question_naming_no_one_is_checked_for_the_one_the_answer_names() -> None:
+    cited = {
+        7: "Anna: Can you pick up the spare key from the agency on Friday?",
+        8: "Bo: Sure, I will get it after work, around 6pm.",
+    }
+    speakers = {7: "Anna", 8: "Bo"}
+    people = ["Anna", "Bo"]
+    wrong = "Anna will get the spare key after work, around 6pm."
+    assert told_of_someone_else("and at what time?", wrong, cited, speakers, people) == "Anna"
+    right = "Bo will get the spare key after work, around 6pm."
+    assert told_of_someone_else("and at what time?", right, cited, speakers, people) is None
+    # A bare name adds no words of its own to weigh.
+    assert told_of_someone_else("Who gets the key?", "Anna", cited, speakers, people) is None
+
+
 def test_nothing_is_decided_without_a_named_speaker_or_words_of_its_own() -> None:
     cited = {1: "Bo: I ran a race."}
     speakers = {1: "Bo"}

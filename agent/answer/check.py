@@ -12,8 +12,9 @@ found in what it cites, by either of two tests:
   cited memory, which covers a "Yes" or a paraphrase that shares no words.
 
 Where the store knows who said its lines (a chat's speakers), a reply must also rest on the
-person the question asks about: when the question names exactly one of those speakers, the
-cited lines that hold most of the answer's words must be said by that person or name them. A
+person it is about: when the question names exactly one of those speakers (or names none and
+the answer names one: a follow-up "and at what time?"), the cited lines that hold most of the
+answer's other words must be said by that person or name them. A
 small model given one person's lines about a race, asked what another person realised after
 "her" race, answers from the first person's lines; this is that case. Names are compared as
 words, so this too knows no language's vocabulary. Lines someone else said that name the

@@ -15,9 +15,9 @@ the 300-odd replies measured, so only its "who" decides. Asked for "who" alone, 
 same words otherwise, it marked two more answers judged right among the same 20 or so it
 was asked about: a wording this small moves a few close calls (docs/BENCHMARKS.md).
 
-`check_person` is the whole person check an answer goes through: the lines' words, this
-reading where words cannot tell, and last, by words again, whether the answer names a known
-speaker whom neither the question nor its lines name (`named_elsewhere`).
+`check_person` is the whole person check an answer goes through: first, by words, whether
+the answer names a known speaker whom neither the question nor its lines name
+(`named_elsewhere`); then the lines' words, and this reading where words cannot tell.
 """
 
 from __future__ import annotations
@@ -94,10 +94,14 @@ def check_person(
     speakers: Mapping[int, str],
     people: Sequence[str],
 ) -> PersonCheck:
-    """Whether the cited memories (`texts` as stored, `lines` as the prompt showed them) are
-    the asked person's: by words where they can tell, by the model's reading where someone
-    else's lines name the person (a runtime that cannot hold the model to the schema is not
-    asked); and, once they are, whether the answer names a known speaker they do not."""
+    """Whether the answer names a known speaker the cited memories (`texts` as stored,
+    `lines` as the prompt showed them) do not name at all; then whether they are the
+    person's the answer is about (asked about, or else named in the answer): by words where
+    they can tell, by the model's reading where someone else's lines name the person (a
+    runtime that cannot hold the model to the schema is not asked)."""
+    not_named = named_elsewhere(answer, question, texts.values(), people)
+    if not_named is not None:  # the memories do not name them at all: no reading needed
+        return PersonCheck(not_named=not_named)
     asked = False
     whose = whose_lines(question, answer, texts, speakers, people)
     if whose is not None and whose[1] != "theirs":
@@ -110,6 +114,4 @@ def check_person(
             told_of = someone_else(reading, person, people)
             if told_of is not None:
                 return PersonCheck(person, told_of, asked=True)
-    return PersonCheck(
-        asked=asked, not_named=named_elsewhere(answer, question, texts.values(), people)
-    )
+    return PersonCheck(asked=asked)

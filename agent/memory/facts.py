@@ -25,7 +25,8 @@ What the model wrote is then checked, in any language, knowing no language's wor
 - new: a fact whose normalised words, or whose vector (cosine >= duplicate_similarity), match
   another fact of the episode or a stored fact is a duplicate: dropped, and a stored fact it
   repeats is linked to the new sources too (it rests on both);
-- an update: each new fact is compared with its nearest stored facts (agent/memory/updates.py).
+- an update: each new fact is compared with its nearest stored facts and the nearest new
+  facts of its episode said before it (agent/memory/updates.py).
 
 A fact is a memory of kind `fact`: embedded and keyword-indexed like any memory, linked
 derived_from its sources, happening on its date when it has a whole one (else when its
@@ -61,7 +62,7 @@ from agent.memory.drafts import (
     read_facts,
 )
 from agent.memory.retention import initial_strength
-from agent.memory.updates import UpdateJudge
+from agent.memory.updates import UPDATE_CANDIDATES, UpdateJudge, earlier_in_episode
 from agent.people import whose_fact
 from agent.settings import Settings
 from agent.words import words
@@ -170,21 +171,30 @@ class FactMaker:
         theirs = [d for d in supported if not told_of_another(d, shown, speakers, people)]
         kept, repeats = self._new_facts(theirs, by_id)
         updates: list[tuple[int, int]] = []  # (index in kept, stored fact it updates)
+        within: list[tuple[int, int]] = []  # (index in kept, index of the one it updates)
         calls = len(chunks)
+        said = [(f.draft.text, f.vector, f.said_at) for f in kept]
         for index, fact in enumerate(kept):
-            candidates = self.judge.candidates(fact.vector, fact.said_at)
+            candidates = sorted(
+                self.judge.candidates(fact.vector, fact.said_at)
+                + earlier_in_episode(fact.vector, fact.said_at, said),
+                key=lambda c: -c.similarity,
+            )[:UPDATE_CANDIDATES]
             if candidates:
                 calls += 1
                 older = self.judge.judge(fact.draft.text, fact.said_at, candidates)
-                if older is not None:
-                    updates.append((index, older))
-        stored = self._write(episode, kept, repeats, updates, now)
+                if older is not None and older.memory_id is not None:
+                    updates.append((index, older.memory_id))
+                elif older is not None and older.index is not None:
+                    within.append((index, older.index))
+        stored = self._write(episode, kept, repeats, updates, now, within)
         return EpisodeFacts(
             tuple(stored),
             len(drafts) - len(supported),
             len(supported) - len(theirs),
             len(theirs) - len(kept),
-            tuple((stored[index], older) for index, older in updates),
+            tuple((stored[index], older) for index, older in updates)
+            + tuple((stored[index], stored[older]) for index, older in within),
             calls,
         )
 
@@ -304,9 +314,11 @@ class FactMaker:
         repeats: dict[int, set[int]],
         updates: list[tuple[int, int]],
         now: float,
+        within: Sequence[tuple[int, int]] = (),
     ) -> list[int]:
-        """One transaction: the facts, their links, the updates and the episode's mark.
-        Returns the written facts' ids, in the order of `kept`."""
+        """One transaction: the facts, their links, the updates (of stored facts, and
+        `within` the episode, by place in `kept`) and the episode's mark. Returns the written
+        facts' ids, in the order of `kept`."""
         stored: list[int] = []
         with self.store.transaction():
             for fact in kept:
@@ -341,6 +353,8 @@ class FactMaker:
             for index, older in updates:
                 if self.store.get(older) is not None:  # not forgotten meanwhile
                     self.store.link(stored[index], older, "supersedes")
+            for index, earlier in within:
+                self.store.link(stored[index], stored[earlier], "supersedes")
             self.store.mark([m.id for m in episode], FACT_MARK)
         return stored
 

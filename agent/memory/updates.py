@@ -10,8 +10,9 @@ restatement is the same thing unchanged. The caller links an update `supersedes`
 fact, which stays as history; `ask` shows the newer (agent/answer/session.py).
 
 When a fact was said is when its latest source happened (a fact's own time is when the thing
-happened, which for a plan lies ahead). Facts of the same episode are not compared with each
-other: the model reads the whole episode at once and can write the outcome as one fact.
+happened, which for a plan lies ahead). New facts of one episode are compared with each other
+too, a later-said one with those said before it: a moved appointment noted minutes after the
+first is one episode, and the model, reading it at once, often writes both times as facts.
 scripts/bench/updates.py measures precision and recall on tests/data/updates.json.
 """
 
@@ -78,9 +79,24 @@ def read_update(raw: str) -> bool:
 
 @dataclass(frozen=True)
 class Candidate:
-    memory: Memory
+    text: str
     said_at: float
     similarity: float
+    memory_id: int | None = None  # a stored fact
+    index: int | None = None  # or, by its place, a new fact of the same episode said earlier
+
+
+def earlier_in_episode(
+    vector: np.ndarray, said_at: float, earlier: Sequence[tuple[str, np.ndarray, float]]
+) -> list[Candidate]:
+    """Of the episode's new facts (text, unit vector, when said) before this one, the
+    nearest said strictly earlier, nearest first, as a stored fact's candidates are chosen."""
+    found = [
+        Candidate(text, when, similarity, index=index)
+        for index, (text, other, when) in enumerate(earlier)
+        if when < said_at and (similarity := float(np.dot(vector, other))) >= UPDATE_MIN_SIMILARITY
+    ]
+    return sorted(found, key=lambda c: -c.similarity)[:UPDATE_CANDIDATES]
 
 
 class UpdateJudge:
@@ -109,7 +125,7 @@ class UpdateJudge:
                 continue  # history already: the current one is compared instead
             when = self.said_at(memory)
             if when <= said_at:
-                chosen.append(Candidate(memory, when, similarity))
+                chosen.append(Candidate(memory.text, when, similarity, memory_id=memory.id))
             if len(chosen) == UPDATE_CANDIDATES:
                 break
         return chosen
@@ -118,14 +134,14 @@ class UpdateJudge:
         shown = (
             f"New fact, said on {written_day(said_at)}: {' '.join(text.split())}\n"
             f"Older fact, said on {written_day(candidate.said_at)}: "
-            f"{' '.join(candidate.memory.text.split())}"
+            f"{' '.join(candidate.text.split())}"
         )
         return self.generator.format_chat(
             [ChatMessage("system", INSTRUCTIONS), ChatMessage("user", shown)]
         )
 
-    def judge(self, text: str, said_at: float, candidates: Sequence[Candidate]) -> int | None:
-        """The id of the first candidate, nearest first, the new fact updates, or None."""
+    def judge(self, text: str, said_at: float, candidates: Sequence[Candidate]) -> Candidate | None:
+        """The first candidate, nearest first, the new fact updates, or None."""
         for candidate in candidates:
             raw = generate(
                 self.generator,
@@ -134,5 +150,5 @@ class UpdateJudge:
                 schema=update_schema(),
             )
             if read_update(raw):
-                return candidate.memory.id
+                return candidate
         return None

@@ -110,9 +110,10 @@ def run_case(
     seconds, named = 0.0, None
     if candidates:
         started = time.perf_counter()
-        named = judge.judge(case.newer, said[1], candidates)
+        chosen = judge.judge(case.newer, said[1], candidates)
+        named = None if chosen is None else chosen.memory_id
         seconds = time.perf_counter() - started
-    nearest = candidates[0].memory.id if candidates else None
+    nearest = candidates[0].memory_id if candidates else None
 
     def position(memory_id: int | None) -> int | None:
         return None if memory_id is None else index_of[memory_id]
@@ -121,7 +122,7 @@ def run_case(
         case.id,
         case.kind,
         case.updates,
-        tuple(index_of[c.memory.id] for c in candidates),
+        tuple(index_of[c.memory_id] for c in candidates if c.memory_id is not None),
         position(named),
         position(nearest),
         seconds,
