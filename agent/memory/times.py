@@ -64,14 +64,6 @@ INSTRUCTIONS = (
 )
 WHEN = {"past": -1, "future": 1}
 
-# A bare weekday in the past: without it, the 1.5B read most weekdays in real chat as a week
-# or a weekend (docs/BENCHMARKS.md).
-WEEKDAY_EXAMPLE: tuple[str, dict[str, Any]] = (
-    "(Sat 18 May 2024) Omar: I finally handed in my thesis on Thursday and slept for twelve "
-    "hours straight.",
-    {"words": "on Thursday", "unit": "thursday", "when": "past", "count": 1},
-)
-
 # Worked examples, shown as earlier turns before each memory: the time phrase among other
 # words or ending a short line, both directions, a weekday, other languages, a line naming
 # no other time (its closest phrase, a length of time, with the unit "none"). They are the
@@ -84,7 +76,6 @@ EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
         "last week and I'm still sore from all the climbing.",
         {"words": "last week", "unit": "week", "when": "past", "count": 1},
     ),
-    WEEKDAY_EXAMPLE,
     (
         "(Thu 3 October 2024) Paul: See you then! The lasagne recipe is my grandmother's, it "
         "has four kinds of cheese and takes two hours.",

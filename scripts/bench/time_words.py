@@ -4,8 +4,9 @@ right way, on a labelled set in English, German and Chinese (tests/data/time_wor
 
 Each case is one memory in a store of its own, said at noon on its day, read by papertape's
 path (agent/memory/times.py: after worked examples, the words, then the unit, past or
-future, and the count). In the same run, on the same memories, the baseline is the same
-reading without its worked example of a bare weekday. Per variant:
+future, and the count). In the same run, on the same memories, the baseline is
+the reading this replaced: the same examples and fields, but the phrase may be empty. Per
+variant:
 
 - found: the share of cases naming another time for which time words were kept;
 - direction: of those kept, the share counted the right way (before or after the day);
@@ -33,8 +34,8 @@ from agent.errors import Failure, UserError
 from agent.ingest.notes import NoteInput
 from agent.memory.times import (
     EXAMPLES,
+    NO_TIME,
     TIME_TOKENS,
-    WEEKDAY_EXAMPLE,
     TimeReader,
     read_time,
     reading_messages,
@@ -51,14 +52,35 @@ PROG = common.command_name(__file__)
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "time_words.json"
 
 
-# The reading without the worked example of a bare weekday, to measure what it adds.
-BASELINE_EXAMPLES = tuple(example for example in EXAMPLES if example is not WEEKDAY_EXAMPLE)
+# The reading this replaced: the same examples and fields, but the phrase may be empty ("")
+# for a memory naming no other time.
+BASELINE_INSTRUCTIONS = (
+    "The user gives one memory: the day it was written or said, then what was said. "
+    "Does it speak of a time other than its own day, such as "
+    '"yesterday", "last week", "next month", "two years ago" or "last Saturday"? '
+    'Reply in JSON: "words": that time phrase exactly as the memory writes it ("" when it '
+    "names no other time: a name, a thing, a number or a feeling is not a time); "
+    '"unit": "none" for none, else what that time counts in: day, week, weekend, month, '
+    'year or a weekday; "when": "past" when it lies before the memory\'s day (yesterday, '
+    'last, ago), "future" when it lies after (tomorrow, next); "count": how many of that '
+    "unit (yesterday: 1 day; two years ago: 2 years; last Saturday: 1 saturday)."
+)
+
+
+def baseline_schema() -> dict[str, Any]:
+    schema = time_schema()
+    words = {k: v for k, v in schema["properties"]["words"].items() if k != "minLength"}
+    return {**schema, "properties": {**schema["properties"], "words": words}}
 
 
 def baseline_read(generator: Generator, reader: TimeReader, memory: Memory) -> TimeWords | None:
-    messages = reading_messages(reader.shown(memory), examples=BASELINE_EXAMPLES)
+    examples = [
+        (line, {**reply, "words": ""} if reply["unit"] == NO_TIME else reply)
+        for line, reply in EXAMPLES
+    ]
+    messages = reading_messages(reader.shown(memory), BASELINE_INSTRUCTIONS, examples)
     prompt = generator.format_chat(messages)
-    raw = generate(generator, prompt, max_tokens=TIME_TOKENS, schema=time_schema())
+    raw = generate(generator, prompt, max_tokens=TIME_TOKENS, schema=baseline_schema())
     return read_time(raw, memory.text)
 
 
