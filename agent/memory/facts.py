@@ -109,7 +109,7 @@ class EpisodeFacts:
     unsupported: int  # dropped: words or numbers their sources do not hold, or cut off
     misattributed: int  # dropped: one speaker's act told as another's
     duplicates: int  # dropped: the same as another fact of the episode or a stored one
-    updates: tuple[tuple[int, int], ...]  # (new fact, stored fact it supersedes)
+    updates: tuple[tuple[int, int], ...]  # (new fact, older fact it supersedes)
     calls: int  # model calls made for it
 
 
