@@ -317,7 +317,9 @@ class ChatSession:
             return answer
         # Kept as conversation history (the timeline, follow-ups), with the model's status, or
         # the check's verdict where it failed; recall leaves chat turns out as evidence.
-        verdict = answer.status if answer.trusted or answer.status != "answered" else UNSUPPORTED
+        verdict = (
+            UNSUPPORTED if answer.status == "answered" and not answer.supported else answer.status
+        )
         turn = turn_text(answer.question, answer.text, verdict)
         result = self._ingestor.note(turn, now=now, source=self.source, kind=CHAT_KIND)
         if result.status == "stored" and result.memory_id is not None:

@@ -160,8 +160,7 @@ def _prose(text: str, match: re.Match[str], value: str) -> bool:
 def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     """Span of a quoted or bare value, trimmed of the sentence's punctuation, unless it is
     no value (a placeholder, a masked field, a word of the sentence)."""
-    quoted = "quoted" in match.re.groupindex and match.group("quoted") is not None
-    group = "quoted" if quoted else "bare"
+    group = "quoted" if match.groupdict().get("quoted") is not None else "bare"
     start, end = match.span(group)
     if group == "bare":
         while end > start and text[end - 1] in ".:!?)]}\"'”’»":
@@ -173,14 +172,11 @@ def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
 
 
 def passwords(text: str) -> Iterator[Found]:
-    for match in _PASSWORD.finditer(text):
-        span = _value(text, match)
-        if span:
-            yield (*span, "password")
-    for match in _PASSWORD_UNJOINED.finditer(text):
-        span = _value(text, match)
-        if span:
-            yield (*span, "password")
+    for pattern in (_PASSWORD, _PASSWORD_UNJOINED):
+        for match in pattern.finditer(text):
+            span = _value(text, match)
+            if span:
+                yield (*span, "password")
 
 
 def pins(text: str) -> Iterator[Found]:
