@@ -13,7 +13,7 @@ from agent.answer.history import last_conversation
 from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import ChatSession
 from agent.errors import Failure, UserError
-from agent.ingest.notes import IngestResult, NoteInput, clean_note, content_hash
+from agent.ingest.notes import IngestResult, NoteInput, clean_note, verbatim_hash
 from agent.ingest.pipeline import Ingestor, Progress
 from agent.keys import Unlocked, unlock
 from agent.limits import check_note
@@ -385,7 +385,7 @@ class Papertape:
             raise UserError("the new text is empty: forget the memory instead.")
         if memory.tier != "sharp" or memory.kind == "document":
             raise UserError(f"memory {memory_id} is {memory.tier}; only sharp text can be edited.")
-        digest = content_hash(clean)
+        digest = verbatim_hash(clean, kind=memory.kind, source=memory.source)
         other = self.store.find_by_hash(digest)
         if other is not None and other != memory_id:
             raise UserError(f"memory {other} already holds that text; nothing was changed.")

@@ -142,3 +142,20 @@ def test_past_exchanges_fade_without_a_summary(home: Path) -> None:
         app.consolidate(now=NOW + 120 * DAY, summarizer="extractive")
         summaries = [m for m in app.store.iter_memories() if m.kind == "summary"]
     assert [m.source for m in summaries] == ["note"]  # the notes' episode, not the chat's
+
+
+def test_the_same_exchange_in_two_conversations_is_kept_in_each(app: Papertape) -> None:
+    ids = plant(app)
+    for name, now in (("monday", NOW), ("tuesday", NOW + 60)):
+        answer = session(app, [reply("On Thursday", [ids[2]])], session=name).ask(
+            "When does the plumber come?", now=now
+        )
+        assert answer.memory_id is not None
+        assert stored_conversation(app.store, name).turns == (
+            Turn("When does the plumber come?", "On Thursday"),
+        )
+    assert app.last_conversation() == "tuesday"
+    # Within one conversation a text is still kept once.
+    again = session(app, [reply("On Thursday", [ids[2]])], session="tuesday")
+    again.ask("When does the plumber come?", now=NOW + 120)
+    assert len(stored_conversation(app.store, "tuesday").turns) == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import UserError
+from agent.ingest.notes import content_hash
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
@@ -143,3 +144,26 @@ def test_a_vector_in_the_wrong_encoding_is_refused(app: Papertape, tmp_path: Pat
     record["vector_encoding"] = "bit"
     with second_home(tmp_path) as other, pytest.raises(UserError, match="cannot hold"):
         other.import_([json.dumps(record)])
+
+
+def test_exchanges_round_trip_and_older_ones_still_import(app: Papertape, tmp_path: Path) -> None:
+    from tests.test_chat import plant, reply, session
+
+    ids = plant(app)
+    for name in ("monday", "tuesday"):  # the same exchange, kept in each conversation
+        session(app, [reply("On Thursday", [ids[2]])], session=name).ask(
+            "When does the plumber come?", now=NOW + 60
+        )
+    exported = list(app.export())
+    chats = [json.loads(line) for line in exported if json.loads(line)["kind"] == "chat"]
+    assert len(chats) == 2
+    with second_home(tmp_path) as other:
+        assert other.import_(exported).imported == len(exported)
+    # An exchange exported before exchanges were hashed with their conversation: its hash is
+    # its text's alone, and imports; a changed text does not.
+    older = {**chats[0], "content_hash": content_hash(chats[0]["text"]), "id": 1, "links": []}
+    changed = {**older, "text": chats[0]["text"] + " (edited)"}
+    with Papertape(load_settings(tmp_path / "third", overrides={"embedder": "fake"})) as third:
+        assert third.import_([json.dumps(older)]).imported == 1
+        with pytest.raises(UserError, match="content hash does not match"):
+            third.import_([json.dumps({**changed, "id": 2})])

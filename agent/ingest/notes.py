@@ -56,6 +56,15 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
 
 
+def verbatim_hash(text: str, *, kind: str, source: str) -> str:
+    """The content hash of a memory as written, which keeps a text once in the store. An
+    exchange with papertape (kind "chat") is hashed with its conversation's source: the same
+    question and answer in two conversations belong to each."""
+    if kind == "chat":
+        return content_hash(f"{source}\n{normalise(text)}")
+    return content_hash(text)
+
+
 def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 

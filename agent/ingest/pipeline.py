@@ -26,8 +26,8 @@ from agent.ingest.notes import (
     IngestResult,
     NoteInput,
     clean_note,
-    content_hash,
     normalise,
+    verbatim_hash,
     with_speaker,
 )
 from agent.ingest.passages import split_passages, title_of
@@ -119,7 +119,7 @@ class Ingestor:
             source=named.text,
             text=clean,
             occurred_at=quantize(occurred_at),
-            content_hash=content_hash(clean),
+            content_hash=verbatim_hash(clean, kind=kind, source=named.text),
             passages=tuple(split_passages(clean, self.settings.passage_chars)),
             kind=kind,
             redacted=redacted + named.total,

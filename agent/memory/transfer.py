@@ -24,7 +24,7 @@ import numpy as np
 
 from agent.clock import iso, parse_time
 from agent.errors import UserError
-from agent.ingest.notes import check_speaker, content_hash
+from agent.ingest.notes import check_speaker, content_hash, verbatim_hash
 from agent.memory.drafts import fact_hash
 from models import Embedder
 from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory, TimeWords
@@ -339,7 +339,9 @@ def _check_hashes(parsed: list[_Line]) -> None:
                 f"{document.memory.content_hash}#{parent.get('position')}".encode()
             ).hexdigest()
         elif memory.tier == "sharp" and memory.kind in VERBATIM_KINDS:
-            expected = content_hash(memory.text)
+            expected = verbatim_hash(memory.text, kind=memory.kind, source=memory.source)
+            if memory.content_hash == content_hash(memory.text):
+                continue  # an exchange kept before exchanges were hashed with their source
         elif memory.kind == "fact":  # its text is never cut to a gist, in any tier
             expected = fact_hash(memory.text)
         else:
