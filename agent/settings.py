@@ -97,9 +97,6 @@ class Settings:
     # into the prompt, but answers were judged right no more often, and the first word came
     # about 3 s later (docs/BENCHMARKS.md); so it is off unless turned on.
     search_guess: bool = False
-    # The model first picks the few memories shown that hold what the question asks, then
-    # answers with only those in front of it (agent/answer/select.py).
-    select_lines: bool = False
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).

@@ -45,7 +45,6 @@ from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, tu
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
-from agent.answer.select import SELECT_MAX, select_lines
 from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
@@ -90,10 +89,6 @@ class Answer:
     # The made-up line recall searched for beside the question; never an answer
     guess: str = ""
     session: str = ""  # the conversation's name: `ask --session NAME` goes on with it
-    # The memories the model picked `memories` from, and that prompt's size; () and 0 when it
-    # answered from everything recall gave (agent/answer/select.py)
-    offered: tuple[int, ...] = ()
-    offered_tokens: int = 0
 
     @property
     def trusted(self) -> bool:
@@ -139,22 +134,6 @@ def answer_from(
         ) from None
     shown_ids = [m.id for m in fitted.memories]
     constrained = generator.constrains_output
-    offered: tuple[int, ...] = ()
-    offered_tokens = 0
-    if settings.select_lines and constrained and len(shown_ids) > SELECT_MAX:
-        picked = set(select_lines(generator, fitted.prompt, shown_ids))
-        if picked:
-            offered, offered_tokens = tuple(shown_ids), fitted.tokens
-            fitted = fit_prompt(
-                generator,
-                question,
-                [m for m in fitted.memories if m.id in picked],
-                history,
-                answer_tokens=settings.answer_tokens,
-                prompt_tokens=settings.prompt_tokens,
-                times=times,
-            )
-            shown_ids = [m.id for m in fitted.memories]
     first: float | None = None
     if not shown_ids:
         # Nothing to answer from: the model would only invent.
@@ -211,8 +190,6 @@ def answer_from(
         not_of=person_check.not_of,
         told_of=person_check.told_of,
         not_named=person_check.not_named,
-        offered=offered,
-        offered_tokens=offered_tokens,
     )
 
 
