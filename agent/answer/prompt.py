@@ -31,10 +31,8 @@ INSTRUCTIONS = (
     "then what was written or said, starting with who said it when it was said by someone. "
     'Reply in JSON. "answer": a short sentence in the language of the question that gives '
     "the specific details the memories hold (what, who, where), not the question's own words; "
-    "when the question asks when and the memory says it with words that name another time, "
-    'such as "yesterday" or "last week", give those words as the memory wrote them (the date '
-    "they name is shown beside your answer), otherwise the memory's day. "
-    '"memory_ids": the ids of the memories the answer '
+    "when the question asks when, give the date, worked out from the memory's day when it "
+    'says "yesterday" or "last week". "memory_ids": the ids of the memories the answer '
     'rests on. "status": "answered" when the memories state the answer, "guess" when '
     'they only suggest it, "not_in_memories" when they do not hold it (for example, when '
     "they tell it of someone else than the question asks about)."
