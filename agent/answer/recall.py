@@ -92,8 +92,8 @@ def query_terms(query: str) -> list[str]:
 def holds_its_words(memory: Memory) -> bool:
     """Whether a memory's text is still what was stored: it hashes to its content hash.
     A gist does not. Nor does a passage of a long document, hashed from its document's hash
-    and place: faded, it answers through its summary as a gist would. An exchange stored
-    before exchanges were hashed with their conversation hashes from its text alone."""
+    and place: faded, it answers through its summary as a gist would. An exchange kept
+    before exchanges were hashed with their conversation has its text's own hash."""
     as_written = verbatim_hash(memory.text, kind=memory.kind, source=memory.source)
     return memory.content_hash in (as_written, content_hash(memory.text))
 

@@ -340,8 +340,8 @@ def _check_hashes(parsed: list[_Line]) -> None:
             ).hexdigest()
         elif memory.tier == "sharp" and memory.kind in VERBATIM_KINDS:
             expected = verbatim_hash(memory.text, kind=memory.kind, source=memory.source)
-            if memory.content_hash == content_hash(memory.text):
-                continue  # an exchange kept before exchanges were hashed with their source
+            if memory.kind == "chat" and memory.content_hash == content_hash(memory.text):
+                continue  # an exchange kept before exchanges were hashed with their conversation
         elif memory.kind == "fact":  # its text is never cut to a gist, in any tier
             expected = fact_hash(memory.text)
         else:
