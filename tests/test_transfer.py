@@ -13,6 +13,7 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from tests.conftest import NOW, distil
+from tests.test_chat import plant, reply, session
 
 
 def fill(app: Papertape, tmp_path: Path) -> None:
@@ -147,8 +148,6 @@ def test_a_vector_in_the_wrong_encoding_is_refused(app: Papertape, tmp_path: Pat
 
 
 def test_exchanges_round_trip_and_older_ones_still_import(app: Papertape, tmp_path: Path) -> None:
-    from tests.test_chat import plant, reply, session
-
     ids = plant(app)
     for name in ("monday", "tuesday"):  # the same exchange, kept in each conversation
         session(app, [reply("On Thursday", [ids[2]])], session=name).ask(

@@ -58,7 +58,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from agent.ingest.notes import content_hash, verbatim_hash
+from agent.ingest.notes import verbatim_hashes
 from agent.memory.retention import retention, strengthened
 from agent.settings import Settings
 from models import Embedder
@@ -92,10 +92,10 @@ def query_terms(query: str) -> list[str]:
 def holds_its_words(memory: Memory) -> bool:
     """Whether a memory's text is still what was stored: it hashes to its content hash.
     A gist does not. Nor does a passage of a long document, hashed from its document's hash
-    and place: faded, it answers through its summary as a gist would. An exchange kept
-    before exchanges were hashed with their conversation has its text's own hash."""
-    as_written = verbatim_hash(memory.text, kind=memory.kind, source=memory.source)
-    return memory.content_hash in (as_written, content_hash(memory.text))
+    and place: faded, it answers through its summary as a gist would."""
+    return memory.content_hash in verbatim_hashes(
+        memory.text, kind=memory.kind, source=memory.source
+    )
 
 
 def _with_episode_summaries(

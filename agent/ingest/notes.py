@@ -65,6 +65,12 @@ def verbatim_hash(text: str, *, kind: str, source: str) -> str:
     return content_hash(text)
 
 
+def verbatim_hashes(text: str, *, kind: str, source: str) -> tuple[str, ...]:
+    """Every hash a memory stored as written may carry: `verbatim_hash`, and for an exchange
+    kept before exchanges were hashed with their conversation, its text's own hash."""
+    return (verbatim_hash(text, kind=kind, source=source), content_hash(text))
+
+
 def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 

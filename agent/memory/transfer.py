@@ -24,7 +24,7 @@ import numpy as np
 
 from agent.clock import iso, parse_time
 from agent.errors import UserError
-from agent.ingest.notes import check_speaker, content_hash, verbatim_hash
+from agent.ingest.notes import check_speaker, verbatim_hashes
 from agent.memory.drafts import fact_hash
 from models import Embedder
 from storage import BLOB_ROLES, RELATIONS, Blob, Memory, MemoryStore, NewMemory, TimeWords
@@ -335,18 +335,18 @@ def _check_hashes(parsed: list[_Line]) -> None:
             document = by_id.get(parent["to"])
             if document is None:
                 continue  # reported as a link to a memory not in the file
-            expected = hashlib.sha256(
-                f"{document.memory.content_hash}#{parent.get('position')}".encode()
-            ).hexdigest()
+            expected: tuple[str, ...] = (
+                hashlib.sha256(
+                    f"{document.memory.content_hash}#{parent.get('position')}".encode()
+                ).hexdigest(),
+            )
         elif memory.tier == "sharp" and memory.kind in VERBATIM_KINDS:
-            expected = verbatim_hash(memory.text, kind=memory.kind, source=memory.source)
-            if memory.kind == "chat" and memory.content_hash == content_hash(memory.text):
-                continue  # an exchange kept before exchanges were hashed with their conversation
+            expected = verbatim_hashes(memory.text, kind=memory.kind, source=memory.source)
         elif memory.kind == "fact":  # its text is never cut to a gist, in any tier
-            expected = fact_hash(memory.text)
+            expected = (fact_hash(memory.text),)
         else:
             continue
-        if memory.content_hash != expected:
+        if memory.content_hash not in expected:
             raise UserError(
                 f"line {entry.number}: the content hash does not match the memory's text; "
                 "nothing was imported."
