@@ -97,6 +97,10 @@ class Settings:
     # into the prompt, but answers were judged right no more often, and the first word came
     # about 3 s later (docs/BENCHMARKS.md); so it is off unless turned on.
     search_guess: bool = False
+    # A question the model reads as asking when is answered from the few memories it picks
+    # from those recalled (agent/answer/select.py): judged blind, when-questions were right
+    # more often that way, other questions less often (docs/BENCHMARKS.md).
+    pick_lines_for_when: bool = True
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).

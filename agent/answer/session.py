@@ -13,7 +13,9 @@ one open. Each turn:
    out unless `chat_as_evidence` is on, and then ranks them below what the person stored.
    This conversation's own turns are in the prompt as history;
 2. fit the most relevant memories and the recent turns into the prompt budget, the memories
-   shown in the order they happened (agent/answer/prompt.py);
+   shown in the order they happened (agent/answer/prompt.py); a question the model reads as
+   asking when (agent/answer/asks_when.py) is then answered from the few of them it picks
+   (agent/answer/select.py);
 3. generate under the answer schema (agent/answer/schema.py): the answer in words, the ids it rests
    on (only ids that were shown can be written) and a status; the answer field streams out as
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
@@ -38,6 +40,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from agent.answer.asks_when import asks_when
 from agent.answer.check import is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.guess import search_guess
@@ -45,6 +48,7 @@ from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, tu
 from agent.answer.prompt import Turn, fit_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
+from agent.answer.select import SELECT_MAX, select_lines
 from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
@@ -89,6 +93,10 @@ class Answer:
     # The made-up line recall searched for beside the question; never an answer
     guess: str = ""
     session: str = ""  # the conversation's name: `ask --session NAME` goes on with it
+    # A when-question: the memories the model picked `memories` from, and that prompt's
+    # size; () and 0 when it answered from everything recall gave (agent/answer/select.py)
+    offered: tuple[int, ...] = ()
+    offered_tokens: int = 0
 
     @property
     def trusted(self) -> bool:
@@ -134,6 +142,27 @@ def answer_from(
         ) from None
     shown_ids = [m.id for m in fitted.memories]
     constrained = generator.constrains_output
+    offered: tuple[int, ...] = ()
+    offered_tokens = 0
+    if (
+        settings.pick_lines_for_when
+        and constrained
+        and len(shown_ids) > SELECT_MAX
+        and asks_when(generator, question)
+    ):
+        picked = set(select_lines(generator, fitted.prompt, shown_ids))
+        if picked:
+            offered, offered_tokens = tuple(shown_ids), fitted.tokens
+            fitted = fit_prompt(
+                generator,
+                question,
+                [m for m in fitted.memories if m.id in picked],
+                history,
+                answer_tokens=settings.answer_tokens,
+                prompt_tokens=settings.prompt_tokens,
+                times=times,
+            )
+            shown_ids = [m.id for m in fitted.memories]
     first: float | None = None
     if not shown_ids:
         # Nothing to answer from: the model would only invent.
@@ -190,6 +219,8 @@ def answer_from(
         not_of=person_check.not_of,
         told_of=person_check.told_of,
         not_named=person_check.not_named,
+        offered=offered,
+        offered_tokens=offered_tokens,
     )
 
 

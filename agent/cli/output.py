@@ -79,6 +79,8 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "raw_reply": answer.raw_reply,
         "retrieval_s": _rounded(answer.retrieval_s),
         "prompt_tokens": answer.prompt_tokens,
+        "picked_from": list(answer.offered),
+        "picked_from_tokens": answer.offered_tokens,
         "answer_tokens": answer.answer_tokens,
         "chat_memory_id": answer.memory_id,
         "session": answer.session,

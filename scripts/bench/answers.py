@@ -166,6 +166,12 @@ def answer_rows(
                 "supported": answer.supported,
                 "constrained": answer.constrained,
                 "evidence_shown": len(wanted & shown) / len(wanted) if wanted else None,
+                "evidence_offered": (
+                    len(wanted & set(answer.offered)) / len(wanted)
+                    if wanted and answer.offered
+                    else None
+                ),
+                "offered_tokens": answer.offered_tokens,
                 "evidence_cited": (
                     len(wanted & set(answer.citations)) / len(wanted) if wanted else None
                 ),
