@@ -68,6 +68,15 @@ def generate(
     return "".join(generator.stream(prompt, max_tokens=max_tokens, stop=stop, schema=schema))
 
 
+def ids_array(ids: Sequence[int], *, max_items: int, min_items: int = 0) -> dict[str, Any]:
+    """The JSON schema of a list of at most `max_items` of `ids` (at least `min_items`):
+    under it a model can cite only what it was shown, and cannot go on listing."""
+    array: dict[str, Any] = {"type": "array", "items": {"enum": list(dict.fromkeys(ids))}}
+    if min_items:
+        array["minItems"] = min_items
+    return {**array, "maxItems": max_items}
+
+
 def json_reply(raw: str) -> dict[str, Any]:
     """A reply decoded under a JSON object schema, as a dict; {} when it is not one (cut off,
     or from a backend that wrote plain text). llama.cpp's grammar lets control characters

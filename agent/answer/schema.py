@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from models.generator import ids_array
+
 Status = Literal["answered", "not_in_memories", "guess"]
 STATUSES: tuple[Status, ...] = ("answered", "not_in_memories", "guess")
 
@@ -32,11 +34,7 @@ def answer_schema(shown_ids: Sequence[int]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "answer": {"type": "string", "maxLength": ANSWER_MAX_CHARS},
-            "memory_ids": {
-                "type": "array",
-                "items": {"enum": list(dict.fromkeys(shown_ids))},
-                "maxItems": CITATIONS_MAX,
-            },
+            "memory_ids": ids_array(shown_ids, max_items=CITATIONS_MAX),
             "status": {"enum": list(STATUSES)},
         },
         "required": ["answer", "memory_ids", "status"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from models.generator import Generator, generate, json_reply
+from models.generator import Generator, generate, ids_array, json_reply
 
 # Enough for a list gathered from a few sessions; the answer may cite up to CITATIONS_MAX.
 SELECT_MAX = 6
@@ -26,14 +26,7 @@ def select_schema(shown_ids: Sequence[int]) -> dict[str, Any]:
     """A reply naming between one and SELECT_MAX of `shown_ids`."""
     return {
         "type": "object",
-        "properties": {
-            "memory_ids": {
-                "type": "array",
-                "items": {"enum": list(dict.fromkeys(shown_ids))},
-                "minItems": 1,
-                "maxItems": SELECT_MAX,
-            }
-        },
+        "properties": {"memory_ids": ids_array(shown_ids, max_items=SELECT_MAX, min_items=1)},
         "required": ["memory_ids"],
         "additionalProperties": False,
     }

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from agent.words import numbers, words
+from models.generator import ids_array
 
 FACTS_MAX = 12  # per model call; more is a model repeating itself
 FACT_CHARS = 200
@@ -52,12 +53,7 @@ def facts_schema(
                 "items": {
                     "type": "object",
                     "properties": {
-                        "memory_ids": {
-                            "type": "array",
-                            "items": {"enum": list(dict.fromkeys(shown_ids))},
-                            "minItems": 1,
-                            "maxItems": CITED_MAX,
-                        },
+                        "memory_ids": ids_array(shown_ids, max_items=CITED_MAX, min_items=1),
                         "text": {"type": "string", "minLength": 1, "maxLength": max_chars},
                         "date": {"type": "string", "pattern": DATE_PATTERN},
                         "importance": {"enum": [1, 2, 3, 4, 5]},
