@@ -99,7 +99,8 @@ class Settings:
     search_guess: bool = False
     # A question the model reads as asking when is answered from the few memories it picks
     # from those recalled (agent/answer/select.py): judged blind, when-questions were right
-    # more often that way, other questions less often (docs/BENCHMARKS.md).
+    # more often (picked for every question, the others were right less often), the first
+    # word some 6 s later (docs/BENCHMARKS.md).
     pick_lines_for_when: bool = True
     # An answer that shares few words with what it cites is still supported when question and
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
