@@ -57,6 +57,24 @@ class Generator(Protocol):
         ...
 
 
+@runtime_checkable
+class PrefixKeeper(Protocol):
+    """A backend that can keep the cache of a prompt beginning that many prompts share while
+    other prompts come between them (llama.cpp holds only the last prompt's)."""
+
+    def keep_prefix(self, prefix: str) -> None: ...
+
+
+def keep_shared_beginning(generator: Generator, prompt: str, other: str) -> None:
+    """Have `generator`, where it can, keep the beginning `prompt` and `other` share (two
+    renderings of one prompt for different questions), so it is not read again for each."""
+    if isinstance(generator, PrefixKeeper):
+        pairs = enumerate(zip(prompt, other, strict=False))
+        shared = next((i for i, (a, b) in pairs if a != b), min(len(prompt), len(other)))
+        if shared:
+            generator.keep_prefix(prompt[:shared])
+
+
 def generate(
     generator: Generator,
     prompt: str,

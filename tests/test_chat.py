@@ -16,7 +16,7 @@ from conftest import NOW, memory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.answer.prompt import Turn, fit_prompt, memory_line
+from agent.answer.prompt import INSTRUCTIONS, Turn, fit_prompt, memory_line
 from agent.answer.schema import AnswerStream, answer_schema, read_reply
 from agent.answer.session import ChatSession
 from agent.errors import UserError
@@ -197,6 +197,28 @@ def test_an_answer_cites_its_memory_streams_and_is_stored_as_chat(app: Papertape
     assert "4411" in stored.text
     links = app.store.links_from(stored.id)
     assert [(link.to_id, link.relation) for link in links] == [(ids[0], "derived_from")]
+
+
+class Keeping(ScriptedGenerator):
+    kept: list[str]
+
+    def keep_prefix(self, prefix: str) -> None:
+        self.kept.append(prefix)
+
+
+def test_the_instructions_every_answer_prompt_opens_with_are_kept_read(app: Papertape) -> None:
+    ids = plant(app)
+    generator = Keeping([reply("4411", [ids[0]])])
+    generator.kept = []
+    app._generator = generator
+    app._models.clear()
+    app.chat().ask("What is my locker code?", now=NOW + 100)
+    (kept,) = generator.kept
+    (prompt,) = generator.prompts
+    assert prompt.startswith(kept)
+    assert INSTRUCTIONS in kept
+    assert "4411" not in kept
+    assert "locker" not in kept
 
 
 def test_an_answer_its_citations_do_not_hold_is_shown_as_written_and_marked(

@@ -12,7 +12,14 @@ from tiny_gguf import write_tiny_gguf
 
 from models.errors import CorruptModelError, MissingRuntimeError
 from models.fake_generator import ScriptedGenerator
-from models.generator import ChatMessage, Generator, cut_at_stops, generate, plain_chat
+from models.generator import (
+    ChatMessage,
+    Generator,
+    cut_at_stops,
+    generate,
+    keep_shared_beginning,
+    plain_chat,
+)
 from models.gguf_file import FILE_TYPES, GGML_BLOCKS, read_gguf
 
 CHAT = [ChatMessage("system", "memories here"), ChatMessage("user", "what is my locker code?")]
@@ -172,6 +179,51 @@ def test_llama_reuses_the_cached_prompt_prefix(
     # llama.cpp itself evaluated only what differs (an independent count from its eval calls).
     assert full == len(old_tokens)
     assert evaluated[0] == len(new_tokens) - shared < full
+    llama.close()
+
+
+@pytest.mark.needs("llama_cpp")
+def test_llama_reads_a_kept_prefix_once_while_other_prompts_come_between(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.llama_generator import LlamaGenerator
+
+    llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    evaluated: list[int] = []
+    real_eval = llama._llm.eval
+
+    def counted(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        real_eval(tokens)
+
+    monkeypatch.setattr(llama._llm, "eval", counted)
+    examples = ChatMessage("system", "what is the answer when the cat was the dog " * 3)
+
+    def classify(question: str) -> str:
+        return llama.format_chat([examples, ChatMessage("user", question)])
+
+    keep_shared_beginning(llama, classify("my cat"), classify(""))
+    prefix = len(llama.tokenize(classify(""))) - 1
+    first = classify("my cat")
+    list(llama.stream(first, max_tokens=1))
+    assert llama.last_reused_tokens == 0
+    assert sum(evaluated) == len(llama.tokenize(first))
+    other = llama.format_chat([ChatMessage("user", "who was the dog")])
+    list(llama.stream(other, max_tokens=2))
+    assert llama.last_reused_tokens < prefix // 2  # the kept prompt is gone from the cache
+
+    second = classify("where is my locker code")
+    evaluated.clear()
+    keep_shared_beginning(llama, second, classify(""))
+    reply = list(llama.stream(second, max_tokens=6))
+    kept = llama.last_reused_tokens
+    # Copied back, not read again: only the question's tokens were evaluated.
+    assert 10 < kept <= prefix
+    assert evaluated[0] == len(llama.tokenize(second)) - kept
+    # The copied-back cache is the prefix's own: the reply is what a fresh model gives.
+    fresh = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    assert list(fresh.stream(second, max_tokens=6)) == reply
+    fresh.close()
     llama.close()
 
 

@@ -17,7 +17,7 @@ from agent.cli.output import ask_json
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_generator import ScriptedGenerator
-from models.generator import ChatMessage
+from models.generator import ChatMessage, generate
 
 
 def test_the_picked_ids_are_read_once_each_and_only_among_those_shown() -> None:
@@ -74,6 +74,27 @@ def test_only_a_reply_of_date_reads_the_question_as_asking_when(reply: str, when
     assert generator.schemas == [SCHEMA]
     assert all(example in prompt for example, _ in EXAMPLES)
     assert prompt.rstrip().endswith("<|user|>\nWann war der Termin?\n<|assistant|>")
+
+
+class KeepingGenerator(ScriptedGenerator):
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.kept: list[str] = []
+
+    def keep_prefix(self, prefix: str) -> None:
+        self.kept.append(prefix)
+
+
+def test_the_worked_examples_are_kept_read_without_the_question() -> None:
+    generator = KeepingGenerator([WHEN, OTHER])
+    asks_when(generator, "Wann war der Termin?")
+    asks_when(generator, "Who came?")
+    first, second = generator.kept
+    assert first == second  # the same beginning for every question
+    assert all(example in first for example, _ in EXAMPLES)
+    assert all(prompt.startswith(first) for prompt in generator.prompts)
+    assert "Termin" not in first
+    assert "Who came" not in first
 
 
 def test_a_when_question_is_answered_with_only_the_picked_lines(app: Papertape) -> None:
@@ -153,10 +174,22 @@ def test_the_default_model_tells_a_when_question_in_any_language(home: Path) -> 
     written here, in three languages, none of them among its worked examples."""
     settings = load_settings(home, overrides={"embedder": "fake", "model": "qwen2.5-coder-1.5b"})
     with Papertape(settings) as app:
+        from models.llama_generator import LlamaGenerator
+
         model = app.generator()
+        assert isinstance(model, LlamaGenerator)
         assert asks_when(model, "When did Priya get her bike repaired?")
         assert asks_when(model, "Wann ist Omas Geburtstag?")
         assert asks_when(model, "我的牙医预约是哪天？")
-        assert not asks_when(model, "What colour is Priya's new bike?")
-        assert not asks_when(model, "Wer hat mir das Rezept gegeben?")
-        assert not asks_when(model, "我的牙医叫什么名字？")
+        # Another prompt between readings, as an answer comes between in `ask`: the worked
+        # examples' cache is copied back, and the readings are the same.
+        other = model.format_chat([ChatMessage("user", "Say hello.")])
+        for question, when in [
+            ("What colour is Priya's new bike?", False),
+            ("Wer hat mir das Rezept gegeben?", False),
+            ("我的牙医叫什么名字？", False),
+            ("Wann ist Omas Geburtstag?", True),
+        ]:
+            generate(model, other, max_tokens=1)
+            assert asks_when(model, question) is when
+            assert model.last_reused_tokens > 100

@@ -7,9 +7,8 @@ day its "last week" names. Telling a when-question by its words would take a wor
 every language, so the model tells it. Asked bare, the 1.5B called most questions of every
 kind a date; with the worked examples below (several languages, either kind) and the short
 labels, it told 40 of 42 LoCoMo when-questions and called 4 of 156 others so, each of the 4
-asking when or how long, or naming a date (docs/BENCHMARKS.md). The examples are read again
-for every question (llama.cpp keeps one prompt's cache, and the answer prompt replaces it):
-with the pick, the first word comes about 6 s later on 2 cores, a when-question's about 13 s.
+asking when or how long, or naming a date (docs/BENCHMARKS.md). The examples are read
+once: the model keeps their cache (`keep_prefix`) while the answer prompts come between.
 """
 
 from __future__ import annotations
@@ -17,7 +16,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models.generator import ChatMessage, Generator, generate, json_reply
+from models.generator import (
+    ChatMessage,
+    Generator,
+    generate,
+    json_reply,
+    keep_shared_beginning,
+)
 
 INSTRUCTIONS = (
     "Classify the user's question. date: it asks when something happened or how long ago. "
@@ -60,5 +65,6 @@ def asks_when(generator: Generator, question: str) -> bool:
     """Whether the model reads `question` as asking when something happened (False when its
     reply cannot be read)."""
     prompt = kind_prompt(generator, question)
+    keep_shared_beginning(generator, prompt, kind_prompt(generator, ""))
     raw = generate(generator, prompt, max_tokens=KIND_TOKENS, schema=SCHEMA)
     return json_reply(raw).get("kind") == "date"

@@ -71,6 +71,12 @@ def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> lis
     return [*messages, ChatMessage("user", question)]
 
 
+def instructions_prompt(generator: Generator) -> str:
+    """The prompt with no memories, conversation or question: what every answer prompt
+    shares with it is the instructions, which the model can keep read."""
+    return generator.format_chat(_messages([], (), ""))
+
+
 def fit_prompt(
     generator: Generator,
     question: str,

@@ -45,7 +45,7 @@ from agent.answer.check import is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.guess import search_guess
 from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, turn_text
-from agent.answer.prompt import Turn, fit_prompt, memory_line
+from agent.answer.prompt import Turn, fit_prompt, instructions_prompt, memory_line
 from agent.answer.recall import holds_its_words, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
 from agent.answer.select import SELECT_MAX, select_lines
@@ -55,7 +55,7 @@ from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
 from agent.settings import Settings
 from models.embedder import Embedder
-from models.generator import Generator
+from models.generator import Generator, keep_shared_beginning
 from storage import Memory, MemoryStore, TimeWords
 
 OnToken = Callable[[str], None]
@@ -140,6 +140,7 @@ def answer_from(
             f"{exc}: ask a shorter question, or raise prompt_tokens or use a model with a "
             "larger context."
         ) from None
+    keep_shared_beginning(generator, fitted.prompt, instructions_prompt(generator))
     shown_ids = [m.id for m in fitted.memories]
     constrained = generator.constrains_output
     offered: tuple[int, ...] = ()
