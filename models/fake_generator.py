@@ -71,6 +71,17 @@ class ScriptedGenerator:
         return cut_at_stops(tokens(), stop)
 
 
+class KeepingGenerator(ScriptedGenerator):
+    """A scripted generator that can keep prompt beginnings, and records each it is given."""
+
+    def __init__(self, replies: Sequence[str | None] = (), *, context_tokens: int = 2048) -> None:
+        super().__init__(replies, context_tokens=context_tokens)
+        self.kept: list[str] = []
+
+    def keep_prefix(self, prefix: str) -> None:
+        self.kept.append(prefix)
+
+
 def _default_reply(prompt: str, as_json: bool) -> str:
     lines = [m for m in (_MEMORY_LINE.match(line) for line in prompt.split("\n")) if m]
     if not lines:

@@ -22,7 +22,7 @@ from agent.answer.session import ChatSession
 from agent.errors import UserError
 from agent.lines import render_line
 from agent.service import Papertape
-from models.fake_generator import ScriptedGenerator
+from models.fake_generator import KeepingGenerator, ScriptedGenerator
 from models.generator import JsonSchema
 
 FACTS = [
@@ -199,17 +199,9 @@ def test_an_answer_cites_its_memory_streams_and_is_stored_as_chat(app: Papertape
     assert [(link.to_id, link.relation) for link in links] == [(ids[0], "derived_from")]
 
 
-class Keeping(ScriptedGenerator):
-    kept: list[str]
-
-    def keep_prefix(self, prefix: str) -> None:
-        self.kept.append(prefix)
-
-
 def test_the_instructions_every_answer_prompt_opens_with_are_kept_read(app: Papertape) -> None:
     ids = plant(app)
-    generator = Keeping([reply("4411", [ids[0]])])
-    generator.kept = []
+    generator = KeepingGenerator([reply("4411", [ids[0]])])
     app._generator = generator
     app._models.clear()
     app.chat().ask("What is my locker code?", now=NOW + 100)

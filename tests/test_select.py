@@ -16,7 +16,7 @@ from agent.answer.select import SELECT_MAX, select_lines, select_schema
 from agent.cli.output import ask_json
 from agent.service import Papertape
 from agent.settings import load_settings
-from models.fake_generator import ScriptedGenerator
+from models.fake_generator import KeepingGenerator, ScriptedGenerator
 from models.generator import ChatMessage, generate
 
 
@@ -74,15 +74,6 @@ def test_only_a_reply_of_date_reads_the_question_as_asking_when(reply: str, when
     assert generator.schemas == [SCHEMA]
     assert all(example in prompt for example, _ in EXAMPLES)
     assert prompt.rstrip().endswith("<|user|>\nWann war der Termin?\n<|assistant|>")
-
-
-class KeepingGenerator(ScriptedGenerator):
-    def __init__(self, replies: list[str]) -> None:
-        super().__init__(replies)
-        self.kept: list[str] = []
-
-    def keep_prefix(self, prefix: str) -> None:
-        self.kept.append(prefix)
 
 
 def test_the_worked_examples_are_kept_read_without_the_question() -> None:

@@ -31,7 +31,7 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from agent.when import named_period
 from models.fake_embedder import FakeEmbedder
-from models.fake_generator import ScriptedGenerator
+from models.fake_generator import KeepingGenerator, ScriptedGenerator
 from models.generator import ChatMessage, generate
 from storage import TimeWords
 from tests.facts_support import DiesOnSecondCall, episode, fact, make_app, script
@@ -257,6 +257,22 @@ def test_consolidation_reads_each_memory_once_and_keeps_what_holds(home: Path) -
         again = app.consolidate(now=MON_8_MAY + 7200)
         assert again.times_read == 0
         assert len(generator.prompts) == calls
+
+
+def test_the_worked_examples_are_kept_read_for_every_memory(home: Path) -> None:
+    with make_app(home) as app:
+        ids = episode(app, MON_8_MAY, ["Ana: I saw the dentist yesterday.", "Ben: see you"])
+        none = json.dumps(reply("none", 0, ""))
+        generator = KeepingGenerator([none, none])
+        reader = TimeReader(app.store, generator)
+        for memory in app.store.get_many(ids).values():
+            reader.read(memory)
+        first, second = generator.kept
+        assert first == second
+        assert EXAMPLES[-1][0] in first
+        assert all(prompt.startswith(first) for prompt in generator.prompts)
+        assert "dentist" not in first
+        assert "see you" not in first
 
 
 def test_a_killed_reading_resumes_at_the_next_memory(home: Path) -> None:

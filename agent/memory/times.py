@@ -36,7 +36,7 @@ from agent.lines import written_day
 from agent.memory.facts import unread
 from agent.memory.report import Progress
 from agent.words import numbers
-from models.generator import ChatMessage, Generator, generate, json_reply
+from models.generator import ChatMessage, Generator, generate, json_reply, keep_shared_beginning
 from storage import TIME_UNITS, Memory, MemoryStore, TimeWords
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,11 @@ class TimeReader:
     def read(self, memory: Memory) -> TimeWords | None:
         """Ask the model for the memory's time words, store what holds, and mark it read."""
         prompt = self.generator.format_chat(reading_messages(self.shown(memory)))
+        # The examples are the same for every memory: kept read while other prompts (an
+        # answer in the daemon, a fact draft) come between.
+        keep_shared_beginning(
+            self.generator, prompt, self.generator.format_chat(reading_messages(""))
+        )
         room = self.generator.context_tokens - self.generator.count_tokens(prompt)
         time = None
         if room >= TIME_TOKENS:
