@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from tiny_gguf import write_tiny_gguf
@@ -21,6 +22,9 @@ from models.generator import (
     plain_chat,
 )
 from models.gguf_file import FILE_TYPES, GGML_BLOCKS, read_gguf
+
+if TYPE_CHECKING:
+    from models.llama_generator import LlamaGenerator
 
 CHAT = [ChatMessage("system", "memories here"), ChatMessage("user", "what is my locker code?")]
 
@@ -151,13 +155,9 @@ def test_llama_streams_at_most_max_tokens(llama) -> None:
     assert 1 <= len(pieces) <= 7
 
 
-@pytest.mark.needs("llama_cpp")
-def test_llama_reuses_the_cached_prompt_prefix(
-    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from models.llama_generator import LlamaGenerator
-
-    llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+def counted_evals(llama: LlamaGenerator, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches llama.cpp is given to read, from now on: an independent count
+    of what a prompt cost."""
     evaluated: list[int] = []
     real_eval = llama._llm.eval
 
@@ -166,6 +166,17 @@ def test_llama_reuses_the_cached_prompt_prefix(
         real_eval(tokens)
 
     monkeypatch.setattr(llama._llm, "eval", counted)
+    return evaluated
+
+
+@pytest.mark.needs("llama_cpp")
+def test_llama_reuses_the_cached_prompt_prefix(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.llama_generator import LlamaGenerator
+
+    llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    evaluated = counted_evals(llama, monkeypatch)
     first = llama.format_chat(CHAT)
     list(llama.stream(first, max_tokens=2))
     full = evaluated[0]
@@ -189,14 +200,7 @@ def test_llama_reads_a_kept_prefix_once_while_other_prompts_come_between(
     from models.llama_generator import LlamaGenerator
 
     llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
-    evaluated: list[int] = []
-    real_eval = llama._llm.eval
-
-    def counted(tokens: list[int]) -> None:
-        evaluated.append(len(tokens))
-        real_eval(tokens)
-
-    monkeypatch.setattr(llama._llm, "eval", counted)
+    evaluated = counted_evals(llama, monkeypatch)
     examples = ChatMessage("system", "what is the answer when the cat was the dog " * 3)
 
     def classify(question: str) -> str:
