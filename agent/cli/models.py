@@ -21,6 +21,7 @@ from agent.cli.support import (
     settings_for,
 )
 from agent.cli.terminal import printable, printable_lines
+from agent.cli.waiting import Waiting
 from agent.clock import resolve_now
 from agent.errors import Failure, UserError
 from agent.ingest.inbox import old_copies
@@ -109,9 +110,18 @@ def ask(
     if as_json:
         echo_json(output.ask_json(chat.ask(text, now=now)))
         return
-    answer = chat.ask(
-        text, now=now, on_token=lambda piece: click.echo(printable_lines(piece), nl=False)
-    )
+    if not sys.stderr.isatty():
+        answer = chat.ask(
+            text, now=now, on_token=lambda piece: click.echo(printable_lines(piece), nl=False)
+        )
+    else:
+        with Waiting("reading your memories…") as waiting:
+
+            def shown(piece: str) -> None:
+                waiting.stop()  # the line is rubbed out before the first word
+                click.echo(printable_lines(piece), nl=False)
+
+            answer = chat.ask(text, now=now, on_token=shown)
     click.echo()
     _explain(answer)
 
