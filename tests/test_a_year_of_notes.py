@@ -133,9 +133,9 @@ def test_what_matters_still_answers_after_18_months(aged: Papertape) -> None:
     shown = [(memory.kind, memory.text) for memory in answer.memories]
     assert ("fact", MOVED) in shown, shown
     assert ("fact", DENTIST) not in shown  # superseded: history, not evidence
-    # The old note itself stays (a one-line note is its own gist), dated, below the facts.
-    if ("text", DENTIST) in shown:
-        assert shown.index(("fact", MOVED)) < shown.index(("text", DENTIST))
+    # The old note said only what was replaced: kept as history, not shown as evidence.
+    assert ("text", DENTIST) not in shown
+    assert DENTIST in texts_recalled(aged, "dentist appointment", k=10)
 
 
 def test_small_talk_is_gone_and_nothing_else_was_deleted(aged: Papertape, home: Path) -> None:

@@ -31,15 +31,16 @@ def app(home: Path) -> Iterator[Papertape]:
 DENTIST = "Ana's dentist appointment is on 5 March at 10am."
 
 
-def _dentist(app: Papertape) -> int:
+def _dentist(app: Papertape) -> tuple[int, int]:
+    """The fact of a first note and that note's id."""
     first = episode(app, NOW, ["Ana: my dentist appointment is on 5 March at 10am."])
     script(app, {"facts": [fact(first, DENTIST)]})
     (old,) = app.consolidate(now=NOW + 3600).facts
-    return old
+    return old, first[0]
 
 
 def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> None:
-    old = _dentist(app)
+    old, first = _dentist(app)
     moved = "Ana's dentist appointment moved to 7 March at 2pm."
     second = episode(app, NOW + 2 * DAY, ["Ana: my dentist appointment moved to 7 March at 2pm."])
     generator = script(app, {"facts": [fact(second, moved)]}, judgement(True))
@@ -61,10 +62,27 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     assert new in shown
     assert old not in shown
     assert shown.index(new) < shown.index(second[0])  # facts before verbatim lines
+    # The first note said only what was replaced: history, not evidence (recall finds it).
+    assert first not in shown
+    assert first in [hit.memory.id for hit in app.recall("dentist", now=NOW + 3 * DAY)]
+
+
+def test_a_note_with_a_fact_not_replaced_is_still_shown(app: Papertape) -> None:
+    first = episode(app, NOW, ["Ana: my dentist appointment is on 5 March at 10am, Dr Weber."])
+    script(app, {"facts": [fact(first, DENTIST), fact(first, "Ana's dentist is Dr Weber.")]})
+    old, _ = app.consolidate(now=NOW + 3600).facts
+    moved = "Ana's dentist appointment moved to 7 March at 2pm."
+    second = episode(app, NOW + 2 * DAY, ["Ana: my dentist appointment moved to 7 March at 2pm."])
+    script(app, {"facts": [fact(second, moved)]}, judgement(True), judgement(False))
+    report = app.consolidate(now=NOW + 2 * DAY + 3600)
+    assert report.fact_updates == [(report.facts[0], old)]
+    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
+    shown = [m.id for m in chat.ask("Who is the dentist?", now=NOW + 3 * DAY).memories]
+    assert first[0] in shown  # it still holds a fact of its own
 
 
 def test_a_look_alike_the_model_does_not_name_is_not_linked(app: Papertape) -> None:
-    old = _dentist(app)
+    old, _ = _dentist(app)
     second = episode(app, NOW + 2 * DAY, ["Ana: a second dentist appointment, 9 April at 10am."])
     text = "Ana has a second dentist appointment on 9 April at 10am."
     script(app, {"facts": [fact(second, text)]}, judgement(False, same_thing=False))

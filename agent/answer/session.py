@@ -281,9 +281,9 @@ class ChatSession:
     def evidence(self, question: str, now: float, *, guess: str | None = None) -> list[Memory]:
         """What `ask` would show the model for `question`, before the prompt budget: the
         memories recalled for the question and the search guess (made here when not given),
-        newest version of each, the best of them each followed by what came right after it,
-        facts first (short, dated, naming who), then what the last answer cited (kept in view
-        for a follow-up: "and when?")."""
+        newest version of each (a note whose every fact was superseded left out), the best of
+        them each followed by what came right after it, facts first (short, dated, naming
+        who), then what the last answer cited (kept in view for a follow-up: "and when?")."""
         guess = self.guess(question) if guess is None else guess
         hits = recall(
             self.store,
@@ -295,7 +295,7 @@ class ChatSession:
             strengthen=self.remember,
         )
         evidence = self._newest([h.memory for h in hits if h.memory.source != self.source])
-        evidence = self._with_following(evidence)
+        evidence = [m for m in self._with_following(evidence) if not self._replaced(m)]
         evidence.sort(key=lambda m: m.kind != "fact")  # stable: recall's order within each
         known = {m.id for m in evidence}
         carried = self.store.get_many([i for i in self._last_cited if i not in known])
@@ -320,6 +320,24 @@ class ChatSession:
         for memory in memories[best:]:
             chosen.setdefault(memory.id, memory)
         return list(chosen.values())
+
+    def _replaced(self, memory: Memory) -> bool:
+        """Whether everything `memory` (one of the person's own) said has been replaced: it
+        has facts, and each is superseded by a newer one (a moved appointment's first note).
+        It is then history, kept and found by recall, but not shown as evidence: beside the
+        newer fact, the small model answered from the older note."""
+        if memory.kind not in SOURCE_KINDS:
+            return False
+        derived = [
+            link.from_id
+            for link in self.store.links_to(memory.id)
+            if link.relation == "derived_from"
+        ]
+        facts = [m.id for m in self.store.get_many(derived).values() if m.kind == "fact"]
+        return bool(facts) and all(
+            any(link.relation == "supersedes" for link in self.store.links_to(fact))
+            for fact in facts
+        )
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),
