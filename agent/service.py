@@ -237,9 +237,17 @@ class Papertape:
             strengthen=strengthen,
             include_chat=include_chat,
         )
+        hits = [replace(h, replaced_by=self.replaced_by(h.memory.id)) for h in hits]
         if not deep:
             return hits
         return [replace(h, read_back=self.read_back(h.memory)) for h in hits]
+
+    def replaced_by(self, memory_id: int) -> int | None:
+        """The newest fact that supersedes memory `memory_id` (an update), if one does."""
+        newer = [
+            link.from_id for link in self.store.links_to(memory_id) if link.relation == "supersedes"
+        ]
+        return max(newer) if newer else None
 
     def read_back(self, memory: Memory) -> str | None:
         """The text on a memory's page (a summary's), read back by OCR; None without one."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.answer.session import ChatSession
+from agent.cli.output import recall_json, recall_text
 from agent.errors import UserError
 from agent.memory.drafts import needed_sources
 from agent.memory.facts import FACT_MARK
@@ -64,7 +65,13 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     assert shown.index(new) < shown.index(second[0])  # facts before verbatim lines
     # The first note said only what was replaced: history, not evidence (recall finds it).
     assert first not in shown
-    assert first in [hit.memory.id for hit in app.recall("dentist", now=NOW + 3 * DAY)]
+    hits = {hit.memory.id: hit for hit in app.recall("dentist", now=NOW + 3 * DAY, k=10)}
+    assert first in hits
+    # recall says which fact is history, and what updated it.
+    assert hits[old].replaced_by == new
+    assert hits[new].replaced_by is None
+    assert f"history: updated by #{new}" in recall_text([hits[old]])
+    assert recall_json("dentist", [hits[old]])["results"][0]["replaced_by"] == new
 
 
 def test_a_note_with_a_fact_not_replaced_is_still_shown(app: Papertape) -> None:

@@ -80,6 +80,7 @@ class RecallHit:
     keyword_rank: int | None
     retention: float
     read_back: str | None = None  # a hazy memory's page read back by OCR (recall --deep)
+    replaced_by: int | None = None  # a superseded fact: the newest fact that updates it
 
 
 def query_terms(query: str) -> list[str]:

@@ -50,6 +50,8 @@ def hit_json(hit: RecallHit) -> dict[str, Any]:
     if hit.read_back is not None:
         found["text"] = hit.read_back
         found["read_back"] = True
+    if hit.replaced_by is not None:
+        found["replaced_by"] = hit.replaced_by
     return found
 
 
@@ -150,6 +152,8 @@ def recall_text(hits: list[RecallHit], width: int = 100) -> str:
             f"#{m.id}  {local_date(m.occurred_at)}  {m.tier}/{m.kind}{pin}  {printable(m.source)}"
         )
         lines.append(f"    {snippet}")
+        if h.replaced_by is not None:
+            lines.append(f"    history: updated by #{h.replaced_by}")
         if h.read_back is not None:
             back = printable(" ".join(h.read_back.split()))
             lines.append(f"    read back from its page: {back}")
