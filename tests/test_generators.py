@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,6 +156,16 @@ def test_llama_streams_at_most_max_tokens(llama) -> None:
     assert 1 <= len(pieces) <= 7
 
 
+@pytest.fixture
+def fresh_llama(tiny_gguf: Path) -> Iterator[LlamaGenerator]:
+    """A generator of its own, its cache empty, for a test that counts what it reads."""
+    from models.llama_generator import LlamaGenerator
+
+    generator = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    yield generator
+    generator.close()
+
+
 def counted_evals(llama: LlamaGenerator, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the batches llama.cpp is given to read, from now on: an independent count
     of what a prompt cost."""
@@ -171,11 +182,9 @@ def counted_evals(llama: LlamaGenerator, monkeypatch: pytest.MonkeyPatch) -> lis
 
 @pytest.mark.needs("llama_cpp")
 def test_llama_reuses_the_cached_prompt_prefix(
-    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_llama: LlamaGenerator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models.llama_generator import LlamaGenerator
-
-    llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    llama = fresh_llama
     evaluated = counted_evals(llama, monkeypatch)
     first = llama.format_chat(CHAT)
     list(llama.stream(first, max_tokens=2))
@@ -190,16 +199,15 @@ def test_llama_reuses_the_cached_prompt_prefix(
     # llama.cpp itself evaluated only what differs (an independent count from its eval calls).
     assert full == len(old_tokens)
     assert evaluated[0] == len(new_tokens) - shared < full
-    llama.close()
 
 
 @pytest.mark.needs("llama_cpp")
 def test_llama_reads_a_kept_prefix_once_while_other_prompts_come_between(
-    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_llama: LlamaGenerator, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from models.llama_generator import LlamaGenerator
 
-    llama = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    llama = fresh_llama
     evaluated = counted_evals(llama, monkeypatch)
     examples = ChatMessage("system", "what is the answer when the cat was the dog " * 3)
 
@@ -228,7 +236,6 @@ def test_llama_reads_a_kept_prefix_once_while_other_prompts_come_between(
     fresh = LlamaGenerator(tiny_gguf, name="tiny", context_tokens=256, threads=1)
     assert list(fresh.stream(second, max_tokens=6)) == reply
     fresh.close()
-    llama.close()
 
 
 @pytest.mark.needs("llama_cpp")
