@@ -68,7 +68,7 @@ class PrefixKeeper(Protocol):
 def keep_shared_beginning(generator: Generator, prompt: str, other: str) -> None:
     """Have `generator`, where it can, keep the beginning `prompt` and `other` share (two
     renderings of one prompt for different questions), so it is not read again for each."""
-    if isinstance(generator, PrefixKeeper):
+    if isinstance(generator, PrefixKeeper) and prompt != other:
         pairs = enumerate(zip(prompt, other, strict=False))
         shared = next((i for i, (a, b) in pairs if a != b), min(len(prompt), len(other)))
         if shared:

@@ -13,7 +13,7 @@ import pytest
 from tiny_gguf import write_tiny_gguf
 
 from models.errors import CorruptModelError, MissingRuntimeError
-from models.fake_generator import ScriptedGenerator
+from models.fake_generator import KeepingGenerator, ScriptedGenerator
 from models.generator import (
     ChatMessage,
     Generator,
@@ -154,6 +154,13 @@ def test_llama_without_a_template_falls_back_to_plain_chat(tmp_path: Path) -> No
 def test_llama_streams_at_most_max_tokens(llama) -> None:
     pieces = list(llama.stream(llama.format_chat(CHAT), max_tokens=7))
     assert 1 <= len(pieces) <= 7
+
+
+def test_a_prompt_alone_gives_no_beginning_to_keep() -> None:
+    generator = KeepingGenerator()
+    keep_shared_beginning(generator, "<|system|>\nRate.\n<|user|>\nx", "<|system|>\nRate.\n")
+    keep_shared_beginning(generator, "the same prompt", "the same prompt")
+    assert generator.kept == ["<|system|>\nRate.\n"]
 
 
 @pytest.fixture
