@@ -26,6 +26,7 @@ from agent.memory.report import Progress as ConsolidationProgress
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.memory.times import TIME_MARK, TimeReader
 from agent.memory.transfer import ImportReport, export_lines, import_lines
+from agent.memory.updates import newer_versions
 from agent.settings import Settings
 from agent.status import AppStatus
 from device import DeviceInfo, probe
@@ -244,10 +245,7 @@ class Papertape:
 
     def replaced_by(self, memory_id: int) -> int | None:
         """The newest fact that supersedes memory `memory_id` (an update), if one does."""
-        newer = [
-            link.from_id for link in self.store.links_to(memory_id) if link.relation == "supersedes"
-        ]
-        return max(newer) if newer else None
+        return max(newer_versions(self.store, memory_id), default=None)
 
     def read_back(self, memory: Memory) -> str | None:
         """The text on a memory's page (a summary's), read back by OCR; None without one."""

@@ -53,6 +53,7 @@ from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
+from agent.memory.updates import newer_versions
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator, keep_shared_beginning
@@ -334,10 +335,7 @@ class ChatSession:
             if link.relation == "derived_from"
         ]
         facts = [m.id for m in self.store.get_many(derived).values() if m.kind == "fact"]
-        return bool(facts) and all(
-            any(link.relation == "supersedes" for link in self.store.links_to(fact))
-            for fact in facts
-        )
+        return bool(facts) and all(newer_versions(self.store, fact) for fact in facts)
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),
@@ -347,11 +345,7 @@ class ChatSession:
             current = memory
             seen = {current.id}
             while True:
-                newer = [
-                    link.from_id
-                    for link in self.store.links_to(current.id)
-                    if link.relation == "supersedes" and link.from_id not in seen
-                ]
+                newer = [i for i in newer_versions(self.store, current.id) if i not in seen]
                 found = self.store.get_many(newer)
                 if not found:
                     break

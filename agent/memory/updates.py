@@ -77,6 +77,11 @@ def read_update(raw: str) -> bool:
     return data.get("same_thing") is True and data.get("changed") is True
 
 
+def newer_versions(store: MemoryStore, memory_id: int) -> list[int]:
+    """The ids of the facts that supersede memory `memory_id` (its updates); [] when none."""
+    return [link.from_id for link in store.links_to(memory_id) if link.relation == "supersedes"]
+
+
 @dataclass(frozen=True)
 class Candidate:
     text: str
@@ -121,7 +126,7 @@ class UpdateJudge:
             memory = found.get(memory_id)
             if memory is None or memory.kind != "fact" or similarity < UPDATE_MIN_SIMILARITY:
                 continue
-            if any(link.relation == "supersedes" for link in self.store.links_to(memory_id)):
+            if newer_versions(self.store, memory_id):
                 continue  # history already: the current one is compared instead
             when = self.said_at(memory)
             if when <= said_at:
