@@ -20,7 +20,7 @@ from agent.status import AppStatus
 from storage import Blob, Link, Memory, StoreStats, TimeWords
 
 # The records the fronts are handed, so that tui/ never imports storage/.
-__all__ = ["Asker", "Blob", "Link", "Memory", "MemoryService", "StoreStats"]
+__all__ = ["Asker", "Blob", "Link", "Memory", "MemoryService", "RecallHit", "StoreStats"]
 
 
 class Asker(Protocol):
@@ -96,6 +96,8 @@ class MemoryService(Protocol):
     def last_conversation(self) -> str | None: ...
 
     def time_words(self, memory_id: int) -> TimeWords | None: ...
+
+    def replaced_by(self, memory_id: int) -> int | None: ...
 
     def read_back(self, memory: Memory) -> str | None: ...
 

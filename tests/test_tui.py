@@ -169,6 +169,29 @@ async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> No
         assert table.row_count == 0
 
 
+async def test_recall_and_the_inspector_mark_a_memory_a_newer_fact_updated(
+    service: Papertape,
+) -> None:
+    moved = service.note("The ferry to Skye moved to the 5th of August.", now=NOW + DAY)
+    assert moved.memory_id is not None
+    with service.store.transaction():
+        service.store.link(moved.memory_id, 3, "supersedes")
+    app = ui(service, now=NOW + 2 * DAY)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f3", *"ferry Skye")
+        await settle(app, pilot)
+        table = app.query_one("#hits", DataTable)
+        texts = {
+            int(str(table.get_row_at(i)[0])): str(table.get_row_at(i)[5])
+            for i in range(table.row_count)
+        }
+        assert texts[3].startswith(f"[i]history: updated by #{moved.memory_id}[/i]")
+        assert "history" not in texts[moved.memory_id]
+        app.push_screen(Inspector(3))
+        await settle(app, pilot)
+        assert f"history     updated by #{moved.memory_id}" in text_of(app, "#head")
+
+
 async def test_timeline_pages_back_as_you_scroll(home: Path) -> None:
     with make_service(home) as papertape:
         papertape.note_many(

@@ -21,6 +21,11 @@ def moment(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def history(replaced_by: int | None) -> str:
+    """The mark of a fact a newer one updated (a moved appointment's first time), or ""."""
+    return "" if replaced_by is None else f"[i]history: updated by #{replaced_by}[/i] · "
+
+
 def snippet(text: str, width: int = 70) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"

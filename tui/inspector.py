@@ -136,8 +136,10 @@ class Inspector(ModalScreen[None]):
         self.memory = memory
         now = host(self).clock()
         pin = "  [b]pinned[/b]" if memory.pinned else ""
+        newer = service.replaced_by(memory.id)
+        updated = f"history     updated by #{newer}\n" if newer is not None else ""
         self.query_one("#head", Static).update(
-            f"[b]Memory {memory.id}[/b]  {badge(memory.tier)} {memory.kind}{pin}\n"
+            f"[b]Memory {memory.id}[/b]  {badge(memory.tier)} {memory.kind}{pin}\n{updated}"
             f"source      {memory.source}\n"
             f"occurred    {moment(memory.occurred_at)}{_time_words(service, memory)}\n"
             f"ingested    {moment(memory.ingested_at)}\n"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from agent.answer.session import Answer
-from agent.api import Memory
+from agent.api import RecallHit
 
 
 class MemoryChosen(Message):
@@ -40,4 +40,4 @@ class AnswerFailed(Message):
 @dataclass
 class SearchResults(Message):
     query: str
-    rows: list[tuple[Memory, float]]
+    hits: list[RecallHit]

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from agent.clock import parse_time
 from agent.errors import UserError
-from tui.badges import badge, day, snippet
+from tui.badges import badge, day, history, snippet
 from tui.host import host
 from tui.messages import MemoryChosen, SearchResults
 
@@ -74,7 +74,7 @@ class RecallPane(Widget):
             strengthen=False,
             include_chat=wants_chat or None,
         )
-        self.post_message(SearchResults(query, [(h.memory, h.score) for h in hits]))
+        self.post_message(SearchResults(query, hits))
 
     def _bounds(self) -> tuple[float | None, float | None]:
         since = self.query_one("#since", Input).value.strip()
@@ -95,7 +95,8 @@ class RecallPane(Widget):
         table = self.query_one("#hits", DataTable)
         table.clear()
         shown = 0
-        for memory, score in message.rows:
+        for hit in message.hits:
+            memory = hit.memory
             if kind is not Select.NULL and memory.kind != kind:
                 continue
             if tier is not Select.NULL and memory.tier != tier:
@@ -106,16 +107,16 @@ class RecallPane(Widget):
                 continue
             table.add_row(
                 str(memory.id),
-                f"{score:.2f}",
+                f"{hit.score:.2f}",
                 badge(memory.tier),
                 memory.kind,
                 day(memory.occurred_at),
-                snippet(memory.text, 60),
+                history(hit.replaced_by) + snippet(memory.text, 60),
                 key=str(memory.id),
             )
             shown += 1
         self.query_one("#recall-status", Label).update(
-            f"{shown} of {len(message.rows)} ranked memories match the filters."
+            f"{shown} of {len(message.hits)} ranked memories match the filters."
         )
 
     @on(DataTable.RowSelected, "#hits")

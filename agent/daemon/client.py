@@ -237,6 +237,9 @@ class RemotePapertape:
     def time_words(self, memory_id: int) -> TimeWords | None:
         return self._reader.time_words(memory_id)
 
+    def replaced_by(self, memory_id: int) -> int | None:
+        return self._reader.replaced_by(memory_id)
+
     def read_back(self, memory: Memory) -> str | None:
         return self._reader.read_back(memory)
 
