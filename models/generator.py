@@ -57,6 +57,33 @@ class Generator(Protocol):
         ...
 
 
+class Wrapped:
+    """A generator passed on as given, less any ability the protocol does not name (keeping
+    prompt beginnings): a benchmark's baseline, or the base of a wrapper that watches it."""
+
+    def __init__(self, inner: Generator) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.context_tokens = inner.context_tokens
+        self.constrains_output = inner.constrains_output
+
+    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
+        return self.inner.format_chat(messages)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        schema: JsonSchema | None = None,
+    ) -> Iterator[str]:
+        return self.inner.stream(prompt, max_tokens=max_tokens, stop=stop, schema=schema)
+
+
 @runtime_checkable
 class PrefixKeeper(Protocol):
     """A backend that can keep the cache of a prompt beginning that many prompts share while

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from models.embedder import embed_one
 from models.fake_embedder import FakeEmbedder
-from models.generator import ChatMessage, JsonSchema, generate
+from models.generator import ChatMessage, Generator, JsonSchema, Wrapped, generate
 from tests.conftest import NOW, judgement
 from tests.facts_support import (
     DAY,
@@ -326,25 +325,23 @@ def test_consolidate_reports_facts_on_the_command_line(cli) -> None:
 # -- the runtime path: a random model held to the schema ------------------------------------
 
 
-class Recording:
+class Recording(Wrapped):
     """A generator that keeps every reply it gave, whole."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.context_tokens = inner.context_tokens
-        self.constrains_output = inner.constrains_output
+    def __init__(self, inner: Generator) -> None:
+        super().__init__(inner)
         self.replies: list[tuple[str, JsonSchema | None]] = []
 
-    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
-        return str(self.inner.format_chat(messages))
-
-    def count_tokens(self, text: str) -> int:
-        return int(self.inner.count_tokens(text))
-
-    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
-        raw = "".join(self.inner.stream(prompt, **kwargs))
-        self.replies.append((raw, kwargs.get("schema")))
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        schema: JsonSchema | None = None,
+    ) -> Iterator[str]:
+        raw = "".join(self.inner.stream(prompt, max_tokens=max_tokens, stop=stop, schema=schema))
+        self.replies.append((raw, schema))
         yield raw
 
 

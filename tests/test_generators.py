@@ -17,6 +17,7 @@ from models.fake_generator import KeepingGenerator, ScriptedGenerator
 from models.generator import (
     ChatMessage,
     Generator,
+    Wrapped,
     cut_at_stops,
     generate,
     keep_shared_beginning,
@@ -161,6 +162,18 @@ def test_a_prompt_alone_gives_no_beginning_to_keep() -> None:
     keep_shared_beginning(generator, "<|system|>\nRate.\n<|user|>\nx", "<|system|>\nRate.\n")
     keep_shared_beginning(generator, "the same prompt", "the same prompt")
     assert generator.kept == ["<|system|>\nRate.\n"]
+
+
+def test_a_wrapped_generator_passes_everything_on_but_keeping_beginnings() -> None:
+    inner = KeepingGenerator(['{"a": 1}'], context_tokens=321)
+    wrapped = Wrapped(inner)
+    assert (wrapped.name, wrapped.context_tokens, wrapped.constrains_output) == ("fake", 321, True)
+    keep_shared_beginning(wrapped, "<|system|>\nRate.\n<|user|>\nx", "<|system|>\nRate.\n")
+    assert inner.kept == []
+    schema = {"type": "object"}
+    assert generate(wrapped, "p", max_tokens=5, schema=schema) == '{"a": 1}'
+    assert inner.schemas == [schema]
+    assert wrapped.count_tokens("two words") == 2
 
 
 @pytest.fixture

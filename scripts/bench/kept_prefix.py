@@ -26,7 +26,6 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
@@ -35,7 +34,7 @@ from agent.answer.session import Answer, ChatSession
 from agent.errors import Failure, UserError
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
-from models.generator import ChatMessage, Generator, JsonSchema
+from models.generator import Generator, Wrapped
 from scripts.bench import common
 from scripts.bench.answers import DAY
 from scripts.bench.locomo_data import (
@@ -48,32 +47,6 @@ from scripts.bench.locomo_data import (
 )
 
 PROG = common.command_name(__file__)
-
-
-class ReadsWhole:
-    """A generator as given, less its keeping of prompt beginnings."""
-
-    def __init__(self, inner: Generator) -> None:
-        self._inner = inner
-        self.name = inner.name
-        self.context_tokens = inner.context_tokens
-        self.constrains_output = inner.constrains_output
-
-    def format_chat(self, messages: Sequence[ChatMessage]) -> str:
-        return self._inner.format_chat(messages)
-
-    def count_tokens(self, text: str) -> int:
-        return self._inner.count_tokens(text)
-
-    def stream(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        stop: Sequence[str] = (),
-        schema: JsonSchema | None = None,
-    ) -> Iterator[str]:
-        return self._inner.stream(prompt, max_tokens=max_tokens, stop=stop, schema=schema)
 
 
 def ask_all(
@@ -94,7 +67,7 @@ def answers_part(args: argparse.Namespace, conv: Conversation, settings: Setting
     with Papertape(settings) as app:
         store_conversation(app, conv)
         print("every prompt read whole:", file=sys.stderr)
-        whole = ask_all(app, ReadsWhole(app.generator()), questions, now)
+        whole = ask_all(app, Wrapped(app.generator()), questions, now)
         print("beginnings kept:", file=sys.stderr)
         kept = ask_all(app, app.generator(), questions, now)
     whole_s = median(a.ttft_s or 0.0 for a in whole)
@@ -129,7 +102,7 @@ def consolidation_part(args: argparse.Namespace, conv: Conversation, settings: S
     with Papertape(settings) as loader:
         generator = loader.generator()
         runs = []
-        for name, given in (("whole", ReadsWhole(generator)), ("kept", generator)):
+        for name, given in (("whole", Wrapped(generator)), ("kept", generator)):
             home = settings.home / name
             home.mkdir()
             print(f"consolidating, prompts {name}:", file=sys.stderr)
