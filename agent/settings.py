@@ -106,6 +106,12 @@ class Settings:
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).
     support_min_similarity: float = 0.4
+    # Where the model reads whether what an answer cites states what it says
+    # (agent/answer/stated.py): "unshared" where the answer's words are not found in it,
+    # "every" for every answer, "off" never (closeness decides). The 1.5B reads nearly every
+    # answer as stated, made-up ones too, so it is off; "unshared" stops marking right
+    # answers given in another language than the notes (docs/BENCHMARKS.md).
+    support_reading: str = "off"
     # Past exchanges with papertape as evidence for recall and ask (ranked below what you
     # stored). Off: a model's answer is not a source.
     chat_as_evidence: bool = False
@@ -205,6 +211,7 @@ RETIRED = {
 CHOICES = {
     "summarizer": ("auto", "model", "extractive"),
     "facts": ("auto", "off"),
+    "support_reading": ("off", "unshared", "every"),
     "time_words": ("auto", "off"),
     "page_format": ("png4", "png16", "webp", "webp-q40", "jpeg"),
     "archive_page": ("drop", "keep"),

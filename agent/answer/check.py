@@ -32,8 +32,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from agent.answer.stated import read_stated
 from agent.words import words
 from models.embedder import Embedder
+from models.generator import Generator
 
 WORD_SHARE = 0.5
 
@@ -64,10 +66,20 @@ def is_supported(
     cited: Sequence[str],
     *,
     min_similarity: float,
+    reader: Generator | None = None,
+    reading: str = "off",
 ) -> bool:
-    """Whether the cited texts (as the model was shown them) support the answer."""
+    """Whether the cited texts (as the model was shown them) support the answer. With a
+    `reader` that can be held to a schema, the model reads whether they state it
+    (agent/answer/stated.py): where the word test fails (`reading` "unshared"), or for every
+    answer ("every"); closeness decides where it is not asked."""
     if not cited or not answer.strip():
         return False
-    if shared_share(answer, question, cited) >= WORD_SHARE:
+    shared = shared_share(answer, question, cited) >= WORD_SHARE
+    if reader is not None and (reading == "every" or (reading == "unshared" and not shared)):
+        stated = read_stated(reader, question, answer, cited)
+        if stated is not None:
+            return stated
+    if shared:
         return True
     return closeness(embedder, answer, question, cited) >= min_similarity

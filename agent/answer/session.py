@@ -192,7 +192,13 @@ def answer_from(
     cited_memories = [by_id[i] for i in reply.memory_ids]
     cited = [memory_line(m, (times or {}).get(m.id)) for m in cited_memories]
     supported = reply.status == "answered" and is_supported(
-        embedder, reply.answer, question, cited, min_similarity=settings.support_min_similarity
+        embedder,
+        reply.answer,
+        question,
+        cited,
+        min_similarity=settings.support_min_similarity,
+        reader=generator,
+        reading=settings.support_reading,
     )
     texts = {m.id: m.text for m in cited_memories}
     person_check = (
