@@ -9,7 +9,14 @@ found in what it cites, by either of two tests:
   character counts as one, so the test reads every language the same way and knows no
   language's vocabulary;
 - meaning: the question and answer together are close in meaning (embedding cosine) to a
-  cited memory, which covers a "Yes" or a paraphrase that shares no words.
+  cited memory, which covers a "Yes" or a paraphrase that shares no words. With
+  `support_reading` on, the model reads whether the memories state it instead
+  (agent/answer/stated.py): the embedder reads English only, the model any language; off by
+  default, since the 1.5B reads nearly every answer as stated.
+
+Both let through a wrong answer that shares its memory's words (another field's number,
+another person's act): on a held-out set, 36 of 40 unsupported answers passed
+(docs/BENCHMARKS.md).
 
 Where the store knows who said its lines (a chat's speakers), a reply must also rest on the
 person it is about: when the question names exactly one of those speakers (or names none and
