@@ -92,6 +92,15 @@ class PrefixKeeper(Protocol):
     def keep_prefix(self, prefix: str) -> None: ...
 
 
+@runtime_checkable
+class Scorer(Protocol):
+    """A backend that can say how likely its model finds a given continuation of a prompt."""
+
+    def logprobs(self, prompt: str, continuation: str) -> list[float]:
+        """The natural-log probability of each of the continuation's tokens after `prompt`."""
+        ...
+
+
 def keep_shared_beginning(generator: Generator, prompt: str, other: str) -> None:
     """Have `generator`, where it can, keep the beginning `prompt` and `other` share (two
     renderings of one prompt for different questions), so it is not read again for each."""

@@ -12,6 +12,9 @@
   when a prompt starts with it, instead of reading it again.
 - llama.cpp's native log lines go to the Python logger "papertape.llama", not the terminal.
 - Decoding is greedy: an answer from memory should not vary from run to run.
+- `logprobs` reads how likely the model finds a given continuation of a prompt, token by
+  token, from the same cache: a check can ask whether an answer is likelier after another
+  prompt without decoding anything.
 - A JSON schema becomes a llama.cpp grammar (the runtime's own converter), applied while
   decoding: the model can only emit text that stays a valid prefix of a matching document.
 """
@@ -25,6 +28,8 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from models.errors import CorruptModelError, MissingRuntimeError, ModelError
 from models.generator import (
@@ -176,11 +181,7 @@ class LlamaGenerator:
                 f"the prompt is {len(tokens)} tokens, more than the model's "
                 f"{self.context_tokens}-token context."
             )
-        reused = self._cached_prefix(tokens)
-        kept = self._kept_prefix_of(tokens)
-        if kept is not None and len(kept) > reused:
-            reused = self._restore(kept, reused)
-        self.last_reused_tokens = reused
+        self.last_reused_tokens = self._reuse(tokens)
         grammar = None
         if schema is not None:
             from llama_cpp.llama_grammar import LlamaGrammar
@@ -199,6 +200,53 @@ class LlamaGenerator:
         # Empty chunks (a token that ends inside a UTF-8 character, the closing chunk) are
         # dropped: a piece is text, at most one per generated token.
         return cut_at_stops((piece for piece in pieces if piece), stop)
+
+    def logprobs(self, prompt: str, continuation: str) -> list[float]:
+        """The natural-log probability the model gives each token of `continuation` when it
+        follows `prompt`, decoding nothing: what the prompt shares with the cache is not read
+        again, and the continuation is read in one batch that keeps every position's logits."""
+        head = self.tokenize(prompt)
+        tail = list(self._llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False))
+        if not head or not tail:
+            return []
+        if len(head) + len(tail) > self.context_tokens:
+            raise ModelError(
+                f"the prompt and continuation are {len(head) + len(tail)} tokens, more than "
+                f"the model's {self.context_tokens}-token context."
+            )
+        llm = self._llm
+        # Everything but the prompt's last token comes from the cache or is read as usual;
+        # that token and the continuation are read together, each with its logits.
+        reused = min(self._reuse(head + tail), len(head) - 1)
+        llm.n_tokens = reused
+        llm.eval(head[reused:-1])
+        scored = [head[-1], *tail[:-1]]
+        vocab = llm.n_vocab()
+        rows: list[np.ndarray] = []
+        for start in range(0, len(scored), llm.n_batch):
+            batch = scored[start : start + llm.n_batch]
+            llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+            llm._batch.set_batch(batch=batch, n_past=llm.n_tokens, logits_all=True)
+            llm._ctx.decode(llm._batch)
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch), vocab))
+            rows.append(np.array(logits, dtype=np.float64))
+            llm.input_ids[llm.n_tokens : llm.n_tokens + len(batch)] = batch
+            llm.n_tokens += len(batch)
+        llm._requires_eval = True  # the logits left are the batch's, not a prompt's end
+        logits = np.concatenate(rows)
+        top = logits.max(axis=1)
+        norm = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        picked = logits[np.arange(len(tail)), tail]
+        return [float(x) for x in picked - norm]
+
+    def _reuse(self, tokens: Sequence[int]) -> int:
+        """Ready the cache for `tokens`: what it holds of their beginning, or a kept prefix
+        copied back when that is longer. Returns how many tokens need not be read."""
+        reused = self._cached_prefix(tokens)
+        kept = self._kept_prefix_of(tokens)
+        if kept is not None and len(kept) > reused:
+            reused = self._restore(kept, reused)
+        return reused
 
     def _cached_prefix(self, tokens: Sequence[int]) -> int:
         """How many of `tokens` the context's cache already holds, from the start."""

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 from tiny_gguf import write_tiny_gguf
 
@@ -401,3 +402,48 @@ def test_llama_holds_a_random_model_to_the_answer_schema(tmp_path: Path) -> None
         assert data["status"] in ("answered", "not_in_memories", "guess")
         assert read_reply(raw, [3, 17], constrained=True).complete
     generator.close()
+
+
+def reference_logprobs(path: Path, tokens: list[int], count: int) -> list[float]:
+    """The log-probabilities of the last `count` of `tokens`, from a model of its own that
+    keeps every position's logits and reads all the tokens at once: no cache, no batches."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(
+        model_path=str(path), n_ctx=256, n_threads=1, logits_all=True, verbose=False
+    )
+    llm.eval(tokens)
+    scores = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
+    llm.close()
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    logs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    start = len(tokens) - count
+    return [float(logs[i - 1, tokens[i]]) for i in range(start, len(tokens))]
+
+
+@pytest.mark.needs("llama_cpp")
+def test_llama_scores_a_continuation_as_a_model_reading_it_whole_does(
+    fresh_llama: LlamaGenerator, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    llama = fresh_llama
+    prompt = llama.format_chat(CHAT)
+    reply = "".join(llama.stream(prompt, max_tokens=8))
+    continuation = "the cat was my locker code"
+    evaluated = counted_evals(llama, monkeypatch)
+    scored = llama.logprobs(prompt, continuation)
+    head = llama.tokenize(prompt)
+    tail = list(llama._llm.tokenize(continuation.encode(), add_bos=False, special=False))
+    assert len(scored) == len(tail) > 3
+    assert scored == pytest.approx(reference_logprobs(tiny_gguf, head + tail, len(tail)), abs=1e-3)
+    assert all(value < 0 for value in scored)
+    # The prompt came from the cache the answer left: none of it was read again.
+    assert sum(evaluated) <= 1
+    # The greedy reply is, token by token, what the model found likeliest.
+    greedy = llama.logprobs(prompt, reply)
+    assert sum(greedy) / len(greedy) > sum(scored) / len(scored)
+    # What was left in the cache does not change what the model says next.
+    fresh = type(llama)(tiny_gguf, name="tiny", context_tokens=256, threads=1)
+    assert "".join(llama.stream(prompt, max_tokens=8)) == "".join(
+        fresh.stream(prompt, max_tokens=8)
+    )
+    fresh.close()
