@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -110,18 +111,16 @@ def ask(
     if as_json:
         echo_json(output.ask_json(chat.ask(text, now=now)))
         return
-    if not sys.stderr.isatty():
-        answer = chat.ask(
-            text, now=now, on_token=lambda piece: click.echo(printable_lines(piece), nl=False)
-        )
-    else:
-        with Waiting("reading your memories…") as waiting:
+    # On a terminal a line counts the wait, rubbed out before the first word.
+    waiting = Waiting("reading your memories…") if sys.stderr.isatty() else None
 
-            def shown(piece: str) -> None:
-                waiting.stop()  # the line is rubbed out before the first word
-                click.echo(printable_lines(piece), nl=False)
+    def shown(piece: str) -> None:
+        if waiting is not None:
+            waiting.stop()
+        click.echo(printable_lines(piece), nl=False)
 
-            answer = chat.ask(text, now=now, on_token=shown)
+    with waiting or contextlib.nullcontext():
+        answer = chat.ask(text, now=now, on_token=shown)
     click.echo()
     _explain(answer)
 
