@@ -11,6 +11,7 @@ from tiny_gguf import write_tiny_gguf
 
 from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage
+from scripts.bench.judged_rows import by_conversation, read_judged
 from scripts.bench.swap import likeliest_other, others_in, reply_start, swap_name, table
 
 MESSAGES = [
@@ -122,3 +123,32 @@ def test_the_table_counts_declines_and_marked_right_answers_at_each_margin() -> 
     text = table(results, labels)
     assert "| adversarial | 3 | 3 | 1 | 2 (2 declined) | 1 (2 declined) | 0 (1 declined) |" in text
     assert "| judged right | 2 | 1 | - | 1 | 0 | 0 | 0 |" in text
+
+
+def test_judged_rows_are_read_with_their_versions_labels_or_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    labels = tmp_path / "labels.jsonl"
+    rows.write_text(
+        "".join(
+            json.dumps({"id": q, "version": "v1", "conversation": c}) + "\n"
+            for q, c in (("b:q1", "b"), ("a:q2", "a"), ("b:q3", "b"))
+        )
+    )
+    labels.write_text(
+        json.dumps({"id": "b:q1", "version": "v1", "label": "WRONG"})
+        + "\n"
+        + json.dumps({"id": "b:q1", "version": "v2", "label": "CORRECT"})
+        + "\n"
+    )
+    read, by_id, version = read_judged(rows, labels, None, "bench")
+    assert (by_id, version) == ({"b:q1": "WRONG"}, "v1")
+    assert [[r["id"] for r in group] for group in by_conversation(read).values()] == [
+        ["a:q2"],
+        ["b:q1", "b:q3"],
+    ]
+    with pytest.raises(SystemExit) as refused:
+        read_judged(rows, labels, "v3", "bench")
+    assert refused.value.code == 2
+    assert "holds no labels of version 'v3'" in capsys.readouterr().err

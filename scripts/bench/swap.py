@@ -47,10 +47,10 @@ from agent.words import words
 from models.generator import ChatMessage, Generator, Scorer
 from scripts.bench import common
 from scripts.bench.answers import DAY, IDS_FILE
+from scripts.bench.judged_rows import LABELS, by_conversation, read_judged
 from scripts.bench.locomo_data import load
 
 PROG = common.command_name(__file__)
-LABELS = common.ROOT / "docs" / "answers" / "judged.jsonl"
 MARGINS = (0.0, 1.0, 2.0, 4.0)
 
 
@@ -214,26 +214,16 @@ def main() -> None:
     parser.add_argument("--version", default=None, help="the labels' version (default: the rows')")
     parser.add_argument("--out", type=Path, default=None, help="write each row's gain here")
     args = parser.parse_args()
+    rows, labels, version = read_judged(args.rows, args.labels, args.version, PROG)
     try:
-        rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines()]
-        judged = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines()]
         conversations = {c.sample_id: c for c in load(common.data_file(args.data, PROG))}
     except (OSError, ValueError, KeyError) as exc:
-        common.refuse(PROG, f"cannot read the rows, labels or conversations: {exc}.")
-    if not rows:
-        common.refuse(PROG, f"{args.rows} holds no answers.")
-    version = args.version or rows[0]["version"]
-    labels = {r["id"]: r["label"] for r in judged if r["version"] == version}
-    if not labels:
-        common.refuse(PROG, f"{args.labels} holds no labels of version {version!r}.")
-    by_conv: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_conv[row["conversation"]].append(row)
+        common.refuse(PROG, f"{args.data} does not follow LoCoMo's schema ({exc}).")
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         try:
             settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
-            for conv, conv_rows in sorted(by_conv.items()):
+            for conv, conv_rows in by_conversation(rows).items():
                 home = args.stores / conv
                 if not (home / IDS_FILE).exists() or conv not in conversations:
                     common.refuse(PROG, f"{home} holds no store kept by scripts.bench.answers.")

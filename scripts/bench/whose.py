@@ -17,11 +17,10 @@ did not already mark.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,9 @@ from agent.settings import load_settings
 from models.generator import Generator
 from scripts.bench import common
 from scripts.bench.answers import IDS_FILE
+from scripts.bench.judged_rows import LABELS, by_conversation, read_judged
 
 PROG = common.command_name(__file__)
-LABELS = common.ROOT / "docs" / "answers" / "judged.jsonl"
 KINDS = ("adversarial", "judged right", "other")
 
 
@@ -124,27 +123,14 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=LABELS, help=f"default: {LABELS}")
     parser.add_argument("--version", default=None, help="the labels' version (default: the rows')")
     args = parser.parse_args()
-    try:
-        rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines()]
-        judged = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines()]
-    except (OSError, ValueError) as exc:
-        common.refuse(PROG, f"cannot read the rows or labels: {exc}.")
-    if not rows:
-        common.refuse(PROG, f"{args.rows} holds no answers.")
-    version = args.version or rows[0]["version"]
-    labels = {r["id"]: r["label"] for r in judged if r["version"] == version}
-    if not labels:
-        common.refuse(PROG, f"{args.labels} holds no labels of version {version!r}.")
-    by_conv: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_conv[row["conversation"]].append(row)
+    rows, labels, version = read_judged(args.rows, args.labels, args.version, PROG)
     counts: Counter[tuple[str, str]] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         try:
             settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
         except UserError as exc:
             common.refuse(PROG, str(exc), exc.exit_code)
-        for conv, conv_rows in sorted(by_conv.items()):
+        for conv, conv_rows in by_conversation(rows).items():
             home = args.stores / conv
             if not (home / IDS_FILE).exists():
                 common.refuse(
