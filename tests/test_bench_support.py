@@ -7,9 +7,19 @@ from dataclasses import replace
 
 from conftest import NOW
 
+from agent.answer.prompt import NO_MEMORIES
+from agent.answer.schema import reply_start
 from agent.service import Papertape
 from models.fake_generator import ScriptedGenerator
-from scripts.bench.support import row_cases, set_cases, table, verdicts
+from scripts.bench.support import (
+    likelihood_gains,
+    likelihood_table,
+    ranked_above,
+    row_cases,
+    set_cases,
+    table,
+    verdicts,
+)
 
 ITEM = {
     "question": "What is Aunt Rosa's cat called?",
@@ -60,3 +70,28 @@ def test_a_row_keeps_its_label_only_when_it_is_the_labelled_answer(app: Papertap
     cases = list(row_cases(app, rows, labelled))
     assert [case[0] for case in cases] == ["judged right", "not labelled", "adversarial"]
     assert cases[0][3][0].startswith(f"[{note}] (")
+
+
+class Scoring(ScriptedGenerator):
+    """A scorer for logic: an answer is likelier by 3 nats over its 2 tokens when the
+    prompt shows memories."""
+
+    def logprobs(self, prompt: str, continuation: str) -> list[float]:
+        self.prompts.append(prompt + continuation)
+        return [-2.0, -2.0] if NO_MEMORIES in prompt else [-0.5, -0.5]
+
+
+def test_the_likelihood_lines_add_is_read_per_token_and_ranked(app: Papertape) -> None:
+    app._generator = Scoring()
+    app._models.clear()
+    gains = likelihood_gains(app, set_cases([ITEM]))
+    assert gains == [("right (verbatim)", 1.5), ("not supported (invented)", 1.5)]
+    with_lines, alone = app._generator.prompts[:2]
+    assert ITEM["notes"][0] in with_lines
+    assert NO_MEMORIES in alone
+    assert ITEM["notes"][0] not in alone
+    assert with_lines.endswith(reply_start("Pixel"))
+    assert ranked_above([2.0, 1.0], [0.5, 1.0]) == 0.875
+    text = likelihood_table([("right (a)", 1.0), ("right (a)", 3.0), ("not supported (b)", 2.0)])
+    assert "| right (a) | 2 | +2.00 | +1.00 | +3.00 |" in text
+    assert "in 0.50 of pairs (2 against 1)" in text

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from tiny_gguf import write_tiny_gguf
 
+from agent.answer.schema import reply_start
 from models.fake_generator import ScriptedGenerator
 from models.generator import ChatMessage
 from scripts.bench.judged_rows import by_conversation, read_judged
-from scripts.bench.swap import likeliest_other, others_in, reply_start, swap_name, table
+from scripts.bench.swap import likeliest_other, others_in, swap_name, table
 
 MESSAGES = [
     ChatMessage("system", "Memories:\n[1] Mel: I ran a charity race!\n[2] Cara: Great race!"),

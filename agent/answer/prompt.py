@@ -63,7 +63,9 @@ def _shown_order(memory: Memory) -> tuple[bool, float, int]:
     return (memory.kind != "fact", memory.occurred_at, memory.id)
 
 
-def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> list[ChatMessage]:
+def answer_messages(
+    lines: Sequence[str], turns: Sequence[Turn], question: str
+) -> list[ChatMessage]:
     system = INSTRUCTIONS + "\n\nMemories:\n" + ("\n".join(lines) if lines else NO_MEMORIES)
     messages = [ChatMessage("system", system)]
     for turn in turns:
@@ -74,7 +76,7 @@ def _messages(lines: Sequence[str], turns: Sequence[Turn], question: str) -> lis
 def instructions_prompt(generator: Generator) -> str:
     """The prompt with no memories, conversation or question: what every answer prompt
     shares with it is the instructions, which the model can keep read."""
-    return generator.format_chat(_messages([], (), ""))
+    return generator.format_chat(answer_messages([], (), ""))
 
 
 def fit_prompt(
@@ -113,7 +115,7 @@ def fit_prompt(
         turns.insert(0, turn)
         used += cost
 
-    base = count(generator.format_chat(_messages([], turns, question)))
+    base = count(generator.format_chat(answer_messages([], turns, question)))
     lines: list[str] = []
     chosen: list[Memory] = []
     total = base
@@ -128,7 +130,7 @@ def fit_prompt(
     # the least relevant first.
     while True:
         shown = sorted(range(len(chosen)), key=lambda i: _shown_order(chosen[i]))
-        messages = _messages([lines[i] for i in shown], turns, question)
+        messages = answer_messages([lines[i] for i in shown], turns, question)
         prompt = generator.format_chat(messages)
         tokens = count(prompt)
         if tokens <= budget or not lines:

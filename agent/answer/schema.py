@@ -42,6 +42,13 @@ def answer_schema(shown_ids: Sequence[int]) -> dict[str, Any]:
     }
 
 
+def reply_start(answer: str) -> str:
+    """The reply's beginning under the answer schema, as far as the answer's closing quote:
+    what the benchmarks score (scripts/bench/swap.py, scripts/bench/support.py), so the
+    citations and status the model chose after it do not count."""
+    return '{"answer": ' + json.dumps(answer, ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class Reply:
     answer: str

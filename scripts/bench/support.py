@@ -21,6 +21,13 @@ Two sources of answers:
   in docs/answers/judged.jsonl of `--version`, used only for rows whose citations and F1 are
   those of the labelled answer (the same answer given again).
 
+With `--likelihood`, the same answers are measured another way, not yet a check: how much
+likelier the model finds the answer after ask's instructions with its lines than with none
+(log-probability gained per token of the answer; a backend that can score:
+models/generator.py, `Scorer`). A made-up detail should gain little from lines that do not
+hold it. Reported per group, with how often a right answer gains more than an unsupported
+one (the area under the ROC curve: no threshold chosen).
+
     python -m scripts.bench.support --model qwen2.5-coder-1.5b --set tests/data/support_heldout.json
     python -m scripts.bench.support --model qwen2.5-coder-1.5b --rows RUN --stores DIR --version V
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -39,11 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from agent.answer.check import WORD_SHARE, closeness, shared_share
-from agent.answer.prompt import memory_line
+from agent.answer.prompt import answer_messages, memory_line
+from agent.answer.schema import reply_start
 from agent.answer.stated import read_stated
 from agent.errors import UserError
 from agent.service import Papertape
 from agent.settings import load_settings
+from models.generator import Scorer
 from scripts.bench import common
 from scripts.bench.answers import IDS_FILE
 
@@ -75,6 +85,53 @@ def verdicts(app: Papertape, cases: Iterator[Case]) -> Counter[tuple[str, str]]:
             file=sys.stderr,
         )
     return counts
+
+
+def likelihood_gains(app: Papertape, cases: Iterator[Case]) -> list[tuple[str, float]]:
+    """For each case, the log-probability per token the answer gains from its lines."""
+    generator = app.generator()
+    if not isinstance(generator, Scorer):
+        common.refuse(PROG, f"{generator.name}'s runtime cannot score a continuation.")
+    gains = []
+    for group, question, answer, lines in cases:
+        reply = reply_start(answer)
+        given = generator.logprobs(
+            generator.format_chat(answer_messages(lines, (), question)), reply
+        )
+        alone = generator.logprobs(generator.format_chat(answer_messages([], (), question)), reply)
+        gain = (sum(given) - sum(alone)) / max(len(given), 1)
+        gains.append((group, gain))
+        print(f"  {group}: {gain:+.2f} a token | {answer[:50]!r}", file=sys.stderr)
+    return gains
+
+
+def ranked_above(higher: list[float], lower: list[float]) -> float:
+    """How often a value of `higher` exceeds one of `lower`, ties counting half (the area
+    under the ROC curve)."""
+    pairs = [(a > b) + 0.5 * (a == b) for a in higher for b in lower]
+    return sum(pairs) / len(pairs) if pairs else float("nan")
+
+
+def likelihood_table(gains: list[tuple[str, float]]) -> str:
+    lines = [
+        "| answers | n | gain a token: median | lowest | highest |",
+        "|---|---|---|---|---|",
+    ]
+    for group in sorted({g for g, _ in gains}):
+        mine = sorted(v for g, v in gains if g == group)
+        lines.append(
+            f"| {group} | {len(mine)} | {statistics.median(mine):+.2f} | {mine[0]:+.2f} "
+            f"| {mine[-1]:+.2f} |"
+        )
+    right = [v for g, v in gains if g.startswith(("right", "judged right"))]
+    wrong = [
+        v for g, v in gains if g.startswith(("not supported", "judged not right", "adversarial"))
+    ]
+    lines.append(
+        f"\nA right answer gains more than a wrong or unsupported one in "
+        f"{ranked_above(right, wrong):.2f} of pairs ({len(right)} against {len(wrong)})."
+    )
+    return "\n".join(lines)
 
 
 def set_cases(items: list[dict[str, Any]]) -> Iterator[Case]:
@@ -136,19 +193,27 @@ def main() -> None:
     parser.add_argument("--stores", type=Path, help="the rows' run's --stores DIR")
     parser.add_argument("--labels", type=Path, default=LABELS, help=f"default: {LABELS}")
     parser.add_argument("--version", help="the labels' version")
+    parser.add_argument(
+        "--likelihood", action="store_true", help="measure the likelihood the lines add instead"
+    )
     args = parser.parse_args()
     if (args.set is None) == (args.rows is None):
         common.refuse(PROG, "give either --set FILE or --rows RUN --stores DIR.")
     if args.rows is not None and (args.stores is None or args.version is None):
         common.refuse(PROG, "--rows needs --stores DIR and the labels' --version.")
     counts: Counter[tuple[str, str]] = Counter()
+    gains: list[tuple[str, float]] = []
+    measure = likelihood_gains if args.likelihood else None
     with tempfile.TemporaryDirectory() as tmp:
         try:
             settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
             if args.set is not None:
                 items = json.loads(common.data_file(args.set, PROG).read_text(encoding="utf-8"))
                 with Papertape(settings) as app:
-                    counts += verdicts(app, set_cases(items))
+                    if measure:
+                        gains += measure(app, set_cases(items))
+                    else:
+                        counts += verdicts(app, set_cases(items))
             else:
                 rows = read_jsonl(args.rows)
                 labelled = {
@@ -162,14 +227,19 @@ def main() -> None:
                     if not (home / IDS_FILE).exists():
                         common.refuse(PROG, f"{home} holds no store kept by scripts.bench.answers.")
                     with Papertape(replace(settings, home=home)) as app:
-                        counts += verdicts(app, row_cases(app, conv_rows, labelled))
+                        cases = row_cases(app, conv_rows, labelled)
+                        if measure:
+                            gains += measure(app, cases)
+                        else:
+                            counts += verdicts(app, cases)
         except (OSError, ValueError) as exc:
             common.refuse(PROG, f"cannot read the answers: {exc}.")
         except UserError as exc:
             common.refuse(PROG, str(exc), exc.exit_code)
     source = f"--set {args.set}" if args.set else f"--rows {args.rows} --stores {args.stores}"
-    print(common.header(f"{PROG} --model {args.model} {source}"))
-    print(table(counts))
+    flag = " --likelihood" if args.likelihood else ""
+    print(common.header(f"{PROG} --model {args.model} {source}{flag}"))
+    print(likelihood_table(gains) if args.likelihood else table(counts))
 
 
 if __name__ == "__main__":

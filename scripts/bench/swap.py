@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.answer.prompt import fit_prompt
+from agent.answer.schema import reply_start
 from agent.answer.session import ChatSession
 from agent.errors import UserError
 from agent.people import asked_about
@@ -84,12 +85,6 @@ def others_in(
         if p != person and (p in speakers.values() or (words(p) and words(p) <= named))
     ]
     return sorted(found)
-
-
-def reply_start(answer: str) -> str:
-    """The reply's beginning under the answer schema, as far as the answer's closing quote:
-    what is scored, so the citations and status the model chose after it do not count."""
-    return '{"answer": ' + json.dumps(answer, ensure_ascii=False)
 
 
 def answer_logprob(
