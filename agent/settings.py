@@ -64,10 +64,6 @@ class Settings:
     # BM25's vote grows by up to this fraction when its best match stands clear of the second
     # (agent/answer/recall.py; chosen on one LoCoMo conversation, checked on six others).
     keyword_confidence: float = 1.0
-    # A question's word found in more than this share of the store's memories (and in more
-    # than COMMON_WORD_FLOOR of them) is left out of the keyword search: the store's own
-    # stop words, in any language (agent/answer/recall.py). 0 searches every word.
-    common_word_share: float = 0.0
     # Strength S in days for importance 0; S = base * (1 + 2 * importance).
     base_strength_days: float = 7.0
     # Most a recall can multiply strength by (when the memory was nearly forgotten).
@@ -264,7 +260,6 @@ RANGES: dict[str, Range] = {
     "retention_weight": Range(0, 100),
     "vector_min_spread": Range(0, 2),
     "keyword_confidence": Range(0, 100),
-    "common_word_share": Range(0, 1),
     "base_strength_days": Range(0, 36_500, above=True),
     "recall_growth": Range(1, 100),
     "ram_budget_mb": Range(1, 1_048_576),

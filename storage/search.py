@@ -65,20 +65,6 @@ def fts_query(terms: list[str]) -> str:
     return " OR ".join(quoted)
 
 
-def document_counts(conn: apsw.Connection, terms: list[str]) -> dict[str, int]:
-    """How many memories the keyword index finds each term in (read as it reads text:
-    stemmed, accents off)."""
-    counts: dict[str, int] = {}
-    for term in dict.fromkeys(terms):
-        query = fts_query([term])
-        if query:
-            found = conn.execute(
-                "SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?", (query,)
-            )
-            counts[term] = int(next(iter(found))[0])
-    return counts
-
-
 def keyword_search(conn: apsw.Connection, terms: list[str], limit: int) -> list[tuple[int, float]]:
     """Ids matching any term with their BM25 score (higher is better), best first."""
     query = fts_query(terms)

@@ -190,8 +190,5 @@ class Reads(StorePart):
             for schema in SCHEMAS
         )
 
-    def document_counts(self, terms: list[str]) -> dict[str, int]:
-        return search.document_counts(self.conn, terms)
-
     def keyword_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         return search.keyword_search(self.conn, terms, limit)

@@ -69,9 +69,6 @@ Mode = Literal["fused", "vector", "keyword"]
 MODES: tuple[Mode, ...] = ("fused", "vector", "keyword")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A word held by this many memories or fewer is never too common to search: in a small store
-# a share of it is a handful of notes, and their words are what they are about.
-COMMON_WORD_FLOOR = 20
 
 
 @dataclass(frozen=True)
@@ -91,18 +88,6 @@ def query_terms(query: str) -> list[str]:
     is searched alike: BM25's inverse document frequency alone weighs the common words down
     (what an English list cost on LoCoMo is in docs/BENCHMARKS.md)."""
     return list(dict.fromkeys(_WORD.findall(query.casefold())))
-
-
-def uncommon_terms(store: MemoryStore, terms: list[str], share: float) -> list[str]:
-    """`terms` less those the store holds in more than `share` of its memories (and more
-    than COMMON_WORD_FLOOR): its own stop words ("what", "did"; "的"), found from what it
-    holds, so no language's list is needed. The rarest is kept when every term is common."""
-    if share <= 0 or not terms:
-        return terms
-    limit = max(share * store.count(), COMMON_WORD_FLOOR)
-    counts = store.document_counts(terms)
-    kept = [term for term in terms if counts.get(term, 0) <= limit]
-    return kept or [min(terms, key=lambda term: counts.get(term, 0))]
 
 
 def holds_its_words(memory: Memory) -> bool:
@@ -203,13 +188,7 @@ def recall(
     limit = k or settings.recall_k
     pool = max(settings.recall_candidates, limit)
     vector_hits = store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
-    keyword_hits = (
-        store.keyword_search(
-            uncommon_terms(store, query_terms(query), settings.common_word_share), pool
-        )
-        if mode != "vector"
-        else []
-    )
+    keyword_hits = store.keyword_search(query_terms(query), pool) if mode != "vector" else []
     similarity = dict(vector_hits)
     bm25 = dict(keyword_hits)
     vector_rank = {mid: rank for rank, mid in enumerate(similarity, start=1)}
