@@ -33,6 +33,8 @@ def test_each_check_is_counted_by_what_the_answer_was_judged(app: Papertape) -> 
         row("q2", 5, "Which cat did Anna adopt?", "A grey cat called Pixel.", by_bo),  # words
         row("q3", 4, "What does Anna bake?", "Sourdough bread every Sunday.", by_anna),  # hers
         row("q4", 4, "What did Anna run?", "Anna ran her first race.", to_anna),  # model: hers
+        # Too few of its words in Bo's line to be supported; those it has are Bo's.
+        row("q5", 5, "Which cat did Anna adopt?", "Pixel, a grey dog from the old shelter.", by_bo),
     ]
     labels = {"q3": "CORRECT", "q4": "CORRECT"}
     # Asked in row order: q1 and q4 as `ask` asks, q3 (her own line) only for the second count.
@@ -40,7 +42,6 @@ def test_each_check_is_counted_by_what_the_answer_was_judged(app: Papertape) -> 
         [json.dumps({"who": who, "holds": "yes"}) for who in ("Bo", "Bo", "Anna")]
     )
     counts = check_rows(app, generator, rows, labels)
-    assert counts[("adversarial", "answered")] == 2
     assert counts[("adversarial", "words")] == 1
     assert (counts[("adversarial", "asked")], counts[("adversarial", "model")]) == (1, 1)
     assert counts[("judged right", "answered")] == 2
@@ -48,5 +49,7 @@ def test_each_check_is_counted_by_what_the_answer_was_judged(app: Papertape) -> 
     assert counts[("judged right", "words")] == 0
     assert counts[("judged right", "asked everywhere")] == 2  # q3 too
     assert counts[("judged right", "model everywhere")] == 1  # q3 read as Bo's
-    assert "| adversarial | 2 | 1 | 1 | 2 | 1 | 2 |" in table(counts)
+    assert (counts[("adversarial", "unsupported")], counts[("adversarial", "answered")]) == (1, 3)
+    assert counts[("adversarial", "unsupported, not theirs")] == 1
+    assert "| adversarial | 3 | 1 | 1 | 2 | 1 | 2 | 1 | 1 |" in table(counts)
     assert "| judged right | 2 | 0 | 1 | 0 | 2 | 1 |" in table(counts)

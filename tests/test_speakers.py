@@ -5,6 +5,7 @@ else's lines name the person, the model's reading of whose they are, agent/answe
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,31 @@ def test_an_answer_about_someone_from_anothers_line_is_shown_as_written_and_mark
     answer = app.chat().ask("Which cat did Bo adopt?", now=NOW + 180)
     assert answer.not_of is None
     assert answer.supported
+
+
+def test_an_answer_its_lines_do_not_hold_says_so_when_they_are_someone_elses(
+    app: Papertape,
+) -> None:
+    bo = app.note("I adopted a grey cat called Pixel.", now=NOW, speaker="Bo").memory_id
+    app.note("How lovely!", now=NOW + 30, speaker="Anna")
+    assert bo is not None
+    # Few of its words are in Bo's line, so it is not supported; those that are, are Bo's.
+    reply = {
+        "answer": "Anna adopted Pixel, a grey dog from the old shelter downtown.",
+        "memory_ids": [bo],
+        "status": "answered",
+    }
+    app._generator = ScriptedGenerator([json.dumps(reply)])
+    app._models.clear()
+    app.settings = replace(app.settings, support_min_similarity=1.0)
+    answer = app.chat(remember=False).ask("Which cat did Anna adopt?", now=NOW + 60)
+    assert answer.text == reply["answer"]
+    assert not answer.supported
+    assert answer.not_of == "Anna"
+    assert answer_marks(answer) == [
+        "(not supported by your memories: the lines it rests on are not Anna's and do not "
+        "name them)"
+    ]
 
 
 def test_lines_someone_else_said_that_name_the_person_are_for_the_model_to_read() -> None:

@@ -203,9 +203,11 @@ def answer_from(
         reading=settings.support_reading,
     )
     texts = {m.id: m.text for m in cited_memories}
+    # Whose the lines are is asked of an answer they do not hold too: where they are another
+    # person's, that is the reason to show, not only that they do not hold it.
     person_check = (
         check_person(generator, question, reply.answer, texts, cited, speakers or {}, people)
-        if supported
+        if reply.status == "answered" and cited_memories
         else PersonCheck()
     )
     return Answer(

@@ -9,7 +9,8 @@ answers, answers judged right and the rest, by the labels in docs/answers/judged
 answers are not asked again: the checks only add marks, so the words stay the judged ones.
 The model's reading is counted twice: asked only where someone else's lines name the person,
 and asked for every answer whose question names one known speaker and whose lines the words
-did not already mark.
+did not already mark. Answers the support check marks as not held by what they cite are
+counted apart, with how many the person check would also mark as not the person's.
 
     python -m scripts.bench.whose --model qwen2.5-coder-1.5b --rows RUN.jsonl --stores DIR
 """
@@ -67,11 +68,14 @@ def check_rows(
         lines = [memory_line(m, times.get(m.id)) for m in cited]
         question, answer = row["question"], row["answer"]
         threshold = app.settings.support_min_similarity
-        if not is_supported(app.embedder, answer, question, lines, min_similarity=threshold):
-            continue  # marked as not held by what it cites; the person check does not run
         texts = {m.id: m.text for m in cited}
         speakers = app.store.speakers_of(list(texts))
         check = check_person(generator, question, answer, texts, lines, speakers, people)
+        if not is_supported(app.embedder, answer, question, lines, min_similarity=threshold):
+            # Marked as not held by what it cites; is it also marked as not the person's?
+            counts[(kind, "unsupported")] += 1
+            counts[(kind, "unsupported, not theirs")] += check.not_of is not None
+            continue
         person = asked_about(question, people)
         if check.not_of is not None and not check.asked:
             counts[(kind, "words")] += 1
@@ -97,8 +101,8 @@ def table(counts: Counter[tuple[str, str]]) -> str:
     lines = [
         "| answers | answered | marked by words | model asked where others' lines name the "
         "person | marked, words or model | model asked wherever words did not mark | "
-        "marked, words or model |",
-        "|---|---|---|---|---|---|---|",
+        "marked, words or model | not held by what they cite | of those, not the person's |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in KINDS:
         words_only = counts[(kind, "words")]
@@ -106,7 +110,8 @@ def table(counts: Counter[tuple[str, str]]) -> str:
             f"| {kind} | {counts[(kind, 'answered')]} | {words_only} | "
             f"{counts[(kind, 'asked')]} | {words_only + counts[(kind, 'model')]} | "
             f"{counts[(kind, 'asked everywhere')]} | "
-            f"{words_only + counts[(kind, 'model everywhere')]} |"
+            f"{words_only + counts[(kind, 'model everywhere')]} | "
+            f"{counts[(kind, 'unsupported')]} | {counts[(kind, 'unsupported, not theirs')]} |"
         )
     extra = sum(counts[(kind, "asked everywhere")] - counts[(kind, "asked")] for kind in KINDS)
     if extra:
