@@ -1,5 +1,5 @@
 """The answers of a run of scripts.bench.answers read back with their judged labels, for the
-benchmarks that check answers already given (scripts/bench/whose.py, scripts/bench/swap.py)."""
+benchmarks that check answers already given (scripts/bench/whose.py, swap.py, support.py)."""
 
 from __future__ import annotations
 
@@ -38,3 +38,14 @@ def by_conversation(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     for row in rows:
         grouped[row["conversation"]].append(row)
     return dict(sorted(grouped.items()))
+
+
+KINDS = ("adversarial", "judged right", "judged not right")
+
+
+def kind_of(row: dict[str, Any], label: str | None) -> str:
+    """What a check should do with the answer: decline an adversarial one (category 5), let
+    one judged right pass, and the rest."""
+    if row["category"] == 5:
+        return "adversarial"
+    return "judged right" if label == "CORRECT" else "judged not right"

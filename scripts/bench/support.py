@@ -40,7 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -56,9 +56,9 @@ from agent.settings import load_settings
 from models.generator import Scorer
 from scripts.bench import common
 from scripts.bench.answers import IDS_FILE
+from scripts.bench.judged_rows import LABELS, by_conversation, kind_of
 
 PROG = common.command_name(__file__)
-LABELS = common.ROOT / "docs" / "answers" / "judged.jsonl"
 WAYS = ("off", "unshared", "every")
 Case = tuple[str, str, str, list[str]]  # group, question, answer, cited lines
 
@@ -156,12 +156,10 @@ def row_cases(
             row["citations"],
             round(row["f1"], 6),
         )
-        if row["category"] == 5:
-            group = "adversarial"
-        elif not same:
+        if row["category"] != 5 and not same:
             group = "not labelled"
         else:
-            group = "judged right" if label and label["label"] == "CORRECT" else "judged not right"
+            group = kind_of(row, label["label"] if label else None)
         yield group, row["question"], row["answer"], lines
 
 
@@ -219,10 +217,7 @@ def main() -> None:
                 labelled = {
                     r["id"]: r for r in read_jsonl(args.labels) if r["version"] == args.version
                 }
-                by_conv: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                for row in rows:
-                    by_conv[row["conversation"]].append(row)
-                for conv, conv_rows in sorted(by_conv.items()):
+                for conv, conv_rows in by_conversation(rows).items():
                     home = args.stores / conv
                     if not (home / IDS_FILE).exists():
                         common.refuse(PROG, f"{home} holds no store kept by scripts.bench.answers.")

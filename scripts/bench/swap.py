@@ -48,7 +48,7 @@ from agent.words import words
 from models.generator import ChatMessage, Generator, Scorer
 from scripts.bench import common
 from scripts.bench.answers import DAY, IDS_FILE
-from scripts.bench.judged_rows import LABELS, by_conversation, read_judged
+from scripts.bench.judged_rows import KINDS, LABELS, by_conversation, kind_of, read_judged
 from scripts.bench.locomo_data import load
 
 PROG = common.command_name(__file__)
@@ -115,12 +115,6 @@ def likeliest_other(
     return best
 
 
-def kind_of(row: dict[str, Any], label: str | None) -> str:
-    if row["category"] == 5:
-        return "adversarial"
-    return "judged right" if label == "CORRECT" else "judged not right"
-
-
 def gains(app: Papertape, rows: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
     """For each answered row about one known speaker: the answer's best gain in
     log-probability when asked about another person (below zero: less likely), or None
@@ -175,7 +169,7 @@ def table(results: list[dict[str, Any]], labels: dict[str, str]) -> str:
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in results:
         by_kind[kind_of(result["row"], labels.get(result["row"]["id"]))].append(result)
-    for kind in ("adversarial", "judged right", "judged not right"):
+    for kind in KINDS:
         mine = by_kind.get(kind, [])
         rebuilt = [r for r in mine if r["gain"] is not None]
         declined = sum(labels.get(r["row"]["id"]) == "CORRECT" for r in rebuilt)

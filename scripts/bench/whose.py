@@ -5,12 +5,13 @@ An answer about one person that rests on another's lines should be marked; an an
 right should not. This re-runs the checks `ask` runs after an answer, on each answered row
 of a run of `scripts.bench.answers --stores DIR` (the rows hold the answers and citations,
 the kept stores the lines and who said them), and counts what each marks among adversarial
-answers, answers judged right and the rest, by the labels in docs/answers/judged.jsonl. The
-answers are not asked again: the checks only add marks, so the words stay the judged ones.
-The model's reading is counted twice: asked only where someone else's lines name the person,
-and asked for every answer whose question names one known speaker and whose lines the words
-did not already mark. Answers the support check marks as not held by what they cite are
-counted apart, with how many the person check would also mark as not the person's.
+answers, answers judged right and those judged not right, by the labels in
+docs/answers/judged.jsonl. The answers are not asked again: the checks only add marks, so
+the words stay the judged ones. The model's reading is counted twice: asked only where
+someone else's lines name the person, and asked for every answer whose question names one
+known speaker and whose lines the words did not already mark. Answers the support check
+marks as not held by what they cite are counted apart, with how many the person check would
+also mark as not the person's.
 
     python -m scripts.bench.whose --model qwen2.5-coder-1.5b --rows RUN.jsonl --stores DIR
 """
@@ -36,16 +37,9 @@ from agent.settings import load_settings
 from models.generator import Generator
 from scripts.bench import common
 from scripts.bench.answers import IDS_FILE
-from scripts.bench.judged_rows import LABELS, by_conversation, read_judged
+from scripts.bench.judged_rows import KINDS, LABELS, by_conversation, kind_of, read_judged
 
 PROG = common.command_name(__file__)
-KINDS = ("adversarial", "judged right", "other")
-
-
-def kind_of(row: dict[str, Any], label: str | None) -> str:
-    if row["category"] == 5:
-        return "adversarial"
-    return "judged right" if label == "CORRECT" else "other"
 
 
 def check_rows(
