@@ -112,6 +112,9 @@ class Settings:
     # answer as stated, made-up ones too, so it is off; "unshared" stops marking right
     # answers given in another language than the notes (docs/BENCHMARKS.md).
     support_reading: str = "off"
+    # Recall reads a said line's vector with that of the line it answers, so a reply is
+    # found through what it answers (agent/answer/replies.py; docs/BENCHMARKS.md).
+    reply_context: bool = True
     # Past exchanges with papertape as evidence for recall and ask (ranked below what you
     # stored). Off: a model's answer is not a source.
     chat_as_evidence: bool = False

@@ -110,6 +110,28 @@ class Reads(StorePart):
         merged = heapq.merge(*per_file, key=lambda m: (-m.occurred_at, -m.id))
         return list(merged)[:limit]
 
+    def preceding(self, memory: Memory, kinds: Sequence[str], within_s: float) -> Memory | None:
+        """The last memory of one of `kinds` from `memory`'s source that came before it, when
+        it came within `within_s` seconds (the same episode: the line a reply answers)."""
+        marks = ", ".join("?" * len(kinds))
+        found = [
+            memory_from_row(row)
+            for schema in SCHEMAS
+            for row in self.conn.execute(
+                f"SELECT {layout.SELECT} FROM {schema}.memories WHERE source = ? "
+                f"AND kind IN ({marks}) AND (occurred_at, id) < (?, ?) AND occurred_at >= ? "
+                "ORDER BY occurred_at DESC, id DESC LIMIT 1",
+                (
+                    memory.source,
+                    *kinds,
+                    memory.occurred_at,
+                    memory.id,
+                    memory.occurred_at - within_s,
+                ),
+            )
+        ]
+        return max(found, key=lambda m: (m.occurred_at, m.id), default=None)
+
     def following(self, memory: Memory, limit: int, within_s: float) -> list[Memory]:
         """Up to `limit` memories of `memory`'s source that came after it, in time order, each
         within `within_s` seconds of the one before (the same episode: a conversation's next

@@ -47,6 +47,22 @@ class VectorColumns(StorePart):
         encoded = self.encoded_vector(memory_id)
         return None if encoded is None else vectors.decode(encoded[1], self.vector_dim)
 
+    def vectors(self, memory_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """`vector` for many memories at once; those without a vector are left out."""
+        wanted = list(dict.fromkeys(memory_ids))
+        found: dict[int, bytes] = {}
+        for start in range(0, len(wanted), 500):  # under SQLite's bound-parameter limit
+            part = wanted[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            for query in (
+                f"SELECT rowid, embedding FROM {vectors.SHARP_TABLE} WHERE rowid IN ({marks})",
+                f"SELECT id, cold_vector FROM cold.memories WHERE id IN ({marks}) "
+                "AND cold_vector IS NOT NULL",
+            ):
+                for memory_id, blob in self.conn.execute(query, part):
+                    found.setdefault(memory_id, bytes(blob))
+        return {i: vectors.decode(blob, self.vector_dim) for i, blob in found.items()}
+
     def encoded_vector(self, memory_id: int) -> tuple[str, bytes] | None:
         """(encoding, stored bytes) of the memory's vector: float32, int8 or bit."""
         rows = list(

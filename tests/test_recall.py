@@ -207,3 +207,62 @@ def test_a_fact_ranks_as_recent_as_its_freshest_line(app: Papertape) -> None:
     lines = app.store.get_many([old.memory_id, newer.memory_id])
     assert hit.retention == pytest.approx(retention(lines[newer.memory_id], NOW))
     assert hit.retention < retention(hit.memory, NOW)  # its own fading is slower
+
+
+def _lines(app: Papertape, said: list[tuple[str, str]], source: str) -> list[int]:
+    ids = []
+    for second, (speaker, text) in enumerate(said):
+        result = app.note(
+            text, now=NOW, occurred_at=NOW - DAY + second, source=source, speaker=speaker
+        )
+        assert result.memory_id is not None
+        ids.append(result.memory_id)
+    return ids
+
+
+def _similarity(app: Papertape, query: str, memory_id: int, **overrides: str) -> float | None:
+    settings = load_settings(app.settings.home, overrides={"embedder": "fake", **overrides}, env={})
+    hits = recall(
+        app.store,
+        app.embedder,
+        query,
+        settings=settings,
+        now=NOW,
+        mode="vector",
+        k=50,
+        strengthen=False,
+    )
+    return next((h.similarity for h in hits if h.memory.id == memory_id), None)
+
+
+def test_a_reply_is_found_through_the_line_it_answers(app: Papertape) -> None:
+    for i in range(20):
+        app.note(f"filler note {i} about the weather", now=NOW)
+    asked, reply = _lines(
+        app,
+        [("Bo", "did you go camping at the lake?"), ("Anna", "yes, last weekend, rain all night")],
+        "chat-bo",
+    )
+    own = _similarity(app, "camping at the lake", reply, reply_context="false")
+    with_asked = _similarity(app, "camping at the lake", reply)
+    assert own is not None
+    assert with_asked is not None
+    assert own < 0.2 < with_asked  # the reply shares no word with the query
+    ranked = [
+        h.memory.id for h in app.recall("camping at the lake", now=NOW, k=2, strengthen=False)
+    ]
+    assert ranked == [asked, reply]
+    # Nothing of the line it answered is stored with the reply: forgotten, it leaves no trace.
+    app.forget([asked])
+    assert _similarity(app, "camping at the lake", reply) == pytest.approx(own, abs=1e-5)
+
+
+def test_lines_no_one_is_known_to_have_said_are_read_alone(app: Papertape) -> None:
+    app.note("did you go camping at the lake?", now=NOW, occurred_at=NOW - DAY, source="diary")
+    later = app.note(
+        "yes, last weekend, rain all night", now=NOW, occurred_at=NOW - DAY + 1, source="diary"
+    )
+    assert later.memory_id is not None
+    on = _similarity(app, "camping at the lake", later.memory_id)
+    off = _similarity(app, "camping at the lake", later.memory_id, reply_context="false")
+    assert on == off

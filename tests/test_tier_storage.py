@@ -142,3 +142,42 @@ def test_following_gives_what_came_next_from_the_same_source_in_any_file(
     assert [m.id for m in store.following(hit_memory, 5, 3600.0)] == [reply, next_one]
     assert [m.id for m in store.following(hit_memory, 1, 3600.0)] == [reply]
     assert store.following(hit_memory, 5, 30.0) == []  # the reply came a minute later
+
+
+def test_preceding_gives_the_line_before_from_the_same_source_in_any_file(
+    store: MemoryStore,
+) -> None:
+    def at(when: float, text: str, source: str = "chat-ana", tier: str = "sharp") -> int:
+        with store.transaction():
+            return store.add(new(text, tier, when, source), random_unit(int(when)))
+
+    asked = at(100.0, "how did the race go?", tier="archive")  # in the cold file
+    at(130.0, "another chat at the same time", source="chat-ben")
+    reply = at(160.0, "third place, 41 minutes")
+    same_time = at(160.0, "and a medal")
+    later = at(160.0 + 3 * 3600, "hours later: another episode")
+    reply_memory, same_memory, later_memory = store.get_many([reply, same_time, later]).values()
+    preceding = store.preceding(reply_memory, ["text"], 3600.0)
+    assert preceding is not None
+    assert preceding.id == asked
+    before_same = store.preceding(same_memory, ["text"], 3600.0)
+    assert before_same is not None
+    assert before_same.id == reply
+    assert store.preceding(reply_memory, ["text"], 30.0) is None  # asked a minute before
+    assert store.preceding(reply_memory, ["audio"], 3600.0) is None  # not of those kinds
+    assert store.preceding(later_memory, ["text"], 3600.0) is None  # another episode
+
+
+def test_vectors_reads_many_from_both_files_as_vector_does(store: MemoryStore) -> None:
+    ids = []
+    for seed, tier in enumerate(["sharp", "hazy", "archive", "sharp"]):
+        with store.transaction():
+            ids.append(store.add(new(f"memory {seed}", tier, float(seed)), random_unit(seed)))
+    with store.transaction():
+        no_vector = store.add(new("a title row"), None)
+    found = store.vectors([*ids, no_vector, ids[0]])
+    assert sorted(found) == sorted(ids)
+    for memory_id in ids:
+        one = store.vector(memory_id)
+        assert one is not None
+        np.testing.assert_allclose(found[memory_id], one)

@@ -58,6 +58,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from agent.answer.replies import with_answered_lines
 from agent.ingest.notes import verbatim_hashes
 from agent.memory.retention import retention, strengthened
 from agent.settings import Settings
@@ -187,11 +188,17 @@ def recall(
     with_chat = settings.chat_as_evidence if include_chat is None else include_chat
     limit = k or settings.recall_k
     pool = max(settings.recall_candidates, limit)
-    vector_hits = store.vector_search(embed_one(embedder, query), pool) if mode != "keyword" else []
+    similarity: dict[int, float] = {}
+    if mode != "keyword":
+        asked = embed_one(embedder, query)
+        similarity = dict(store.vector_search(asked, pool))
+        if settings.reply_context and similarity:
+            gap = settings.episode_gap_minutes * 60.0
+            similarity = with_answered_lines(store, asked, similarity, gap, pool)
     keyword_hits = store.keyword_search(query_terms(query), pool) if mode != "vector" else []
-    similarity = dict(vector_hits)
     bm25 = dict(keyword_hits)
-    vector_rank = {mid: rank for rank, mid in enumerate(similarity, start=1)}
+    by_similarity = sorted(similarity, key=lambda mid: -similarity[mid])
+    vector_rank = {mid: rank for rank, mid in enumerate(by_similarity, start=1)}
     keyword_rank = {mid: rank for rank, mid in enumerate(bm25, start=1)}
     lowest = min(similarity.values(), default=0.0)
     spread = max(max(similarity.values(), default=0.0) - lowest, settings.vector_min_spread) or 1.0

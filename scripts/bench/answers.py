@@ -229,6 +229,13 @@ def main() -> None:
         metavar="DIR",
         help="keep each conversation's fresh store in DIR and ask it again in later runs",
     )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="ask, of the draw, only the question ids listed in FILE, one a line",
+    )
     common.add_set_option(parser)
     args = parser.parse_args()
     if args.time_words and args.aged:
@@ -246,6 +253,12 @@ def main() -> None:
     drawn_from = chosen_conversations(conversations, args.conversations, PROG, args.data)
     categories = chosen_categories(args.category, PROG)
     sample = stratified_sample(drawn_from, args.per_category, args.seed, args.subset, categories)
+    if args.questions:
+        try:
+            listed = set(args.questions.read_text(encoding="utf-8").split())
+        except OSError as exc:
+            common.refuse(PROG, f"cannot read {args.questions}: {exc.strerror}.")
+        sample = {qid: asked for qid, asked in sample.items() if qid in listed}
     tags = {
         "model": args.model,
         "version": args.version,

@@ -30,7 +30,7 @@ from agent.answer.prompt import fit_prompt
 from agent.answer.session import ChatSession
 from agent.errors import Failure, UserError
 from agent.service import Papertape
-from agent.settings import load_settings
+from agent.settings import Settings, load_settings
 from scripts.bench import common
 from scripts.bench.answers import DAY, IDS_FILE, stratified_sample
 from scripts.bench.locomo_data import (
@@ -72,18 +72,25 @@ def draws(
 
 
 def evidence_shown(
-    app: Papertape, generator: Any, question: str, guess: str, now: float
+    app: Papertape,
+    generator: Any,
+    question: str,
+    guess: str,
+    now: float,
+    settings: Settings | None = None,
 ) -> set[int]:
-    """The ids of the memories `ask` would put in the prompt for `question` and `guess`."""
-    session = ChatSession(app.store, app.embedder, generator, app.settings, remember=False)
+    """The ids of the memories `ask` would put in the prompt for `question` and `guess`,
+    with `settings` (default: the app's)."""
+    settings = settings or app.settings
+    session = ChatSession(app.store, app.embedder, generator, settings, remember=False)
     memories = session.evidence(question, now, guess=guess)
     fitted = fit_prompt(
         generator,
         question,
         memories,
         [],
-        answer_tokens=app.settings.answer_tokens,
-        prompt_tokens=app.settings.prompt_tokens,
+        answer_tokens=settings.answer_tokens,
+        prompt_tokens=settings.prompt_tokens,
         times=app.store.times_of([m.id for m in memories]),
     )
     return {m.id for m in fitted.memories}
