@@ -25,7 +25,7 @@ from typing import Any
 
 from agent.errors import UserError
 from agent.service import Papertape
-from agent.settings import load_settings
+from agent.settings import Settings, load_settings
 from scripts.bench import common
 from scripts.bench.answers import DAY, IDS_FILE
 from scripts.bench.guess import SPLITS, draws, evidence_shown
@@ -37,11 +37,33 @@ PROG = common.command_name(__file__)
 Shown = tuple[str, str, int, float, float, bool]
 
 
+def compare(
+    app: Papertape,
+    generator: Any,
+    conv: Any,
+    entries: list[tuple[str, str, Any, Any]],
+    ids: dict[str, int],
+    changed: Settings,
+) -> list[Shown]:
+    """Each question's evidence shown with the app's settings and with `changed`."""
+    now = conv.turns[-1].occurred_at + DAY
+    out = []
+    for split, qid, _, q in entries:
+        wanted = {ids[d] for d in q.evidence if d in ids}
+        if not wanted:
+            continue
+        before = evidence_shown(app, generator, q.question, "", now)
+        after = evidence_shown(app, generator, q.question, "", now, changed)
+        shares = len(wanted & before) / len(wanted), len(wanted & after) / len(wanted)
+        out.append((split, qid, q.category, *shares, before != after))
+        print(f"  {qid}: {shares[0]:.2f} -> {shares[1]:.2f}", file=sys.stderr)
+    return out
+
+
 def measure(
     stores: Path, model: str, overrides: dict[str, str], chosen: list[tuple[str, str, Any, Any]]
 ) -> list[Shown]:
-    """(split, question id, category, share shown as shipped, share shown with `overrides`,
-    whether the prompt shows other memories) per question."""
+    """`compare` over the kept store of each conversation `chosen` draws from."""
     by_conv: dict[str, list[tuple[str, str, Any, Any]]] = defaultdict(list)
     for entry in chosen:
         by_conv[entry[2].sample_id].append(entry)
@@ -52,25 +74,12 @@ def measure(
         for conv_id, entries in sorted(by_conv.items()):
             home = stores / conv_id
             if not (home / IDS_FILE).exists():
-                common.refuse(
-                    PROG, f"{home} holds no store kept by scripts.bench.answers --stores."
-                )
+                common.refuse(PROG, f"{home} holds no store kept by the answers bench's --stores.")
             ids = json.loads((home / IDS_FILE).read_text(encoding="utf-8"))
             with Papertape(replace(shipped, home=home)) as app:
-                generator = app.generator()
-                conv = entries[0][2]
-                now = conv.turns[-1].occurred_at + DAY
-                for split, qid, _, q in entries:
-                    wanted = {ids[d] for d in q.evidence if d in ids}
-                    if not wanted:
-                        continue
-                    before = evidence_shown(app, generator, q.question, "", now)
-                    after = evidence_shown(
-                        app, generator, q.question, "", now, replace(changed, home=home)
-                    )
-                    shares = len(wanted & before) / len(wanted), len(wanted & after) / len(wanted)
-                    out.append((split, qid, q.category, *shares, before != after))
-                    print(f"  {qid}: {shares[0]:.2f} -> {shares[1]:.2f}", file=sys.stderr)
+                out += compare(
+                    app, app.generator(), entries[0][2], entries, ids, replace(changed, home=home)
+                )
     return out
 
 
