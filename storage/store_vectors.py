@@ -47,8 +47,9 @@ class VectorColumns(StorePart):
         encoded = self.encoded_vector(memory_id)
         return None if encoded is None else vectors.decode(encoded[1], self.vector_dim)
 
-    def vectors(self, memory_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """`vector` for many memories at once; those without a vector are left out."""
+    def encoded_vectors(self, memory_ids: Sequence[int]) -> dict[int, bytes]:
+        """The stored bytes of many memories' vectors at once, in their tiers' encodings
+        (`encoded_vector`); those without a vector are left out."""
         wanted = list(dict.fromkeys(memory_ids))
         found: dict[int, bytes] = {}
         for start in range(0, len(wanted), 500):  # under SQLite's bound-parameter limit
@@ -61,7 +62,7 @@ class VectorColumns(StorePart):
             ):
                 for memory_id, blob in self.conn.execute(query, part):
                     found.setdefault(memory_id, bytes(blob))
-        return {i: vectors.decode(blob, self.vector_dim) for i, blob in found.items()}
+        return found
 
     def encoded_vector(self, memory_id: int) -> tuple[str, bytes] | None:
         """(encoding, stored bytes) of the memory's vector: float32, int8 or bit."""

@@ -168,16 +168,19 @@ def test_preceding_gives_the_line_before_from_the_same_source_in_any_file(
     assert store.preceding(later_memory, ["text"], 3600.0) is None  # another episode
 
 
-def test_vectors_reads_many_from_both_files_as_vector_does(store: MemoryStore) -> None:
+def test_encoded_vectors_reads_many_from_both_files_as_encoded_vector_does(
+    store: MemoryStore,
+) -> None:
     ids = []
     for seed, tier in enumerate(["sharp", "hazy", "archive", "sharp"]):
         with store.transaction():
             ids.append(store.add(new(f"memory {seed}", tier, float(seed)), random_unit(seed)))
     with store.transaction():
         no_vector = store.add(new("a title row"), None)
-    found = store.vectors([*ids, no_vector, ids[0]])
+    found = store.encoded_vectors([*ids, no_vector, ids[0]])
     assert sorted(found) == sorted(ids)
     for memory_id in ids:
-        one = store.vector(memory_id)
+        one = store.encoded_vector(memory_id)
         assert one is not None
-        np.testing.assert_allclose(found[memory_id], one)
+        assert found[memory_id] == one[1]
+    assert {len(blob) for blob in found.values()} == {384 * 4, 384, 384 // 8}  # each tier's own

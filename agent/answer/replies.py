@@ -4,8 +4,9 @@ A reply often holds the answer without the words of what it answers ("Yes, last 
 at the lake!" after "Did you two go camping?"). Where the store knows who said its lines,
 recall reads each said line's vector together with that of the line before it in its
 episode (the same source, within the episode gap): the query's cosine to the mean direction
-of the two unit vectors. The lines the vector search found also bring in the line right
-after each of them, so a reply can be found through what it answers.
+of the two unit vectors, or to the line alone where that is closer (a line that says it all
+itself is not held back by what it answers). The lines the vector search found also bring
+in the line right after each of them, so a reply can be found through what it answers.
 
 Nothing is stored: each line keeps its own vector, and the two are combined only when a
 query is asked, so a forgotten line leaves no trace in its neighbour's vector and a store
@@ -15,12 +16,14 @@ language. Measured in docs/BENCHMARKS.md ("Evidence recall").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from agent.memory.facts import SOURCE_KINDS
 from storage import Memory, MemoryStore
+from storage.vectors import cosine, decode, encoding_of
 
 LINE_KINDS = tuple(sorted(SOURCE_KINDS))
 
@@ -51,19 +54,32 @@ def with_answered_lines(
     for line in lines:
         if line.id not in answered:
             answered[line.id] = store.preceding(line, LINE_KINDS, within_s)
-    vectors = store.vectors(
+    stored = store.encoded_vectors(
         [m.id for m in lines] + [a.id for a in answered.values() if a is not None]
     )
-    asked = np.asarray(query, dtype=np.float32)
-    asked /= max(float(np.linalg.norm(asked)), 1e-12)
+    dim = store.vector_dim
     result = dict(similarity)
     for line in lines:
-        own = vectors.get(line.id)
+        own = stored.get(line.id)
         if own is None:
             continue
+        alone = similarity.get(line.id, cosine(query, own, dim))
         before = answered[line.id]
-        together = own + vectors[before.id] if before is not None and before.id in vectors else own
-        mixed = float(together @ asked) / max(float(np.linalg.norm(together)), 1e-12)
-        result[line.id] = max(mixed, float(own @ asked))
+        if before is None or before.id not in stored:
+            result[line.id] = alone
+            continue
+        other = stored[before.id]
+        # The cosine to the two unit vectors' mean direction, from the three pairwise ones,
+        # each estimated as search estimates it in the tiers' encodings (bits by angle).
+        between = _between(own, other, dim)
+        together = (alone + cosine(query, other, dim)) / math.sqrt(max(2 + 2 * between, 1e-12))
+        result[line.id] = max(together, alone)
     best = sorted(result, key=lambda memory_id: -result[memory_id])[:limit]
     return {memory_id: result[memory_id] for memory_id in best}
+
+
+def _between(first: bytes, second: bytes, dim: int) -> float:
+    """The cosine of two stored vectors; a sign vector is scored by its angle estimate."""
+    if encoding_of(first, dim) == "bit":
+        first, second = second, first
+    return cosine(decode(first, dim), second, dim)
