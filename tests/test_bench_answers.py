@@ -177,3 +177,30 @@ def test_a_kept_store_is_asked_again_without_storing_the_conversation_twice(home
         answer_rows(app, conv, [], {}, kept_ids=kept)
         assert app.store.count() == stored == 2
         assert json.loads(kept.read_text()) == ids
+
+
+def test_a_questions_file_listing_none_of_the_draw_is_refused_in_one_sentence(
+    tmp_path: Path,
+) -> None:
+    turn = {"speaker": "Ana", "dia_id": "D1:1", "text": "I moved to Lyon."}
+    qa = [
+        {"question": "Where did Ana move?", "answer": "Lyon", "category": 4, "evidence": ["D1:1"]}
+    ]
+    conversation_data = {"session_1_date_time": "1:56 pm on 8 May, 2023", "session_1": [turn]}
+    data = tmp_path / "locomo.json"
+    data.write_text(json.dumps([{"sample_id": "c1", "conversation": conversation_data, "qa": qa}]))
+    listed = tmp_path / "ids.txt"
+    listed.write_text("c9:q0\n")
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "scripts.bench.answers", "--model", "smollm2-135m"),
+            *("--data", str(data), "--questions", str(listed), "--per-category", "1"),
+            *("--out", str(tmp_path / "rows.jsonl")),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "none of the questions" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "rows.jsonl").exists()

@@ -259,6 +259,8 @@ def main() -> None:
         except OSError as exc:
             common.refuse(PROG, f"cannot read {args.questions}: {exc.strerror}.")
         sample = {qid: asked for qid, asked in sample.items() if qid in listed}
+        if not sample:
+            common.refuse(PROG, f"none of the questions {args.questions} lists is in the draw.")
     tags = {
         "model": args.model,
         "version": args.version,
