@@ -174,13 +174,18 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    common.add_data_option(parser)
+def add_draw_options(parser: argparse.ArgumentParser) -> None:
+    """The model, and the sample and held-out draw `draws` makes."""
     parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
     parser.add_argument("--per-category", type=int, default=30)
     parser.add_argument("--seed", type=int, default=29, help="the answers bench's sample")
     parser.add_argument("--held-seed", type=int, default=7, help="the held-out draw")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    common.add_data_option(parser)
+    add_draw_options(parser)
     parser.add_argument(
         "--stores", type=Path, default=None, metavar="DIR", help="scripts.bench.answers' stores"
     )

@@ -28,7 +28,7 @@ from agent.service import Papertape
 from agent.settings import Settings, load_settings
 from scripts.bench import common
 from scripts.bench.answers import DAY, IDS_FILE
-from scripts.bench.guess import SPLITS, draws, evidence_shown
+from scripts.bench.guess import SPLITS, add_draw_options, draws, evidence_shown
 from scripts.bench.locomo_data import CATEGORIES, load
 
 PROG = common.command_name(__file__)
@@ -112,11 +112,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     common.add_data_option(parser)
     common.add_set_option(parser)
-    parser.add_argument("--model", required=True, help="a catalogued name or a .gguf path")
+    add_draw_options(parser)
     parser.add_argument("--stores", type=Path, required=True, help="the answers bench's --stores")
-    parser.add_argument("--per-category", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=29, help="the answers bench's sample")
-    parser.add_argument("--held-seed", type=int, default=7, help="the held-out draw")
     parser.add_argument(
         "--differ",
         type=Path,
