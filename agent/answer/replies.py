@@ -63,7 +63,7 @@ def with_answered_lines(
         own = stored.get(line.id)
         if own is None:
             continue
-        alone = similarity.get(line.id, cosine(query, own, dim))
+        alone = similarity[line.id] if line.id in similarity else cosine(query, own, dim)
         before = answered[line.id]
         if before is None or before.id not in stored:
             result[line.id] = alone
