@@ -66,23 +66,8 @@ class VectorColumns(StorePart):
 
     def encoded_vector(self, memory_id: int) -> tuple[str, bytes] | None:
         """(encoding, stored bytes) of the memory's vector: float32, int8 or bit."""
-        rows = list(
-            self.conn.execute(
-                f"SELECT embedding FROM {vectors.SHARP_TABLE} WHERE rowid = ?", (memory_id,)
-            )
-        )
-        if not rows:
-            rows = list(
-                self.conn.execute(
-                    "SELECT cold_vector FROM cold.memories WHERE id = ? "
-                    "AND cold_vector IS NOT NULL",
-                    (memory_id,),
-                )
-            )
-        if not rows:
-            return None
-        blob = bytes(rows[0][0])
-        return vectors.encoding_of(blob, self.vector_dim), blob
+        blob = self.encoded_vectors([memory_id]).get(memory_id)
+        return None if blob is None else (vectors.encoding_of(blob, self.vector_dim), blob)
 
     def put_encoded_vector(self, memory_id: int, tier: str, blob: bytes) -> None:
         """Store a vector already encoded as `tier` keeps it (import keeps it byte for byte)."""
