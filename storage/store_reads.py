@@ -110,27 +110,50 @@ class Reads(StorePart):
         merged = heapq.merge(*per_file, key=lambda m: (-m.occurred_at, -m.id))
         return list(merged)[:limit]
 
-    def preceding(self, memory: Memory, kinds: Sequence[str], within_s: float) -> Memory | None:
-        """The last memory of one of `kinds` from `memory`'s source that came before it, when
-        it came within `within_s` seconds (the same episode: the line a reply answers)."""
-        marks = ", ".join("?" * len(kinds))
-        found = [
-            memory_from_row(row)
+    def adjacent(
+        self, memory_ids: Sequence[int], kinds: Sequence[str], within_s: float
+    ) -> dict[int, tuple[int | None, int | None]]:
+        """For each of these memories, the id of the last memory of one of `kinds` from its
+        source that came before it and of the first that came after it, each when it came
+        within `within_s` seconds (the same episode: the line a reply answers, and the reply).
+        One statement for them all: recall asks this for every candidate of a query."""
+        wanted = list(dict.fromkeys(memory_ids))
+        found: dict[int, tuple[int | None, int | None]] = {}
+        for start in range(0, len(wanted), 500):  # under SQLite's bound-parameter limit
+            found |= self._adjacent(wanted[start : start + 500], kinds, within_s)
+        return found
+
+    def _adjacent(
+        self, wanted: list[int], kinds: Sequence[str], within_s: float
+    ) -> dict[int, tuple[int | None, int | None]]:
+        ids = ", ".join("?" * len(wanted))
+        of_kind = ", ".join("?" * len(kinds))
+        given = " UNION ALL ".join(
+            f"SELECT id, source, occurred_at FROM {schema}.memories WHERE id IN ({ids})"
             for schema in SCHEMAS
-            for row in self.conn.execute(
-                f"SELECT {layout.SELECT} FROM {schema}.memories WHERE source = ? "
-                f"AND kind IN ({marks}) AND (occurred_at, id) < (?, ?) AND occurred_at >= ? "
-                "ORDER BY occurred_at DESC, id DESC LIMIT 1",
-                (
-                    memory.source,
-                    *kinds,
-                    memory.occurred_at,
-                    memory.id,
-                    memory.occurred_at - within_s,
-                ),
+        )
+
+        def nearest(before: bool) -> str:
+            side, bound, order = ("<", ">=", "DESC") if before else (">", "<=", "")
+            sign = "-" if before else "+"
+            # Each file's nearest is found on its own (its time index, stopping at the first),
+            # then the nearer of the two.
+            arms = " UNION ALL ".join(
+                f"SELECT * FROM (SELECT n.id, n.occurred_at FROM {schema}.memories n "
+                f"WHERE n.source = g.source AND n.kind IN ({of_kind}) "
+                f"AND (n.occurred_at, n.id) {side} (g.occurred_at, g.id) "
+                f"AND n.occurred_at {bound} g.occurred_at {sign} ? "
+                f"ORDER BY n.occurred_at {order}, n.id {order} LIMIT 1)"
+                for schema in SCHEMAS
             )
-        ]
-        return max(found, key=lambda m: (m.occurred_at, m.id), default=None)
+            return f"(SELECT id FROM ({arms}) ORDER BY occurred_at {order}, id {order} LIMIT 1)"
+
+        arm_params = [*kinds, within_s] * len(SCHEMAS)
+        rows = self.conn.execute(
+            f"SELECT g.id, {nearest(True)}, {nearest(False)} FROM ({given}) g",
+            [*arm_params, *arm_params, *wanted * len(SCHEMAS)],
+        )
+        return {int(mid): (before, after) for mid, before, after in rows}
 
     def following(self, memory: Memory, limit: int, within_s: float) -> list[Memory]:
         """Up to `limit` memories of `memory`'s source that came after it, in time order, each

@@ -86,11 +86,17 @@ def decode(blob: bytes, dim: int) -> np.ndarray:
 def cosine(query: np.ndarray, blob: bytes, dim: int) -> float:
     """Cosine of a unit float query with a stored vector. Bits are scored by their angle
     estimate, since a sign vector's own cosine with the query understates it."""
-    if encoding_of(blob, dim) == "bit":
-        stored = np.unpackbits(np.frombuffer(blob, dtype=np.uint8))[:dim]
-        asked = np.unpackbits(np.frombuffer(query_bits(query, dim), dtype=np.uint8))[:dim]
-        return bit_similarity(float((stored != asked).sum()), dim)
-    return float(decode(blob, dim) @ _array(query, dim))
+    return unit_cosine(
+        _array(query, dim), decode(blob, dim), signs_only=encoding_of(blob, dim) == "bit"
+    )
+
+
+def unit_cosine(first: np.ndarray, second: np.ndarray, *, signs_only: bool) -> float:
+    """Cosine of two unit vectors (`decode`'s); where one is known only by its signs, the
+    angle estimate of the two sign vectors, as a search over the bits scores it."""
+    if signs_only:
+        return bit_similarity(float(((first > 0) != (second > 0)).sum()), first.shape[0])
+    return float(first @ second)
 
 
 def bit_similarity(hamming: float, dim: int) -> float:

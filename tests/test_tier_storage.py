@@ -144,7 +144,7 @@ def test_following_gives_what_came_next_from_the_same_source_in_any_file(
     assert store.following(hit_memory, 5, 30.0) == []  # the reply came a minute later
 
 
-def test_preceding_gives_the_line_before_from_the_same_source_in_any_file(
+def test_adjacent_gives_the_lines_before_and_after_from_the_same_source_in_any_file(
     store: MemoryStore,
 ) -> None:
     def at(when: float, text: str, source: str = "chat-ana", tier: str = "sharp") -> int:
@@ -156,16 +156,18 @@ def test_preceding_gives_the_line_before_from_the_same_source_in_any_file(
     reply = at(160.0, "third place, 41 minutes")
     same_time = at(160.0, "and a medal")
     later = at(160.0 + 3 * 3600, "hours later: another episode")
-    reply_memory, same_memory, later_memory = store.get_many([reply, same_time, later]).values()
-    preceding = store.preceding(reply_memory, ["text"], 3600.0)
-    assert preceding is not None
-    assert preceding.id == asked
-    before_same = store.preceding(same_memory, ["text"], 3600.0)
-    assert before_same is not None
-    assert before_same.id == reply
-    assert store.preceding(reply_memory, ["text"], 30.0) is None  # asked a minute before
-    assert store.preceding(reply_memory, ["audio"], 3600.0) is None  # not of those kinds
-    assert store.preceding(later_memory, ["text"], 3600.0) is None  # another episode
+    ids = [asked, reply, same_time, later]
+    assert store.adjacent(ids, ["text"], 3600.0) == {
+        asked: (None, reply),
+        reply: (asked, same_time),  # the same second: the order they were stored in
+        same_time: (reply, None),
+        later: (None, None),  # another episode
+    }
+    assert store.adjacent([reply], ["text"], 30.0) == {reply: (None, same_time)}
+    assert store.adjacent([reply], ["audio"], 3600.0) == {reply: (None, None)}
+    assert store.adjacent([], ["text"], 3600.0) == {}
+    many = store.adjacent([reply, *range(10_000, 10_600)], ["text"], 3600.0)  # past one chunk
+    assert many == {reply: (asked, same_time)}  # ids the store lacks are left out
 
 
 def test_encoded_vectors_reads_many_from_both_files_as_encoded_vector_does(

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from agent.memory.facts import SOURCE_KINDS
-from storage import Memory, MemoryStore
-from storage.vectors import cosine, decode, encoding_of
+from storage import MemoryStore
+from storage.vectors import decode, encoding_of, unit_cosine
 
 LINE_KINDS = tuple(sorted(SOURCE_KINDS))
 
@@ -40,46 +40,40 @@ def with_answered_lines(
     answer those found added, best first: as if the search had been over the combined
     vectors."""
     found = store.get_many(list(similarity))
-    candidates = dict(found)
-    answered: dict[int, Memory | None] = {}
-    for memory in found.values():
-        if memory.kind in LINE_KINDS:
-            # A fact or summary of the episode may sit between two lines in time.
-            later = [m for m in store.following(memory, 3, within_s) if m.kind in LINE_KINDS]
-            if later and later[0].id not in candidates:
-                candidates[later[0].id] = later[0]
-                answered[later[0].id] = memory
-    said = store.speakers_of(list(candidates))
-    lines = [m for i, m in candidates.items() if i in said and m.kind in LINE_KINDS]
+    hits = [memory_id for memory_id, memory in found.items() if memory.kind in LINE_KINDS]
+    near = store.adjacent(hits, LINE_KINDS, within_s)
+    # The line right after a hit joins the candidates, read with the hit as what it answers.
+    answered: dict[int, int | None] = {}
+    for hit in hits:
+        after = near.get(hit, (None, None))[1]
+        if after is not None and after not in found and after not in answered:
+            answered[after] = hit
+    said = store.speakers_of([*found, *answered])
+    lines = [i for i in [*hits, *answered] if i in said]
     for line in lines:
-        if line.id not in answered:
-            answered[line.id] = store.preceding(line, LINE_KINDS, within_s)
-    stored = store.encoded_vectors(
-        [m.id for m in lines] + [a.id for a in answered.values() if a is not None]
-    )
+        if line not in answered:  # a hit: read with the line before it
+            answered[line] = near.get(line, (None, None))[0]
+    stored = store.encoded_vectors([*lines, *(a for a in answered.values() if a is not None)])
     dim = store.vector_dim
+    unit = {memory_id: decode(blob, dim) for memory_id, blob in stored.items()}
+    signs = {memory_id for memory_id, blob in stored.items() if encoding_of(blob, dim) == "bit"}
+    asked = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
     result = dict(similarity)
     for line in lines:
-        own = stored.get(line.id)
-        if own is None:
+        if line not in unit:
             continue
-        alone = similarity[line.id] if line.id in similarity else cosine(query, own, dim)
-        before = answered[line.id]
-        if before is None or before.id not in stored:
-            result[line.id] = alone
+        alone = similarity.get(line)
+        if alone is None:
+            alone = unit_cosine(asked, unit[line], signs_only=line in signs)
+        before = answered[line]
+        if before is None or before not in unit:
+            result[line] = alone
             continue
-        other = stored[before.id]
         # The cosine to the two unit vectors' mean direction, from the three pairwise ones,
         # each estimated as search estimates it in the tiers' encodings (bits by angle).
-        between = _between(own, other, dim)
-        together = (alone + cosine(query, other, dim)) / math.sqrt(max(2 + 2 * between, 1e-12))
-        result[line.id] = max(together, alone)
+        between = unit_cosine(unit[line], unit[before], signs_only=bool({line, before} & signs))
+        to_before = unit_cosine(asked, unit[before], signs_only=before in signs)
+        together = (alone + to_before) / math.sqrt(max(2 + 2 * between, 1e-12))
+        result[line] = max(together, alone)
     best = sorted(result, key=lambda memory_id: -result[memory_id])[:limit]
     return {memory_id: result[memory_id] for memory_id in best}
-
-
-def _between(first: bytes, second: bytes, dim: int) -> float:
-    """The cosine of two stored vectors; a sign vector is scored by its angle estimate."""
-    if encoding_of(first, dim) == "bit":
-        first, second = second, first
-    return cosine(decode(first, dim), second, dim)
