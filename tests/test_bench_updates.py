@@ -25,6 +25,18 @@ def test_the_set_holds_updates_and_look_alikes_of_each_kind() -> None:
     assert len({c.id for c in cases}) == len(cases)
 
 
+@pytest.mark.parametrize(
+    "name", ["updates_heldout.json", "updates_chat.json", "updates_blind2.json"]
+)
+def test_each_held_out_set_loads_with_distinct_cases_of_both_kinds(name: str) -> None:
+    cases, said = load_cases(DATA.parent / name)
+    assert said[0] < said[1]
+    assert sum(c.updates is not None for c in cases) >= 16
+    assert sum(c.updates is None for c in cases) >= 16
+    assert len({c.id for c in cases}) == len(cases)
+    assert len({c.newer for c in cases}) == len(cases)
+
+
 def test_a_malformed_set_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(
