@@ -324,6 +324,12 @@ class Papertape:
             self.store.set_pinned(memory_id, pinned)
         return wanted
 
+    def restore_current(self, ids: Iterable[int]) -> dict[int, list[int]]:
+        """Undo the updates linked to these memories (a wrong one hides a true fact from
+        `ask`): each is current again. For each id, the facts that no longer replace it."""
+        wanted = self._require(ids)
+        return {memory_id: self.store.unlink_into(memory_id, "supersedes") for memory_id in wanted}
+
     def stats(self) -> StoreStats:
         return self.store.stats()
 

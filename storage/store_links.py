@@ -26,6 +26,15 @@ class Links(StorePart):
                 (from_id, to_id, relation, position),
             )
 
+    def unlink_into(self, memory_id: int, relation: str) -> list[int]:
+        """Remove the `relation` links that point at `memory_id`; the ids they came from."""
+        with self.transaction():
+            rows = self.conn.execute(
+                "DELETE FROM memory_links WHERE to_id = ? AND relation = ? RETURNING from_id",
+                (memory_id, relation),
+            )
+            return sorted(int(from_id) for (from_id,) in rows)
+
     def links_from(self, memory_id: int) -> list[Link]:
         return self._links("from_id", memory_id)
 

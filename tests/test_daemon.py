@@ -118,6 +118,10 @@ def test_the_api_answers_like_the_service(running: Daemon) -> None:
     assert answer.citations == (1,)
     assert "".join(tokens).strip()
     assert remote.set_pinned([2], True) == [2]
+    with running.lock:
+        running.app.store.link(1, 2, "supersedes")
+    assert remote.restore_current([2, 1]) == {2: [1], 1: []}
+    assert remote.replaced_by(2) is None
     assert remote.forget([2]) == [2]
     with pytest.raises(UserError, match="no memory with id 99"):
         remote.forget([99])

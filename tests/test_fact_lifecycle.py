@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,6 +73,42 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     assert hits[new].replaced_by is None
     assert f"history: updated by #{new}" in recall_text([hits[old]])
     assert recall_json("dentist", [hits[old]])["results"][0]["replaced_by"] == new
+
+
+def test_an_update_linked_by_mistake_is_undone_and_both_facts_are_shown(
+    app: Papertape, cli: Any
+) -> None:
+    old, first = _dentist(app)
+    other = "Ana's brother has a dentist appointment on 7 March at 2pm."
+    second = episode(app, NOW + 2 * DAY, ["Ana: my brother sees the dentist on 7 March at 2pm."])
+    script(app, {"facts": [fact(second, other)]}, judgement(True))  # the model is wrong
+    (new,) = app.consolidate(now=NOW + 2 * DAY + 3600).facts
+    assert app.replaced_by(old) == new
+    assert f"history: updated by #{new}" in cli("recall", "dentist").out
+    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
+    shown = [m.id for m in chat.ask("When is the dentist appointment?", now=NOW + 3 * DAY).memories]
+    assert first not in shown
+
+    done = cli("current", str(old))
+    assert (done.code, done.out.strip()) == (
+        0,
+        f"#{old} is current again (no longer updated by #{new})",
+    )
+    assert app.replaced_by(old) is None
+    assert app.store.get(new) is not None  # both facts stay
+    assert [link.relation for link in app.store.links_from(new)] == ["derived_from"]
+    # Neither fact replaces the other now: each answers through the note it rests on, and
+    # the first note, history while its fact was replaced, is evidence again.
+    chat = ChatSession(app.store, app.embedder, ScriptedGenerator(), app.settings)
+    shown = [m.id for m in chat.ask("When is the dentist appointment?", now=NOW + 3 * DAY).memories]
+    assert {first, second[0]} <= set(shown)
+    assert "history" not in cli("recall", "dentist").out
+
+    again = json.loads(cli("current", str(old), "--json").out)
+    assert again == {"current": [{"id": old, "no_longer_updated_by": []}]}
+    missing = cli("current", "999")
+    assert missing.code == 2
+    assert "no memory with id 999" in missing.err
 
 
 def test_a_note_with_a_fact_not_replaced_is_still_shown(app: Papertape) -> None:

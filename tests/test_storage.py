@@ -135,6 +135,22 @@ def test_delete_removes_row_vector_index_and_links(store: MemoryStore) -> None:
     assert store.links_to(doc) == []
 
 
+def test_unlink_into_removes_only_that_relation_into_that_memory(store: MemoryStore) -> None:
+    with store.transaction():
+        old, newer, newest, note = (store.add(new(f"memory {i}"), unit(i)) for i in range(4))
+        store.link(newer, old, "supersedes")
+        store.link(newest, old, "supersedes")
+        store.link(old, note, "derived_from")
+        store.link(newest, newer, "supersedes")
+    assert store.unlink_into(old, "supersedes") == [newer, newest]
+    assert store.links_to(old) == []
+    assert [(link.to_id, link.relation) for link in store.links_from(old)] == [
+        (note, "derived_from")
+    ]
+    assert [link.from_id for link in store.links_to(newer)] == [newest]
+    assert store.unlink_into(old, "supersedes") == []
+
+
 def test_deleted_text_is_not_left_in_the_file_or_wal(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with MemoryStore.open(path, vector_dim=384, embedder="fake") as store:

@@ -190,6 +190,10 @@ async def test_recall_and_the_inspector_mark_a_memory_a_newer_fact_updated(
         app.push_screen(Inspector(3))
         await settle(app, pilot)
         assert f"history     updated by #{moved.memory_id}" in text_of(app, "#head")
+        await pilot.press("c")  # not an update: current again
+        await settle(app, pilot)
+        assert "history" not in text_of(app, "#head")
+        assert service.replaced_by(3) is None
 
 
 async def test_timeline_pages_back_as_you_scroll(home: Path) -> None:

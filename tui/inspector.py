@@ -106,6 +106,7 @@ class Inspector(ModalScreen[None]):
         Binding("e", "edit", "Edit"),
         Binding("o", "read_back", "Read page (OCR)"),
         Binding("l", "follow", "Open first link"),
+        Binding("c", "current", "Not an update"),
     ]
 
     def __init__(self, memory_id: int) -> None:
@@ -137,7 +138,11 @@ class Inspector(ModalScreen[None]):
         now = host(self).clock()
         pin = "  [b]pinned[/b]" if memory.pinned else ""
         newer = service.replaced_by(memory.id)
-        updated = f"history     updated by #{newer}\n" if newer is not None else ""
+        updated = (
+            f"history     updated by #{newer} (c: not an update, current again)\n"
+            if newer is not None
+            else ""
+        )
         self.query_one("#head", Static).update(
             f"[b]Memory {memory.id}[/b]  {badge(memory.tier)} {memory.kind}{pin}\n{updated}"
             f"source      {memory.source}\n"
@@ -181,6 +186,16 @@ class Inspector(ModalScreen[None]):
             return
         host(self).service.set_pinned([self.memory.id], not self.memory.pinned)
         self.post_message(StoreChanged())
+        self.refresh_memory()
+
+    def action_current(self) -> None:
+        """A fact papertape took as updated by a newer one by mistake is current again."""
+        if self.memory is None:
+            return
+        newer = host(self).service.restore_current([self.memory.id])[self.memory.id]
+        if newer:
+            self.post_message(StoreChanged())
+            self.app.notify(f"Memory {self.memory.id} is current again.")
         self.refresh_memory()
 
     def action_forget(self) -> None:

@@ -285,6 +285,27 @@ cli.command("unpin", help="Unpin memories: they fade again like the others.")(_p
 
 
 @cli.command()
+@click.argument("ids", nargs=-1, type=int, required=True)
+@home_option
+@json_option
+@click.pass_context
+def current(ctx: click.Context, ids: tuple[int, ...], home: Path | None, as_json: bool) -> None:
+    """Show facts as current again where papertape took a newer fact for their update by
+    mistake (`recall` marks them "history: updated by #N"; `ask` then shows only the newer).
+    Both facts stay; only the link between them goes."""
+    restored = open_app(ctx, home).restore_current(ids)
+    if as_json:
+        echo_json({"current": [{"id": i, "no_longer_updated_by": n} for i, n in restored.items()]})
+        return
+    for memory_id, newer in restored.items():
+        if newer:
+            by = " ".join(f"#{i}" for i in newer)
+            click.echo(f"#{memory_id} is current again (no longer updated by {by})")
+        else:
+            click.echo(f"#{memory_id} was not marked as updated; nothing changed")
+
+
+@cli.command()
 @home_option
 @json_option
 @click.pass_context

@@ -153,7 +153,10 @@ def recall_text(hits: list[RecallHit], width: int = 100) -> str:
         )
         lines.append(f"    {snippet}")
         if h.replaced_by is not None:
-            lines.append(f"    history: updated by #{h.replaced_by}")
+            lines.append(
+                f"    history: updated by #{h.replaced_by} "
+                f"(not an update? papertape current {m.id})"
+            )
         if h.read_back is not None:
             back = printable(" ".join(h.read_back.split()))
             lines.append(f"    read back from its page: {back}")

@@ -223,6 +223,10 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
     if op == "pin":
         with daemon.lock:
             return app.set_pinned([int(i) for i in request["ids"]], bool(request["pinned"]))
+    if op == "current":
+        with daemon.lock:
+            # JSON objects have string keys: pairs keep the ids as numbers.
+            return list(app.restore_current([int(i) for i in request["ids"]]).items())
     if op == "edit":
         with daemon.lock:
             return wire.memory_out(app.edit(int(request["id"]), str(request["text"])))

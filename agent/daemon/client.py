@@ -199,6 +199,10 @@ class RemotePapertape:
     def set_pinned(self, ids: Iterable[int], pinned: bool) -> list[int]:
         return [int(i) for i in self.client.call("pin", ids=list(ids), pinned=pinned)]
 
+    def restore_current(self, ids: Iterable[int]) -> dict[int, list[int]]:
+        found = self.client.call("current", ids=list(ids))
+        return {int(memory_id): [int(i) for i in newer] for memory_id, newer in found}
+
     def edit(self, memory_id: int, text: str) -> Memory:
         return wire.memory_in(self.client.call("edit", id=memory_id, text=text))
 
