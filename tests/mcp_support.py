@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOW = "2024-03-01T12:00:00Z"
 
 
-TOOLS = {"recall", "ask", "remember", "forget", "pin", "unpin", "stats"}
+TOOLS = {"recall", "ask", "remember", "forget", "pin", "unpin", "current", "stats"}
 
 
 # A GitHub token of the right shape (ghp_ and 36 letters and digits).

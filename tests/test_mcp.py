@@ -20,6 +20,7 @@ from agent.cli.mcp import MemoryTools, build_server
 from agent.clock import parse_time
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
+from models.fake_embedder import FakeEmbedder
 from storage import TIERS, Memory
 from tests.mcp_support import (
     NOW,
@@ -30,6 +31,7 @@ from tests.mcp_support import (
     data,
     server_command,
     server_env,
+    settings_of,
     stored,
     text,
 )
@@ -111,6 +113,14 @@ async def test_each_tool_does_what_the_store_then_shows(home: Path, tmp_path: Pa
         assert stored(home)[dentist].pinned
         assert data(await session.call_tool("unpin", {"ids": [dentist]})) == {"unpinned": [dentist]}
         assert not stored(home)[dentist].pinned
+        with Papertape(settings_of(home), embedder=FakeEmbedder()) as app:
+            app.store.link(old["id"], dentist, "supersedes")  # an update linked by mistake
+        found = data(await session.call_tool("recall", {"query": "dentist", "k": 1}))
+        assert found["results"][0]["replaced_by"] == old["id"]
+        restored = data(await session.call_tool("current", {"ids": [dentist]}))
+        assert restored == {"current": [{"id": dentist, "no_longer_updated_by": [old["id"]]}]}
+        found = data(await session.call_tool("recall", {"query": "dentist", "k": 1}))
+        assert "replaced_by" not in found["results"][0]
 
         stats = data(await session.call_tool("stats", {}))
         assert stats["memories"] == len(stored(home)) == 4

@@ -307,6 +307,19 @@ class MemoryTools:
         """Unpin memories: they fade again like the others."""
         return self._run(lambda app: {"unpinned": app.set_pinned(ids, False)})
 
+    def current(self, ids: Ids) -> CallToolResult:
+        """Make facts current again where recall says "replaced_by" but the newer fact is
+        not an update of them (the local model links some wrongly); both facts are kept, only
+        the link goes. Returns, for each id, the facts that no longer replace it."""
+        return self._run(
+            lambda app: {
+                "current": [
+                    {"id": memory_id, "no_longer_updated_by": newer}
+                    for memory_id, newer in app.restore_current(ids).items()
+                ]
+            }
+        )
+
     def stats(self) -> CallToolResult:
         """How many memories there are and their bytes, per tier (sharp, hazy, archive)
         and per kind."""
@@ -363,6 +376,7 @@ def build_server(tools: MemoryTools) -> MCPServer:
     server.add_tool(tools.forget, annotations=DELETES)
     server.add_tool(tools.pin, annotations=WRITES)
     server.add_tool(tools.unpin, annotations=WRITES)
+    server.add_tool(tools.current, annotations=WRITES)
     server.add_tool(tools.stats, annotations=READ_ONLY)
     server.resource("papertape://memory/{id}", name="memory", mime_type="application/json")(
         tools.memory
