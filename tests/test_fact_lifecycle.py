@@ -104,8 +104,18 @@ def test_an_update_linked_by_mistake_is_undone_and_both_facts_are_shown(
     assert {first, second[0]} <= set(shown)
     assert "history" not in cli("recall", "dentist").out
 
+    # Given the newer fact's id instead, nothing is undone, and the right id is named.
+    moved = app.note("Ana's dentist appointment moved to 9 March.", now=NOW + 4 * DAY).memory_id
+    assert moved is not None
+    app.store.link(moved, old, "supersedes")
+    assert cli("current", str(moved)).out.strip() == (
+        f"#{moved} was not marked as updated; nothing changed (it updates #{old}: give that id)"
+    )
+    again = json.loads(cli("current", str(moved), "--json").out)
+    assert again == {"current": [{"id": moved, "no_longer_updated_by": []}]}
+    assert app.replaced_by(old) == moved  # the newer id given: nothing was undone
     again = json.loads(cli("current", str(old), "--json").out)
-    assert again == {"current": [{"id": old, "no_longer_updated_by": []}]}
+    assert again == {"current": [{"id": old, "no_longer_updated_by": [moved]}]}
     missing = cli("current", "999")
     assert missing.code == 2
     assert "no memory with id 999" in missing.err

@@ -293,7 +293,8 @@ def current(ctx: click.Context, ids: tuple[int, ...], home: Path | None, as_json
     """Show facts as current again where papertape took a newer fact for their update by
     mistake (`recall` marks them "history: updated by #N"; `ask` then shows only the newer).
     Both facts stay; only the link between them goes."""
-    restored = open_app(ctx, home).restore_current(ids)
+    app = open_app(ctx, home)
+    restored = app.restore_current(ids)
     if as_json:
         echo_json({"current": [{"id": i, "no_longer_updated_by": n} for i, n in restored.items()]})
         return
@@ -301,8 +302,10 @@ def current(ctx: click.Context, ids: tuple[int, ...], home: Path | None, as_json
         if newer:
             by = " ".join(f"#{i}" for i in newer)
             click.echo(f"#{memory_id} is current again (no longer updated by {by})")
-        else:
-            click.echo(f"#{memory_id} was not marked as updated; nothing changed")
+            continue
+        older = [link.to_id for link in app.links(memory_id) if link.relation == "supersedes"]
+        hint = f" (it updates {' '.join(f'#{i}' for i in older)}: give that id)" if older else ""
+        click.echo(f"#{memory_id} was not marked as updated; nothing changed{hint}")
 
 
 @cli.command()
