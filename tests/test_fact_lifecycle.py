@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.answer.session import ChatSession
-from agent.cli.output import recall_json, recall_text
+from agent.cli.output import consolidation_text, recall_json, recall_text
 from agent.errors import UserError
 from agent.memory.drafts import needed_sources
 from agent.memory.facts import FACT_MARK
@@ -49,6 +49,9 @@ def test_an_update_is_linked_and_ask_shows_only_the_newer(app: Papertape) -> Non
     report = app.consolidate(now=NOW + 2 * DAY + 3600)
     (new,) = report.facts
     assert report.fact_updates == [(new, old)]
+    assert f"#{new} updates #{old} (not an update? papertape current {old})" in (
+        consolidation_text(report)
+    )
     # The model was shown the older fact, not the note it came from, and judged it.
     assert DENTIST in generator.prompts[-1]
     assert "my dentist" not in generator.prompts[-1]

@@ -361,6 +361,8 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
             f"{len(report.fact_updates)} update{'' if len(report.fact_updates) == 1 else 's'} "
             "of older facts linked."
         )
+        for newer, older in report.fact_updates:
+            lines.append(f"  #{newer} updates #{older} (not an update? papertape current {older})")
     lines.append(f"Bytes: {human_bytes(report.bytes_before)} -> {human_bytes(report.bytes_after)}")
     if list_moves:
         for m in report.moves:
