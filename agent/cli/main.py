@@ -296,7 +296,7 @@ def current(ctx: click.Context, ids: tuple[int, ...], home: Path | None, as_json
     app = open_app(ctx, home)
     restored = app.restore_current(ids)
     if as_json:
-        echo_json({"current": [{"id": i, "no_longer_updated_by": n} for i, n in restored.items()]})
+        echo_json(output.current_json(restored))
         return
     for memory_id, newer in restored.items():
         if newer:

@@ -30,7 +30,7 @@ from pydantic import Field
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.api import MemoryService
-from agent.cli.output import memory_json, note_json, recall_json, stats_json
+from agent.cli.output import current_json, memory_json, note_json, recall_json, stats_json
 from agent.clock import iso, parse_time, resolve_now
 from agent.daemon.client import DaemonClient, RemotePapertape
 from agent.errors import Failure, UserError
@@ -311,14 +311,7 @@ class MemoryTools:
         """Make facts current again where recall says "replaced_by" but the newer fact is
         not an update of them (the local model links some wrongly); both facts are kept, only
         the link goes. Returns, for each id, the facts that no longer replace it."""
-        return self._run(
-            lambda app: {
-                "current": [
-                    {"id": memory_id, "no_longer_updated_by": newer}
-                    for memory_id, newer in app.restore_current(ids).items()
-                ]
-            }
-        )
+        return self._run(lambda app: current_json(app.restore_current(ids)))
 
     def stats(self) -> CallToolResult:
         """How many memories there are and their bytes, per tier (sharp, hazy, archive)

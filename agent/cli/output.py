@@ -138,6 +138,16 @@ def sources_text(memories: list[Memory], width: int = 100) -> str:
     return "\n".join(lines)
 
 
+def undo_update(older: int) -> str:
+    """How to undo an update papertape linked, shown beside each one it names."""
+    return f"(not an update? papertape current {older})"
+
+
+def current_json(restored: dict[int, list[int]]) -> dict[str, Any]:
+    """`current --json` and the MCP tool: each id, and the facts that no longer replace it."""
+    return {"current": [{"id": i, "no_longer_updated_by": newer} for i, newer in restored.items()]}
+
+
 def recall_text(hits: list[RecallHit], width: int = 100) -> str:
     if not hits:
         return "No memories match."
@@ -153,10 +163,7 @@ def recall_text(hits: list[RecallHit], width: int = 100) -> str:
         )
         lines.append(f"    {snippet}")
         if h.replaced_by is not None:
-            lines.append(
-                f"    history: updated by #{h.replaced_by} "
-                f"(not an update? papertape current {m.id})"
-            )
+            lines.append(f"    history: updated by #{h.replaced_by} {undo_update(m.id)}")
         if h.read_back is not None:
             back = printable(" ".join(h.read_back.split()))
             lines.append(f"    read back from its page: {back}")
@@ -362,7 +369,7 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
             "of older facts linked."
         )
         for newer, older in report.fact_updates:
-            lines.append(f"  #{newer} updates #{older} (not an update? papertape current {older})")
+            lines.append(f"  #{newer} updates #{older} {undo_update(older)}")
     lines.append(f"Bytes: {human_bytes(report.bytes_before)} -> {human_bytes(report.bytes_after)}")
     if list_moves:
         for m in report.moves:
