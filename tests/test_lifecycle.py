@@ -123,6 +123,21 @@ def test_small_talk_goes_when_it_would_be_archived(tiers_app: Papertape) -> None
     assert set(tiers_app.store.get_many([*kept, kept_summary])) == {*kept, kept_summary}
 
 
+def test_small_talk_an_answer_cited_still_goes(tiers_app: Papertape) -> None:
+    # An exchange with papertape links derived_from what it cited; that is not a fact
+    # resting on the line, so it does not keep small talk from going.
+    talk = episode(tiers_app, NOW, ["Ha, nice one!", "Talk soon!"], source="chat", facts=None)
+    exchange = tiers_app.ingestor.note(
+        "Q: anything new? A: nothing.", now=NOW + 60, source="papertape:ask", kind="chat"
+    ).memory_id
+    assert exchange is not None
+    with tiers_app.store.transaction():
+        tiers_app.store.link(exchange, talk[0], "derived_from")
+    tiers_app.consolidate(now=NOW + HAZY)
+    report = tiers_app.consolidate(now=NOW + ARCHIVED)
+    assert set(talk) <= {m.memory_id for m in report.moves if m.reason == "small talk"}
+
+
 def test_words_not_yet_read_for_facts_stay_whole_in_every_tier(tiers_app: Papertape) -> None:
     ids = []
     for offset, text in enumerate(TRIP):

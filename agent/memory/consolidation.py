@@ -293,7 +293,14 @@ class Consolidator(ByteBudget):
         return FACT_MARK in self.store.marks_of(memory.id)
 
     def _has_facts(self, memory: Memory) -> bool:
-        return any(link.relation == "derived_from" for link in self.store.links_to(memory.id))
+        """Whether a fact rests on the memory. An exchange with papertape that cited it is
+        linked the same way, but it is not knowledge drawn from it."""
+        derived = [
+            link.from_id
+            for link in self.store.links_to(memory.id)
+            if link.relation == "derived_from"
+        ]
+        return any(m.kind == "fact" for m in self.store.get_many(derived).values())
 
     def _words_may_leave(self, memory: Memory) -> bool:
         """Whether a memory's own words may give way to a gist: it is not something the
