@@ -302,6 +302,16 @@ def test_follow_ups_see_the_conversation_and_the_last_evidence(app: Papertape) -
     assert all(m.source != chat.source for m in second.memories)
 
 
+def test_ask_strengthens_what_the_answer_cites_not_all_it_was_shown(app: Papertape) -> None:
+    ids = plant(app)
+    answer = session(app, [reply("4411", [ids[0]])]).ask("What is my locker code?", now=NOW + 50)
+    assert len(answer.memories) == len(FACTS)  # every note was shown
+    got = app.store.get_many(ids)
+    assert got[ids[0]].recall_count == 1
+    assert got[ids[0]].last_recalled_at == NOW + 50
+    assert [got[i].recall_count for i in ids[1:]] == [0, 0]
+
+
 def test_peek_stores_nothing_and_strengthens_nothing(app: Papertape) -> None:
     ids = plant(app)
     before = app.store.get(ids[0])

@@ -179,6 +179,41 @@ def test_a_fact_whose_lines_matched_answers_through_them(app: Papertape) -> None
     assert after[0] == fact  # with its line gone, the fact answers
 
 
+def test_recalling_a_line_strengthens_the_facts_drawn_from_it(app: Papertape) -> None:
+    line = app.note("Anna: we adopted a grey cat, Pixel!", now=NOW).memory_id
+    other = app.note("filler note about the weather", now=NOW).memory_id
+    assert line is not None
+    assert other is not None
+    fact = add_fact(app, "Anna adopted a grey cat named Pixel.", [line])
+    unrelated = add_fact(app, "It rained.", [other])
+    later = NOW + 30 * DAY
+    hits = [h.memory.id for h in app.recall("grey cat Pixel", now=later, k=1)]
+    assert hits == [line]  # the fact answered through its line, so it is not listed
+    got = app.store.get_many([line, fact, unrelated])
+    assert got[fact].recall_count == 1
+    assert got[fact].last_recalled_at == later
+    assert got[line].recall_count == 1
+    assert got[unrelated].recall_count == 0
+
+
+def test_the_fact_that_holds_now_comes_before_the_one_it_replaced(app: Papertape) -> None:
+    for i in range(10):
+        app.note(f"filler note {i} about the weather", now=NOW)
+    old = add_fact(app, "Ana's dentist appointment is on Tuesday 13 May at 10:30.", [])
+    new = add_fact(app, "Ana moved it to Thursday.", [], at=NOW + DAY)
+    with app.store.transaction():
+        app.store.link(new, old, "supersedes")
+    hits = [h.memory.id for h in app.recall("dentist appointment Tuesday", now=NOW + DAY)]
+    assert hits.index(new) == hits.index(old) - 1
+    # Found for the older one when the query does not find it itself.
+    settings = load_settings(app.settings.home, overrides={"recall_candidates": 1}, env={})
+    hits = [
+        h.memory.id
+        for h in recall(app.store, app.embedder, "dentist", settings=settings, now=NOW + DAY)
+    ]
+    assert hits[:2] == [new, old]
+
+
 def test_a_fact_whose_lines_did_not_match_stands_for_itself(app: Papertape) -> None:
     line = app.note("Anna: we adopted a grey cat, Pixel!", now=NOW).memory_id
     assert line is not None

@@ -54,7 +54,8 @@ evidence of anything the person stored, and a wrong answer recalled as a source 
 the next one. Recall leaves them out unless asked (`include_chat`, or the `chat_as_evidence`
 setting), and then ranks every one below what the person stored.
 
-Recall then strengthens what it returns (see agent/memory/retention.py).
+Recall then strengthens what it returns, and the facts drawn from those lines (see
+agent/memory/retention.py). `ask` strengthens only what its answer cites.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from typing import Literal
 from agent.answer.replies import with_answered_lines
 from agent.ingest.notes import verbatim_hashes
 from agent.memory.retention import retention, strengthened
+from agent.memory.updates import newest_version
 from agent.settings import Settings
 from models import Embedder
 from models.embedder import embed_one
@@ -176,6 +178,34 @@ def _facts_through_sources(
     return sorted(kept, key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
 
 
+def _current_first(store: MemoryStore, hits: list[RecallHit], now: float) -> list[RecallHit]:
+    """Each fact an update replaced comes right after the fact that holds now (found for it
+    when recall did not find it): history is kept and shown, but below what is true now."""
+    facts = [h.memory.id for h in hits if h.memory.kind == "fact"]
+    newest = {mid: now_holds for mid in facts if (now_holds := newest_version(store, mid)) != mid}
+    if not newest:
+        return hits
+    by_id = {h.memory.id: h for h in hits}
+    fetched = store.get_many([i for i in newest.values() if i not in by_id])
+    placed: set[int] = set()
+    ordered = []
+    for hit in hits:
+        holds = newest.get(hit.memory.id)
+        if holds is not None and holds not in placed:
+            if holds in by_id:
+                ordered.append(by_id[holds])
+            elif holds in fetched:
+                memory = fetched[holds]
+                ordered.append(
+                    RecallHit(memory, hit.score, None, None, None, retention(memory, now))
+                )
+            placed.add(holds)
+        if hit.memory.id not in placed:
+            ordered.append(hit)
+            placed.add(hit.memory.id)
+    return ordered
+
+
 def recall(
     store: MemoryStore,
     embedder: Embedder,
@@ -237,11 +267,28 @@ def recall(
         )
     hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
     hits = _facts_through_sources(hits, sources, updates)
-    ranked = _with_episode_summaries(store, hits, now)
+    ranked = _current_first(store, _with_episode_summaries(store, hits, now), now)
     ranked.sort(key=lambda h: h.memory.kind == "chat")  # stable: what was stored comes first
     top = ranked[:limit]
-    if strengthen and top:
-        store.record_recalls(
-            (h.memory.id, strengthened(h.memory, now, settings.recall_growth), now) for h in top
-        )
+    if strengthen:
+        met_again(store, [h.memory for h in top], now, settings.recall_growth)
     return top
+
+
+def met_again(store: MemoryStore, memories: list[Memory], now: float, growth: float) -> None:
+    """Count `memories` as recalled at `now`, and with them the facts drawn from them: a fact
+    answers through its lines when they matched too (so it is not in the list), and the
+    knowledge it holds was what the person came for. Without this the lines would stay
+    sharp and the facts meant to outlive them would fade first."""
+    if not memories:
+        return
+    ids = {m.id for m in memories}
+    derived = [
+        link.from_id
+        for m in memories
+        if m.kind != "fact"
+        for link in store.links_to(m.id)
+        if link.relation == "derived_from" and link.from_id not in ids
+    ]
+    facts = [m for m in store.get_many(derived).values() if m.kind == "fact"]
+    store.record_recalls((m.id, strengthened(m, now, growth), now) for m in [*memories, *facts])

@@ -28,11 +28,12 @@ one open. Each turn:
    One that fails is shown as the model wrote it, marked as not supported by the memories.
    Relative words it repeats from a cited memory ("last week") are shown with the period
    they named there (agent/answer/dates.py);
-5. store the exchange as a `chat` memory linked to the memories it cited.
+5. store the exchange as a `chat` memory linked to the memories it cited, and count those
+   (with the facts drawn from them) as recalled.
 
 The answer shown is always the model's answer field: nothing here rewrites or replaces it.
-The store is written only after the reply is complete: a reply cut off by Ctrl-C leaves it as
-it was, apart from the recall's strengthening, which is committed on its own.
+The store is written only after the reply is complete, the memories it cites strengthened
+then: a reply cut off by Ctrl-C leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -48,14 +49,14 @@ from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.guess import search_guess
 from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, turn_text
 from agent.answer.prompt import Turn, fit_prompt, instructions_prompt, memory_line
-from agent.answer.recall import holds_its_words, recall
+from agent.answer.recall import holds_its_words, met_again, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
 from agent.answer.select import SELECT_MAX, select_lines
 from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.memory.facts import SOURCE_KINDS
-from agent.memory.updates import newer_versions
+from agent.memory.updates import newer_versions, newest_version
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator, keep_shared_beginning
@@ -303,7 +304,7 @@ class ChatSession:
             settings=self.settings,
             now=now,
             k=self.settings.ask_k,
-            strengthen=self.remember,
+            strengthen=False,  # what the answer cites is, once it is given (_remember)
         )
         evidence = self._newest([h.memory for h in hits if h.memory.source != self.source])
         evidence = [m for m in self._with_following(evidence) if not self._replaced(m)]
@@ -350,17 +351,11 @@ class ChatSession:
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),
         so the model is shown the current fact, not the history."""
+        newest = {m.id: newest_version(self.store, m.id) for m in memories}
+        found = self.store.get_many([i for m, i in newest.items() if i != m])
         chosen: dict[int, Memory] = {}
         for memory in memories:
-            current = memory
-            seen = {current.id}
-            while True:
-                newer = [i for i in newer_versions(self.store, current.id) if i not in seen]
-                found = self.store.get_many(newer)
-                if not found:
-                    break
-                current = max(found.values(), key=lambda m: (m.occurred_at, m.id))
-                seen.add(current.id)
+            current = found.get(newest[memory.id], memory)
             chosen.setdefault(current.id, current)
         return list(chosen.values())
 
@@ -380,4 +375,8 @@ class ChatSession:
             with self.store.transaction():
                 for cited in answer.citations:
                     self.store.link(result.memory_id, cited, "derived_from")
+        # What the answer rests on was met again; the rest of what was shown only passed by
+        # (counted, small talk shown beside every answer would never fade).
+        rested_on = self.store.get_many(list(answer.citations))
+        met_again(self.store, list(rested_on.values()), now, self.settings.recall_growth)
         return replace(answer, memory_id=result.memory_id)

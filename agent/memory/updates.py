@@ -82,6 +82,19 @@ def newer_versions(store: MemoryStore, memory_id: int) -> list[int]:
     return [link.from_id for link in store.links_to(memory_id) if link.relation == "supersedes"]
 
 
+def newest_version(store: MemoryStore, memory_id: int) -> int:
+    """The fact that holds now in memory `memory_id`'s line of updates: following newer
+    versions to the last (the latest by when it happened, then by id, where two replace
+    one); `memory_id` itself when nothing supersedes it."""
+    current, seen = memory_id, {memory_id}
+    while True:
+        found = store.get_many([i for i in newer_versions(store, current) if i not in seen])
+        if not found:
+            return current
+        current = max(found.values(), key=lambda m: (m.occurred_at, m.id)).id
+        seen.add(current)
+
+
 @dataclass(frozen=True)
 class Candidate:
     text: str
