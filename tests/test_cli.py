@@ -128,6 +128,16 @@ def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:
     assert "line 1" in failed.err
 
 
+def test_export_into_a_missing_folder_is_one_sentence(cli, tmp_path: Path) -> None:
+    cli("note", "one")
+    result = cli("export", "-o", str(tmp_path / "nowhere" / "backup.jsonl"))
+    assert result.code == 2
+    assert "does not exist" in result.err
+    assert "Traceback" not in result.err
+    assert "unexpected" not in result.err
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_home_flag_on_a_command(cli, tmp_path: Path) -> None:
     cli("note", "elsewhere", "--home", str(tmp_path / "h2"))
     assert (tmp_path / "h2" / "papertape.db").exists()

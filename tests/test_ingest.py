@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,19 @@ def test_bad_files_are_rejected_with_a_reason(
     assert result.status == "rejected"
     assert reason in result.reason
     assert snapshot(app) == before == (0, "ok")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_text_whose_byte_order_mark_names_its_encoding_is_read(
+    app: Papertape, tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "notes.txt"
+    text = "Zahnarzt am Donnerstag, 14 Uhr. 牙医周四。"
+    mark = {"utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    path.write_bytes(mark + text.encode(encoding))
+    (result,) = app.ingest([path], now=NOW)
+    assert result.status == "stored"
+    assert app.store.get(result.memory_id).text == text  # type: ignore[arg-type,union-attr]
 
 
 def test_a_50_mb_text_file_is_refused_before_it_is_read(app: Papertape, tmp_path: Path) -> None:

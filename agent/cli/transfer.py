@@ -29,6 +29,11 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
     """Write every memory as JSONL: all fields, links and vectors (a lossless backup).
 
     The export is plaintext, even from an encrypted store: keep it as safe as the store."""
+    folder = None if out is None else out.resolve().parent
+    if folder is not None and not folder.is_dir():
+        raise UserError(
+            f"cannot write {printable(out)}: the folder {printable(folder)} does not exist."
+        )
     app = open_local(ctx, home, writes=False)
     lines = app.export()
     if app.unlocked.key is not None:
@@ -42,7 +47,10 @@ def export_command(ctx: click.Context, out: Path | None, home: Path | None) -> N
             click.echo(line)
         return
     # Written beside the target and renamed into place, so a failure leaves no half file.
-    fd, temp = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.")
+    try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.")
+    except OSError as exc:
+        raise UserError(f"cannot write {printable(out)}: {exc.strerror or exc}.") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             count = 0

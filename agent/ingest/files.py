@@ -3,12 +3,15 @@ file's text."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from agent.ingest.exclusions import excluded_folder
 from agent.ingest.notes import normalise
+from agent.settings import Settings
 
 # Leading bytes of media that the text path must not read as text.
 _MEDIA_MAGIC = (
@@ -48,15 +51,55 @@ def read_text_file(path: Path, max_bytes: int) -> str:
                 f"is {what}, which papertape does not read (it takes text, PNG/JPEG/WebP "
                 "images and WAV/MP3/M4A/Ogg/FLAC audio)"
             )
-    if b"\x00" in data[:8192]:
-        raise Rejected("is a binary file, not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = _decoded(data)
     except UnicodeDecodeError:
         raise Rejected("is not UTF-8 text; convert it (iconv -t UTF-8) and try again") from None
     if not normalise(text):
         raise Rejected("is empty")
     return text
+
+
+# Text that says its encoding in its first bytes (Windows editors save UTF-16 with one).
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _decoded(data: bytes) -> str:
+    """A file's text: UTF-16 or UTF-32 when a byte-order mark says so, else UTF-8 (with or
+    without a mark). Raises Rejected for a binary file, UnicodeDecodeError for other text."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return data.decode(encoding)
+    if b"\x00" in data[:8192]:
+        raise Rejected("is a binary file, not text")
+    return data.decode("utf-8-sig")
+
+
+def listed_files(
+    paths: Sequence[Path], settings: Settings
+) -> tuple[list[tuple[Path, list[Path] | None]], int]:
+    """Each path with the files it names (a folder's, walked by `files_under` skipping the
+    home; a file, itself; None when it does not exist), and how many of them are images and
+    recordings that no excluded folder holds: the slow part of ingesting a folder."""
+    listed: list[tuple[Path, list[Path] | None]] = []
+    for path in paths:
+        if not path.exists():
+            listed.append((path, None))
+        elif path.is_dir():
+            listed.append((path, list(files_under(path, settings.home))))
+        else:
+            listed.append((path, [path]))
+    media = sum(
+        media_kind(file) is not None and excluded_folder(file, settings) is None
+        for _, files in listed
+        for file in files or ()
+    )
+    return listed, media
 
 
 def files_under(folder: Path, skip: Path) -> Iterator[Path]:
