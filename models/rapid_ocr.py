@@ -64,8 +64,10 @@ class RapidOCRReader:
         with no_ipv6_probe():  # the engine's imports would open a socket (models/offline.py)
             rapidocr = _runtime()
             _verify_models(Path(rapidocr.__file__).parent)
-            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-            engine = rapidocr.RapidOCR(params={"Global.log_level": "warning"})
+            # Its warnings are outcomes papertape reports itself in one sentence ("no text
+            # found" for a blank image), printed raw with colour codes on stderr otherwise.
+            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+            engine = rapidocr.RapidOCR(params={"Global.log_level": "error"})
         return cls(engine)
 
     def read(self, image: np.ndarray, boxes: Sequence[Box] | None = None) -> list[OCRLine]:

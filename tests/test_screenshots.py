@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +126,38 @@ def test_bad_images_are_refused_with_a_sentence(cli, tmp_path: Path) -> None:
     assert stored.code == 0
     assert "stored" in stored.out
     assert cli("recall", "screenshot blank", "--json").out.count('"screenshot"') == 1
+
+
+@pytest.mark.needs("rapidocr")
+def test_a_blank_screen_prints_no_log_lines_of_the_ocr_engine(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (400, 200), "white").save(blank)
+    env = {**os.environ, "PAPERTAPE_HOME": str(tmp_path / "home"), "PAPERTAPE_EMBEDDER": "fake"}
+    result = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "ingest", str(blank)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stored" in result.stdout
+    assert "RapidOCR" not in result.stderr
+    assert "\x1b[" not in result.stderr
+
+
+@pytest.mark.needs("rapidocr")
+def test_a_folder_of_images_shows_each_one_read(app: Papertape, tmp_path: Path) -> None:
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    screen(folder / "a.png", ["hello"])
+    screen(folder / "b.png", ["goodbye"])
+    (folder / "c.txt").write_text("a note beside them")
+    seen: list[tuple[int, int, str]] = []
+    results = app.ingest([folder], now=NOW, progress=lambda *call: seen.append(call))
+    assert [r.status for r in results] == ["stored"] * 3
+    assert seen[:2] == [(1, 2, "read a.png"), (2, 2, "read b.png")]
 
 
 @pytest.mark.needs("rapidocr")

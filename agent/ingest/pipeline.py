@@ -21,7 +21,7 @@ from agent.clock import quantize
 from agent.errors import Stopped, UserError
 from agent.ingest.audio import AudioRejected, group_segments, media_blob, transcribe_file
 from agent.ingest.exclusions import excluded_folder, excluded_screen
-from agent.ingest.files import Rejected, files_under, media_kind, not_a_file, read_text_file
+from agent.ingest.files import Rejected, listed_files, media_kind, not_a_file, read_text_file
 from agent.ingest.notes import (
     IngestResult,
     NoteInput,
@@ -184,11 +184,12 @@ class Ingestor:
         progress = self._watched(progress)
         slots: list[IngestResult | _Item] = []
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
-        for path in paths:
-            if not path.exists():
+        listed, media = listed_files(paths, self.settings)
+        read = 0  # images and recordings read: the slow part of a folder
+        for path, files in listed:
+            if files is None:
                 slots.append(IngestResult(str(path), "rejected", reason="does not exist"))
                 continue
-            files = list(files_under(path, self.settings.home)) if path.is_dir() else [path]
             found = 0
             for file in files:
                 rule = excluded_folder(file, self.settings)
@@ -203,11 +204,16 @@ class Ingestor:
                     found += 1  # reported on its own; not also "holds no readable files"
                     slots.append(IngestResult(str(file), "rejected", reason=unusable))
                     continue
+                when = occurred_at if occurred_at is not None else file.stat().st_mtime
                 kind = media_kind(file)
                 if kind is not None:
-                    found += 1
-                    when = occurred_at if occurred_at is not None else file.stat().st_mtime
-                    slots += self._media(file, kind, when, now, progress)
+                    found, read = found + 1, read + 1
+                    if kind == "image":
+                        slots.append(self._screenshot(file, when, now))
+                    else:
+                        slots.append(self._recording(file, when, progress))
+                    if progress and media > 1:
+                        progress(read, media, f"read {file.name}")
                     continue
                 try:
                     text = read_text_file(file, max_bytes)
@@ -215,7 +221,6 @@ class Ingestor:
                     slots.append(IngestResult(str(file), "rejected", reason=str(exc)))
                     continue
                 found += 1
-                when = occurred_at if occurred_at is not None else file.stat().st_mtime
                 slots.append(self._item(str(file), str(file.resolve()), text, when))
             if path.is_dir() and found == 0:
                 slots.append(
@@ -235,13 +240,6 @@ class Ingestor:
                 progress(done, total, label)
 
         return report
-
-    def _media(
-        self, file: Path, kind: str, when: float, now: float, progress: Progress | None
-    ) -> list[IngestResult | _Item]:
-        if kind == "image":
-            return [self._screenshot(file, when, now)]
-        return [self._recording(file, when, progress)]
 
     def _recording(
         self, file: Path, when: float, progress: Progress | None
