@@ -21,6 +21,7 @@ from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from tests.conftest import NOW, distil
 from tui.app import PapertapeApp
+from tui.chat import SourceItem
 from tui.inspector import Confirm, EditText, Inspector
 from tui.screens import HelpScreen, WelcomeScreen
 from tui.timeline import PAGE, TimelinePane
@@ -99,6 +100,19 @@ async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> 
         # The exchange was stored as a chat memory linked to what it cited.
         chats = [m for m in service.store.iter_memories() if m.kind == "chat"]
         assert len(chats) == 1
+
+
+async def test_the_memories_an_answer_cites_are_listed_first(service: Papertape) -> None:
+    service._generator = ScriptedGenerator(
+        ['{"answer": "3 August.", "memory_ids": [3], "status": "answered"}']
+    )
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"when is the ferry to skye?", "enter")
+        await settle(app, pilot)
+        sources = app.query_one("#sources", ListView)
+        assert len(sources) == len(NOTES)
+        assert next(item.memory_id for item in sources.query(SourceItem)) == 3
 
 
 async def test_chat_marks_a_guess_as_one(service: Papertape) -> None:

@@ -182,7 +182,8 @@ class ChatPane(Widget):
             self._current.update(f"papertape: {answer.text}{tail}{marks}")
         sources = self.query_one("#sources", ListView)
         sources.clear()
-        for memory in answer.memories:
+        # What the answer cites first, so it is in view without scrolling; the rest after.
+        for memory in sorted(answer.memories, key=lambda m: m.id not in answer.citations):
             mark = "*" if memory.id in answer.citations else " "
             label = (
                 f"{mark}[b]{memory.id}[/b] {badge(memory.tier)} {memory.kind} "

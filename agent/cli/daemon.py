@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from agent.cli.support import echo_json, home_option, json_option, settings_for
 from agent.cli.terminal import printable
+from agent.clock import local_date
 from agent.daemon.client import DaemonClient
 from agent.daemon.paths import LOG_NAME, configure_logging, running_pid, socket_path
 from agent.daemon.server import Daemon
@@ -126,6 +128,16 @@ def stop(ctx: click.Context, home: Path | None) -> None:
     click.echo(f"papertape daemon stopped (pid {pid}).")
 
 
+def next_run_text(iso: str | None) -> str:
+    """A job's next run as people read it, in local time: "2026-12-07 03:52"."""
+    if not iso:
+        return "-"
+    try:
+        return local_date(datetime.fromisoformat(iso).timestamp())
+    except ValueError:
+        return printable(iso)
+
+
 @daemon.command()
 @home_option
 @json_option
@@ -152,6 +164,6 @@ def status(ctx: click.Context, home: Path | None, as_json: bool) -> None:
         return
     click.echo(f"running: pid {info['pid']}, up {info['uptime_s']:.0f} s, {info['queued']} queued")
     for job in info["jobs"]:
-        click.echo(f"  {job['name']:<12} next {job['next_run'] or '-'}")
+        click.echo(f"  {job['name']:<12} next {next_run_text(job['next_run'])}")
     if info.get("last_error"):
         click.echo(f"  last error: {printable(info['last_error'])}")
