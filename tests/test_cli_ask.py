@@ -16,6 +16,9 @@ import pytest
 from tiny_gguf import write_tiny_gguf
 
 import agent.service
+from agent.answer.session import Answer
+from agent.cli.mcp import answer_result
+from agent.cli.output import ask_json
 from device import probe
 
 
@@ -178,12 +181,8 @@ def test_a_file_that_fails_its_digest_is_bad_input(
     assert "not the expected" in result.err
 
 
-def explained(text: str, status: str, supported: bool, constrained: bool = True) -> None:
-    """Print what `ask` prints after the streamed reply for such an answer."""
-    from agent.answer.session import Answer
-    from agent.cli.models import _explain
-
-    answer = Answer(
+def an_answer(text: str, status: str, supported: bool, constrained: bool = True) -> Answer:
+    return Answer(
         question="What is my locker code?",
         text=text,
         citations=(),
@@ -201,7 +200,13 @@ def explained(text: str, status: str, supported: bool, constrained: bool = True)
         tokens_per_s=None,
         memory_id=None,
     )
-    _explain(answer)
+
+
+def explained(text: str, status: str, supported: bool, constrained: bool = True) -> None:
+    """Print what `ask` prints after the streamed reply for such an answer."""
+    from agent.cli.models import _explain
+
+    _explain(an_answer(text, status, supported, constrained))
 
 
 @pytest.mark.parametrize(
@@ -220,3 +225,14 @@ def test_ask_marks_what_the_memories_do_not_back(
     explained("4411", status, supported, constrained)
     out = capsys.readouterr().out
     assert out.startswith(said) if said else out == ""
+
+
+def test_an_answer_that_gives_a_redacted_value_says_it_was_taken_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    explained("The wifi password is [redacted password].", "answered", True)
+    assert "the password was taken out before it was stored" in capsys.readouterr().out
+    explained("The wifi password is blue-otter-42.", "answered", True)
+    assert capsys.readouterr().out == ""
+    answer = an_answer("It is [redacted password], at [redacted url].", "answered", True)
+    assert ask_json(answer)["redacted"] == answer_result(answer)["redacted"] == ["password", "url"]

@@ -66,6 +66,8 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         "cited_memories": [memory_json(cited[i]) for i in answer.citations if i in cited],
         # "last week" repeated from a cited memory, with the period it named there
         "dates": [asdict(d) for d in answer.dates],
+        # kinds of secret the answer gives as taken out at storing ("password"): not the value
+        "redacted": placed_kinds(answer.text),
         "model": answer.model,
         "session": answer.session,  # pass it back as `session` to follow up
     }

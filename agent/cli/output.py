@@ -11,6 +11,7 @@ from agent.answer.session import Answer
 from agent.cli.terminal import printable
 from agent.clock import iso, local_date
 from agent.ingest.notes import IngestResult
+from agent.ingest.redact import placed_kinds
 from agent.memory.report import ConsolidationReport
 from device import RUNTIMES, DeviceInfo, GeneratorPlan
 from models.generators import ModelSource
@@ -87,12 +88,19 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "chat_memory_id": answer.memory_id,
         "session": answer.session,
         "dates": [asdict(d) for d in answer.dates],
+        "redacted": placed_kinds(answer.text),
     }
 
 
 def answer_marks(answer: Answer) -> list[str]:
     """What a person should know about an answer beyond its words, one line each."""
     marks = [f'("{d.words}" in [{d.memory_id}]: {d.period})' for d in answer.dates]
+    removed = placed_kinds(answer.text)
+    if removed:
+        marks.append(
+            f"(the {' and '.join(removed)} {'was' if len(removed) == 1 else 'were'} taken out "
+            "before it was stored: papertape keeps no secrets, so it cannot give them back)"
+        )
     if not answer.constrained:
         marks.append(
             "(plain text: this model's runtime cannot hold its reply to the answer format, so "
