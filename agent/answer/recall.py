@@ -178,11 +178,14 @@ def _facts_through_sources(
     return sorted(kept, key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
 
 
-def _current_first(store: MemoryStore, hits: list[RecallHit], now: float) -> list[RecallHit]:
+def _current_first(
+    store: MemoryStore, hits: list[RecallHit], updates: set[int], now: float
+) -> list[RecallHit]:
     """Each fact an update replaced comes right after the fact that holds now (found for it
-    when recall did not find it): history is kept and shown, but below what is true now."""
-    facts = [h.memory.id for h in hits if h.memory.kind == "fact"]
-    newest = {mid: now_holds for mid in facts if (now_holds := newest_version(store, mid)) != mid}
+    when recall did not find it): history is kept and shown, but below what is true now.
+    `updates`: the facts among the candidates that are in an update (`_fact_links`)."""
+    listed = [h.memory.id for h in hits if h.memory.id in updates]
+    newest = {mid: now_holds for mid in listed if (now_holds := newest_version(store, mid)) != mid}
     if not newest:
         return hits
     by_id = {h.memory.id: h for h in hits}
@@ -267,7 +270,7 @@ def recall(
         )
     hits.sort(key=lambda h: (-h.score, -h.memory.occurred_at, h.memory.id))
     hits = _facts_through_sources(hits, sources, updates)
-    ranked = _current_first(store, _with_episode_summaries(store, hits, now), now)
+    ranked = _current_first(store, _with_episode_summaries(store, hits, now), updates, now)
     ranked.sort(key=lambda h: h.memory.kind == "chat")  # stable: what was stored comes first
     top = ranked[:limit]
     if strengthen:
