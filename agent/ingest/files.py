@@ -74,7 +74,10 @@ def _decoded(data: bytes) -> str:
     without a mark). Raises Rejected for a binary file, UnicodeDecodeError for other text."""
     for mark, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(mark):
-            return data.decode(encoding)
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break  # bytes that only begin like a mark
     if b"\x00" in data[:8192]:
         raise Rejected("is a binary file, not text")
     return data.decode("utf-8-sig")
