@@ -97,8 +97,10 @@ def listed_files(
             listed.append((path, list(files_under(path, settings.home))))
         else:
             listed.append((path, [path]))
-    media = sum(
-        media_kind(file) is not None and excluded_folder(file, settings) is None
+    media = sum(  # sniffed only once known to be a plain file: opening a FIFO would block
+        excluded_folder(file, settings) is None
+        and not_a_file(file) is None
+        and media_kind(file) is not None
         for _, files in listed
         for file in files or ()
     )
