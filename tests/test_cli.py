@@ -138,6 +138,14 @@ def test_export_into_a_missing_folder_is_one_sentence(cli, tmp_path: Path) -> No
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_daemon_status_shows_next_runs_in_local_time_to_the_minute() -> None:
+    from agent.cli.daemon import next_run_text
+    from agent.clock import local_date
+
+    assert next_run_text("2026-12-07T03:52:14.089455+00:00") == local_date(1796615534.089455)
+    assert next_run_text(None) == "-"
+
+
 def test_home_flag_on_a_command(cli, tmp_path: Path) -> None:
     cli("note", "elsewhere", "--home", str(tmp_path / "h2"))
     assert (tmp_path / "h2" / "papertape.db").exists()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -335,8 +334,6 @@ def test_cli_start_status_stop_and_in_process_fallback(home: Path) -> None:
         assert status["running"]
         assert status["queued"] == 0
         assert {job["name"] for job in status["jobs"]} >= {"consolidate", "inbox", "vacuum"}
-        shown = cli("daemon", "status").stdout  # next runs in local time, to the minute
-        assert re.search(r"consolidate +next \d{4}-\d\d-\d\d \d\d:\d\d\n", shown), shown
         through_daemon = json.loads(cli("recall", "kept", "--json", "--now", "2024-03-02").stdout)
     finally:
         stopped = cli("daemon", "stop")
