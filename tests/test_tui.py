@@ -7,6 +7,7 @@ recall, consolidation and OCR are real.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,13 @@ def service(home: Path) -> Iterator[Papertape]:
 
 def ui(service: Papertape, now: float = NOW + DAY) -> PapertapeApp:
     return PapertapeApp(service, clock=lambda: now)
+
+
+def answering(service: Papertape, answer: str, ids: list[int], status: str) -> PapertapeApp:
+    """The UI over `service`, whose model gives this one reply."""
+    reply = {"answer": answer, "memory_ids": ids, "status": status}
+    service._generator = ScriptedGenerator([json.dumps(reply)])
+    return ui(service)
 
 
 async def settle(app: PapertapeApp, pilot) -> None:
@@ -103,10 +111,7 @@ async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> 
 
 
 async def test_the_memories_an_answer_cites_are_listed_first(service: Papertape) -> None:
-    service._generator = ScriptedGenerator(
-        ['{"answer": "3 August.", "memory_ids": [3], "status": "answered"}']
-    )
-    app = ui(service)
+    app = answering(service, "3 August.", [3], "answered")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"when is the ferry to skye?", "enter")
         await settle(app, pilot)
@@ -116,10 +121,7 @@ async def test_the_memories_an_answer_cites_are_listed_first(service: Papertape)
 
 
 async def test_chat_marks_a_guess_as_one(service: Papertape) -> None:
-    service._generator = ScriptedGenerator(
-        ['{"answer": "Sunflowers, most likely.", "memory_ids": [], "status": "guess"}']
-    )
-    app = ui(service)
+    app = answering(service, "Sunflowers, most likely.", [], "guess")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"what flowers might Maria like for her birthday?", "enter")
         await settle(app, pilot)
