@@ -97,9 +97,10 @@ def answer_marks(answer: Answer) -> list[str]:
     marks = [f'("{d.words}" in [{d.memory_id}]: {d.period})' for d in answer.dates]
     removed = placed_kinds(answer.text)
     if removed:
+        was, them = ("was", "it") if len(removed) == 1 else ("were", "them")
         marks.append(
-            f"(the {' and '.join(removed)} {'was' if len(removed) == 1 else 'were'} taken out "
-            "before it was stored: papertape keeps no secrets, so it cannot give them back)"
+            f"(the {' and '.join(removed)} {was} taken out before it was stored: papertape "
+            f"keeps no secrets, so it cannot give {them} back)"
         )
     if not answer.constrained:
         marks.append(
