@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, ListView, Select, Static
+from textual.content import Content
+from textual.widgets import DataTable, Input, Label, ListView, Select, Static
 
 from agent.ingest.notes import NoteInput
 from agent.memory.retention import DAY
@@ -230,6 +231,26 @@ async def test_timeline_pages_back_as_you_scroll(home: Path) -> None:
             table.move_cursor(row=table.row_count - 1)
             await settle(app, pilot)
             assert pane.loaded == PAGE + 30
+
+
+async def test_brackets_in_a_note_are_shown_as_written_not_read_as_styling(
+    service: Papertape,
+) -> None:
+    text = "Shopping list [/] milk [b]eggs and [red]bread"
+    memory_id = service.note(text, now=NOW + DAY).memory_id
+    assert memory_id is not None
+    app = answering(service, "Milk, eggs and bread.", [memory_id], "answered")
+    async with app.run_test(size=(120, 30)) as pilot:  # it used to crash on opening
+        await pilot.press(*"shopping list", "enter")
+        await settle(app, pilot)
+        label = app.query_one("#sources", ListView).query(Label).first()
+        assert text[:30] in str(label.render())  # cut to the list's width
+        for key, table in (("f4", "#days"), ("f3", "#hits")):
+            await pilot.press(key, *("shopping" if key == "f3" else ""))
+            await settle(app, pilot)
+            rows = app.query_one(table, DataTable)
+            cells = [c for r in range(rows.row_count) for c in rows.get_row_at(r)]
+            assert text in [Content.from_markup(str(c)).plain for c in cells], key
 
 
 async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:

@@ -26,6 +26,12 @@ def history(replaced_by: int | None) -> str:
     return "" if replaced_by is None else f"[i]history: updated by #{replaced_by}[/i] · "
 
 
+def literal(text: str) -> str:
+    """Stored text as it reads, inside markup: "[/]" or "[b]" in a note is not styling."""
+    return text.replace("[", "\\[")
+
+
 def snippet(text: str, width: int = 70) -> str:
+    """The text on one line, cut to `width`, for markup (escaped by `literal`)."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return literal(flat if len(flat) <= width else flat[: width - 1] + "…")

@@ -15,7 +15,7 @@ from agent.api import Memory, MemoryService
 from agent.errors import Failure, UserError
 from agent.memory.retention import pace, retention
 from agent.when import named_period
-from tui.badges import badge, moment
+from tui.badges import badge, literal, moment
 from tui.host import host
 from tui.messages import MemoryChosen, StoreChanged
 from tui.pixels import half_blocks
@@ -25,7 +25,7 @@ def _time_words(service: MemoryService, memory: Memory) -> str:
     """The other time the memory's words name, worked out, for the "occurred" line."""
     time = service.time_words(memory.id)
     period = named_period(time, memory.occurred_at) if time is not None else None
-    return f'   "{_escape(time.words)}": {period}' if time is not None and period else ""
+    return f'   "{literal(time.words)}": {period}' if time is not None and period else ""
 
 
 class Confirm(ModalScreen[bool]):
@@ -154,7 +154,7 @@ class Inspector(ModalScreen[None]):
             f"recalled    {memory.recall_count} times, last {moment(memory.last_recalled_at)}"
         )
         label = {"sharp": "Text", "hazy": "Gist", "archive": "Gist"}.get(memory.tier, "Text")
-        self.query_one("#text", Static).update(f"[b]{label}[/b]\n{_escape(memory.text)}")
+        self.query_one("#text", Static).update(f"[b]{label}[/b]\n{literal(memory.text)}")
         page = service.page(memory.id)
         caption = self.query_one("#page-caption", Static)
         if page is None:
@@ -244,13 +244,9 @@ class Inspector(ModalScreen[None]):
             text = f"could not read the page: {exc}"
         self.app.call_from_thread(
             self.query_one("#text", Static).update,
-            f"[b]Read back from the page (OCR, may hold errors)[/b]\n{_escape(text or '')}",
+            f"[b]Read back from the page (OCR, may hold errors)[/b]\n{literal(text or '')}",
         )
 
     def action_follow(self) -> None:
         if self.linked:
             self.app.post_message(MemoryChosen(self.linked[0]))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
