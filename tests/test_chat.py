@@ -310,6 +310,10 @@ def test_ask_strengthens_what_the_answer_cites_not_all_it_was_shown(app: Paperta
     assert got[ids[0]].recall_count == 1
     assert got[ids[0]].last_recalled_at == NOW + 50
     assert [got[i].recall_count for i in ids[1:]] == [0, 0]
+    # A citation the check does not back (the answer is not in it) strengthens nothing.
+    unbacked = session(app, [reply("At 9pm sharp", [ids[1]])]).ask("Plumber?", now=NOW + 60)
+    assert not unbacked.supported
+    assert app.store.get(ids[1]).recall_count == 0  # type: ignore[union-attr]
 
 
 def test_peek_stores_nothing_and_strengthens_nothing(app: Papertape) -> None:

@@ -28,8 +28,8 @@ one open. Each turn:
    One that fails is shown as the model wrote it, marked as not supported by the memories.
    Relative words it repeats from a cited memory ("last week") are shown with the period
    they named there (agent/answer/dates.py);
-5. store the exchange as a `chat` memory linked to the memories it cited, and count those
-   (with the facts drawn from them) as recalled.
+5. store the exchange as a `chat` memory linked to the memories it cited, and, for an
+   answer the check backed, count those (with the facts drawn from them) as recalled.
 
 The answer shown is always the model's answer field: nothing here rewrites or replaces it.
 The store is written only after the reply is complete, the memories it cites strengthened
@@ -375,8 +375,10 @@ class ChatSession:
             with self.store.transaction():
                 for cited in answer.citations:
                     self.store.link(result.memory_id, cited, "derived_from")
-        # What the answer rests on was met again; the rest of what was shown only passed by
-        # (counted, small talk shown beside every answer would never fade).
-        rested_on = self.store.get_many(list(answer.citations))
-        met_again(self.store, list(rested_on.values()), now, self.settings.recall_growth)
+        # What a supported answer rests on was met again; the rest of what was shown only
+        # passed by (counted, small talk shown beside every answer would never fade), and a
+        # citation the check did not back may be the wrong memory.
+        if answer.status == "answered" and answer.supported:
+            rested_on = self.store.get_many(list(answer.citations))
+            met_again(self.store, list(rested_on.values()), now, self.settings.recall_growth)
         return replace(answer, memory_id=result.memory_id)
