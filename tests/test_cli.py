@@ -218,3 +218,15 @@ def test_commands_that_need_no_model_do_not_load_one(tmp_path: Path) -> None:
         check=True,
     )
     assert out.stdout.strip().endswith("NOT LOADED")
+
+
+def test_a_home_that_is_a_file_is_one_sentence(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    monkeypatch.setenv("PAPERTAPE_HOME", str(afile))  # --home is checked by click itself
+    result = cli("stats")
+    assert result.code == 2
+    assert "is a file, not a folder" in result.err
+    assert afile.read_text() == "not a folder"

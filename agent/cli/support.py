@@ -48,6 +48,11 @@ def settings_for(ctx: click.Context, home: Path | None) -> Settings:
     A home that others could read (made by an older papertape) is made private, and the
     person told once."""
     settings = load_settings(home or ctx.find_root().params.get("home"))
+    if settings.home.exists() and not settings.home.is_dir():
+        raise UserError(
+            f"{printable(settings.home)} is a file, not a folder: give papertape a folder for "
+            "its data (--home or PAPERTAPE_HOME; it is made if missing)."
+        )
     if settings.home.is_dir():
         repaired = private_home.repair(settings.home)
         if repaired:
