@@ -230,3 +230,14 @@ def test_a_home_that_is_a_file_is_one_sentence(
     assert result.code == 2
     assert "is a file, not a folder" in result.err
     assert afile.read_text() == "not a folder"
+
+
+def test_progress_piped_is_one_plain_line_now_and_then(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli.support import progress_printer
+
+    progress_printer()(1, 3, "facts")  # captured stderr is not a terminal
+    assert capsys.readouterr().err == ""  # nothing within the first 30 s
+    progress_printer(heartbeat_s=0)(2, 3, "facts: episode 2")
+    line = capsys.readouterr().err
+    assert line.endswith("2/3 facts: episode 2\n")
+    assert "\x1b" not in line

@@ -52,8 +52,8 @@ def consolidate(
     "off" turns that off), and each new episode's facts are written down (facts = "off") and
     linked to the older facts they update; fading memories move sharp -> hazy -> archive ->
     forgotten, near-duplicates merge, and the store is kept under its byte budget. Pinned
-    memories never move. Progress shows on stderr in a terminal. The daemon runs this
-    nightly."""
+    memories never move. Progress shows on stderr (piped, a line every 30 s). The daemon
+    runs this nightly."""
     now = resolve_now(now_text)
     app = open_local(ctx, home, writes=True)
     report = app.consolidate(

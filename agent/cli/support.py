@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -98,6 +99,7 @@ def echo_json(data: Any) -> None:
 
 
 BAR_WIDTH = 24
+HEARTBEAT_S = 30.0  # between progress lines when stderr is not a terminal
 
 
 def progress_bar(done: int, total: int, label: str) -> str:
@@ -107,10 +109,21 @@ def progress_bar(done: int, total: int, label: str) -> str:
     return f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {done}/{total} {name}"
 
 
-def progress_printer() -> Callable[[int, int, str], None] | None:
-    """A progress bar on stderr, redrawn in place; None when stderr is not a terminal."""
+def progress_printer(
+    heartbeat_s: float = HEARTBEAT_S,
+) -> Callable[[int, int, str], None]:
+    """A progress bar on stderr: redrawn in place on a terminal; piped or logged, one line
+    every `heartbeat_s` seconds, so a long run is seen to be working."""
     if not sys.stderr.isatty():
-        return None
+        last = time.monotonic()
+
+        def heartbeat(done: int, total: int, label: str) -> None:
+            nonlocal last
+            if time.monotonic() - last >= heartbeat_s:
+                last = time.monotonic()
+                click.echo(progress_bar(done, total, printable(label)), err=True)
+
+        return heartbeat
 
     def show(done: int, total: int, label: str) -> None:
         click.echo(
