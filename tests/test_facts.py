@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from agent.cli.output import consolidation_json, consolidation_text
 from agent.cli.support import progress_bar
@@ -419,3 +420,20 @@ def test_smollm2_facts_are_stored_linked_and_recalled(home: Path) -> None:
             # (agent/answer/recall.py).
             found = {h.memory.id for h in app.recall(made.text, now=NOW + 7200, strengthen=False)}
             assert fact_id in found or set(derived(app, fact_id)) <= found
+
+
+def test_a_screen_without_words_is_read_for_facts_and_not_shown(
+    app: Papertape, tmp_path: Path
+) -> None:
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (400, 200), "white").save(blank)
+    (screen,) = app.ingest([blank], now=NOW)
+    assert screen.memory_id is not None
+    ids = episode(app, NOW, TRIP)
+    generator = script(app, {"facts": [fact([ids[0]], "Ana flew to Lisbon on Friday.")]})
+    report = app.consolidate(now=NOW + 3600)
+    placeholder = app.store.get(screen.memory_id).text  # type: ignore[union-attr]
+    assert not any(placeholder in prompt for prompt in generator.prompts)
+    assert len(generator.prompts) == 1  # the notes; none for the screen
+    assert app.store.marked(FACT_MARK) == {*ids, screen.memory_id}
+    assert len(report.facts) == 1

@@ -84,6 +84,17 @@ def test_the_same_screen_twice_is_one_memory_seen_twice(app: Papertape, tmp_path
 
 
 @pytest.mark.needs("rapidocr")
+def test_screens_alike_in_edges_and_not_in_light_are_two(app: Papertape, tmp_path: Path) -> None:
+    shots = []
+    for name, colour in (("white", "white"), ("black", "black"), ("white2", "white")):
+        Image.new("RGB", (400, 200), colour).save(tmp_path / f"{name}.png")
+        shots.append(tmp_path / f"{name}.png")
+    white, black, white_again = (app.ingest([shot], now=NOW)[0] for shot in shots)
+    assert white.status == black.status == "stored"  # both hash to 0: the grey tells them apart
+    assert (white_again.status, white_again.memory_id) == ("duplicate", white.memory_id)
+
+
+@pytest.mark.needs("rapidocr")
 def test_a_key_on_screen_never_reaches_the_store(app: Papertape, tmp_path: Path) -> None:
     shot = screen(
         tmp_path / "k.png", ["Deploy settings", f"AWS_ACCESS_KEY_ID={KEY}", "Region eu-west-2"]

@@ -33,12 +33,12 @@ from agent.ingest.notes import (
 from agent.ingest.passages import split_passages, title_of
 from agent.ingest.redact import redact, redact_parts
 from agent.ingest.screenshots import (
-    SAME_SCREEN_BITS,
     ImageRejected,
     dhash,
-    hamming,
+    grey_level,
     open_image,
     read_screenshot,
+    same_screen,
     screen_names,
 )
 from agent.memory.importance import signal_importance
@@ -280,10 +280,11 @@ class Ingestor:
             if rule is not None:  # decided before any OCR runs on it
                 return IngestResult(label, "excluded", reason=f"is excluded by {rule}")
             # The same screen again is known by its hash alone: no OCR for a duplicate.
-            seen = dhash(open_image(file))
+            image = open_image(file)
+            seen, grey = dhash(image), grey_level(image)
             for memory_id, meta in self.store.blob_metas("thumbnail"):
                 info = json.loads(meta)
-                if "dhash" in info and hamming(int(info["dhash"], 16), seen) <= SAME_SCREEN_BITS:
+                if same_screen(info, seen, grey):
                     return self._seen_again(label, memory_id, info)
             read = read_screenshot(file, self.ocr())
         except ImageRejected as exc:

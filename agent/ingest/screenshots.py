@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -35,6 +36,9 @@ from models.ocr import Box, OCRLine, OCRReader
 MAX_PIXELS = 40_000_000
 THUMBNAIL_PX = 512
 SAME_SCREEN_BITS = 6
+# A difference hash sees only edges: an all-black and an all-white screen both hash to 0.
+# Two screens are the same only if their mean grey levels (0-255) are this close as well.
+SAME_SCREEN_GREY = 24
 MARGIN = 0.25  # of a line's height, added around each black box
 
 
@@ -49,6 +53,7 @@ class ScreenRead:
     redacted: int
     thumbnail: bytes
     dhash: int
+    grey: int
     app: str
     window: str
     width: int
@@ -58,6 +63,7 @@ class ScreenRead:
         return json.dumps(
             {
                 "dhash": f"{self.dhash:016x}",
+                "grey": self.grey,
                 "count": count,
                 "app": self.app,
                 "window": self.window,
@@ -100,6 +106,19 @@ def dhash(image: Image.Image) -> int:
 
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
+
+
+def grey_level(image: Image.Image) -> int:
+    """The image's mean grey, 0-255."""
+    return round(float(np.asarray(image.convert("L").resize((32, 32))).mean()))
+
+
+def same_screen(info: dict[str, Any], seen: int, grey: int) -> bool:
+    """Whether a stored thumbnail's meta is of the screen with hash `seen` and grey `grey`
+    (a meta written before grey levels were kept is judged by its hash alone)."""
+    if "dhash" not in info or hamming(int(info["dhash"], 16), seen) > SAME_SCREEN_BITS:
+        return False
+    return abs(int(info.get("grey", grey)) - grey) <= SAME_SCREEN_GREY
 
 
 def names_of(image: Image.Image, path: Path) -> tuple[str, str]:
@@ -206,10 +225,11 @@ def read_screenshot(path: Path, reader: OCRReader) -> ScreenRead:
     paint(thumb, boxes, thumb.width / rgb.width, thumb.height / rgb.height)
     return ScreenRead(
         text="\n".join(part.text for part in found if part.text.strip()),
-        lines=len(lines),
+        lines=sum(1 for part in found if part.text.strip()),
         redacted=sum(part.total for part in (*found, *names)),
         thumbnail=bare_webp(thumb),
         dhash=dhash(image),
+        grey=grey_level(image),
         app=names[0].text,
         window=names[1].text,
         width=image.width,

@@ -40,6 +40,7 @@ the words. The schema, reading the reply and the support checks are in agent/mem
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -144,13 +145,16 @@ class FactMaker:
         """Make, check and store the facts of one episode, and mark it read."""
         by_id = {m.id: m for m in episode}
         shown = {m.id: " ".join(m.text.split()) for m in episode}  # as the model sees it
+        # A screenshot OCR found no words in holds only papertape's own placeholder: a small
+        # model writes facts about "a blank screen" from it. It is read, and not shown.
+        worded = [m for m in episode if not self._wordless_screen(m)]
         # The days a fact may name without its sources' words saying them: each line's own,
         # and the period its time words name ("last week" said on 9 June 2023).
         times = self.store.times_of(list(by_id))
         periods = {i: held_period(t, by_id[i].occurred_at, by_id[i].text) for i, t in times.items()}
         days = {m.id: f"{written_day(m.occurred_at)} {periods.get(m.id) or ''}" for m in episode}
         drafts: list[Draft] = []
-        chunks = self._chunks(episode, shown)
+        chunks = self._chunks(worded, shown) if worded else []
         for chunk in chunks:
             drafts += self._ask([by_id[i] for i in chunk], shown, times)
         supported = [
@@ -197,6 +201,12 @@ class FactMaker:
             + tuple((stored[index], stored[older]) for index, older in within),
             calls,
         )
+
+    def _wordless_screen(self, memory: Memory) -> bool:
+        if memory.kind != "screenshot":
+            return False
+        thumbnail = self.store.blob(memory.id, "thumbnail")
+        return thumbnail is not None and json.loads(thumbnail.meta or "{}").get("lines") == 0
 
     def _chunks(self, episode: Sequence[Memory], shown: dict[int, str]) -> list[list[int]]:
         """The episode's ids in runs whose lines fit the prompt beside room for the reply
