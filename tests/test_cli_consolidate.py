@@ -12,6 +12,7 @@ from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from tests.conftest import distil
+from tests.tiny_gguf import write_tiny_gguf
 
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 TOPICS = [
@@ -128,3 +129,13 @@ def test_a_bad_setting_word_is_refused(cli, monkeypatch) -> None:
     result = cli("consolidate", "--now", "2024-01-01")
     assert result.code == 2
     assert "png4" in result.err
+
+
+@pytest.mark.needs("llama_cpp")
+def test_the_model_loading_is_said_before_the_wait(cli, tmp_path) -> None:
+    cli("note", "Booked the ferry tickets to Skye.")
+    model = write_tiny_gguf(tmp_path / "m.gguf")
+    with_model = cli("consolidate", "--model", str(model))
+    assert with_model.code == 0, with_model.err
+    assert with_model.err.startswith(f"loading the language model {model}…\n")
+    assert "loading" not in cli("consolidate", "--extractive").err

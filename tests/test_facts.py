@@ -271,13 +271,18 @@ def test_facts_off_and_extractive_make_none(home: Path) -> None:
         assert not app.store.marked(FACT_MARK)
 
 
-def test_progress_is_reported_per_episode(app: Papertape) -> None:
+def test_progress_is_reported_per_episode_from_before_the_first_call(app: Papertape) -> None:
     episode(app, NOW, TRIP[:1], source="a")
     episode(app, NOW, TRIP[1:], source="b")
-    seen: list[tuple[int, int, str]] = []
-    app.consolidate(now=NOW + 3600, progress=lambda d, t, label: seen.append((d, t, label)))
-    assert [(d, t) for d, t, _ in seen] == [(1, 2), (2, 2)]
-    assert seen[0][2] == "facts: episode of 1 from a"
+    generator = script(app)
+    seen: list[tuple[int, int, str, int]] = []
+    app.consolidate(
+        now=NOW + 3600,
+        progress=lambda d, t, label: seen.append((d, t, label, len(generator.prompts))),
+    )
+    # The bar is up before the model's first call, which loads it (a minute on 2 cores).
+    assert [(d, t, calls) for d, t, _, calls in seen] == [(0, 2, 0), (1, 2, 1), (2, 2, 2)]
+    assert seen[1][2] == "facts: episode of 1 from a"
     assert progress_bar(1, 4, "facts") == "[######------------------] 1/4 facts"
 
 

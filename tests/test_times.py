@@ -236,7 +236,12 @@ def test_consolidation_reads_each_memory_once_and_keeps_what_holds(home: Path) -
             reply("week", -1, "last week"),  # words the memory does not hold
             {"facts": [fact([ids[0]], "Ana saw the dentist on Sun 7 May 2023.")]},
         )
-        report = app.consolidate(now=MON_8_MAY + 3600)
+        seen: list[tuple[int, int, int]] = []
+        report = app.consolidate(
+            now=MON_8_MAY + 3600,
+            progress=lambda d, t, _: seen.append((d, t, len(generator.prompts))),
+        )
+        assert seen[:2] == [(0, 3, 0), (1, 3, 1)]  # the bar is up before the model's first call
         assert report.times_read == 3
         assert report.times_found == [ids[0]]
         assert app.store.times_of(ids) == {ids[0]: TimeWords("yesterday", "day", -1)}

@@ -3,6 +3,7 @@ now."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -16,7 +17,9 @@ from agent.cli.support import (
     open_local,
     progress_printer,
 )
+from agent.cli.waiting import Waiting
 from agent.clock import resolve_now
+from agent.service import Papertape
 
 
 @click.command()
@@ -56,6 +59,8 @@ def consolidate(
     runs this nightly."""
     now = resolve_now(now_text)
     app = open_local(ctx, home, writes=True)
+    if not extractive:
+        _load_model(app, model)
     report = app.consolidate(
         now=now,
         model=model,
@@ -66,3 +71,14 @@ def consolidate(
         echo_json(output.consolidation_json(report))
     else:
         click.echo(output.consolidation_text(report, list_moves=list_moves))
+
+
+def _load_model(app: Papertape, model: str | None) -> None:
+    """Load the model before the bar, saying so: on 2 cores that takes about a minute."""
+    label = f"loading the language model {model}…" if model else "loading the language model…"
+    if sys.stderr.isatty():
+        with Waiting(label):
+            app.summarizer(model)
+        return
+    click.echo(label, err=True)
+    app.summarizer(model)

@@ -196,6 +196,8 @@ class Consolidator(ByteBudget):
         if self.fact_maker is None:
             return
         episodes = list(self._episodes(unread(self.store, FACT_MARK)))
+        if progress and episodes:  # up before the first call, which may load the model
+            progress(0, len(episodes), f"facts: {len(episodes)} episodes to read")
         for done, episode in enumerate(episodes, start=1):
             made = self.fact_maker.read(episode, now)
             report.facts += made.stored

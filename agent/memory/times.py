@@ -220,6 +220,8 @@ class TimeReader:
         if among is not None:
             memories = [m for m in memories if m.id in among]
         found = []
+        if progress and memories:  # up before the first call, which may load the model
+            progress(0, len(memories), f"time words: {len(memories)} memories to read")
         for count, memory in enumerate(memories, start=1):
             if self.read(memory) is not None:
                 found.append(memory.id)
