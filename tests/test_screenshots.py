@@ -7,13 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from agent.ingest.screenshots import bare_webp, paint, secret_boxes
+from agent.ingest import pipeline
+from agent.ingest.screenshots import bare_webp, paint, read_screenshot, secret_boxes
 from agent.service import Papertape
 from models.ocr import OCRLine, OCRWord
 from tests.conftest import NOW
@@ -162,13 +164,41 @@ def test_a_blank_screen_prints_no_log_lines_of_the_ocr_engine(tmp_path: Path) ->
 def test_a_folder_of_images_shows_each_one_read(app: Papertape, tmp_path: Path) -> None:
     folder = tmp_path / "shots"
     folder.mkdir()
-    screen(folder / "a.png", ["hello"])
-    screen(folder / "b.png", ["goodbye"])
+    screen(folder / "a.png", ["Quarterly report draft", "Revenue up 12 percent"])
+    screen(folder / "b.png", ["Boarding pass", "Flight BA117", "Gate 22", "Seat 14C"])
     (folder / "c.txt").write_text("a note beside them")
     seen: list[tuple[int, int, str]] = []
     results = app.ingest([folder], now=NOW, progress=lambda *call: seen.append(call))
     assert [r.status for r in results] == ["stored"] * 3
     assert seen[:2] == [(1, 2, "read a.png"), (2, 2, "read b.png")]
+
+
+@pytest.mark.needs("rapidocr")
+def test_a_folder_stopped_while_read_keeps_the_images_read_so_far(
+    app: Papertape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    screen(folder / "a.png", ["Quarterly report draft", "Revenue up 12 percent"])
+    screen(folder / "b.png", ["Boarding pass", "Flight BA117", "Gate 22", "Seat 14C"])
+    (folder / "c.txt").write_text("a note beside them")
+    stopping = [True]
+
+    def stopped_at_b(path: Path, reader: Any) -> Any:
+        if stopping and path.name == "b.png":
+            raise KeyboardInterrupt  # Ctrl-C while OCR reads the second image
+        return read_screenshot(path, reader)
+
+    monkeypatch.setattr(pipeline, "read_screenshot", stopped_at_b)
+    with pytest.raises(KeyboardInterrupt):
+        app.ingest([folder], now=NOW)
+    assert [m.text for m in app.store.iter_memories("sharp")] == [
+        "Quarterly report draft\nRevenue up 12 percent"
+    ]
+    stopping.clear()
+    again = app.ingest([folder], now=NOW + 60)  # run again: a.png is known by its hash alone
+    assert [r.status for r in again] == ["duplicate", "stored", "stored"]
+    assert app.store.count() == 3
 
 
 @pytest.mark.needs("rapidocr")

@@ -4,6 +4,10 @@ then words, packed greedily up to a character budget."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -67,3 +71,17 @@ def title_of(text: str, fallback: str) -> str:
         if line:
             return line[:120]
     return fallback
+
+
+def in_groups(items: Iterable[T], size: Callable[[T], int], most: int) -> Iterator[list[T]]:
+    """Consecutive runs of `items` whose sizes add up to about `most` (one embedding call)."""
+    group: list[T] = []
+    total = 0
+    for item in items:
+        group.append(item)
+        total += size(item)
+        if total >= most:
+            yield group
+            group, total = [], 0
+    if group:
+        yield group

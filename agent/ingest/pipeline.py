@@ -1,7 +1,8 @@
 """Text ingest: notes, stdin, text files and folders. Idempotent by content hash.
 
-Every item is read and checked before anything is written, then written in its own
-transaction together with its vectors and passages, so a bad item changes nothing. An
+Every item is read and checked, then written in its own transaction with its vectors and
+passages, so a bad item changes nothing; outside the daemon an image or recording is written
+as soon as it is read, so a kill loses no minutes of OCR or listening. An
 ingestor given `should_stop` (the daemon's) gives up between steps once it comes true,
 raising Stopped: what it had not committed is rolled back.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from agent.ingest.notes import (
     verbatim_hash,
     with_speaker,
 )
-from agent.ingest.passages import split_passages, title_of
+from agent.ingest.passages import in_groups, split_passages, title_of
 from agent.ingest.redact import redact, redact_parts
 from agent.ingest.screenshots import (
     ImageRejected,
@@ -209,9 +210,14 @@ class Ingestor:
                 if kind is not None:
                     found, read = found + 1, read + 1
                     if kind == "image":
-                        slots.append(self._screenshot(file, when, now))
+                        slot = self._screenshot(file, when, now)
                     else:
-                        slots.append(self._recording(file, when, progress))
+                        slot = self._recording(file, when, progress)
+                    # Stored once read, so a kill loses no minutes of OCR or listening (the
+                    # daemon takes its queue entry with the whole path's write instead).
+                    if on_write is None and isinstance(slot, _Item):
+                        slot = self._store_all([slot], now)[0]
+                    slots.append(slot)
                     if progress and media > 1:
                         progress(read, media, f"read {file.name}")
                     continue
@@ -343,7 +349,7 @@ class Ingestor:
                 finish(
                     index, IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
                 )
-        for group in _groups(fresh):
+        for group in in_groups(fresh, lambda entry: len(entry[1].passages), EMBED_GROUP):
             vectors = self._embed([p for _, item in group for p in item.passages])
             offset = 0
             for index, item in group:
@@ -432,17 +438,3 @@ class Ingestor:
             return IngestResult(
                 item.label, "stored", doc_id, len(item.passages), redacted=item.redacted
             )
-
-
-def _groups(items: Iterable[tuple[int, _Item]]) -> Iterator[list[tuple[int, _Item]]]:
-    """Consecutive items holding about EMBED_GROUP passages, embedded in one call."""
-    group: list[tuple[int, _Item]] = []
-    size = 0
-    for entry in items:
-        group.append(entry)
-        size += len(entry[1].passages)
-        if size >= EMBED_GROUP:
-            yield group
-            group, size = [], 0
-    if group:
-        yield group
