@@ -126,6 +126,9 @@ def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:
     failed = cli("--home", str(tmp_path / "third"), "import", str(bad))
     assert failed.code == 2
     assert "line 1" in failed.err
+    bad.write_text('{"text": "a tab\there"}\n')  # a raw control character inside a string
+    failed = cli("--home", str(tmp_path / "third"), "import", str(bad))
+    assert "line 1 is not JSON (Invalid control character at column 16)" in failed.err
 
 
 def test_export_into_a_missing_folder_is_one_sentence(cli, tmp_path: Path) -> None:
@@ -241,3 +244,9 @@ def test_progress_piped_is_one_plain_line_now_and_then(capsys: pytest.CaptureFix
     line = capsys.readouterr().err
     assert line.endswith("2/3 facts: episode 2\n")
     assert "\x1b" not in line
+
+
+def test_a_command_that_makes_the_store_says_so_once(cli, tmp_path: Path) -> None:
+    new = str(tmp_path / "typo")
+    assert f"made a new store in {new}." in cli("--home", new, "recall", "dentist").err
+    assert "made a new store" not in cli("--home", new, "stats").err

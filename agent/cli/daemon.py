@@ -143,7 +143,8 @@ def next_run_text(iso: str | None) -> str:
 @json_option
 @click.pass_context
 def status(ctx: click.Context, home: Path | None, as_json: bool) -> None:
-    """Whether the daemon runs, its queue and its jobs' next runs."""
+    """Whether the daemon runs, its queue and its jobs' next runs. Exits 0 when it runs, 3
+    when it does not, and 1 when it holds its lock but does not answer."""
     settings = settings_for(ctx, home)
     client = DaemonClient.find(settings)
     if client is None:
@@ -157,7 +158,7 @@ def status(ctx: click.Context, home: Path | None, as_json: bool) -> None:
                 if pid is None
                 else f"a daemon holds the lock (pid {pid}) but does not answer."
             )
-        return
+        ctx.exit(3 if pid is None else 1)  # as init scripts' status does, for scripts to test
     info = client.call("status")
     if as_json:
         echo_json({"running": True, **info})

@@ -71,9 +71,24 @@ def open_app(ctx: click.Context, home: Path | None) -> MemoryService:
     """The service for this command: through the daemon when one runs, else in-process."""
     from agent.daemon.client import open_papertape
 
-    app = open_papertape(settings_for(ctx, home))
+    settings = settings_for(ctx, home)
+    app = open_papertape(settings)
     ctx.call_on_close(app.close)
+    _tell_if_made(ctx, settings)
     return app
+
+
+def _tell_if_made(ctx: click.Context, settings: Settings) -> None:
+    """Say so when this command makes the store: a mistyped --home otherwise answers from a
+    new, empty store as if nothing were kept."""
+    if settings.store_path.exists():
+        return
+
+    def told() -> None:
+        if settings.store_path.exists():
+            click.echo(f"papertape: made a new store in {printable(settings.home)}.", err=True)
+
+    ctx.call_on_close(told)
 
 
 def open_local(ctx: click.Context, home: Path | None, *, writes: bool) -> Papertape:
@@ -91,6 +106,7 @@ def open_local(ctx: click.Context, home: Path | None, *, writes: bool) -> Papert
             )
     app = Papertape(settings)
     ctx.call_on_close(app.close)
+    _tell_if_made(ctx, settings)
     return app
 
 

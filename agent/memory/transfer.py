@@ -252,7 +252,8 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise UserError(
-                f"line {number} is not JSON ({exc.msg}); nothing was imported."
+                f"line {number} is not JSON ({exc.msg.removesuffix(' at')} at column "
+                f"{exc.colno}); nothing was imported."
             ) from None
         if isinstance(record, dict) and record.get("format") == STORE_FORMAT:
             mark = _field(record, "last_id", int, number)
