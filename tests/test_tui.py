@@ -253,6 +253,24 @@ async def test_brackets_in_a_note_are_shown_as_written_not_read_as_styling(
             assert text in [Content.from_markup(str(c)).plain for c in cells], key
 
 
+async def test_the_lists_mark_what_is_pinned(service: Papertape) -> None:
+    service.set_pinned([3], True)
+    app = ui(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        for key, table, id_column, tier_column in (("f4", "#days", 3, 1), ("f3", "#hits", 0, 2)):
+            await pilot.press(key, *("ferry Skye" if key == "f3" else ""))
+            await settle(app, pilot)
+            rows = app.query_one(table, DataTable)
+            tiers = {
+                str(rows.get_row_at(r)[id_column]): Content.from_markup(
+                    str(rows.get_row_at(r)[tier_column])
+                )
+                for r in range(rows.row_count)
+            }
+            pinned = {memory_id for memory_id, tier in tiers.items() if "pinned" in tier.plain}
+            assert pinned == {"3"}, key
+
+
 async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:

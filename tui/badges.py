@@ -7,8 +7,9 @@ from datetime import datetime
 TIER_STYLE = {"sharp": "bold green", "hazy": "yellow", "archive": "dim"}
 
 
-def badge(tier: str) -> str:
-    return f"[{TIER_STYLE.get(tier, '')}]{tier}[/]"
+def badge(tier: str, pinned: bool = False) -> str:
+    """The tier, coloured, and "pinned" after it for a memory that never fades."""
+    return f"[{TIER_STYLE.get(tier, '')}]{tier}[/]" + (" [b]pinned[/b]" if pinned else "")
 
 
 def day(epoch: float) -> str:

@@ -186,7 +186,7 @@ class ChatPane(Widget):
         for memory in sorted(answer.memories, key=lambda m: m.id not in answer.citations):
             mark = "*" if memory.id in answer.citations else " "
             label = (
-                f"{mark}[b]{memory.id}[/b] {badge(memory.tier)} {memory.kind} "
+                f"{mark}[b]{memory.id}[/b] {badge(memory.tier, memory.pinned)} {memory.kind} "
                 f"{day(memory.occurred_at)}\n  {snippet(memory.text, 40)}"
             )
             sources.append(SourceItem(memory.id, label))

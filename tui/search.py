@@ -108,7 +108,7 @@ class RecallPane(Widget):
             table.add_row(
                 str(memory.id),
                 f"{hit.score:.2f}",
-                badge(memory.tier),
+                badge(memory.tier, memory.pinned),
                 memory.kind,
                 day(memory.occurred_at),
                 history(hit.replaced_by) + snippet(memory.text, 60),

@@ -68,7 +68,7 @@ class TimelinePane(Widget):
                 self._last_day = today
             table.add_row(
                 moment(memory.occurred_at)[11:],
-                badge(memory.tier),
+                badge(memory.tier, memory.pinned),
                 memory.kind,
                 str(memory.id),
                 snippet(memory.text, 60),
