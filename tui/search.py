@@ -10,7 +10,8 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from agent.clock import parse_time
 from agent.errors import UserError
-from tui.badges import badge, day, history, snippet
+from agent.snippets import around
+from tui.badges import badge, day, history, literal
 from tui.host import host
 from tui.messages import MemoryChosen, SearchResults
 
@@ -111,7 +112,7 @@ class RecallPane(Widget):
                 badge(memory.tier, memory.pinned),
                 memory.kind,
                 day(memory.occurred_at),
-                history(hit.replaced_by) + snippet(memory.text, 60),
+                history(hit.replaced_by) + literal(around(memory.text, message.query, 60)),
                 key=str(memory.id),
             )
             shown += 1

@@ -231,7 +231,7 @@ def recall(
     if as_json:
         echo_json(output.recall_json(query, hits))
     else:
-        click.echo(output.recall_text(hits))
+        click.echo(output.recall_text(hits, query))
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from agent.clock import iso, local_date
 from agent.ingest.notes import IngestResult
 from agent.ingest.redact import placed_kinds
 from agent.memory.report import ConsolidationReport
+from agent.snippets import around
 from device import RUNTIMES, DeviceInfo, GeneratorPlan
 from models.generators import ModelSource
 from storage import Memory, StoreStats
@@ -157,15 +158,15 @@ def current_json(restored: dict[int, list[int]]) -> dict[str, Any]:
     return {"current": [{"id": i, "no_longer_updated_by": newer} for i, newer in restored.items()]}
 
 
-def recall_text(hits: list[RecallHit], width: int = 100) -> str:
+def recall_text(hits: list[RecallHit], query: str = "", width: int = 100) -> str:
+    """Each hit's head line, then its text cut to `width` around where the query's words
+    fall (a long passage's match may be far in)."""
     if not hits:
         return "No memories match."
     lines = []
     for h in hits:
         m = h.memory
-        snippet = printable(" ".join(m.text.split()))
-        if len(snippet) > width:
-            snippet = snippet[: width - 1] + "…"
+        snippet = printable(around(m.text, query, width))
         pin = " pinned" if m.pinned else ""
         lines.append(
             f"#{m.id}  {local_date(m.occurred_at)}  {m.tier}/{m.kind}{pin}  {printable(m.source)}"
