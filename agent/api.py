@@ -8,8 +8,9 @@ one writer, and reads the store beside it (SQLite's WAL lets several processes r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import Answer
@@ -33,6 +34,8 @@ class Asker(Protocol):
 
 class MemoryService(Protocol):
     settings: Settings
+    # Held around each call by a host that calls from several threads (agent/service.py).
+    lock: AbstractContextManager[Any]
 
     # -- writes: the daemon makes them while it runs ------------------------------------------
     def note(

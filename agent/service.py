@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from agent.answer import recall as recall_module
 from agent.answer.history import last_conversation
@@ -24,7 +27,7 @@ from agent.memory.pages import read_page
 from agent.memory.report import ConsolidationReport
 from agent.memory.report import Progress as ConsolidationProgress
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
-from agent.memory.times import TIME_MARK, TimeReader
+from agent.memory.times import TimeReader
 from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.memory.updates import newer_versions
 from agent.settings import Settings
@@ -74,6 +77,10 @@ class Papertape:
         if unlocked is not None:
             self.__dict__["unlocked"] = unlocked
         self._models: dict[str, LoadedModel] = {}
+        # The store is one SQLite connection, which serves one thread at a time: a host that
+        # calls from several threads (the terminal UI) holds this around each call; a chat
+        # session holds it only while it reads or writes the store.
+        self.lock: AbstractContextManager[Any] = threading.RLock()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -161,9 +168,16 @@ class Papertape:
     ) -> ChatSession:
         """A conversation over the memories; each turn is stored as a chat memory."""
         generator = self.generator(model)
-        return ChatSession(
-            self.store, self.embedder, generator, self.settings, session=session, remember=remember
-        )
+        with self.lock:  # a continued conversation reads its turns from the store
+            return ChatSession(
+                self.store,
+                self.embedder,
+                generator,
+                self.settings,
+                session=session,
+                remember=remember,
+                lock=self.lock,
+            )
 
     def close(self) -> None:
         for loaded in self._models.values():
@@ -390,7 +404,8 @@ class Papertape:
         return self.store.newest(before, limit)
 
     def edit(self, memory_id: int, text: str) -> Memory:
-        """Replace a sharp memory's text: re-embedded, re-indexed, same id and times."""
+        """Replace a sharp memory's text: re-embedded, re-indexed, same id and times; the
+        words it takes out are forgotten with what carries them (agent/memory/forgetting.py)."""
         memory = self.memory(memory_id)
         clean = clean_note(text).text  # secrets out before the text is written
         if not clean:
@@ -401,12 +416,7 @@ class Papertape:
         other = self.store.find_by_hash(digest)
         if other is not None and other != memory_id:
             raise UserError(f"memory {other} already holds that text; nothing was changed.")
-        vector = embed_one(self.embedder, clean)
-        with self.store.transaction():
-            self.store.replace_text(memory_id, clean, digest, vector)
-            # Its time words are read again from the new text at the next consolidation.
-            self.store.drop_time(memory_id)
-            self.store.unmark([memory_id], TIME_MARK)
+        forgetting.edit(self.store, memory_id, clean, digest, embed_one(self.embedder, clean))
         return self.memory(memory_id)
 
     def export(self) -> Iterator[str]:

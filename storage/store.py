@@ -153,7 +153,9 @@ class MemoryStore(
     @contextmanager
     def transaction(self) -> Iterator[apsw.Connection]:
         """All-or-nothing: commits on success, rolls back on any exception; nested calls are
-        savepoints. The outermost one journals the cold rows it changed before it commits."""
+        savepoints. The outermost one journals the cold rows it changed before it commits,
+        and takes the write lock as it begins: one that read first could not write once
+        another connection had committed since ("database is locked" at once, no wait)."""
         if self._depth:
             with self._scope(f"nested_{self._depth}"):
                 yield self.conn
@@ -171,7 +173,7 @@ class MemoryStore(
         (a full disk) make SQLite roll the whole transaction back itself; then there is
         nothing left to undo, and the original error is the one that surfaces."""
         begin, undo, finish = (
-            ("BEGIN", ("ROLLBACK",), "COMMIT")
+            ("BEGIN IMMEDIATE", ("ROLLBACK",), "COMMIT")
             if savepoint is None
             else (
                 f"SAVEPOINT {savepoint}",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.memory.facts import FACT_MARK
 from agent.memory.pages import render_page
 from agent.memory.retention import DAY
 from agent.service import Papertape
@@ -141,3 +142,23 @@ def test_a_file_from_the_inbox_leaves_no_copy_once_forgotten(home: Path) -> None
                 root.removeHandler(handler)
                 handler.close()
         root.setLevel(level)
+
+
+def test_an_edit_forgets_the_words_it_takes_out(app: Papertape, home: Path) -> None:
+    kept = app.note("The orchard gate opens at dusk.", now=NOW).memory_id
+    edited = app.note(f"The {WORD} vault code is in the red binder.", now=NOW + 60).memory_id
+    assert kept is not None
+    assert edited is not None
+    turn = app.chat().ask(f"Where is the {WORD} vault code?", now=NOW + 600)
+    assert edited in turn.citations
+    stale = distil(app, [edited], f"The {WORD} code is in a binder.")
+    still_true = distil(app, [edited, kept], "A gate opens at dusk.")
+
+    app.edit(edited, "The vault code is in the red binder.")
+
+    assert app.store.get(turn.memory_id) is None  # type: ignore[arg-type]
+    assert app.store.get(stale) is None
+    assert app.store.get(still_true) is not None  # holds none of the words taken out
+    assert edited not in app.store.marked(FACT_MARK)  # its facts are made again from the new text
+    app.close()
+    assert files_holding(home, WORD) == []

@@ -139,6 +139,10 @@ async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
         assert any("4411" in m.text for m in service.store.iter_memories())
         log = chat_log(app)
         assert "Stored as memory 4" in log
+        await pilot.press(*"/note ", "enter")  # nothing after it: not a question either
+        await settle(app, pilot)
+        assert "The note is empty: write it after /note." in chat_log(app)
+        assert service.store.count() == 4
 
 
 async def test_chat_continue_goes_on_with_the_last_conversation(service: Papertape) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from agent.api import MemoryService
 from tui.chat import ChatPane
+from tui.guarded import guarded
 from tui.inspector import Inspector
 from tui.messages import MemoryChosen, StoreChanged
 from tui.screens import HelpScreen, WelcomeScreen
@@ -42,7 +43,7 @@ class PapertapeApp(App[None]):
 
     def __init__(self, service: MemoryService, clock: Callable[[], float]) -> None:
         super().__init__()
-        self.service = service
+        self.service = guarded(service)
         self.clock = clock
 
     def compose(self) -> ComposeResult:

@@ -16,6 +16,7 @@ from agent.api import Asker
 from agent.cli.output import answer_marks
 from agent.errors import Failure, UserError
 from tui.badges import badge, day, snippet
+from tui.guarded import DAEMON_GONE
 from tui.host import host
 from tui.messages import AnswerDone, AnswerFailed, AnswerToken, MemoryChosen, StoreChanged
 
@@ -83,12 +84,19 @@ class ChatPane(Widget):
     @on(Input.Submitted, "#question")
     def submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if not text or self.busy:
+        if not text:
+            return
+        if self.busy:  # the question stays in the box, to send once the answer is done
+            self.notify("An answer is still being written: send this when it is done.")
             return
         event.input.value = ""
         log = self.query_one("#log", VerticalScroll)
-        if text.startswith("/note "):
-            self._store_note(text[len("/note ") :])
+        if text == "/note" or text.startswith("/note "):
+            note = text[len("/note") :].strip()
+            if note:
+                self._store_note(note)
+            else:
+                self._say("The note is empty: write it after /note.")
             return
         if text == "/continue":
             self.busy = True
@@ -116,6 +124,10 @@ class ChatPane(Widget):
             )
         except (UserError, Failure) as exc:
             self.post_message(AnswerFailed(str(exc)))
+            return
+        except DAEMON_GONE:
+            self._session = None  # the next question opens one where the service now is
+            self.post_message(AnswerFailed("the daemon stopped: ask again to answer here."))
             return
         except Exception as exc:  # a model crash must not take the UI down with it
             self.post_message(AnswerFailed(f"{type(exc).__name__}: {exc}"))

@@ -41,7 +41,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from typing import Any
 
 from agent.answer.asks_when import asks_when
 from agent.answer.check import is_supported
@@ -247,8 +249,13 @@ class ChatSession:
         *,
         session: str | None = None,
         remember: bool = True,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.store = store
+        # Held while the store is used, not while the model writes: a host whose threads
+        # share the store's one connection (the terminal UI) takes the same lock around its
+        # own calls, and is not kept waiting for an answer.
+        self.lock = lock or nullcontext()
         self.embedder = embedder
         self.generator = generator
         self.settings = settings
@@ -268,7 +275,11 @@ class ChatSession:
             raise UserError("the question is empty: ask something.")
         started = time.perf_counter()
         guess = self.guess(question)
-        evidence = self.evidence(question, now, guess=guess)
+        with self.lock:
+            evidence = self.evidence(question, now, guess=guess)
+            shown = [m.id for m in evidence]
+            times, speakers = self.store.times_of(shown), self.store.speakers_of(shown)
+            people = self.store.speaker_names()
         answer = answer_from(
             self.generator,
             self.embedder,
@@ -278,13 +289,14 @@ class ChatSession:
             self.history,
             on_token=on_token,
             started=started,
-            times=self.store.times_of([m.id for m in evidence]),
-            speakers=self.store.speakers_of([m.id for m in evidence]),
-            people=self.store.speaker_names(),
+            times=times,
+            speakers=speakers,
+            people=people,
         )
         # A conversation is named in the answer only when it is kept or was asked for by name.
         named = self.name if self.remember or self._named else ""
-        return self._remember(replace(answer, guess=guess, session=named), now)
+        with self.lock:
+            return self._remember(replace(answer, guess=guess, session=named), now)
 
     def guess(self, question: str) -> str:
         """The model's made-up answer line to search with; "" with search_guess off."""

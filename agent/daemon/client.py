@@ -115,6 +115,7 @@ class RemotePapertape:
         self.settings = settings
         self.client = client
         self._reader = Papertape(settings)  # reads only; opens the store on first use
+        self.lock = self._reader.lock
 
     def note(
         self,

@@ -12,6 +12,7 @@
   vector and its page rendered again from the new text; a summary left with fewer than two
   members is deleted, page and all.
 All of it in one transaction; then the WAL is folded back so no deleted page lingers there.
+An edit forgets the words it takes out the same way (`edit`).
 Memories that fade and are forgotten by consolidation go through lifecycle.py instead: a
 summary is meant to outlive the details it stands for.
 """
@@ -20,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from agent.memory.facts import forgotten_with
+import numpy as np
+
+from agent.memory.facts import FACT_MARK, forgotten_with
 from agent.memory.pages import DEFAULT_FONT_PX, DEFAULT_FORMAT, render_page
 from agent.memory.summaries import ExtractiveSummarizer, summary_hash
+from agent.memory.times import TIME_MARK
+from agent.words import words
 from models import Embedder
 from models.embedder import embed_one
 from storage import MemoryStore
@@ -103,4 +108,28 @@ def forget(
                 store.put_blob(page.blob(summary_id))
         store.delete(doomed)
     store.checkpoint()  # so the deleted pages do not linger in the WAL
+    return doomed
+
+
+def edit(
+    store: MemoryStore, memory_id: int, text: str, content_hash: str, vector: np.ndarray | None
+) -> list[int]:
+    """Replace a memory's text, and forget the words the edit takes out (a person edits to
+    remove what should not be kept): the facts and chat turns that carry one of them go,
+    the memory is read again for time words and facts at the next consolidation, and the
+    WAL is folded back so the old text lingers in no file. Returns the ids deleted."""
+    old = store.get(memory_id)
+    if old is None:
+        return []
+    leaving = words(old.text) - words(text)
+    carriers = [i for i in doomed_with(store, [memory_id]) if i != memory_id]
+    found = store.get_many(carriers)
+    doomed = [i for i in carriers if i in found and words(found[i].text) & leaving]
+    with store.transaction():
+        store.replace_text(memory_id, text, content_hash, vector)
+        store.delete(doomed)
+        store.drop_time(memory_id)
+        store.unmark([memory_id], TIME_MARK)
+        store.unmark([memory_id], FACT_MARK)
+    store.checkpoint()
     return doomed
