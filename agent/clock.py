@@ -31,9 +31,12 @@ def parse_time(text: str, *, what: str = "time") -> float:
         raise UserError(
             f"cannot read {what} {text!r}: use ISO 8601, like 2024-03-01 or 2024-03-01T09:30."
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()  # the person's own time zone
-    return quantize(parsed.timestamp())
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.astimezone()  # the person's own time zone
+        return quantize(parsed.timestamp())
+    except (ValueError, OverflowError, OSError):  # year 1, or past what the clock counts
+        raise UserError(f"cannot use {what} {text!r}: it is too far from today.") from None
 
 
 def resolve_now(flag: str | None) -> float:

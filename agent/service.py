@@ -54,11 +54,14 @@ from storage.cipher import KeyNeededError, WrongKeyError
 log = logging.getLogger(__name__)
 
 
+MAX_RECALL_K = 10_000  # more is no list to read, and past SQLite's integers
+
+
 def check_recall(query: str, k: int | None) -> None:
     if not query.strip():
         raise UserError("the query is empty: say what to recall.")
-    if k is not None and k < 1:
-        raise UserError(f"-k must be at least 1, not {k}.")
+    if k is not None and not 1 <= k <= MAX_RECALL_K:
+        raise UserError(f"-k must be from 1 to {MAX_RECALL_K}, not {k}.")
 
 
 class Papertape:
@@ -125,6 +128,11 @@ class Papertape:
             raise UserError(str(exc)) from None
         except StorageError as exc:
             raise Failure(str(exc)) from None
+        except OSError as exc:  # a home that cannot be made or written (/proc/x, read-only)
+            raise UserError(
+                f"cannot keep papertape's data in {self.settings.home} "
+                f"({exc.strerror or exc}): give another folder (--home or PAPERTAPE_HOME)."
+            ) from None
 
     @cached_property
     def ocr(self) -> OCRReader:

@@ -397,6 +397,8 @@ def load_settings(
 ) -> Settings:
     """Resolve settings in order: defaults, the home's config.toml, environment, `overrides`."""
     environ = os.environ if env is None else env
+    if home is None and HOME_ENV in environ and not environ[HOME_ENV].strip():
+        raise UserError(f"{HOME_ENV} is set but empty: give it a folder, or unset it.")
     chosen = home or environ.get(HOME_ENV) or default_home()
     settings = Settings(home=Path(chosen).expanduser().resolve())
     merged = _from_file(settings.config_path)

@@ -187,3 +187,26 @@ def test_the_same_screenshot_again_is_not_read_again(app: Papertape, tmp_path: P
     (two,) = app.ingest([screen(tmp_path / "b.png", lines)], now=NOW + 60)
     assert (one.status, two.status, two.memory_id) == ("stored", "duplicate", one.memory_id)
     assert reader.reads == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("recall", "x", "-k", "99999999999999999999"), {}, "-k must be from 1 to 10000"),
+        (("note", "--at", "0001-01-01", "x"), {}, "it is too far from today"),
+        (("stats", "--home", "/proc/papertape-nope"), {}, "cannot keep papertape's data in"),
+        (("stats", "--home", ""), {}, "--home is empty"),
+        (("stats",), {"PAPERTAPE_HOME": ""}, "PAPERTAPE_HOME is set but empty"),
+    ],
+)
+def test_out_of_range_input_is_a_sentence(
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: tuple, env: dict, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = cli(*args)
+    assert result.code == 2, result
+    assert message in result.err
+    assert "unexpected" not in result.err
+    assert list(tmp_path.iterdir()) == []  # no store made in the current folder

@@ -21,10 +21,18 @@ from agent.settings import Settings, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Folder(click.Path):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        # click would read "" as the current folder: it is a variable that expanded to nothing.
+        if isinstance(value, str) and not value.strip():
+            raise UserError("--home is empty: give papertape a folder for its data.")
+        return super().convert(value, param, ctx)
+
+
 def home_option(func: F) -> F:
     return click.option(
         "--home",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=_Folder(file_okay=False, path_type=Path),
         default=None,
         help="Data folder (default: $PAPERTAPE_HOME, else the platform's user data folder).",
     )(func)
