@@ -59,7 +59,7 @@ def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (("note", ""), "empty"),
         (("recall", "  "), "empty"),
-        (("recall", "x", "-k", "0"), "at least 1"),
+        (("recall", "x", "-k", "0"), "-k must be from 1"),
         (("note", "x", "--at", "yesterday-ish"), "ISO 8601"),
         (("forget", "42"), "no memory with id 42"),
         (("pin", "7"), "no memory with id 7"),
@@ -118,7 +118,7 @@ def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:
     cli("note", "two")
     out = tmp_path / "backup.jsonl"
     assert cli("export", "-o", str(out)).code == 0
-    assert len(out.read_text().splitlines()) == 2
+    assert len(out.read_text().splitlines()) == 3  # two memories and the store's last line
     result = cli("--home", str(tmp_path / "other"), "import", str(out), "--json")
     assert json.loads(result.out)["imported"] == 2
     bad = tmp_path / "bad.jsonl"
@@ -129,6 +129,30 @@ def test_export_to_file_then_import_elsewhere(cli, tmp_path: Path) -> None:
     bad.write_text('{"text": "a tab\there"}\n')  # a raw control character inside a string
     failed = cli("--home", str(tmp_path / "third"), "import", str(bad))
     assert "line 1 is not JSON (Invalid control character at column 16)" in failed.err
+
+
+def test_an_export_cut_short_or_empty_is_refused(cli, tmp_path: Path) -> None:
+    for text in ("one", "two", "three"):
+        cli("note", text)
+    out = tmp_path / "backup.jsonl"
+    cli("export", "-o", str(out))
+    lines = out.read_text().splitlines()
+    assert json.loads(lines[-1])["memories"] == 3
+    for name, kept in (("cut", lines[:2] + lines[-1:]), ("empty", []), ("blank", ["", " "])):
+        bad = tmp_path / f"{name}.jsonl"
+        bad.write_text("".join(line + "\n" for line in kept))
+        refused = cli("--home", str(tmp_path / name), "import", str(bad))
+        assert refused.code == 2, name
+        assert (
+            "cut short or edited" if name == "cut" else "holds no papertape export"
+        ) in refused.err
+    # Without its last line (as "head" leaves it, or an older export): imported, and said.
+    headless = tmp_path / "head.jsonl"
+    headless.write_text("".join(line + "\n" for line in lines[:2]))
+    taken = cli("--home", str(tmp_path / "head"), "import", str(headless))
+    assert taken.code == 0
+    assert "imported 2" in taken.out
+    assert "may have been cut short" in taken.err
 
 
 def test_export_into_a_missing_folder_is_one_sentence(cli, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_the_mark_travels_through_export_and_import(cli, tmp_path: Path) -> None
     assert exported.code == 0
     assert "exported 2 memories" in exported.err
     last = json.loads(backup.read_text().splitlines()[-1])
-    assert last == {"format": "papertape-store/1", "last_id": 3}
+    assert last == {"format": "papertape-store/1", "last_id": 3, "memories": 2}
     other = str(tmp_path / "other")
     imported = cli("import", str(backup), "--home", other)
     assert imported.code == 0, imported.err

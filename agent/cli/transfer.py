@@ -76,6 +76,12 @@ def import_command(ctx: click.Context, source: Any, home: Path | None, as_json: 
     except UnicodeDecodeError:
         raise UserError(f"{source.name} is not UTF-8 text; is it a papertape export?") from None
     report = open_local(ctx, home, writes=True).import_(lines)
+    if not report.closed:
+        click.echo(
+            "papertape: the file does not end with an export's last line, so it may have been "
+            "cut short (exports made by earlier versions of papertape often have none).",
+            err=True,
+        )
     if as_json:
         echo_json(report.__dict__)
     else:

@@ -3,10 +3,11 @@
 Export then import into an empty home gives back the same store, ids included. Import reads
 and checks the whole file before writing anything, then writes it in one transaction.
 
-Ids are never given twice. When the store has given an id above every memory it exports (the
-newest was forgotten), a last line `{"format": "papertape-store/1", "last_id": N}` carries
-its high-water mark, and the importing store gives no id up to N. An imported memory keeps
-its id only when that id is above everything the importing store has given.
+Ids are never given twice. The last line, `{"format": "papertape-store/1", "last_id": N,
+"memories": M}`, carries the store's high-water mark, and the importing store gives no id up
+to N. An imported memory keeps its id only when that id is above everything the importing
+store has given. The count M tells a file cut short at a line's end: import refuses one
+whose count differs, and says so of one with no last line (older exports have none).
 """
 
 from __future__ import annotations
@@ -100,12 +101,11 @@ def memory_record(store: MemoryStore, memory: Memory, embedder_name: str) -> dic
 
 
 def export_lines(store: MemoryStore, embedder_name: str) -> Iterator[str]:
-    largest = 0
+    count = 0
     for memory in store.iter_memories():
-        largest = max(largest, memory.id)
+        count += 1
         yield json.dumps(memory_record(store, memory, embedder_name), ensure_ascii=False)
-    if store.last_id() > largest:  # the newest ids were forgotten: they stay used
-        yield json.dumps({"format": STORE_FORMAT, "last_id": store.last_id()})
+    yield json.dumps({"format": STORE_FORMAT, "last_id": store.last_id(), "memories": count})
 
 
 def is_memory_line(line: str) -> bool:
@@ -118,6 +118,7 @@ class ImportReport:
     imported: int
     duplicates: int
     reembedded: int
+    closed: bool  # the file ended with an export's last line (its count checked)
 
 
 def _field(record: dict[str, Any], name: str, kind: type | tuple[type, ...], line: int) -> Any:
@@ -245,6 +246,8 @@ def _parse(record: Any, line: int) -> _Line:
 def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -> ImportReport:
     parsed: list[_Line] = []
     given = 0  # the exporting store's id high-water mark, when its last line says
+    counted: int | None = None  # how many memories its last line says it holds
+    closed = False  # a last line was read
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -259,9 +262,18 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
             mark = _field(record, "last_id", int, number)
             if not 0 <= mark < MAX_ID:
                 raise UserError(f"line {number}: last_id {mark} is out of range.")
-            given = max(given, mark)
+            given, closed = max(given, mark), True
+            if "memories" in record:
+                counted = _field(record, "memories", int, number)
             continue
         parsed.append(_parse(record, number))
+    if counted is not None and counted != len(parsed):
+        raise UserError(
+            f"the export's last line says it holds {counted} memories and the file holds "
+            f"{len(parsed)}: it was cut short or edited; nothing was imported."
+        )
+    if not parsed and not closed:
+        raise UserError("the file holds no papertape export; nothing was imported.")
     _check_hashes(parsed)
 
     # Vectors from another embedder cannot share this store's space: embed those texts again.
@@ -318,7 +330,7 @@ def import_lines(store: MemoryStore, embedder: Embedder, lines: Iterable[str]) -
                     id_map[entry.old_id], id_map[link["to"]], link["relation"], link.get("position")
                 )
         store.raise_last_id(given)
-    return ImportReport(imported, duplicates, len(to_embed))
+    return ImportReport(imported, duplicates, len(to_embed), closed)
 
 
 def _check_hashes(parsed: list[_Line]) -> None:
