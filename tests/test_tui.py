@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from textual.content import Content
-from textual.widgets import DataTable, Input, Label, ListView, Select, Static
+from textual.widgets import DataTable, Input, Label, ListView, Select, Static, TabbedContent
 
 from agent.ingest.notes import NoteInput
 from agent.memory.retention import DAY
@@ -25,7 +25,7 @@ from tests.conftest import NOW, distil
 from tui.app import PapertapeApp
 from tui.chat import SourceItem
 from tui.inspector import Confirm, EditText, Inspector
-from tui.screens import HelpScreen, WelcomeScreen
+from tui.screens import WELCOME, HelpScreen, WelcomeScreen
 from tui.timeline import PAGE, TimelinePane
 
 NOTES = [
@@ -84,6 +84,19 @@ async def test_first_run_shows_the_welcome_screen(home: Path) -> None:
             assert not isinstance(app.screen, WelcomeScreen)
             assert isinstance(app.focused, Input)
             assert app.focused.id == "question"
+        # The app's keys work from the welcome too: they close it and do what they say.
+        app = ui(empty)
+        async with app.run_test(size=(50, 12)) as pilot:
+            assert "Enter** or **Escape** to begin" in WELCOME.splitlines()[0]
+            await pilot.press("f4")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, WelcomeScreen)
+            assert app.query_one(TabbedContent).active == "timeline"
+        app = ui(empty)
+        async with app.run_test(size=(50, 12)) as pilot:
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app._exit  # quitting, welcome and all
 
 
 async def test_chat_answers_lists_memories_and_opens_one(service: Papertape) -> None:
@@ -188,6 +201,10 @@ async def test_recall_searches_as_you_type_and_filters(service: Papertape) -> No
         app.query_one("#since", Input).value = "2030-01-01"
         await settle(app, pilot)
         assert table.row_count == 0
+        app.query_one("#since", Input).value = "notadate"  # not applied, and said so
+        await settle(app, pilot)
+        assert table.row_count > 0
+        assert "The from date is not a date" in text_of(app, "#recall-status")
 
 
 async def test_recall_and_the_inspector_mark_a_memory_a_newer_fact_updated(
@@ -281,6 +298,11 @@ async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
         app.push_screen(Inspector(3))
         await settle(app, pilot)
         assert "retention now" in text_of(app, "#head")
+        await pilot.press("o", "l", "c")  # none applies to a plain note: each says so
+        said = [n.message for n in app._notifications]
+        assert any("no page to read back" in m for m in said)
+        assert any("no links to open" in m for m in said)
+        assert any("current already" in m for m in said)
         await pilot.press("p")
         assert service.memory(3).pinned
         assert "pinned" in text_of(app, "#head")

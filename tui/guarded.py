@@ -33,8 +33,9 @@ class _Guarded:
     def __getattr__(self, name: str) -> Any:
         if name == "chat":
             return self._chat
-        if name in UNGUARDED:
-            return getattr(self._service, name)
+        found = getattr(self._service, name)
+        if name in UNGUARDED or not callable(found):
+            return found
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:

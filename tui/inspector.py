@@ -193,9 +193,11 @@ class Inspector(ModalScreen[None]):
         if self.memory is None:
             return
         newer = host(self).service.restore_current([self.memory.id])[self.memory.id]
-        if newer:
-            self.post_message(StoreChanged())
-            self.app.notify(f"Memory {self.memory.id} is current again.")
+        if not newer:
+            self.app.notify("No newer fact updates this memory: it is current already.")
+            return
+        self.post_message(StoreChanged())
+        self.app.notify(f"Memory {self.memory.id} is current again.")
         self.refresh_memory()
 
     def action_forget(self) -> None:
@@ -231,9 +233,13 @@ class Inspector(ModalScreen[None]):
         self.app.push_screen(EditText(self.memory.text), edited)
 
     def action_read_back(self) -> None:
-        if self.memory is not None and host(self).service.page(self.memory.id) is not None:
-            self.query_one("#text", Static).update("[b]Reading the page back…[/b]")
-            self._read_back()
+        if self.memory is None:
+            return
+        if host(self).service.page(self.memory.id) is None:
+            self.app.notify("This memory has no page to read back: only hazy summaries do.")
+            return
+        self.query_one("#text", Static).update("[b]Reading the page back…[/b]")
+        self._read_back()
 
     @work(thread=True, group="model")
     def _read_back(self) -> None:
@@ -250,3 +256,5 @@ class Inspector(ModalScreen[None]):
     def action_follow(self) -> None:
         if self.linked:
             self.app.post_message(MemoryChosen(self.linked[0]))
+        else:
+            self.app.notify("This memory has no links to open.")

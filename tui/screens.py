@@ -22,6 +22,7 @@ HELP = """\
 | Enter | lists | open the memory under the cursor |
 | Tab, Shift+Tab | elsewhere | move between fields |
 | p / f / e / o / l | memory | pin or unpin / forget / edit / read the page back / open a link |
+| c | memory | make a fact marked "updated by" current again (the update was wrong) |
 | Escape | memory, help | close |
 | Ctrl+Q | anywhere | quit |
 
@@ -29,6 +30,8 @@ The mouse works too: click tabs, rows and citations.
 """
 
 WELCOME = """\
+**Enter** or **Escape** to begin, **F1** for keys, **Ctrl+Q** to quit.
+
 # Welcome to papertape
 
 Your memory is empty. papertape keeps what you give it on this machine and lets it fade the
@@ -39,7 +42,7 @@ Give it something to remember:
 - type `/note ` and a sentence in the chat box, or
 - from a shell: `papertape note "..."` or `papertape ingest ~/notes`.
 
-Then ask about it in the chat. **Enter** or **Escape** to begin; **F1** for keys.
+Then ask about it in the chat.
 """
 
 
@@ -49,7 +52,10 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 90%;
                             border: thick $primary; background: $surface; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "close", "Close"),
+        Binding("ctrl+q", "app.quit", "Quit"),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -60,8 +66,22 @@ class HelpScreen(ModalScreen[None]):
 
 
 class WelcomeScreen(HelpScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Begin")]
+    # The app's own keys do what they say from here too, closing the welcome first (Ctrl+Q
+    # quits, as on the help screen).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter", "close", "Begin"),
+        Binding("f1", "then('help')", "Keys"),
+        *(
+            Binding(key, f"then('show:{tab}')", tab.title(), show=False)
+            for key, tab in (("f2", "chat"), ("f3", "recall"), ("f4", "timeline"), ("f5", "status"))
+        ),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Markdown(WELCOME)
+
+    async def action_then(self, action: str) -> None:
+        self.dismiss(None)
+        name, _, tab = action.partition(":")
+        await self.app.run_action(f"{name}({tab!r})" if tab else name)

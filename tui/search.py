@@ -77,22 +77,28 @@ class RecallPane(Widget):
         )
         self.post_message(SearchResults(query, hits))
 
-    def _bounds(self) -> tuple[float | None, float | None]:
-        since = self.query_one("#since", Input).value.strip()
-        until = self.query_one("#until", Input).value.strip()
-        try:
-            low = parse_time(since, what="the from date") if since else None
-            high = parse_time(until, what="the to date") + 86400 if until else None
-        except UserError:
-            return None, None
-        return low, high
+    def _bounds(self) -> tuple[float | None, float | None, str]:
+        """The from and to dates as times (None where not given or not a date), and a note
+        naming a date that could not be read ("" when none)."""
+        found: list[float | None] = []
+        unread = []
+        for field, name in (("#since", "from"), ("#until", "to")):
+            value = self.query_one(field, Input).value.strip()
+            try:
+                found.append(parse_time(value) if value else None)
+            except UserError:
+                found.append(None)
+                unread.append(name)
+        low, high = found
+        note = f" The {' and '.join(unread)} date is not a date like 2024-03-01." if unread else ""
+        return low, None if high is None else high + 86400, note
 
     def on_search_results(self, message: SearchResults) -> None:
         if message.query != self.query_one("#query", Input).value.strip():
             return  # a newer search is on its way
         kind = self.query_one("#kind", Select).value
         tier = self.query_one("#tier", Select).value
-        low, high = self._bounds()
+        low, high, unread = self._bounds()
         table = self.query_one("#hits", DataTable)
         table.clear()
         shown = 0
@@ -117,7 +123,7 @@ class RecallPane(Widget):
             )
             shown += 1
         self.query_one("#recall-status", Label).update(
-            f"{shown} of {len(message.hits)} ranked memories match the filters."
+            f"{shown} of {len(message.hits)} ranked memories match the filters.{unread}"
         )
 
     @on(DataTable.RowSelected, "#hits")
