@@ -10,6 +10,7 @@ import difflib
 import logging
 import math
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -198,8 +199,16 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        """Where model files assembled from part packages are kept."""
-        return self.home / "models"
+        """Where model files joined from part packages are kept: beside those packages, in
+        the Python environment papertape runs in, so every home shares one copy (1.1 GB for
+        the 1.5B); in the home when the environment cannot be written, or when the home has
+        its own copies already (made by an older papertape)."""
+        own = self.home / "models"
+        if own.is_dir() and any(own.iterdir()):
+            return own
+        shared = Path(sys.prefix) / "share" / "papertape" / "models"
+        writable = next((p for p in (shared, *shared.parents) if p.exists()), None)
+        return shared if writable is not None and os.access(writable, os.W_OK) else own
 
 
 _TUNABLE = {f.name: f for f in fields(Settings) if f.name != "home"}

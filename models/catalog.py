@@ -13,6 +13,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,10 +226,12 @@ def assemble(entry: ModelFile, models_dir: Path, progress: Progress | None = Non
     total = sum(s.stat().st_size for s in sources if s is not None)
     target = models_dir / entry.filename
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.partial")
+    # A name of its own: homes share the folder, and two may join the same model at once.
+    handle_fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    temp = Path(temp_name)
     digest, done = hashlib.sha256(), 0
     try:
-        with temp.open("wb") as out:
+        with os.fdopen(handle_fd, "wb") as out:
             for source in sources:
                 assert source is not None
                 with source.open("rb") as handle:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from tiny_gguf import write_tiny_gguf
 
+from agent.settings import load_settings
 from device import DeviceInfo, ModelOption, choose_generator, plan_for
 from models import catalog
 from models.catalog import ModelFile, Part
@@ -274,3 +275,23 @@ def test_no_runtime_means_no_plan() -> None:
     plan = choose_generator(info, [SMALL], 4096)
     assert plan.model is None
     assert "llama-cpp-python" in plan.reasons[0]
+
+
+def test_homes_share_the_joined_model_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    (tmp_path / "venv").mkdir()
+    one, two = (load_settings(tmp_path / name) for name in ("one", "two"))
+    assert one.models_dir == two.models_dir == tmp_path / "venv" / "share" / "papertape" / "models"
+    # A home that holds its own copies (an older papertape joined them there) keeps them.
+    (tmp_path / "two" / "models").mkdir(parents=True)
+    (tmp_path / "two" / "models" / "qwen.gguf").write_bytes(b"GGUF")
+    assert load_settings(tmp_path / "two").models_dir == tmp_path / "two" / "models"
+    # An environment that cannot be written: the home's own folder.
+    (tmp_path / "venv").chmod(0o500)
+    try:
+        if not os.access(tmp_path / "venv", os.W_OK):  # root may write anyway
+            assert load_settings(tmp_path / "one").models_dir == tmp_path / "one" / "models"
+    finally:
+        (tmp_path / "venv").chmod(0o700)
