@@ -64,6 +64,9 @@ def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:
         (("forget", "42"), "no memory with id 42"),
         (("pin", "7"), "no memory with id 7"),
         (("recall", "x", "--mode", "magic"), "magic"),
+        (("recall",), "Missing argument 'QUERY' (papertape recall --help shows how)."),
+        (("recall", "x", "-k", "abc"), "'abc' is not a valid integer"),
+        (("frobnicate",), "No such command 'frobnicate' (papertape --help shows how)."),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(cli, args, message) -> None:
@@ -71,6 +74,7 @@ def test_bad_input_is_one_sentence_and_exit_2(cli, args, message) -> None:
     assert result.code == 2, result
     assert message in result.err
     assert "Traceback" not in result.err + result.out
+    assert len(result.err.strip().splitlines()) == 1
 
 
 def test_ingest_reports_each_file_and_exits_2_on_a_bad_one(cli, tmp_path: Path) -> None:
@@ -98,7 +102,9 @@ def test_forget_pin_unpin(cli) -> None:
     cli("note", "drop me")
     assert cli("pin", "1").out.strip() == "pinned #1"
     recall = json.loads(cli("recall", "me", "--json").out)
-    assert {r["id"] for r in recall["results"]} == {1, 2}
+    assert {r["id"]: r["pinned"] for r in recall["results"]} == {1: True, 2: False}
+    assert json.loads(cli("pin", "1", "2", "--json").out) == {"pinned": [1, 2]}
+    assert json.loads(cli("unpin", "2", "--json").out) == {"unpinned": [2]}
     assert cli("forget", "2", "--yes").code == 0
     assert "drop me" not in cli("recall", "me").out
     assert cli("unpin", "1").out.strip() == "unpinned #1"

@@ -53,8 +53,9 @@ def consolidate(
     """Age the store to now (or --now): with a language model, each new memory is read once
     for words naming another time ("last week"), whose date is kept beside it (time_words =
     "off" turns that off), and each new episode's facts are written down (facts = "off") and
-    linked to the older facts they update; fading memories move sharp -> hazy -> archive ->
-    forgotten, near-duplicates merge, and the store is kept under its byte budget. Pinned
+    linked to the older facts they update; fading memories move sharp -> hazy -> archive
+    (time alone deletes only small talk no fact rests on), near-duplicates merge, and the
+    store is kept under its byte budget, words whose facts are kept going first. Pinned
     memories never move. Progress shows on stderr (piped, a line every 30 s). The daemon
     runs this nightly."""
     now = resolve_now(now_text)

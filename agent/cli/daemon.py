@@ -45,7 +45,8 @@ def daemon(ctx: click.Context, home: Path | None) -> None:
     """Run papertape in the background: a queue that loses nothing, scheduled consolidation,
     inbox folders, and a local API on a Unix socket the CLI and the UI use when it runs.
 
-    With no subcommand it runs in the foreground (Ctrl-C stops it after the job in hand)."""
+    With no subcommand it runs in the foreground (Ctrl-C stops it within seconds, even
+    mid-job: what the job had not committed stays queued for the next start)."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(run, home=home)
 
@@ -116,7 +117,8 @@ def _checked_key(settings: Settings) -> Unlocked:
 @home_option
 @click.pass_context
 def stop(ctx: click.Context, home: Path | None) -> None:
-    """Stop the daemon after the job in hand (SIGTERM), and wait for it."""
+    """Stop the daemon (SIGTERM) and wait for it: within seconds, even mid-job; what the
+    job had not committed stays queued for the next start."""
     settings = settings_for(ctx, home)
     pid = running_pid(settings)
     if pid is None or pid <= 0:

@@ -272,9 +272,13 @@ def forget(
 def _pin_command(pinned: bool) -> Callable[..., None]:
     @click.argument("ids", nargs=-1, type=int, required=True)
     @home_option
+    @json_option
     @click.pass_context
-    def command(ctx: click.Context, ids: tuple[int, ...], home: Path | None) -> None:
+    def command(ctx: click.Context, ids: tuple[int, ...], home: Path | None, as_json: bool) -> None:
         done = open_app(ctx, home).set_pinned(ids, pinned)
+        if as_json:
+            echo_json({"pinned" if pinned else "unpinned": done})
+            return
         click.echo(("pinned " if pinned else "unpinned ") + " ".join(f"#{i}" for i in done))
 
     return command
@@ -397,6 +401,13 @@ def _run(argv: list[str] | None, open_ui: Callable[..., None] | None) -> int | o
         click.echo("papertape: stopped.", err=True)
         code = 130
     except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:  # one sentence, as every other mistake gets
+        where = exc.ctx.command_path if exc.ctx is not None else "papertape"
+        click.echo(
+            f"papertape: {printable(exc.format_message()).rstrip('.')} ({where} --help shows how).",
+            err=True,
+        )
         code = exc.exit_code
     except click.ClickException as exc:
         exc.show()

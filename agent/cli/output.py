@@ -27,6 +27,7 @@ def memory_json(memory: Memory) -> dict[str, Any]:
         "source": memory.source,
         "occurred_at": iso(memory.occurred_at),
         "text": memory.text,
+        "pinned": memory.pinned,
     }
 
 

@@ -93,7 +93,8 @@ def _tell_if_made(ctx: click.Context, settings: Settings) -> None:
         return
 
     def told() -> None:
-        if settings.store_path.exists():
+        failed = sys.exc_info()[1] is not None  # a failing command has its own sentence
+        if settings.store_path.exists() and not failed:
             click.echo(f"papertape: made a new store in {printable(settings.home)}.", err=True)
 
     ctx.call_on_close(told)
