@@ -53,6 +53,9 @@ def start_scheduler(daemon: Daemon) -> Any:
     for job_id, run, args, seconds in jobs:
         if seconds > 0:
             scheduler.add_job(run, "interval", seconds=seconds, args=args, id=job_id)
+    if settings.inbox_every_seconds > 0:  # there from the start, private, for files to drop
+        for folder in inbox_folders(settings):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     scheduler.start()
     return scheduler
 

@@ -34,13 +34,19 @@ def old_copies(settings: Settings) -> list[Path]:
 
 
 def arrivals(folder: Path, sizes: dict[Path, int]) -> list[Path]:
-    """Files in `folder` (not in rejected/, not hidden) whose size held since the last scan;
-    `sizes` carries what the last scan saw."""
+    """Files in `folder` (not in rejected/, not hidden: an editor's or a download's temporary
+    file) whose size held since the last scan; `sizes` carries what the last scan saw. A
+    folder dropped in is set aside in rejected/ with its reason, not left unsaid."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ready = []
     seen = {}
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or not entry.is_file():
+        if entry.name.startswith(".") or entry.name in (REJECTED, DONE):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            _set_aside(entry, "is a folder: drop the files in it, or run papertape ingest on it")
+            continue
+        if not entry.is_file():
             continue
         size = entry.stat().st_size
         seen[entry] = size
@@ -68,11 +74,16 @@ def file_away(path: Path, result: IngestResult) -> Path | None:
     if result.status in ("stored", "duplicate"):
         path.unlink()
         return None
+    return _set_aside(path, result.reason)
+
+
+def _set_aside(path: Path, reason: str) -> Path:
+    """Move `path` to rejected/ beside it, with NAME.reason saying why; where it went."""
     folder = path.parent / REJECTED
     folder.mkdir(mode=0o700, exist_ok=True)
     target = _free_name(folder, path.name)
     os.replace(path, target)
     target.with_name(target.name + ".reason").write_text(
-        f"{path.name} {result.reason}.\n", encoding="utf-8"
+        f"{path.name} {reason}.\n", encoding="utf-8"
     )
     return target
