@@ -67,6 +67,7 @@ def test_note_from_stdin(cli, monkeypatch: pytest.MonkeyPatch) -> None:
         (("recall",), "Missing argument 'QUERY' (papertape recall --help shows how)."),
         (("recall", "x", "-k", "abc"), "'abc' is not a valid integer"),
         (("frobnicate",), "No such command 'frobnicate' (papertape --help shows how)."),
+        (("note", "x", "--source", " "), "--source is empty"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(cli, args, message) -> None:

@@ -1,4 +1,5 @@
-"""A long text is shown on one line at the part the query matched."""
+"""What recall prints: a long text at the part the query matched, and a word when no memory
+holds the query's words."""
 
 from __future__ import annotations
 
@@ -44,3 +45,10 @@ def test_recall_prints_a_long_passage_at_its_match(cli, tmp_path: Path) -> None:
     assert cli("ingest", str(lease)).code == 0
     printed = cli("recall", "late fee", "--mode", "keyword").out
     assert "The late fee is 50 euros" in printed
+
+
+def test_recall_says_when_no_memory_holds_the_words(cli) -> None:
+    cli("note", "The spare key is under the blue flowerpot.")
+    assert "No memory holds these words" in cli("recall", "quorvex").out
+    assert "No memory holds these words" not in cli("recall", "flowerpot").out
+    assert "No memory holds these words" not in cli("recall", "quorvex", "--mode", "vector").out

@@ -292,6 +292,21 @@ async def test_the_lists_mark_what_is_pinned(service: Papertape) -> None:
             assert pinned == {"3"}, key
 
 
+async def test_a_wide_terminal_shows_more_of_each_memory(service: Papertape) -> None:
+    long = "The lease runs from June to May; the rent is 900 a month, due on the first; " * 2
+    service.note(long, now=NOW + DAY)
+    for size, most in (((100, 30), 60), ((160, 30), 120)):
+        app = ui(service)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("f4")
+            await settle(app, pilot)
+            rows = app.query_one("#days", DataTable)
+            texts = [
+                Content.from_markup(str(rows.get_row_at(r)[4])).plain for r in range(rows.row_count)
+            ]
+            assert max(len(text) for text in texts) == most, size
+
+
 async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:

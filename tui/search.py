@@ -18,6 +18,7 @@ from tui.messages import MemoryChosen, SearchResults
 KINDS = ("text", "fact", "document", "chat", "audio", "screenshot", "summary")
 TIERS = ("sharp", "hazy", "archive")
 POOL = 100  # ranked memories fetched, then filtered
+OTHER_COLUMNS = 50  # what the id, score, tier, kind and date columns take, with their gaps
 
 
 class RecallPane(Widget):
@@ -102,6 +103,7 @@ class RecallPane(Widget):
         table = self.query_one("#hits", DataTable)
         table.clear()
         shown = 0
+        width = max(60, self.app.size.width - OTHER_COLUMNS)  # a wide terminal shows more
         for hit in message.hits:
             memory = hit.memory
             if kind is not Select.NULL and memory.kind != kind:
@@ -118,7 +120,7 @@ class RecallPane(Widget):
                 badge(memory.tier, memory.pinned),
                 memory.kind,
                 day(memory.occurred_at),
-                history(hit.replaced_by) + literal(around(memory.text, message.query, 60)),
+                history(hit.replaced_by) + literal(around(memory.text, message.query, width)),
                 key=str(memory.id),
             )
             shown += 1

@@ -13,6 +13,7 @@ from tui.host import host
 from tui.messages import MemoryChosen
 
 PAGE = 100
+OTHER_COLUMNS = 40  # what the when, tier, kind and id columns take, with their gaps
 
 
 class TimelinePane(Widget):
@@ -61,6 +62,7 @@ class TimelinePane(Widget):
     def _show(self, page: list[Memory]) -> None:
         self._loading = False
         table = self.query_one("#days", DataTable)
+        text_width = max(60, self.app.size.width - OTHER_COLUMNS)  # a wide terminal shows more
         for memory in page:
             today = day(memory.occurred_at)
             if today != self._last_day:
@@ -71,7 +73,7 @@ class TimelinePane(Widget):
                 badge(memory.tier, memory.pinned),
                 memory.kind,
                 str(memory.id),
-                snippet(memory.text, 60),
+                snippet(memory.text, text_width),
                 key=str(memory.id),
             )
         self.loaded += len(page)

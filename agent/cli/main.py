@@ -95,6 +95,8 @@ def note(
     as_json: bool,
 ) -> None:
     """Store TEXT as a memory and print its id (TEXT - reads stdin, up to max_request_mb)."""
+    if not source.strip():
+        raise UserError("--source is empty: say where the note came from, or leave it out.")
     if text == "-":
         text = read_note(sys.stdin, settings_for(ctx, home))
     now = resolve_now(now_text)
@@ -231,7 +233,7 @@ def recall(
     if as_json:
         echo_json(output.recall_json(query, hits))
     else:
-        click.echo(output.recall_text(hits, query))
+        click.echo(output.recall_text(hits, query, mode=mode))
 
 
 @cli.command()

@@ -159,12 +159,18 @@ def current_json(restored: dict[int, list[int]]) -> dict[str, Any]:
     return {"current": [{"id": i, "no_longer_updated_by": newer} for i, newer in restored.items()]}
 
 
-def recall_text(hits: list[RecallHit], query: str = "", width: int = 100) -> str:
+def recall_text(
+    hits: list[RecallHit], query: str = "", width: int = 100, mode: str = "fused"
+) -> str:
     """Each hit's head line, then its text cut to `width` around where the query's words
     fall (a long passage's match may be far in)."""
     if not hits:
         return "No memories match."
     lines = []
+    by_meaning = all(h.keyword_rank is None for h in hits)
+    if mode == "fused" and by_meaning and any(h.similarity is not None for h in hits):
+        # Ranked by meaning alone: the list is never empty, so say how loose it may be.
+        lines.append("No memory holds these words; the closest in meaning:")
     for h in hits:
         m = h.memory
         snippet = printable(around(m.text, query, width))
