@@ -1,5 +1,6 @@
-"""The terminal UI's threads share one service: one call at a time, and in-process when
-the daemon it went through is gone. Real stores; the threads are real threads."""
+"""The terminal UI when things go wrong: its threads share one service (one call at a time),
+the daemon it went through stops (the home in-process), it crashes (no locals shown). Real
+stores; the threads are real threads."""
 
 from __future__ import annotations
 
@@ -86,3 +87,24 @@ def test_a_daemon_gone_is_replaced_by_the_home_in_process(home: Path, tmp_path: 
     )
     assert isinstance(chatting.chat(), ChatSession)
     in_process.close()
+
+
+def test_a_crash_shows_no_local_variables(home: Path) -> None:
+    """Textual's crash report prints each frame's locals: memory text, an edit's secrets."""
+    from rich.console import Console
+
+    from tui.app import PapertapeApp
+
+    with open_home(home) as papertape:
+        app = PapertapeApp(papertape, clock=lambda: NOW)
+        edit_text = "the password is hunter" + "2zebra"  # a local of the frame that fails
+        try:
+            raise ValueError(f"failed after {len(edit_text)} characters")
+        except ValueError:
+            app._fatal_error()
+        console = Console(record=True, width=120)
+        for shown in app._exit_renderables:
+            console.print(shown)
+        report = console.export_text()
+    assert "ValueError: failed after 28 characters" in report
+    assert "hunter2zebra" not in report

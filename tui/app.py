@@ -89,6 +89,17 @@ class PapertapeApp(App[None]):
     def on_memory_chosen(self, message: MemoryChosen) -> None:
         self.push_screen(Inspector(message.memory_id))
 
+    def _fatal_error(self) -> None:
+        """A crash is shown as Textual shows it, but without each frame's local variables:
+        here they hold memories' text, and the text of an edit before its secrets go."""
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        trace = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(Segments(self.console.render(trace, self.console.options)))
+        self._close_messages_no_wait()
+
     def on_store_changed(self, message: StoreChanged) -> None:
         self.query_one(TimelinePane).reload()
         self.query_one(StatusPane).reload()

@@ -13,7 +13,10 @@ def open_ui(service: MemoryService, now_text: str | None = None) -> None:
     def clock() -> float:
         return resolve_now(now_text)
 
-    PapertapeApp(service, clock).run()
+    app = PapertapeApp(service, clock)
+    app.run()
+    if app.return_code:  # a crash: the shell and scripts see it
+        raise SystemExit(app.return_code)
 
 
 def main(argv: list[str] | None = None) -> None:
