@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +19,7 @@ from agent.cli.crypt import decrypt, encrypt, init, passphrase
 from agent.cli.daemon import daemon
 from agent.cli.models import ask, doctor, models
 from agent.cli.support import (
+    NEW_STORE,
     echo_json,
     home_option,
     json_option,
@@ -392,10 +394,9 @@ def main(argv: list[str] | None = None, open_ui: Callable[..., None] | None = No
 
 def _run(argv: list[str] | None, open_ui: Callable[..., None] | None) -> int | object:
     code: int | object
+    shared: dict[str, Any] = {"open_ui": open_ui}
     try:
-        code = cli.main(
-            args=argv, prog_name="papertape", standalone_mode=False, obj={"open_ui": open_ui}
-        )
+        code = cli.main(args=argv, prog_name="papertape", standalone_mode=False, obj=shared)
     except DAMAGE_ERRORS as exc:  # SQLite found damage where no check had looked yet
         click.echo(f"papertape: {printable(damaged(None, str(exc)))}", err=True)
         code = 1
@@ -431,6 +432,9 @@ def _run(argv: list[str] | None, open_ui: Callable[..., None] | None) -> int | o
             err=True,
         )
         code = 1
+    made = shared.get(NEW_STORE)
+    if made is not None and code in (0, None):  # a failing command has its one sentence
+        click.echo(f"papertape: made a new store in {printable(made)}.", err=True)
     return code
 
 

@@ -86,18 +86,22 @@ def open_app(ctx: click.Context, home: Path | None) -> MemoryService:
     return app
 
 
+NEW_STORE = "new_store"  # set in the root context's obj when a command made the store
+
+
 def _tell_if_made(ctx: click.Context, settings: Settings) -> None:
-    """Say so when this command makes the store: a mistyped --home otherwise answers from a
-    new, empty store as if nothing were kept."""
+    """Note it when this command makes the store, for main to say once the command has
+    succeeded: a mistyped --home otherwise answers from a new, empty store as if nothing
+    were kept."""
     if settings.store_path.exists():
         return
+    shared = ctx.find_root().obj
 
-    def told() -> None:
-        failed = sys.exc_info()[1] is not None  # a failing command has its own sentence
-        if settings.store_path.exists() and not failed:
-            click.echo(f"papertape: made a new store in {printable(settings.home)}.", err=True)
+    def made() -> None:
+        if settings.store_path.exists() and isinstance(shared, dict):
+            shared[NEW_STORE] = settings.home
 
-    ctx.call_on_close(told)
+    ctx.call_on_close(made)
 
 
 def open_local(ctx: click.Context, home: Path | None, *, writes: bool) -> Papertape:
