@@ -15,7 +15,15 @@ from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
 from agent.ingest import pipeline
-from agent.ingest.screenshots import bare_webp, paint, read_screenshot, secret_boxes
+from agent.ingest.screenshots import (
+    SAME_SCREEN_BITS,
+    bare_webp,
+    dhash,
+    hamming,
+    paint,
+    read_screenshot,
+    secret_boxes,
+)
 from agent.service import Papertape
 from models.ocr import OCRLine, OCRWord
 from tests.conftest import NOW
@@ -94,6 +102,21 @@ def test_screens_alike_in_edges_and_not_in_light_are_two(app: Papertape, tmp_pat
     white, black, white_again = (app.ingest([shot], now=NOW)[0] for shot in shots)
     assert white.status == black.status == "stored"  # both hash to 0: the grey tells them apart
     assert (white_again.status, white_again.memory_id) == ("duplicate", white.memory_id)
+
+
+@pytest.mark.needs("rapidocr")
+def test_screens_of_one_layout_and_other_words_are_two(app: Papertape, tmp_path: Path) -> None:
+    pages = (
+        [f"Flight LH44{i} departs 09:4{i} from gate B1{i}" for i in range(6)],
+        [f"Invoice 223{i} is due on {i + 1} March in Oslo" for i in range(6)],
+    )
+    shots = [screen(tmp_path / f"{i}.png", lines) for i, lines in enumerate(pages)]
+    with Image.open(shots[0]) as first, Image.open(shots[1]) as second:
+        assert hamming(dhash(first), dhash(second)) <= SAME_SCREEN_BITS  # alike to the hash
+    results = [app.ingest([shot], now=NOW)[0] for shot in shots]
+    assert [r.status for r in results] == ["stored", "stored"]
+    assert "LH441" in app.store.get(results[0].memory_id).text  # type: ignore[arg-type, union-attr]
+    assert "2231" in app.store.get(results[1].memory_id).text  # type: ignore[arg-type, union-attr]
 
 
 @pytest.mark.needs("rapidocr")

@@ -39,6 +39,7 @@ from agent.ingest.screenshots import (
     grey_level,
     open_image,
     read_screenshot,
+    same_pixels,
     same_screen,
     screen_names,
 )
@@ -290,7 +291,7 @@ class Ingestor:
             seen, grey = dhash(image), grey_level(image)
             for memory_id, meta in self.store.blob_metas("thumbnail"):
                 info = json.loads(meta)
-                if same_screen(info, seen, grey):
+                if same_screen(info, seen, grey) and self._same_thumbnail(memory_id, image):
                     return self._seen_again(label, memory_id, info)
             read = read_screenshot(file, self.ocr())
         except ImageRejected as exc:
@@ -303,6 +304,10 @@ class Ingestor:
         item = self._item(label, str(file.resolve()), text, when, "screenshot")
         thumbnail = Blob(0, "thumbnail", "image/webp", read.thumbnail, read.meta())
         return replace(item, redacted=read.redacted + item.redacted, blobs=(thumbnail,))
+
+    def _same_thumbnail(self, memory_id: int, image: Any) -> bool:
+        stored = self.store.blob(memory_id, "thumbnail")
+        return stored is not None and same_pixels(stored.data, image)
 
     def _seen_again(self, label: str, memory_id: int, info: dict[str, Any]) -> IngestResult:
         """The same screen again: one memory, seen once more, a little stronger."""

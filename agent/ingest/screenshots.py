@@ -39,6 +39,10 @@ SAME_SCREEN_BITS = 6
 # A difference hash sees only edges: an all-black and an all-white screen both hash to 0.
 # Two screens are the same only if their mean grey levels (0-255) are this close as well.
 SAME_SCREEN_GREY = 24
+# And their thumbnails may differ in few pixels: by more than 48 of 255 grey in at most 0.2 %
+# of them (a moved clock: 0.01 %; two editor screens of other text: 2 %; lossy WebP: 0).
+SAME_PIXEL_GREY = 48
+SAME_PIXELS_SHARE = 0.002
 MARGIN = 0.25  # of a line's height, added around each black box
 
 
@@ -111,6 +115,20 @@ def hamming(a: int, b: int) -> int:
 def grey_level(image: Image.Image) -> int:
     """The image's mean grey, 0-255."""
     return round(float(np.asarray(image.convert("L").resize((32, 32))).mean()))
+
+
+def same_pixels(thumbnail: bytes, image: Image.Image) -> bool:
+    """Whether `image`, made a thumbnail as stored ones are, is the stored `thumbnail` but
+    for a few pixels (a clock that moved). A hash match alone took two editor screens of
+    different text for one, and the second screen's words were never read."""
+    with Image.open(io.BytesIO(thumbnail)) as stored:
+        old = np.asarray(stored.convert("L"), dtype=np.int16)
+    small = image.convert("RGB")
+    small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+    new = np.asarray(small.convert("L"), dtype=np.int16)
+    if old.shape != new.shape:
+        return False
+    return float((np.abs(old - new) > SAME_PIXEL_GREY).mean()) <= SAME_PIXELS_SHARE
 
 
 def same_screen(info: dict[str, Any], seen: int, grey: int) -> bool:
