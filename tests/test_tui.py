@@ -234,6 +234,21 @@ async def test_recall_and_the_inspector_mark_a_memory_a_newer_fact_updated(
         assert service.replaced_by(3) is None
 
 
+async def test_each_tab_key_works_from_every_tab(service: Papertape) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for first in ("f2", "f3", "f4", "f5"):
+            for then, tab in (
+                ("f2", "chat"),
+                ("f3", "recall"),
+                ("f4", "timeline"),
+                ("f5", "status"),
+            ):
+                await pilot.press(first, then)
+                await settle(app, pilot)
+                assert app.query_one(TabbedContent).active == tab, (first, then)
+
+
 async def test_timeline_pages_back_as_you_scroll(home: Path) -> None:
     with make_service(home) as papertape:
         papertape.note_many(
@@ -353,6 +368,9 @@ async def test_inspector_shows_a_hazy_page_and_reads_it_back(service: Papertape)
         assert "▀" in text_of(app, "#page")
         assert "Links" in text_of(app, "#links")
         assert "summarizes" in text_of(app, "#links")
+        await pilot.press("e")  # said at once, not after typing into an editor
+        assert isinstance(app.screen, Inspector)
+        assert any("this is a hazy summary" in n.message for n in app._notifications)
         await pilot.press("o")
         await settle(app, pilot)
         back = text_of(app, "#text")

@@ -17,7 +17,7 @@ from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from tests.conftest import NOW
-from tui.guarded import guarded
+from tui.guarded import guarded, through_daemon
 
 
 def open_home(home: Path) -> Papertape:
@@ -76,10 +76,12 @@ def test_a_daemon_gone_is_replaced_by_the_home_in_process(home: Path, tmp_path: 
         gone.note("straight to a socket that is not there", now=NOW)
     in_process = open_home(home)
     service = guarded(gone, reopen=lambda: in_process)
+    assert through_daemon(service)  # the status pane refreshes the daemon's progress
     result = service.note("the spare key is under the mat", now=NOW)
     assert result.status == "stored"
     assert in_process.store.count() == 1
     assert service.stats().memories == 1  # and the next calls go there too
+    assert not through_daemon(service)
     # A chat session through the daemon says nothing to it until its first question: the
     # daemon is asked whether it answers before one is made.
     chatting = guarded(

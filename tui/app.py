@@ -84,6 +84,8 @@ class PapertapeApp(App[None]):
         elif tab == "timeline":
             self.query_one("#days").focus()
         elif tab == "status":
+            # Nothing there takes focus: left on the Recall box, focus took Recall's tab back.
+            self.set_focus(None)
             self.query_one(StatusPane).reload()
 
     def on_memory_chosen(self, message: MemoryChosen) -> None:

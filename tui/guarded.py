@@ -79,3 +79,9 @@ def guarded(
     return cast(
         MemoryService, _Guarded(service, reopen or (lambda: open_papertape(service.settings)))
     )
+
+
+def through_daemon(service: MemoryService) -> bool:
+    """Whether the UI's calls go to a running daemon (its jobs run beside the UI)."""
+    inner = service._service if isinstance(service, _Guarded) else service
+    return isinstance(inner, RemotePapertape)

@@ -218,6 +218,10 @@ class Inspector(ModalScreen[None]):
     def action_edit(self) -> None:
         if self.memory is None:
             return
+        if self.memory.tier != "sharp" or self.memory.kind == "document":
+            kind = f"{self.memory.tier} {self.memory.kind}"
+            self.app.notify(f"Only a sharp memory's own text can be edited; this is a {kind}.")
+            return
 
         def edited(text: str | None) -> None:
             if text is None:

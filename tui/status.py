@@ -9,8 +9,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from agent.cli.output import stats_text
-from agent.daemon.client import RemotePapertape
 from agent.status import AppStatus
+from tui.guarded import through_daemon
 from tui.host import host
 
 REFRESH_S = 3.0
@@ -47,7 +47,7 @@ class StatusPane(Widget):
         # A daemon's consolidation can run for minutes: its progress shows as it goes. (In
         # process there is no job running beside the UI, and the store's one connection is
         # the UI's own.)
-        if isinstance(host(self).service, RemotePapertape):
+        if through_daemon(host(self).service):
             self.set_interval(REFRESH_S, self._refresh_if_shown)
 
     def _refresh_if_shown(self) -> None:
