@@ -30,7 +30,7 @@ from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summar
 from agent.memory.times import TimeReader
 from agent.memory.transfer import ImportReport, export_lines, import_lines
 from agent.memory.updates import newer_versions
-from agent.settings import Settings
+from agent.settings import RANGES, Settings
 from agent.status import AppStatus
 from device import DeviceInfo, probe
 from models import Embedder, ModelError, embedder_dim, load_embedder
@@ -54,7 +54,7 @@ from storage.cipher import KeyNeededError, WrongKeyError
 log = logging.getLogger(__name__)
 
 
-MAX_RECALL_K = 10_000  # more is no list to read, and past SQLite's integers
+MAX_RECALL_K = int(RANGES["recall_k"].high)  # as in config.toml: more is no list to read
 
 
 def check_recall(query: str, k: int | None) -> None:

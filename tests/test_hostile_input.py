@@ -192,7 +192,7 @@ def test_the_same_screenshot_again_is_not_read_again(app: Papertape, tmp_path: P
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (("recall", "x", "-k", "99999999999999999999"), {}, "-k must be from 1 to 10000"),
+        (("recall", "x", "-k", "99999999999999999999"), {}, "-k must be from 1 to 1000"),
         (("note", "--at", "0001-01-01", "x"), {}, "it is too far from today"),
         (("stats", "--home", "/proc/papertape-nope"), {}, "cannot keep papertape's data in"),
         (("stats", "--home", ""), {}, "--home is empty"),
@@ -210,3 +210,19 @@ def test_out_of_range_input_is_a_sentence(
     assert message in result.err
     assert "unexpected" not in result.err
     assert list(tmp_path.iterdir()) == []  # no store made in the current folder
+
+
+def test_a_link_out_of_a_folder_is_not_followed(cli, tmp_path: Path) -> None:
+    outside = tmp_path / "private.txt"
+    outside.write_text("the server's root password notes")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("the plumber comes on Thursday")
+    (folder / "inside.txt").symlink_to(folder / "mine.txt")  # within the folder: read
+    (folder / "link.txt").symlink_to(outside)
+    result = cli("ingest", str(folder), "--json")
+    found = {Path(r["path"]).name: r for r in json.loads(result.out)["results"]}
+    statuses = {name: r["status"] for name, r in found.items()}
+    assert statuses == {"inside.txt": "stored", "link.txt": "rejected", "mine.txt": "duplicate"}
+    assert "outside the folder" in found["link.txt"]["reason"]
+    assert cli("ingest", str(folder / "link.txt")).code == 0  # given by name: followed

@@ -99,12 +99,24 @@ def listed_files(
             listed.append((path, [path]))
     media = sum(  # sniffed only once known to be a plain file: opening a FIFO would block
         excluded_folder(file, settings) is None
-        and not_a_file(file) is None
+        and not_a_file(file, given) is None
         and media_kind(file) is not None
-        for _, files in listed
+        for given, files in listed
         for file in files or ()
     )
     return listed, media
+
+
+def link_out_of(file: Path, given: Path) -> str | None:
+    """Why a file found in folder `given` is not taken in when it is a link to a file
+    outside that folder (a link to /etc/passwd in a notes folder); None otherwise. A link
+    given by name, not found in a folder, is followed."""
+    if file == given or not file.is_symlink():
+        return None
+    target = file.resolve()
+    if target.is_relative_to(given.resolve()):
+        return None
+    return f"is a link to {target}, outside the folder: give that file itself to take it in"
 
 
 def files_under(folder: Path, skip: Path) -> Iterator[Path]:
@@ -138,10 +150,13 @@ _SPECIAL = (
 )
 
 
-def not_a_file(path: Path) -> str | None:
+def not_a_file(path: Path, given: Path | None = None) -> str | None:
     """Why `path` cannot be read as a file (a folder that cannot be listed, a FIFO, a
-    device, a broken link), or None for a regular file. Checked before anything opens it:
-    opening a FIFO would wait for a writer forever."""
+    device, a broken link, a link out of the folder `given` it was found in), or None for
+    a regular file. Checked before anything opens it: opening a FIFO would wait for a
+    writer forever."""
+    if given is not None and (outside := link_out_of(path, given)):
+        return outside
     try:
         mode = path.stat().st_mode
     except PermissionError:

@@ -201,7 +201,7 @@ class Ingestor:
                         IngestResult(str(file), "excluded", reason=f"is excluded by {rule}")
                     )
                     continue
-                unusable = not_a_file(file)
+                unusable = not_a_file(file, path)
                 if unusable is not None:
                     found += 1  # reported on its own; not also "holds no readable files"
                     slots.append(IngestResult(str(file), "rejected", reason=unusable))
