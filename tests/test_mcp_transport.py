@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ def test_stdout_carries_only_the_protocol_even_with_debug_logging(
     replies += [json.loads(line) for line in rest.splitlines()]
     assert all(reply["jsonrpc"] == "2.0" for reply in replies)
     by_id = {reply["id"]: reply for reply in replies if "id" in reply}
+    assert by_id[1]["result"]["serverInfo"]["version"] == metadata.version("papertape")
     stored_note = json.loads(by_id[2]["result"]["content"][0]["text"])
     assert stored_note["status"] == "stored"
     assert json.loads(by_id[3]["result"]["content"][0]["text"])["memories"] == 1

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
+from importlib import metadata
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -356,6 +357,7 @@ DELETES = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_worl
 def build_server(tools: MemoryTools) -> MCPServer:
     server: MCPServer = MCPServer(
         "papertape",
+        version=metadata.version("papertape"),
         instructions=(
             "papertape is the person's own offline memory: what they wrote, read, heard and "
             "saw, kept on their machine. Use recall to look things up, ask for an answer "
