@@ -173,7 +173,7 @@ async def test_bad_arguments_get_error_results_and_the_server_keeps_serving(
                 {"query": "x", "from_date": "2024-02-01", "to_date": "2024-01-01"},
                 "is not before",
             ),
-            ("remember", {"text": " "}, "the note is empty"),
+            ("remember", {"text": " "}, "the note is empty: give some text."),
             ("remember", {"text": "x", "time": "soon"}, "cannot read time"),
             ("ask", {"question": ""}, "the question is empty"),
             ("pin", {"ids": [999]}, "no memory with id 999"),

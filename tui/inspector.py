@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static, TextArea
 
+from agent.answer.recall import holds_its_words
 from agent.api import Memory, MemoryService
 from agent.errors import Failure, UserError
 from agent.memory.retention import pace, retention
@@ -153,7 +154,8 @@ class Inspector(ModalScreen[None]):
             f"retention now {retention(memory, now):.2f}\n"
             f"recalled    {memory.recall_count} times, last {moment(memory.last_recalled_at)}"
         )
-        label = {"sharp": "Text", "hazy": "Gist", "archive": "Gist"}.get(memory.tier, "Text")
+        # A faded memory may still hold its words whole (they leave only for room).
+        label = "Text" if memory.tier == "sharp" or holds_its_words(memory) else "Gist"
         self.query_one("#text", Static).update(f"[b]{label}[/b]\n{literal(memory.text)}")
         page = service.page(memory.id)
         caption = self.query_one("#page-caption", Static)

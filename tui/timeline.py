@@ -82,7 +82,7 @@ class TimelinePane(Widget):
         if len(page) < PAGE:
             self._exhausted = True
         self.query_one("#timeline-status", Label).update(
-            f"{self.loaded} memories shown"
+            f"{self.loaded} memor{'y' if self.loaded == 1 else 'ies'} shown"
             + ("" if self._exhausted else "; scroll down for older ones")
         )
 

@@ -101,6 +101,8 @@ def note(
         raise UserError("--source is empty: say where the note came from, or leave it out.")
     if text == "-":
         text = read_note(sys.stdin, settings_for(ctx, home))
+    elif not text.strip():
+        raise UserError("the note is empty: give some text, or - to read it from stdin.")
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
     app = open_app(ctx, home)

@@ -360,7 +360,8 @@ def consolidation_text(report: ConsolidationReport, *, list_moves: bool = False)
         lines.append(f"  {change:<24}{count:>7}")
     extras = []
     if report.summaries:
-        extras.append(f"{len(report.summaries)} episode summaries written")
+        count = len(report.summaries)
+        extras.append(f"{count} episode summar{'y' if count == 1 else 'ies'} written")
     if report.merged:
         extras.append(f"{len(report.merged)} duplicates merged")
     if report.rated:

@@ -170,7 +170,7 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
     if op == "note":
         text = str(request["text"])
         if not text.strip():
-            raise UserError("the note is empty: give some text, or - to read it from stdin.")
+            raise UserError("the note is empty: give some text.")
         check_note(text, daemon.settings)
         speaker = request.get("speaker")
         # Secrets out before the queue writes it down: no file ever holds the raw text.

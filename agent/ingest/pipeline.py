@@ -140,7 +140,7 @@ class Ingestor:
     ) -> IngestResult:
         """Store one note (or stdin) as a memory; a long one is split like a document."""
         if not normalise(text):
-            raise UserError("the note is empty: give some text, or - to read it from stdin.")
+            raise UserError("the note is empty: give some text.")
         item = self._item(source, source, text, occurred_at or now, kind, speaker=speaker)
         return self._store_all([item], now)[0]
 
