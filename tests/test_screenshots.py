@@ -100,7 +100,7 @@ def test_screens_alike_in_edges_and_not_in_light_are_two(app: Papertape, tmp_pat
         Image.new("RGB", (400, 200), colour).save(tmp_path / f"{name}.png")
         shots.append(tmp_path / f"{name}.png")
     white, black, white_again = (app.ingest([shot], now=NOW)[0] for shot in shots)
-    assert white.status == black.status == "stored"  # both hash to 0: the grey tells them apart
+    assert white.status == black.status == "stored"  # both hash to 0: the pixels tell them apart
     assert (white_again.status, white_again.memory_id) == ("duplicate", white.memory_id)
 
 
@@ -207,10 +207,10 @@ def test_a_folder_stopped_while_read_keeps_the_images_read_so_far(
     (folder / "c.txt").write_text("a note beside them")
     stopping = [True]
 
-    def stopped_at_b(path: Path, reader: Any) -> Any:
+    def stopped_at_b(path: Path, reader: Any, image: Any = None) -> Any:
         if stopping and path.name == "b.png":
             raise KeyboardInterrupt  # Ctrl-C while OCR reads the second image
-        return read_screenshot(path, reader)
+        return read_screenshot(path, reader, image)
 
     monkeypatch.setattr(pipeline, "read_screenshot", stopped_at_b)
     with pytest.raises(KeyboardInterrupt):

@@ -60,7 +60,7 @@ def consolidate(
     runs this nightly."""
     now = resolve_now(now_text)
     app = open_local(ctx, home, writes=True)
-    if not extractive:
+    if not extractive and app.settings.summarizer != "extractive":
         _load_model(app, model)
     report = app.consolidate(
         now=now,

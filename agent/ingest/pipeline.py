@@ -36,7 +36,6 @@ from agent.ingest.redact import redact, redact_parts
 from agent.ingest.screenshots import (
     ImageRejected,
     dhash,
-    grey_level,
     open_image,
     read_screenshot,
     same_pixels,
@@ -288,12 +287,12 @@ class Ingestor:
                 return IngestResult(label, "excluded", reason=f"is excluded by {rule}")
             # The same screen again is known by its hash alone: no OCR for a duplicate.
             image = open_image(file)
-            seen, grey = dhash(image), grey_level(image)
+            seen = dhash(image)
             for memory_id, meta in self.store.blob_metas("thumbnail"):
                 info = json.loads(meta)
-                if same_screen(info, seen, grey) and self._same_thumbnail(memory_id, image):
+                if same_screen(info, seen) and self._same_thumbnail(memory_id, image):
                     return self._seen_again(label, memory_id, info)
-            read = read_screenshot(file, self.ocr())
+            read = read_screenshot(file, self.ocr(), image)
         except ImageRejected as exc:
             return IngestResult(label, "rejected", reason=str(exc))
         if not read.text and self.settings.screenshots_without_text == "skip":

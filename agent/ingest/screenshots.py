@@ -36,11 +36,10 @@ from models.ocr import Box, OCRLine, OCRReader
 MAX_PIXELS = 40_000_000
 THUMBNAIL_PX = 512
 SAME_SCREEN_BITS = 6
-# A difference hash sees only edges: an all-black and an all-white screen both hash to 0.
-# Two screens are the same only if their mean grey levels (0-255) are this close as well.
-SAME_SCREEN_GREY = 24
-# And their thumbnails may differ in few pixels: by more than 48 of 255 grey in at most 0.2 %
-# of them (a moved clock: 0.01 %; two editor screens of other text: 2 %; lossy WebP: 0).
+# A hash match sees layout, not words or light (an all-black and an all-white screen both
+# hash to 0): two screens are the same only if their thumbnails also differ by more than 48
+# of 255 grey in at most 0.2 % of their pixels (a moved clock: 0.01 %; two editor screens
+# of other text: 2 %; lossy WebP: 0).
 SAME_PIXEL_GREY = 48
 SAME_PIXELS_SHARE = 0.002
 MARGIN = 0.25  # of a line's height, added around each black box
@@ -57,7 +56,6 @@ class ScreenRead:
     redacted: int
     thumbnail: bytes
     dhash: int
-    grey: int
     app: str
     window: str
     width: int
@@ -67,7 +65,6 @@ class ScreenRead:
         return json.dumps(
             {
                 "dhash": f"{self.dhash:016x}",
-                "grey": self.grey,
                 "count": count,
                 "app": self.app,
                 "window": self.window,
@@ -112,11 +109,6 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def grey_level(image: Image.Image) -> int:
-    """The image's mean grey, 0-255."""
-    return round(float(np.asarray(image.convert("L").resize((32, 32))).mean()))
-
-
 def same_pixels(thumbnail: bytes, image: Image.Image) -> bool:
     """Whether `image`, made a thumbnail as stored ones are, is the stored `thumbnail` but
     for a few pixels (a clock that moved). A hash match alone took two editor screens of
@@ -131,12 +123,10 @@ def same_pixels(thumbnail: bytes, image: Image.Image) -> bool:
     return float((np.abs(old - new) > SAME_PIXEL_GREY).mean()) <= SAME_PIXELS_SHARE
 
 
-def same_screen(info: dict[str, Any], seen: int, grey: int) -> bool:
-    """Whether a stored thumbnail's meta is of the screen with hash `seen` and grey `grey`
-    (a meta written before grey levels were kept is judged by its hash alone)."""
-    if "dhash" not in info or hamming(int(info["dhash"], 16), seen) > SAME_SCREEN_BITS:
-        return False
-    return abs(int(info.get("grey", grey)) - grey) <= SAME_SCREEN_GREY
+def same_screen(info: dict[str, Any], seen: int) -> bool:
+    """Whether a stored thumbnail's meta hashes within SAME_SCREEN_BITS of `seen`: the
+    cheap first look, before `same_pixels` decodes the stored thumbnail."""
+    return "dhash" in info and hamming(int(info["dhash"], 16), seen) <= SAME_SCREEN_BITS
 
 
 def names_of(image: Image.Image, path: Path) -> tuple[str, str]:
@@ -224,8 +214,9 @@ def bare_webp(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def read_screenshot(path: Path, reader: OCRReader) -> ScreenRead:
-    image = open_image(path)
+def read_screenshot(path: Path, reader: OCRReader, image: Image.Image | None = None) -> ScreenRead:
+    """OCR, redaction and thumbnail of the screenshot at `path` (`image`: it, opened)."""
+    image = image or open_image(path)
     names = redact_parts(names_of(image, path))
     rgb = image.convert("RGB")
     lines = reader.read(np.asarray(rgb))
@@ -247,7 +238,6 @@ def read_screenshot(path: Path, reader: OCRReader) -> ScreenRead:
         redacted=sum(part.total for part in (*found, *names)),
         thumbnail=bare_webp(thumb),
         dhash=dhash(image),
-        grey=grey_level(image),
         app=names[0].text,
         window=names[1].text,
         width=image.width,
