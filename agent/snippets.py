@@ -3,23 +3,7 @@ read from its first words otherwise, and the sentence the search found may be fa
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-from agent.words import words
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _placed_words(text: str) -> list[tuple[int, str]]:
-    """(offset, word) of each word of `text` as `agent.words.words` splits it."""
-    placed = []
-    for match in _WORD.finditer(text):
-        for word in words(match.group()):
-            # An unspaced script's run is many words: each is placed where it first occurs.
-            at = unicodedata.normalize("NFKC", match.group()).casefold().find(word)
-            placed.append((match.start() + max(at, 0), word))
-    return sorted(placed)
+from agent.words import word_spans, words
 
 
 def around(text: str, query: str, width: int) -> str:
@@ -29,7 +13,7 @@ def around(text: str, query: str, width: int) -> str:
     if len(flat) <= width:
         return flat
     wanted = words(query)
-    hits = [(at, word) for at, word in _placed_words(flat) if word in wanted]
+    hits = [(at, word) for at, word in sorted(word_spans(flat)) if word in wanted]
     start = 0
     if hits:
         lead = width // 4  # some words before the first match, for its context

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")  # decimal digits of any script
@@ -19,23 +20,27 @@ def _unspaced(char: str) -> bool:
 
 def words(text: str) -> set[str]:
     """The text's words, case-folded; each character of an unspaced script is one word."""
-    found: set[str] = set()
-    for run in _WORD.findall(unicodedata.normalize("NFKC", text).casefold()):
-        if any(_unspaced(c) for c in run):
-            piece = ""
-            for char in run:
-                if _unspaced(char):
-                    if piece:
-                        found.add(piece)
-                        piece = ""
-                    found.add(char)
-                else:
-                    piece += char
-            if piece:
-                found.add(piece)
-        else:
-            found.add(run)
-    return found
+    return {word for _, word in word_spans(unicodedata.normalize("NFKC", text))}
+
+
+def word_spans(text: str) -> Iterator[tuple[int, str]]:
+    """(offset in `text`, word case-folded) of each of its words, as `words` splits them."""
+    for match in _WORD.finditer(text):
+        run, start = match.group(), match.start()
+        if not any(_unspaced(c) for c in run):
+            yield start, run.casefold()
+            continue
+        piece = ""
+        for at, char in enumerate(run):
+            if _unspaced(char):
+                if piece:
+                    yield start + at - len(piece), piece.casefold()
+                    piece = ""
+                yield start + at, char.casefold()
+            else:
+                piece += char
+        if piece:
+            yield start + len(run) - len(piece), piece.casefold()
 
 
 def numbers(text: str) -> set[int]:
