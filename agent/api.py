@@ -16,6 +16,8 @@ from agent.answer.recall import Mode, RecallHit
 from agent.answer.session import Answer
 from agent.ingest.notes import IngestResult, NoteInput
 from agent.ingest.pipeline import Progress
+from agent.memory.report import ConsolidationReport
+from agent.memory.report import Progress as ConsolidationProgress
 from agent.settings import Settings
 from agent.status import AppStatus
 from storage import Blob, Link, Memory, StoreStats, TimeWords
@@ -84,6 +86,15 @@ class MemoryService(Protocol):
     def restore_current(self, ids: Iterable[int]) -> dict[int, list[int]]: ...
 
     def edit(self, memory_id: int, text: str) -> Memory: ...
+
+    def consolidate(
+        self,
+        *,
+        now: float,
+        model: str | None = None,
+        summarizer: str | None = None,
+        progress: ConsolidationProgress | None = None,
+    ) -> ConsolidationReport: ...
 
     # -- reads ---------------------------------------------------------------------------------
     def stats(self) -> StoreStats: ...

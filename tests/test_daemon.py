@@ -162,17 +162,16 @@ def test_an_edit_beside_a_running_daemon_is_made_by_the_daemon(running: Daemon) 
 
 def test_commands_that_write_locally_are_refused_while_the_daemon_runs(running: Daemon) -> None:
     env = {**os.environ, **ENV, "PAPERTAPE_HOME": str(running.settings.home)}
-    for args in (["consolidate", "--extractive"], ["import", "-"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "agent.cli", *args],
-            env=env,
-            input="",
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 2, done.stderr
-        assert "only writer" in done.stderr
-        assert "Traceback" not in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "import", "-"],
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "only writer" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_the_socket_is_private_and_a_second_daemon_is_refused(running: Daemon) -> None:

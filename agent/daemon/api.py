@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.daemon import wire
+from agent.daemon.jobs import consolidate_now
 from agent.daemon.paths import socket_path
 from agent.errors import Failure, Stopped, UserError
 from agent.ingest.files import files_under
@@ -230,10 +231,39 @@ def dispatch(daemon: Daemon, request: dict[str, Any], send: Send) -> Any:
     if op == "edit":
         with daemon.lock:
             return wire.memory_out(app.edit(int(request["id"]), str(request["text"])))
+    if op == "consolidate":
+        return _consolidate(daemon, request, send)
     if op == "stats":
         with daemon.lock:
             return wire.stats_out(app.stats())
     raise UserError(f"the daemon has no operation {op!r}.")
+
+
+def _consolidate(daemon: Daemon, request: dict[str, Any], send: Send) -> dict[str, Any]:
+    """A consolidation asked for now, its progress sent as it goes. A client that hangs up
+    (Ctrl-C) stops it at its next step, as Ctrl-C stops one run in-process; what it had
+    committed stays, and the next run goes on from there."""
+    summarizer = request.get("summarizer")
+    if summarizer not in (None, "extractive"):
+        raise UserError(f"summarizer must be extractive or left out, not {summarizer!r}.")
+    model = request.get("model")
+
+    def progress(done: int, total: int, label: str) -> None:
+        try:
+            send({"progress": [done, total, label]})
+        except OSError:
+            raise Stopped(
+                "the client went away: consolidation stopped after its last step."
+            ) from None
+
+    report = consolidate_now(
+        daemon,
+        now=_time(request, "now"),
+        model=None if model is None else str(model),
+        summarizer=summarizer,
+        progress=progress,
+    )
+    return wire.consolidation_out(report)
 
 
 def _ingest(daemon: Daemon, request: dict[str, Any], send: Send) -> list[dict[str, Any]]:

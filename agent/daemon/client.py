@@ -24,6 +24,8 @@ from agent.errors import Failure, UserError
 from agent.ingest.notes import IngestResult, NoteInput, check_speaker
 from agent.ingest.pipeline import Progress
 from agent.limits import check_note
+from agent.memory.report import ConsolidationReport
+from agent.memory.report import Progress as ConsolidationProgress
 from agent.service import Papertape, check_recall
 from agent.settings import Settings
 from agent.status import AppStatus
@@ -206,6 +208,23 @@ class RemotePapertape:
 
     def edit(self, memory_id: int, text: str) -> Memory:
         return wire.memory_in(self.client.call("edit", id=memory_id, text=text))
+
+    def consolidate(
+        self,
+        *,
+        now: float,
+        model: str | None = None,
+        summarizer: str | None = None,
+        progress: ConsolidationProgress | None = None,
+    ) -> ConsolidationReport:
+        def line(data: dict[str, Any]) -> None:
+            if "progress" in data and progress:
+                progress(*data["progress"])
+
+        result = self.client.call(
+            "consolidate", on_line=line, now=now, model=model, summarizer=summarizer
+        )
+        return wire.consolidation_in(result)
 
     def stats(self) -> StoreStats:
         return wire.stats_in(self.client.call("stats"))

@@ -26,6 +26,7 @@ from agent.clock import resolve_now
 from agent.errors import Failure, Stopped
 from agent.ingest.inbox import arrivals, inbox_folders
 from agent.memory.facts import unread
+from agent.memory.report import ConsolidationReport, Progress
 from agent.memory.times import TIME_MARK
 
 if TYPE_CHECKING:
@@ -61,20 +62,39 @@ def start_scheduler(daemon: Daemon) -> Any:
 
 
 def consolidate(daemon: Daemon) -> None:
+    try:
+        consolidate_now(daemon, now=resolve_now(None))
+    except Stopped:
+        log.info("consolidation stopped between steps: the daemon is stopping")
+
+
+def consolidate_now(
+    daemon: Daemon,
+    *,
+    now: float,
+    model: str | None = None,
+    summarizer: str | None = None,
+    progress: Progress | None = None,
+) -> ConsolidationReport:
+    """One consolidation under the daemon's lock, the nightly job's or one asked for: how far
+    it has gone shows in status, and goes to `progress` too. Stops at its next step (an
+    episode is one transaction) when the daemon stops or `progress` raises Stopped."""
+
     def step(done: int, total: int, label: str) -> None:
         daemon.busy = f"consolidating: {label} ({done} of {total})"
         if daemon.stopping.is_set():
-            raise Stopped("stopping")
+            raise Stopped("the daemon is stopping: consolidate again when it runs.")
+        if progress is not None:
+            progress(done, total, label)
 
-    try:
-        with daemon.lock:
+    with daemon.lock:
+        try:
             daemon.busy = "consolidating"
-            report = daemon.app.consolidate(now=resolve_now(None), progress=step)
-    except Stopped:
-        log.info("consolidation stopped between steps: the daemon is stopping")
-        return
-    finally:
-        daemon.busy = None
+            report = daemon.app.consolidate(
+                now=now, model=model, summarizer=summarizer, progress=step
+            )
+        finally:
+            daemon.busy = None
     log.info(
         "consolidated: %s; time words in %d of %d read; facts %d made, %d unsupported, "
         "%d told of the wrong person, %d updates; bytes %d -> %d",
@@ -88,6 +108,7 @@ def consolidate(daemon: Daemon) -> None:
         report.bytes_before,
         report.bytes_after,
     )
+    return report
 
 
 def read_time_words(daemon: Daemon) -> None:

@@ -9,6 +9,7 @@ from agent.answer.dates import AnswerDate
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.ingest.notes import IngestResult
+from agent.memory.report import ConsolidationReport, Move
 from storage import Memory, StoreStats
 from storage.records import Bucket
 
@@ -63,4 +64,19 @@ def stats_in(data: dict[str, Any]) -> StoreStats:
         file_bytes=data["file_bytes"],
         tiers={k: Bucket(**v) for k, v in data["tiers"].items()},
         kinds={k: Bucket(**v) for k, v in data["kinds"].items()},
+    )
+
+
+def consolidation_out(report: ConsolidationReport) -> dict[str, Any]:
+    return asdict(report)
+
+
+def consolidation_in(data: dict[str, Any]) -> ConsolidationReport:
+    return ConsolidationReport(
+        **{
+            **data,
+            "moves": [Move(**m) for m in data["moves"]],
+            "merged": [(kept, gone) for kept, gone in data["merged"]],
+            "fact_updates": [(newer, older) for newer, older in data["fact_updates"]],
+        }
     )
