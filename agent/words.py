@@ -8,14 +8,10 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from storage.search import unspaced
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")  # decimal digits of any script
-# Unicode scripts written without spaces between words.
-_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
-
-
-def _unspaced(char: str) -> bool:
-    return unicodedata.name(char, "").startswith(_UNSPACED)
 
 
 def words(text: str) -> set[str]:
@@ -27,12 +23,12 @@ def word_spans(text: str) -> Iterator[tuple[int, str]]:
     """(offset in `text`, word case-folded) of each of its words, as `words` splits them."""
     for match in _WORD.finditer(text):
         run, start = match.group(), match.start()
-        if not any(_unspaced(c) for c in run):
+        if not any(unspaced(c) for c in run):
             yield start, run.casefold()
             continue
         piece = ""
         for at, char in enumerate(run):
-            if _unspaced(char):
+            if unspaced(char):
                 if piece:
                     yield start + at - len(piece), piece.casefold()
                     piece = ""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import apsw
-
-from storage.errors import StorageError, StoreMismatchError
 
 
 @dataclass(frozen=True)
@@ -392,6 +391,37 @@ def _memory_speakers(conn: apsw.Connection, ctx: SchemaContext) -> None:
     conn.execute("CREATE TABLE memory_speakers (memory_id INTEGER PRIMARY KEY, speaker TEXT)")
 
 
+# The scripts written without spaces as this migration read them, frozen (storage/search.py
+# holds today's rule): their characters are indexed as words of their own.
+_UNSPACED_013 = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
+
+
+def _spaced_013(text: str) -> str:
+    return "".join(
+        f" {c} " if c > "\x7f" and unicodedata.name(c, "").startswith(_UNSPACED_013) else c
+        for c in text
+    )
+
+
+def _unspaced_words_indexed(conn: apsw.Connection, ctx: SchemaContext) -> None:
+    # Text in scripts without spaces was indexed as whole runs (a sentence one token): each
+    # such memory is taken out of the keyword index with the text it went in with, and put
+    # back with its characters set apart. Other memories' entries would not change.
+    rows = conn.execute(
+        "SELECT id, text FROM main.memories UNION ALL SELECT id, text FROM cold.memories"
+    ).fetchall()
+    for memory_id, text in rows:
+        text = str(text)
+        spaced = text if text.isascii() else _spaced_013(text)
+        if spaced == text:
+            continue
+        conn.execute(
+            "INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', ?, ?)",
+            (memory_id, text),
+        )
+        conn.execute("INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, spaced))
+
+
 Migration = Callable[[apsw.Connection, SchemaContext], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
@@ -407,44 +437,5 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("010_relative_dates_unpinned", _relative_dates_unpinned),
     ("011_memory_times", _memory_times),
     ("012_memory_speakers", _memory_speakers),
+    ("013_unspaced_words_indexed", _unspaced_words_indexed),
 )
-
-
-def applied_migrations(conn: apsw.Connection) -> list[str]:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (seq INTEGER PRIMARY KEY, name TEXT UNIQUE)"
-    )
-    return [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY seq")]
-
-
-def migrate(conn: apsw.Connection, ctx: SchemaContext) -> list[str]:
-    """Apply every migration not yet recorded, each in its own transaction; return their names."""
-    done = set(applied_migrations(conn))
-    ran = []
-    # Tables are rebuilt by copy, drop and rename; with foreign keys on, dropping the old
-    # table would cascade into its children. They are checked once all steps are in.
-    list(conn.execute("PRAGMA foreign_keys=OFF"))
-    try:
-        for name, step in MIGRATIONS:
-            if name in done:
-                continue
-            with conn:
-                step(conn, ctx)
-                conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
-            ran.append(name)
-    finally:
-        list(conn.execute("PRAGMA foreign_keys=ON"))
-    if ran and list(conn.execute("PRAGMA foreign_key_check")):
-        raise StorageError("after migrating, some blobs point at memories the store lacks.")
-    _check_vectors_match(conn, ctx)
-    return ran
-
-
-def _check_vectors_match(conn: apsw.Connection, ctx: SchemaContext) -> None:
-    meta = dict(conn.execute("SELECT key, value FROM store_meta"))
-    if int(meta["vector_dim"]) != ctx.vector_dim or meta["embedder"] != ctx.embedder:
-        raise StoreMismatchError(
-            f"this store holds {meta['vector_dim']}-d vectors from the {meta['embedder']!r} "
-            f"embedder, not {ctx.vector_dim}-d from {ctx.embedder!r}: choose embedder = "
-            f"{meta['embedder']!r} in the settings, or export and import into a new home."
-        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import apsw
@@ -57,6 +58,25 @@ def _faded_search(
     return vectors.cosines(
         query, [(int(mid), bytes(blob)) for mid, tier, blob in rows if tier in tiers], dim
     )
+
+
+# Unicode scripts written without spaces between words. FTS5's unicode61 tokenizer would read
+# a whole sentence of them as one token, found only by the same sentence: the index reads each
+# of their characters as a word instead, as agent/words.py does.
+UNSPACED_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
+
+
+def unspaced(char: str) -> bool:
+    """Whether the character is of a script written without spaces between words."""
+    return char > "\x7f" and unicodedata.name(char, "").startswith(UNSPACED_SCRIPTS)
+
+
+def indexed_text(text: str) -> str:
+    """The text as the keyword index reads it: each character of an unspaced script set
+    apart by spaces. Other text is unchanged, so its entries are what they always were."""
+    if text.isascii():
+        return text
+    return "".join(f" {c} " if unspaced(c) else c for c in text)
 
 
 def fts_query(terms: list[str]) -> str:

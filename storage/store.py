@@ -25,13 +25,15 @@ from storage.cipher import Key
 from storage.connection import create_private, open_connection
 from storage.errors import StorageError
 from storage.layout import COLD, SCHEMAS
-from storage.migrations import STALE_SCAN_INDEX, SchemaContext, migrate
+from storage.migrate import migrate
+from storage.migrations import STALE_SCAN_INDEX, SchemaContext
 from storage.readahead import RandomAccess
 from storage.records import (
     TIERS,
     Memory,
     NewMemory,
 )
+from storage.search import indexed_text
 from storage.store_blobs import Blobs
 from storage.store_links import Links
 from storage.store_marks import MarksAndMeta
@@ -252,7 +254,8 @@ class MemoryStore(
             }
             self._insert_row(schema, row)
             self.conn.execute(
-                "INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (new_id, memory.text)
+                "INSERT INTO memory_fts (rowid, text) VALUES (?, ?)",
+                (new_id, indexed_text(memory.text)),
             )
             if blob is not None:
                 self._insert_vector(new_id, memory.tier, blob)
@@ -273,12 +276,14 @@ class MemoryStore(
         if memory is not None:
             self.conn.execute(
                 "INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', ?, ?)",
-                (memory_id, memory.text),
+                (memory_id, indexed_text(memory.text)),
             )
 
     def _reindex_text(self, memory_id: int, text: str) -> None:
         self._unindex_text(memory_id)
-        self.conn.execute("INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, text))
+        self.conn.execute(
+            "INSERT INTO memory_fts (rowid, text) VALUES (?, ?)", (memory_id, indexed_text(text))
+        )
         self._drop_time_unless_in(memory_id, text)
 
     def move_to_tier(self, memory_id: int, tier: str, text: str | None = None) -> None:

@@ -301,3 +301,25 @@ def test_lines_no_one_is_known_to_have_said_are_read_alone(app: Papertape) -> No
     on = _similarity(app, "camping at the lake", later.memory_id)
     off = _similarity(app, "camping at the lake", later.memory_id, reply_context="false")
     assert on == off
+
+
+def test_words_joined_by_punctuation_are_searched_as_one_phrase(app: Papertape) -> None:
+    for text in (
+        "Bob's phone is 555 0142",
+        "Carol's phone is 555 0199",
+        "bob fixed the bike",
+        "my e-mail is on the card",
+        "an e and an m on the sign",
+        "猫和狗",
+    ):
+        app.note(text, now=NOW)
+
+    def found(query: str) -> list[str]:
+        return [h.memory.text for h in app.recall(query, now=NOW, mode="keyword", strengthen=False)]
+
+    # "bob's" matches Bob's line first and the line with "bob", never Carol's through its "s".
+    assert found("bob's") == ["Bob's phone is 555 0142", "bob fixed the bike"]
+    assert found("e-mail")[0] == "my e-mail is on the card"
+    assert "an e and an m on the sign" not in found("e-mail")
+    # A character of an unspaced script is a word, split off by punctuation or not.
+    assert found("猫，鱼") == ["猫和狗"]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from storage import MemoryStore, NewMemory, StorageError, StoreMismatchError, open_connection
-from storage.migrations import MIGRATIONS, applied_migrations
+from storage.migrate import applied_migrations
+from storage.migrations import MIGRATIONS
 
 
 def new(

@@ -60,6 +60,7 @@ agent/memory/retention.py). `ask` strengthens only what its answer cites.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -69,9 +70,11 @@ from agent.ingest.notes import verbatim_hashes
 from agent.memory.retention import retention, strengthened
 from agent.memory.updates import newest_version
 from agent.settings import Settings
+from agent.words import word_spans
 from models import Embedder
 from models.embedder import embed_one
 from storage import Memory, MemoryStore
+from storage.search import unspaced
 
 Mode = Literal["fused", "vector", "keyword"]
 MODES: tuple[Mode, ...] = ("fused", "vector", "keyword")
@@ -94,8 +97,25 @@ class RecallHit:
 def query_terms(query: str) -> list[str]:
     """The query's words, unique, in order. No stop list, so that a question in any language
     is searched alike: BM25's inverse document frequency alone weighs the common words down
-    (what an English list cost on LoCoMo is in docs/BENCHMARKS.md)."""
-    return list(dict.fromkeys(_WORD.findall(query.casefold())))
+    (what an English list cost on LoCoMo is in docs/BENCHMARKS.md).
+
+    Words joined by punctuation ("bob's", "e-mail", "wiki.example.com") are also searched as
+    one phrase, and a piece of them one letter long only within it: the "s" of "bob's" alone
+    would match every other possessive. In a script written without spaces each character
+    is a word, as the index reads it (storage/search.py), and each two in a row a phrase,
+    so that the store's lines holding the question's words in its order rank first."""
+    terms: list[str] = []
+    for chunk in query.casefold().split():
+        pieces = _WORD.findall(chunk)
+        if len(pieces) > 1:
+            terms.append(" ".join(pieces))  # quoted by the store: an FTS5 phrase
+        for piece in pieces:
+            split = [word for _, word in word_spans(piece)]
+            if len(split) > 1:  # an unspaced run: its characters, and each pair a phrase
+                terms += [f"{a} {b}" for a, b in itertools.pairwise(split)] + split
+            elif len(pieces) == 1 or len(piece) > 1 or unspaced(piece):
+                terms.append(piece)
+    return list(dict.fromkeys(terms))
 
 
 def holds_its_words(memory: Memory) -> bool:
