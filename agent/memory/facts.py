@@ -82,6 +82,15 @@ TOKENS_PER_FACT = 16  # of the source text: bounds the facts asked of a short ep
 NEIGHBOURS = 24  # nearest memories searched for a stored fact that says the same
 
 
+def wordless_screen(store: MemoryStore, memory: Memory) -> bool:
+    """A screenshot OCR found no words in: its text is papertape's placeholder, which a
+    small model reads as something seen ("a blank screen")."""
+    if memory.kind != "screenshot":
+        return False
+    thumbnail = store.blob(memory.id, "thumbnail")
+    return thumbnail is not None and json.loads(thumbnail.meta or "{}").get("lines") == 0
+
+
 def unread(store: MemoryStore, mark: str) -> list[Memory]:
     """The person's own sharp memories (SOURCE_KINDS) a step has not yet marked `mark`."""
     done = store.marked(mark)
@@ -147,7 +156,7 @@ class FactMaker:
         shown = {m.id: " ".join(m.text.split()) for m in episode}  # as the model sees it
         # A screenshot OCR found no words in holds only papertape's own placeholder: a small
         # model writes facts about "a blank screen" from it. It is read, and not shown.
-        worded = [m for m in episode if not self._wordless_screen(m)]
+        worded = [m for m in episode if not wordless_screen(self.store, m)]
         # The days a fact may name without its sources' words saying them: each line's own,
         # and the period its time words name ("last week" said on 9 June 2023).
         times = self.store.times_of(list(by_id))
@@ -201,12 +210,6 @@ class FactMaker:
             + tuple((stored[index], stored[older]) for index, older in within),
             calls,
         )
-
-    def _wordless_screen(self, memory: Memory) -> bool:
-        if memory.kind != "screenshot":
-            return False
-        thumbnail = self.store.blob(memory.id, "thumbnail")
-        return thumbnail is not None and json.loads(thumbnail.meta or "{}").get("lines") == 0
 
     def _chunks(self, episode: Sequence[Memory], shown: dict[int, str]) -> list[list[int]]:
         """The episode's ids in runs whose lines fit the prompt beside room for the reply

@@ -33,7 +33,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from agent.lines import written_day
-from agent.memory.facts import unread
+from agent.memory.facts import unread, wordless_screen
 from agent.memory.report import Progress
 from agent.words import numbers
 from models.generator import ChatMessage, Generator, generate, json_reply, keep_shared_beginning
@@ -190,7 +190,12 @@ class TimeReader:
         return f"({written_day(memory.occurred_at)}) {text}"
 
     def read(self, memory: Memory) -> TimeWords | None:
-        """Ask the model for the memory's time words, store what holds, and mark it read."""
+        """Ask the model for the memory's time words, store what holds, and mark it read.
+        A screenshot without words is marked read unasked: it names no time."""
+        if wordless_screen(self.store, memory):
+            with self.store.transaction():
+                self.store.mark([memory.id], TIME_MARK)
+            return None
         prompt = self.generator.format_chat(reading_messages(self.shown(memory)))
         # The examples are the same for every memory: kept read while other prompts (an
         # answer in the daemon, a fact draft) come between.
