@@ -281,3 +281,23 @@ def test_a_command_that_makes_the_store_says_so_once(cli, tmp_path: Path) -> Non
     new = str(tmp_path / "typo")
     assert f"made a new store in {new}." in cli("--home", new, "recall", "dentist").err
     assert "made a new store" not in cli("--home", new, "stats").err
+
+
+def test_a_failing_command_leaves_no_new_store_behind(cli, tmp_path: Path) -> None:
+    new = tmp_path / "typo"
+    bad = tmp_path / "export.jsonl"
+    bad.write_text('{"format": "papertape-store/1"\n')  # cut short: refused
+    result = cli("--home", str(new), "import", str(bad))
+    assert result.code == 2, result.err
+    assert "made a new store" not in result.err
+    assert not new.exists()  # the folder it made goes too
+    # A folder that was there keeps everything but the store the command made.
+    there = tmp_path / "there"
+    there.mkdir()
+    (there / "mine.txt").write_text("the person's own file")
+    assert cli("--home", str(there), "import", str(bad)).code == 2
+    assert sorted(p.name for p in there.iterdir()) == ["mine.txt"]
+    # A store that keeps something stays, the command failing after it or not.
+    assert cli("--home", str(new), "note", "the spare key is in the shed").code == 0
+    assert cli("--home", str(new), "import", str(bad)).code == 2
+    assert "spare key" in cli("--home", str(new), "recall", "spare key").out

@@ -27,6 +27,7 @@ from agent.cli.support import (
     open_app,
     progress_printer,
     settings_for,
+    take_away,
 )
 from agent.cli.terminal import printable
 from agent.cli.transfer import export_command, import_command
@@ -435,8 +436,10 @@ def _run(argv: list[str] | None, open_ui: Callable[..., None] | None) -> int | o
         )
         code = 1
     made = shared.get(NEW_STORE)
-    if made is not None and code in (0, None):  # a failing command has its one sentence
-        click.echo(f"papertape: made a new store in {printable(made)}.", err=True)
+    if made is not None and code in (0, None):
+        click.echo(f"papertape: made a new store in {printable(made.home)}.", err=True)
+    elif made is not None:  # a failing command has its one sentence, and leaves no store
+        take_away(made)
     return code
 
 

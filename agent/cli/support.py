@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +19,7 @@ from agent.cli.terminal import printable
 from agent.errors import UserError
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
+from storage import store_files
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,26 +85,54 @@ def open_app(ctx: click.Context, home: Path | None) -> MemoryService:
     settings = settings_for(ctx, home)
     app = open_papertape(settings)
     ctx.call_on_close(app.close)
-    _tell_if_made(ctx, settings)
+    _tell_if_made(ctx, settings, app)
     return app
 
 
 NEW_STORE = "new_store"  # set in the root context's obj when a command made the store
 
 
-def _tell_if_made(ctx: click.Context, settings: Settings) -> None:
+@dataclass(frozen=True)
+class NewStore:
+    """A store this command made: said once it succeeds, taken away again when it fails
+    before anything was kept in it."""
+
+    home: Path
+    store_path: Path
+    home_was_made: bool  # the folder too did not exist before the command
+    empty: bool
+
+
+def _tell_if_made(ctx: click.Context, settings: Settings, app: MemoryService) -> None:
     """Note it when this command makes the store, for main to say once the command has
-    succeeded: a mistyped --home otherwise answers from a new, empty store as if nothing
-    were kept."""
+    succeeded (a mistyped --home otherwise answers from a new, empty store as if nothing
+    were kept), or to remove once it has failed with the store still empty."""
     if settings.store_path.exists():
         return
     shared = ctx.find_root().obj
+    home_was_made = not settings.home.exists()
 
-    def made() -> None:
+    def made() -> None:  # runs before the app's own close: it was registered after it
         if settings.store_path.exists() and isinstance(shared, dict):
-            shared[NEW_STORE] = settings.home
+            try:
+                empty = app.is_empty()
+            except Exception:  # a store that cannot be read is not taken away
+                empty = False
+            shared[NEW_STORE] = NewStore(settings.home, settings.store_path, home_was_made, empty)
 
     ctx.call_on_close(made)
+
+
+def take_away(made: NewStore) -> None:
+    """Remove a store a failed command made and kept nothing in, and its folder when that
+    was made too: a mistyped --home or a refused import leaves nothing behind."""
+    if not made.empty:
+        return
+    if made.home_was_made:
+        shutil.rmtree(made.home, ignore_errors=True)
+        return
+    for path in store_files(made.store_path):
+        path.unlink(missing_ok=True)
 
 
 def open_local(ctx: click.Context, home: Path | None, *, writes: bool) -> Papertape:
@@ -119,7 +150,7 @@ def open_local(ctx: click.Context, home: Path | None, *, writes: bool) -> Papert
             )
     app = Papertape(settings)
     ctx.call_on_close(app.close)
-    _tell_if_made(ctx, settings)
+    _tell_if_made(ctx, settings, app)
     return app
 
 
