@@ -79,7 +79,19 @@ def test_every_corpus_secret_is_redacted(entry: dict[str, object]) -> None:
 @pytest.mark.parametrize("entry", CORPUS["lookalikes"], ids=lambda e: e["format"])
 def test_every_corpus_lookalike_is_kept(entry: dict[str, object]) -> None:
     result = redact(str(entry["text"]))
+    if "redacted_on_purpose" in entry:  # a cost chosen and counted (docs/BENCHMARKS.md)
+        assert result.total == 1
+        return
     assert (result.text, result.total) == (entry["text"], 0)
+
+
+def test_a_passphrase_is_cut_at_its_clause_and_a_long_instruction_kept() -> None:
+    said = redact("router password: purple monkey dishwasher. Ask Sam for the guest one.")
+    assert said.text == "router password: [redacted password]. Ask Sam for the guest one."
+    long = "Password: you will get an email with a link to set it up within a day"
+    assert redact(long).text == long
+    query = "https://example.com/list?token=9f8e7d6c5b4a&page=2"
+    assert redact(query).text.endswith("&page=2")
 
 
 def test_what_the_audit_found_in_clear_is_redacted() -> None:

@@ -5,9 +5,12 @@ A small written set: six notes holding one fact each (two per language) among tw
 unrelated English notes, and eight questions in German and Chinese, some about notes in
 their own language, some across languages. For each question: whether recall's top 5 holds
 the note that answers it, and what `ask` says (answer, status, whether it cites that note).
-The answers are printed for reading; nothing is scored automatically.
+Beside it, the note's rank among keyword search's first 10 (BM25 alone), which shows what the
+keyword index does in each script. The answers are printed for reading; nothing is scored
+automatically.
 
     python -m scripts.bench.languages [--model qwen2.5-coder-1.5b] [--embedder minilm]
+                                      [--no-ask]
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--no-ask", action="store_true", help="recall only: no model")
     args = parser.parse_args()
     print(common.header("python -m scripts.bench.languages " + " ".join(sys.argv[1:])))
     print(f"model: {args.model}; embedder: {args.embedder}\n")
@@ -84,24 +88,35 @@ def main() -> None:
             for n, (name, text) in enumerate(FACTS.items()):
                 result = app.note(text, now=NOW - 3600 * (n + 1), occurred_at=NOW - 3600 * (n + 1))
                 ids[name] = result.memory_id
-            print("| question | languages | recall top 5 holds it | answer | status | cites it |")
-            print("|---|---|---|---|---|---|")
-            held = cited = 0
+            print(
+                "| question | languages | recall top 5 holds it | keyword rank | answer | status "
+                "| cites it |"
+            )
+            print("|---|---|---|---|---|---|---|")
+            held = cited = by_keyword = 0
             for question, fact, languages in QUESTIONS:
                 top = [h.memory.id for h in app.recall(question, now=NOW, k=5, strengthen=False)]
-                answer = app.chat(remember=False).ask(question, now=NOW)
+                keyword = [
+                    h.memory.id
+                    for h in app.recall(question, now=NOW, k=10, mode="keyword", strengthen=False)
+                ]
+                rank = keyword.index(ids[fact]) + 1 if ids[fact] in keyword else None
+                by_keyword += rank is not None and rank <= 5
                 in_top = ids[fact] in top
-                cites = ids[fact] in answer.citations
                 held += in_top
+                text, status, cites = "", "", False
+                if not args.no_ask:
+                    answer = app.chat(remember=False).ask(question, now=NOW)
+                    text = answer.text.replace("|", "/").replace("\n", " ")
+                    status, cites = answer.status, ids[fact] in answer.citations
                 cited += cites
-                text = answer.text.replace("|", "/").replace("\n", " ")
                 print(
-                    f"| {question} | {languages} | {'yes' if in_top else 'no'} | {text} | "
-                    f"{answer.status} | {'yes' if cites else 'no'} |"
+                    f"| {question} | {languages} | {'yes' if in_top else 'no'} | {rank or '-'} | "
+                    f"{text} | {status} | {'yes' if cites else 'no'} |"
                 )
             print(
-                f"\nrecall top 5 held the note for {held} of {len(QUESTIONS)} questions; "
-                f"ask cited it for {cited}."
+                f"\nrecall top 5 held the note for {held} of {len(QUESTIONS)} questions "
+                f"(keyword search alone: {by_keyword}); ask cited it for {cited}."
             )
 
 

@@ -97,6 +97,7 @@ _ASSIGNMENT = re.compile(
     r"\s*(?P<join>:=|=>|=|:)\s*"
     r"(?:\"(?P<dq>[^\"\n]{1,400})\"|'(?P<sq>[^'\n]{1,400})'|(?P<bare>[^\s\"',;&)}\]]{1,400}))"
 )
+_TO_SPACE = re.compile(r"[^\s\"',;)}\]]*")
 _SECRET_NAMES = frozenset(
     [
         "password",
@@ -157,13 +158,13 @@ def _prose(text: str, match: re.Match[str], value: str) -> bool:
     return match.group("join") in (":", "：") and re.match(r"\s+[a-z]+\b", after) is not None
 
 
-def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    """Span of a quoted or bare value, trimmed of the sentence's punctuation, unless it is
-    no value (a placeholder, a masked field, a word of the sentence)."""
+def _value(text: str, match: re.Match[str], closing: str = ".:!?)]}\"'”’»") -> tuple[int, int] | None:
+    """Span of a quoted or bare value, trimmed of the `closing` punctuation after it, unless
+    it is no value (a placeholder, a masked field, a word of the sentence)."""
     group = "quoted" if match.groupdict().get("quoted") is not None else "bare"
     start, end = match.span(group)
     if group == "bare":
-        while end > start and text[end - 1] in ".:!?)]}\"'”’»":
+        while end > start and text[end - 1] in closing:
             end -= 1
     value = text[start:end]
     if not value or _masked(value) or _PLACEHOLDER.search(value) or _prose(text, match, value):
@@ -171,10 +172,33 @@ def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     return start, end
 
 
+# A passphrase of words after "password:" runs to the end of its clause, if it is short.
+_PHRASE = re.compile(r"[^\n.!?;。！？；]+")
+PHRASE_MAX_WORDS = 8
+
+
+def _passphrase(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """The words after a password label and a colon ("wifi password: correct horse battery
+    staple"), read as prose by `_value`: redacted to the end of their clause when that is at
+    most PHRASE_MAX_WORDS words. Which words are an instruction ("click the link below") no
+    rule can say in every language, and a passphrase kept would be the worse mistake."""
+    if match.group("join") not in (":", "：") or match.group("bare") is None:
+        return None
+    start = match.start("bare")
+    if _PLACEHOLDER.search(match.group("bare")):
+        return None
+    clause = _PHRASE.match(text, start)
+    if clause is None or len(clause.group().split()) > PHRASE_MAX_WORDS:
+        return None
+    return start, start + len(clause.group().rstrip())
+
+
 def passwords(text: str) -> Iterator[Found]:
     for pattern in (_PASSWORD, _PASSWORD_UNJOINED):
         for match in pattern.finditer(text):
-            span = _value(text, match)
+            # A password may end in punctuation ("Sommer2024!"): only a closing bracket or
+            # quote is left out; a full stop taken with it costs the sentence nothing.
+            span = _value(text, match, closing=")]}\"'”’»") or _passphrase(text, match)
             if span:
                 yield (*span, "password")
 
@@ -236,7 +260,13 @@ def assignments(text: str) -> Iterator[Found]:
         start, end = match.span(group)
         value = match.group(group)
         if group == "bare":
-            trimmed = value.rstrip(".:!?")
+            # "&" ends a value in a URL's query (?token=abc&page=2), not after a label.
+            in_query = match.start() > 0 and text[match.start() - 1] in "?&"
+            if text[end : end + 1] == "&" and not in_query:
+                end = _TO_SPACE.match(text, end).end()  # type: ignore[union-attr]
+                value = text[start:end]
+            # A secret may end in "!" or "?"; a full stop or colon after it is the sentence's.
+            trimmed = value.rstrip(".:")
             end -= len(value) - len(trimmed)
             value = trimmed
         if len(value) < 3 or _masked(value) or _PLACEHOLDER.search(value):
