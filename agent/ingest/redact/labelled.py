@@ -158,13 +158,15 @@ def _prose(text: str, match: re.Match[str], value: str) -> bool:
     return match.group("join") in (":", "：") and re.match(r"\s+[a-z]+\b", after) is not None
 
 
-def _value(text: str, match: re.Match[str], closing: str = ".:!?)]}\"'”’»") -> tuple[int, int] | None:
-    """Span of a quoted or bare value, trimmed of the `closing` punctuation after it, unless
-    it is no value (a placeholder, a masked field, a word of the sentence)."""
+def _value(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """Span of a quoted or bare value, without a closing bracket or quote after it, unless
+    it is no value (a placeholder, a masked field, a word of the sentence). A password may
+    end in punctuation ("Sommer2024!"); a full stop taken with it costs the sentence
+    nothing."""
     group = "quoted" if match.groupdict().get("quoted") is not None else "bare"
     start, end = match.span(group)
     if group == "bare":
-        while end > start and text[end - 1] in closing:
+        while end > start and text[end - 1] in ")]}\"'”’»":
             end -= 1
     value = text[start:end]
     if not value or _masked(value) or _PLACEHOLDER.search(value) or _prose(text, match, value):
@@ -196,9 +198,7 @@ def _passphrase(text: str, match: re.Match[str]) -> tuple[int, int] | None:
 def passwords(text: str) -> Iterator[Found]:
     for pattern in (_PASSWORD, _PASSWORD_UNJOINED):
         for match in pattern.finditer(text):
-            # A password may end in punctuation ("Sommer2024!"): only a closing bracket or
-            # quote is left out; a full stop taken with it costs the sentence nothing.
-            span = _value(text, match, closing=")]}\"'”’»") or _passphrase(text, match)
+            span = _value(text, match) or _passphrase(text, match)
             if span:
                 yield (*span, "password")
 
