@@ -26,6 +26,16 @@ def test_the_share_counts_only_words_the_question_does_not_hold() -> None:
 
 
 @pytest.mark.needs("onnxruntime", "tokenizers", "minilm-int8-onnx", "minilm-tokenizer")
+def test_a_placeholder_is_support_only_for_one_of_its_own_kind() -> None:
+    question = "What is my wifi password?"
+    answer = "My wifi password: [redacted password]&3horse"
+    key_note = ["[8] (Mon) export OPENAI_API_KEY=[redacted openai key]"]
+    wifi_note = ["[7] (Mon) My wifi password: [redacted password]&3horse"]
+    # "redacted" in another secret's placeholder held half the answer's new words.
+    assert shared_share(answer, question, key_note) == 0.0
+    assert shared_share(answer, question, wifi_note) == 1.0
+
+
 def test_an_answer_without_citations_or_words_is_not_supported(minilm: Any) -> None:
     assert not is_supported(minilm, "4411", "code?", [], min_similarity=0.4)
     assert not is_supported(minilm, " ", "code?", ["code 4411"], min_similarity=0.4)

@@ -40,6 +40,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agent.answer.stated import read_stated
+from agent.ingest.redact import placeholders_as_words
 from agent.words import words
 from models.embedder import Embedder
 from models.generator import Generator
@@ -50,11 +51,17 @@ WORD_SHARE = 0.5
 def shared_share(answer: str, question: str, cited: Sequence[str]) -> float:
     """Of the answer's words the question does not hold, the share the cited texts hold (1.0
     when it adds none)."""
-    new = words(answer) - words(question)
+    new = _words(answer) - _words(question)
     if not new:
         return 1.0
-    held = set().union(*(words(text) for text in cited)) if cited else set()
+    held = set().union(*(_words(text) for text in cited)) if cited else set()
     return len(new & held) / len(new)
+
+
+def _words(text: str) -> set[str]:
+    # A secret's placeholder is one word: "redacted" in another memory's placeholder is
+    # no support for an answer that shows one.
+    return words(placeholders_as_words(text))
 
 
 def closeness(embedder: Embedder, answer: str, question: str, cited: Sequence[str]) -> float:

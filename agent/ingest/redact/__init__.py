@@ -41,6 +41,7 @@ __all__ = [
     "iban_ok",
     "luhn_ok",
     "placed_kinds",
+    "placeholders_as_words",
     "redact",
     "redact_parts",
 ]
@@ -175,6 +176,13 @@ def _replace(text: str, secrets: Sequence[Found]) -> Redaction:
 def placed_kinds(text: str) -> list[str]:
     """The kinds of secret a stored text had taken out ("password"), each once, in order."""
     return list(dict.fromkeys(match.group(1) for match in _PLACED.finditer(text)))
+
+
+def placeholders_as_words(text: str) -> str:
+    """Each "[redacted <kind>]" written as one word of its own ("redacted_password"), so
+    that a test reading words sees one placeholder standing for one secret of one kind,
+    not the words "redacted" and "password" that every placeholder of that kind shares."""
+    return _PLACED.sub(lambda m: " redacted_" + m.group(1).replace(" ", "_") + " ", text)
 
 
 def redact(text: str) -> Redaction:
