@@ -25,8 +25,22 @@ def request_too_big(settings: Settings) -> str:
     )
 
 
+def check_utf8(text: str, what: str) -> None:
+    """Refuse text holding bytes that were not UTF-8 (an argument typed in another encoding
+    arrives as lone surrogates): no file papertape writes could hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = text[exc.start]
+        byte = f"byte 0x{ord(char) - 0xDC00:02x}" if "\udc80" <= char <= "\udcff" else repr(char)
+        raise UserError(
+            f"{what} is not UTF-8 text ({byte} at character {exc.start + 1}): give it in UTF-8."
+        ) from None
+
+
 def check_note(text: str, settings: Settings) -> None:
-    """Refuse a note whose UTF-8 text is over the limit."""
+    """Refuse a note whose UTF-8 text is over the limit, or that is not UTF-8."""
+    check_utf8(text, "the note")
     limit = request_limit_bytes(settings)
     if len(text) <= limit // 4:  # four bytes a character at most: no need to count
         return

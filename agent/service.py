@@ -19,7 +19,7 @@ from agent.errors import Failure, UserError
 from agent.ingest.notes import IngestResult, NoteInput, clean_note, verbatim_hash
 from agent.ingest.pipeline import Ingestor, Progress
 from agent.keys import Unlocked, unlock
-from agent.limits import check_note
+from agent.limits import check_note, check_utf8
 from agent.llm import LoadedModel, given_model, open_model, plan_model
 from agent.memory import forgetting
 from agent.memory.consolidation import Consolidator
@@ -60,6 +60,7 @@ MAX_RECALL_K = int(RANGES["recall_k"].high)  # as in config.toml: more is no lis
 def check_recall(query: str, k: int | None) -> None:
     if not query.strip():
         raise UserError("the query is empty: say what to recall.")
+    check_utf8(query, "the query")
     if k is not None and not 1 <= k <= MAX_RECALL_K:
         raise UserError(f"-k must be from 1 to {MAX_RECALL_K}, not {k}.")
 
@@ -415,6 +416,7 @@ class Papertape:
         """Replace a sharp memory's text: re-embedded, re-indexed, same id and times; the
         words it takes out are forgotten with what carries them (agent/memory/forgetting.py)."""
         memory = self.memory(memory_id)
+        check_utf8(text, "the new text")
         clean = clean_note(text).text  # secrets out before the text is written
         if not clean:
             raise UserError("the new text is empty: forget the memory instead.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import click
@@ -301,3 +302,27 @@ def test_a_failing_command_leaves_no_new_store_behind(cli, tmp_path: Path) -> No
     assert cli("--home", str(new), "note", "the spare key is in the shed").code == 0
     assert cli("--home", str(new), "import", str(bad)).code == 2
     assert "spare key" in cli("--home", str(new), "recall", "spare key").out
+
+
+def test_bytes_that_are_not_utf8_are_one_sentence_or_shown_as_such(cli, tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    # An argument in another encoding reaches Python as lone surrogates (byte 0xe9: \udce9).
+    for args in (
+        ["note", "caf\udce9"],
+        ["recall", "\udcff"],
+        ["note", "--speaker", "\udcff", "hi"],
+        ["ask", "\udcff?"],
+    ):
+        result = cli("--home", home, *args)
+        assert result.code == 2, result.err
+        assert "is not UTF-8 text (byte 0x" in result.err
+        assert "unexpected" not in result.err
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("the boiler was serviced in May")
+    odd = os.fsdecode(bytes(folder) + b"/z\xe9.txt")  # a name that is not UTF-8
+    Path(odd).write_text("the spare fuse is in the drawer")
+    result = cli("--home", home, "ingest", str(folder))
+    assert result.code == 0, result.err
+    assert result.out.count("stored") == 2
+    assert "the spare fuse" in cli("--home", home, "recall", "spare fuse").out

@@ -57,6 +57,7 @@ from agent.answer.select import SELECT_MAX, select_lines
 from agent.answer.whose import PersonCheck, check_person
 from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
+from agent.limits import check_utf8
 from agent.memory.facts import SOURCE_KINDS
 from agent.memory.updates import newer_versions, newest_version
 from agent.settings import Settings
@@ -273,6 +274,7 @@ class ChatSession:
         question = " ".join(question.split())
         if not question:
             raise UserError("the question is empty: ask something.")
+        check_utf8(question, "the question")
         started = time.perf_counter()
         guess = self.guess(question)
         with self.lock:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from agent.errors import UserError
 from agent.ingest.redact import Redaction, redact
+from agent.limits import check_utf8
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ SPEAKER_MAX_CHARS = 100
 def check_speaker(speaker: str) -> str:
     """The speaker's name, stripped; a UserError when it is not a name on one line."""
     name = speaker.strip()
+    check_utf8(name, "the speaker")
     if not name or "\n" in name or "\r" in name or len(name) > SPEAKER_MAX_CHARS:
         raise UserError(
             f"the speaker must be a name on one line of at most {SPEAKER_MAX_CHARS} "

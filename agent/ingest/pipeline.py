@@ -110,8 +110,9 @@ class Ingestor:
             clean, redacted = cleaned.text, cleaned.total
         else:
             clean = normalise(text)
-        # A file, app or window name can hold one too (a token in a window title).
-        named = redact(source)
+        # A file, app or window name can hold one too (a token in a window title). A file
+        # name's bytes that are not UTF-8 (decoded as lone surrogates) are shown as U+FFFD.
+        named = redact(source.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
         if speaker is not None:
             clean, speaker, named_secrets = with_speaker(clean, speaker)
             redacted += named_secrets
