@@ -48,6 +48,7 @@ class MemoryService(Protocol):
         occurred_at: float | None = None,
         source: str = "note",
         speaker: str | None = None,
+        progress: Progress | None = None,
     ) -> IngestResult: ...
 
     def note_many(

@@ -215,10 +215,16 @@ class Papertape:
         occurred_at: float | None = None,
         source: str = "note",
         speaker: str | None = None,
+        progress: Progress | None = None,
     ) -> IngestResult:
         check_note(text, self.settings)
         return self.ingestor.note(
-            text, now=now, occurred_at=occurred_at, source=source, speaker=speaker
+            text,
+            now=now,
+            occurred_at=occurred_at,
+            source=source,
+            speaker=speaker,
+            progress=progress,
         )
 
     def note_many(

@@ -9,6 +9,8 @@ import pytest
 
 from agent.errors import UserError
 from agent.service import Papertape
+from agent.settings import load_settings
+from models.fake_embedder import FakeEmbedder
 from tests.conftest import NOW
 
 
@@ -208,3 +210,22 @@ def test_results_follow_input_order_with_duplicates_and_rejections(
         (tmp_path / "in" / name).write_bytes(content)
     labels = [(Path(r.label).name, r.status) for r in app.ingest([tmp_path / "in"], now=NOW)]
     assert labels == [("a.txt", "stored"), ("b.txt", "rejected"), ("c.txt", "duplicate")]
+
+
+def test_a_long_note_shows_its_passages_embedded_as_it_goes(tmp_path: Path) -> None:
+    overrides = {"embedder": "fake", "passage_chars": 100}
+    settings = load_settings(tmp_path / "home", overrides=overrides)
+    steps: list[tuple[int, int, str]] = []
+    sentence = "The boiler in the cellar was serviced and the pressure set to one point five bar. "
+    with Papertape(settings, embedder=FakeEmbedder()) as app:
+        result = app.note(
+            sentence * 400,
+            now=NOW,
+            progress=lambda done, total, label: steps.append((done, total, label)),
+        )
+        assert result.status == "stored"
+    embedded = [(done, total) for done, total, label in steps if label == "passages embedded"]
+    assert len(embedded) >= 2  # more than one group of passages: a step before each
+    assert embedded[0][0] == 0
+    assert all(total == embedded[0][1] > 256 for _, total in embedded)
+    assert steps[-1][:2] == (1, 1)  # then the note itself, stored

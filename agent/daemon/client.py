@@ -127,6 +127,7 @@ class RemotePapertape:
         occurred_at: float | None = None,
         source: str = "note",
         speaker: str | None = None,
+        progress: Progress | None = None,  # the daemon embeds it; its steps are not sent
     ) -> IngestResult:
         check_note(text, self.settings)  # before a byte is sent
         if speaker is not None:

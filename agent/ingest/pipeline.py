@@ -137,12 +137,13 @@ class Ingestor:
         source: str = "note",
         kind: str = "text",
         speaker: str | None = None,
+        progress: Progress | None = None,
     ) -> IngestResult:
         """Store one note (or stdin) as a memory; a long one is split like a document."""
         if not normalise(text):
             raise UserError("the note is empty: give some text.")
         item = self._item(source, source, text, occurred_at or now, kind, speaker=speaker)
-        return self._store_all([item], now)[0]
+        return self._store_all([item], now, progress)[0]
 
     def notes(
         self,
@@ -355,7 +356,7 @@ class Ingestor:
                     index, IngestResult(item.label, "duplicate", existing, redacted=item.redacted)
                 )
         for group in in_groups(fresh, lambda entry: len(entry[1].passages), EMBED_GROUP):
-            vectors = self._embed([p for _, item in group for p in item.passages])
+            vectors = self._embed([p for _, item in group for p in item.passages], progress)
             offset = 0
             for index, item in group:
                 self._check_stop()
@@ -365,14 +366,16 @@ class Ingestor:
                 offset += count
         return [result for result in results if result is not None]
 
-    def _embed(self, passages: list[str]) -> np.ndarray:
-        """Vectors for `passages`, EMBED_GROUP at a time (a long note holds thousands), with a
-        look at should_stop between calls."""
+    def _embed(self, passages: list[str], progress: Progress | None = None) -> np.ndarray:
+        """Vectors for `passages`, EMBED_GROUP at a time (a long note holds thousands: minutes
+        on 2 cores), with a look at should_stop and a step of `progress` between calls."""
         if len(passages) <= EMBED_GROUP:
             return self.embedder.embed(passages)
         parts = []
         for start in range(0, len(passages), EMBED_GROUP):
             self._check_stop()
+            if progress:
+                progress(start, len(passages), "passages embedded")
             parts.append(self.embedder.embed(passages[start : start + EMBED_GROUP]))
         return np.concatenate(parts)
 
