@@ -197,6 +197,12 @@ async def test_bad_arguments_get_error_results_and_the_server_keeps_serving(
         for tool, args in malformed:
             result = await session.call_tool(tool, args)
             assert result.is_error, (tool, args)
+            assert "\n" not in text(result), (tool, args, text(result))  # one sentence
+            assert "pydantic" not in text(result), (tool, args, text(result))
+        k_zero = await session.call_tool("recall", {"query": "x", "k": 0})
+        assert text(k_zero) == (
+            "k is not what recall takes: input should be greater than or equal to 1."
+        )
         # The same sentence the command line prints, word for word.
         pin = await session.call_tool("pin", {"ids": [999]})
         assert cli("--home", str(home), "pin", "999").err == f"papertape: {text(pin)}\n"

@@ -24,9 +24,9 @@ from importlib import metadata
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from pydantic import Field, ValidationError
 
 from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
@@ -354,8 +354,32 @@ WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_worl
 DELETES = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
 
 
+class _Server(MCPServer):
+    """The SDK's server, whose schema refusals are one sentence as every other error is
+    (the SDK gives pydantic's report: lines, and a link to a web page)."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Any = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            return _error(_refused(name, exc.__cause__))
+
+
+def _refused(tool: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "the arguments"
+    message = first["msg"][:1].lower() + first["msg"][1:]
+    more = error.error_count() - 1
+    also = f" (and {more} more)" if more else ""
+    return f"{where} is not what {tool} takes: {message}{also}."
+
+
 def build_server(tools: MemoryTools) -> MCPServer:
-    server: MCPServer = MCPServer(
+    server: MCPServer = _Server(
         "papertape",
         version=metadata.version("papertape"),
         instructions=(
