@@ -59,6 +59,11 @@ def test_sentences_end_at_latin_and_cjk_stops() -> None:
     ]
     assert sentences("我很好。你呢？好的") == ["我很好。", "你呢？", "好的"]
     assert sentences("Ich bin da. Du auch?") == ["Ich bin da.", "Du auch?"]
+    # An ordinal date is no sentence's end: the month stays with its day.
+    assert sentences("Der Termin ist am 12. Januar um 10 Uhr. Raum 3.") == [
+        "Der Termin ist am 12. Januar um 10 Uhr.",
+        "Raum 3.",
+    ]
     assert sentences("") == []
 
 

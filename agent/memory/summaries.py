@@ -37,9 +37,13 @@ def summary_hash(member_ids: Sequence[int], text: str) -> str:
 
 def _abbreviated(word: str) -> bool:
     """A short capitalised word before a full stop ("Dr.", "St.", "J.") is a title or an
-    initial, not a sentence's end."""
+    initial, not a sentence's end; nor is a number of one or two digits, which many
+    languages write as an ordinal ("am 12. Januar", "den 3. maj"): cut there, a date loses
+    its month. A sentence ending in such a number stays joined to the next."""
     stem = word.rstrip(".")
-    return word.endswith(".") and 0 < len(stem) <= 2 and stem[:1].isupper()
+    if not word.endswith(".") or not 0 < len(stem) <= 2:
+        return False
+    return stem[:1].isupper() or stem.isdigit()
 
 
 def sentences(text: str) -> list[str]:
