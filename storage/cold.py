@@ -19,7 +19,7 @@ import numpy as np
 
 from storage import layout, vectors
 from storage.cipher import Key, WrongKeyError, apply_key, attach_key, unopened
-from storage.connection import create_private
+from storage.connection import create_private, immediate
 from storage.errors import StorageError
 
 SCHEMA = "cold"
@@ -70,7 +70,7 @@ def attach(
     _pragma(conn, "secure_delete=ON")
     _pragma(conn, f"cache_size=-{int(cache_kib)}")
     _pragma(conn, f"mmap_size={int(mmap_bytes)}")
-    with conn:
+    with immediate(conn):  # opened while another process writes (the UI beside the CLI)
         layout.create_memories(conn, SCHEMA, tiers=vectors.COLD_TIERS)
         layout.create_blobs(conn, SCHEMA)
         conn.execute(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import apsw
@@ -22,6 +23,21 @@ def _pragma(conn: apsw.Connection, statement: str) -> list[tuple[object, ...]]:
     # apsw runs a multi-statement string lazily, one statement per step: a second pragma in
     # the same string would silently never run. So each pragma runs, and is read, on its own.
     return list(conn.execute(f"PRAGMA {statement}"))
+
+
+@contextmanager
+def immediate(conn: apsw.Connection) -> Iterator[None]:
+    """A write transaction that takes the write lock as it begins, waiting the busy timeout
+    for another writer. A deferred one that read before another connection committed cannot
+    write at all: SQLite answers "database is locked" at once, without waiting."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with suppress(apsw.Error):  # SQLite may have rolled back already (a full disk)
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _load_sqlite_vec(conn: apsw.Connection) -> None:

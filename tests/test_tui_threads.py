@@ -110,3 +110,35 @@ def test_a_crash_shows_no_local_variables(home: Path) -> None:
         report = console.export_text()
     assert "ValueError: failed after 28 characters" in report
     assert "hunter2zebra" not in report
+
+
+def test_a_home_opens_while_another_process_writes_to_it(home: Path) -> None:
+    # Opening makes sure of the cold file's tables; in a deferred transaction that had read
+    # before the other writer committed, SQLite refused the write at once ("database is
+    # locked"): 145 of 200 opens failed so beside a writer.
+    with open_home(home) as writer:
+        writer.note("the first note", now=NOW)
+        done = threading.Event()
+
+        def write() -> None:
+            count = 0
+            while not done.is_set():
+                writer.note(f"note {count}", now=NOW)
+                count += 1
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        failures = []
+        try:
+            for _ in range(60):
+                opened = open_home(home)
+                try:
+                    opened.stats()
+                except Exception as exc:  # every failure is the finding
+                    failures.append(exc)
+                finally:
+                    opened.close()
+        finally:
+            done.set()
+            thread.join()
+    assert failures == []

@@ -107,14 +107,8 @@ def note(
     now = resolve_now(now_text)
     at = parse_time(at_text, what="--at") if at_text else None
     app = open_app(ctx, home)
-    result = app.note(
-        text,
-        now=now,
-        occurred_at=at,
-        source=source,
-        speaker=speaker,
-        progress=progress_printer(),  # a long note is minutes of embedding on 2 cores
-    )
+    bar = progress_printer()  # a long note is minutes of embedding on 2 cores
+    result = app.note(text, now=now, occurred_at=at, source=source, speaker=speaker, progress=bar)
     # The stored text names each secret's kind where it stood: "[redacted password]".
     kinds = placed_kinds(app.memory(result.memory_id).text) if result.memory_id else []
     if as_json:
