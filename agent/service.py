@@ -21,7 +21,7 @@ from agent.ingest.pipeline import Ingestor, Progress
 from agent.keys import Unlocked, unlock
 from agent.limits import check_note, check_utf8
 from agent.llm import LoadedModel, given_model, open_model, plan_model
-from agent.memory import forgetting
+from agent.memory import forgetting, updates
 from agent.memory.consolidation import Consolidator
 from agent.memory.pages import read_page
 from agent.memory.report import ConsolidationReport
@@ -29,7 +29,6 @@ from agent.memory.report import Progress as ConsolidationProgress
 from agent.memory.summaries import ExtractiveSummarizer, ModelSummarizer, Summarizer
 from agent.memory.times import TimeReader
 from agent.memory.transfer import ImportReport, export_lines, import_lines
-from agent.memory.updates import newer_versions
 from agent.settings import RANGES, Settings
 from agent.status import AppStatus
 from device import DeviceInfo, probe
@@ -273,8 +272,9 @@ class Papertape:
         return [replace(h, read_back=self.read_back(h.memory)) for h in hits]
 
     def replaced_by(self, memory_id: int) -> int | None:
-        """The newest fact that supersedes memory `memory_id` (an update), if one does."""
-        return max(newer_versions(self.store, memory_id), default=None)
+        """The newest fact that replaces what memory `memory_id` says, if one does."""
+        memory = self.store.get(memory_id)
+        return None if memory is None else updates.replaced_by(self.store, memory)
 
     def read_back(self, memory: Memory) -> str | None:
         """The text on a memory's page (a summary's), read back by OCR; None without one."""
@@ -354,10 +354,11 @@ class Papertape:
         return wanted
 
     def restore_current(self, ids: Iterable[int]) -> dict[int, list[int]]:
-        """Undo the updates linked to these memories (a wrong one hides a true fact from
-        `ask`): each is current again. For each id, the facts that no longer replace it."""
+        """Undo the updates linked to these memories or their facts (a wrong one hides a true
+        fact from `ask`): each holds again. For each id, the facts that no longer replace it."""
         wanted = self._require(ids)
-        return {memory_id: self.store.unlink_into(memory_id, "supersedes") for memory_id in wanted}
+        found = self.store.get_many(wanted)
+        return {memory_id: updates.restore(self.store, found[memory_id]) for memory_id in wanted}
 
     def stats(self) -> StoreStats:
         return self.store.stats()

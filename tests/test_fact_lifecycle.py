@@ -125,6 +125,27 @@ def test_an_update_linked_by_mistake_is_undone_and_both_facts_are_shown(
     assert "no memory with id 999" in missing.err
 
 
+def test_a_note_whose_facts_were_updated_is_marked_history_and_restored_by_its_id(
+    app: Papertape, cli: Any
+) -> None:
+    old, first = _dentist(app)
+    moved = "Ana's dentist appointment moved to 7 March at 2pm."
+    second = episode(app, NOW + 2 * DAY, ["Ana: my dentist appointment moved to 7 March at 2pm."])
+    script(app, {"facts": [fact(second, moved)]}, judgement(True))
+    (new,) = app.consolidate(now=NOW + 2 * DAY + 3600).facts
+    assert app.replaced_by(first) == new  # the note says what the newer fact replaced
+    assert app.replaced_by(second[0]) is None
+    listed = json.loads(cli("recall", "dentist", "--peek", "--json").out)
+    marked = {hit["id"]: hit.get("replaced_by") for hit in listed["results"]}
+    assert marked[first] == new
+    assert marked[second[0]] is None
+    # `current` with the note's id undoes the update of its fact.
+    done = json.loads(cli("current", str(first), "--json").out)
+    assert done == {"current": [{"id": first, "no_longer_updated_by": [new]}]}
+    assert app.replaced_by(old) is None
+    assert app.replaced_by(first) is None
+
+
 def test_a_note_with_a_fact_not_replaced_is_still_shown(app: Papertape) -> None:
     first = episode(app, NOW, ["Ana: my dentist appointment is on 5 March at 10am, Dr Weber."])
     script(app, {"facts": [fact(first, DENTIST), fact(first, "Ana's dentist is Dr Weber.")]})

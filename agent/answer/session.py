@@ -59,7 +59,7 @@ from agent.errors import UserError
 from agent.ingest.pipeline import Ingestor
 from agent.limits import check_utf8
 from agent.memory.facts import SOURCE_KINDS
-from agent.memory.updates import newer_versions, newest_version
+from agent.memory.updates import newest_version, replaced_by
 from agent.settings import Settings
 from models.embedder import Embedder
 from models.generator import Generator, keep_shared_beginning
@@ -321,7 +321,11 @@ class ChatSession:
             strengthen=False,  # what the answer cites is, once it is given (_remember)
         )
         evidence = self._newest([h.memory for h in hits if h.memory.source != self.source])
-        evidence = [m for m in self._with_following(evidence) if not self._replaced(m)]
+        evidence = [  # a note all of whose facts were updated is history (memory/updates.py)
+            m
+            for m in self._with_following(evidence)
+            if m.kind not in SOURCE_KINDS or replaced_by(self.store, m) is None
+        ]
         evidence.sort(key=lambda m: m.kind != "fact")  # stable: recall's order within each
         known = {m.id for m in evidence}
         carried = self.store.get_many([i for i in self._last_cited if i not in known])
@@ -346,21 +350,6 @@ class ChatSession:
         for memory in memories[best:]:
             chosen.setdefault(memory.id, memory)
         return list(chosen.values())
-
-    def _replaced(self, memory: Memory) -> bool:
-        """Whether everything `memory` (one of the person's own) said has been replaced: it
-        has facts, and each is superseded by a newer one (a moved appointment's first note).
-        It is then history, kept and found by recall, but not shown as evidence: beside the
-        newer fact, the small model answered from the older note."""
-        if memory.kind not in SOURCE_KINDS:
-            return False
-        derived = [
-            link.from_id
-            for link in self.store.links_to(memory.id)
-            if link.relation == "derived_from"
-        ]
-        facts = [m.id for m in self.store.get_many(derived).values() if m.kind == "fact"]
-        return bool(facts) and all(newer_versions(self.store, fact) for fact in facts)
 
     def _newest(self, memories: list[Memory]) -> list[Memory]:
         """Each memory replaced by the newest one that supersedes it (a moved appointment),

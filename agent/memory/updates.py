@@ -82,6 +82,36 @@ def newer_versions(store: MemoryStore, memory_id: int) -> list[int]:
     return [link.from_id for link in store.links_to(memory_id) if link.relation == "supersedes"]
 
 
+def facts_of(store: MemoryStore, memory_id: int) -> list[int]:
+    """The facts written from memory `memory_id` (linked derived_from it)."""
+    links = store.links_to(memory_id)
+    derived = [link.from_id for link in links if link.relation == "derived_from"]
+    return [m.id for m in store.get_many(derived).values() if m.kind == "fact"]
+
+
+def replaced_by(store: MemoryStore, memory: Memory) -> int | None:
+    """The newest fact that replaces what `memory` says, or None while it holds: the newest
+    that supersedes it; for a line or note that nothing supersedes itself, the newest fact
+    superseding its facts when every one of them is superseded (a moved appointment's
+    first note). Such a note is history: recall lists it marked so, and `ask` does not show
+    it (beside the newer fact, the small model answered from the older note)."""
+    itself = newer_versions(store, memory.id)
+    if itself or memory.kind == "fact":
+        return max(itself, default=None)
+    newer = [newer_versions(store, fact) for fact in facts_of(store, memory.id)]
+    if not newer or not all(newer):
+        return None
+    return max(newest_version(store, fact_id) for ids in newer for fact_id in ids)
+
+
+def restore(store: MemoryStore, memory: Memory) -> list[int]:
+    """Undo the updates that replace what `memory` says (a fact's, or its facts' for a line
+    or note): it holds again, and the newer facts stay beside it. The ids that no longer
+    replace it."""
+    held = [memory.id] + ([] if memory.kind == "fact" else facts_of(store, memory.id))
+    return sorted({i for held_id in held for i in store.unlink_into(held_id, "supersedes")})
+
+
 def newest_version(store: MemoryStore, memory_id: int) -> int:
     """The fact that holds now in memory `memory_id`'s line of updates: following newer
     versions to the last (the latest by when it happened, then by id, where two replace
