@@ -317,14 +317,16 @@ class Papertape:
         model: str | None = None,
         summarizer: str | None = None,
         progress: ConsolidationProgress | None = None,
+        new_only: bool = False,
     ) -> ConsolidationReport:
-        """Merges, facts, decay, tiers, the byte budget: one consolidation run at `now`.
-        Facts come from the model the summaries use (none when they are extractive)."""
+        """Merges, facts, decay, tiers, the byte budget: one consolidation run at `now`
+        (`new_only`: time words and facts of what came in since, nothing moved). Facts
+        come from the model the summaries use (none when they are extractive)."""
         chosen, generator = self.summarizer(model, summarizer)
         consolidator = Consolidator(
             self.store, self.embedder, self.settings, chosen, rater=generator, facts=generator
         )
-        return consolidator.run(now, progress)
+        return consolidator.run(now, progress, new_only=new_only)
 
     def _require(self, ids: Iterable[int]) -> list[int]:
         wanted = list(dict.fromkeys(ids))

@@ -139,7 +139,8 @@ class Settings:
     # Ask the language model to rate importance when it is loaded for consolidation.
     rate_importance: bool = True
     # "auto": when consolidation has a language model that can be held to a schema, it
-    # writes each new episode's facts (agent/memory/facts.py); "off": no facts.
+    # writes each new episode's facts (agent/memory/facts.py), and the daemon those of new
+    # memories every facts_every_minutes; "off": no facts.
     facts: str = "auto"
     # "auto": with such a model, consolidation also reads each new memory for words naming
     # another time ("last week") and keeps the period they name beside it, for prompts to
@@ -179,6 +180,7 @@ class Settings:
     # -- the daemon (agent/daemon/jobs.py); 0 turns a job off.
     consolidate_every_hours: float = 24.0
     time_words_every_minutes: float = 10.0
+    facts_every_minutes: float = 30.0
     inbox_every_seconds: float = 5.0
     vacuum_every_hours: float = 168.0
     capture_every_minutes: float = 0.0
@@ -296,6 +298,7 @@ RANGES: dict[str, Range] = {
     "audio_memory_s": Range(0, 86_400, above=True),
     "consolidate_every_hours": Range(0.01, 87_600, off=True),
     "time_words_every_minutes": Range(0.1, 525_600, off=True),
+    "facts_every_minutes": Range(0.1, 525_600, off=True),
     "inbox_every_seconds": Range(0.1, 86_400, off=True),
     "vacuum_every_hours": Range(0.01, 87_600, off=True),
     "capture_every_minutes": Range(0.1, 525_600, off=True),

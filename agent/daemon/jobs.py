@@ -4,6 +4,7 @@
 |---|---|---|
 | consolidate: merges, facts, decay, tiers, byte budget | every 24 h | consolidate_every_hours |
 | time words: read those of memories that came in since | every 10 min | time_words_every_minutes |
+| facts: write those of new memories, link their updates | every 30 min | facts_every_minutes |
 | inbox: ingest files dropped into the inbox folders | every 5 s | inbox_every_seconds |
 | vacuum: fold the WAL in, rewrite the file compactly | every 168 h | vacuum_every_hours |
 | capture: a screenshot, where there is a display | off (0) | capture_every_minutes |
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from agent.clock import resolve_now
 from agent.errors import Failure, Stopped
 from agent.ingest.inbox import arrivals, inbox_folders
-from agent.memory.facts import unread
+from agent.memory.facts import FACT_MARK, unread
 from agent.memory.report import ConsolidationReport, Progress
 from agent.memory.times import TIME_MARK
 
@@ -47,6 +48,7 @@ def start_scheduler(daemon: Daemon) -> Any:
     jobs: list[tuple[str, Callable[..., None], list[Any], float]] = [
         ("consolidate", consolidate, [daemon], settings.consolidate_every_hours * 3600),
         ("time_words", read_time_words, [daemon], settings.time_words_every_minutes * 60),
+        ("facts", read_facts, [daemon], settings.facts_every_minutes * 60),
         ("inbox", watch_inbox, [daemon, sizes], settings.inbox_every_seconds),
         ("vacuum", vacuum, [daemon], settings.vacuum_every_hours * 3600),
         ("capture", capture, [daemon], settings.capture_every_minutes * 60),
@@ -75,13 +77,16 @@ def consolidate_now(
     model: str | None = None,
     summarizer: str | None = None,
     progress: Progress | None = None,
+    new_only: bool = False,
 ) -> ConsolidationReport:
-    """One consolidation under the daemon's lock, the nightly job's or one asked for: how far
-    it has gone shows in status, and goes to `progress` too. Stops at its next step (an
-    episode is one transaction) when the daemon stops or `progress` raises Stopped."""
+    """One consolidation under the daemon's lock, the nightly job's or one asked for, or
+    (`new_only`) the facts job's: how far it has gone shows in status, and goes to `progress`
+    too. Stops at its next step (an episode is one transaction) when the daemon stops or
+    `progress` raises Stopped."""
+    doing = "reading new memories" if new_only else "consolidating"
 
     def step(done: int, total: int, label: str) -> None:
-        daemon.busy = f"consolidating: {label} ({done} of {total})"
+        daemon.busy = f"{doing}: {label} ({done} of {total})"
         if daemon.stopping.is_set():
             raise Stopped("the daemon is stopping: consolidate again when it runs.")
         if progress is not None:
@@ -89,15 +94,16 @@ def consolidate_now(
 
     with daemon.lock:
         try:
-            daemon.busy = "consolidating"
+            daemon.busy = doing
             report = daemon.app.consolidate(
-                now=now, model=model, summarizer=summarizer, progress=step
+                now=now, model=model, summarizer=summarizer, progress=step, new_only=new_only
             )
         finally:
             daemon.busy = None
     log.info(
-        "consolidated: %s; time words in %d of %d read; facts %d made, %d unsupported, "
+        "%s: %s; time words in %d of %d read; facts %d made, %d unsupported, "
         "%d told of the wrong person, %d updates; bytes %d -> %d",
+        doing,
         report.counts() or "nothing moved",
         len(report.times_found),
         report.times_read,
@@ -109,6 +115,20 @@ def consolidate_now(
         report.bytes_after,
     )
     return report
+
+
+def read_facts(daemon: Daemon) -> None:
+    """Write the facts of the memories that came in since, and link the updates they make,
+    so that a moved appointment is answered with its new time within the hour, not after the
+    night's consolidation: until then, `ask` shows both notes, and the small model answered
+    from the older (docs/BENCHMARKS.md). The model loads only when something is waiting."""
+    with daemon.lock:
+        if daemon.settings.facts == "off" or not unread(daemon.app.store, FACT_MARK):
+            return
+    try:
+        consolidate_now(daemon, now=resolve_now(None), new_only=True)
+    except Stopped:
+        log.info("facts: stopped between episodes: the daemon is stopping")
 
 
 def read_time_words(daemon: Daemon) -> None:

@@ -43,6 +43,7 @@ from collections.abc import Iterator, Sequence
 
 from agent.memory.budget import ByteBudget
 from agent.memory.duplicates import same_values
+from agent.memory.episodes import episodes_of
 from agent.memory.facts import FACT_MARK, SOURCE_KINDS, FactMaker, unread
 from agent.memory.importance import blended, memory_importance, rate_with_model
 from agent.memory.media import shrink_media
@@ -92,12 +93,20 @@ class Consolidator(ByteBudget):
             TimeReader(store, held) if held is not None and settings.time_words != "off" else None
         )
 
-    def run(self, now: float, progress: Progress | None = None) -> ConsolidationReport:
+    def run(
+        self, now: float, progress: Progress | None = None, *, new_only: bool = False
+    ) -> ConsolidationReport:
+        """`new_only`: read what came in since for time words and facts (and the updates
+        they make), and move nothing: what the daemon does between nights."""
         report = ConsolidationReport(now=now, summarizer=self.summarizer.name)
         report.bytes_before = self.store.stats().bytes
-        self._merge_duplicates(now, report)
+        if not new_only:
+            self._merge_duplicates(now, report)
         self._read_times(report, progress)
         self._make_facts(now, report, progress)
+        if new_only:
+            report.bytes_after = self.store.stats().bytes
+            return report
         self._refresh_importance()
         self._decay(now, report, progress)
         self._enforce_budget(now, report)
@@ -195,7 +204,7 @@ class Consolidator(ByteBudget):
         their text to a gist). Each episode commits on its own, so a stopped run resumes."""
         if self.fact_maker is None:
             return
-        episodes = list(self._episodes(unread(self.store, FACT_MARK)))
+        episodes = list(episodes_of(unread(self.store, FACT_MARK), self.settings))
         if progress and episodes:  # up before the first call, which may load the model
             progress(0, len(episodes), f"facts: {len(episodes)} episodes to read")
         for done, episode in enumerate(episodes, start=1):
@@ -250,7 +259,7 @@ class Consolidator(ByteBudget):
         fading = [m for m in fading if m.kind != "fact"]
         if self.rater is not None:
             fading = self._rate(fading, now, report)
-        episodes = list(self._episodes(fading))
+        episodes = list(episodes_of(fading, self.settings))
         for done, episode in enumerate(episodes, start=1):
             self._make_hazy(episode, now, report)
             if progress:
@@ -341,23 +350,6 @@ class Consolidator(ByteBudget):
             if retention(memory, now) < self.settings.hazy_below:
                 kept.append(memory)
         return kept
-
-    def _episodes(self, memories: Sequence[Memory]) -> Iterator[list[Memory]]:
-        """Runs of memories from one source with no gap longer than episode_gap_minutes."""
-        gap = self.settings.episode_gap_minutes * 60.0
-        by_source: dict[str, list[Memory]] = {}
-        for memory in memories:
-            by_source.setdefault(memory.source, []).append(memory)
-        for source in sorted(by_source):
-            run: list[Memory] = []
-            for memory in sorted(by_source[source], key=lambda m: (m.occurred_at, m.id)):
-                too_far = run and memory.occurred_at - run[-1].occurred_at > gap
-                if run and (too_far or len(run) >= self.settings.episode_max_memories):
-                    yield run
-                    run = []
-                run.append(memory)
-            if run:
-                yield run
 
     def _make_hazy(self, episode: list[Memory], now: float, report: ConsolidationReport) -> None:
         # Exchanges with papertape are history, not evidence: a summary of them would be
