@@ -4,6 +4,7 @@ those make, within the hour, so `ask` leaves out a note a later one changed the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from agent.answer.session import ChatSession
 from agent.daemon import jobs
@@ -89,10 +90,11 @@ def test_a_stopping_daemon_leaves_the_rest_for_the_next_run(home: Path) -> None:
 
 
 def test_the_job_runs_every_thirty_minutes_by_default_and_0_turns_it_off(home: Path) -> None:
-    for name, overrides, scheduled in (
+    cases: list[tuple[str, dict[str, Any], bool]] = [
         ("default", {}, True),
         ("off", {"facts_every_minutes": 0}, False),
-    ):
+    ]
+    for name, overrides, scheduled in cases:
         with make_app(home / name, **overrides) as app:
             scheduler = jobs.start_scheduler(daemon_on(app))
             try:
