@@ -100,9 +100,10 @@ def consolidate_now(
             )
         finally:
             daemon.busy = None
+    sizes = "" if new_only else f"; bytes {report.bytes_before} -> {report.bytes_after}"
     log.info(
         "%s: %s; time words in %d of %d read; facts %d made, %d unsupported, "
-        "%d told of the wrong person, %d updates; bytes %d -> %d",
+        "%d told of the wrong person, %d updates%s",
         doing,
         report.counts() or "nothing moved",
         len(report.times_found),
@@ -111,8 +112,7 @@ def consolidate_now(
         report.facts_unsupported,
         report.facts_misattributed,
         len(report.fact_updates),
-        report.bytes_before,
-        report.bytes_after,
+        sizes,
     )
     return report
 
@@ -122,9 +122,17 @@ def read_facts(daemon: Daemon) -> None:
     so that a moved appointment is answered with its new time within the hour, not after the
     night's consolidation: until then, `ask` shows both notes, and the small model answered
     from the older (docs/BENCHMARKS.md). The model loads only when something is waiting."""
+    app = daemon.app
     with daemon.lock:
-        if daemon.settings.facts == "off" or not unread(daemon.app.store, FACT_MARK):
+        if app.settings.facts == "off" or not unread(app.store, FACT_MARK):
             return
+        try:  # facts come from the model summaries use, held to a schema (none: nothing to do)
+            _, generator = app.summarizer()
+        except Failure as exc:
+            log.warning("facts: not read (%s)", exc)
+            return
+    if generator is None or not generator.constrains_output:
+        return
     try:
         consolidate_now(daemon, now=resolve_now(None), new_only=True)
     except Stopped:
