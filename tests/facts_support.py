@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.daemon import jobs
+from agent.daemon.server import Daemon
 from agent.service import Papertape
 from agent.settings import load_settings
 from models.fake_embedder import FakeEmbedder
@@ -61,3 +63,19 @@ def episode(app: Papertape, at: float, texts: Sequence[str], source: str = "chat
 
 def derived(app: Papertape, fact_id: int) -> list[int]:
     return [link.to_id for link in app.store.links_from(fact_id) if link.relation == "derived_from"]
+
+
+def daemon_on(app: Papertape) -> Daemon:
+    """A daemon around `app`, not serving: for its jobs called directly."""
+    return Daemon(app.settings, app)
+
+
+def job_interval(app: Papertape, job_id: str) -> float | None:
+    """The seconds between runs of the daemon's job `job_id` on `app`'s settings; None when
+    the job is off."""
+    scheduler = jobs.start_scheduler(daemon_on(app))
+    try:
+        job = scheduler.get_job(job_id)
+        return None if job is None else float(job.trigger.interval.total_seconds())
+    finally:
+        scheduler.shutdown(wait=False)
