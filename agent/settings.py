@@ -107,6 +107,11 @@ class Settings:
     # answer together are this close in meaning (cosine, MiniLM) to a cited memory
     # (agent/answer/check.py).
     support_min_similarity: float = 0.4
+    # What an answer cites must be about its question: the question alone this close in
+    # meaning (cosine, MiniLM) to a cited memory, or the answer is marked. On LoCoMo no
+    # answer judged right cited lines below 0.31; -1 turns the check off
+    # (agent/answer/check.py, `is_about`; docs/BENCHMARKS.md).
+    question_min_similarity: float = 0.25
     # Where the model reads whether what an answer cites states what it says
     # (agent/answer/stated.py): "unshared" where the answer's words are not found in it,
     # "every" for every answer, "off" never (closeness decides). The 1.5B reads nearly every
@@ -284,6 +289,7 @@ RANGES: dict[str, Range] = {
     "context_after": Range(0, 100),
     "prompt_tokens": Range(128, 1_048_576),
     "support_min_similarity": Range(-1, 1),
+    "question_min_similarity": Range(-1, 1),
     "hazy_below": Range(0, 1),
     "archive_below": Range(0, 1),
     "retention_days": Range(1, 36_500, off=True),

@@ -3,12 +3,19 @@ in meaning, read the same way in every language."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from conftest import NOW
 
-from agent.answer.check import is_supported, shared_share
+from agent.answer.check import is_about, is_supported, shared_share
+from agent.cli.output import answer_marks
+from agent.service import Papertape
+from agent.settings import Settings
 from agent.words import words
+from models.fake_generator import ScriptedGenerator
 
 
 def test_words_split_unspaced_scripts_into_characters_and_fold_case() -> None:
@@ -49,3 +56,40 @@ def test_a_yes_is_supported_by_meaning_and_an_invention_is_not(minilm: Any) -> N
     assert not is_supported(
         minilm, "pizza", "What is Caroline's favourite food?", food, min_similarity=0.4
     )
+
+
+@pytest.mark.integration
+def test_cited_lines_must_be_about_what_the_question_asks(minilm: Any) -> None:
+    floor = Settings.question_min_similarity
+    lease = ["[5] (Mon 3 Jun 2024) Lease: rent is 1450 dollars a month, late fee 50 dollars"]
+    assert is_about(minilm, "How much rent do I pay?", lease, min_similarity=floor)
+    assert is_about(minilm, "What is the late fee?", lease, min_similarity=floor)
+    # Its number answers a question about a repair never noted: its words pass, this does not.
+    repair = "What did the mechanic charge for the brakes?"
+    assert is_supported(minilm, "1450 dollars", repair, lease, min_similarity=0.4)
+    assert not is_about(minilm, repair, lease, min_similarity=floor)
+    assert not is_about(minilm, "When is my piano lesson?", lease, min_similarity=floor)
+    assert not is_about(minilm, "How much rent do I pay?", [], min_similarity=floor)
+
+
+def test_an_answer_citing_lines_on_something_else_is_shown_as_written_and_marked(
+    app: Papertape,
+) -> None:
+    # The fake embedder's closeness is shared words: enough to follow the check's path.
+    app.settings = replace(app.settings, question_min_similarity=0.3)
+    lease = app.note("Lease: rent is 1450 dollars a month", now=NOW).memory_id
+    assert lease is not None
+    reply = {"answer": "1450 dollars", "memory_ids": [lease], "status": "answered"}
+    app._generator = ScriptedGenerator([json.dumps(reply)])
+    app._models.clear()
+    answer = app.chat(remember=False).ask("What did the mechanic charge?", now=NOW + 60)
+    assert answer.text == "1450 dollars"  # the model's words, kept
+    assert answer.off_question
+    assert not answer.supported
+    assert "what it cites is not about what you asked" in " ".join(answer_marks(answer))
+    app._generator = ScriptedGenerator([json.dumps(reply)])
+    app._models.clear()
+    answer = app.chat(remember=False).ask("What rent is in the lease a month?", now=NOW + 120)
+    assert not answer.off_question
+    assert answer.supported
+    assert answer_marks(answer) == []

@@ -14,9 +14,14 @@ found in what it cites, by either of two tests:
   (agent/answer/stated.py): the embedder reads English only, the model any language; off by
   default, since the 1.5B reads nearly every answer as stated.
 
-Both let through a wrong answer that shares its memory's words (another field's number,
-another person's act): on a held-out set, 36 of 40 unsupported answers passed
-(docs/BENCHMARKS.md).
+The cited memories must also be about what the question asks: the question alone close in
+meaning to one of them (`is_about`). A small model asked about a thing never stored answers
+with a value from a note on something else ("What did I pay for the car repair?": the rent,
+from the lease), which the tests of its words pass.
+
+Both tests of an answer's words let through a wrong answer that shares its memory's words
+(another field's number, another person's act): on a held-out set, 36 of 40 unsupported
+answers passed (docs/BENCHMARKS.md).
 
 Where the store knows who said its lines (a chat's speakers), a reply must also rest on the
 person it is about: when the question names exactly one of those speakers (or names none and
@@ -66,9 +71,22 @@ def _words(text: str) -> set[str]:
 
 def closeness(embedder: Embedder, answer: str, question: str, cited: Sequence[str]) -> float:
     """The highest cosine between question-and-answer and a cited text."""
+    return _closest(embedder, f"{question} {answer}", cited)
+
+
+def is_about(
+    embedder: Embedder, question: str, cited: Sequence[str], *, min_similarity: float
+) -> bool:
+    """Whether a cited text is about what the question asks: the question alone close in
+    meaning to one of them. A value copied from a note on something else (the rent as the
+    price of a car repair never noted) shares its note's words, so only this sees it."""
+    return bool(cited) and _closest(embedder, question, cited) >= min_similarity
+
+
+def _closest(embedder: Embedder, text: str, cited: Sequence[str]) -> float:
     if not cited:
         return 0.0
-    vectors = np.asarray(embedder.embed([f"{question} {answer}", *cited]), dtype=np.float32)
+    vectors = np.asarray(embedder.embed([text, *cited]), dtype=np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return float((vectors[1:] @ vectors[0]).max())
 

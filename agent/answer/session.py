@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.answer.asks_when import asks_when
-from agent.answer.check import is_supported
+from agent.answer.check import is_about, is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.guess import search_guess
 from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, turn_text
@@ -97,6 +97,9 @@ class Answer:
     # A known speaker the answer names whom neither the question nor what it cites names;
     # the answer is then not supported.
     not_named: str | None = None
+    # What the answer cites is not about what the question asks (agent/answer/check.py,
+    # `is_about`); the answer is then not supported.
+    off_question: bool = False
     # The made-up line recall searched for beside the question; never an answer
     guess: str = ""
     session: str = ""  # the conversation's name: `ask --session NAME` goes on with it
@@ -206,6 +209,11 @@ def answer_from(
         reader=generator,
         reading=settings.support_reading,
     )
+    off_question = (
+        reply.status == "answered"
+        and bool(cited)
+        and not is_about(embedder, question, cited, min_similarity=settings.question_min_similarity)
+    )
     texts = {m.id: m.text for m in cited_memories}
     # Whose the lines are is asked of an answer they do not hold too: where they are another
     # person's, that is the reason to show, not only that they do not hold it.
@@ -219,7 +227,7 @@ def answer_from(
         text=reply.answer,
         citations=reply.memory_ids,
         status=reply.status,
-        supported=supported and person_check.passed,
+        supported=supported and person_check.passed and not off_question,
         constrained=reply.constrained,
         memories=fitted.memories,
         model=generator.name,
@@ -235,6 +243,7 @@ def answer_from(
         not_of=person_check.not_of,
         told_of=person_check.told_of,
         not_named=person_check.not_named,
+        off_question=off_question,
         offered=offered,
         offered_tokens=offered_tokens,
     )

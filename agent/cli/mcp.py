@@ -63,6 +63,8 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         "told_of": answer.told_of,
         # a known speaker the answer names whom neither the question nor what it cites names
         "not_named": answer.not_named,
+        # what the answer cites is not about what the question asks
+        "off_question": answer.off_question,
         "citations": list(answer.citations),
         "cited_memories": [memory_json(cited[i]) for i in answer.citations if i in cited],
         # "last week" repeated from a cited memory, with the period it named there

@@ -79,6 +79,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "not_of": answer.not_of,
         "told_of": answer.told_of,
         "not_named": answer.not_named,
+        "off_question": answer.off_question,
         "constrained": answer.constrained,
         "search_guess": answer.guess,
         "raw_reply": answer.raw_reply,
@@ -127,6 +128,8 @@ def answer_marks(answer: Answer) -> list[str]:
         marks.append(
             f"(not supported by your memories: what it cites does not name {answer.not_named})"
         )
+    elif answer.off_question:
+        marks.append("(not supported by your memories: what it cites is not about what you asked)")
     elif not answer.supported:
         marks.append("(not supported by your memories: what it cites does not hold this answer)")
     return marks
