@@ -164,6 +164,7 @@ def answer_rows(
                 "citations": list(answer.citations),
                 "status": answer.status,
                 "supported": answer.supported,
+                "off_question": answer.off_question,
                 "constrained": answer.constrained,
                 "evidence_shown": len(wanted & shown) / len(wanted) if wanted else None,
                 "evidence_offered": (
