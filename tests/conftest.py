@@ -6,11 +6,13 @@ import importlib.util
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agent.answer.session import Answer
 from agent.cli.main import main
 from agent.memory.drafts import fact_hash
 from agent.memory.facts import FACT_MARK
@@ -79,6 +81,30 @@ def memory(id_: int, text: str) -> Memory:
         pinned=False,
         vector_bytes=0,
     )
+
+
+def answer_with(text: str, **fields: Any) -> Answer:
+    """An answered, supported reply citing nothing, with `fields` set, for logic tests of
+    what is shown or counted beside an answer."""
+    answer = Answer(
+        question="What is my locker code?",
+        text=text,
+        citations=(),
+        status="answered",
+        supported=True,
+        constrained=True,
+        memories=(),
+        model="fake",
+        raw_reply="",
+        prompt="",
+        prompt_tokens=0,
+        answer_tokens=0,
+        retrieval_s=0.0,
+        ttft_s=None,
+        tokens_per_s=None,
+        memory_id=None,
+    )
+    return replace(answer, **fields)
 
 
 @pytest.fixture(autouse=True)

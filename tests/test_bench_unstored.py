@@ -4,32 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+from conftest import answer_with
 
 from agent.answer.session import Answer
 from scripts.bench.unstored import CASES, KINDS, declined, load_cases, right
 from tests.bench_support import run_bench
 
 
-def an_answer(text: str, **marks: object) -> Answer:
-    answer = Answer(
-        question="What did the mechanic charge?",
-        text=text,
-        citations=(1,),
-        status="answered",
-        supported=True,
-        constrained=True,
-        memories=(),
-        model="fake",
-        raw_reply="",
-        prompt="",
-        prompt_tokens=0,
-        answer_tokens=0,
-        retrieval_s=0.0,
-        ttft_s=None,
-        tokens_per_s=None,
-        memory_id=None,
-    )
-    return replace(answer, **marks)  # type: ignore[arg-type]
+def an_answer(text: str, **marks: Any) -> Answer:
+    return answer_with(text, citations=(1,), **marks)
 
 
 def test_the_set_holds_every_kind_in_five_languages_and_stored_answers_are_in_the_notes() -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import answer_with
 from tiny_gguf import write_tiny_gguf
 
 import agent.service
@@ -182,24 +183,7 @@ def test_a_file_that_fails_its_digest_is_bad_input(
 
 
 def an_answer(text: str, status: str, supported: bool, constrained: bool = True) -> Answer:
-    return Answer(
-        question="What is my locker code?",
-        text=text,
-        citations=(),
-        status=status,  # type: ignore[arg-type]
-        supported=supported,
-        constrained=constrained,
-        memories=(),
-        model="fake",
-        raw_reply="",
-        prompt="",
-        prompt_tokens=0,
-        answer_tokens=0,
-        retrieval_s=0.0,
-        ttft_s=None,
-        tokens_per_s=None,
-        memory_id=None,
-    )
+    return answer_with(text, status=status, supported=supported, constrained=constrained)
 
 
 def explained(text: str, status: str, supported: bool, constrained: bool = True) -> None:

@@ -6,13 +6,14 @@ The benchmarks are modules of this package, run from the repository root as
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[2]
 # LoCoMo in the shared folder beside the repository: the benchmarks' default data, wherever
@@ -101,6 +102,32 @@ def settings_set(
         except UserError as exc:
             refuse(prog, f"--set: {exc}")
     return overrides
+
+
+DAY = 86_400.0
+
+
+def read_cases(path: Path, prog: str, what: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+    """The "cases" of a JSON set of `what`, each holding `fields`; one sentence and exit 2
+    for a file that cannot be read or is not such a set."""
+    try:
+        cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+        missing = [name for case in cases for name in fields if name not in case]
+    except OSError as exc:
+        refuse(prog, f"cannot read {path}: {exc.strerror}.")
+    except (ValueError, KeyError, TypeError) as exc:
+        refuse(prog, f"{path} is not a set of {what} ({exc}).")
+    if missing:
+        refuse(prog, f"a case of {path} has no {missing[0]!r}.")
+    return list(cases)
+
+
+def lay_notes(app: Any, notes: Sequence[dict[str, Any]], now: float) -> None:
+    """A case's notes, each stored on its day (`days_ago` before `now`, with its `speaker`
+    if it has one), a minute apart where two fall on one day, in the order written."""
+    for n, note in enumerate(notes):
+        when = now - DAY * note["days_ago"] - 3600 + 60 * n
+        app.note(note["text"], now=when, occurred_at=when, speaker=note.get("speaker"))
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -23,7 +23,6 @@ or neither. Every answer is printed for reading.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from collections import Counter
@@ -37,7 +36,6 @@ from scripts.bench import common
 PROG = common.command_name(__file__)
 SET = common.ROOT / "tests/data/stale_answers.json"
 NOW = 1_717_200_000.0  # June 2024
-DAY = 86_400.0
 VARIANTS = ("notes alone", "after the facts job")
 OUTCOMES = ("now", "both", "stale", "neither")
 
@@ -56,18 +54,8 @@ def kind(case: dict[str, Any]) -> str:
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    try:
-        cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
-    except OSError as exc:
-        common.refuse(PROG, f"cannot read {path}: {exc.strerror}.")
-    except (ValueError, KeyError, TypeError) as exc:
-        common.refuse(PROG, f"{path} is not a set of stale-answer cases ({exc}).")
     fields = ("id", "kind", "language", "notes", "question", "now", "stale")
-    for case in cases:
-        missing = [name for name in fields if name not in case]
-        if missing:
-            common.refuse(PROG, f"a case of {path} has no {missing[0]!r}.")
-    return list(cases)
+    return common.read_cases(path, PROG, "stale-answer cases", fields)
 
 
 def main() -> None:
@@ -94,10 +82,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(Path(tmp), overrides={"model": args.model}, env={})
             with Papertape(settings) as app:
-                # Notes a minute apart where two fall on one day, in the order written.
-                for n, note in enumerate(case["notes"]):
-                    when = NOW - DAY * note["days_ago"] - 3600 + 60 * n
-                    app.note(note["text"], now=when, occurred_at=when)
+                common.lay_notes(app, case["notes"], NOW)
                 for variant in VARIANTS:
                     if variant == "after the facts job":
                         report = app.consolidate(now=NOW, new_only=True)

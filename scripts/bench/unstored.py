@@ -21,7 +21,6 @@ other marks. Every answer is printed for reading.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from collections import Counter
@@ -40,7 +39,6 @@ from scripts.bench import common
 PROG = common.command_name(__file__)
 CASES = common.ROOT / "tests/data/unstored_questions.json"
 NOW = 1_717_200_000.0  # June 2024
-DAY = 86_400.0
 KINDS = ("stored", "absent_topic", "absent_detail", "other_person")
 CHECKS = ("shipped", "without is_about")
 
@@ -75,22 +73,15 @@ def right(answer: Answer, question: dict[str, Any]) -> bool:
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    try:
-        cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
-    except OSError as exc:
-        common.refuse(PROG, f"cannot read {path}: {exc.strerror}.")
-    except (ValueError, KeyError, TypeError) as exc:
-        common.refuse(PROG, f"{path} is not a set of unstored-question cases ({exc}).")
+    fields = ("id", "language", "notes", "questions")
+    cases = common.read_cases(path, PROG, "unstored-question cases", fields)
     for case in cases:
-        missing = [name for name in ("id", "language", "notes", "questions") if name not in case]
-        if missing:
-            common.refuse(PROG, f"a case of {path} has no {missing[0]!r}.")
         for question in case["questions"]:
             if question.get("kind") not in KINDS or "q" not in question:
                 common.refuse(PROG, f"case {case['id']} has a question without q or a kind.")
             if question["kind"] == "stored" and not question.get("answer"):
                 common.refuse(PROG, f"case {case['id']} has a stored question without answer.")
-    return list(cases)
+    return cases
 
 
 def main() -> None:
@@ -115,10 +106,7 @@ def main() -> None:
             except UserError as exc:
                 common.refuse(PROG, str(exc), exc.exit_code)
             with Papertape(settings) as app:
-                # Notes a minute apart where two fall on one day, in the order written.
-                for n, note in enumerate(case["notes"]):
-                    when = NOW - DAY * note["days_ago"] - 3600 + 60 * n
-                    app.note(note["text"], now=when, occurred_at=when, speaker=note.get("speaker"))
+                common.lay_notes(app, case["notes"], NOW)
                 for question in case["questions"]:
                     answer = app.chat(remember=False).ask(question["q"], now=NOW)
                     kind = question["kind"]
