@@ -21,10 +21,10 @@ one open. Each turn:
    it is decoded. A backend that cannot constrain its output answers in plain text, marked;
 4. check an "answered" reply against what it cites (agent/answer/check.py; with
    `support_reading` on, the model reads whether it is stated: agent/answer/stated.py),
-   that what it cites is about the question, and, where the store knows who said its lines, that those it rests on are the asked
-   person's (where someone else's lines name them, the model reads whose they are:
-   agent/answer/whose.py), and that it names no known speaker whom neither the question nor
-   its lines name.
+   that what it cites is about the question, and, where the store knows who said its
+   lines, that those it rests on are the asked person's (where someone else's lines name
+   them, the model reads whose they are: agent/answer/whose.py), and that it names no known
+   speaker whom neither the question nor its lines name.
    One that fails is shown as the model wrote it, marked as not supported by the memories.
    Relative words it repeats from a cited memory ("last week") are shown with the period
    they named there (agent/answer/dates.py);
