@@ -6,10 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import answer_with
 
 from agent.answer.session import Answer
-from scripts.bench.unstored import CASES, KINDS, declined, load_cases, right
+from scripts.bench.unstored import CASES, HELD_OUT, KINDS, declined, load_cases, right
 from tests.bench_support import run_bench
 
 
@@ -17,9 +18,18 @@ def an_answer(text: str, **marks: Any) -> Answer:
     return answer_with(text, citations=(1,), **marks)
 
 
-def test_the_set_holds_every_kind_in_five_languages_and_stored_answers_are_in_the_notes() -> None:
-    cases = load_cases(CASES)
-    assert {case["language"] for case in cases} == {"en", "de", "es", "fr", "zh"}
+@pytest.mark.parametrize(
+    ("path", "languages"),
+    [
+        (CASES, {"en", "de", "es", "fr", "zh"}),
+        (HELD_OUT, {"en", "de", "es", "fr", "zh", "it", "pt"}),
+    ],
+)
+def test_each_set_holds_every_kind_in_its_languages_and_stored_answers_are_in_the_notes(
+    path: Path, languages: set[str]
+) -> None:
+    cases = load_cases(path)
+    assert {case["language"] for case in cases} == languages
     kinds = [q["kind"] for case in cases for q in case["questions"]]
     assert all(kinds.count(kind) >= 8 for kind in KINDS)
     assert len({case["id"] for case in cases}) == len(cases)

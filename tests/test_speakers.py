@@ -13,8 +13,9 @@ from conftest import NOW
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.answer.session import Answer
 from agent.answer.whose import WHO_MAX_CHARS, read_whose, someone_else
-from agent.cli.output import answer_marks
+from agent.cli.output import answer_marks, ask_json
 from agent.errors import UserError
 from agent.ingest.notes import NoteInput
 from agent.people import asked_about, named_elsewhere, whose_lines
@@ -358,6 +359,36 @@ def test_an_answer_naming_someone_its_memories_do_not_is_shown_as_written_and_ma
     answer = app.chat(remember=False).ask("Who booked the table on Friday?", now=NOW + 120)
     assert answer.not_named is None
     assert answer.supported
+
+
+def test_an_answer_telling_of_another_speaker_than_the_one_asked_about_is_marked(
+    app: Papertape,
+) -> None:
+    app.settings = replace(app.settings, question_min_similarity=-1.0)
+    ran = app.note("I ran a charity race on Saturday, so rewarding!", now=NOW, speaker="Bo")
+    proud = app.note("So proud of you, that is super rewarding!", now=NOW + 30, speaker="Anna")
+    assert ran.memory_id is not None
+    assert proud.memory_id is not None
+    cited = [ran.memory_id, proud.memory_id]
+
+    def asked(answer: str, question: str) -> Answer:
+        reply = {"answer": answer, "memory_ids": cited, "status": "answered"}
+        app._generator = ScriptedGenerator([json.dumps(reply)])
+        app._models.clear()
+        return app.chat(remember=False).ask(question, now=NOW + 60)
+
+    # Asked of Anna, the model tells Bo's race, though Anna's line holds its words too.
+    found = asked("Bo found the race super rewarding.", "What did Anna find after her race?")
+    assert found.text == "Bo found the race super rewarding."  # the model's words, kept
+    assert (found.not_of, found.said_of) == ("Anna", "Bo")
+    assert not found.supported
+    assert "you asked about Anna; the answer tells it of Bo" in " ".join(answer_marks(found))
+    assert ask_json(found)["said_of"] == "Bo"
+    # Naming the one asked about too, or asked of no one, it is not marked for this.
+    both = asked("Anna told Bo the race was super rewarding.", "What did Anna say of the race?")
+    assert (both.said_of, both.supported) == (None, True)
+    nobody = asked("Bo ran the race.", "Who ran a race on Saturday?")
+    assert (nobody.said_of, nobody.supported) == (None, True)
 
 
 @pytest.mark.needs("llama_cpp")

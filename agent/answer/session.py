@@ -94,6 +94,9 @@ class Answer:
     # it of `told_of`); the answer is then not supported.
     not_of: str | None = None
     told_of: str | None = None
+    # The other known speaker the answer itself tells it of, not naming the one asked about;
+    # `not_of` is then the one asked about, and the answer is not supported.
+    said_of: str | None = None
     # A known speaker the answer names whom neither the question nor what it cites names;
     # the answer is then not supported.
     not_named: str | None = None
@@ -242,6 +245,7 @@ def answer_from(
         dates=answer_dates(reply.answer, cited_memories, times or {}),
         not_of=person_check.not_of,
         told_of=person_check.told_of,
+        said_of=person_check.said_of,
         not_named=person_check.not_named,
         off_question=off_question,
         offered=offered,

@@ -15,9 +15,11 @@ the 300-odd replies measured, so only its "who" decides. Asked for "who" alone, 
 same words otherwise, it marked two more answers judged right among the same 20 or so it
 was asked about: a wording this small moves a few close calls (docs/BENCHMARKS.md).
 
-`check_person` is the whole person check an answer goes through: first, by words, whether
+`check_person` is the whole person check an answer goes through, by words first: whether
 the answer names a known speaker whom neither the question nor its lines name
-(`named_elsewhere`); then the lines' words, and this reading where words cannot tell.
+(`named_elsewhere`); whether, asked of one speaker, it tells it of another and does not name
+the one asked about ("What did Anna realise after her race?": "Bo realised ...": the model
+itself says whose it is); then the lines' words, and this reading where words cannot tell.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.people import named_elsewhere, whose_lines
+from agent.people import asked_about, named_elsewhere, whose_lines
 from agent.words import words
 from models.generator import ChatMessage, Generator, generate, json_reply
 
@@ -79,6 +81,8 @@ class PersonCheck:
     asked: bool = False  # whether the model was asked whose the lines are
     # a known speaker the answer names whom neither the question nor the lines name
     not_named: str | None = None
+    # the other known speaker the answer tells it of, not naming the one asked about
+    said_of: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -95,13 +99,19 @@ def check_person(
     people: Sequence[str],
 ) -> PersonCheck:
     """Whether the answer names a known speaker the cited memories (`texts` as stored,
-    `lines` as the prompt showed them) do not name at all; then whether they are the
+    `lines` as the prompt showed them) do not name at all, or tells of another speaker
+    than the one asked about and not of them; then whether the memories are the
     person's the answer is about (asked about, or else named in the answer): by words where
     they can tell, by the model's reading where someone else's lines name the person (a
     runtime that cannot hold the model to the schema is not asked)."""
     not_named = named_elsewhere(answer, question, texts.values(), people)
     if not_named is not None:  # the memories do not name them at all: no reading needed
         return PersonCheck(not_named=not_named)
+    person = asked_about(question, people)
+    if person is not None and not words(person) <= words(answer):
+        said_of = asked_about(answer, [p for p in people if p != person])
+        if said_of is not None:
+            return PersonCheck(not_of=person, said_of=said_of)
     asked = False
     whose = whose_lines(question, answer, texts, speakers, people)
     if whose is not None and whose[1] != "theirs":

@@ -61,6 +61,8 @@ def answer_result(answer: Answer) -> dict[str, Any]:
         "not_of": answer.not_of,
         # whom the model read those lines as telling it of, when they name the person asked about
         "told_of": answer.told_of,
+        # the other speaker the answer tells it of, when it does not name the one asked about
+        "said_of": answer.said_of,
         # a known speaker the answer names whom neither the question nor what it cites names
         "not_named": answer.not_named,
         # what the answer cites is not about what the question asks

@@ -78,6 +78,7 @@ def ask_json(answer: Answer) -> dict[str, Any]:
         "supported": answer.supported,
         "not_of": answer.not_of,
         "told_of": answer.told_of,
+        "said_of": answer.said_of,
         "not_named": answer.not_named,
         "off_question": answer.off_question,
         "constrained": answer.constrained,
@@ -114,6 +115,11 @@ def answer_marks(answer: Answer) -> list[str]:
         marks.append("(the model says this is not in your memories)")
     elif answer.status == "guess":
         marks.append("(a guess: your memories do not state it)")
+    elif answer.not_of is not None and answer.said_of is not None:
+        marks.append(
+            f"(not supported by your memories: you asked about {answer.not_of}; the answer "
+            f"tells it of {answer.said_of})"
+        )
     elif answer.not_of is not None and answer.told_of is not None:
         marks.append(
             f"(not supported by your memories: the lines it rests on are not {answer.not_of}'s: "

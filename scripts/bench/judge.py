@@ -53,10 +53,11 @@ answer that gives content is WRONG.
 Lines in parentheses after an answer are papertape's marks, shown beside it. An answer marked
 "(the model says this is not in your memories)" is a decline: label it ABSTAINED (CORRECT in
 category 5), whatever words come before the mark. So is an answer marked "(not supported by
-your memories: the lines it rests on are not <person>'s ...)", for the person the question
-asks about: papertape says its memories do not tell this of them. So is an answer marked
-"(not supported by your memories: what it cites is not about what you asked)": papertape
-says the memories it rests on do not speak of what was asked.
+your memories: the lines it rests on are not <person>'s ...)" or "(not supported by your
+memories: you asked about <person>; the answer tells it of <someone else>)", for the
+person the question asks about: papertape says its memories do not tell this of them. So is
+an answer marked "(not supported by your memories: what it cites is not about what you
+asked)": papertape says the memories it rests on do not speak of what was asked.
 """
 
 

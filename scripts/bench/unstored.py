@@ -13,7 +13,8 @@ An answer is declined when the model says it is not in the memories or guesses, 
 papertape marks it as not supported. Every answer is asked once; the marks are counted as
 shipped and again without the check that what an answer cites is about its question
 (`is_about`, agent/answer/check.py), the baseline in the same run: the same answer, its
-other marks. Every answer is printed for reading.
+other marks. Every answer is printed for reading. tests/data/unstored_heldout.json is a
+second set, written blind later, to try on it what was read off the first.
 
     python -m scripts.bench.unstored --model qwen2.5-coder-1.5b [--cases FILE] [--set N=V]
 """
@@ -38,6 +39,7 @@ from scripts.bench import common
 
 PROG = common.command_name(__file__)
 CASES = common.ROOT / "tests/data/unstored_questions.json"
+HELD_OUT = common.ROOT / "tests/data/unstored_heldout.json"  # written blind, later: --cases
 NOW = 1_717_200_000.0  # June 2024
 KINDS = ("stored", "absent_topic", "absent_detail", "other_person")
 CHECKS = ("shipped", "without is_about")
