@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from agent.answer.session import Answer
@@ -81,6 +82,16 @@ def memory(id_: int, text: str) -> Memory:
         pinned=False,
         vector_bytes=0,
     )
+
+
+class CloseEmbedder:
+    """An embedder that puts every text at one point: closeness always passes."""
+
+    name = "close"
+    dim = 2
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
 
 
 def answer_with(text: str, **fields: Any) -> Answer:

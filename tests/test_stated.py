@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import NOW
+from conftest import NOW, CloseEmbedder
 
 from agent.answer.check import is_supported
 from agent.answer.stated import read_stated, stated_schema
@@ -56,19 +54,15 @@ def test_the_instructions_are_kept_as_a_beginning_every_reading_shares() -> None
     assert generator.kept[0].endswith("Question: ")
 
 
-class Close:
-    """An embedder that puts every text at one point: closeness always passes."""
-
-    name = "close"
-    dim = 2
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
-
-
 def check(generator: ScriptedGenerator, answer: str, reading: str, lines: list[str]) -> bool:
     return is_supported(
-        Close(), answer, QUESTION, lines, min_similarity=0.4, reader=generator, reading=reading
+        CloseEmbedder(),
+        answer,
+        QUESTION,
+        lines,
+        min_similarity=0.4,
+        reader=generator,
+        reading=reading,
     )
 
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from conftest import NOW
+from conftest import NOW, CloseEmbedder
 
-from agent.answer.check import is_about, is_supported, shared_share
+from agent.answer.check import is_about, is_supported, shared_share, unheld_numbers
 from agent.cli.output import answer_marks
 from agent.service import Papertape
 from agent.settings import Settings
@@ -41,6 +41,30 @@ def test_a_placeholder_is_support_only_for_one_of_its_own_kind() -> None:
     # "redacted" in another secret's placeholder held half the answer's new words.
     assert shared_share(answer, question, key_note) == 0.0
     assert shared_share(answer, question, wifi_note) == 1.0
+
+
+def test_numbers_are_words_with_a_digit_in_any_script_held_by_question_or_lines() -> None:
+    flight = ["[3] (Tue 2 Apr 2024) Flight to Lisbon on TAP, leaving at 7:45, ref QXR4TZ"]
+    assert unheld_numbers("Seat 4", "Which seat do I have?", flight) == {"4"}
+    assert unheld_numbers("It leaves at 7:45 on 2 Apr", "When?", flight) == set()
+    assert unheld_numbers("Row 12", "Is row 12 mine?", flight) == set()  # the question's
+    assert unheld_numbers("٣ مقاعد", "How many seats?", flight) == {"٣"}  # Arabic-Indic three
+    assert unheld_numbers("三点半", "几点？", flight) == set()  # no digit: a word, not a number
+    assert unheld_numbers("Ref QXR4TZ", "Booking reference?", flight) == set()
+
+
+def test_closeness_passes_no_number_the_lines_do_not_hold() -> None:
+    flight = ["[3] (Tue 2 Apr 2024) Flight to Lisbon on TAP, leaving at 7:45"]
+    question = "Which seat did I get on the Lisbon flight?"
+
+    def supported(answer: str) -> bool:
+        return is_supported(CloseEmbedder(), answer, question, flight, min_similarity=0.4)
+
+    assert not supported("You have seat 14C by the window.")  # made up: shares no words
+    assert supported("You have a window seat.")  # no number: closeness decides, as before
+    assert supported("The flight leaves at 7:45 from gate B.")  # its number is held
+    # Half its new words held: the word test passes it, numbers and all (as before).
+    assert supported("Lisbon flight on TAP leaving at 7:45, seat 14C")
 
 
 def test_an_answer_without_citations_or_words_is_not_supported(minilm: Any) -> None:

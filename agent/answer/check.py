@@ -9,7 +9,9 @@ found in what it cites, by either of two tests:
   character counts as one, so the test reads every language the same way and knows no
   language's vocabulary;
 - meaning: the question and answer together are close in meaning (embedding cosine) to a
-  cited memory, which covers a "Yes" or a paraphrase that shares no words. With
+  cited memory, which covers a "Yes" or a paraphrase that shares no words. Closeness
+  vouches for the topic, not for values: an answer it would pass must not hold a number
+  (a word with a digit) that neither the question nor the cited memories hold. With
   `support_reading` on, the model reads whether the memories state it instead
   (agent/answer/stated.py): the embedder reads English only, the model any language; off by
   default, since the 1.5B reads nearly every answer as stated.
@@ -114,4 +116,19 @@ def is_supported(
             return stated
     if shared:
         return True
+    # Closeness says the answer is on its lines' topic, not that they hold its values: a
+    # number neither they nor the question hold (a seat, a time, a count) was not read there.
+    if unheld_numbers(answer, question, cited):
+        return False
     return closeness(embedder, answer, question, cited) >= min_similarity
+
+
+def unheld_numbers(answer: str, question: str, cited: Sequence[str]) -> set[str]:
+    """The answer's words with a digit in them (in any script) that neither the question nor
+    the cited texts hold."""
+    held = _numbers(question).union(*(_numbers(text) for text in cited))
+    return _numbers(answer) - held
+
+
+def _numbers(text: str) -> set[str]:
+    return {word for word in _words(text) if any(char.isdigit() for char in word)}
