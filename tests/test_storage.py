@@ -138,7 +138,7 @@ def test_delete_removes_row_vector_index_and_links(store: MemoryStore) -> None:
 
 def test_unlink_into_removes_only_that_relation_into_that_memory(store: MemoryStore) -> None:
     with store.transaction():
-        old, newer, newest, note = (store.add(new(f"memory {i}"), unit(i)) for i in range(4))
+        old, newer, newest, note = (store.add(new(f"memory {i}"), unit(i + 1)) for i in range(4))
         store.link(newer, old, "supersedes")
         store.link(newest, old, "supersedes")
         store.link(old, note, "derived_from")
