@@ -21,6 +21,7 @@ import platformdirs
 
 from agent.clock import NOW_ENV
 from agent.errors import UserError
+from models.embedder import embedder_names, similarity_defaults
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class Settings:
     keyword_weight: float = 1.0
     retention_weight: float = 0.25
     # Cosines are rescaled over at least this range, so a pool of near-equal cosines (a vector
-    # ranking with nothing to say) is not stretched to 0..1 (agent/answer/recall.py).
+    # ranking with nothing to say) is not stretched to 0..1 (agent/answer/recall.py). For
+    # MiniLM; e5-small, whose cosines sit in a narrow band, sets its own (models/e5.py).
     vector_min_spread: float = 0.2
     # BM25's vote grows by up to this fraction when its best match stands clear of the second
     # (agent/answer/recall.py; chosen on one LoCoMo conversation, checked on six others).
@@ -104,12 +106,12 @@ class Settings:
     # word some 6 s later (docs/BENCHMARKS.md).
     pick_lines_for_when: bool = True
     # An answer that shares few words with what it cites is still supported when question and
-    # answer together are this close in meaning (cosine, MiniLM) to a cited memory
-    # (agent/answer/check.py).
+    # answer together are this close in meaning (cosine, MiniLM; e5-small sets its own,
+    # models/e5.py) to a cited memory (agent/answer/check.py).
     support_min_similarity: float = 0.4
     # What an answer cites must be about its question: the question alone this close in
-    # meaning (cosine, MiniLM) to a cited memory, or the answer is marked. On LoCoMo no
-    # answer judged right cited lines below 0.31; -1 turns the check off
+    # meaning (cosine, MiniLM; e5-small sets its own) to a cited memory, or the answer is
+    # marked. On LoCoMo no answer judged right cited lines below 0.31; -1 turns it off
     # (agent/answer/check.py, `is_about`; docs/BENCHMARKS.md).
     question_min_similarity: float = 0.25
     # Where the model reads whether what an answer cites states what it says
@@ -426,6 +428,11 @@ def load_settings(
             raise _unknown(name, "flag")
         if value is not None:
             merged[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    embedder = merged.get("embedder", settings.embedder)
+    if isinstance(embedder, str) and embedder in embedder_names():
+        # Cosine thresholds are the embedder's own where its scale differs from MiniLM's.
+        for name, value in similarity_defaults(embedder).items():
+            merged.setdefault(name, value)
     chosen_settings = replace(settings, **merged)
     if chosen_settings.answer_tokens >= chosen_settings.context_tokens:
         raise UserError(

