@@ -19,7 +19,7 @@ def case(questions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_ranks_the_note_holding_the_answer_and_separates_never_noted_topics() -> None:
-    questions = [
+    questions: list[dict[str, Any]] = [
         {"kind": "stored", "q": "when does my sister fly to lisbon", "answer": ["friday"]},
         {"kind": "stored", "q": "what did the plumber fix", "answer": ["kitchen tap"]},
         {
