@@ -86,6 +86,7 @@ def test_e5_batches_and_sides(e5: E5Embedder) -> None:
     alone = np.stack([e5.embed([t])[0] for t in (texts[0], texts[33])])
     assert np.allclose(together[[0, 33]], alone, atol=1e-4)
     assert e5.embed([]).shape == (0, 384)
+    assert np.isfinite(e5.embed(["word " * 5000, ""])).all()  # past its 512 tokens; empty
     # The query side is read with its own prefix: not the stored text's vector.
     assert not np.allclose(e5.embed_queries(["dentist"])[0], e5.embed(["dentist"])[0])
 

@@ -127,3 +127,17 @@ def test_the_trace_check_sees_an_internet_socket(tmp_path: Path) -> None:
         timeout=60,
     )
     assert any("AF_INET" in line for line in network_use(log))
+
+
+@pytest.mark.needs("e5-small-q4")
+def test_the_multilingual_embedder_stays_off_the_network(traced, tmp_path: Path) -> None:
+    run, logs, _ = traced
+    home = tmp_path / "papertape"
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text('embedder = "e5-small"\n')
+    (home / "config.toml").chmod(0o600)
+    run("note", "Der Zahnarzttermin ist am Donnerstag um drei.")
+    assert "Zahnarzttermin" in run("recall", "when is the dentist appointment").stdout
+    assert len(logs) == 2
+    for log in logs:
+        assert network_use(log) == [], log
