@@ -170,6 +170,10 @@ class Settings:
     hazy_audio: str = "compress"
     # Cosine at or above which two memories stating the same values are one (merged).
     duplicate_similarity: float = 0.95
+    # Cosine a stored fact needs to a new one for the model to judge whether the new one
+    # updates it (agent/memory/updates.py). Low on purpose: MiniLM puts "moved to Thursday"
+    # well below a restatement, and the model decides.
+    update_min_similarity: float = 0.5
     # Audio (agent/ingest/audio.py): the speech model, the largest file taken, how heard speech is
     # cut into memories, and what is kept of the recording: "keep", "compress" (Opus) or "drop".
     transcriber: str = "whisper-base"
@@ -301,6 +305,7 @@ RANGES: dict[str, Range] = {
     "gist_chars": Range(10, 10_000),
     "page_font_px": Range(4, 64),
     "duplicate_similarity": Range(0, 1, above=True),
+    "update_min_similarity": Range(-1, 1),
     "max_audio_mb": Range(0, 100_000, above=True),
     "audio_pause_s": Range(0, 3600, above=True),
     "audio_memory_s": Range(0, 86_400, above=True),

@@ -51,6 +51,7 @@ class E5Embedder:
         "support_min_similarity": 0.85,
         "question_min_similarity": 0.78,
         "duplicate_similarity": 0.98,
+        "update_min_similarity": 0.85,
     }
 
     def __init__(self, model_path: Path) -> None:

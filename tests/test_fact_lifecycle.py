@@ -174,6 +174,21 @@ def test_a_look_alike_the_model_does_not_name_is_not_linked(app: Papertape) -> N
     assert app.generator().replies == []  # type: ignore[attr-defined]  # the model was asked
 
 
+@pytest.mark.parametrize(("floor", "judged"), [(-1.0, True), (1.0, False)])
+def test_the_update_floor_decides_which_stored_facts_the_model_judges(
+    home: Path, floor: float, judged: bool
+) -> None:
+    # An embedder whose cosines sit in a narrow band sets its own floor (models/e5.py).
+    with make_app(home, update_min_similarity=floor) as app:
+        _dentist(app)
+        second = episode(app, NOW + 2 * DAY, ["Ana: dentist moved to 7 March at 2pm."])
+        moved = "Ana's dentist appointment moved to 7 March at 2pm."
+        generator = script(app, {"facts": [fact(second, moved)]}, judgement(True))
+        report = app.consolidate(now=NOW + 2 * DAY + 3600)
+        assert bool(report.fact_updates) is judged
+        assert (DENTIST in generator.prompts[-1]) is judged
+
+
 def test_a_fact_said_earlier_is_not_an_update_of_a_later_one(app: Papertape) -> None:
     later = episode(app, NOW + 5 * DAY, ["Ana: my dentist appointment is on 5 March at 10am."])
     script(app, {"facts": [fact(later, DENTIST)]})

@@ -148,7 +148,7 @@ class FactMaker:
         self.settings = settings
         self.max_facts = max_facts
         self.max_chars = max_chars
-        self.judge = UpdateJudge(store, generator)
+        self.judge = UpdateJudge(store, generator, settings.update_min_similarity)
 
     def read(self, episode: Sequence[Memory], now: float) -> EpisodeFacts:
         """Make, check and store the facts of one episode, and mark it read."""
@@ -190,7 +190,9 @@ class FactMaker:
         for index, fact in enumerate(kept):
             candidates = sorted(
                 self.judge.candidates(fact.vector, fact.said_at)
-                + earlier_in_episode(fact.vector, fact.said_at, said),
+                + earlier_in_episode(
+                    fact.vector, fact.said_at, said, self.settings.update_min_similarity
+                ),
                 key=lambda c: -c.similarity,
             )[:UPDATE_CANDIDATES]
             if candidates:

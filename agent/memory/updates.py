@@ -1,7 +1,7 @@
 """Does a new fact update a stored one (a moved appointment, a new number, a cancelled plan)?
 
-For each new fact, the stored facts nearest in meaning (a few, cosine at least
-UPDATE_MIN_SIMILARITY) that are still current (nothing supersedes them) and were said no
+For each new fact, the stored facts nearest in meaning (a few, cosine at least the
+`update_min_similarity` setting) that are still current (nothing supersedes them) and were said no
 later than it are judged one at a time, nearest first. For each, the model answers under a
 small schema what each fact is about, whether that is the same thing, and whether its value
 changed; only "the same thing, changed" is an update, and the first such candidate is the
@@ -29,8 +29,6 @@ from models.generator import ChatMessage, Generator, generate, json_reply
 from storage import Memory, MemoryStore
 
 UPDATE_CANDIDATES = 3
-# Low on purpose: MiniLM puts "moved to Thursday" well below a restatement; the model decides.
-UPDATE_MIN_SIMILARITY = 0.5
 SEARCH_POOL = 24  # nearest memories searched to find facts among them
 ABOUT_MAX_CHARS = 60
 # Room for the whole reply even at a token a character: two descriptions and two booleans.
@@ -135,22 +133,26 @@ class Candidate:
 
 
 def earlier_in_episode(
-    vector: np.ndarray, said_at: float, earlier: Sequence[tuple[str, np.ndarray, float]]
+    vector: np.ndarray,
+    said_at: float,
+    earlier: Sequence[tuple[str, np.ndarray, float]],
+    min_similarity: float,
 ) -> list[Candidate]:
     """Of the episode's new facts (text, unit vector, when said) before this one, the
     nearest said strictly earlier, nearest first, as a stored fact's candidates are chosen."""
     found = [
         Candidate(text, when, similarity, index=index)
         for index, (text, other, when) in enumerate(earlier)
-        if when < said_at and (similarity := float(np.dot(vector, other))) >= UPDATE_MIN_SIMILARITY
+        if when < said_at and (similarity := float(np.dot(vector, other))) >= min_similarity
     ]
     return sorted(found, key=lambda c: -c.similarity)[:UPDATE_CANDIDATES]
 
 
 class UpdateJudge:
-    def __init__(self, store: MemoryStore, generator: Generator) -> None:
+    def __init__(self, store: MemoryStore, generator: Generator, min_similarity: float) -> None:
         self.store = store
         self.generator = generator
+        self.min_similarity = min_similarity  # the cosine a stored fact needs to be judged
 
     def said_at(self, fact: Memory) -> float:
         """When the fact was said: its latest source's time (its own, once none is left)."""
@@ -167,7 +169,7 @@ class UpdateJudge:
         chosen = []
         for memory_id, similarity in hits:
             memory = found.get(memory_id)
-            if memory is None or memory.kind != "fact" or similarity < UPDATE_MIN_SIMILARITY:
+            if memory is None or memory.kind != "fact" or similarity < self.min_similarity:
                 continue
             if newer_versions(self.store, memory_id):
                 continue  # history already: the current one is compared instead

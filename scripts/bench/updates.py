@@ -14,7 +14,7 @@ none (a look-alike). Precision = right names / names given; recall = right names
 gate recall = the share of updates whose replaced fact was among the candidates at all.
 
     python -m scripts.bench.updates --model qwen2.5-coder-1.5b [--data tests/data/updates.json]
-        [--limit N] [--embedder minilm|fake] [--threads N] [--json]
+        [--limit N] [--embedder minilm|e5-small|fake] [--threads N] [--json]
 """
 
 from __future__ import annotations
@@ -86,7 +86,12 @@ class Row:
 
 
 def run_case(
-    case: Case, said: tuple[float, float], store: MemoryStore, embedder: Embedder, model: Generator
+    case: Case,
+    said: tuple[float, float],
+    store: MemoryStore,
+    embedder: Embedder,
+    model: Generator,
+    min_similarity: float,
 ) -> Row:
     vectors = embedder.embed(list(case.older))
     index_of: dict[int, int] = {}
@@ -105,7 +110,7 @@ def run_case(
                 vector,
             )
             index_of[memory_id] = index
-    judge = UpdateJudge(store, model)
+    judge = UpdateJudge(store, model, min_similarity)
     candidates: list[Candidate] = judge.candidates(embed_one(embedder, case.newer), said[1])
     seconds, named = 0.0, None
     if candidates:
@@ -169,7 +174,7 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="a catalogued name, a .gguf path, or fake")
     parser.add_argument("--data", type=Path, default=DATA, help=f"cases (default: {DATA})")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
-    parser.add_argument("--embedder", default="minilm", help="minilm (default) or fake")
+    parser.add_argument("--embedder", default="minilm", help="minilm (default), e5-small or fake")
     parser.add_argument(
         "--threads", type=int, default=0, help="llama.cpp threads (default: the device plan)"
     )
@@ -201,7 +206,11 @@ def main() -> None:
                     with MemoryStore.open(
                         path, vector_dim=embedder.dim, embedder=embedder.name
                     ) as store:
-                        rows.append(run_case(case, said, store, embedder, model))
+                        rows.append(
+                            run_case(
+                                case, said, store, embedder, model, settings.update_min_similarity
+                            )
+                        )
                     if sys.stderr.isatty():
                         print(f"\r{number + 1}/{len(cases)}", end="", file=sys.stderr, flush=True)
         except (UserError, Failure) as exc:
