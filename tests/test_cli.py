@@ -205,6 +205,12 @@ def test_doctor_and_models_json(cli) -> None:
     assert doctor["generator"]["context_tokens"] >= 1024
 
 
+def test_doctor_names_the_embedder(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert json.loads(cli("doctor", "--json").out)["embedder"] == "fake"  # the cli fixture's
+    monkeypatch.setenv("PAPERTAPE_EMBEDDER", "e5-small")
+    assert "embedder\n  e5-small\n" in cli("doctor").out
+
+
 def test_no_command_shows_the_overview(cli) -> None:
     result = cli()
     assert result.code == 0

@@ -233,9 +233,12 @@ def doctor(ctx: click.Context, check: bool, home: Path | None, as_json: bool) ->
         click.echo(f"papertape: the model setting is not usable: {printable(exc)}", err=True)
     encryption = _encryption(settings)
     if as_json:
-        echo_json({**output.doctor_json(info, paths, rows, plan), "encryption": encryption})
+        found = output.doctor_json(info, paths, rows, plan)
+        echo_json({**found, "embedder": settings.embedder, "encryption": encryption})
     else:
         click.echo(output.doctor_text(info, paths, rows, plan))
+        # A home keeps the embedder its store was made with (storage/migrate.py).
+        click.echo(f"\nembedder\n  {settings.embedder}\n")
         click.echo(_encryption_text(encryption))
 
 
