@@ -190,9 +190,7 @@ class FactMaker:
         for index, fact in enumerate(kept):
             candidates = sorted(
                 self.judge.candidates(fact.vector, fact.said_at)
-                + earlier_in_episode(
-                    fact.vector, fact.said_at, said, self.settings.update_min_similarity
-                ),
+                + earlier_in_episode(fact.vector, fact.said_at, said, self.judge.min_similarity),
                 key=lambda c: -c.similarity,
             )[:UPDATE_CANDIDATES]
             if candidates:

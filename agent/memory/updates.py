@@ -1,13 +1,14 @@
 """Does a new fact update a stored one (a moved appointment, a new number, a cancelled plan)?
 
 For each new fact, the stored facts nearest in meaning (a few, cosine at least the
-`update_min_similarity` setting) that are still current (nothing supersedes them) and were said no
-later than it are judged one at a time, nearest first. For each, the model answers under a
-small schema what each fact is about, whether that is the same thing, and whether its value
-changed; only "the same thing, changed" is an update, and the first such candidate is the
-one replaced. A look-alike (a second appointment, a friend's number) is another thing; a
-restatement is the same thing unchanged. The caller links an update `supersedes` the older
-fact, which stays as history; `ask` shows the newer (agent/answer/session.py).
+`update_min_similarity` setting) that are still current (nothing supersedes them) and were
+said no later than it are judged one at a time, nearest first. For each, the model answers
+under a small schema what each fact is about, whether that is the same thing, and whether
+its value changed; only "the same thing, changed" is an update, and the first such
+candidate is the one replaced. A look-alike (a second appointment, a friend's number) is
+another thing; a restatement is the same thing unchanged. The caller links an update
+`supersedes` the older fact, which stays as history; `ask` shows the newer
+(agent/answer/session.py).
 
 When a fact was said is when its latest source happened (a fact's own time is when the thing
 happened, which for a plan lies ahead). New facts of one episode are compared with each other
