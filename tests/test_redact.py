@@ -244,6 +244,21 @@ def test_a_password_written_without_is_or_a_colon_is_redacted(text: str, kept: s
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "Wifi password for the flat: password: Kiwi-Harbour-7731",
+        "password: password: Kiwi-Harbour-7731",
+        'passwords: "password: Kiwi-Harbour-7731"',
+        "Passwort: Passwort: Kiwi-Harbour-7731",
+    ],
+)
+def test_a_label_repeated_before_the_secret_is_not_taken_for_it(text: str) -> None:
+    redacted = redact(text)
+    assert "Kiwi" not in redacted.text
+    assert redacted.counts == {"password": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
     ["password reset link sent", "change the password 3 times", "the password manager 1Password"],
 )
 def test_words_after_password_without_a_digit_or_too_short_stay(text: str) -> None:

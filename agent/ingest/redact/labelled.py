@@ -197,10 +197,24 @@ def _passphrase(text: str, match: re.Match[str]) -> tuple[int, int] | None:
 
 def passwords(text: str) -> Iterator[Found]:
     for pattern in (_PASSWORD, _PASSWORD_UNJOINED):
-        for match in pattern.finditer(text):
+        for match in _innermost(pattern, text):
             span = _value(text, match) or _passphrase(text, match)
             if span:
                 yield (*span, "password")
+
+
+def _innermost(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The pattern's matches, where a match's value is itself a label that the pattern
+    matches from there ("wifi password for the flat: password: Kiwi-7731") left for that
+    later match: taken as a value, the second label would hide the secret after it."""
+    at = 0
+    while (match := pattern.search(text, at)) is not None:
+        value = match.start("quoted" if match.groupdict().get("quoted") is not None else "bare")
+        if pattern.match(text, value) is not None:
+            at = value
+            continue
+        yield match
+        at = max(match.end(), match.start() + 1)
 
 
 def pins(text: str) -> Iterator[Found]:
