@@ -13,12 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_chat import plant, reply, session
 
-from agent.answer.history import read_turn, stored_conversation, turn_text
+from agent.answer.history import read_turn, stored_conversation
 from agent.answer.prompt import Turn
 from agent.daemon.client import RemotePapertape, open_papertape
 from agent.daemon.server import Daemon
 from agent.service import Papertape
 from agent.settings import Settings
+from agent.turns import turn_text
 from tests.facts_support import DAY, TRIP, episode, make_app
 from tests.test_daemon import serve_in_thread, settings_for
 

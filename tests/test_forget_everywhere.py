@@ -7,12 +7,14 @@ held, and none may hold it.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from agent.answer.session import ChatSession
 from agent.memory.facts import FACT_MARK
 from agent.memory.pages import render_page
 from agent.memory.retention import DAY
@@ -89,6 +91,40 @@ def test_forget_rewrites_the_summary_and_takes_the_chat_turns_that_cite_it(
     assert all(i is not None and app.store.get(i) is not None for i in others)
     hits = app.recall(WORD, now=NOW + 48 * DAY, strengthen=False)
     assert all(WORD not in h.memory.text.lower() for h in hits)
+    app.close()
+    assert files_holding(home, WORD) == []
+
+
+def test_a_chat_turn_quoting_it_unlinked_goes_and_one_holding_only_kept_words_stays(
+    app: Papertape, home: Path
+) -> None:
+    forgotten = app.note(f"Mr. Demir gave the drill back, with a jar of {WORD} jam.", now=NOW)
+    cited = app.note("Handed Mr. Demir the spare key on Monday.", now=NOW + 60)
+    assert forgotten.memory_id is not None
+    assert cited.memory_id is not None
+    answer = {"answer": f"He gave it back, with {WORD} jam.", "status": "answered"}
+    quoting = ChatSession(
+        app.store,
+        app.embedder,
+        ScriptedGenerator([json.dumps({**answer, "memory_ids": [cited.memory_id]})]),
+        app.settings,
+    ).ask("Does Mr. Demir still have my drill?", now=NOW + 600)
+    answer["answer"] = "Mr. Demir has the spare key."
+    keeping = ChatSession(
+        app.store,
+        app.embedder,
+        ScriptedGenerator([json.dumps({**answer, "memory_ids": [cited.memory_id]})]),
+        app.settings,
+    ).ask("Who has the spare key?", now=NOW + 700)
+    assert quoting.memory_id is not None
+    assert keeping.memory_id is not None
+    assert forgotten.memory_id not in quoting.citations  # linked to the other note only
+
+    gone = app.forget([forgotten.memory_id])
+
+    assert quoting.memory_id in gone
+    assert keeping.memory_id not in gone  # the note that stays holds all its words
+    assert app.store.get(cited.memory_id) is not None
     app.close()
     assert files_holding(home, WORD) == []
 

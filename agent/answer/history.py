@@ -13,30 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.answer.prompt import Turn
+from agent.turns import split_turn
 from storage import MemoryStore
 
 CHAT_KIND = "chat"
 _PREFIX = "chat:"
-_QUESTION, _ANSWER = "Q: ", "\nA: "
 
 
 def chat_source(name: str) -> str:
     return f"{_PREFIX}{name}"
 
 
-def turn_text(question: str, answer: str, status: str) -> str:
-    return f"{_QUESTION}{question}{_ANSWER}{answer}\n({status})"
-
-
 def read_turn(text: str) -> Turn | None:
     """The question and answer of a stored turn; None when the text is not one."""
-    if not text.startswith(_QUESTION) or _ANSWER not in text:
-        return None
-    question, rest = text[len(_QUESTION) :].split(_ANSWER, 1)
-    answer, _, status = rest.rpartition("\n")
-    if not (status.startswith("(") and status.endswith(")")):
-        answer = rest
-    return Turn(question, answer) if question and answer else None
+    parts = split_turn(text)
+    return Turn(*parts) if parts else None
 
 
 @dataclass(frozen=True)

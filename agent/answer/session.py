@@ -49,7 +49,7 @@ from agent.answer.asks_when import asks_when
 from agent.answer.check import is_about, is_supported
 from agent.answer.dates import AnswerDate, answer_dates
 from agent.answer.guess import search_guess
-from agent.answer.history import CHAT_KIND, chat_source, stored_conversation, turn_text
+from agent.answer.history import CHAT_KIND, chat_source, stored_conversation
 from agent.answer.prompt import Turn, fit_prompt, instructions_prompt, memory_line
 from agent.answer.recall import holds_its_words, met_again, recall
 from agent.answer.schema import AnswerStream, Reply, Status, answer_schema, read_reply
@@ -61,6 +61,7 @@ from agent.limits import check_utf8
 from agent.memory.facts import SOURCE_KINDS
 from agent.memory.updates import newest_version, replaced_by
 from agent.settings import Settings
+from agent.turns import turn_text
 from models.embedder import Embedder
 from models.generator import Generator, keep_shared_beginning
 from storage import Memory, MemoryStore, TimeWords

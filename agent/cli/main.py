@@ -252,9 +252,9 @@ def forget(
     ctx: click.Context, ids: tuple[int, ...], yes: bool, home: Path | None, as_json: bool
 ) -> None:
     """Delete memories for good: text, vectors, index entries, a document's passages, the
-    facts that rest on them alone or hold their words, and the chat turns that cite them;
-    episode summaries are written again without them. Asks first; --yes (needed when stdin
-    is not a terminal) does not."""
+    facts that rest on them alone, and the facts and chat turns that cite them or hold a
+    word only they held; episode summaries are written again without them. Asks first;
+    --yes (needed when stdin is not a terminal) does not."""
     app = open_app(ctx, home)
     for memory_id in ids:
         app.memory(memory_id)  # an unknown id is refused before anything is asked

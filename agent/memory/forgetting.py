@@ -7,6 +7,9 @@
 - the facts made from it (agent/memory/facts.py) that rest on nothing else, or that hold a word of
   it no other source of theirs holds; a fact that rests on other memories as well, and needs
   none of its words, only loses the link (and the chat turns citing a fact that goes, go);
+- chat turns and facts that hold a word only the forgotten memories held, though they do
+  not cite them: a small model answers from a line it was shown and cites another beside
+  it, so a turn can quote a note it is not linked to;
 - its words in an episode summary: a summary that covered it is written again, extractively,
   from the members that remain (their current text, a gist where words have left), with a new
   vector and its page rendered again from the new text; a summary left with fewer than two
@@ -27,13 +30,18 @@ from agent.memory.facts import FACT_MARK, forgotten_with
 from agent.memory.pages import DEFAULT_FONT_PX, DEFAULT_FORMAT, render_page
 from agent.memory.summaries import ExtractiveSummarizer, summary_hash
 from agent.memory.times import TIME_MARK
+from agent.turns import split_turn
 from agent.words import words
 from models import Embedder
 from models.embedder import embed_one
-from storage import MemoryStore
+from storage import Memory, MemoryStore
 
 # Links whose source holds words of their target: forgetting the target takes them too.
 CARRIES_WORDS = ("part_of", "derived_from")
+# What papertape writes from what the person stored; it may repeat their words unlinked.
+DERIVED_KINDS = frozenset({"chat", "fact"})
+# A word this many memories hold is held by more than what is being forgotten.
+HOLDERS_LOOKED_AT = 64
 
 
 def doomed_with(store: MemoryStore, ids: Iterable[int]) -> list[int]:
@@ -57,10 +65,40 @@ def doomed_with(store: MemoryStore, ids: Iterable[int]) -> list[int]:
     # one more walk (the turns citing the facts that go) closes it.
     facts = [f for f in forgotten_with(store, doomed) if f not in seen]
     seen.update(facts)
+    stored = store.get_many(doomed)
+    said = set().union(
+        *(words(m.text) for m in stored.values() if m.kind not in DERIVED_KINDS | {"summary"})
+    )
+    unlinked = [i for i in echoes(store, said, seen) if i not in seen]
+    seen.update(unlinked)
     before = len(doomed)
-    doomed += facts
+    doomed += facts + unlinked
     walk(before)
     return doomed
+
+
+def echoes(store: MemoryStore, said: set[str], leaving: set[int]) -> list[int]:
+    """The chat turns and facts outside `leaving` that hold a word of `said` which no
+    memory the person stored holds, once `leaving` is gone: copies of words that are
+    going, whether or not they are linked to what held them. Words are searched in the
+    keyword index, then read as `words` reads them."""
+    found: dict[int, None] = {}
+    for word in sorted(said):
+        hits = [i for i, _ in store.keyword_search([word], HOLDERS_LOOKED_AT) if i not in leaving]
+        if len(hits) >= HOLDERS_LOOKED_AT:
+            continue  # a common word: others hold it
+        holding = [m for m in store.get_many(hits).values() if word in said_in(m)]
+        if any(m.kind not in DERIVED_KINDS | {"summary"} for m in holding):
+            continue
+        found.update((m.id, None) for m in holding if m.kind in DERIVED_KINDS)
+    return list(found)
+
+
+def said_in(memory: Memory) -> set[str]:
+    """The words a memory says: of an exchange with papertape, its question and answer, not
+    the frame they are kept in ("Q:", "A:", the status)."""
+    turn = split_turn(memory.text) if memory.kind == "chat" else None
+    return words(" ".join(turn)) if turn else words(memory.text)
 
 
 def forget(
