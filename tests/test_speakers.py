@@ -326,6 +326,28 @@ def test_the_model_reads_whose_a_line_naming_the_person_is_and_the_answer_is_mar
     assert answer.supported
 
 
+def test_a_speaker_the_answer_alone_names_in_passing_is_not_read_for(app: Papertape) -> None:
+    app.settings = replace(app.settings, question_min_similarity=-1.0)
+    app.note("I can take the cat, leave the key with Mr. Demir.", now=NOW, speaker="Anna")
+    app.note("Heard it from Bo", now=NOW + 10, speaker="Bo")
+    gift = app.note("Gift idea for Mara: a Polaroid camera, 180 EUR. Split with Bo.", now=NOW + 30)
+    assert gift.memory_id is not None
+    reply = {
+        "answer": "A Polaroid camera, 180 EUR, split with Bo.",
+        "memory_ids": [gift.memory_id],
+        "status": "answered",
+    }
+    generator = ScriptedGenerator([json.dumps(reply), json.dumps({"who": "Anna", "holds": "no"})])
+    app._generator = generator
+    app._models.clear()
+    answer = app.chat(remember=False).ask("What should I get Mara?", now=NOW + 60)
+    # The note names Bo and holds the answer: words cannot say whose it tells, and Bo is not
+    # whom the question asks about, so the model is not asked to read it.
+    assert len(generator.prompts) == 1
+    assert (answer.not_of, answer.told_of) == (None, None)
+    assert answer.supported
+
+
 def test_an_answer_naming_a_speaker_its_memories_do_not_name_is_found() -> None:
     people = ["Anna", "Bo", "李雷"]
     note = ["Jonas booked a table at Lupo for Friday dinner."]

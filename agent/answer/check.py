@@ -32,9 +32,10 @@ answer's other words must be said by that person or name them. A
 small model given one person's lines about a race, asked what another person realised after
 "her" race, answers from the first person's lines; this is that case. Names are compared as
 words, so this too knows no language's vocabulary. Lines someone else said that name the
-person may be about them or only addressed to them; for those, the model says whose they
-tell it of (agent/answer/whose.py). Whose lines hold a text's words is worked out in
-agent/people.py, which facts use too.
+person may be about them or only addressed to them; for those, when the question names the
+person, the model says whose they tell it of (agent/answer/whose.py). A person only the
+answer names may be named in passing ("split with Jonas"), so those lines are let be.
+Whose lines hold a text's words is worked out in agent/people.py, which facts use too.
 
 The check only marks: a reply that fails it is shown in the model's words, marked as not
 supported by the person's memories. Nothing is rewritten or replaced.

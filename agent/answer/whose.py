@@ -115,10 +115,12 @@ def check_person(
     asked = False
     whose = whose_lines(question, answer, texts, speakers, people)
     if whose is not None and whose[1] != "theirs":
-        person, lines_are = whose
+        lines_are = whose[1]
         if lines_are == "others":
-            return PersonCheck(not_of=person)
-        if generator.constrains_output:
+            return PersonCheck(not_of=whose[0])
+        # Only for the person the question asks about: one the answer alone names may be
+        # named in passing ("... split with Jonas"), and what it tells is not theirs to hold.
+        if generator.constrains_output and person is not None and whose[0] == person:
             asked = True
             reading = read_whose(generator, question, answer, lines)
             told_of = someone_else(reading, person, people)
