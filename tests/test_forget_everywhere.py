@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.answer.session import ChatSession
+from agent.answer.session import Answer, ChatSession
 from agent.memory.facts import FACT_MARK
 from agent.memory.pages import render_page
 from agent.memory.retention import DAY
@@ -102,20 +102,14 @@ def test_a_chat_turn_quoting_it_unlinked_goes_and_one_holding_only_kept_words_st
     cited = app.note("Handed Mr. Demir the spare key on Monday.", now=NOW + 60)
     assert forgotten.memory_id is not None
     assert cited.memory_id is not None
-    answer = {"answer": f"He gave it back, with {WORD} jam.", "status": "answered"}
-    quoting = ChatSession(
-        app.store,
-        app.embedder,
-        ScriptedGenerator([json.dumps({**answer, "memory_ids": [cited.memory_id]})]),
-        app.settings,
-    ).ask("Does Mr. Demir still have my drill?", now=NOW + 600)
-    answer["answer"] = "Mr. Demir has the spare key."
-    keeping = ChatSession(
-        app.store,
-        app.embedder,
-        ScriptedGenerator([json.dumps({**answer, "memory_ids": [cited.memory_id]})]),
-        app.settings,
-    ).ask("Who has the spare key?", now=NOW + 700)
+
+    def asked(question: str, answer: str, now: float) -> Answer:
+        reply = {"answer": answer, "status": "answered", "memory_ids": [cited.memory_id]}
+        generator = ScriptedGenerator([json.dumps(reply)])
+        return ChatSession(app.store, app.embedder, generator, app.settings).ask(question, now=now)
+
+    quoting = asked("Does Mr. Demir have my drill?", f"He gave it back, {WORD} jam.", NOW + 600)
+    keeping = asked("Who has the spare key?", "Mr. Demir has the spare key.", NOW + 700)
     assert quoting.memory_id is not None
     assert keeping.memory_id is not None
     assert forgotten.memory_id not in quoting.citations  # linked to the other note only
