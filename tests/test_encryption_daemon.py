@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from agent import keys
-from agent.daemon.client import DaemonClient
+from agent.daemon.client import DaemonClient, RemotePapertape, open_papertape
 from agent.daemon.server import Daemon
+from agent.errors import UserError
 from agent.keys import Unlocked
 from agent.service import Papertape
 from agent.settings import Settings, load_settings
@@ -108,9 +109,11 @@ def serve(settings: Settings) -> Iterator[Daemon]:
         assert thread.is_alive(), "the daemon did not answer"
         assert time.monotonic() < deadline, "the daemon did not answer"
         time.sleep(0.1)
-    yield daemon
-    daemon.stop()
-    thread.join(timeout=30)
+    try:
+        yield daemon
+    finally:  # a failing test stops it too, or the run would wait on its thread
+        daemon.stop()
+        thread.join(timeout=30)
 
 
 def test_the_daemon_works_on_an_encrypted_store_and_its_queue_leaks_nothing(
@@ -134,6 +137,27 @@ def test_the_daemon_works_on_an_encrypted_store_and_its_queue_leaks_nothing(
     with Papertape(settings, embedder=FakeEmbedder()) as app:
         texts = [m.text for m in app.store.iter_memories()]
     assert any("Heirloom" in t for t in texts)
+
+
+def test_through_the_daemon_a_wrong_or_missing_passphrase_touches_nothing(
+    home: Path, secret_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = encrypted_settings(home)
+    for _ in serve(settings):
+        monkeypatch.setenv("PAPERTAPE_PASSPHRASE", "not the passphrase at all")
+        with pytest.raises(UserError, match="does not open"):
+            open_papertape(settings).note("Kohlrabi seedlings by the window", now=NOW)
+        monkeypatch.delenv("PAPERTAPE_PASSPHRASE")
+        with pytest.raises(UserError, match="no passphrase was given"):
+            open_papertape(settings).note("Kohlrabi seedlings by the window", now=NOW)
+        monkeypatch.setenv("PAPERTAPE_PASSPHRASE", PASS)
+        served = open_papertape(settings)
+        assert isinstance(served, RemotePapertape)
+        assert served.recall("kohlrabi", now=NOW, mode="keyword") == []
+        stored = served.note("Kohlrabi seedlings by the window", now=NOW)
+        assert stored.memory_id is not None
+        assert "Kohlrabi" in served.memory(stored.memory_id).text
+        served.close()
 
 
 async def test_the_ui_opens_an_encrypted_store(home: Path, secret_env: None) -> None:

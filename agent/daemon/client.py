@@ -118,6 +118,10 @@ class RemotePapertape:
         self.client = client
         self._reader = Papertape(settings)  # reads only; opens the store on first use
         self.lock = self._reader.lock
+        if self._reader.unlocked.key is not None:
+            # A wrong or missing passphrase is refused before anything is sent: the daemon
+            # would store a note that this command's own reads could then not open.
+            _ = self._reader.store
 
     def note(
         self,
