@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from agent.clock import parse_time
 from agent.errors import UserError
+from agent.filters import Filters
 from agent.snippets import around
 from tui.badges import badge, day, history, literal
 from tui.host import host
@@ -100,19 +101,20 @@ class RecallPane(Widget):
         kind = self.query_one("#kind", Select).value
         tier = self.query_one("#tier", Select).value
         low, high, unread = self._bounds()
+        filters = Filters(
+            None if kind is Select.NULL else str(kind),
+            None if tier is Select.NULL else str(tier),
+            low,
+            high,
+        )
+        service = host(self).service
         table = self.query_one("#hits", DataTable)
         table.clear()
         shown = 0
         width = max(60, self.app.size.width - OTHER_COLUMNS)  # a wide terminal shows more
         for hit in message.hits:
             memory = hit.memory
-            if kind is not Select.NULL and memory.kind != kind:
-                continue
-            if tier is not Select.NULL and memory.tier != tier:
-                continue
-            if (low is not None and memory.occurred_at < low) or (
-                high is not None and memory.occurred_at >= high
-            ):
+            if not filters.passes(service, memory):
                 continue
             table.add_row(
                 str(memory.id),

@@ -28,13 +28,13 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
-from agent.answer.recall import RecallHit
 from agent.answer.session import Answer
 from agent.api import MemoryService
 from agent.cli.output import current_json, memory_json, note_json, recall_json, stats_json
 from agent.clock import iso, parse_time, resolve_now
 from agent.daemon.client import DaemonClient, RemotePapertape
 from agent.errors import Failure, UserError
+from agent.filters import Filters
 from agent.ingest.redact import placed_kinds
 from agent.service import Papertape
 from agent.settings import Settings
@@ -207,25 +207,14 @@ class MemoryTools:
         def work(app: MemoryService) -> dict[str, Any]:
             if kind is not None:
                 _check_kind(kind)
-            low, high = _day_bounds(from_date, to_date)
-            filtered = kind is not None or tier is not None or low is not None or high is not None
+            filters = Filters(kind, tier, *_day_bounds(from_date, to_date))
             now = self.clock()
-            if not filtered:
+            if not filters.given:
                 return recall_json(query, app.recall(query, now=now, k=k, strengthen=not peek))
             # The ranking has no filters, so rank a larger pool and keep what passes; looking
             # through that pool must not strengthen the memories left out.
             pool = app.recall(query, now=now, k=max(FILTER_POOL, k), strengthen=False)
-
-            def passes(hit: RecallHit) -> bool:
-                m = hit.memory
-                return (
-                    (kind is None or m.kind == kind)
-                    and (tier is None or m.tier == tier)
-                    and (low is None or m.occurred_at >= low)
-                    and (high is None or m.occurred_at < high)
-                )
-
-            return recall_json(query, [h for h in pool if passes(h)][:k])
+            return recall_json(query, [h for h in pool if filters.passes(app, h.memory)][:k])
 
         return self._run(work)
 
