@@ -156,6 +156,14 @@ async def test_chat_note_command_stores_a_note(service: Papertape) -> None:
         await settle(app, pilot)
         assert "The note is empty: write it after /note." in chat_log(app)
         assert service.store.count() == 4
+        await pilot.press(*"/NOTE the shed code is 9034", "enter")  # a command in any case
+        await settle(app, pilot)
+        assert any("9034" in m.text for m in service.store.iter_memories())
+        await pilot.press(*"/notes about the shed", "enter")  # no such command: not asked
+        await settle(app, pilot)
+        assert "There is no command /notes" in chat_log(app)
+        assert "You: /notes" not in chat_log(app)
+        assert service.store.count() == 5
 
 
 async def test_chat_continue_goes_on_with_the_last_conversation(service: Papertape) -> None:
@@ -232,6 +240,22 @@ async def test_recall_and_the_inspector_mark_a_memory_a_newer_fact_updated(
         await settle(app, pilot)
         assert "history" not in text_of(app, "#head")
         assert service.replaced_by(3) is None
+
+
+async def test_ctrl_q_quits_from_the_inspector_and_its_dialogs(service: Papertape) -> None:
+    for dialog in ("", "e", "f"):
+        app = ui(service)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.push_screen(Inspector(3))
+            await settle(app, pilot)
+            if dialog:
+                await pilot.press(dialog)
+                await settle(app, pilot)
+                assert isinstance(app.screen, EditText if dialog == "e" else Confirm)
+            await pilot.press("ctrl+q")
+            await settle(app, pilot)
+            assert app._exit, f"still open after ctrl+q in {type(app.screen).__name__}"
+        assert service.store.get(3) is not None  # quitting a dialog forgot nothing
 
 
 async def test_each_tab_key_works_from_every_tab(service: Papertape) -> None:

@@ -38,7 +38,8 @@ class PapertapeApp(App[None]):
         Binding("f3", "show('recall')", "Recall"),
         Binding("f4", "show('timeline')", "Timeline"),
         Binding("f5", "show('status')", "Status"),
-        Binding("ctrl+q", "quit", "Quit"),
+        # Checked before any screen's own keys: it quits from a dialog or the inspector too.
+        Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
     def __init__(self, service: MemoryService, clock: Callable[[], float]) -> None:

@@ -91,16 +91,20 @@ class ChatPane(Widget):
             return
         event.input.value = ""
         log = self.query_one("#log", VerticalScroll)
-        if text == "/note" or text.startswith("/note "):
-            note = text[len("/note") :].strip()
-            if note:
-                self._store_note(note)
+        first, _, rest = text.partition(" ")
+        command = first.casefold() if first.startswith("/") else None
+        if command == "/note":
+            if rest.strip():
+                self._store_note(rest.strip())
             else:
                 self._say("The note is empty: write it after /note.")
             return
-        if text == "/continue":
+        if command == "/continue" and not rest.strip():
             self.busy = True
             self._go_on()
+            return
+        if command is not None and first[1:].isalpha():  # "/help", "/notes": not a question
+            self._say(f"There is no command {first}: /note stores a note, /continue resumes.")
             return
         log.mount(Static(f"You: {text}", classes="question", markup=False))
         self._current = Static("…", classes="answer", markup=False)

@@ -54,7 +54,6 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,q", "close", "Close"),
-        Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -67,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
 
 class WelcomeScreen(HelpScreen):
     # The app's own keys do what they say from here too, closing the welcome first (Ctrl+Q
-    # quits, as on the help screen).
+    # quits from any screen: the app checks it first).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter", "close", "Begin"),
         Binding("f1", "then('help')", "Keys"),

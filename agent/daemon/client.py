@@ -79,7 +79,10 @@ class DaemonClient:
                         raise error(line["error"])
                 except ConnectionResetError:
                     pass
-        raise Failure("the daemon closed the connection without an answer; see its log.")
+        raise Failure(
+            "the daemon closed the connection without an answer (stopped or killed?): what it "
+            "had queued is taken in when it runs again (papertape daemon start); see its log."
+        )
 
 
 class RemoteChat:
