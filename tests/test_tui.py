@@ -293,6 +293,22 @@ async def test_timeline_pages_back_as_you_scroll(home: Path) -> None:
             assert pane.loaded == PAGE + 30
 
 
+async def test_the_timeline_shows_what_came_in_from_elsewhere_when_it_is_opened(
+    service: Papertape,
+) -> None:
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.press("f2")
+        # Stored by another command (or the daemon) while the window is open.
+        later = service.note("Bought a teal umbrella", now=NOW + DAY).memory_id
+        await pilot.press("f4")
+        await settle(app, pilot)
+        table = app.query_one("#days", DataTable)
+        assert str(table.get_row_at(1)[3]) == str(later)  # the newest, under its day
+
+
 async def test_brackets_in_a_note_are_shown_as_written_not_read_as_styling(
     service: Papertape,
 ) -> None:

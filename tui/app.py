@@ -83,6 +83,8 @@ class PapertapeApp(App[None]):
         elif tab == "recall":
             self.query_one(RecallPane).focus_input()
         elif tab == "timeline":
+            # What another command or the daemon stored since shows when the tab is opened.
+            self.query_one(TimelinePane).reload()
             self.query_one("#days").focus()
         elif tab == "status":
             # Nothing there takes focus: left on the Recall box, focus took Recall's tab back.
