@@ -258,6 +258,29 @@ async def test_ctrl_q_quits_from_the_inspector_and_its_dialogs(service: Papertap
         assert service.store.get(3) is not None  # quitting a dialog forgot nothing
 
 
+async def test_the_app_knows_an_answer_is_still_being_written_when_it_quits(
+    service: Papertape,
+) -> None:
+    # tui/main.py leaves at once when it is (Python would wait for the model's thread).
+    reply = {"answer": "At the bakery on the corner " * 8, "memory_ids": [1], "status": "answered"}
+    service._generator = ScriptedGenerator([json.dumps(reply)], delay_s=0.05)
+    app = ui(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not app.answering
+        await pilot.press(*"where is the bakery", "enter")
+        await pilot.pause(0.3)
+        assert app.answering
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.answering  # quit mid-answer
+    await app.workers.wait_for_complete()
+    done = answering(service, "At the bakery.", [1], "answered")
+    async with done.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"where is the bakery", "enter")
+        await settle(done, pilot)
+        assert not done.answering
+
+
 async def test_each_tab_key_works_from_every_tab(service: Papertape) -> None:
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -46,12 +46,18 @@ class PapertapeApp(App[None]):
         super().__init__()
         self.service = guarded(service)
         self.clock = clock
+        self._chat = ChatPane(id="chat-pane")
+
+    @property
+    def answering(self) -> bool:
+        """Whether a model call (an answer, or opening a chat) still runs in its thread."""
+        return self._chat.busy
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="chat"):
             with TabPane("Chat", id="chat"):
-                yield ChatPane(id="chat-pane")
+                yield self._chat
             with TabPane("Recall", id="recall"):
                 yield RecallPane(id="recall-pane")
             with TabPane("Timeline", id="timeline"):

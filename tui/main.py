@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+
 from agent.api import MemoryService
 from agent.cli import main as cli
 from agent.clock import resolve_now
@@ -14,9 +18,21 @@ def open_ui(service: MemoryService, now_text: str | None = None) -> None:
         return resolve_now(now_text)
 
     app = PapertapeApp(service, clock)
-    app.run()
+    # Our own loop: asyncio.run would wait, after the UI has closed, for a model call still
+    # running in a worker thread (a minute on 2 cores).
+    loop = asyncio.new_event_loop()
+    try:
+        app.run(loop=loop)
+    finally:
+        loop.close()
     if app.return_code:  # a crash: the shell and scripts see it
         raise SystemExit(app.return_code)
+    if app.answering:
+        # Quit mid-answer: nothing of an unfinished answer is stored, and a store left open
+        # is whole (SQLite's journal), so leave without waiting for the model's thread.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
