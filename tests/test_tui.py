@@ -15,6 +15,7 @@ import pytest
 from textual.content import Content
 from textual.widgets import DataTable, Input, Label, ListView, Select, Static, TabbedContent
 
+from agent.daemon.client import HungUp
 from agent.ingest.notes import NoteInput
 from agent.memory.retention import DAY
 from agent.service import Papertape
@@ -23,7 +24,7 @@ from models.fake_embedder import FakeEmbedder
 from models.fake_generator import ScriptedGenerator
 from tests.conftest import NOW, distil
 from tui.app import PapertapeApp
-from tui.chat import SourceItem
+from tui.chat import ChatPane, SourceItem
 from tui.inspector import Confirm, EditText, Inspector
 from tui.screens import WELCOME, HelpScreen, WelcomeScreen
 from tui.timeline import PAGE, TimelinePane
@@ -281,6 +282,25 @@ async def test_the_app_knows_an_answer_is_still_being_written_when_it_quits(
         assert not done.answering
 
 
+async def test_a_daemon_hanging_up_mid_answer_is_said_once_and_the_next_question_answers(
+    service: Papertape,
+) -> None:
+    class HangingUp:
+        def ask(self, *args: object, **kwargs: object) -> None:
+            raise HungUp("the daemon closed the connection without an answer")
+
+    app = answering(service, "At the bakery.", [1], "answered")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(ChatPane)
+        pane._session = HangingUp()  # type: ignore[assignment]
+        await pilot.press(*"where is the bakery", "enter")
+        await settle(app, pilot)
+        assert "the daemon stopped while answering: ask again." in chat_log(app)
+        await pilot.press(*"where is the bakery", "enter")
+        await settle(app, pilot)
+        assert "papertape: At the bakery." in chat_log(app)
+
+
 async def test_each_tab_key_works_from_every_tab(service: Papertape) -> None:
     app = ui(service)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -399,6 +419,12 @@ async def test_inspector_pins_edits_and_forgets(service: Papertape) -> None:
         await pilot.press("p")
         assert service.memory(3).pinned
         assert "pinned" in text_of(app, "#head")
+        before = service.memory(3).text
+        await pilot.press("e")
+        assert isinstance(app.screen, EditText)
+        await pilot.press(*" Paid.", "ctrl+s")  # typed where the cursor starts: the end
+        await settle(app, pilot)
+        assert service.memory(3).text == before + " Paid."
         await pilot.press("e")
         assert isinstance(app.screen, EditText)
         editor = app.screen.query_one("#editor")

@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, ListItem, ListView, Static
 from agent.answer.session import Answer
 from agent.api import Asker
 from agent.cli.output import answer_marks
+from agent.daemon.client import HungUp
 from agent.errors import Failure, UserError
 from tui.badges import badge, day, snippet
 from tui.guarded import DAEMON_GONE
@@ -126,6 +127,10 @@ class ChatPane(Widget):
                 now=app.clock(),
                 on_token=self._token,
             )
+        except HungUp:  # mid-answer: the next question opens a session where it can
+            self._session = None
+            self.post_message(AnswerFailed("the daemon stopped while answering: ask again."))
+            return
         except (UserError, Failure) as exc:
             self.post_message(AnswerFailed(str(exc)))
             return

@@ -85,6 +85,11 @@ class EditText(ModalScreen[str | None]):
             yield TextArea(self.text, id="editor")
         yield Footer()
 
+    def on_mount(self) -> None:
+        editor = self.query_one("#editor", TextArea)
+        editor.move_cursor(editor.document.end)  # most edits add to the end of a note
+        editor.focus()
+
     def action_save(self) -> None:
         self.dismiss(self.query_one("#editor", TextArea).text)
 

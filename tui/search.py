@@ -27,7 +27,7 @@ class RecallPane(Widget):
     RecallPane { layout: vertical; height: 1fr; }
     RecallPane #filters { height: 3; }
     RecallPane #filters Select { width: 18; }
-    RecallPane #filters Input { width: 16; }
+    RecallPane #filters Input { width: 18; }  /* a whole ISO date shows */
     RecallPane #hits { height: 1fr; }
     RecallPane #recall-status { height: 1; color: $text-muted; }
     """

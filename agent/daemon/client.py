@@ -34,6 +34,10 @@ from storage import Blob, Link, Memory, StoreStats, TimeWords
 CONNECT_TIMEOUT_S = 2.0
 
 
+class HungUp(Failure):
+    """The daemon closed the connection before it answered: it stopped, or was killed."""
+
+
 class DaemonClient:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -79,7 +83,7 @@ class DaemonClient:
                         raise error(line["error"])
                 except ConnectionResetError:
                     pass
-        raise Failure(
+        raise HungUp(
             "the daemon closed the connection without an answer (stopped or killed?): what it "
             "had queued is taken in when it runs again (papertape daemon start); see its log."
         )
