@@ -382,6 +382,23 @@ async def test_the_terminal_ui_talks_to_a_running_daemon(running: Daemon) -> Non
     remote.close()
 
 
+async def test_a_window_opened_in_process_says_a_daemon_now_runs(running: Daemon) -> None:
+    from textual.widgets import Static
+
+    from tui.app import PapertapeApp
+
+    # Opened before the daemon started (here: in-process beside it), it does not go through it.
+    with Papertape(running.settings, embedder=FakeEmbedder()) as local:
+        app = PapertapeApp(local, clock=lambda: NOW + 60)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f5")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            status = str(app.query_one("#status-text", Static).render())
+            assert "running, started after this window opened" in status
+            assert "not running" not in status
+
+
 @pytest.mark.integration
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_a_note_a_wav_and_a_png_dropped_in_the_inbox_are_all_recalled(running: Daemon) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
@@ -9,11 +11,16 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from agent.cli.output import stats_text
+from agent.daemon.client import DaemonClient
 from agent.status import AppStatus
 from tui.guarded import through_daemon
 from tui.host import host
 
 REFRESH_S = 3.0
+DAEMON_SINCE = (
+    "running, started after this window opened: this window works in-process; open "
+    "papertape again to go through the daemon"
+)
 
 
 def status_text(status: AppStatus) -> str:
@@ -59,7 +66,10 @@ class StatusPane(Widget):
 
     @work(thread=True, exclusive=True, group="status")
     def _gather(self) -> None:
-        status = host(self).service.status()
+        service = host(self).service
+        status = service.status()
+        if not through_daemon(service) and DaemonClient.find(service.settings) is not None:
+            status = replace(status, daemon=DAEMON_SINCE)
         self.app.call_from_thread(
             self.query_one("#status-text", Static).update, status_text(status)
         )
