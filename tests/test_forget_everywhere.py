@@ -16,6 +16,7 @@ import pytest
 
 from agent.answer.session import Answer, ChatSession
 from agent.memory.facts import FACT_MARK
+from agent.memory.forgetting import HOLDERS_LOOKED_AT
 from agent.memory.pages import render_page
 from agent.memory.retention import DAY
 from agent.service import Papertape
@@ -121,6 +122,33 @@ def test_a_chat_turn_quoting_it_unlinked_goes_and_one_holding_only_kept_words_st
     assert app.store.get(cited.memory_id) is not None
     app.close()
     assert files_holding(home, WORD) == []
+
+
+def test_a_word_others_hold_keeps_its_chat_turn_however_many_passages_go(
+    app: Papertape, tmp_path: Path
+) -> None:
+    # The keyword search for "harbour" ranks the chat turn (short, dense) first, then the
+    # document's passages, more than it looks at, and the long note that holds it too last.
+    filler = "ropes tide gulls boats nets sails " * 25
+    log = tmp_path / "harbour-log.txt"
+    days = (f"Day {i}: harbour {filler}harbour {filler}harbour." for i in range(80))
+    log.write_text("\n\n".join(days), encoding="utf-8")
+    (document,) = app.ingest([log], now=NOW)
+    assert document.memory_id is not None
+    walk = app.note(
+        "Walked past the old fish market and the lighthouse, then along the harbour to the "
+        + "ferry terminal, where the cafe sells good coffee and cinnamon buns. " * 6,
+        now=NOW + 60,
+    )
+    reply = {"answer": "By the harbour.", "status": "answered", "memory_ids": [walk.memory_id]}
+    # The model may first be asked whether the question asks when: the reply fits either.
+    turn = ChatSession(
+        app.store, app.embedder, ScriptedGenerator([json.dumps(reply)] * 2), app.settings
+    ).ask("harbour harbour harbour?", now=NOW + 600)
+    assert turn.memory_id is not None
+    gone = app.forget([document.memory_id])
+    assert len(gone) > HOLDERS_LOOKED_AT
+    assert turn.memory_id not in gone  # the note holds "harbour" too
 
 
 def test_a_summary_left_with_one_member_goes_with_the_forgotten_one(app: Papertape) -> None:

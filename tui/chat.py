@@ -100,7 +100,10 @@ class ChatPane(Widget):
             else:
                 self._say("The note is empty: write it after /note.")
             return
-        if command == "/continue" and not rest.strip():
+        if command == "/continue":
+            if rest.strip():
+                self._say("/continue takes no words: send it alone, then ask your follow-up.")
+                return
             self.busy = True
             self._go_on()
             return

@@ -40,7 +40,7 @@ from storage import Memory, MemoryStore
 CARRIES_WORDS = ("part_of", "derived_from")
 # What papertape writes from what the person stored; it may repeat their words unlinked.
 DERIVED_KINDS = frozenset({"chat", "fact"})
-# A word this many memories hold is held by more than what is being forgotten.
+# A word this many memories hold besides those being forgotten is a common word.
 HOLDERS_LOOKED_AT = 64
 
 
@@ -83,10 +83,12 @@ def echoes(store: MemoryStore, said: set[str], leaving: set[int]) -> list[int]:
     going, whether or not they are linked to what held them. Words are searched in the
     keyword index, then read as `words` reads them."""
     found: dict[int, None] = {}
+    most = HOLDERS_LOOKED_AT + len(leaving)
     for word in sorted(said):
-        hits = [i for i, _ in store.keyword_search([word], HOLDERS_LOOKED_AT) if i not in leaving]
-        if len(hits) >= HOLDERS_LOOKED_AT:
-            continue  # a common word: others hold it
+        matched = store.keyword_search([word], most)
+        if len(matched) >= most:
+            continue  # a common word: more than what is leaving hold it
+        hits = [i for i, _ in matched if i not in leaving]
         holding = [m for m in store.get_many(hits).values() if word in said_in(m)]
         if any(m.kind not in DERIVED_KINDS | {"summary"} for m in holding):
             continue
