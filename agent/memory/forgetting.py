@@ -40,6 +40,8 @@ from storage import Memory, MemoryStore
 CARRIES_WORDS = ("part_of", "derived_from")
 # What papertape writes from what the person stored; it may repeat their words unlinked.
 DERIVED_KINDS = frozenset({"chat", "fact"})
+# Not what the person stored: a summary is written again from its members (below).
+WRITTEN_BY_PAPERTAPE = DERIVED_KINDS | {"summary"}
 # A word this many memories hold besides those being forgotten is a common word.
 HOLDERS_LOOKED_AT = 64
 
@@ -67,7 +69,7 @@ def doomed_with(store: MemoryStore, ids: Iterable[int]) -> list[int]:
     seen.update(facts)
     stored = store.get_many(doomed)
     said = set().union(
-        *(words(m.text) for m in stored.values() if m.kind not in DERIVED_KINDS | {"summary"})
+        *(words(m.text) for m in stored.values() if m.kind not in WRITTEN_BY_PAPERTAPE)
     )
     unlinked = [i for i in echoes(store, said, seen) if i not in seen]
     seen.update(unlinked)
@@ -90,7 +92,7 @@ def echoes(store: MemoryStore, said: set[str], leaving: set[int]) -> list[int]:
             continue  # a common word: more than what is leaving hold it
         hits = [i for i, _ in matched if i not in leaving]
         holding = [m for m in store.get_many(hits).values() if word in said_in(m)]
-        if any(m.kind not in DERIVED_KINDS | {"summary"} for m in holding):
+        if any(m.kind not in WRITTEN_BY_PAPERTAPE for m in holding):
             continue
         found.update((m.id, None) for m in holding if m.kind in DERIVED_KINDS)
     return list(found)
